@@ -1,0 +1,173 @@
+// Builds the HTTP application: platform plugins first (errors, security headers, docs, metrics,
+// the request pipeline), then the feature modules under /api/v1. Used by `bul start` and by the
+// tests (which call `inject`); only the CLI listens on a port.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import pkg from '../package.json' with { type: 'json' };
+import type { Config } from './config.ts';
+import type { MasterKey } from './platform/crypto/master-key.ts';
+import { SecretBox } from './platform/crypto/secret-box.ts';
+import { newId } from './platform/db/ids.ts';
+import { Db } from './platform/db/transaction.ts';
+import { IpRangeSet } from './platform/http/ip-ranges.ts';
+import { registerOpenApi } from './platform/http/openapi.ts';
+import { registerProblemHandlers } from './platform/http/problem.ts';
+import { limiterFactory } from './platform/http/rate-limit.ts';
+import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
+import { registerSecurityHeaders } from './platform/http/security-headers.ts';
+import { validatorCompiler } from './platform/http/validation.ts';
+import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
+import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
+import { accessRoutes } from './modules/access/routes.ts';
+import { AccessService } from './modules/access/service.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { AuditService } from './modules/audit/service.ts';
+import { ApiKeyService } from './modules/identity/api-key-service.ts';
+import { Authenticator } from './modules/identity/authenticator.ts';
+import { LoginLockout } from './modules/identity/lockout.ts';
+import { identityRoutes, jwksRoute } from './modules/identity/routes.ts';
+import { IdentityService } from './modules/identity/service.ts';
+import { SigningKeyRing } from './modules/identity/signing-keys.ts';
+import { readinessCheck } from './modules/system/readiness.ts';
+import { systemRoutes } from './modules/system/routes.ts';
+import { landingRoute } from './modules/system/landing.ts';
+import { tenantGuard } from './modules/tenancy/request-guard.ts';
+import { tenancyRoutes } from './modules/tenancy/routes.ts';
+import { ipPasses, TenancyService } from './modules/tenancy/service.ts';
+import { UsageMeter } from './modules/tenancy/usage-meter.ts';
+
+export const VERSION: string = pkg.version;
+
+export interface AppOptions {
+  config: Config;
+  pool: pg.Pool;
+  masterKey: MasterKey;
+  redis: Redis | null;
+  role?: string;
+  /** pino options, or false to keep tests quiet. */
+  logger?: boolean;
+}
+
+export interface BulApp {
+  app: FastifyInstance;
+  services: {
+    audit: AuditService;
+    access: AccessService;
+    tenancy: TenancyService;
+    identity: IdentityService;
+    apiKeys: ApiKeyService;
+    keys: SigningKeyRing;
+    meter: UsageMeter;
+  };
+}
+
+/** Compiles the global rules once per distinct rule list (the list object is cached by tenancy). */
+function globalIpFilter(tenancy: TenancyService): (ip: string) => Promise<boolean> {
+  let compiledFor: unknown = null;
+  let check: (ip: string) => boolean = () => true;
+  return async (ip) => {
+    const rules = await tenancy.platformIpRules();
+    const key = JSON.stringify(rules);
+    if (key !== compiledFor) {
+      compiledFor = key;
+      const deny = new IpRangeSet(rules.filter((r) => r.action === 'deny').map((r) => r.cidr));
+      const allowList = rules.filter((r) => r.action === 'allow').map((r) => r.cidr);
+      const allow = new IpRangeSet(allowList);
+      check = rules.length === 0 ? () => true : (addr) => !deny.has(addr) && (allowList.length === 0 || allow.has(addr));
+    }
+    return check(ip);
+  };
+}
+
+export async function buildApp(opts: AppOptions): Promise<BulApp> {
+  const { config, pool, masterKey, redis } = opts;
+  const app = Fastify({
+    logger: opts.logger === false ? false : loggerOptions(config.logLevel),
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], newId),
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Every /api route must say who may call it; a route without `config.access` is a bug.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && !route.config?.access) {
+      throw new Error(`route ${route.method} ${route.url} declares no access (config.access)`);
+    }
+  });
+
+  const db = new Db(pool);
+  const box = new SecretBox(masterKey);
+  const limiters = limiterFactory(config.rateLimitStore, { pool, redis });
+  const audit = new AuditService(db);
+  const access = new AccessService(db, audit);
+  const tenancy = new TenancyService({ db, config, audit, access });
+  const keys = new SigningKeyRing({ db, box, issuer: config.publicUrl, rotationSeconds: config.jwtKeyRotation, maxTokenSeconds: 15 * 60 });
+  await keys.start();
+  const lockout = new LoginLockout(limiters, config.lockout);
+  const identity = new IdentityService({ db, config, audit, tenancy, keys, box, lockout });
+  const apiKeys = new ApiKeyService(db, audit);
+  const onBackgroundError = (err: unknown) => app.log.error({ err }, 'background task failed');
+  const meter = new UsageMeter(db, onBackgroundError);
+  meter.start();
+  const authenticator = new Authenticator({ db, config, keys, tenancy, onError: onBackgroundError });
+
+  app.addHook('onClose', async () => {
+    keys.stop();
+    await meter.stop();
+  });
+
+  await registerSecurityHeaders(app, { corsOrigins: config.corsOrigins, https: config.publicUrl.startsWith('https:') });
+  await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
+  const registry = createMetrics(pool);
+  registerHttpMetrics(app, registry);
+
+  registerRequestPipeline(app, {
+    ipAllowed: globalIpFilter(tenancy),
+    authenticate: async (request) => {
+      const principal = await authenticator.authenticate(request);
+      if (principal) request.log = request.log.child({ userId: principal.userId, orgId: principal.org?.id ?? null });
+      return principal;
+    },
+    guard: tenantGuard(meter),
+    limiters: {
+      ip: limiters({ name: 'api-ip', points: config.rateLimit.ipPerMinute, durationSeconds: 60 }),
+      user: limiters({ name: 'api-user', points: config.rateLimit.userPerMinute, durationSeconds: 60 }),
+      login: limiters({
+        name: 'login-ip',
+        points: config.rateLimit.loginBurst,
+        durationSeconds: Math.max(1, Math.round(config.rateLimit.loginBurst / config.rateLimit.loginPerSecond)),
+      }),
+    },
+  });
+
+  await app.register(systemRoutes, {
+    readiness: readinessCheck(pool, redis),
+    registry,
+    metricsToken: config.metricsToken,
+    info: { version: VERSION, role: opts.role ?? 'api', startedAt: new Date() },
+  });
+  await app.register(landingRoute);
+  await app.register(jwksRoute, { keys });
+  await app.register(
+    async (api) => {
+      await api.register(identityRoutes, { identity, apiKeys, authenticator, config });
+      await api.register(tenancyRoutes, { tenancy, meter });
+      await api.register(accessRoutes, { access });
+      await api.register(auditRoutes, { audit });
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.ready();
+  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter } };
+}

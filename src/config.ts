@@ -1,0 +1,305 @@
+// One validated configuration object, read once at start from the environment.
+// Every setting has an env var, a default that works on a laptop and a rule; secrets may come
+// from NAME_FILE. All problems are collected and reported together, one line each.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isCidrOrIp } from './platform/http/ip-ranges.ts';
+
+type Kind =
+  | { type: 'string'; pattern?: RegExp; patternRule?: string }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'bool' }
+  | { type: 'duration'; minSeconds: number; maxSeconds: number }
+  | { type: 'size'; minBytes: number; maxBytes: number }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'url'; protocols: readonly string[] }
+  | { type: 'list' }
+  | { type: 'cidrs' };
+
+interface Setting {
+  env: string;
+  kind: Kind;
+  /** Default as it would be written in the environment; undefined means "unset". */
+  default?: string;
+  secret?: boolean;
+  description: string;
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86400;
+const MB = 1024 * 1024;
+
+/** The catalogue of settings. `.env.example` and the README table are checked against it by a test. */
+export const SETTINGS = [
+  { env: 'HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'Interface the HTTP server listens on (0.0.0.0 in containers).' },
+  { env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '3000', description: 'HTTP port (0 picks a free one).' },
+  { env: 'PUBLIC_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, description: 'External base URL; JWT issuer, cookie `Secure` flag when https. Default http://localhost:PORT.' },
+  { env: 'BUL_DATA_DIR', kind: { type: 'string' }, default: './data', description: 'Where the embedded PostgreSQL, the generated master key and uploads live.' },
+  { env: 'BUL_ROLE', kind: { type: 'enum', values: ['all', 'api', 'worker'] }, default: 'all', description: 'Process role; `bul start --role` overrides it.' },
+  { env: 'DATABASE_URL', kind: { type: 'url', protocols: ['postgres:', 'postgresql:'] }, secret: true, description: 'External PostgreSQL (15+) owner connection. Unset: embedded PostgreSQL in BUL_DATA_DIR.' },
+  { env: 'DATABASE_APP_ROLE', kind: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternRule: 'a lower-case SQL identifier' }, default: 'bul_app', description: 'Login role the application uses; it owns no table and cannot bypass row-level security.' },
+  { env: 'DATABASE_APP_PASSWORD', kind: { type: 'string' }, secret: true, description: 'Password of DATABASE_APP_ROLE. Default: derived from the master key.' },
+  { env: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '20', description: 'Connections per process in the application pool.' },
+  { env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, secret: true, description: 'Optional Redis; when set, rate limits and lockouts are shared through it.' },
+  { env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level.' },
+  { env: 'BUL_MASTER_KEY', kind: { type: 'string', pattern: /^[A-Za-z0-9+/=_-]{43,88}$/, patternRule: '32 bytes, base64' }, secret: true, description: 'Key that encrypts secrets at rest. Default: generated once into BUL_DATA_DIR/master.key. Set it when several machines share a database.' },
+  { env: 'BODY_LIMIT', kind: { type: 'size', minBytes: 1024, maxBytes: 100 * MB }, default: '1mb', description: 'Largest JSON request body; larger gets 413.' },
+  { env: 'TRUST_PROXY', kind: { type: 'cidrs' }, default: '', description: 'Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed.' },
+  { env: 'CORS_ORIGINS', kind: { type: 'list' }, default: '', description: 'Comma-separated origins allowed by CORS (empty: same origin only).' },
+  { env: 'BASE_DOMAIN', kind: { type: 'string' }, default: '', description: 'Domain under which `<subdomain>.BASE_DOMAIN` selects the organization.' },
+  { env: 'REGISTRATION_ENABLED', kind: { type: 'bool' }, default: 'true', description: 'Whether anyone may sign up and create an organization.' },
+  { env: 'ACCESS_TOKEN_TTL', kind: { type: 'duration', minSeconds: 30, maxSeconds: 15 * MINUTE }, default: '15m', description: 'Lifetime of JWT access tokens (at most 15 minutes).' },
+  { env: 'REFRESH_TOKEN_TTL', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY }, default: '30d', description: 'Lifetime of a refresh-token family since login.' },
+  { env: 'SESSION_TTL', kind: { type: 'duration', minSeconds: 5 * MINUTE, maxSeconds: 90 * DAY }, default: '7d', description: 'Absolute lifetime of a browser session.' },
+  { env: 'SESSION_IDLE_TIMEOUT', kind: { type: 'duration', minSeconds: MINUTE, maxSeconds: 30 * DAY }, default: '24h', description: 'A browser session unused this long ends.' },
+  { env: 'JWT_KEY_ROTATION', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY }, default: '30d', description: 'Age after which a new signing key takes over (old keys stay in JWKS until their tokens expire).' },
+  { env: 'INVITATION_TTL', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 90 * DAY }, default: '7d', description: 'How long an invitation token is valid.' },
+  { env: 'MFA_ISSUER', kind: { type: 'string' }, default: 'BUL', description: 'Issuer name shown in authenticator apps.' },
+  { env: 'PASSWORD_MIN_LENGTH', kind: { type: 'int', min: 12, max: 128 }, default: '12', description: 'Minimum password length (never below 12).' },
+  { env: 'RATE_LIMIT_STORE', kind: { type: 'enum', values: ['auto', 'memory', 'postgres', 'redis'] }, default: 'auto', description: 'Where rate-limit counters live; auto: Redis if REDIS_URL, PostgreSQL if DATABASE_URL, else memory.' },
+  { env: 'RATE_LIMIT_IP_PER_MINUTE', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1200', description: 'API requests per minute per client IP.' },
+  { env: 'RATE_LIMIT_USER_PER_MINUTE', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1200', description: 'API requests per minute per authenticated user or API key.' },
+  { env: 'RATE_LIMIT_LOGIN_BURST', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '5', description: 'Login attempts per IP allowed at once.' },
+  { env: 'RATE_LIMIT_LOGIN_PER_SECOND', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1', description: 'Sustained login attempts per second per IP.' },
+  { env: 'LOCKOUT_ACCOUNT_THRESHOLD', kind: { type: 'int', min: 1, max: 1_000_000 }, default: '5', description: 'Failed logins on one account before it is locked.' },
+  { env: 'LOCKOUT_IP_THRESHOLD', kind: { type: 'int', min: 1, max: 1_000_000 }, default: '20', description: 'Failed logins from one IP before it is locked out.' },
+  { env: 'LOCKOUT_BASE', kind: { type: 'duration', minSeconds: 1, maxSeconds: DAY }, default: '1m', description: 'First lockout; each further failure doubles it.' },
+  { env: 'LOCKOUT_MAX', kind: { type: 'duration', minSeconds: 1, maxSeconds: 7 * DAY }, default: '1h', description: 'Longest lockout.' },
+  { env: 'IP_ALLOWLIST', kind: { type: 'cidrs' }, default: '', description: 'Global IPv4/IPv6 CIDRs allowed to reach BUL (empty: all), on top of rules stored by super admins.' },
+  { env: 'IP_DENYLIST', kind: { type: 'cidrs' }, default: '', description: 'Global IPv4/IPv6 CIDRs refused.' },
+  { env: 'METRICS_TOKEN', kind: { type: 'string' }, secret: true, description: 'If set, /metrics requires `Authorization: Bearer <token>`.' },
+  { env: 'DEFAULT_PLAN', kind: { type: 'enum', values: ['free', 'team', 'business', 'enterprise'] }, default: 'free', description: 'Plan given to newly registered organizations.' },
+  { env: 'WORKER_CONCURRENCY', kind: { type: 'int', min: 1, max: 200 }, default: '5', description: 'Jobs one worker process runs at once.' },
+  { env: 'SHUTDOWN_TIMEOUT', kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE }, default: '15s', description: 'How long shutdown waits for requests and jobs to finish.' },
+] as const satisfies readonly Setting[];
+
+export type SettingName = (typeof SETTINGS)[number]['env'];
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  role: 'all' | 'api' | 'worker';
+  databaseUrl: string | null;
+  databaseAppRole: string;
+  databaseAppPassword: string | null;
+  databasePoolMax: number;
+  redisUrl: string | null;
+  logLevel: string;
+  masterKey: string | null;
+  bodyLimit: number;
+  trustProxy: string[];
+  corsOrigins: string[];
+  baseDomain: string | null;
+  registrationEnabled: boolean;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  sessionTtl: number;
+  sessionIdleTimeout: number;
+  jwtKeyRotation: number;
+  invitationTtl: number;
+  mfaIssuer: string;
+  passwordMinLength: number;
+  rateLimitStore: 'memory' | 'postgres' | 'redis';
+  rateLimit: {
+    ipPerMinute: number;
+    userPerMinute: number;
+    loginBurst: number;
+    loginPerSecond: number;
+  };
+  lockout: { accountThreshold: number; ipThreshold: number; baseSeconds: number; maxSeconds: number };
+  ipAllowlist: string[];
+  ipDenylist: string[];
+  metricsToken: string | null;
+  defaultPlan: string;
+  workerConcurrency: number;
+  shutdownTimeout: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Raw = Record<string, string | undefined>;
+type Parsed = string | number | boolean | string[] | undefined;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: MINUTE, h: HOUR, d: DAY };
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: MB, gb: 1024 * MB };
+
+function parseValue(setting: Setting, value: string): { value: Parsed } | { rule: string } {
+  const kind = setting.kind;
+  switch (kind.type) {
+    case 'string':
+      if (kind.pattern && !kind.pattern.test(value)) return { rule: `must be ${kind.patternRule}` };
+      return { value };
+    case 'int': {
+      if (!/^-?\d+$/.test(value)) return { rule: 'must be a whole number' };
+      const n = Number(value);
+      if (n < kind.min || n > kind.max) return { rule: `must be between ${kind.min} and ${kind.max}` };
+      return { value: n };
+    }
+    case 'bool':
+      if (/^(true|1|yes|on)$/i.test(value)) return { value: true };
+      if (/^(false|0|no|off)$/i.test(value)) return { value: false };
+      return { rule: 'must be true or false' };
+    case 'duration': {
+      const m = /^(\d+)\s*([smhd]?)$/i.exec(value);
+      if (!m) return { rule: 'must be a duration such as 90s, 15m, 12h or 7d' };
+      const seconds = Number(m[1]) * (DURATION_UNITS[(m[2] || 's').toLowerCase()] ?? 1);
+      if (seconds < kind.minSeconds || seconds > kind.maxSeconds) {
+        return { rule: `must be between ${kind.minSeconds}s and ${kind.maxSeconds}s` };
+      }
+      return { value: seconds };
+    }
+    case 'size': {
+      const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(value);
+      if (!m) return { rule: 'must be a size such as 512kb or 50mb' };
+      const bytes = Number(m[1]) * (SIZE_UNITS[(m[2] || 'b').toLowerCase()] ?? 1);
+      if (bytes < kind.minBytes || bytes > kind.maxBytes) {
+        return { rule: `must be between ${kind.minBytes} and ${kind.maxBytes} bytes` };
+      }
+      return { value: bytes };
+    }
+    case 'enum':
+      if (!kind.values.includes(value)) return { rule: `must be one of ${kind.values.join(', ')}` };
+      return { value };
+    case 'url': {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return { rule: 'must be a URL' };
+      }
+      if (!kind.protocols.includes(url.protocol)) {
+        return { rule: `must be a URL starting with ${kind.protocols.map((p) => `${p}//`).join(' or ')}` };
+      }
+      return { value };
+    }
+    case 'cidrs': {
+      const items = splitList(value);
+      const bad = items.find((item) => !isCidrOrIp(item));
+      if (bad !== undefined) return { rule: `must be comma-separated IPv4/IPv6 addresses or CIDRs (bad: ${bad})` };
+      return { value: items };
+    }
+    case 'list':
+      return {
+        value: splitList(value),
+      };
+  }
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Reads NAME, or the file named by NAME_FILE (trailing newline trimmed). */
+function readRaw(env: Raw, name: string, problems: string[]): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (file !== undefined && file !== '') {
+    if (direct !== undefined && direct !== '') {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      return undefined;
+    }
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  }
+  return direct;
+}
+
+/** Builds the config from an environment; throws ConfigError listing every problem. */
+export function loadConfig(env: Raw = process.env, overrides: Partial<Record<SettingName, string>> = {}): Config {
+  const problems: string[] = [];
+  const values = new Map<string, Parsed>();
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const override = overrides[setting.env as SettingName];
+    const raw = override ?? readRaw(env, setting.env, problems);
+    const text = raw === undefined || raw === '' ? setting.default : raw;
+    if (text === undefined) continue;
+    const parsed = parseValue(setting, text.trim());
+    if ('rule' in parsed) problems.push(`${setting.env}: ${parsed.rule} (got ${setting.secret ? 'a hidden value' : JSON.stringify(text)})`);
+    else values.set(setting.env, parsed.value);
+  }
+  const get = <T extends Parsed>(name: SettingName) => values.get(name) as T;
+  const optional = (name: SettingName) => (get<string | undefined>(name) || null) as string | null;
+
+  const lockoutBase = get<number>('LOCKOUT_BASE');
+  const lockoutMax = get<number>('LOCKOUT_MAX');
+  if (lockoutBase !== undefined && lockoutMax !== undefined && lockoutMax < lockoutBase) {
+    problems.push('LOCKOUT_MAX: must not be shorter than LOCKOUT_BASE');
+  }
+  const storeSetting = get<string>('RATE_LIMIT_STORE');
+  if (storeSetting === 'redis' && !optional('REDIS_URL')) problems.push('RATE_LIMIT_STORE: redis needs REDIS_URL');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = get<number>('PORT');
+  const rateLimitStore =
+    storeSetting === 'auto'
+      ? optional('REDIS_URL')
+        ? 'redis'
+        : optional('DATABASE_URL')
+          ? 'postgres'
+          : 'memory'
+      : (storeSetting as Config['rateLimitStore']);
+
+  return {
+    host: get('HOST'),
+    port,
+    publicUrl: (optional('PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir: path.resolve(get<string>('BUL_DATA_DIR')),
+    role: get('BUL_ROLE'),
+    databaseUrl: optional('DATABASE_URL'),
+    databaseAppRole: get('DATABASE_APP_ROLE'),
+    databaseAppPassword: optional('DATABASE_APP_PASSWORD'),
+    databasePoolMax: get('DATABASE_POOL_MAX'),
+    redisUrl: optional('REDIS_URL'),
+    logLevel: get('LOG_LEVEL'),
+    masterKey: optional('BUL_MASTER_KEY'),
+    bodyLimit: get('BODY_LIMIT'),
+    trustProxy: get('TRUST_PROXY'),
+    corsOrigins: get('CORS_ORIGINS'),
+    baseDomain: optional('BASE_DOMAIN'),
+    registrationEnabled: get('REGISTRATION_ENABLED'),
+    accessTokenTtl: get('ACCESS_TOKEN_TTL'),
+    refreshTokenTtl: get('REFRESH_TOKEN_TTL'),
+    sessionTtl: get('SESSION_TTL'),
+    sessionIdleTimeout: get('SESSION_IDLE_TIMEOUT'),
+    jwtKeyRotation: get('JWT_KEY_ROTATION'),
+    invitationTtl: get('INVITATION_TTL'),
+    mfaIssuer: get('MFA_ISSUER'),
+    passwordMinLength: get('PASSWORD_MIN_LENGTH'),
+    rateLimitStore,
+    rateLimit: {
+      ipPerMinute: get('RATE_LIMIT_IP_PER_MINUTE'),
+      userPerMinute: get('RATE_LIMIT_USER_PER_MINUTE'),
+      loginBurst: get('RATE_LIMIT_LOGIN_BURST'),
+      loginPerSecond: get('RATE_LIMIT_LOGIN_PER_SECOND'),
+    },
+    lockout: {
+      accountThreshold: get('LOCKOUT_ACCOUNT_THRESHOLD'),
+      ipThreshold: get('LOCKOUT_IP_THRESHOLD'),
+      baseSeconds: lockoutBase,
+      maxSeconds: lockoutMax,
+    },
+    ipAllowlist: get('IP_ALLOWLIST'),
+    ipDenylist: get('IP_DENYLIST'),
+    metricsToken: optional('METRICS_TOKEN'),
+    defaultPlan: get('DEFAULT_PLAN'),
+    workerConcurrency: get('WORKER_CONCURRENCY'),
+    shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
+  };
+}

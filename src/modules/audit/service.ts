@@ -1,0 +1,150 @@
+// The audit trail: every write and every authentication event records one event in the same
+// transaction as the change it describes. Other modules call `record` with their transaction.
+import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
+import type { Db, Sql } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
+import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
+import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
+import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
+import * as store from './store.ts';
+
+export interface AuditActor {
+  type: 'user' | 'api_key' | 'system' | 'anonymous';
+  id: string | null;
+  label: string | null;
+}
+
+export interface AuditEventInput {
+  /** null: the platform chain (events with no organization, e.g. a failed login for an unknown e-mail). */
+  orgId: string | null;
+  actor: AuditActor;
+  action: string;
+  outcome?: 'success' | 'failure';
+  resourceType?: string;
+  resourceId?: string;
+  changes?: Changes | null;
+  metadata?: Record<string, unknown>;
+  meta?: RequestMeta | null;
+}
+
+export type Changes = Record<string, { before: unknown; after: unknown }>;
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'system' };
+
+export function actorOf(ctx: CallContext): AuditActor {
+  const p = ctx.principal;
+  return p.kind === 'api_key' ? { type: 'api_key', id: p.apiKeyId, label: p.email } : { type: 'user', id: p.userId, label: p.email };
+}
+
+/** Fields whose values differ between two snapshots, as {field: {before, after}}. */
+export function diff<T extends object>(before: T | null, after: T | null, fields: readonly (keyof T & string)[]): Changes | null {
+  const changes: Changes = {};
+  for (const field of fields) {
+    const b = before ? (before[field] as unknown) : null;
+    const a = after ? (after[field] as unknown) : null;
+    if (JSON.stringify(b) !== JSON.stringify(a)) changes[field] = { before: b ?? null, after: a ?? null };
+  }
+  return Object.keys(changes).length > 0 ? changes : null;
+}
+
+export function toDto(r: store.AuditRow): AuditEventDto {
+  return {
+    id: r.id,
+    seq: r.seq,
+    createdAt: r.created_at.toISOString(),
+    actor: { type: r.actor_type, id: r.actor_id, label: r.actor_label },
+    action: r.action,
+    outcome: r.outcome,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    changes: r.changes,
+    metadata: r.metadata,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+const isSeqCursor = (v: unknown): v is { seq: number } =>
+  typeof v === 'object' && v !== null && Number.isInteger((v as { seq: unknown }).seq);
+
+export class AuditService {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Writes one event inside the caller's transaction. */
+  async record(tx: Sql, e: AuditEventInput): Promise<void> {
+    await store.insertEvent(tx, {
+      orgId: e.orgId ?? PLATFORM_ORG_ID,
+      id: newId(),
+      actorType: e.actor.type,
+      actorId: e.actor.id,
+      actorLabel: e.actor.label,
+      action: e.action,
+      outcome: e.outcome ?? 'success',
+      resourceType: e.resourceType ?? null,
+      resourceId: e.resourceId ?? null,
+      changes: e.changes ?? null,
+      metadata: e.metadata ?? null,
+      ip: e.meta?.ip ?? null,
+      userAgent: e.meta?.userAgent ?? null,
+      requestId: e.meta?.requestId ?? null,
+    });
+  }
+
+  /** Records an event in a transaction of its own (events not tied to another write). */
+  recordAlone(e: AuditEventInput, userId: string | null = null): Promise<void> {
+    return this.db.transaction({ orgId: e.orgId, userId }, (tx) => this.record(tx, e));
+  }
+
+  /**
+   * Searches the organization's events, or the platform chain when `platform` is set (super admins).
+   */
+  async search(ctx: CallContext, q: AuditSearchQueryType, platform = false): Promise<PageOf<AuditEventDto>> {
+    const orgId = platform ? PLATFORM_ORG_ID : ctx.principal.org?.id;
+    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    const cursor = decodeCursor(q.cursor, isSeqCursor);
+    const limit = q.limit ?? 50;
+    const start = q.start_date ? new Date(q.start_date) : undefined;
+    const end = q.end_date ? new Date(q.end_date) : undefined;
+    if (start && end && start >= end) {
+      throw new AppError('validation-failed', 'start_date must be before end_date', {
+        errors: [{ field: 'end_date', in: 'query', rule: 'after', message: 'must be after start_date' }],
+      });
+    }
+    const rows = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
+      store.searchEvents(tx, {
+        orgId,
+        actorId: q.user_id,
+        ...(q.action?.endsWith('*') ? { actionPrefix: q.action.slice(0, -1) } : { action: q.action }),
+        resourceType: q.resource_type,
+        resourceId: q.resource_id,
+        outcome: q.outcome,
+        start,
+        end,
+        beforeSeq: cursor?.seq,
+        limit,
+      }),
+    );
+    return toPage(rows, limit, toDto, (r) => ({ seq: r.seq }));
+  }
+
+  async integrity(ctx: CallContext) {
+    const orgId = ctx.principal.org?.id;
+    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    const r = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) => store.verifyCurrentChain(tx));
+    return { ok: r.ok, checked: r.checked, badSeq: r.bad_seq, badEventId: r.bad_id, problem: r.problem };
+  }
+}
+
+/** For `bul audit verify`, on the owner connection: checks one organization or every chain. */
+export async function verifyChains(owner: Sql, orgId?: string): Promise<{ orgId: string; result: store.IntegrityRow }[]> {
+  const ids = orgId ? [orgId] : await store.chainOrgIds(owner);
+  const out = [];
+  for (const id of ids) out.push({ orgId: id, result: await store.verifyChain(owner, id) });
+  return out;
+}

@@ -1,0 +1,118 @@
+// SQL for the audit trail. The chain fields (seq, prev_hash, hash, created_at) are set by the
+// database trigger, never by this code.
+import type { Sql } from '../../platform/db/transaction.ts';
+
+export interface AuditRow {
+  id: string;
+  seq: number;
+  created_at: Date;
+  actor_type: 'user' | 'api_key' | 'system' | 'anonymous';
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  outcome: 'success' | 'failure';
+  resource_type: string | null;
+  resource_id: string | null;
+  changes: Record<string, { before: unknown; after: unknown }> | null;
+  metadata: Record<string, unknown> | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface NewAuditRow {
+  orgId: string;
+  id: string;
+  actorType: AuditRow['actor_type'];
+  actorId: string | null;
+  actorLabel: string | null;
+  action: string;
+  outcome: AuditRow['outcome'];
+  resourceType: string | null;
+  resourceId: string | null;
+  changes: unknown;
+  metadata: unknown;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
+  // seq, prev_hash and hash get placeholders; the chain trigger overwrites them.
+  await sql.query(
+    `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
+       resource_type, resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash)
+     VALUES ($1, $2, 0, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', '')`,
+    [e.orgId, e.id, e.actorType, e.actorId, e.actorLabel, e.action, e.outcome, e.resourceType, e.resourceId,
+      e.changes === null ? null : JSON.stringify(e.changes), e.metadata === null ? null : JSON.stringify(e.metadata),
+      e.ip, e.userAgent, e.requestId],
+  );
+}
+
+export interface AuditFilter {
+  orgId: string;
+  actorId?: string;
+  action?: string;
+  actionPrefix?: string;
+  resourceType?: string;
+  resourceId?: string;
+  outcome?: string;
+  start?: Date;
+  end?: Date;
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** Newest first, keyset-paginated on seq (which follows time within an organization). */
+export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]> {
+  const where = ['org_id = $1'];
+  const params: unknown[] = [f.orgId];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (f.actorId) add('actor_id = ?', f.actorId);
+  if (f.action) add('action = ?', f.action);
+  if (f.actionPrefix) add(`action LIKE ? || '%'`, f.actionPrefix.replace(/[\\%_]/g, (c) => `\\${c}`));
+  if (f.resourceType) add('resource_type = ?', f.resourceType);
+  if (f.resourceId) add('resource_id = ?', f.resourceId);
+  if (f.outcome) add('outcome = ?', f.outcome);
+  if (f.start) add('created_at >= ?', f.start);
+  if (f.end) add('created_at < ?', f.end);
+  if (f.beforeSeq !== undefined) add('seq < ?', f.beforeSeq);
+  params.push(f.limit + 1);
+  const { rows } = await sql.query<AuditRow>(
+    `SELECT id, seq, created_at, actor_type, actor_id, actor_label, action, outcome, resource_type, resource_id,
+            changes, metadata, ip, user_agent, request_id, prev_hash, hash
+     FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export interface IntegrityRow {
+  ok: boolean;
+  checked: number;
+  bad_seq: number | null;
+  bad_id: string | null;
+  problem: string | null;
+}
+
+/** The chain check of the organization in the transaction's context. */
+export async function verifyCurrentChain(sql: Sql): Promise<IntegrityRow> {
+  const { rows } = await sql.query<IntegrityRow>('SELECT * FROM bul_audit_verify_current()');
+  return rows[0] ?? { ok: true, checked: 0, bad_seq: null, bad_id: null, problem: null };
+}
+
+/** Owner connection only (CLI): check any organization's chain, or list those that have one. */
+export async function verifyChain(sql: Sql, orgId: string): Promise<IntegrityRow> {
+  const { rows } = await sql.query<IntegrityRow>('SELECT * FROM bul_audit_verify($1)', [orgId]);
+  return rows[0]!;
+}
+
+export async function chainOrgIds(sql: Sql): Promise<string[]> {
+  const { rows } = await sql.query<{ org_id: string }>('SELECT org_id FROM audit_chain_heads ORDER BY org_id');
+  return rows.map((r) => r.org_id);
+}

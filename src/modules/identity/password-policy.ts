@@ -1,0 +1,39 @@
+// Password policy: at least PASSWORD_MIN_LENGTH (≥ 12) characters, at most 128, and not a
+// commonly breached password. The bundled list is zxcvbn-ts's 49k most common passwords from
+// public breach corpora; a common password padded with digits or symbols ("password1234!") or a
+// short pattern repeated ("abcabcabcabc") counts as common too.
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { AppError } from '../../platform/errors.ts';
+
+export const PASSWORD_MAX_LENGTH = 128;
+
+let common: Set<string> | null = null;
+function commonPasswords(): Set<string> {
+  common ??= new Set((dictionary as Record<string, string[]>)['passwords-common'] ?? []);
+  return common;
+}
+
+/** Why a password is refused, or null when it is acceptable. */
+export function passwordProblem(password: string, minLength: number, personal: string[] = []): string | null {
+  if ([...password].length < minLength) return `must be at least ${minLength} characters`;
+  if (password.length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
+  const lower = password.toLowerCase();
+  const list = commonPasswords();
+  if (list.has(lower)) return 'is a commonly used password found in breach lists';
+  const core = lower.replace(/^[\d\W_]+/, '').replace(/[\d\W_]+$/, '');
+  if (core.length >= 4 && core.length < minLength && list.has(core)) return 'is a common password with characters added; choose something less predictable';
+  if (/^(.{1,4})\1+$/.test(lower)) return 'is a short pattern repeated';
+  if (new Set(lower).size < 4) return 'uses too few different characters';
+  for (const p of personal) {
+    const token = p.toLowerCase().split('@')[0] ?? '';
+    if (token.length >= 4 && lower.includes(token)) return 'must not contain your name or e-mail address';
+  }
+  return null;
+}
+
+export function assertPasswordAcceptable(password: string, minLength: number, personal: string[] = [], field = 'password'): void {
+  const problem = passwordProblem(password, minLength, personal);
+  if (problem) {
+    throw new AppError('weak-password', `${field} ${problem}`, { errors: [{ field, in: 'body', rule: 'passwordPolicy', message: problem }] });
+  }
+}

@@ -1,0 +1,158 @@
+// JWT signing keys: Ed25519 (EdDSA) pairs kept in the database with the private half sealed by
+// the master key, so every API process signs and verifies with the same keys. A key signs for
+// JWT_KEY_ROTATION, then a new one takes over; the old one stays in the JWKS until the last token
+// it signed has expired. Each process reloads the ring every minute (and at once on an unknown kid).
+import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT } from 'jose';
+import type { webcrypto } from 'node:crypto';
+import { newId } from '../../platform/db/ids.ts';
+import type { Db } from '../../platform/db/transaction.ts';
+import type { SecretBox } from '../../platform/crypto/secret-box.ts';
+import * as store from './store.ts';
+
+type CryptoKey = webcrypto.CryptoKey;
+
+const ALG = 'EdDSA';
+export type TokenAudience = 'bul-api' | 'bul-mfa';
+const RELOAD_MS = 60_000;
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+
+interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+  retireAt: Date;
+  expiresAt: Date;
+}
+
+export class SigningKeyRing {
+  private readonly db: Db;
+  private readonly box: SecretBox;
+  private readonly issuer: string;
+  private readonly rotationSeconds: number;
+  private readonly maxTokenSeconds: number;
+  private keys: LoadedKey[] = [];
+  private loadedAt = 0;
+  private lastUnknownKidReload = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(opts: { db: Db; box: SecretBox; issuer: string; rotationSeconds: number; maxTokenSeconds: number }) {
+    this.db = opts.db;
+    this.box = opts.box;
+    this.issuer = opts.issuer;
+    this.rotationSeconds = opts.rotationSeconds;
+    this.maxTokenSeconds = opts.maxTokenSeconds;
+  }
+
+  async start(): Promise<void> {
+    await this.reload();
+    this.timer = setInterval(() => void this.reload().catch(() => {}), RELOAD_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Loads live keys; creates a new signing key when none may still sign (first start, rotation). */
+  async reload(): Promise<void> {
+    let rows = await store.liveSigningKeys(this.db.pool);
+    if (!rows.some((r) => r.retire_at.getTime() > Date.now())) {
+      rows = await this.rotate();
+    }
+    const loaded: LoadedKey[] = [];
+    for (const row of rows) {
+      const existing = this.keys.find((k) => k.kid === row.kid);
+      if (existing) {
+        loaded.push(existing);
+        continue;
+      }
+      const privateJwk = JSON.parse(this.box.open(row.private_sealed, row.kid).toString('utf8')) as JWK;
+      loaded.push({
+        kid: row.kid,
+        publicJwk: row.public_jwk as JWK,
+        publicKey: (await importJWK(row.public_jwk as JWK, ALG)) as CryptoKey,
+        privateKey: (await importJWK(privateJwk, ALG)) as CryptoKey,
+        retireAt: row.retire_at,
+        expiresAt: row.expires_at,
+      });
+    }
+    this.keys = loaded;
+    this.loadedAt = Date.now();
+  }
+
+  /** Creates the next signing key unless another process just did (serialised by an advisory lock). */
+  private async rotate(): Promise<store.SigningKeyRow[]> {
+    return this.db.transaction({ orgId: null, userId: null }, async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('bul:signing-key-rotation'))");
+      const rows = await store.liveSigningKeys(tx);
+      if (rows.some((r) => r.retire_at.getTime() > Date.now())) return rows;
+      const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+      const kid = newId();
+      const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+      const retireAt = new Date(Date.now() + this.rotationSeconds * 1000);
+      await store.insertSigningKey(tx, {
+        kid,
+        alg: ALG,
+        public_jwk: publicJwk,
+        private_sealed: this.box.seal(JSON.stringify(await exportJWK(privateKey)), kid),
+        retire_at: retireAt,
+        expires_at: new Date(retireAt.getTime() + (this.maxTokenSeconds + 60) * 1000),
+      });
+      return store.liveSigningKeys(tx);
+    });
+  }
+
+  private signingKey(): LoadedKey {
+    const now = Date.now();
+    const key = this.keys.find((k) => k.retireAt.getTime() > now);
+    if (!key) throw new Error('no signing key loaded');
+    return key;
+  }
+
+  /** Signs a JWT for one audience (`bul-api` access tokens, `bul-mfa` login challenges). */
+  async sign(subject: string, claims: Record<string, unknown>, opts: { audience: TokenAudience; ttlSeconds: number }): Promise<string> {
+    if (!this.keys.some((k) => k.retireAt.getTime() > Date.now())) await this.reload();
+    const key = this.signingKey();
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
+      .setSubject(subject)
+      .setIssuer(this.issuer)
+      .setAudience(opts.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${opts.ttlSeconds}s`)
+      .sign(key.privateKey);
+  }
+
+  /** Verifies signature, issuer, audience and expiry; null for any token that fails. */
+  async verify(token: string, audience: TokenAudience): Promise<(JWTPayload & { sub: string }) | null> {
+    try {
+      const { payload } = await jwtVerify(token, (header) => this.publicKeyFor(header.kid), {
+        issuer: this.issuer,
+        audience,
+        algorithms: [ALG],
+      });
+      return typeof payload.sub === 'string' ? (payload as JWTPayload & { sub: string }) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async publicKeyFor(kid: string | undefined): Promise<CryptoKey> {
+    let key = this.keys.find((k) => k.kid === kid);
+    const now = Date.now();
+    if (!key && now - this.lastUnknownKidReload > UNKNOWN_KID_RELOAD_MS && now - this.loadedAt > UNKNOWN_KID_RELOAD_MS) {
+      this.lastUnknownKidReload = now;
+      await this.reload();
+      key = this.keys.find((k) => k.kid === kid);
+    }
+    if (!key) throw new Error('unknown signing key');
+    return key.publicKey;
+  }
+
+  jwks(): { keys: JWK[] } {
+    const now = Date.now();
+    return { keys: this.keys.filter((k) => k.expiresAt.getTime() > now).map((k) => k.publicJwk) };
+  }
+}

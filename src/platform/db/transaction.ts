@@ -1,0 +1,55 @@
+// Transactions with tenant context. Every request that touches tenant data runs in one:
+// `app.org_id` and `app.user_id` are set with SET LOCAL semantics, so row-level security
+// policies see them and they vanish at COMMIT/ROLLBACK, never leaking to the next user of the
+// pooled connection.
+import type pg from 'pg';
+import { isUuid } from './ids.ts';
+
+/** Anything that runs SQL: a pool, a client, or a client inside a transaction. */
+export type Sql = Pick<pg.ClientBase, 'query'>;
+
+export interface TenantScope {
+  orgId: string | null;
+  userId: string | null;
+}
+
+function literal(id: string | null): string {
+  if (id === null) return "''";
+  // Only canonical UUIDs reach this point, so inlining is safe; it saves a round trip per transaction.
+  if (!isUuid(id)) throw new Error('tenant scope ids must be UUIDs');
+  return `'${id.toLowerCase()}'`;
+}
+
+export async function inTransaction<T>(pool: pg.Pool, scope: TenantScope, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(
+      `BEGIN; SELECT set_config('app.org_id', ${literal(scope.orgId)}, true), set_config('app.user_id', ${literal(scope.userId)}, true)`,
+    );
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true; // connection is unusable; let the pool discard it
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** The application's handle on the database: the pool of the application role. */
+export class Db {
+  readonly pool: pg.Pool;
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+  /** Runs `work` in one transaction acting for the given organization and user. */
+  transaction<T>(scope: TenantScope, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, scope, work);
+  }
+}

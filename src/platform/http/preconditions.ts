@@ -1,0 +1,25 @@
+// Optimistic concurrency: resources carry a `version`; a write may send `If-Match: "<version>"`
+// and is refused with 412 if the resource has moved on. Services compare inside their transaction.
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+
+/** The version named by If-Match, or undefined when the header is absent. */
+export function ifMatchVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(Array.isArray(header) ? (header[0] ?? '') : header);
+  if (!m) {
+    throw new AppError('validation-failed', 'If-Match must be the resource version, e.g. "3"', {
+      errors: [{ field: 'if-match', in: 'headers', rule: 'format', message: 'must be a version number such as "3"' }],
+    });
+  }
+  return Number(m[1]);
+}
+
+export function assertVersion(current: number, expected: number | undefined, what: string): void {
+  if (expected !== undefined && expected !== current) {
+    throw new AppError('precondition-failed', `${what} is at version ${current}, not ${expected}; reload it and try again`, {
+      extra: { currentVersion: current },
+    });
+  }
+}

@@ -1,0 +1,71 @@
+// Rate limiting with rate-limiter-flexible. The store follows the deployment: one process keeps
+// counters in memory; several processes share them through Redis (REDIS_URL) or, without Redis,
+// through a PostgreSQL table. Store failures fall back to an in-memory limiter rather than
+// refusing or waving through all traffic.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import { AppError } from '../errors.ts';
+
+export interface LimiterSpec {
+  /** Distinguishes this limiter's keys from the others'. */
+  name: string;
+  points: number;
+  durationSeconds: number;
+}
+
+export type LimiterFactory = (spec: LimiterSpec) => RateLimiterAbstract;
+
+export function limiterFactory(store: 'memory' | 'postgres' | 'redis', deps: { pool?: pg.Pool; redis?: Redis | null }): LimiterFactory {
+  return (spec) => {
+    const base = { keyPrefix: `bul:${spec.name}`, points: spec.points, duration: spec.durationSeconds };
+    if (store === 'memory') return new RateLimiterMemory(base);
+    const insuranceLimiter = new RateLimiterMemory(base);
+    if (store === 'redis') {
+      if (!deps.redis) throw new Error('redis rate-limit store without a Redis client');
+      return new RateLimiterRedis({ ...base, storeClient: deps.redis, insuranceLimiter });
+    }
+    if (!deps.pool) throw new Error('postgres rate-limit store without a pool');
+    return new RateLimiterPostgres({
+      ...base,
+      storeClient: deps.pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      tableCreated: true, // created by migration 0001; the application role may not create tables
+      clearExpiredByTimeout: true,
+      insuranceLimiter,
+    });
+  };
+}
+
+export interface LimitOutcome {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+/**
+ * Takes one point from `key`; returns the headers' numbers, or throws a 429 AppError with
+ * Retry-After when the limit is spent.
+ */
+export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string, what: string): Promise<LimitOutcome> {
+  try {
+    const res = await limiter.consume(key);
+    return { limit: limiter.points, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) {
+      const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      throw new AppError('rate-limited', `${what} rate limit reached: ${limiter.points} per ${limiter.duration} s; retry in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+        extra: { limit: limiter.points, windowSeconds: limiter.duration },
+      });
+    }
+    throw rejection;
+  }
+}

@@ -1,0 +1,97 @@
+// Request validation with two AJV instances: bodies are validated strictly (no type coercion, no
+// silent removal of unknown fields: both are errors), while query strings, path params and headers,
+// which arrive as text, are coerced to the declared types.
+import { Ajv, type ErrorObject, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { FieldError } from '../errors.ts';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+const shared: Options = {
+  allErrors: true,
+  removeAdditional: false,
+  useDefaults: true,
+  strict: false, // TypeBox adds annotations AJV does not know (e.g. `~kind`, hidden but present)
+};
+
+function build(options: Options): Ajv {
+  const ajv = new Ajv({ ...shared, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+const bodyAjv = build({ coerceTypes: false });
+const textAjv = build({ coerceTypes: 'array' });
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
+  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+
+type Part = FieldError['in'];
+const PARTS: Record<string, Part> = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' };
+
+function pathToField(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+const join = (base: string, name: string) => (base ? `${base}.${name}` : name);
+
+function describe(e: ErrorObject): { field: string; rule: string; message: string } {
+  const base = pathToField(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { field: join(base, String(p.missingProperty)), rule: 'required', message: 'is required' };
+    case 'additionalProperties':
+      return { field: join(base, String(p.additionalProperty)), rule: 'additionalProperties', message: 'is not an allowed field' };
+    case 'type':
+      return { field: base, rule: 'type', message: `must be ${String(p.type).replace(',', ' or ')}` };
+    case 'maxLength':
+      return { field: base, rule: 'maxLength', message: `must be at most ${String(p.limit)} characters` };
+    case 'minLength':
+      return { field: base, rule: 'minLength', message: Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters` };
+    case 'format':
+      return { field: base, rule: 'format', message: `must be a valid ${String(p.format)}` };
+    case 'enum':
+      return { field: base, rule: 'enum', message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
+    case 'maxItems':
+      return { field: base, rule: 'maxItems', message: `must have at most ${String(p.limit)} items` };
+    case 'minItems':
+      return { field: base, rule: 'minItems', message: `must have at least ${String(p.limit)} items` };
+    case 'uniqueItems':
+      return { field: base, rule: 'uniqueItems', message: 'must not contain duplicates' };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { field: base, rule: e.keyword, message: `must be ${String(p.comparison)} ${String(p.limit)}` };
+    case 'pattern':
+      return { field: base, rule: 'pattern', message: 'has an invalid format' };
+    default:
+      return { field: base, rule: e.keyword, message: e.message ?? 'is invalid' };
+  }
+}
+
+/** AJV errors → `errors[]` of the problem document, one per field and rule. */
+export function toFieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
+  const where = PARTS[context ?? 'body'] ?? 'body';
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  // Errors inside a failed anyOf/oneOf branch are noise once the union itself is reported.
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath.replace(/\/(anyOf|oneOf)$/, ''));
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && unions.some((u) => e.schemaPath.startsWith(`${u}/anyOf/`) || e.schemaPath.startsWith(`${u}/oneOf/`))) continue;
+    const d = describe(e);
+    const field = d.field || '(root)';
+    const key = `${field}|${d.rule}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, in: where, rule: d.rule, message: d.message });
+  }
+  return out;
+}

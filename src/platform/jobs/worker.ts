@@ -1,0 +1,67 @@
+// Background jobs on graphile-worker: the queue lives in PostgreSQL, workers wake on
+// LISTEN/NOTIFY, retries back off exponentially, and cron schedules are kept in the database so
+// that whichever worker is up runs each tick exactly once. Modules contribute tasks and schedules.
+import { Logger, makeWorkerUtils, type Runner, run, runMigrations, type Task, type WorkerUtils } from 'graphile-worker';
+import type pg from 'pg';
+import type { Logger as Pino } from 'pino';
+import { RUNTIME_GROUP_ROLE } from '../db/database.ts';
+
+export interface JobDefinition {
+  name: string;
+  handler: Task;
+  /** Crontab schedule ("minute hour dom month dow"), or none for jobs queued on demand. */
+  schedule?: string;
+}
+
+function pinoLogger(log: Pino): Logger {
+  return new Logger((scope) => (level, message, meta) => {
+    const fn = level === 'error' ? log.error : level === 'warning' ? log.warn : level === 'info' ? log.info : log.debug;
+    fn.call(log, { ...scope, ...meta }, message);
+  });
+}
+
+/** Installs or upgrades graphile-worker's schema (as the owner) and lets the runtime role use it. */
+export async function migrateJobQueue(ownerUrl: string, owner: pg.ClientBase): Promise<void> {
+  await runMigrations({ connectionString: ownerUrl, logger: new Logger(() => () => {}) });
+  await owner.query(`GRANT USAGE ON SCHEMA graphile_worker TO ${RUNTIME_GROUP_ROLE};
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO ${RUNTIME_GROUP_ROLE};
+    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO ${RUNTIME_GROUP_ROLE};
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO ${RUNTIME_GROUP_ROLE};`);
+  // graphile-worker turns row-level security on for its private tables (so that API layers expose
+  // nothing); the job queue is not tenant data, so the runtime role gets a permissive policy there.
+  await owner.query(`DO $$
+    DECLARE t record;
+    BEGIN
+      FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity
+                 AND NOT EXISTS (SELECT 1 FROM pg_policies p WHERE p.schemaname = 'graphile_worker'
+                                 AND p.tablename = c.relname AND p.policyname = 'bul_runtime_access') LOOP
+        EXECUTE format('CREATE POLICY bul_runtime_access ON graphile_worker.%I TO ${RUNTIME_GROUP_ROLE} USING (true) WITH CHECK (true)', t.relname);
+      END LOOP;
+    END $$`);
+}
+
+export interface JobRunner {
+  stop(): Promise<void>;
+}
+
+export async function startWorker(opts: { pool: pg.Pool; jobs: JobDefinition[]; concurrency: number; log: Pino }): Promise<JobRunner> {
+  const crontab = opts.jobs
+    .filter((j) => j.schedule)
+    .map((j) => `${j.schedule} ${j.name}`)
+    .join('\n');
+  const runner: Runner = await run({
+    pgPool: opts.pool,
+    concurrency: opts.concurrency,
+    noHandleSignals: true, // BUL's own shutdown drains jobs
+    taskList: Object.fromEntries(opts.jobs.map((j) => [j.name, j.handler])),
+    crontab,
+    logger: pinoLogger(opts.log),
+  });
+  return { stop: () => runner.stop() };
+}
+
+/** For API processes: queue jobs without running them. */
+export function jobQueue(pool: pg.Pool): Promise<WorkerUtils> {
+  return makeWorkerUtils({ pgPool: pool });
+}

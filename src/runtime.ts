@@ -1,0 +1,86 @@
+// Process lifecycle: find or start the database, bring its schema up to date, then run the
+// process's role (API, worker or both) until told to stop; stopping drains HTTP requests and
+// running jobs before the database goes down.
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { loadMasterKey, type MasterKey } from './platform/crypto/master-key.ts';
+import { createAppPool, type DatabaseLocation, locateDatabase, provisionAppRole } from './platform/db/database.ts';
+import { migrate } from './platform/db/migrator.ts';
+import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
+import { housekeepingJobs } from './modules/system/jobs.ts';
+
+export interface PreparedDatabase {
+  location: DatabaseLocation;
+  masterKey: MasterKey;
+  appliedMigrations: number;
+}
+
+/** Locates (or starts) the database, applies pending migrations and provisions the app role. */
+export async function prepareDatabase(config: Config, log: Logger, opts: { adopt?: boolean } = {}): Promise<PreparedDatabase> {
+  const { key: masterKey, generated } = loadMasterKey(config.masterKey, config.dataDir);
+  if (generated) log.warn(`generated a master key in ${config.dataDir}/master.key; back it up (or set BUL_MASTER_KEY), encrypted secrets depend on it`);
+  const location = await locateDatabase({ config, masterKey, log: (m) => log.info(m), adopt: opts.adopt });
+  try {
+    const appliedMigrations = await migrate(location.ownerUrl, (m) => log.info(m));
+    const owner = new pg.Client({ connectionString: location.ownerUrl, application_name: 'bul-provision' });
+    await owner.connect();
+    try {
+      await migrateJobQueue(location.ownerUrl, owner);
+      await provisionAppRole(owner, config.databaseAppRole, config.databaseAppPassword ?? masterKey.deriveText('database-app-password'));
+    } finally {
+      await owner.end();
+    }
+    return { location, masterKey, appliedMigrations };
+  } catch (err) {
+    await location.close();
+    throw err;
+  }
+}
+
+export interface RunningBul {
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startBul(config: Config, log: Logger): Promise<RunningBul> {
+  const { location, masterKey } = await prepareDatabase(config, log);
+  const pool = createAppPool(location.appUrl, config.databasePoolMax, (err) => log.error({ err }, 'idle database connection failed'));
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : null;
+  const stops: (() => Promise<unknown>)[] = [];
+  try {
+    if (redis) {
+      redis.on('error', (err) => log.warn({ err }, 'redis connection problem'));
+      await redis.connect();
+    }
+    let url: string | null = null;
+    if (config.role === 'all' || config.role === 'api') {
+      const { app } = await buildApp({ config, pool, masterKey, redis, role: config.role });
+      const address = await app.listen({ host: config.host, port: config.port });
+      url = address.replace('127.0.0.1', 'localhost');
+      stops.push(() => app.close());
+    }
+    if (config.role === 'all' || config.role === 'worker') {
+      const worker = await startWorker({ pool, jobs: housekeepingJobs(pool), concurrency: config.workerConcurrency, log: log.child({ component: 'worker' }) });
+      stops.push(() => worker.stop());
+    }
+    return {
+      url,
+      async stop() {
+        // HTTP first (stop accepting, finish in-flight requests), then jobs, then connections.
+        for (const stop of stops) await stop().catch((err) => log.error({ err }, 'error while stopping'));
+        await pool.end();
+        if (redis) await redis.quit().catch(() => redis.disconnect());
+        await location.close();
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await pool.end().catch(() => {});
+    redis?.disconnect();
+    await location.close();
+    throw err;
+  }
+}
