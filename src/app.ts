@@ -7,19 +7,6 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
-import type { MasterKey } from './platform/crypto/master-key.ts';
-import { SecretBox } from './platform/crypto/secret-box.ts';
-import { newId } from './platform/db/ids.ts';
-import { Db } from './platform/db/transaction.ts';
-import { IpRangeSet } from './platform/http/ip-ranges.ts';
-import { registerOpenApi } from './platform/http/openapi.ts';
-import { registerProblemHandlers } from './platform/http/problem.ts';
-import { limiterFactory } from './platform/http/rate-limit.ts';
-import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
-import { registerSecurityHeaders } from './platform/http/security-headers.ts';
-import { validatorCompiler } from './platform/http/validation.ts';
-import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
-import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 import { accessRoutes } from './modules/access/routes.ts';
 import { AccessService } from './modules/access/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
@@ -30,13 +17,25 @@ import { LoginLockout } from './modules/identity/lockout.ts';
 import { identityRoutes, jwksRoute } from './modules/identity/routes.ts';
 import { IdentityService } from './modules/identity/service.ts';
 import { SigningKeyRing } from './modules/identity/signing-keys.ts';
+import { landingRoute } from './modules/system/landing.ts';
 import { readinessCheck } from './modules/system/readiness.ts';
 import { systemRoutes } from './modules/system/routes.ts';
-import { landingRoute } from './modules/system/landing.ts';
 import { tenantGuard } from './modules/tenancy/request-guard.ts';
 import { tenancyRoutes } from './modules/tenancy/routes.ts';
-import { ipPasses, TenancyService } from './modules/tenancy/service.ts';
+import { compileIpRules, TenancyService } from './modules/tenancy/service.ts';
 import { UsageMeter } from './modules/tenancy/usage-meter.ts';
+import type { MasterKey } from './platform/crypto/master-key.ts';
+import { SecretBox } from './platform/crypto/secret-box.ts';
+import { newId } from './platform/db/ids.ts';
+import { Db } from './platform/db/transaction.ts';
+import { registerOpenApi } from './platform/http/openapi.ts';
+import { registerProblemHandlers } from './platform/http/problem.ts';
+import { limiterFactory } from './platform/http/rate-limit.ts';
+import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
+import { registerSecurityHeaders } from './platform/http/security-headers.ts';
+import { validatorCompiler } from './platform/http/validation.ts';
+import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
+import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -63,19 +62,16 @@ export interface BulApp {
   };
 }
 
-/** Compiles the global rules once per distinct rule list (the list object is cached by tenancy). */
+/** The global IP check, recompiled only when the rule list changes. */
 function globalIpFilter(tenancy: TenancyService): (ip: string) => Promise<boolean> {
-  let compiledFor: unknown = null;
+  let compiledFor = '';
   let check: (ip: string) => boolean = () => true;
   return async (ip) => {
     const rules = await tenancy.platformIpRules();
     const key = JSON.stringify(rules);
     if (key !== compiledFor) {
       compiledFor = key;
-      const deny = new IpRangeSet(rules.filter((r) => r.action === 'deny').map((r) => r.cidr));
-      const allowList = rules.filter((r) => r.action === 'allow').map((r) => r.cidr);
-      const allow = new IpRangeSet(allowList);
-      check = rules.length === 0 ? () => true : (addr) => !deny.has(addr) && (allowList.length === 0 || allow.has(addr));
+      check = compileIpRules(rules);
     }
     return check(ip);
   };
@@ -112,7 +108,13 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const audit = new AuditService(db);
   const access = new AccessService(db, audit);
   const tenancy = new TenancyService({ db, config, audit, access });
-  const keys = new SigningKeyRing({ db, box, issuer: config.publicUrl, rotationSeconds: config.jwtKeyRotation, maxTokenSeconds: 15 * 60 });
+  const keys = new SigningKeyRing({
+    db,
+    box,
+    issuer: config.publicUrl,
+    rotationSeconds: config.jwtKeyRotation,
+    maxTokenSeconds: 15 * 60,
+  });
   await keys.start();
   const lockout = new LoginLockout(limiters, config.lockout);
   const identity = new IdentityService({ db, config, audit, tenancy, keys, box, lockout });
@@ -127,7 +129,10 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     await meter.stop();
   });
 
-  await registerSecurityHeaders(app, { corsOrigins: config.corsOrigins, https: config.publicUrl.startsWith('https:') });
+  await registerSecurityHeaders(app, {
+    corsOrigins: config.corsOrigins,
+    https: config.publicUrl.startsWith('https:'),
+  });
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
   const registry = createMetrics(pool);
   registerHttpMetrics(app, registry);
@@ -136,7 +141,8 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     ipAllowed: globalIpFilter(tenancy),
     authenticate: async (request) => {
       const principal = await authenticator.authenticate(request);
-      if (principal) request.log = request.log.child({ userId: principal.userId, orgId: principal.org?.id ?? null });
+      if (principal)
+        request.log = request.log.child({ userId: principal.userId, orgId: principal.org?.id ?? null });
       return principal;
     },
     guard: tenantGuard(meter),
@@ -146,7 +152,10 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       login: limiters({
         name: 'login-ip',
         points: config.rateLimit.loginBurst,
-        durationSeconds: Math.max(1, Math.round(config.rateLimit.loginBurst / config.rateLimit.loginPerSecond)),
+        durationSeconds: Math.max(
+          1,
+          Math.round(config.rateLimit.loginBurst / config.rateLimit.loginPerSecond),
+        ),
       }),
     },
   });

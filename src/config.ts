@@ -32,46 +32,250 @@ const MB = 1024 * 1024;
 
 /** The catalogue of settings. `.env.example` and the README table are checked against it by a test. */
 export const SETTINGS = [
-  { env: 'HOST', kind: { type: 'string' }, default: '127.0.0.1', description: 'Interface the HTTP server listens on (0.0.0.0 in containers).' },
-  { env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '3000', description: 'HTTP port (0 picks a free one).' },
-  { env: 'PUBLIC_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, description: 'External base URL; JWT issuer, cookie `Secure` flag when https. Default http://localhost:PORT.' },
-  { env: 'BUL_DATA_DIR', kind: { type: 'string' }, default: './data', description: 'Where the embedded PostgreSQL, the generated master key and uploads live.' },
-  { env: 'BUL_ROLE', kind: { type: 'enum', values: ['all', 'api', 'worker'] }, default: 'all', description: 'Process role; `bul start --role` overrides it.' },
-  { env: 'DATABASE_URL', kind: { type: 'url', protocols: ['postgres:', 'postgresql:'] }, secret: true, description: 'External PostgreSQL (15+) owner connection. Unset: embedded PostgreSQL in BUL_DATA_DIR.' },
-  { env: 'DATABASE_APP_ROLE', kind: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternRule: 'a lower-case SQL identifier' }, default: 'bul_app', description: 'Login role the application uses; it owns no table and cannot bypass row-level security.' },
-  { env: 'DATABASE_APP_PASSWORD', kind: { type: 'string' }, secret: true, description: 'Password of DATABASE_APP_ROLE. Default: derived from the master key.' },
-  { env: 'DATABASE_POOL_MAX', kind: { type: 'int', min: 1, max: 500 }, default: '20', description: 'Connections per process in the application pool.' },
-  { env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, secret: true, description: 'Optional Redis; when set, rate limits and lockouts are shared through it.' },
-  { env: 'LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', description: 'pino log level.' },
-  { env: 'BUL_MASTER_KEY', kind: { type: 'string', pattern: /^[A-Za-z0-9+/=_-]{43,88}$/, patternRule: '32 bytes, base64' }, secret: true, description: 'Key that encrypts secrets at rest. Default: generated once into BUL_DATA_DIR/master.key. Set it when several machines share a database.' },
-  { env: 'BODY_LIMIT', kind: { type: 'size', minBytes: 1024, maxBytes: 100 * MB }, default: '1mb', description: 'Largest JSON request body; larger gets 413.' },
-  { env: 'TRUST_PROXY', kind: { type: 'cidrs' }, default: '', description: 'Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed.' },
-  { env: 'CORS_ORIGINS', kind: { type: 'list' }, default: '', description: 'Comma-separated origins allowed by CORS (empty: same origin only).' },
-  { env: 'BASE_DOMAIN', kind: { type: 'string' }, default: '', description: 'Domain under which `<subdomain>.BASE_DOMAIN` selects the organization.' },
-  { env: 'REGISTRATION_ENABLED', kind: { type: 'bool' }, default: 'true', description: 'Whether anyone may sign up and create an organization.' },
-  { env: 'ACCESS_TOKEN_TTL', kind: { type: 'duration', minSeconds: 30, maxSeconds: 15 * MINUTE }, default: '15m', description: 'Lifetime of JWT access tokens (at most 15 minutes).' },
-  { env: 'REFRESH_TOKEN_TTL', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY }, default: '30d', description: 'Lifetime of a refresh-token family since login.' },
-  { env: 'SESSION_TTL', kind: { type: 'duration', minSeconds: 5 * MINUTE, maxSeconds: 90 * DAY }, default: '7d', description: 'Absolute lifetime of a browser session.' },
-  { env: 'SESSION_IDLE_TIMEOUT', kind: { type: 'duration', minSeconds: MINUTE, maxSeconds: 30 * DAY }, default: '24h', description: 'A browser session unused this long ends.' },
-  { env: 'JWT_KEY_ROTATION', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY }, default: '30d', description: 'Age after which a new signing key takes over (old keys stay in JWKS until their tokens expire).' },
-  { env: 'INVITATION_TTL', kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 90 * DAY }, default: '7d', description: 'How long an invitation token is valid.' },
-  { env: 'MFA_ISSUER', kind: { type: 'string' }, default: 'BUL', description: 'Issuer name shown in authenticator apps.' },
-  { env: 'PASSWORD_MIN_LENGTH', kind: { type: 'int', min: 12, max: 128 }, default: '12', description: 'Minimum password length (never below 12).' },
-  { env: 'RATE_LIMIT_STORE', kind: { type: 'enum', values: ['auto', 'memory', 'postgres', 'redis'] }, default: 'auto', description: 'Where rate-limit counters live; auto: Redis if REDIS_URL, PostgreSQL if DATABASE_URL, else memory.' },
-  { env: 'RATE_LIMIT_IP_PER_MINUTE', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1200', description: 'API requests per minute per client IP.' },
-  { env: 'RATE_LIMIT_USER_PER_MINUTE', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1200', description: 'API requests per minute per authenticated user or API key.' },
-  { env: 'RATE_LIMIT_LOGIN_BURST', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '5', description: 'Login attempts per IP allowed at once.' },
-  { env: 'RATE_LIMIT_LOGIN_PER_SECOND', kind: { type: 'int', min: 1, max: 100_000_000 }, default: '1', description: 'Sustained login attempts per second per IP.' },
-  { env: 'LOCKOUT_ACCOUNT_THRESHOLD', kind: { type: 'int', min: 1, max: 1_000_000 }, default: '5', description: 'Failed logins on one account before it is locked.' },
-  { env: 'LOCKOUT_IP_THRESHOLD', kind: { type: 'int', min: 1, max: 1_000_000 }, default: '20', description: 'Failed logins from one IP before it is locked out.' },
-  { env: 'LOCKOUT_BASE', kind: { type: 'duration', minSeconds: 1, maxSeconds: DAY }, default: '1m', description: 'First lockout; each further failure doubles it.' },
-  { env: 'LOCKOUT_MAX', kind: { type: 'duration', minSeconds: 1, maxSeconds: 7 * DAY }, default: '1h', description: 'Longest lockout.' },
-  { env: 'IP_ALLOWLIST', kind: { type: 'cidrs' }, default: '', description: 'Global IPv4/IPv6 CIDRs allowed to reach BUL (empty: all), on top of rules stored by super admins.' },
-  { env: 'IP_DENYLIST', kind: { type: 'cidrs' }, default: '', description: 'Global IPv4/IPv6 CIDRs refused.' },
-  { env: 'METRICS_TOKEN', kind: { type: 'string' }, secret: true, description: 'If set, /metrics requires `Authorization: Bearer <token>`.' },
-  { env: 'DEFAULT_PLAN', kind: { type: 'enum', values: ['free', 'team', 'business', 'enterprise'] }, default: 'free', description: 'Plan given to newly registered organizations.' },
-  { env: 'WORKER_CONCURRENCY', kind: { type: 'int', min: 1, max: 200 }, default: '5', description: 'Jobs one worker process runs at once.' },
-  { env: 'SHUTDOWN_TIMEOUT', kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE }, default: '15s', description: 'How long shutdown waits for requests and jobs to finish.' },
+  {
+    env: 'HOST',
+    kind: { type: 'string' },
+    default: '127.0.0.1',
+    description: 'Interface the HTTP server listens on (0.0.0.0 in containers).',
+  },
+  {
+    env: 'PORT',
+    kind: { type: 'int', min: 0, max: 65535 },
+    default: '3000',
+    description: 'HTTP port (0 picks a free one).',
+  },
+  {
+    env: 'PUBLIC_URL',
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    description:
+      'External base URL; JWT issuer, cookie `Secure` flag when https. Default http://localhost:PORT.',
+  },
+  {
+    env: 'BUL_DATA_DIR',
+    kind: { type: 'string' },
+    default: './data',
+    description: 'Where the embedded PostgreSQL, the generated master key and uploads live.',
+  },
+  {
+    env: 'BUL_ROLE',
+    kind: { type: 'enum', values: ['all', 'api', 'worker'] },
+    default: 'all',
+    description: 'Process role; `bul start --role` overrides it.',
+  },
+  {
+    env: 'DATABASE_URL',
+    kind: { type: 'url', protocols: ['postgres:', 'postgresql:'] },
+    secret: true,
+    description: 'External PostgreSQL (15+) owner connection. Unset: embedded PostgreSQL in BUL_DATA_DIR.',
+  },
+  {
+    env: 'DATABASE_APP_ROLE',
+    kind: { type: 'string', pattern: /^[a-z_][a-z0-9_]{0,62}$/, patternRule: 'a lower-case SQL identifier' },
+    default: 'bul_app',
+    description: 'Login role the application uses; it owns no table and cannot bypass row-level security.',
+  },
+  {
+    env: 'DATABASE_APP_PASSWORD',
+    kind: { type: 'string' },
+    secret: true,
+    description: 'Password of DATABASE_APP_ROLE. Default: derived from the master key.',
+  },
+  {
+    env: 'DATABASE_POOL_MAX',
+    kind: { type: 'int', min: 1, max: 500 },
+    default: '20',
+    description: 'Connections per process in the application pool.',
+  },
+  {
+    env: 'REDIS_URL',
+    kind: { type: 'url', protocols: ['redis:', 'rediss:'] },
+    secret: true,
+    description: 'Optional Redis; when set, rate limits and lockouts are shared through it.',
+  },
+  {
+    env: 'LOG_LEVEL',
+    kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    default: 'info',
+    description: 'pino log level.',
+  },
+  {
+    env: 'BUL_MASTER_KEY',
+    kind: { type: 'string', pattern: /^[A-Za-z0-9+/=_-]{43,88}$/, patternRule: '32 bytes, base64' },
+    secret: true,
+    description:
+      'Key that encrypts secrets at rest. Default: generated once into BUL_DATA_DIR/master.key. Set it when several machines share a database.',
+  },
+  {
+    env: 'BODY_LIMIT',
+    kind: { type: 'size', minBytes: 1024, maxBytes: 100 * MB },
+    default: '1mb',
+    description: 'Largest JSON request body; larger gets 413.',
+  },
+  {
+    env: 'TRUST_PROXY',
+    kind: { type: 'cidrs' },
+    default: '',
+    description: 'Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed.',
+  },
+  {
+    env: 'CORS_ORIGINS',
+    kind: { type: 'list' },
+    default: '',
+    description: 'Comma-separated origins allowed by CORS (empty: same origin only).',
+  },
+  {
+    env: 'BASE_DOMAIN',
+    kind: { type: 'string' },
+    default: '',
+    description: 'Domain under which `<subdomain>.BASE_DOMAIN` selects the organization.',
+  },
+  {
+    env: 'REGISTRATION_ENABLED',
+    kind: { type: 'bool' },
+    default: 'true',
+    description: 'Whether anyone may sign up and create an organization.',
+  },
+  {
+    env: 'ACCESS_TOKEN_TTL',
+    kind: { type: 'duration', minSeconds: 30, maxSeconds: 15 * MINUTE },
+    default: '15m',
+    description: 'Lifetime of JWT access tokens (at most 15 minutes).',
+  },
+  {
+    env: 'REFRESH_TOKEN_TTL',
+    kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY },
+    default: '30d',
+    description: 'Lifetime of a refresh-token family since login.',
+  },
+  {
+    env: 'SESSION_TTL',
+    kind: { type: 'duration', minSeconds: 5 * MINUTE, maxSeconds: 90 * DAY },
+    default: '7d',
+    description: 'Absolute lifetime of a browser session.',
+  },
+  {
+    env: 'SESSION_IDLE_TIMEOUT',
+    kind: { type: 'duration', minSeconds: MINUTE, maxSeconds: 30 * DAY },
+    default: '24h',
+    description: 'A browser session unused this long ends.',
+  },
+  {
+    env: 'JWT_KEY_ROTATION',
+    kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 365 * DAY },
+    default: '30d',
+    description:
+      'Age after which a new signing key takes over (old keys stay in JWKS until their tokens expire).',
+  },
+  {
+    env: 'INVITATION_TTL',
+    kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 90 * DAY },
+    default: '7d',
+    description: 'How long an invitation token is valid.',
+  },
+  {
+    env: 'MFA_ISSUER',
+    kind: { type: 'string' },
+    default: 'BUL',
+    description: 'Issuer name shown in authenticator apps.',
+  },
+  {
+    env: 'PASSWORD_MIN_LENGTH',
+    kind: { type: 'int', min: 12, max: 128 },
+    default: '12',
+    description: 'Minimum password length (never below 12).',
+  },
+  {
+    env: 'RATE_LIMIT_STORE',
+    kind: { type: 'enum', values: ['auto', 'memory', 'postgres', 'redis'] },
+    default: 'auto',
+    description:
+      'Where rate-limit counters live; auto: Redis if REDIS_URL, PostgreSQL if DATABASE_URL, else memory.',
+  },
+  {
+    env: 'RATE_LIMIT_IP_PER_MINUTE',
+    kind: { type: 'int', min: 1, max: 100_000_000 },
+    default: '1200',
+    description: 'API requests per minute per client IP.',
+  },
+  {
+    env: 'RATE_LIMIT_USER_PER_MINUTE',
+    kind: { type: 'int', min: 1, max: 100_000_000 },
+    default: '1200',
+    description: 'API requests per minute per authenticated user or API key.',
+  },
+  {
+    env: 'RATE_LIMIT_LOGIN_BURST',
+    kind: { type: 'int', min: 1, max: 100_000_000 },
+    default: '5',
+    description: 'Login attempts per IP allowed at once.',
+  },
+  {
+    env: 'RATE_LIMIT_LOGIN_PER_SECOND',
+    kind: { type: 'int', min: 1, max: 100_000_000 },
+    default: '1',
+    description: 'Sustained login attempts per second per IP.',
+  },
+  {
+    env: 'LOCKOUT_ACCOUNT_THRESHOLD',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: '5',
+    description: 'Failed logins on one account before it is locked.',
+  },
+  {
+    env: 'LOCKOUT_IP_THRESHOLD',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: '20',
+    description: 'Failed logins from one IP before it is locked out.',
+  },
+  {
+    env: 'LOCKOUT_BASE',
+    kind: { type: 'duration', minSeconds: 1, maxSeconds: DAY },
+    default: '1m',
+    description: 'First lockout; each further failure doubles it.',
+  },
+  {
+    env: 'LOCKOUT_MAX',
+    kind: { type: 'duration', minSeconds: 1, maxSeconds: 7 * DAY },
+    default: '1h',
+    description: 'Longest lockout.',
+  },
+  {
+    env: 'IP_ALLOWLIST',
+    kind: { type: 'cidrs' },
+    default: '',
+    description:
+      'Global IPv4/IPv6 CIDRs allowed to reach BUL (empty: all), on top of rules stored by super admins.',
+  },
+  {
+    env: 'IP_DENYLIST',
+    kind: { type: 'cidrs' },
+    default: '',
+    description: 'Global IPv4/IPv6 CIDRs refused.',
+  },
+  {
+    env: 'METRICS_TOKEN',
+    kind: { type: 'string' },
+    secret: true,
+    description: 'If set, /metrics requires `Authorization: Bearer <token>`.',
+  },
+  {
+    env: 'DEFAULT_PLAN',
+    kind: { type: 'enum', values: ['free', 'team', 'business', 'enterprise'] },
+    default: 'free',
+    description: 'Plan given to newly registered organizations.',
+  },
+  {
+    env: 'WORKER_CONCURRENCY',
+    kind: { type: 'int', min: 1, max: 200 },
+    default: '5',
+    description: 'Jobs one worker process runs at once.',
+  },
+  {
+    env: 'SHUTDOWN_TIMEOUT',
+    kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE },
+    default: '15s',
+    description: 'How long shutdown waits for requests and jobs to finish.',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingName = (typeof SETTINGS)[number]['env'];
@@ -185,7 +389,8 @@ function parseValue(setting: Setting, value: string): { value: Parsed } | { rule
     case 'cidrs': {
       const items = splitList(value);
       const bad = items.find((item) => !isCidrOrIp(item));
-      if (bad !== undefined) return { rule: `must be comma-separated IPv4/IPv6 addresses or CIDRs (bad: ${bad})` };
+      if (bad !== undefined)
+        return { rule: `must be comma-separated IPv4/IPv6 addresses or CIDRs (bad: ${bad})` };
       return { value: items };
     }
     case 'list':
@@ -222,7 +427,10 @@ function readRaw(env: Raw, name: string, problems: string[]): string | undefined
 }
 
 /** Builds the config from an environment; throws ConfigError listing every problem. */
-export function loadConfig(env: Raw = process.env, overrides: Partial<Record<SettingName, string>> = {}): Config {
+export function loadConfig(
+  env: Raw = process.env,
+  overrides: Partial<Record<SettingName, string>> = {},
+): Config {
   const problems: string[] = [];
   const values = new Map<string, Parsed>();
   for (const setting of SETTINGS as readonly Setting[]) {
@@ -231,7 +439,10 @@ export function loadConfig(env: Raw = process.env, overrides: Partial<Record<Set
     const text = raw === undefined || raw === '' ? setting.default : raw;
     if (text === undefined) continue;
     const parsed = parseValue(setting, text.trim());
-    if ('rule' in parsed) problems.push(`${setting.env}: ${parsed.rule} (got ${setting.secret ? 'a hidden value' : JSON.stringify(text)})`);
+    if ('rule' in parsed)
+      problems.push(
+        `${setting.env}: ${parsed.rule} (got ${setting.secret ? 'a hidden value' : JSON.stringify(text)})`,
+      );
     else values.set(setting.env, parsed.value);
   }
   const get = <T extends Parsed>(name: SettingName) => values.get(name) as T;
@@ -243,7 +454,8 @@ export function loadConfig(env: Raw = process.env, overrides: Partial<Record<Set
     problems.push('LOCKOUT_MAX: must not be shorter than LOCKOUT_BASE');
   }
   const storeSetting = get<string>('RATE_LIMIT_STORE');
-  if (storeSetting === 'redis' && !optional('REDIS_URL')) problems.push('RATE_LIMIT_STORE: redis needs REDIS_URL');
+  if (storeSetting === 'redis' && !optional('REDIS_URL'))
+    problems.push('RATE_LIMIT_STORE: redis needs REDIS_URL');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = get<number>('PORT');

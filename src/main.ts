@@ -1,10 +1,11 @@
 // `bul` — the command line: start the server, run migrations, administer, check the audit trail.
-import { ConfigError } from './config.ts';
+
 import { adminCommand } from './cli/admin.ts';
 import { auditCommand } from './cli/audit.ts';
 import { migrateCommand } from './cli/migrate.ts';
 import { startCommand } from './cli/start.ts';
 import { statusCommand } from './cli/status.ts';
+import { ConfigError } from './config.ts';
 
 const USAGE = `Usage: bul <command> [options]
 
@@ -51,7 +52,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const problem of err.problems) process.stderr.write(`bul: invalid configuration: ${problem}\n`);
       return 78; // EX_CONFIG
     }
-    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
       process.stderr.write(`bul ${name}: ${(err as Error).message}\n`);
       return 2;
     }

@@ -6,11 +6,16 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { housekeepingJobs } from './modules/system/jobs.ts';
 import { loadMasterKey, type MasterKey } from './platform/crypto/master-key.ts';
-import { createAppPool, type DatabaseLocation, locateDatabase, provisionAppRole } from './platform/db/database.ts';
+import {
+  createAppPool,
+  type DatabaseLocation,
+  locateDatabase,
+  provisionAppRole,
+} from './platform/db/database.ts';
 import { migrate } from './platform/db/migrator.ts';
 import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
-import { housekeepingJobs } from './modules/system/jobs.ts';
 
 export interface PreparedDatabase {
   location: DatabaseLocation;
@@ -19,9 +24,16 @@ export interface PreparedDatabase {
 }
 
 /** Locates (or starts) the database, applies pending migrations and provisions the app role. */
-export async function prepareDatabase(config: Config, log: Logger, opts: { adopt?: boolean } = {}): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  config: Config,
+  log: Logger,
+  opts: { adopt?: boolean } = {},
+): Promise<PreparedDatabase> {
   const { key: masterKey, generated } = loadMasterKey(config.masterKey, config.dataDir);
-  if (generated) log.warn(`generated a master key in ${config.dataDir}/master.key; back it up (or set BUL_MASTER_KEY), encrypted secrets depend on it`);
+  if (generated)
+    log.warn(
+      `generated a master key in ${config.dataDir}/master.key; back it up (or set BUL_MASTER_KEY), encrypted secrets depend on it`,
+    );
   const location = await locateDatabase({ config, masterKey, log: (m) => log.info(m), adopt: opts.adopt });
   try {
     const appliedMigrations = await migrate(location.ownerUrl, (m) => log.info(m));
@@ -29,7 +41,11 @@ export async function prepareDatabase(config: Config, log: Logger, opts: { adopt
     await owner.connect();
     try {
       await migrateJobQueue(location.ownerUrl, owner);
-      await provisionAppRole(owner, config.databaseAppRole, config.databaseAppPassword ?? masterKey.deriveText('database-app-password'));
+      await provisionAppRole(
+        owner,
+        config.databaseAppRole,
+        config.databaseAppPassword ?? masterKey.deriveText('database-app-password'),
+      );
     } finally {
       await owner.end();
     }
@@ -47,8 +63,12 @@ export interface RunningBul {
 
 export async function startBul(config: Config, log: Logger): Promise<RunningBul> {
   const { location, masterKey } = await prepareDatabase(config, log);
-  const pool = createAppPool(location.appUrl, config.databasePoolMax, (err) => log.error({ err }, 'idle database connection failed'));
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : null;
+  const pool = createAppPool(location.appUrl, config.databasePoolMax, (err) =>
+    log.error({ err }, 'idle database connection failed'),
+  );
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true })
+    : null;
   const stops: (() => Promise<unknown>)[] = [];
   try {
     if (redis) {
@@ -63,7 +83,12 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
       stops.push(() => app.close());
     }
     if (config.role === 'all' || config.role === 'worker') {
-      const worker = await startWorker({ pool, jobs: housekeepingJobs(pool), concurrency: config.workerConcurrency, log: log.child({ component: 'worker' }) });
+      const worker = await startWorker({
+        pool,
+        jobs: housekeepingJobs(pool),
+        concurrency: config.workerConcurrency,
+        log: log.child({ component: 'worker' }),
+      });
       stops.push(() => worker.stop());
     }
     return {

@@ -1,21 +1,24 @@
 // `bul admin create`: create a platform super admin, or promote an existing account. Runs on the
 // owner connection because the application role cannot grant the super-admin flag at all.
-import { parseArgs } from 'node:util';
+
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
+import { passwordProblem } from '../modules/identity/password-policy.ts';
+import { grantSuperAdmin } from '../modules/identity/super-admin.ts';
 import { hashPassword } from '../platform/crypto/passwords.ts';
 import { newId } from '../platform/db/ids.ts';
 import { loggerOptions } from '../platform/observability/logger.ts';
-import { grantSuperAdmin } from '../modules/identity/super-admin.ts';
-import { passwordProblem } from '../modules/identity/password-policy.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function adminCommand(args: string[]): Promise<number> {
@@ -61,7 +64,9 @@ export async function adminCommand(args: string[]): Promise<number> {
       name: values.name ?? values.email.split('@')[0]!,
       passwordHash: password === null ? null : await hashPassword(password),
     });
-    process.stdout.write(`${result.created ? 'created' : 'promoted'} super admin ${values.email} (${result.userId})\n`);
+    process.stdout.write(
+      `${result.created ? 'created' : 'promoted'} super admin ${values.email} (${result.userId})\n`,
+    );
     if (generated) process.stdout.write(`password (shown once, change it after logging in): ${password}\n`);
     return 0;
   } finally {

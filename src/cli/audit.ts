@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
+import { verifyChains } from '../modules/audit/service.ts';
 import { isUuid } from '../platform/db/ids.ts';
 import { loggerOptions } from '../platform/observability/logger.ts';
-import { verifyChains } from '../modules/audit/service.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 export async function auditCommand(args: string[]): Promise<number> {

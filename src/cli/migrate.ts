@@ -9,6 +9,8 @@ export async function migrateCommand(_args: string[]): Promise<number> {
   const log = pino(loggerOptions(config.logLevel));
   const { location, appliedMigrations } = await prepareDatabase(config, log, { adopt: true });
   await location.close();
-  process.stderr.write(appliedMigrations ? `applied ${appliedMigrations} migration(s)\n` : 'the database is up to date\n');
+  process.stderr.write(
+    appliedMigrations ? `applied ${appliedMigrations} migration(s)\n` : 'the database is up to date\n',
+  );
   return 0;
 }

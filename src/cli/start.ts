@@ -9,7 +9,12 @@ import { startBul } from '../runtime.ts';
 export async function startCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { role: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      role: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
@@ -24,7 +29,10 @@ export async function startCommand(args: string[]): Promise<number> {
   const log = pino(loggerOptions(config.logLevel));
   const running = await startBul(config, log);
   if (running.url) {
-    log.info({ url: running.url, role: config.role }, `BUL is ready at ${running.url} (API docs: ${running.url}/docs)`);
+    log.info(
+      { url: running.url, role: config.role },
+      `BUL is ready at ${running.url} (API docs: ${running.url}/docs)`,
+    );
     process.stderr.write(
       `\n  BUL is running at ${running.url}\n  API docs:   ${running.url}/docs\n  Sign up:    POST ${running.url}/api/v1/auth/register\n  Super admin: npx bul admin create --email you@example.com --name "Your Name"\n\n`,
     );

@@ -3,32 +3,137 @@
 // this table. The catalogue is served at GET /api/v1/errors and listed in the OpenAPI description.
 
 export const ERROR_CATALOGUE = {
-  'validation-failed': { status: 400, title: 'The request is not valid', description: 'A body, query or path value breaks a rule; `errors[]` names each field and rule.' },
-  'malformed-json': { status: 400, title: 'The body is not valid JSON', description: 'The request body could not be parsed.' },
-  'unauthenticated': { status: 401, title: 'Authentication is required', description: 'No valid credentials (Bearer JWT, API key or session cookie) were sent.' },
-  'invalid-credentials': { status: 401, title: 'E-mail or password is wrong', description: 'Login failed. The answer does not say which part was wrong.' },
-  'invalid-mfa-code': { status: 401, title: 'The verification code is wrong', description: 'A TOTP or recovery code was wrong, expired or already used.' },
-  'invalid-token': { status: 401, title: 'The token is not valid', description: 'A refresh, MFA, invitation or access token is unknown, expired, revoked or reused.' },
-  'csrf-failed': { status: 403, title: 'CSRF token missing or wrong', description: 'Cookie-authenticated writes need the X-CSRF-Token header given at login.' },
-  'forbidden': { status: 403, title: 'Not allowed', description: 'The caller lacks the permission the route requires (named in `permission`).' },
-  'mfa-enrollment-required': { status: 403, title: 'Multi-factor authentication is required', description: 'The organization requires MFA; enrol before continuing.' },
-  'ip-blocked': { status: 403, title: 'Access from this address is not allowed', description: 'A global or organization IP rule refuses the client address.' },
-  'organization-suspended': { status: 403, title: 'The organization is suspended', description: 'A platform administrator suspended the organization.' },
-  'account-disabled': { status: 403, title: 'The account is disabled', description: 'The user or membership was disabled.' },
-  'quota-exceeded': { status: 403, title: 'Plan limit reached', description: 'The organization reached a limit of its plan; `limit` and `usage` say which and how far.' },
-  'registration-closed': { status: 403, title: 'Registration is closed', description: 'REGISTRATION_ENABLED is false on this installation.' },
-  'not-found': { status: 404, title: 'Not found', description: 'No such resource in the organization the caller acts for.' },
-  'conflict': { status: 409, title: 'Conflict with the current state', description: 'The change conflicts with existing data (a duplicate, a last admin, a cycle...).' },
-  'precondition-failed': { status: 412, title: 'The resource changed meanwhile', description: 'The If-Match version is not the current one; nothing was changed.' },
-  'payload-too-large': { status: 413, title: 'The request body is too large', description: 'The body exceeds BODY_LIMIT.' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported content type', description: 'Send application/json.' },
-  'weak-password': { status: 422, title: 'The password is too weak', description: 'Too short, or in the list of commonly breached passwords.' },
-  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused with another request', description: 'The Idempotency-Key was already used with a different request body or route.' },
-  'rate-limited': { status: 429, title: 'Too many requests', description: 'A rate limit was hit; retry after `Retry-After` seconds.' },
-  'account-locked': { status: 429, title: 'Too many failed logins', description: 'The account or address is locked out for `Retry-After` seconds; the lock grows with each failure.' },
-  'request-quota-exceeded': { status: 429, title: 'Monthly API request quota reached', description: 'The plan allows no more API requests this month; `limit` and `usage` give the numbers.' },
-  'internal': { status: 500, title: 'Internal error', description: 'An unexpected failure; the request id identifies it in the logs.' },
-  'unavailable': { status: 503, title: 'Service unavailable', description: 'A dependency (database) is not reachable, or the server is shutting down.' },
+  'validation-failed': {
+    status: 400,
+    title: 'The request is not valid',
+    description: 'A body, query or path value breaks a rule; `errors[]` names each field and rule.',
+  },
+  'malformed-json': {
+    status: 400,
+    title: 'The body is not valid JSON',
+    description: 'The request body could not be parsed.',
+  },
+  unauthenticated: {
+    status: 401,
+    title: 'Authentication is required',
+    description: 'No valid credentials (Bearer JWT, API key or session cookie) were sent.',
+  },
+  'invalid-credentials': {
+    status: 401,
+    title: 'E-mail or password is wrong',
+    description: 'Login failed. The answer does not say which part was wrong.',
+  },
+  'invalid-mfa-code': {
+    status: 401,
+    title: 'The verification code is wrong',
+    description: 'A TOTP or recovery code was wrong, expired or already used.',
+  },
+  'invalid-token': {
+    status: 401,
+    title: 'The token is not valid',
+    description: 'A refresh, MFA, invitation or access token is unknown, expired, revoked or reused.',
+  },
+  'csrf-failed': {
+    status: 403,
+    title: 'CSRF token missing or wrong',
+    description: 'Cookie-authenticated writes need the X-CSRF-Token header given at login.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Not allowed',
+    description: 'The caller lacks the permission the route requires (named in `permission`).',
+  },
+  'mfa-enrollment-required': {
+    status: 403,
+    title: 'Multi-factor authentication is required',
+    description: 'The organization requires MFA; enrol before continuing.',
+  },
+  'ip-blocked': {
+    status: 403,
+    title: 'Access from this address is not allowed',
+    description: 'A global or organization IP rule refuses the client address.',
+  },
+  'organization-suspended': {
+    status: 403,
+    title: 'The organization is suspended',
+    description: 'A platform administrator suspended the organization.',
+  },
+  'account-disabled': {
+    status: 403,
+    title: 'The account is disabled',
+    description: 'The user or membership was disabled.',
+  },
+  'quota-exceeded': {
+    status: 403,
+    title: 'Plan limit reached',
+    description: 'The organization reached a limit of its plan; `limit` and `usage` say which and how far.',
+  },
+  'registration-closed': {
+    status: 403,
+    title: 'Registration is closed',
+    description: 'REGISTRATION_ENABLED is false on this installation.',
+  },
+  'not-found': {
+    status: 404,
+    title: 'Not found',
+    description: 'No such resource in the organization the caller acts for.',
+  },
+  conflict: {
+    status: 409,
+    title: 'Conflict with the current state',
+    description: 'The change conflicts with existing data (a duplicate, a last admin, a cycle...).',
+  },
+  'precondition-failed': {
+    status: 412,
+    title: 'The resource changed meanwhile',
+    description: 'The If-Match version is not the current one; nothing was changed.',
+  },
+  'payload-too-large': {
+    status: 413,
+    title: 'The request body is too large',
+    description: 'The body exceeds BODY_LIMIT.',
+  },
+  'unsupported-media-type': {
+    status: 415,
+    title: 'Unsupported content type',
+    description: 'Send application/json.',
+  },
+  'weak-password': {
+    status: 422,
+    title: 'The password is too weak',
+    description: 'Too short, or in the list of commonly breached passwords.',
+  },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'Idempotency key reused with another request',
+    description: 'The Idempotency-Key was already used with a different request body or route.',
+  },
+  'rate-limited': {
+    status: 429,
+    title: 'Too many requests',
+    description: 'A rate limit was hit; retry after `Retry-After` seconds.',
+  },
+  'account-locked': {
+    status: 429,
+    title: 'Too many failed logins',
+    description:
+      'The account or address is locked out for `Retry-After` seconds; the lock grows with each failure.',
+  },
+  'request-quota-exceeded': {
+    status: 429,
+    title: 'Monthly API request quota reached',
+    description: 'The plan allows no more API requests this month; `limit` and `usage` give the numbers.',
+  },
+  internal: {
+    status: 500,
+    title: 'Internal error',
+    description: 'An unexpected failure; the request id identifies it in the logs.',
+  },
+  unavailable: {
+    status: 503,
+    title: 'Service unavailable',
+    description: 'A dependency (database) is not reachable, or the server is shutting down.',
+  },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -20,7 +20,8 @@ export const PERMISSIONS = {
   'ip_rules:read': 'See the organization IP allow and deny rules',
   'ip_rules:manage': 'Add and remove organization IP rules',
   'audit:read': 'Search the audit trail and check its integrity',
-  'platform:admin': 'Administer the whole installation: all organizations, global IP rules (super admins only)',
+  'platform:admin':
+    'Administer the whole installation: all organizations, global IP rules (super admins only)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -52,7 +53,16 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
   manager: {
     name: 'Manager',
     description: 'Runs teams: invites people, shapes departments, reads the audit trail.',
-    permissions: [...READ_BASICS, 'plan:read', 'members:invite', 'members:update', 'roles:read', 'departments:manage', 'api_keys:read', 'audit:read'],
+    permissions: [
+      ...READ_BASICS,
+      'plan:read',
+      'members:invite',
+      'members:update',
+      'roles:read',
+      'departments:manage',
+      'api_keys:read',
+      'audit:read',
+    ],
   },
   developer: {
     name: 'Developer',
@@ -80,15 +90,20 @@ export const BUILTIN_ROLE_KEYS = Object.keys(BUILTIN_ROLES) as BuiltinRoleKey[];
 
 export const SUPER_ADMIN = {
   name: 'Super admin',
-  description: 'Platform role (users.is_super_admin, granted by `bul admin create`): every permission in every organization, plus platform administration.',
+  description:
+    'Platform role (users.is_super_admin, granted by `bul admin create`): every permission in every organization, plus platform administration.',
   permissions: ALL_PERMISSIONS,
 } as const;
 
 /** The effective permissions of a role row: built-in roles follow the code, custom ones their list. */
 export function rolePermissions(role: { key: string | null; permissions: readonly string[] }): Permission[] {
-  if (role.key && Object.hasOwn(BUILTIN_ROLES, role.key)) return [...BUILTIN_ROLES[role.key as BuiltinRoleKey].permissions];
+  if (role.key && Object.hasOwn(BUILTIN_ROLES, role.key))
+    return [...BUILTIN_ROLES[role.key as BuiltinRoleKey].permissions];
   return role.permissions.filter(isPermission).filter((p) => !PLATFORM_PERMISSIONS.includes(p));
 }
 
 /** Route access for a permission of the catalogue (type-checked). */
-export const requires = (permission: Permission, opts: { duringMfaEnrollment?: boolean } = {}) => ({ permission, ...opts });
+export const requires = (permission: Permission, opts: { duringMfaEnrollment?: boolean } = {}) => ({
+  permission,
+  ...opts,
+});

@@ -1,9 +1,11 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Nullable, ResourceFields } from '../../platform/http/common-schemas.ts';
 
 export const Role = Type.Object({
   ...ResourceFields,
-  key: Nullable(Type.String({ description: 'Built-in role key (org_admin, manager, ...); null for custom roles.' })),
+  key: Nullable(
+    Type.String({ description: 'Built-in role key (org_admin, manager, ...); null for custom roles.' }),
+  ),
   name: Type.String(),
   description: Type.String(),
   builtin: Type.Boolean(),
@@ -35,6 +37,15 @@ export const UpdateRoleBody = Type.Object(
 export const RoleList = Type.Object({ items: Type.Array(Role), nextCursor: Type.Null() });
 
 export const PermissionCatalogue = Type.Object({
-  permissions: Type.Array(Type.Object({ name: Type.String(), description: Type.String(), platformOnly: Type.Boolean() })),
-  builtinRoles: Type.Array(Type.Object({ key: Type.String(), name: Type.String(), description: Type.String(), permissions: Type.Array(Type.String()) })),
+  permissions: Type.Array(
+    Type.Object({ name: Type.String(), description: Type.String(), platformOnly: Type.Boolean() }),
+  ),
+  builtinRoles: Type.Array(
+    Type.Object({
+      key: Type.String(),
+      name: Type.String(),
+      description: Type.String(),
+      permissions: Type.Array(Type.String()),
+    }),
+  ),
 });

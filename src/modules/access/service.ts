@@ -3,8 +3,8 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
-import type { CallContext, Principal } from '../../platform/http/request-context.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
+import type { CallContext, Principal } from '../../platform/http/request-context.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import {
   BUILTIN_ROLE_KEYS,
@@ -12,8 +12,8 @@ import {
   type BuiltinRoleKey,
   isPermission,
   PERMISSIONS,
-  PLATFORM_PERMISSIONS,
   type Permission,
+  PLATFORM_PERMISSIONS,
   rolePermissions,
   SUPER_ADMIN,
 } from './catalogue.ts';
@@ -66,12 +66,19 @@ export function hasPermission(principal: Principal, permission: string): boolean
 
 function validatePermissions(list: readonly string[], actor: Principal, field = 'permissions'): Permission[] {
   const unknown = list.filter((p) => !isPermission(p));
-  if (unknown.length > 0) throw invalidField(field, 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw invalidField(field, 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
   const platform = list.filter((p) => PLATFORM_PERMISSIONS.includes(p as Permission));
-  if (platform.length > 0) throw invalidField(field, 'platformPermission', `platform permissions cannot be granted by a role: ${platform.join(', ')}`);
+  if (platform.length > 0)
+    throw invalidField(
+      field,
+      'platformPermission',
+      `platform permissions cannot be granted by a role: ${platform.join(', ')}`,
+    );
   // Nobody hands out more than they hold.
   const beyond = list.filter((p) => !actor.permissions.has(p));
-  if (beyond.length > 0) throw new AppError('forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`);
+  if (beyond.length > 0)
+    throw new AppError('forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`);
   return list as Permission[];
 }
 
@@ -92,8 +99,17 @@ export class AccessService {
         platformOnly: PLATFORM_PERMISSIONS.includes(name as Permission),
       })),
       builtinRoles: [
-        { key: 'super_admin', name: SUPER_ADMIN.name, description: SUPER_ADMIN.description, permissions: [...SUPER_ADMIN.permissions] },
-        ...BUILTIN_ROLE_KEYS.map((key) => ({ key, ...BUILTIN_ROLES[key], permissions: [...BUILTIN_ROLES[key].permissions] })),
+        {
+          key: 'super_admin',
+          name: SUPER_ADMIN.name,
+          description: SUPER_ADMIN.description,
+          permissions: [...SUPER_ADMIN.permissions],
+        },
+        ...BUILTIN_ROLE_KEYS.map((key) => ({
+          key,
+          ...BUILTIN_ROLES[key],
+          permissions: [...BUILTIN_ROLES[key].permissions],
+        })),
       ],
     };
   }
@@ -103,7 +119,14 @@ export class AccessService {
     const ids = {} as Record<BuiltinRoleKey, string>;
     for (const key of BUILTIN_ROLE_KEYS) {
       const role = BUILTIN_ROLES[key];
-      const row = await store.insertRole(tx, { orgId, id: newId(), key, name: role.name, description: role.description, permissions: [] });
+      const row = await store.insertRole(tx, {
+        orgId,
+        id: newId(),
+        key,
+        name: role.name,
+        description: role.description,
+        permissions: [],
+      });
       ids[key] = row.id;
     }
     return ids;
@@ -122,22 +145,32 @@ export class AccessService {
   assertCanAssign(actor: Principal, role: store.RoleRow): void {
     const beyond = rolePermissions(role).filter((p) => !actor.permissions.has(p));
     if (beyond.length > 0) {
-      throw new AppError('forbidden', `the role ${role.name} carries permissions you do not hold: ${beyond.join(', ')}`);
+      throw new AppError(
+        'forbidden',
+        `the role ${role.name} carries permissions you do not hold: ${beyond.join(', ')}`,
+      );
     }
   }
 
   async list(ctx: CallContext): Promise<RoleDto[]> {
-    const rows = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) => store.listRoles(tx));
+    const rows = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) =>
+      store.listRoles(tx),
+    );
     return rows.map(roleToDto);
   }
 
   async get(ctx: CallContext, id: string): Promise<RoleDto> {
-    const row = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) => store.getRole(tx, id));
+    const row = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) =>
+      store.getRole(tx, id),
+    );
     if (!row) throw notFound('role');
     return roleToDto(row);
   }
 
-  async create(ctx: CallContext, body: { name: string; description?: string; permissions: string[] }): Promise<RoleDto> {
+  async create(
+    ctx: CallContext,
+    body: { name: string; description?: string; permissions: string[] },
+  ): Promise<RoleDto> {
     const orgId = orgOf(ctx);
     const permissions = validatePermissions(body.permissions, ctx.principal);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
@@ -173,9 +206,13 @@ export class AccessService {
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const before = await store.getRole(tx, id, true);
       if (!before) throw notFound('role');
-      if (before.key !== null) throw new AppError('conflict', 'built-in roles cannot be changed; create a custom role instead');
+      if (before.key !== null)
+        throw new AppError('conflict', 'built-in roles cannot be changed; create a custom role instead');
       assertVersion(before.version, expectedVersion, 'the role');
-      const after = await store.updateRole(tx, id, { ...body, permissions: permissions ? [...permissions].sort() : undefined });
+      const after = await store.updateRole(tx, id, {
+        ...body,
+        permissions: permissions ? [...permissions].sort() : undefined,
+      });
       after.members = before.members;
       const changes = diff(before, after, ['name', 'description', 'permissions']);
       if (changes) {
@@ -199,7 +236,11 @@ export class AccessService {
       const role = await store.getRole(tx, id, true);
       if (!role) throw notFound('role');
       if (role.key !== null) throw new AppError('conflict', 'built-in roles cannot be deleted');
-      if ((role.members ?? 0) > 0) throw new AppError('conflict', `${role.members} member(s) still hold this role; give them another role first`);
+      if ((role.members ?? 0) > 0)
+        throw new AppError(
+          'conflict',
+          `${role.members} member(s) still hold this role; give them another role first`,
+        );
       // Invitations that offered the role go with it (foreign key ON DELETE CASCADE).
       await store.deleteRole(tx, id);
       await this.audit.record(tx, {

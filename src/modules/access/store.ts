@@ -16,7 +16,14 @@ export interface RoleRow {
 
 export async function insertRole(
   sql: Sql,
-  r: { orgId: string; id: string; key: string | null; name: string; description: string; permissions: string[] },
+  r: {
+    orgId: string;
+    id: string;
+    key: string | null;
+    name: string;
+    description: string;
+    permissions: string[];
+  },
 ): Promise<RoleRow> {
   const { rows } = await sql.query<RoleRow>(
     `INSERT INTO roles (org_id, id, key, name, description, permissions) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -47,7 +54,11 @@ export async function getRoleByKey(sql: Sql, key: string): Promise<RoleRow | nul
   return rows[0] ?? null;
 }
 
-export async function updateRole(sql: Sql, id: string, f: { name?: string; description?: string; permissions?: string[] }): Promise<RoleRow> {
+export async function updateRole(
+  sql: Sql,
+  id: string,
+  f: { name?: string; description?: string; permissions?: string[] },
+): Promise<RoleRow> {
   const { rows } = await sql.query<RoleRow>(
     `UPDATE roles SET name = coalesce($2, name), description = coalesce($3, description), permissions = coalesce($4, permissions)
      WHERE id = $1 RETURNING *`,

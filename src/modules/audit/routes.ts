@@ -10,7 +10,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
   app.get(
     '/audit/search',
     {
-      schema: { tags: ['audit'], summary: 'Search the organization\'s audit trail, newest first', querystring: AuditSearchQuery, response: { 200: Page(AuditEvent) } },
+      schema: {
+        tags: ['audit'],
+        summary: "Search the organization's audit trail, newest first",
+        querystring: AuditSearchQuery,
+        response: { 200: Page(AuditEvent) },
+      },
       config: { access: requires('audit:read') },
     },
     async (request) => audit.search(callContext(request), request.query),
@@ -21,8 +26,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     {
       schema: {
         tags: ['audit'],
-        summary: 'Walk the organization\'s hash chain and report the first broken event',
-        description: 'The same check as `bul audit verify --org <id>`: detects events edited, deleted, inserted or reordered behind BUL\'s back.',
+        summary: "Walk the organization's hash chain and report the first broken event",
+        description:
+          "The same check as `bul audit verify --org <id>`: detects events edited, deleted, inserted or reordered behind BUL's back.",
         response: { 200: AuditIntegrity },
       },
       config: { access: requires('audit:read') },
@@ -33,7 +39,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
   app.get(
     '/admin/audit/search',
     {
-      schema: { tags: ['platform'], summary: 'Search platform-level events (failed logins for unknown accounts, global rules)', querystring: AuditSearchQuery, response: { 200: Page(AuditEvent) } },
+      schema: {
+        tags: ['platform'],
+        summary: 'Search platform-level events (failed logins for unknown accounts, global rules)',
+        querystring: AuditSearchQuery,
+        response: { 200: Page(AuditEvent) },
+      },
       config: { access: requires('platform:admin') },
     },
     async (request) => audit.search(callContext(request), request.query, true),

@@ -33,11 +33,17 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'syst
 
 export function actorOf(ctx: CallContext): AuditActor {
   const p = ctx.principal;
-  return p.kind === 'api_key' ? { type: 'api_key', id: p.apiKeyId, label: p.email } : { type: 'user', id: p.userId, label: p.email };
+  return p.kind === 'api_key'
+    ? { type: 'api_key', id: p.apiKeyId, label: p.email }
+    : { type: 'user', id: p.userId, label: p.email };
 }
 
 /** Fields whose values differ between two snapshots, as {field: {before, after}}. */
-export function diff<T extends object>(before: T | null, after: T | null, fields: readonly (keyof T & string)[]): Changes | null {
+export function diff<T extends object>(
+  before: T | null,
+  after: T | null,
+  fields: readonly (keyof T & string)[],
+): Changes | null {
   const changes: Changes = {};
   for (const field of fields) {
     const b = before ? (before[field] as unknown) : null;
@@ -136,13 +142,18 @@ export class AuditService {
   async integrity(ctx: CallContext) {
     const orgId = ctx.principal.org?.id;
     if (!orgId) throw new AppError('forbidden', 'no organization selected');
-    const r = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) => store.verifyCurrentChain(tx));
+    const r = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
+      store.verifyCurrentChain(tx),
+    );
     return { ok: r.ok, checked: r.checked, badSeq: r.bad_seq, badEventId: r.bad_id, problem: r.problem };
   }
 }
 
 /** For `bul audit verify`, on the owner connection: checks one organization or every chain. */
-export async function verifyChains(owner: Sql, orgId?: string): Promise<{ orgId: string; result: store.IntegrityRow }[]> {
+export async function verifyChains(
+  owner: Sql,
+  orgId?: string,
+): Promise<{ orgId: string; result: store.IntegrityRow }[]> {
   const ids = orgId ? [orgId] : await store.chainOrgIds(owner);
   const out = [];
   for (const id of ids) out.push({ orgId: id, result: await store.verifyChain(owner, id) });

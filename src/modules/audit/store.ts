@@ -45,9 +45,22 @@ export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
     `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
        resource_type, resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash)
      VALUES ($1, $2, 0, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', '')`,
-    [e.orgId, e.id, e.actorType, e.actorId, e.actorLabel, e.action, e.outcome, e.resourceType, e.resourceId,
-      e.changes === null ? null : JSON.stringify(e.changes), e.metadata === null ? null : JSON.stringify(e.metadata),
-      e.ip, e.userAgent, e.requestId],
+    [
+      e.orgId,
+      e.id,
+      e.actorType,
+      e.actorId,
+      e.actorLabel,
+      e.action,
+      e.outcome,
+      e.resourceType,
+      e.resourceId,
+      e.changes === null ? null : JSON.stringify(e.changes),
+      e.metadata === null ? null : JSON.stringify(e.metadata),
+      e.ip,
+      e.userAgent,
+      e.requestId,
+    ],
   );
 }
 
@@ -75,7 +88,11 @@ export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]
   };
   if (f.actorId) add('actor_id = ?', f.actorId);
   if (f.action) add('action = ?', f.action);
-  if (f.actionPrefix) add(`action LIKE ? || '%'`, f.actionPrefix.replace(/[\\%_]/g, (c) => `\\${c}`));
+  if (f.actionPrefix)
+    add(
+      `action LIKE ? || '%'`,
+      f.actionPrefix.replace(/[\\%_]/g, (c) => `\\${c}`),
+    );
   if (f.resourceType) add('resource_type = ?', f.resourceType);
   if (f.resourceId) add('resource_id = ?', f.resourceId);
   if (f.outcome) add('outcome = ?', f.outcome);
@@ -113,6 +130,8 @@ export async function verifyChain(sql: Sql, orgId: string): Promise<IntegrityRow
 }
 
 export async function chainOrgIds(sql: Sql): Promise<string[]> {
-  const { rows } = await sql.query<{ org_id: string }>('SELECT org_id FROM audit_chain_heads ORDER BY org_id');
+  const { rows } = await sql.query<{ org_id: string }>(
+    'SELECT org_id FROM audit_chain_heads ORDER BY org_id',
+  );
   return rows.map((r) => r.org_id);
 }

@@ -2,9 +2,10 @@
 // what it may do is the intersection of its scopes and that member's current permissions, so a
 // demoted or removed member's keys lose their power at once. The secret is shown once and stored
 // as a SHA-256 digest; lookups go by digest.
+
+import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
-import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import type { CallContext } from '../../platform/http/request-context.ts';
@@ -33,7 +34,8 @@ function toDto(k: store.ApiKeyRow): ApiKeyDto {
   };
 }
 
-const isIdCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
+const isIdCursor = (v: unknown): v is { id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
 
 export class ApiKeyService {
   private readonly db: Db;
@@ -52,13 +54,17 @@ export class ApiKeyService {
 
   async create(ctx: CallContext, body: { name: string; scopes: string[]; expiresAt?: string | null }) {
     const s = this.scope(ctx);
-    if (ctx.principal.kind === 'api_key') throw new AppError('forbidden', 'an API key cannot create API keys');
+    if (ctx.principal.kind === 'api_key')
+      throw new AppError('forbidden', 'an API key cannot create API keys');
     const unknown = body.scopes.filter((p) => !isPermission(p));
-    if (unknown.length > 0) throw invalidField('scopes', 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw invalidField('scopes', 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
     const beyond = body.scopes.filter((p) => !ctx.principal.permissions.has(p));
-    if (beyond.length > 0) throw new AppError('forbidden', `a key cannot hold permissions you do not hold: ${beyond.join(', ')}`);
+    if (beyond.length > 0)
+      throw new AppError('forbidden', `a key cannot hold permissions you do not hold: ${beyond.join(', ')}`);
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
-    if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalidField('expiresAt', 'future', 'must be in the future');
+    if (expiresAt && expiresAt.getTime() <= Date.now())
+      throw invalidField('expiresAt', 'future', 'must be in the future');
     const secret = randomToken(API_KEY_PREFIX, 32);
     const row = await this.db.transaction(s, async (tx) => {
       const inserted = await store.insertApiKey(tx, {
@@ -85,11 +91,16 @@ export class ApiKeyService {
     return { ...toDto(row), key: secret };
   }
 
-  async list(ctx: CallContext, q: { mine?: boolean; limit?: number; cursor?: string }): Promise<PageOf<ApiKeyDto>> {
+  async list(
+    ctx: CallContext,
+    q: { mine?: boolean; limit?: number; cursor?: string },
+  ): Promise<PageOf<ApiKeyDto>> {
     const s = this.scope(ctx);
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, isIdCursor);
-    const rows = await this.db.transaction(s, (tx) => store.listApiKeys(tx, { userId: q.mine ? s.userId : undefined, afterId: cursor?.id, limit }));
+    const rows = await this.db.transaction(s, (tx) =>
+      store.listApiKeys(tx, { userId: q.mine ? s.userId : undefined, afterId: cursor?.id, limit }),
+    );
     return toPage(rows, limit, toDto, (r) => ({ id: r.id }));
   }
 

@@ -20,7 +20,15 @@ const TOUCH_EVERY_MS = 60_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 interface AuthPayload {
-  user: { id: string; email: string; name: string; status: string; isSuperAdmin: boolean; mfaEnabled: boolean; locale: string | null } | null;
+  user: {
+    id: string;
+    email: string;
+    name: string;
+    status: string;
+    isSuperAdmin: boolean;
+    mfaEnabled: boolean;
+    locale: string | null;
+  } | null;
   org: OrgSnapshot | null;
   membership: {
     id: string;
@@ -31,8 +39,23 @@ interface AuthPayload {
     roleName: string;
     permissions: string[];
   } | null;
-  session?: { id: string; kind: 'cookie' | 'token'; orgId: string | null; expiresAt: string; lastSeenAt: string; revoked: boolean; csrfHash: string | null };
-  apiKey?: { id: string; orgId: string; name: string; scopes: string[]; expiresAt: string | null; revoked: boolean };
+  session?: {
+    id: string;
+    kind: 'cookie' | 'token';
+    orgId: string | null;
+    expiresAt: string;
+    lastSeenAt: string;
+    revoked: boolean;
+    csrfHash: string | null;
+  };
+  apiKey?: {
+    id: string;
+    orgId: string;
+    name: string;
+    scopes: string[];
+    expiresAt: string | null;
+    revoked: boolean;
+  };
 }
 
 const unauthenticated = (detail: string) => new AppError('unauthenticated', detail);
@@ -45,7 +68,13 @@ export class Authenticator {
   private readonly lastTouch = new Map<string, number>();
   private readonly onError: (err: unknown) => void;
 
-  constructor(deps: { db: Db; config: Config; keys: SigningKeyRing; tenancy: TenancyService; onError: (err: unknown) => void }) {
+  constructor(deps: {
+    db: Db;
+    config: Config;
+    keys: SigningKeyRing;
+    tenancy: TenancyService;
+    onError: (err: unknown) => void;
+  }) {
     this.db = deps.db;
     this.config = deps.config;
     this.keys = deps.keys;
@@ -99,25 +128,50 @@ export class Authenticator {
 
   private async fromJwt(token: string, orgId: string | null): Promise<Principal> {
     const claims = await this.keys.verify(token, 'bul-api');
-    if (!claims || typeof claims.sid !== 'string' || !isUuid(claims.sid)) throw new AppError('invalid-token', 'the access token is invalid or expired');
+    if (!claims || typeof claims.sid !== 'string' || !isUuid(claims.sid))
+      throw new AppError('invalid-token', 'the access token is invalid or expired');
     const wanted = orgId ?? (typeof claims.org === 'string' ? claims.org : null);
-    const payload = (await store.authBySession(this.db.pool, claims.sid, claims.sub, wanted)) as AuthPayload | null;
+    const payload = (await store.authBySession(
+      this.db.pool,
+      claims.sid,
+      claims.sub,
+      wanted,
+    )) as AuthPayload | null;
     const s = payload?.session;
-    if (!payload || !s || s.revoked || Date.parse(s.expiresAt) <= Date.now()) throw new AppError('invalid-token', 'the session of this token has ended');
+    if (!payload || !s || s.revoked || Date.parse(s.expiresAt) <= Date.now())
+      throw new AppError('invalid-token', 'the session of this token has ended');
     return this.principal('jwt', payload, wanted, null);
   }
 
-  private async fromCookie(cookie: string, orgId: string | null, request: FastifyRequest): Promise<Principal> {
-    const payload = (await store.authByCookie(this.db.pool, digestToken(cookie), orgId)) as AuthPayload | null;
+  private async fromCookie(
+    cookie: string,
+    orgId: string | null,
+    request: FastifyRequest,
+  ): Promise<Principal> {
+    const payload = (await store.authByCookie(
+      this.db.pool,
+      digestToken(cookie),
+      orgId,
+    )) as AuthPayload | null;
     const s = payload?.session;
     const idleSince = Date.now() - this.config.sessionIdleTimeout * 1000;
-    if (!payload || !s || s.kind !== 'cookie' || s.revoked || Date.parse(s.expiresAt) <= Date.now() || Date.parse(s.lastSeenAt) < idleSince) {
+    if (
+      !payload ||
+      !s ||
+      s.kind !== 'cookie' ||
+      s.revoked ||
+      Date.parse(s.expiresAt) <= Date.now() ||
+      Date.parse(s.lastSeenAt) < idleSince
+    ) {
       throw unauthenticated('the session has ended; sign in again');
     }
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !s.csrfHash || !safeEqual(digestToken(sent), s.csrfHash)) {
-        throw new AppError('csrf-failed', 'cookie-authenticated writes need the X-CSRF-Token header returned at login');
+        throw new AppError(
+          'csrf-failed',
+          'cookie-authenticated writes need the X-CSRF-Token header returned at login',
+        );
       }
     }
     const principal = this.principal('session', payload, orgId ?? s.orgId, null);
@@ -131,7 +185,8 @@ export class Authenticator {
     if (!payload || !k || k.revoked || (k.expiresAt && Date.parse(k.expiresAt) <= Date.now())) {
       throw new AppError('invalid-token', 'the API key is unknown, revoked or expired');
     }
-    if (orgId && orgId !== k.orgId) throw new AppError('forbidden', 'this API key belongs to another organization');
+    if (orgId && orgId !== k.orgId)
+      throw new AppError('forbidden', 'this API key belongs to another organization');
     const last = this.lastTouch.get(k.id) ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
       this.lastTouch.set(k.id, Date.now());
@@ -149,12 +204,18 @@ export class Authenticator {
     void this.db.transaction({ orgId: null, userId }, (tx) => store.touchSession(tx, id)).catch(this.onError);
   }
 
-  private principal(kind: PrincipalKind, p: AuthPayload, orgId: string | null, apiKey: AuthPayload['apiKey'] | null): Principal {
+  private principal(
+    kind: PrincipalKind,
+    p: AuthPayload,
+    orgId: string | null,
+    apiKey: AuthPayload['apiKey'] | null,
+  ): Principal {
     const u = p.user;
     if (!u) throw unauthenticated('the account no longer exists');
     if (u.status !== 'active') throw new AppError('account-disabled', 'this account is disabled');
     if (orgId && !p.org) throw new AppError('not-found', 'no such organization');
-    if (p.org && !p.membership && !u.isSuperAdmin) throw new AppError('forbidden', 'you are not a member of this organization');
+    if (p.org && !p.membership && !u.isSuperAdmin)
+      throw new AppError('forbidden', 'you are not a member of this organization');
     const membershipActive = p.membership?.status === 'active';
     return {
       kind,

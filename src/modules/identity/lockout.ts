@@ -20,7 +20,11 @@ export class LoginLockout {
 
   constructor(factory: LimiterFactory, policy: Config['lockout']) {
     this.policy = policy;
-    this.accountFailures = factory({ name: 'login-fail-account', points: COUNT_CEILING, durationSeconds: DAY });
+    this.accountFailures = factory({
+      name: 'login-fail-account',
+      points: COUNT_CEILING,
+      durationSeconds: DAY,
+    });
     this.ipFailures = factory({ name: 'login-fail-ip', points: COUNT_CEILING, durationSeconds: HOUR });
     this.accountLock = factory({ name: 'login-lock-account', points: 1, durationSeconds: 1 });
     this.ipLock = factory({ name: 'login-lock-ip', points: 1, durationSeconds: 1 });
@@ -32,14 +36,19 @@ export class LoginLockout {
 
   /** Throws 429 account-locked if the account or the IP is locked now. */
   async assertNotLocked(email: string, ip: string): Promise<void> {
-    const [account, address] = await Promise.all([this.accountLock.get(LoginLockout.key(email)), this.ipLock.get(ip)]);
+    const [account, address] = await Promise.all([
+      this.accountLock.get(LoginLockout.key(email)),
+      this.ipLock.get(ip),
+    ]);
     const waitMs = Math.max(
       account && account.consumedPoints > 1 ? account.msBeforeNext : 0,
       address && address.consumedPoints > 1 ? address.msBeforeNext : 0,
     );
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
-      throw new AppError('account-locked', `too many failed logins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+      throw new AppError('account-locked', `too many failed logins; try again in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
     }
   }
 
@@ -50,7 +59,9 @@ export class LoginLockout {
       this.ipFailures.penalty(ip, 1),
     ]);
     const lockFor = (count: number, threshold: number) =>
-      count < threshold ? 0 : Math.min(this.policy.maxSeconds, this.policy.baseSeconds * 2 ** Math.min(count - threshold, 30));
+      count < threshold
+        ? 0
+        : Math.min(this.policy.maxSeconds, this.policy.baseSeconds * 2 ** Math.min(count - threshold, 30));
     const accountSeconds = lockFor(account.consumedPoints, this.policy.accountThreshold);
     const ipSeconds = lockFor(address.consumedPoints, this.policy.ipThreshold);
     // block() stores points above the limit for the duration: that is what get() reads as "locked".

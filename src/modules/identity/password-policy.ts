@@ -21,7 +21,8 @@ export function passwordProblem(password: string, minLength: number, personal: s
   const list = commonPasswords();
   if (list.has(lower)) return 'is a commonly used password found in breach lists';
   const core = lower.replace(/^[\d\W_]+/, '').replace(/[\d\W_]+$/, '');
-  if (core.length >= 4 && core.length < minLength && list.has(core)) return 'is a common password with characters added; choose something less predictable';
+  if (core.length >= 4 && core.length < minLength && list.has(core))
+    return 'is a common password with characters added; choose something less predictable';
   if (/^(.{1,4})\1+$/.test(lower)) return 'is a short pattern repeated';
   if (new Set(lower).size < 4) return 'uses too few different characters';
   for (const p of personal) {
@@ -31,9 +32,16 @@ export function passwordProblem(password: string, minLength: number, personal: s
   return null;
 }
 
-export function assertPasswordAcceptable(password: string, minLength: number, personal: string[] = [], field = 'password'): void {
+export function assertPasswordAcceptable(
+  password: string,
+  minLength: number,
+  personal: string[] = [],
+  field = 'password',
+): void {
   const problem = passwordProblem(password, minLength, personal);
   if (problem) {
-    throw new AppError('weak-password', `${field} ${problem}`, { errors: [{ field, in: 'body', rule: 'passwordPolicy', message: problem }] });
+    throw new AppError('weak-password', `${field} ${problem}`, {
+      errors: [{ field, in: 'body', rule: 'passwordPolicy', message: problem }],
+    });
   }
 }

@@ -47,7 +47,10 @@ interface Deps {
 const LOGIN_CLASS = { access: PUBLIC, rateLimitClass: 'login' as const };
 const DURING_ENROLMENT = { authenticated: true as const, duringMfaEnrollment: true };
 
-export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { identity, apiKeys, authenticator, config }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
+  app,
+  { identity, apiKeys, authenticator, config },
+) => {
   const secure = config.publicUrl.startsWith('https:');
 
   function setSessionCookies(reply: FastifyReply, outcome: LoginOutcome): void {
@@ -74,7 +77,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       },
       config: LOGIN_CLASS,
     },
-    async (request, reply) => reply.code(201).send(await identity.register(request.body, requestMeta(request))),
+    async (request, reply) =>
+      reply.code(201).send(await identity.register(request.body, requestMeta(request))),
   );
 
   app.post(
@@ -93,7 +97,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
     async (request, reply) => {
       const outcome = await identity.login(
         request.body,
-        { headerOrgId: (request.headers['x-organization-id'] as string | undefined) ?? null, hostSubdomain: authenticator.hostSubdomain(request) },
+        {
+          headerOrgId: (request.headers['x-organization-id'] as string | undefined) ?? null,
+          hostSubdomain: authenticator.hostSubdomain(request),
+        },
         requestMeta(request),
       );
       setSessionCookies(reply, outcome);
@@ -107,7 +114,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       schema: {
         tags: ['auth'],
         summary: 'Second login step: a TOTP code or a recovery code',
-        description: 'During enrolment (`enrollmentRequired`), the code of the newly added authenticator; the answer then includes the recovery codes.',
+        description:
+          'During enrolment (`enrollmentRequired`), the code of the newly added authenticator; the answer then includes the recovery codes.',
         body: MfaLoginBody,
         response: { 200: LoginResult },
       },
@@ -140,7 +148,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new access token and the next refresh token',
-        description: 'Each refresh token works once. Presenting a spent one revokes the whole session (token family).',
+        description:
+          'Each refresh token works once. Presenting a spent one revokes the whole session (token family).',
         body: RefreshBody,
         response: { 200: LoginResult },
       },
@@ -152,7 +161,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/logout',
     {
-      schema: { tags: ['auth'], summary: 'End the current session (its tokens stop working at once)', response: { 204: NoContent } },
+      schema: {
+        tags: ['auth'],
+        summary: 'End the current session (its tokens stop working at once)',
+        response: { 204: NoContent },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request, reply) => {
@@ -165,7 +178,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.get(
     '/auth/me',
     {
-      schema: { tags: ['auth'], summary: 'The caller: user, organization acted for, role and permissions', response: { 200: MeResult } },
+      schema: {
+        tags: ['auth'],
+        summary: 'The caller: user, organization acted for, role and permissions',
+        response: { 200: MeResult },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request) => identity.me(callContext(request).principal),
@@ -177,7 +194,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       schema: {
         tags: ['auth'],
         summary: 'Make another of my organizations the default of this session',
-        description: 'Token sessions get a new access token. Any request may instead name its organization with X-Organization-ID.',
+        description:
+          'Token sessions get a new access token. Any request may instead name its organization with X-Organization-ID.',
         body: SwitchOrgBody,
         response: { 200: LoginResult },
       },
@@ -189,7 +207,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.put(
     '/auth/password',
     {
-      schema: { tags: ['auth'], summary: 'Change my password (ends my other sessions)', body: ChangePasswordBody, response: { 204: NoContent } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change my password (ends my other sessions)',
+        body: ChangePasswordBody,
+        response: { 204: NoContent },
+      },
       config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
     },
     async (request, reply) => {
@@ -201,7 +224,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.get(
     '/auth/sessions',
     {
-      schema: { tags: ['auth'], summary: 'My live sessions', response: { 200: Type.Object({ items: Type.Array(SessionInfo), nextCursor: Type.Null() }) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'My live sessions',
+        response: { 200: Type.Object({ items: Type.Array(SessionInfo), nextCursor: Type.Null() }) },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request) => ({ items: await identity.listSessions(callContext(request)), nextCursor: null }),
@@ -210,7 +237,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.delete(
     '/auth/sessions/:id',
     {
-      schema: { tags: ['auth'], summary: 'Revoke one of my sessions', params: IdParams, response: { 204: NoContent } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke one of my sessions',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request, reply) => {
@@ -222,7 +254,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/sessions/revoke-others',
     {
-      schema: { tags: ['auth'], summary: 'Revoke all my sessions except this one', response: { 200: RevokedCount } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke all my sessions except this one',
+        response: { 200: RevokedCount },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request) => ({ revoked: await identity.revokeOtherSessions(callContext(request)) }),
@@ -231,7 +267,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/mfa/setup',
     {
-      schema: { tags: ['mfa'], summary: 'Start TOTP enrolment: a new secret and its otpauth:// URI', response: { 200: MfaSetupResult } },
+      schema: {
+        tags: ['mfa'],
+        summary: 'Start TOTP enrolment: a new secret and its otpauth:// URI',
+        response: { 200: MfaSetupResult },
+      },
       config: { access: DURING_ENROLMENT },
     },
     async (request) => identity.mfaSetup(callContext(request)),
@@ -240,7 +280,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/mfa/enable',
     {
-      schema: { tags: ['mfa'], summary: 'Finish enrolment with a code from the app; returns recovery codes once', body: MfaCodeBody, response: { 200: RecoveryCodesResult } },
+      schema: {
+        tags: ['mfa'],
+        summary: 'Finish enrolment with a code from the app; returns recovery codes once',
+        body: MfaCodeBody,
+        response: { 200: RecoveryCodesResult },
+      },
       config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
     },
     async (request) => ({ recoveryCodes: await identity.mfaEnable(callContext(request), request.body.code) }),
@@ -249,7 +294,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/mfa/disable',
     {
-      schema: { tags: ['mfa'], summary: 'Turn MFA off (password and a code; refused where an organization requires MFA)', body: MfaDisableBody, response: { 204: NoContent } },
+      schema: {
+        tags: ['mfa'],
+        summary: 'Turn MFA off (password and a code; refused where an organization requires MFA)',
+        body: MfaDisableBody,
+        response: { 204: NoContent },
+      },
       config: { access: SIGNED_IN, rateLimitClass: 'login' },
     },
     async (request, reply) => {
@@ -261,10 +311,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.post(
     '/auth/mfa/recovery-codes',
     {
-      schema: { tags: ['mfa'], summary: 'Replace my recovery codes (needs a current TOTP code)', body: MfaCodeBody, response: { 200: RecoveryCodesResult } },
+      schema: {
+        tags: ['mfa'],
+        summary: 'Replace my recovery codes (needs a current TOTP code)',
+        body: MfaCodeBody,
+        response: { 200: RecoveryCodesResult },
+      },
       config: { access: SIGNED_IN, rateLimitClass: 'login' },
     },
-    async (request) => ({ recoveryCodes: await identity.regenerateRecoveryCodes(callContext(request), request.body.code) }),
+    async (request) => ({
+      recoveryCodes: await identity.regenerateRecoveryCodes(callContext(request), request.body.code),
+    }),
   );
 
   app.post(
@@ -273,19 +330,26 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       schema: {
         tags: ['members'],
         summary: 'Accept an invitation',
-        description: 'A new e-mail address gets an account with `name` and `password`; an existing account proves itself with its password.',
+        description:
+          'A new e-mail address gets an account with `name` and `password`; an existing account proves itself with its password.',
         body: AcceptInvitationBody,
         response: { 201: AcceptInvitationResult },
       },
       config: LOGIN_CLASS,
     },
-    async (request, reply) => reply.code(201).send(await identity.acceptInvitation(request.body, requestMeta(request))),
+    async (request, reply) =>
+      reply.code(201).send(await identity.acceptInvitation(request.body, requestMeta(request))),
   );
 
   app.get(
     '/api-keys',
     {
-      schema: { tags: ['api-keys'], summary: 'API keys of the organization', querystring: ApiKeyListQuery, response: { 200: Page(ApiKey) } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'API keys of the organization',
+        querystring: ApiKeyListQuery,
+        response: { 200: Page(ApiKey) },
+      },
       config: { access: requires('api_keys:read') },
     },
     async (request) => apiKeys.list(callContext(request), request.query),
@@ -297,7 +361,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
       schema: {
         tags: ['api-keys'],
         summary: 'Create an API key (the secret is in this answer only)',
-        description: 'The key acts as its creator, limited to `scopes`. Use it as `Authorization: Bearer <key>`.',
+        description:
+          'The key acts as its creator, limited to `scopes`. Use it as `Authorization: Bearer <key>`.',
         body: CreateApiKeyBody,
         response: { 201: CreatedApiKey },
       },
@@ -309,7 +374,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { ide
   app.delete(
     '/api-keys/:id',
     {
-      schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: IdParams, response: { 204: NoContent } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Revoke an API key',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
       config: { access: requires('api_keys:manage') },
     },
     async (request, reply) => {
@@ -324,7 +394,11 @@ export const jwksRoute: FastifyPluginAsyncTypebox<{ keys: SigningKeyRing }> = as
   app.get(
     '/.well-known/jwks.json',
     {
-      schema: { tags: ['auth'], summary: 'Public keys (JWKS) that verify access tokens', response: { 200: Jwks } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Public keys (JWKS) that verify access tokens',
+        response: { 200: Jwks },
+      },
       config: { access: PUBLIC },
     },
     async (_request, reply) => {

@@ -1,10 +1,14 @@
 // Contracts of the identity routes: validation, types and OpenAPI from one definition each.
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Email, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
 import { PageQuery } from '../../platform/http/pagination.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 
-const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: 'At least 12 characters; not a commonly breached password.' });
+const Password = Type.String({
+  minLength: 1,
+  maxLength: PASSWORD_MAX_LENGTH,
+  description: 'At least 12 characters; not a commonly breached password.',
+});
 const Subdomain = Type.String({
   minLength: 1,
   maxLength: 63,
@@ -12,10 +16,18 @@ const Subdomain = Type.String({
   description: 'Lower-case letters, digits and inner hyphens; unique across the installation.',
 });
 const PersonName = Type.String({ minLength: 1, maxLength: 200 });
-const OtpCode = Type.String({ pattern: '^[0-9]{6}$', description: 'Six-digit code from the authenticator app.' });
-const RecoveryCode = Type.String({ minLength: 8, maxLength: 32, description: 'One of the one-time recovery codes.' });
+const OtpCode = Type.String({
+  pattern: '^[0-9]{6}$',
+  description: 'Six-digit code from the authenticator app.',
+});
+const RecoveryCode = Type.String({
+  minLength: 8,
+  maxLength: 32,
+  description: 'One of the one-time recovery codes.',
+});
 const SessionMode = StringEnum(['token', 'cookie'] as const, {
-  description: '`token` (default): JWT access token plus rotating refresh token. `cookie`: a server-side browser session in an HttpOnly cookie, with a CSRF token for writes.',
+  description:
+    '`token` (default): JWT access token plus rotating refresh token. `cookie`: a server-side browser session in an HttpOnly cookie, with a CSRF token for writes.',
 });
 
 export const RegisterBody = Type.Object(
@@ -23,7 +35,10 @@ export const RegisterBody = Type.Object(
     email: Email,
     password: Password,
     name: PersonName,
-    organization: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), subdomain: Subdomain }, { additionalProperties: false }),
+    organization: Type.Object(
+      { name: Type.String({ minLength: 1, maxLength: 200 }), subdomain: Subdomain },
+      { additionalProperties: false },
+    ),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
   },
   { additionalProperties: false },
@@ -50,7 +65,14 @@ export const LoginBody = Type.Object(
   {
     email: Type.String({ minLength: 1, maxLength: 254 }),
     password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
-    organization: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Organization id or subdomain to sign in to (default: the X-Organization-ID header, the host subdomain, or the first membership).' })),
+    organization: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description:
+          'Organization id or subdomain to sign in to (default: the X-Organization-ID header, the host subdomain, or the first membership).',
+      }),
+    ),
     session: Type.Optional(SessionMode),
   },
   { additionalProperties: false },
@@ -58,34 +80,72 @@ export const LoginBody = Type.Object(
 
 export const LoginResult = Type.Object({
   status: StringEnum(['authenticated', 'mfa_required'] as const),
-  mfaToken: Type.Optional(Type.String({ description: 'When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes).' })),
-  enrollmentRequired: Type.Optional(Type.Boolean({ description: 'When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first.' })),
+  mfaToken: Type.Optional(
+    Type.String({
+      description: 'When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes).',
+    }),
+  ),
+  enrollmentRequired: Type.Optional(
+    Type.Boolean({
+      description:
+        'When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first.',
+    }),
+  ),
   tokenType: Type.Optional(Type.Literal('Bearer')),
   accessToken: Type.Optional(Type.String()),
   expiresIn: Type.Optional(Type.Integer({ description: 'Access-token lifetime in seconds.' })),
-  refreshToken: Type.Optional(Type.String({ description: 'One use only: each refresh returns the next. Reusing a spent one revokes the whole session.' })),
-  csrfToken: Type.Optional(Type.String({ description: 'Cookie sessions: send as X-CSRF-Token on every write.' })),
+  refreshToken: Type.Optional(
+    Type.String({
+      description:
+        'One use only: each refresh returns the next. Reusing a spent one revokes the whole session.',
+    }),
+  ),
+  csrfToken: Type.Optional(
+    Type.String({ description: 'Cookie sessions: send as X-CSRF-Token on every write.' }),
+  ),
   sessionId: Type.Optional(Uuid()),
   user: Type.Optional(UserSummary),
   organization: Type.Optional(Nullable(OrganizationSummary)),
-  recoveryCodes: Type.Optional(Type.Array(Type.String(), { description: 'Only right after MFA enrolment at login: store them now, they are not shown again.' })),
+  recoveryCodes: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'Only right after MFA enrolment at login: store them now, they are not shown again.',
+    }),
+  ),
 });
 export type LoginResultType = Static<typeof LoginResult>;
 
 export const MfaLoginBody = Type.Object(
-  { mfaToken: Type.String({ minLength: 1, maxLength: 4000 }), code: Type.Optional(OtpCode), recoveryCode: Type.Optional(RecoveryCode) },
+  {
+    mfaToken: Type.String({ minLength: 1, maxLength: 4000 }),
+    code: Type.Optional(OtpCode),
+    recoveryCode: Type.Optional(RecoveryCode),
+  },
   { additionalProperties: false },
 );
-export const MfaTokenBody = Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false });
+export const MfaTokenBody = Type.Object(
+  { mfaToken: Type.String({ minLength: 1, maxLength: 4000 }) },
+  { additionalProperties: false },
+);
 
-export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+export const RefreshBody = Type.Object(
+  { refreshToken: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 
 export const MeResult = Type.Object({
   user: UserSummary,
   authMethod: StringEnum(['jwt', 'session', 'api_key'] as const),
   sessionId: Nullable(Uuid()),
   apiKeyId: Nullable(Uuid()),
-  organization: Nullable(Type.Object({ id: Uuid(), name: Type.String(), subdomain: Type.String(), planId: Type.String(), requireMfa: Type.Boolean() })),
+  organization: Nullable(
+    Type.Object({
+      id: Uuid(),
+      name: Type.String(),
+      subdomain: Type.String(),
+      planId: Type.String(),
+      requireMfa: Type.Boolean(),
+    }),
+  ),
   role: Nullable(Type.Object({ id: Uuid(), key: Nullable(Type.String()), name: Type.String() })),
   permissions: Type.Array(Type.String()),
 });
@@ -118,10 +178,16 @@ export const MfaSetupResult = Type.Object({
 });
 export const MfaCodeBody = Type.Object({ code: OtpCode }, { additionalProperties: false });
 export const MfaDisableBody = Type.Object(
-  { password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }), code: Type.Optional(OtpCode), recoveryCode: Type.Optional(RecoveryCode) },
+  {
+    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    code: Type.Optional(OtpCode),
+    recoveryCode: Type.Optional(RecoveryCode),
+  },
   { additionalProperties: false },
 );
-export const RecoveryCodesResult = Type.Object({ recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works one time.' }) });
+export const RecoveryCodesResult = Type.Object({
+  recoveryCodes: Type.Array(Type.String(), { description: 'Shown once; each works one time.' }),
+});
 
 export const ApiKey = Type.Object({
   id: Uuid(),
@@ -139,12 +205,20 @@ export const ApiKey = Type.Object({
 });
 export type ApiKeyDto = Static<typeof ApiKey>;
 
-export const CreatedApiKey = Type.Intersect([ApiKey, Type.Object({ key: Type.String({ description: 'The secret. Shown only in this response.' }) })]);
+export const CreatedApiKey = Type.Intersect([
+  ApiKey,
+  Type.Object({ key: Type.String({ description: 'The secret. Shown only in this response.' }) }),
+]);
 
 export const CreateApiKeyBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    scopes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'Permissions (`resource:action`) the key may use; each must be one the creator holds.' }),
+    scopes: Type.Array(Type.String({ maxLength: 64 }), {
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      description: 'Permissions (`resource:action`) the key may use; each must be one the creator holds.',
+    }),
     expiresAt: Type.Optional(Nullable(Timestamp('Optional expiry, in the future.'))),
   },
   { additionalProperties: false },

@@ -36,10 +36,28 @@ interface OrgHint {
   hostSubdomain?: string | null;
 }
 
-const userActor = (u: { id: string; email: string }): AuditActor => ({ type: 'user', id: u.id, label: u.email });
+const userActor = (u: { id: string; email: string }): AuditActor => ({
+  type: 'user',
+  id: u.id,
+  label: u.email,
+});
 
-function userSummary(u: { id: string; email: string; name: string; locale?: string | null; is_super_admin: boolean; mfa_enabled: boolean }) {
-  return { id: u.id, email: u.email, name: u.name, locale: u.locale ?? null, isSuperAdmin: u.is_super_admin, mfaEnabled: u.mfa_enabled };
+function userSummary(u: {
+  id: string;
+  email: string;
+  name: string;
+  locale?: string | null;
+  is_super_admin: boolean;
+  mfa_enabled: boolean;
+}) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    locale: u.locale ?? null,
+    isSuperAdmin: u.is_super_admin,
+    mfaEnabled: u.mfa_enabled,
+  };
 }
 
 function newRecoveryCodes(): string[] {
@@ -84,24 +102,52 @@ export class IdentityService {
   // ---- sign-up ---------------------------------------------------------------------------------
 
   async register(
-    body: { email: string; password: string; name: string; organization: { name: string; subdomain: string }; locale?: string },
+    body: {
+      email: string;
+      password: string;
+      name: string;
+      organization: { name: string; subdomain: string };
+      locale?: string;
+    },
     meta: RequestMeta,
   ) {
-    if (!this.config.registrationEnabled) throw new AppError('registration-closed', 'sign-up is disabled on this installation; ask an administrator for an invitation');
+    if (!this.config.registrationEnabled)
+      throw new AppError(
+        'registration-closed',
+        'sign-up is disabled on this installation; ask an administrator for an invitation',
+      );
     assertPasswordAcceptable(body.password, this.config.passwordMinLength, [body.email, body.name]);
     await this.tenancy.assertSubdomainFree(body.organization.subdomain);
     if (await store.loginLookup(this.db.pool, body.email)) {
-      throw new AppError('conflict', 'an account with this e-mail already exists; sign in and create the organization from there', {
-        errors: [{ field: 'email', in: 'body', rule: 'unique', message: 'is already registered' }],
-      });
+      throw new AppError(
+        'conflict',
+        'an account with this e-mail already exists; sign in and create the organization from there',
+        {
+          errors: [{ field: 'email', in: 'body', rule: 'unique', message: 'is already registered' }],
+        },
+      );
     }
     const passwordHash = await hashPassword(body.password);
     const userId = newId();
     const orgId = newId();
     return this.db.transaction({ orgId, userId }, async (tx) => {
-      const user = await store.insertUser(tx, { id: userId, email: body.email, name: body.name, passwordHash, locale: body.locale ?? null });
+      const user = await store.insertUser(tx, {
+        id: userId,
+        email: body.email,
+        name: body.name,
+        passwordHash,
+        locale: body.locale ?? null,
+      });
       const actor = userActor(user);
-      await this.audit.record(tx, { orgId, actor, action: 'user.register', resourceType: 'user', resourceId: user.id, metadata: { email: user.email }, meta });
+      await this.audit.record(tx, {
+        orgId,
+        actor,
+        action: 'user.register',
+        resourceType: 'user',
+        resourceId: user.id,
+        metadata: { email: user.email },
+        meta,
+      });
       const org = await this.tenancy.createOrganization(tx, {
         orgId,
         name: body.organization.name,
@@ -110,13 +156,20 @@ export class IdentityService {
         actor,
         meta,
       });
-      return { user: userSummary(user), organization: { id: org.id, name: org.name, subdomain: org.subdomain } };
+      return {
+        user: userSummary(user),
+        organization: { id: org.id, name: org.name, subdomain: org.subdomain },
+      };
     });
   }
 
   // ---- login -----------------------------------------------------------------------------------
 
-  async login(body: { email: string; password: string; organization?: string; session?: SessionMode }, hint: OrgHint, meta: RequestMeta): Promise<LoginOutcome> {
+  async login(
+    body: { email: string; password: string; organization?: string; session?: SessionMode },
+    hint: OrgHint,
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
     await this.lockout.assertNotLocked(body.email, meta.ip);
     const user = await store.loginLookup(this.db.pool, body.email);
     const ok = await verifyPassword(user?.password_hash ?? null, body.password);
@@ -130,7 +183,11 @@ export class IdentityService {
           outcome: 'failure',
           resourceType: 'user',
           resourceId: user?.id,
-          metadata: { reason: user ? 'wrong_password' : 'unknown_email', email: body.email.slice(0, 254), ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) },
+          metadata: {
+            reason: user ? 'wrong_password' : 'unknown_email',
+            email: body.email.slice(0, 254),
+            ...(lockedFor ? { lockedForSeconds: lockedFor } : {}),
+          },
           meta,
         },
         user?.id ?? null,
@@ -139,7 +196,16 @@ export class IdentityService {
     }
     if (user.status !== 'active') {
       await this.audit.recordAlone(
-        { orgId: null, actor: userActor(user), action: 'auth.login', outcome: 'failure', resourceType: 'user', resourceId: user.id, metadata: { reason: 'disabled' }, meta },
+        {
+          orgId: null,
+          actor: userActor(user),
+          action: 'auth.login',
+          outcome: 'failure',
+          resourceType: 'user',
+          resourceId: user.id,
+          metadata: { reason: 'disabled' },
+          meta,
+        },
         user.id,
       );
       throw new AppError('account-disabled', 'this account is disabled');
@@ -147,23 +213,38 @@ export class IdentityService {
     await this.lockout.recordSuccess(body.email);
     if (user.password_hash && needsRehash(user.password_hash)) {
       const fresh = await hashPassword(body.password);
-      await this.db.transaction({ orgId: null, userId: user.id }, (tx) => store.updateUser(tx, user.id, { password_hash: fresh }));
+      await this.db.transaction({ orgId: null, userId: user.id }, (tx) =>
+        store.updateUser(tx, user.id, { password_hash: fresh }),
+      );
     }
-    const org = await this.chooseOrganization(user.id, user.is_super_admin, { ...hint, organization: body.organization });
+    const org = await this.chooseOrganization(user.id, user.is_super_admin, {
+      ...hint,
+      organization: body.organization,
+    });
     if (org) await this.tenancy.assertLoginAllowed(org.id, user.id, meta.ip, user.is_super_admin);
     const mode = body.session ?? 'token';
     if (user.mfa_enabled || org?.requireMfa) {
       const enrollment = !user.mfa_enabled;
-      const mfaToken = await this.keys.sign(user.id, { purpose: enrollment ? 'enroll' : 'login', org: org?.id ?? null, mode }, { audience: 'bul-mfa', ttlSeconds: MFA_TOKEN_TTL });
+      const mfaToken = await this.keys.sign(
+        user.id,
+        { purpose: enrollment ? 'enroll' : 'login', org: org?.id ?? null, mode },
+        { audience: 'bul-mfa', ttlSeconds: MFA_TOKEN_TTL },
+      );
       return { body: { status: 'mfa_required', mfaToken, enrollmentRequired: enrollment }, cookie: null };
     }
     return this.startSession(user.id, org?.id ?? null, mode, ['pwd'], meta);
   }
 
   /** The organization a login goes to: the one asked for (if the user may), else the first active membership. */
-  private async chooseOrganization(userId: string, isSuperAdmin: boolean, hint: OrgHint): Promise<{ id: string; requireMfa: boolean } | null> {
+  private async chooseOrganization(
+    userId: string,
+    isSuperAdmin: boolean,
+    hint: OrgHint,
+  ): Promise<{ id: string; requireMfa: boolean } | null> {
     const wanted = await this.resolveOrgHint(hint);
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) => this.tenancy.myOrganizationsInTx(tx));
+    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
+      this.tenancy.myOrganizationsInTx(tx),
+    );
     if (wanted) {
       const found = orgs.find((o) => o.id === wanted);
       if (found) return { id: found.id, requireMfa: found.requireMfa };
@@ -188,50 +269,81 @@ export class IdentityService {
 
   /** Where a failed login of a known user is recorded: the organization it aimed at, or the user's first. */
   private async auditOrgFor(userId: string, hint: OrgHint): Promise<string | null> {
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) => this.tenancy.myOrganizationsInTx(tx));
+    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
+      this.tenancy.myOrganizationsInTx(tx),
+    );
     const wanted = await this.resolveOrgHint(hint).catch(() => null);
     return orgs.find((o) => o.id === wanted)?.id ?? orgs[0]?.id ?? null;
   }
 
   /** Second step: a TOTP or recovery code, or (enrolment) the first code of the new secret. */
-  async loginMfa(body: { mfaToken: string; code?: string; recoveryCode?: string }, meta: RequestMeta): Promise<LoginOutcome> {
+  async loginMfa(
+    body: { mfaToken: string; code?: string; recoveryCode?: string },
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
     const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
     if (!claims) throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
     const userId = claims.sub;
     const orgId = typeof claims.org === 'string' ? claims.org : null;
     const mode: SessionMode = claims.mode === 'cookie' ? 'cookie' : 'token';
-    if (!body.code && !body.recoveryCode) throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
+    if (!body.code && !body.recoveryCode)
+      throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
     const user = await this.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
-    if (!user || user.status !== 'active') throw new AppError('invalid-token', 'the account is not available');
+    if (!user || user.status !== 'active')
+      throw new AppError('invalid-token', 'the account is not available');
     await this.lockout.assertNotLocked(user.email, meta.ip);
 
     const fail = async (reason: string) => {
       const lockedFor = await this.lockout.recordFailure(user.email, meta.ip);
       await this.audit.recordAlone(
-        { orgId, actor: userActor(user), action: 'auth.mfa', outcome: 'failure', resourceType: 'user', resourceId: user.id, metadata: { reason, ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) }, meta },
+        {
+          orgId,
+          actor: userActor(user),
+          action: 'auth.mfa',
+          outcome: 'failure',
+          resourceType: 'user',
+          resourceId: user.id,
+          metadata: { reason, ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) },
+          meta,
+        },
         user.id,
       );
       return new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
     };
 
     if (claims.purpose === 'enroll') {
-      if (!user.mfa_pending_secret_sealed || !body.code) throw invalidField('code', 'required', 'call /auth/login/mfa/setup first, then send the code shown by the app');
+      if (!user.mfa_pending_secret_sealed || !body.code)
+        throw invalidField(
+          'code',
+          'required',
+          'call /auth/login/mfa/setup first, then send the code shown by the app',
+        );
       const secret = this.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
       const step = await verifyTotp({ secret, code: body.code });
       if (step === null) throw await fail('wrong_enrollment_code');
-      const codes = await this.enableMfa(user.id, user.mfa_pending_secret_sealed, step, userActor(user), orgId, meta);
+      const codes = await this.enableMfa(
+        user.id,
+        user.mfa_pending_secret_sealed,
+        step,
+        userActor(user),
+        orgId,
+        meta,
+      );
       await this.lockout.recordSuccess(user.email);
       const outcome = await this.startSession(user.id, orgId, mode, ['pwd', 'otp'], meta);
       outcome.body.recoveryCodes = codes;
       return outcome;
     }
 
-    if (!user.mfa_enabled || !user.mfa_secret_sealed) throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
+    if (!user.mfa_enabled || !user.mfa_secret_sealed)
+      throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
     if (body.code) {
       const secret = this.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString();
       const step = await verifyTotp({ secret, code: body.code, afterTimeStep: user.mfa_last_time_step });
       if (step === null) throw await fail('wrong_code');
-      await this.db.transaction({ orgId: null, userId }, (tx) => store.updateUser(tx, userId, { mfa_last_time_step: step }));
+      await this.db.transaction({ orgId: null, userId }, (tx) =>
+        store.updateUser(tx, userId, { mfa_last_time_step: step }),
+      );
     } else {
       const spent = await this.db.transaction({ orgId: null, userId }, (tx) =>
         store.spendRecoveryCode(tx, userId, digestToken(normaliseRecoveryCode(body.recoveryCode!))),
@@ -245,7 +357,8 @@ export class IdentityService {
   /** Enrolment during login (organization requires MFA): creates the pending secret. */
   async loginMfaSetup(body: { mfaToken: string }) {
     const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
-    if (!claims || claims.purpose !== 'enroll') throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
+    if (!claims || claims.purpose !== 'enroll')
+      throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
     return this.db.transaction({ orgId: null, userId: claims.sub }, async (tx) => {
       const user = await store.lockUser(tx, claims.sub);
       if (!user) throw new AppError('invalid-token', 'the account is not available');
@@ -255,22 +368,53 @@ export class IdentityService {
 
   private async newPendingSecret(tx: Sql, user: store.UserRow) {
     const secret = newTotpSecret();
-    await store.updateUser(tx, user.id, { mfa_pending_secret_sealed: this.box.seal(secret, `totp:${user.id}`) });
+    await store.updateUser(tx, user.id, {
+      mfa_pending_secret_sealed: this.box.seal(secret, `totp:${user.id}`),
+    });
     return { secret, otpauthUrl: totpUri({ secret, issuer: this.config.mfaIssuer, account: user.email }) };
   }
 
-  private async enableMfa(userId: string, sealedSecret: string, step: number, actor: AuditActor, orgId: string | null, meta: RequestMeta): Promise<string[]> {
+  private async enableMfa(
+    userId: string,
+    sealedSecret: string,
+    step: number,
+    actor: AuditActor,
+    orgId: string | null,
+    meta: RequestMeta,
+  ): Promise<string[]> {
     const codes = newRecoveryCodes();
     await this.db.transaction({ orgId: orgId, userId }, async (tx) => {
-      await store.updateUser(tx, userId, { mfa_enabled: true, mfa_secret_sealed: sealedSecret, mfa_pending_secret_sealed: null, mfa_last_time_step: step });
-      await store.replaceRecoveryCodes(tx, userId, codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })));
-      await this.audit.record(tx, { orgId, actor, action: 'auth.mfa_enable', resourceType: 'user', resourceId: userId, meta });
+      await store.updateUser(tx, userId, {
+        mfa_enabled: true,
+        mfa_secret_sealed: sealedSecret,
+        mfa_pending_secret_sealed: null,
+        mfa_last_time_step: step,
+      });
+      await store.replaceRecoveryCodes(
+        tx,
+        userId,
+        codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })),
+      );
+      await this.audit.record(tx, {
+        orgId,
+        actor,
+        action: 'auth.mfa_enable',
+        resourceType: 'user',
+        resourceId: userId,
+        meta,
+      });
     });
     return codes;
   }
 
   /** Creates the session (cookie or token family) and its first tokens; records the login. */
-  private async startSession(userId: string, orgId: string | null, mode: SessionMode, amr: string[], meta: RequestMeta): Promise<LoginOutcome> {
+  private async startSession(
+    userId: string,
+    orgId: string | null,
+    mode: SessionMode,
+    amr: string[],
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
     const sessionId = newId();
     const refreshToken = mode === 'token' ? randomToken('rt') : null;
     const cookieToken = mode === 'cookie' ? randomToken('ses') : null;
@@ -291,7 +435,14 @@ export class IdentityService {
         expires_at: expiresAt,
       });
       if (refreshToken) {
-        await store.insertRefreshToken(tx, { id: newId(), sessionId, userId, tokenHash: digestToken(refreshToken), parentId: null, expiresAt });
+        await store.insertRefreshToken(tx, {
+          id: newId(),
+          sessionId,
+          userId,
+          tokenHash: digestToken(refreshToken),
+          parentId: null,
+          expiresAt,
+        });
       }
       const u = (await store.updateUser(tx, userId, { last_login_at: new Date() }))!;
       await this.audit.record(tx, {
@@ -306,7 +457,12 @@ export class IdentityService {
       return u;
     });
     const org = orgId ? await this.orgSummary(userId, orgId) : null;
-    const body: LoginResultType = { status: 'authenticated', sessionId, user: userSummary(user), organization: org };
+    const body: LoginResultType = {
+      status: 'authenticated',
+      sessionId,
+      user: userSummary(user),
+      organization: org,
+    };
     if (mode === 'token') {
       body.tokenType = 'Bearer';
       body.accessToken = await this.accessToken(userId, sessionId, orgId, amr);
@@ -319,14 +475,25 @@ export class IdentityService {
   }
 
   private async orgSummary(userId: string, orgId: string) {
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) => this.tenancy.myOrganizationsInTx(tx));
+    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
+      this.tenancy.myOrganizationsInTx(tx),
+    );
     const o = orgs.find((x) => x.id === orgId);
     if (o) return { id: o.id, name: o.name, subdomain: o.subdomain };
     return { id: orgId, name: '', subdomain: '' }; // a super admin visiting an organization it does not belong to
   }
 
-  private accessToken(userId: string, sessionId: string, orgId: string | null, amr: string[]): Promise<string> {
-    return this.keys.sign(userId, { sid: sessionId, amr, ...(orgId ? { org: orgId } : {}) }, { audience: 'bul-api', ttlSeconds: this.config.accessTokenTtl });
+  private accessToken(
+    userId: string,
+    sessionId: string,
+    orgId: string | null,
+    amr: string[],
+  ): Promise<string> {
+    return this.keys.sign(
+      userId,
+      { sid: sessionId, amr, ...(orgId ? { org: orgId } : {}) },
+      { audience: 'bul-api', ttlSeconds: this.config.accessTokenTtl },
+    );
   }
 
   // ---- refresh, logout, switching organization ------------------------------------------------
@@ -338,7 +505,8 @@ export class IdentityService {
     const next = randomToken('rt');
     const result = await this.db.transaction({ orgId: owner.org_id, userId: owner.user_id }, async (tx) => {
       const session = await store.lockSession(tx, owner.session_id);
-      if (!session || session.revoked_at || session.expires_at.getTime() <= Date.now()) return { kind: 'ended' as const };
+      if (!session || session.revoked_at || session.expires_at.getTime() <= Date.now())
+        return { kind: 'ended' as const };
       const user = await store.getUser(tx, owner.user_id);
       const spent = await store.spendRefreshToken(tx, hash);
       if (!spent || !user) {
@@ -357,12 +525,30 @@ export class IdentityService {
         return { kind: 'reused' as const };
       }
       if (user.status !== 'active') return { kind: 'ended' as const };
-      await store.insertRefreshToken(tx, { id: newId(), sessionId: session.id, userId: user.id, tokenHash: digestToken(next), parentId: spent.id, expiresAt: session.expires_at });
+      await store.insertRefreshToken(tx, {
+        id: newId(),
+        sessionId: session.id,
+        userId: user.id,
+        tokenHash: digestToken(next),
+        parentId: spent.id,
+        expiresAt: session.expires_at,
+      });
       await store.touchSession(tx, session.id);
-      await this.audit.record(tx, { orgId: session.org_id, actor: userActor(user), action: 'auth.token_refresh', resourceType: 'session', resourceId: session.id, meta });
+      await this.audit.record(tx, {
+        orgId: session.org_id,
+        actor: userActor(user),
+        action: 'auth.token_refresh',
+        resourceType: 'session',
+        resourceId: session.id,
+        meta,
+      });
       return { kind: 'ok' as const, session, user };
     });
-    if (result.kind === 'reused') throw new AppError('invalid-token', 'this refresh token was already used; the session has been revoked for safety');
+    if (result.kind === 'reused')
+      throw new AppError(
+        'invalid-token',
+        'this refresh token was already used; the session has been revoked for safety',
+      );
     if (result.kind === 'ended') throw new AppError('invalid-token', 'the session has ended; sign in again');
     const amr = result.session.mfa_verified ? ['pwd', 'otp'] : ['pwd'];
     return {
@@ -378,10 +564,21 @@ export class IdentityService {
 
   async logout(ctx: CallContext): Promise<void> {
     const p = ctx.principal;
-    if (!p.sessionId) throw new AppError('conflict', 'API keys do not log out; revoke the key with DELETE /api/v1/api-keys/{id}');
+    if (!p.sessionId)
+      throw new AppError(
+        'conflict',
+        'API keys do not log out; revoke the key with DELETE /api/v1/api-keys/{id}',
+      );
     await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       await store.revokeSession(tx, p.sessionId!, 'logout');
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor({ id: p.userId, email: p.email }), action: 'auth.logout', resourceType: 'session', resourceId: p.sessionId!, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor({ id: p.userId, email: p.email }),
+        action: 'auth.logout',
+        resourceType: 'session',
+        resourceId: p.sessionId!,
+        meta: ctx.meta,
+      });
     });
   }
 
@@ -390,19 +587,38 @@ export class IdentityService {
     if (!p.sessionId) throw new AppError('conflict', 'an API key belongs to one organization');
     const orgs = await this.tenancy.myOrganizations(p);
     const target = orgs.find((o) => o.id === orgId);
-    if (!target && !p.isSuperAdmin) throw new AppError('forbidden', 'you are not a member of that organization');
+    if (!target && !p.isSuperAdmin)
+      throw new AppError('forbidden', 'you are not a member of that organization');
     await this.tenancy.assertLoginAllowed(orgId, p.userId, ctx.meta.ip, p.isSuperAdmin);
-    if (target?.requireMfa && !p.mfaEnabled) throw new AppError('mfa-enrollment-required', 'that organization requires MFA; enrol first (POST /api/v1/auth/mfa/setup)');
+    if (target?.requireMfa && !p.mfaEnabled)
+      throw new AppError(
+        'mfa-enrollment-required',
+        'that organization requires MFA; enrol first (POST /api/v1/auth/mfa/setup)',
+      );
     await this.db.transaction({ orgId, userId: p.userId }, async (tx) => {
       await store.setSessionOrg(tx, p.sessionId!, orgId);
-      await this.audit.record(tx, { orgId, actor: userActor({ id: p.userId, email: p.email }), action: 'auth.switch_organization', resourceType: 'session', resourceId: p.sessionId!, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId,
+        actor: userActor({ id: p.userId, email: p.email }),
+        action: 'auth.switch_organization',
+        resourceType: 'session',
+        resourceId: p.sessionId!,
+        meta: ctx.meta,
+      });
     });
-    const organization = target ? { id: target.id, name: target.name, subdomain: target.subdomain } : { id: orgId, name: '', subdomain: '' };
+    const organization = target
+      ? { id: target.id, name: target.name, subdomain: target.subdomain }
+      : { id: orgId, name: '', subdomain: '' };
     if (p.kind === 'session') return { status: 'authenticated', sessionId: p.sessionId, organization };
     return {
       status: 'authenticated',
       tokenType: 'Bearer',
-      accessToken: await this.accessToken(p.userId, p.sessionId, orgId, p.mfaEnabled ? ['pwd', 'otp'] : ['pwd']),
+      accessToken: await this.accessToken(
+        p.userId,
+        p.sessionId,
+        orgId,
+        p.mfaEnabled ? ['pwd', 'otp'] : ['pwd'],
+      ),
       expiresIn: this.config.accessTokenTtl,
       sessionId: p.sessionId,
       organization,
@@ -411,28 +627,50 @@ export class IdentityService {
 
   // ---- password and sessions of the signed-in user ------------------------------------------
 
-  async changePassword(ctx: CallContext, body: { currentPassword: string; newPassword: string }): Promise<void> {
+  async changePassword(
+    ctx: CallContext,
+    body: { currentPassword: string; newPassword: string },
+  ): Promise<void> {
     const p = ctx.principal;
     await this.lockout.assertNotLocked(p.email, ctx.meta.ip);
-    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) => store.getUser(tx, p.userId));
+    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+      store.getUser(tx, p.userId),
+    );
     if (!user || !(await verifyPassword(user.password_hash, body.currentPassword))) {
       await this.lockout.recordFailure(p.email, ctx.meta.ip);
       throw new AppError('invalid-credentials', 'the current password is wrong', {
-        errors: [{ field: 'currentPassword', in: 'body', rule: 'matches', message: 'is not your current password' }],
+        errors: [
+          { field: 'currentPassword', in: 'body', rule: 'matches', message: 'is not your current password' },
+        ],
       });
     }
-    assertPasswordAcceptable(body.newPassword, this.config.passwordMinLength, [user.email, user.name], 'newPassword');
+    assertPasswordAcceptable(
+      body.newPassword,
+      this.config.passwordMinLength,
+      [user.email, user.name],
+      'newPassword',
+    );
     const hash = await hashPassword(body.newPassword);
     await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       await store.updateUser(tx, p.userId, { password_hash: hash, password_changed_at: new Date() });
       const revoked = await store.revokeOtherSessions(tx, p.userId, p.sessionId, 'password changed');
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor(user), action: 'auth.password_change', resourceType: 'user', resourceId: p.userId, metadata: { otherSessionsRevoked: revoked }, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor(user),
+        action: 'auth.password_change',
+        resourceType: 'user',
+        resourceId: p.userId,
+        metadata: { otherSessionsRevoked: revoked },
+        meta: ctx.meta,
+      });
     });
   }
 
   async listSessions(ctx: CallContext): Promise<SessionInfoType[]> {
     const p = ctx.principal;
-    const rows = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) => store.listSessions(tx, p.userId));
+    const rows = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+      store.listSessions(tx, p.userId),
+    );
     const idleLimit = Date.now() - this.config.sessionIdleTimeout * 1000;
     return rows
       .filter((r) => r.kind === 'token' || r.last_seen_at.getTime() > idleLimit)
@@ -454,7 +692,14 @@ export class IdentityService {
     await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const revoked = await store.revokeSession(tx, sessionId, 'revoked by user');
       if (!revoked) throw notFound('session');
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor({ id: p.userId, email: p.email }), action: 'auth.session_revoke', resourceType: 'session', resourceId: sessionId, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor({ id: p.userId, email: p.email }),
+        action: 'auth.session_revoke',
+        resourceType: 'session',
+        resourceId: sessionId,
+        meta: ctx.meta,
+      });
     });
   }
 
@@ -462,7 +707,15 @@ export class IdentityService {
     const p = ctx.principal;
     return this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const n = await store.revokeOtherSessions(tx, p.userId, p.sessionId, 'revoked by user');
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor({ id: p.userId, email: p.email }), action: 'auth.session_revoke_others', resourceType: 'user', resourceId: p.userId, metadata: { revoked: n }, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor({ id: p.userId, email: p.email }),
+        action: 'auth.session_revoke_others',
+        resourceType: 'user',
+        resourceId: p.userId,
+        metadata: { revoked: n },
+        meta: ctx.meta,
+      });
       return n;
     });
   }
@@ -474,32 +727,56 @@ export class IdentityService {
     return this.db.transaction({ orgId: null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
-      if (user.mfa_enabled) throw new AppError('conflict', 'MFA is already enabled; disable it first to enrol a new device');
+      if (user.mfa_enabled)
+        throw new AppError('conflict', 'MFA is already enabled; disable it first to enrol a new device');
       return this.newPendingSecret(tx, user);
     });
   }
 
   async mfaEnable(ctx: CallContext, code: string): Promise<string[]> {
     const p = ctx.principal;
-    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) => store.getUser(tx, p.userId));
+    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+      store.getUser(tx, p.userId),
+    );
     if (!user) throw notFound('user');
     if (user.mfa_enabled) throw new AppError('conflict', 'MFA is already enabled');
-    if (!user.mfa_pending_secret_sealed) throw new AppError('conflict', 'call POST /api/v1/auth/mfa/setup first');
+    if (!user.mfa_pending_secret_sealed)
+      throw new AppError('conflict', 'call POST /api/v1/auth/mfa/setup first');
     const secret = this.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
     const step = await verifyTotp({ secret, code });
     if (step === null) {
       await this.lockout.recordFailure(user.email, ctx.meta.ip);
-      throw new AppError('invalid-mfa-code', 'the code does not match; check the device clock and try the current code');
+      throw new AppError(
+        'invalid-mfa-code',
+        'the code does not match; check the device clock and try the current code',
+      );
     }
-    return this.enableMfa(user.id, user.mfa_pending_secret_sealed, step, userActor(user), p.org?.id ?? null, ctx.meta);
+    return this.enableMfa(
+      user.id,
+      user.mfa_pending_secret_sealed,
+      step,
+      userActor(user),
+      p.org?.id ?? null,
+      ctx.meta,
+    );
   }
 
   /** Proves possession of the second factor with a TOTP or a recovery code (spent if used). */
-  private async assertSecondFactor(tx: Sql, user: store.UserRow, code: string | undefined, recoveryCode: string | undefined, meta: RequestMeta): Promise<void> {
+  private async assertSecondFactor(
+    tx: Sql,
+    user: store.UserRow,
+    code: string | undefined,
+    recoveryCode: string | undefined,
+    meta: RequestMeta,
+  ): Promise<void> {
     if (!user.mfa_enabled || !user.mfa_secret_sealed) throw new AppError('conflict', 'MFA is not enabled');
     let ok = false;
     if (code) {
-      const step = await verifyTotp({ secret: this.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString(), code, afterTimeStep: user.mfa_last_time_step });
+      const step = await verifyTotp({
+        secret: this.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString(),
+        code,
+        afterTimeStep: user.mfa_last_time_step,
+      });
       if (step !== null) {
         await store.updateUser(tx, user.id, { mfa_last_time_step: step });
         ok = true;
@@ -515,12 +792,16 @@ export class IdentityService {
     }
   }
 
-  async mfaDisable(ctx: CallContext, body: { password: string; code?: string; recoveryCode?: string }): Promise<void> {
+  async mfaDisable(
+    ctx: CallContext,
+    body: { password: string; code?: string; recoveryCode?: string },
+  ): Promise<void> {
     const p = ctx.principal;
     await this.lockout.assertNotLocked(p.email, ctx.meta.ip);
     const orgs = await this.tenancy.myOrganizations(p);
     const requiring = orgs.filter((o) => o.requireMfa).map((o) => o.name);
-    if (requiring.length > 0) throw new AppError('conflict', `MFA is required by ${requiring.join(', ')}; it cannot be turned off`);
+    if (requiring.length > 0)
+      throw new AppError('conflict', `MFA is required by ${requiring.join(', ')}; it cannot be turned off`);
     await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
@@ -529,9 +810,21 @@ export class IdentityService {
         throw new AppError('invalid-credentials', 'the password is wrong');
       }
       await this.assertSecondFactor(tx, user, body.code, body.recoveryCode, ctx.meta);
-      await store.updateUser(tx, user.id, { mfa_enabled: false, mfa_secret_sealed: null, mfa_pending_secret_sealed: null, mfa_last_time_step: null });
+      await store.updateUser(tx, user.id, {
+        mfa_enabled: false,
+        mfa_secret_sealed: null,
+        mfa_pending_secret_sealed: null,
+        mfa_last_time_step: null,
+      });
       await store.deleteRecoveryCodes(tx, user.id);
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor(user), action: 'auth.mfa_disable', resourceType: 'user', resourceId: user.id, meta: ctx.meta });
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor(user),
+        action: 'auth.mfa_disable',
+        resourceType: 'user',
+        resourceId: user.id,
+        meta: ctx.meta,
+      });
     });
   }
 
@@ -543,8 +836,19 @@ export class IdentityService {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
       await this.assertSecondFactor(tx, user, code, undefined, ctx.meta);
-      await store.replaceRecoveryCodes(tx, user.id, codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })));
-      await this.audit.record(tx, { orgId: p.org?.id ?? null, actor: userActor(user), action: 'auth.mfa_recovery_codes', resourceType: 'user', resourceId: user.id, meta: ctx.meta });
+      await store.replaceRecoveryCodes(
+        tx,
+        user.id,
+        codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })),
+      );
+      await this.audit.record(tx, {
+        orgId: p.org?.id ?? null,
+        actor: userActor(user),
+        action: 'auth.mfa_recovery_codes',
+        resourceType: 'user',
+        resourceId: user.id,
+        meta: ctx.meta,
+      });
     });
     return codes;
   }
@@ -564,7 +868,10 @@ export class IdentityService {
       await this.lockout.assertNotLocked(inv.email, meta.ip);
       if (!(await verifyPassword(existing.password_hash, body.password))) {
         await this.lockout.recordFailure(inv.email, meta.ip);
-        throw new AppError('invalid-credentials', `an account exists for ${inv.email}; give its password to join`);
+        throw new AppError(
+          'invalid-credentials',
+          `an account exists for ${inv.email}; give its password to join`,
+        );
       }
       userId = existing.id;
     } else {
@@ -575,8 +882,21 @@ export class IdentityService {
     }
     const membershipId = await this.db.transaction({ orgId: inv.orgId, userId }, async (tx) => {
       if (passwordHash) {
-        const user = await store.insertUser(tx, { id: userId, email: inv.email, name: body.name!, passwordHash });
-        await this.audit.record(tx, { orgId: inv.orgId, actor: userActor(user), action: 'user.register', resourceType: 'user', resourceId: user.id, metadata: { email: user.email, via: 'invitation' }, meta });
+        const user = await store.insertUser(tx, {
+          id: userId,
+          email: inv.email,
+          name: body.name!,
+          passwordHash,
+        });
+        await this.audit.record(tx, {
+          orgId: inv.orgId,
+          actor: userActor(user),
+          action: 'user.register',
+          resourceType: 'user',
+          resourceId: user.id,
+          metadata: { email: user.email, via: 'invitation' },
+          meta,
+        });
       }
       return this.tenancy.acceptInvitation(tx, {
         orgId: inv.orgId,
@@ -594,12 +914,29 @@ export class IdentityService {
 
   me(p: Principal) {
     return {
-      user: { id: p.userId, email: p.email, name: p.name, locale: p.locale, isSuperAdmin: p.isSuperAdmin, mfaEnabled: p.mfaEnabled },
+      user: {
+        id: p.userId,
+        email: p.email,
+        name: p.name,
+        locale: p.locale,
+        isSuperAdmin: p.isSuperAdmin,
+        mfaEnabled: p.mfaEnabled,
+      },
       authMethod: p.kind,
       sessionId: p.sessionId,
       apiKeyId: p.apiKeyId,
-      organization: p.org ? { id: p.org.id, name: p.org.name, subdomain: p.org.subdomain, planId: p.org.planId, requireMfa: p.org.requireMfa } : null,
-      role: p.membership ? { id: p.membership.roleId, key: p.membership.roleKey, name: p.membership.roleName } : null,
+      organization: p.org
+        ? {
+            id: p.org.id,
+            name: p.org.name,
+            subdomain: p.org.subdomain,
+            planId: p.org.planId,
+            requireMfa: p.org.requireMfa,
+          }
+        : null,
+      role: p.membership
+        ? { id: p.membership.roleId, key: p.membership.roleKey, name: p.membership.roleName }
+        : null,
       permissions: [...p.permissions].sort(),
     };
   }

@@ -2,11 +2,12 @@
 // the master key, so every API process signs and verifies with the same keys. A key signs for
 // JWT_KEY_ROTATION, then a new one takes over; the old one stays in the JWKS until the last token
 // it signed has expired. Each process reloads the ring every minute (and at once on an unknown kid).
-import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT } from 'jose';
+
 import type { webcrypto } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
-import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import * as store from './store.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -36,7 +37,13 @@ export class SigningKeyRing {
   private lastUnknownKidReload = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(opts: { db: Db; box: SecretBox; issuer: string; rotationSeconds: number; maxTokenSeconds: number }) {
+  constructor(opts: {
+    db: Db;
+    box: SecretBox;
+    issuer: string;
+    rotationSeconds: number;
+    maxTokenSeconds: number;
+  }) {
     this.db = opts.db;
     this.box = opts.box;
     this.issuer = opts.issuer;
@@ -112,7 +119,11 @@ export class SigningKeyRing {
   }
 
   /** Signs a JWT for one audience (`bul-api` access tokens, `bul-mfa` login challenges). */
-  async sign(subject: string, claims: Record<string, unknown>, opts: { audience: TokenAudience; ttlSeconds: number }): Promise<string> {
+  async sign(
+    subject: string,
+    claims: Record<string, unknown>,
+    opts: { audience: TokenAudience; ttlSeconds: number },
+  ): Promise<string> {
     if (!this.keys.some((k) => k.retireAt.getTime() > Date.now())) await this.reload();
     const key = this.signingKey();
     return new SignJWT(claims)
@@ -142,7 +153,11 @@ export class SigningKeyRing {
   private async publicKeyFor(kid: string | undefined): Promise<CryptoKey> {
     let key = this.keys.find((k) => k.kid === kid);
     const now = Date.now();
-    if (!key && now - this.lastUnknownKidReload > UNKNOWN_KID_RELOAD_MS && now - this.loadedAt > UNKNOWN_KID_RELOAD_MS) {
+    if (
+      !key &&
+      now - this.lastUnknownKidReload > UNKNOWN_KID_RELOAD_MS &&
+      now - this.loadedAt > UNKNOWN_KID_RELOAD_MS
+    ) {
       this.lastUnknownKidReload = now;
       await this.reload();
       key = this.keys.find((k) => k.kid === kid);

@@ -104,12 +104,35 @@ export interface SessionRow {
 
 export async function insertSession(
   sql: Sql,
-  s: Pick<SessionRow, 'id' | 'user_id' | 'org_id' | 'kind' | 'cookie_hash' | 'csrf_hash' | 'mfa_verified' | 'ip' | 'user_agent' | 'expires_at'>,
+  s: Pick<
+    SessionRow,
+    | 'id'
+    | 'user_id'
+    | 'org_id'
+    | 'kind'
+    | 'cookie_hash'
+    | 'csrf_hash'
+    | 'mfa_verified'
+    | 'ip'
+    | 'user_agent'
+    | 'expires_at'
+  >,
 ): Promise<SessionRow> {
   const { rows } = await sql.query<SessionRow>(
     `INSERT INTO sessions (id, user_id, org_id, kind, cookie_hash, csrf_hash, mfa_verified, ip, user_agent, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-    [s.id, s.user_id, s.org_id, s.kind, s.cookie_hash, s.csrf_hash, s.mfa_verified, s.ip, s.user_agent, s.expires_at],
+    [
+      s.id,
+      s.user_id,
+      s.org_id,
+      s.kind,
+      s.cookie_hash,
+      s.csrf_hash,
+      s.mfa_verified,
+      s.ip,
+      s.user_agent,
+      s.expires_at,
+    ],
   );
   return rows[0]!;
 }
@@ -136,7 +159,12 @@ export async function revokeSession(sql: Sql, id: string, reason: string): Promi
   return rows[0] ?? null;
 }
 
-export async function revokeOtherSessions(sql: Sql, userId: string, keep: string | null, reason: string): Promise<number> {
+export async function revokeOtherSessions(
+  sql: Sql,
+  userId: string,
+  keep: string | null,
+  reason: string,
+): Promise<number> {
   const { rowCount } = await sql.query(
     `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
      WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)`,
@@ -156,7 +184,10 @@ export async function touchSession(sql: Sql, id: string): Promise<void> {
 
 // ---- refresh tokens ---------------------------------------------------------------------------
 
-export async function refreshTokenOwner(sql: Sql, tokenHash: string): Promise<{ user_id: string; session_id: string; org_id: string | null } | null> {
+export async function refreshTokenOwner(
+  sql: Sql,
+  tokenHash: string,
+): Promise<{ user_id: string; session_id: string; org_id: string | null } | null> {
   const { rows } = await sql.query<{ user_id: string; session_id: string; org_id: string | null }>(
     'SELECT * FROM bul_refresh_token_owner($1)',
     [tokenHash],
@@ -166,7 +197,14 @@ export async function refreshTokenOwner(sql: Sql, tokenHash: string): Promise<{ 
 
 export async function insertRefreshToken(
   sql: Sql,
-  t: { id: string; sessionId: string; userId: string; tokenHash: string; parentId: string | null; expiresAt: Date },
+  t: {
+    id: string;
+    sessionId: string;
+    userId: string;
+    tokenHash: string;
+    parentId: string | null;
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await sql.query(
     `INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, parent_id, expires_at)
@@ -176,7 +214,10 @@ export async function insertRefreshToken(
 }
 
 /** Spends a refresh token once; null when it was already spent (reuse) or is unknown. */
-export async function spendRefreshToken(sql: Sql, tokenHash: string): Promise<{ id: string; expires_at: Date } | null> {
+export async function spendRefreshToken(
+  sql: Sql,
+  tokenHash: string,
+): Promise<{ id: string; expires_at: Date } | null> {
   const { rows } = await sql.query<{ id: string; expires_at: Date }>(
     'UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING id, expires_at',
     [tokenHash],
@@ -186,7 +227,11 @@ export async function spendRefreshToken(sql: Sql, tokenHash: string): Promise<{ 
 
 // ---- MFA recovery codes -----------------------------------------------------------------------
 
-export async function replaceRecoveryCodes(sql: Sql, userId: string, codes: { id: string; hash: string }[]): Promise<void> {
+export async function replaceRecoveryCodes(
+  sql: Sql,
+  userId: string,
+  codes: { id: string; hash: string }[],
+): Promise<void> {
   await sql.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
   await sql.query(
     `INSERT INTO mfa_recovery_codes (id, user_id, code_hash)
@@ -233,11 +278,21 @@ export interface ApiKeyRow {
   version: number;
 }
 
-const API_KEY_COLUMNS = 'org_id, id, user_id, name, prefix, scopes, expires_at, last_used_at, last_used_ip, revoked_at, created_at, updated_at, version';
+const API_KEY_COLUMNS =
+  'org_id, id, user_id, name, prefix, scopes, expires_at, last_used_at, last_used_ip, revoked_at, created_at, updated_at, version';
 
 export async function insertApiKey(
   sql: Sql,
-  k: { orgId: string; id: string; userId: string; name: string; prefix: string; keyHash: string; scopes: string[]; expiresAt: Date | null },
+  k: {
+    orgId: string;
+    id: string;
+    userId: string;
+    name: string;
+    prefix: string;
+    keyHash: string;
+    scopes: string[];
+    expiresAt: Date | null;
+  },
 ): Promise<ApiKeyRow> {
   const { rows } = await sql.query<ApiKeyRow>(
     `INSERT INTO api_keys (org_id, id, user_id, name, prefix, key_hash, scopes, expires_at)
@@ -247,7 +302,10 @@ export async function insertApiKey(
   return rows[0]!;
 }
 
-export async function listApiKeys(sql: Sql, f: { userId?: string; afterId?: string; limit: number }): Promise<ApiKeyRow[]> {
+export async function listApiKeys(
+  sql: Sql,
+  f: { userId?: string; afterId?: string; limit: number },
+): Promise<ApiKeyRow[]> {
   const { rows } = await sql.query<ApiKeyRow>(
     `SELECT ${API_KEY_COLUMNS} FROM api_keys
      WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR id < $2)
@@ -276,13 +334,25 @@ export async function touchApiKey(sql: Sql, id: string, ip: string): Promise<voi
 
 // ---- per-request authentication payloads -------------------------------------------------------
 
-export async function authBySession(sql: Sql, sessionId: string, userId: string, orgId: string | null): Promise<unknown> {
-  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_session($1, $2, $3) AS p', [sessionId, userId, orgId]);
+export async function authBySession(
+  sql: Sql,
+  sessionId: string,
+  userId: string,
+  orgId: string | null,
+): Promise<unknown> {
+  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_session($1, $2, $3) AS p', [
+    sessionId,
+    userId,
+    orgId,
+  ]);
   return rows[0]?.p ?? null;
 }
 
 export async function authByCookie(sql: Sql, cookieHash: string, orgId: string | null): Promise<unknown> {
-  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_cookie($1, $2) AS p', [cookieHash, orgId]);
+  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_cookie($1, $2) AS p', [
+    cookieHash,
+    orgId,
+  ]);
   return rows[0]?.p ?? null;
 }
 
@@ -304,7 +374,9 @@ export interface SigningKeyRow {
 }
 
 export async function liveSigningKeys(sql: Sql): Promise<SigningKeyRow[]> {
-  const { rows } = await sql.query<SigningKeyRow>('SELECT * FROM signing_keys WHERE expires_at > now() ORDER BY created_at DESC');
+  const { rows } = await sql.query<SigningKeyRow>(
+    'SELECT * FROM signing_keys WHERE expires_at > now() ORDER BY created_at DESC',
+  );
   return rows;
 }
 

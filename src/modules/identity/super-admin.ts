@@ -1,7 +1,8 @@
 // Granting the platform super-admin flag: the one write the application role cannot do. Used by
 // `bul admin create` on the owner connection; recorded in the platform audit chain.
-import type { Sql } from '../../platform/db/transaction.ts';
+
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
 
 export async function grantSuperAdmin(
   owner: Sql,
@@ -9,7 +10,10 @@ export async function grantSuperAdmin(
 ): Promise<{ userId: string; created: boolean }> {
   await owner.query('BEGIN');
   try {
-    const existing = await owner.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE', [u.email]);
+    const existing = await owner.query<{ id: string }>(
+      'SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE',
+      [u.email],
+    );
     let userId = existing.rows[0]?.id;
     const created = !userId;
     if (userId) {

@@ -18,5 +18,7 @@ code{background:#f0f4f8;padding:.1rem .3rem;border-radius:3px}a{color:#0b69a3}</
 </ul></body></html>`;
 
 export const landingRoute: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', { schema: { hide: true }, config: { access: PUBLIC } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/', { schema: { hide: true }, config: { access: PUBLIC } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(PAGE),
+  );
 };

@@ -11,7 +11,9 @@ async function timed(name: string, run: () => Promise<string | undefined>) {
   try {
     const detail = await Promise.race([
       run(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 3 s')), 3000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timed out after 3 s')), 3000).unref(),
+      ),
     ]);
     return { name, ok: true, ...(detail ? { detail } : {}), ms: Math.round(performance.now() - started) };
   } catch (err) {
@@ -28,7 +30,9 @@ export function readinessCheck(pool: pg.Pool, redis: Redis | null): ReadinessChe
         return undefined;
       }),
       timed('migrations', async () => {
-        const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM bul_schema_migrations');
+        const { rows } = await pool.query<{ v: number | null }>(
+          'SELECT max(version) AS v FROM bul_schema_migrations',
+        );
         const applied = rows[0]?.v ?? 0;
         if (applied !== expected) throw new Error(`schema at ${applied}, code expects ${expected}`);
         return `at ${applied}`;

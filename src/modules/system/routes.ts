@@ -2,12 +2,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
+import { safeEqual } from '../../platform/crypto/tokens.ts';
 import { AppError, ERROR_CATALOGUE } from '../../platform/errors.ts';
 import { PUBLIC } from '../../platform/http/request-context.ts';
-import { safeEqual } from '../../platform/crypto/tokens.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
-const Check = Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.Optional(Type.String()), ms: Type.Number() });
+const Check = Type.Object({
+  name: Type.String(),
+  ok: Type.Boolean(),
+  detail: Type.Optional(Type.String()),
+  ms: Type.Number(),
+});
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{
   readiness: ReadinessCheck;
@@ -18,7 +23,11 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/health',
     {
-      schema: { tags: ['system'], summary: 'Liveness: the process is up', response: { 200: Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }) } },
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness: the process is up',
+        response: { 200: Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }) },
+      },
       config: { access: PUBLIC },
     },
     async () => ({ status: 'ok' as const, uptimeSeconds: Math.round(process.uptime()) }),
@@ -57,13 +66,18 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/metrics',
     {
-      schema: { tags: ['system'], summary: 'Prometheus metrics (Bearer METRICS_TOKEN when that is set)', produces: ['text/plain'] },
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics (Bearer METRICS_TOKEN when that is set)',
+        produces: ['text/plain'],
+      },
       config: { access: PUBLIC },
     },
     async (request, reply) => {
       if (metricsToken) {
         const sent = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-        if (!safeEqual(sent, metricsToken)) throw new AppError('unauthenticated', '/metrics needs Authorization: Bearer <METRICS_TOKEN>');
+        if (!safeEqual(sent, metricsToken))
+          throw new AppError('unauthenticated', '/metrics needs Authorization: Bearer <METRICS_TOKEN>');
       }
       reply.type(registry.contentType);
       return registry.metrics();
@@ -78,7 +92,15 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
         summary: 'The catalogue of error types (problem+json `type` = urn:bul:error:<code>)',
         response: {
           200: Type.Object({
-            items: Type.Array(Type.Object({ type: Type.String(), code: Type.String(), status: Type.Integer(), title: Type.String(), description: Type.String() })),
+            items: Type.Array(
+              Type.Object({
+                type: Type.String(),
+                code: Type.String(),
+                status: Type.Integer(),
+                title: Type.String(),
+                description: Type.String(),
+              }),
+            ),
             nextCursor: Type.Null(),
           }),
         },
@@ -86,7 +108,11 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
       config: { access: PUBLIC },
     },
     async () => ({
-      items: Object.entries(ERROR_CATALOGUE).map(([code, e]) => ({ type: `urn:bul:error:${code}`, code, ...e })),
+      items: Object.entries(ERROR_CATALOGUE).map(([code, e]) => ({
+        type: `urn:bul:error:${code}`,
+        code,
+        ...e,
+      })),
       nextCursor: null,
     }),
   );

@@ -33,25 +33,55 @@ import {
 import type { TenancyService } from './service.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
-const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
+const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
 
-export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService; meter: UsageMeter }> = async (app, { tenancy, meter }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<{
+  tenancy: TenancyService;
+  meter: UsageMeter;
+}> = async (app, { tenancy, meter }) => {
   // ---- organizations -------------------------------------------------------------------------
   app.get(
     '/organizations',
-    { schema: { tags: ['organization'], summary: 'My organizations and my role in each', response: { 200: List(MyOrganization) } }, config: { access: { authenticated: true, duringMfaEnrollment: true } } },
-    async (request) => ({ items: await tenancy.myOrganizations(callContext(request).principal), nextCursor: null }),
+    {
+      schema: {
+        tags: ['organization'],
+        summary: 'My organizations and my role in each',
+        response: { 200: List(MyOrganization) },
+      },
+      config: { access: { authenticated: true, duringMfaEnrollment: true } },
+    },
+    async (request) => ({
+      items: await tenancy.myOrganizations(callContext(request).principal),
+      nextCursor: null,
+    }),
   );
 
   app.post(
     '/organizations',
-    { schema: { tags: ['organization'], summary: 'Create another organization, with me as its admin', body: CreateOrganizationBody, response: { 201: Organization } }, config: { access: SIGNED_IN } },
-    async (request, reply) => reply.code(201).send(await tenancy.createOrganizationForUser(callContext(request), request.body)),
+    {
+      schema: {
+        tags: ['organization'],
+        summary: 'Create another organization, with me as its admin',
+        body: CreateOrganizationBody,
+        response: { 201: Organization },
+      },
+      config: { access: SIGNED_IN },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await tenancy.createOrganizationForUser(callContext(request), request.body)),
   );
 
   app.get(
     '/organization',
-    { schema: { tags: ['organization'], summary: 'The organization acted for', response: { 200: Organization } }, config: { access: requires('organization:read') } },
+    {
+      schema: {
+        tags: ['organization'],
+        summary: 'The organization acted for',
+        response: { 200: Organization },
+      },
+      config: { access: requires('organization:read') },
+    },
     async (request, reply) => {
       const org = await tenancy.getOrganization(callContext(request));
       reply.header('etag', `"${org.version}"`);
@@ -62,21 +92,37 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   app.patch(
     '/organization',
     {
-      schema: { tags: ['organization'], summary: 'Change name, MFA requirement, time zone or locale (honours If-Match)', body: UpdateOrganizationBody, response: { 200: Organization } },
+      schema: {
+        tags: ['organization'],
+        summary: 'Change name, MFA requirement, time zone or locale (honours If-Match)',
+        body: UpdateOrganizationBody,
+        response: { 200: Organization },
+      },
       config: { access: requires('organization:update') },
     },
-    async (request) => tenancy.updateOrganization(callContext(request), request.body, ifMatchVersion(request)),
+    async (request) =>
+      tenancy.updateOrganization(callContext(request), request.body, ifMatchVersion(request)),
   );
 
   app.get(
     '/plans',
-    { schema: { tags: ['organization'], summary: 'Available plans and their limits', response: { 200: List(Plan) } }, config: { access: SIGNED_IN } },
+    {
+      schema: {
+        tags: ['organization'],
+        summary: 'Available plans and their limits',
+        response: { 200: List(Plan) },
+      },
+      config: { access: SIGNED_IN },
+    },
     async () => ({ items: await tenancy.listPlans(), nextCursor: null }),
   );
 
   app.get(
     '/organization/usage',
-    { schema: { tags: ['organization'], summary: 'Plan limits and current usage', response: { 200: Usage } }, config: { access: requires('plan:read') } },
+    {
+      schema: { tags: ['organization'], summary: 'Plan limits and current usage', response: { 200: Usage } },
+      config: { access: requires('plan:read') },
+    },
     async (request) => {
       const ctx = callContext(request);
       return tenancy.usage(ctx, ctx.principal.org ? meter.unflushed(ctx.principal.org.id) : 0);
@@ -89,7 +135,8 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
       schema: {
         tags: ['organization'],
         summary: 'Change plan',
-        description: 'Takes effect at once (no payment provider is configured). Refused with `quota-exceeded` if the organization is above the new plan\'s limits.',
+        description:
+          "Takes effect at once (no payment provider is configured). Refused with `quota-exceeded` if the organization is above the new plan's limits.",
         body: ChangePlanBody,
         response: { 200: Organization },
       },
@@ -101,13 +148,24 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   // ---- members -------------------------------------------------------------------------------
   app.get(
     '/members',
-    { schema: { tags: ['members'], summary: 'Members of the organization', querystring: MemberListQuery, response: { 200: Page(Member) } }, config: { access: requires('members:read') } },
+    {
+      schema: {
+        tags: ['members'],
+        summary: 'Members of the organization',
+        querystring: MemberListQuery,
+        response: { 200: Page(Member) },
+      },
+      config: { access: requires('members:read') },
+    },
     async (request) => tenancy.listMembers(callContext(request), request.query),
   );
 
   app.get(
     '/members/:id',
-    { schema: { tags: ['members'], summary: 'One member', params: IdParams, response: { 200: Member } }, config: { access: requires('members:read') } },
+    {
+      schema: { tags: ['members'], summary: 'One member', params: IdParams, response: { 200: Member } },
+      config: { access: requires('members:read') },
+    },
     async (request) => tenancy.getMember(callContext(request), request.params.id),
   );
 
@@ -116,20 +174,30 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
     {
       schema: {
         tags: ['members'],
-        summary: 'Change a member\'s role, department or status (honours If-Match)',
-        description: 'You can only give roles, and change members whose roles, carry no permission you lack. The last active org admin cannot be demoted.',
+        summary: "Change a member's role, department or status (honours If-Match)",
+        description:
+          'You can only give roles, and change members whose roles, carry no permission you lack. The last active org admin cannot be demoted.',
         params: IdParams,
         body: UpdateMemberBody,
         response: { 200: Member },
       },
       config: { access: requires('members:update') },
     },
-    async (request) => tenancy.updateMember(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
+    async (request) =>
+      tenancy.updateMember(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
   );
 
   app.delete(
     '/members/:id',
-    { schema: { tags: ['members'], summary: 'Remove a member', params: IdParams, response: { 204: NoContent } }, config: { access: requires('members:remove') } },
+    {
+      schema: {
+        tags: ['members'],
+        summary: 'Remove a member',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+      config: { access: requires('members:remove') },
+    },
     async (request, reply) => {
       await tenancy.removeMember(callContext(request), request.params.id);
       return reply.code(204).send(null);
@@ -139,7 +207,15 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   // ---- invitations ---------------------------------------------------------------------------
   app.get(
     '/invitations',
-    { schema: { tags: ['members'], summary: 'Invitations', querystring: InvitationListQuery, response: { 200: Page(Invitation) } }, config: { access: requires('members:invite') } },
+    {
+      schema: {
+        tags: ['members'],
+        summary: 'Invitations',
+        querystring: InvitationListQuery,
+        response: { 200: Page(Invitation) },
+      },
+      config: { access: requires('members:invite') },
+    },
     async (request) => tenancy.listInvitations(callContext(request), request.query),
   );
 
@@ -148,19 +224,29 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
     {
       schema: {
         tags: ['members'],
-        summary: 'Invite someone by e-mail (counts against the plan\'s user limit)',
-        description: 'The answer carries the invitation token once; BUL has no e-mail channel yet, so hand the token to the invitee.',
+        summary: "Invite someone by e-mail (counts against the plan's user limit)",
+        description:
+          'The answer carries the invitation token once; BUL has no e-mail channel yet, so hand the token to the invitee.',
         body: CreateInvitationBody,
         response: { 201: CreatedInvitation },
       },
       config: { access: requires('members:invite') },
     },
-    async (request, reply) => reply.code(201).send(await tenancy.createInvitation(callContext(request), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await tenancy.createInvitation(callContext(request), request.body)),
   );
 
   app.delete(
     '/invitations/:id',
-    { schema: { tags: ['members'], summary: 'Revoke an open invitation', params: IdParams, response: { 204: NoContent } }, config: { access: requires('members:invite') } },
+    {
+      schema: {
+        tags: ['members'],
+        summary: 'Revoke an open invitation',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+      config: { access: requires('members:invite') },
+    },
     async (request, reply) => {
       await tenancy.revokeInvitation(callContext(request), request.params.id);
       return reply.code(204).send(null);
@@ -170,34 +256,78 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   // ---- departments ---------------------------------------------------------------------------
   app.get(
     '/departments',
-    { schema: { tags: ['departments'], summary: 'The department tree, depth-first', response: { 200: List(Department) } }, config: { access: requires('departments:read') } },
+    {
+      schema: {
+        tags: ['departments'],
+        summary: 'The department tree, depth-first',
+        response: { 200: List(Department) },
+      },
+      config: { access: requires('departments:read') },
+    },
     async (request) => ({ items: await tenancy.departmentTree(callContext(request)), nextCursor: null }),
   );
 
   app.get(
     '/departments/:id',
-    { schema: { tags: ['departments'], summary: 'One department', params: IdParams, response: { 200: Department } }, config: { access: requires('departments:read') } },
+    {
+      schema: {
+        tags: ['departments'],
+        summary: 'One department',
+        params: IdParams,
+        response: { 200: Department },
+      },
+      config: { access: requires('departments:read') },
+    },
     async (request) => tenancy.getDepartment(callContext(request), request.params.id),
   );
 
   app.post(
     '/departments',
-    { schema: { tags: ['departments'], summary: 'Create a department', body: CreateDepartmentBody, response: { 201: Department } }, config: { access: requires('departments:manage') } },
-    async (request, reply) => reply.code(201).send(await tenancy.createDepartment(callContext(request), request.body)),
+    {
+      schema: {
+        tags: ['departments'],
+        summary: 'Create a department',
+        body: CreateDepartmentBody,
+        response: { 201: Department },
+      },
+      config: { access: requires('departments:manage') },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await tenancy.createDepartment(callContext(request), request.body)),
   );
 
   app.patch(
     '/departments/:id',
     {
-      schema: { tags: ['departments'], summary: 'Rename or move a department (no cycles; honours If-Match)', params: IdParams, body: UpdateDepartmentBody, response: { 200: Department } },
+      schema: {
+        tags: ['departments'],
+        summary: 'Rename or move a department (no cycles; honours If-Match)',
+        params: IdParams,
+        body: UpdateDepartmentBody,
+        response: { 200: Department },
+      },
       config: { access: requires('departments:manage') },
     },
-    async (request) => tenancy.updateDepartment(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
+    async (request) =>
+      tenancy.updateDepartment(
+        callContext(request),
+        request.params.id,
+        request.body,
+        ifMatchVersion(request),
+      ),
   );
 
   app.delete(
     '/departments/:id',
-    { schema: { tags: ['departments'], summary: 'Delete a department without sub-departments', params: IdParams, response: { 204: NoContent } }, config: { access: requires('departments:manage') } },
+    {
+      schema: {
+        tags: ['departments'],
+        summary: 'Delete a department without sub-departments',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+      config: { access: requires('departments:manage') },
+    },
     async (request, reply) => {
       await tenancy.deleteDepartment(callContext(request), request.params.id);
       return reply.code(204).send(null);
@@ -207,22 +337,43 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   // ---- IP rules ------------------------------------------------------------------------------
   app.get(
     '/ip-rules',
-    { schema: { tags: ['security'], summary: 'IP allow/deny rules of the organization', response: { 200: List(IpRule) } }, config: { access: requires('ip_rules:read') } },
+    {
+      schema: {
+        tags: ['security'],
+        summary: 'IP allow/deny rules of the organization',
+        response: { 200: List(IpRule) },
+      },
+      config: { access: requires('ip_rules:read') },
+    },
     async (request) => ({ items: await tenancy.listIpRules(callContext(request)), nextCursor: null }),
   );
 
   app.post(
     '/ip-rules',
     {
-      schema: { tags: ['security'], summary: 'Add an IP rule (refused if it would shut out your own address)', body: CreateIpRuleBody, response: { 201: IpRule } },
+      schema: {
+        tags: ['security'],
+        summary: 'Add an IP rule (refused if it would shut out your own address)',
+        body: CreateIpRuleBody,
+        response: { 201: IpRule },
+      },
       config: { access: requires('ip_rules:manage') },
     },
-    async (request, reply) => reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body)),
   );
 
   app.delete(
     '/ip-rules/:id',
-    { schema: { tags: ['security'], summary: 'Remove an IP rule', params: IdParams, response: { 204: NoContent } }, config: { access: requires('ip_rules:manage') } },
+    {
+      schema: {
+        tags: ['security'],
+        summary: 'Remove an IP rule',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+      config: { access: requires('ip_rules:manage') },
+    },
     async (request, reply) => {
       await tenancy.removeIpRule(callContext(request), request.params.id);
       return reply.code(204).send(null);
@@ -232,34 +383,75 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{ tenancy: TenancyService;
   // ---- platform administration ---------------------------------------------------------------
   app.get(
     '/admin/organizations',
-    { schema: { tags: ['platform'], summary: 'Every organization of the installation', response: { 200: List(PlatformOrganization) } }, config: { access: requires('platform:admin') } },
-    async (request) => ({ items: await tenancy.platformOrganizations(callContext(request)), nextCursor: null }),
+    {
+      schema: {
+        tags: ['platform'],
+        summary: 'Every organization of the installation',
+        response: { 200: List(PlatformOrganization) },
+      },
+      config: { access: requires('platform:admin') },
+    },
+    async (request) => ({
+      items: await tenancy.platformOrganizations(callContext(request)),
+      nextCursor: null,
+    }),
   );
 
   app.patch(
     '/admin/organizations/:id',
     {
-      schema: { tags: ['platform'], summary: 'Suspend, reactivate or re-plan an organization', params: IdParams, body: UpdatePlatformOrganizationBody, response: { 200: Organization } },
+      schema: {
+        tags: ['platform'],
+        summary: 'Suspend, reactivate or re-plan an organization',
+        params: IdParams,
+        body: UpdatePlatformOrganizationBody,
+        response: { 200: Organization },
+      },
       config: { access: requires('platform:admin') },
     },
-    async (request) => tenancy.updatePlatformOrganization(callContext(request), request.params.id, request.body),
+    async (request) =>
+      tenancy.updatePlatformOrganization(callContext(request), request.params.id, request.body),
   );
 
   app.get(
     '/admin/ip-rules',
-    { schema: { tags: ['platform'], summary: 'Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too)', response: { 200: List(IpRule) } }, config: { access: requires('platform:admin') } },
+    {
+      schema: {
+        tags: ['platform'],
+        summary: 'Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too)',
+        response: { 200: List(IpRule) },
+      },
+      config: { access: requires('platform:admin') },
+    },
     async (request) => ({ items: await tenancy.listIpRules(callContext(request), true), nextCursor: null }),
   );
 
   app.post(
     '/admin/ip-rules',
-    { schema: { tags: ['platform'], summary: 'Add a global IP rule', body: CreateIpRuleBody, response: { 201: IpRule } }, config: { access: requires('platform:admin') } },
-    async (request, reply) => reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body, true)),
+    {
+      schema: {
+        tags: ['platform'],
+        summary: 'Add a global IP rule',
+        body: CreateIpRuleBody,
+        response: { 201: IpRule },
+      },
+      config: { access: requires('platform:admin') },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body, true)),
   );
 
   app.delete(
     '/admin/ip-rules/:id',
-    { schema: { tags: ['platform'], summary: 'Remove a global IP rule', params: IdParams, response: { 204: NoContent } }, config: { access: requires('platform:admin') } },
+    {
+      schema: {
+        tags: ['platform'],
+        summary: 'Remove a global IP rule',
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+      config: { access: requires('platform:admin') },
+    },
     async (request, reply) => {
       await tenancy.removeIpRule(callContext(request), request.params.id, true);
       return reply.code(204).send(null);

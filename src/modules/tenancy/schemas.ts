@@ -1,5 +1,12 @@
-import { Type, type Static } from 'typebox';
-import { Email, Nullable, ResourceFields, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
+import { type Static, Type } from 'typebox';
+import {
+  Email,
+  Nullable,
+  ResourceFields,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/common-schemas.ts';
 import { PageQuery } from '../../platform/http/pagination.ts';
 
 export const Organization = Type.Object({
@@ -8,7 +15,9 @@ export const Organization = Type.Object({
   subdomain: Type.String(),
   planId: Type.String(),
   status: StringEnum(['active', 'suspended'] as const),
-  requireMfa: Type.Boolean({ description: 'Members must use TOTP MFA; those without it are made to enrol at their next login.' }),
+  requireMfa: Type.Boolean({
+    description: 'Members must use TOTP MFA; those without it are made to enrol at their next login.',
+  }),
   timezone: Type.String({ description: 'IANA time zone; days in reports are counted in it.' }),
   locale: Type.String(),
 });
@@ -65,7 +74,10 @@ export const Usage = Type.Object({
   }),
 });
 
-export const ChangePlanBody = Type.Object({ planId: Type.String({ minLength: 1, maxLength: 50 }) }, { additionalProperties: false });
+export const ChangePlanBody = Type.Object(
+  { planId: Type.String({ minLength: 1, maxLength: 50 }) },
+  { additionalProperties: false },
+);
 
 export const Member = Type.Object({
   ...ResourceFields,
@@ -84,7 +96,9 @@ export const MemberListQuery = Type.Object(
     role_id: Type.Optional(Uuid()),
     department_id: Type.Optional(Uuid()),
     status: Type.Optional(StringEnum(['active', 'suspended'] as const)),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name or e-mail.' })),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name or e-mail.' }),
+    ),
     ...PageQuery,
   },
   { additionalProperties: false },
@@ -114,7 +128,10 @@ export type InvitationDto = Static<typeof Invitation>;
 export const CreatedInvitation = Type.Intersect([
   Invitation,
   Type.Object({
-    token: Type.String({ description: 'Shown only here. Give it to the invitee, who accepts with POST /api/v1/invitations/accept.' }),
+    token: Type.String({
+      description:
+        'Shown only here. Give it to the invitee, who accepts with POST /api/v1/invitations/accept.',
+    }),
   }),
 ]);
 
@@ -169,7 +186,8 @@ export const CreateIpRuleBody = Type.Object(
   {
     cidr: Type.String({ minLength: 2, maxLength: 64, description: 'IPv4 or IPv6 address or CIDR.' }),
     action: StringEnum(['allow', 'deny'] as const, {
-      description: '`deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.',
+      description:
+        '`deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.',
     }),
     note: Type.Optional(Type.String({ maxLength: 500 })),
   },
@@ -187,6 +205,9 @@ export const PlatformOrganization = Type.Object({
 });
 
 export const UpdatePlatformOrganizationBody = Type.Object(
-  { status: Type.Optional(StringEnum(['active', 'suspended'] as const)), planId: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })) },
+  {
+    status: Type.Optional(StringEnum(['active', 'suspended'] as const)),
+    planId: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  },
   { additionalProperties: false, minProperties: 1 },
 );

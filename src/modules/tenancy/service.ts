@@ -1,9 +1,9 @@
 // Tenancy: organizations with their plan and limits, memberships, invitations, departments and
 // the organization's IP rules. Every write is audited in its own transaction.
 import type { Config } from '../../config.ts';
+import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { IpRangeSet, normaliseCidr } from '../../platform/http/ip-ranges.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
@@ -24,11 +24,33 @@ import * as store from './store.ts';
 import { monthPeriod } from './usage-meter.ts';
 
 const RESERVED_SUBDOMAINS = new Set([
-  'www', 'api', 'app', 'admin', 'administrator', 'mail', 'smtp', 'docs', 'static', 'assets', 'cdn', 'status',
-  'help', 'support', 'platform', 'bul', 'root', 'system', 'auth', 'login', 'metrics', 'health', 'ws',
+  'www',
+  'api',
+  'app',
+  'admin',
+  'administrator',
+  'mail',
+  'smtp',
+  'docs',
+  'static',
+  'assets',
+  'cdn',
+  'status',
+  'help',
+  'support',
+  'platform',
+  'bul',
+  'root',
+  'system',
+  'auth',
+  'login',
+  'metrics',
+  'health',
+  'ws',
 ]);
 
-const isIdCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
+const isIdCursor = (v: unknown): v is { id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
 
 export function orgToDto(o: store.OrgRow): OrganizationDto {
   return {
@@ -123,13 +145,20 @@ function ipRuleToDto(r: store.IpRuleRow): IpRuleDto {
   };
 }
 
-/** Whether an address gets past a set of allow/deny rules: deny wins; any allow rule makes it a whitelist. */
-export function ipPasses(rules: readonly { cidr: string; action: 'allow' | 'deny' }[], ip: string): boolean {
-  if (rules.length === 0) return true;
+/**
+ * Compiles allow/deny rules into a check: deny wins; once any allow rule exists, only addresses it
+ * covers get through; no rules let everything through.
+ */
+export function compileIpRules(rules: readonly { cidr: string; action: 'allow' | 'deny' }[]): (ip: string) => boolean {
+  if (rules.length === 0) return () => true;
   const deny = new IpRangeSet(rules.filter((r) => r.action === 'deny').map((r) => r.cidr));
-  if (deny.has(ip)) return false;
-  const allow = rules.filter((r) => r.action === 'allow').map((r) => r.cidr);
-  return allow.length === 0 || new IpRangeSet(allow).has(ip);
+  const allowList = rules.filter((r) => r.action === 'allow').map((r) => r.cidr);
+  const allow = new IpRangeSet(allowList);
+  return (ip) => !deny.has(ip) && (allowList.length === 0 || allow.has(ip));
+}
+
+export function ipPasses(rules: readonly { cidr: string; action: 'allow' | 'deny' }[], ip: string): boolean {
+  return compileIpRules(rules)(ip);
 }
 
 export function assertOrgIpAllowed(org: Pick<OrgSnapshot, 'ipRules' | 'name'>, ip: string): void {
@@ -140,7 +169,11 @@ export function assertOrgIpAllowed(org: Pick<OrgSnapshot, 'ipRules' | 'name'>, i
 
 function validateSubdomain(subdomain: string): void {
   if (RESERVED_SUBDOMAINS.has(subdomain)) {
-    throw invalidField('organization.subdomain', 'reserved', `"${subdomain}" is reserved; choose another subdomain`);
+    throw invalidField(
+      'organization.subdomain',
+      'reserved',
+      `"${subdomain}" is reserved; choose another subdomain`,
+    );
   }
 }
 
@@ -160,7 +193,8 @@ export class TenancyService {
   private readonly config: Config;
   private readonly audit: AuditService;
   private readonly access: AccessService;
-  private platformRulesCache: { at: number; rules: { cidr: string; action: 'allow' | 'deny' }[] } | null = null;
+  private platformRulesCache: { at: number; rules: { cidr: string; action: 'allow' | 'deny' }[] } | null =
+    null;
   private readonly subdomainCache = new Map<string, { at: number; id: string | null }>();
 
   constructor(deps: { db: Db; config: Config; audit: AuditService; access: AccessService }) {
@@ -176,7 +210,9 @@ export class TenancyService {
     validateSubdomain(subdomain);
     if (await store.subdomainTaken(this.db.pool, subdomain)) {
       throw new AppError('conflict', `the subdomain "${subdomain}" is taken`, {
-        errors: [{ field: 'organization.subdomain', in: 'body', rule: 'unique', message: 'is already taken' }],
+        errors: [
+          { field: 'organization.subdomain', in: 'body', rule: 'unique', message: 'is already taken' },
+        ],
       });
     }
   }
@@ -187,13 +223,31 @@ export class TenancyService {
    */
   async createOrganization(
     tx: Sql,
-    o: { orgId: string; name: string; subdomain: string; adminUserId: string; actor: AuditActor; meta: CallContext['meta'] | null },
+    o: {
+      orgId: string;
+      name: string;
+      subdomain: string;
+      adminUserId: string;
+      actor: AuditActor;
+      meta: CallContext['meta'] | null;
+    },
   ): Promise<store.OrgRow> {
     validateSubdomain(o.subdomain);
-    const org = await store.insertOrg(tx, { id: o.orgId, name: o.name, subdomain: o.subdomain, planId: this.config.defaultPlan });
+    const org = await store.insertOrg(tx, {
+      id: o.orgId,
+      name: o.name,
+      subdomain: o.subdomain,
+      planId: this.config.defaultPlan,
+    });
     const roles = await this.access.createBuiltinRoles(tx, org.id);
     const membershipId = newId();
-    await store.insertMembership(tx, { orgId: org.id, id: membershipId, userId: o.adminUserId, roleId: roles.org_admin, departmentId: null });
+    await store.insertMembership(tx, {
+      orgId: org.id,
+      id: membershipId,
+      userId: o.adminUserId,
+      roleId: roles.org_admin,
+      departmentId: null,
+    });
     await this.audit.record(tx, {
       orgId: org.id,
       actor: o.actor,
@@ -219,7 +273,9 @@ export class TenancyService {
   async openInvitation(token: string): Promise<{ orgId: string; id: string; email: string }> {
     const ref = await store.invitationByToken(this.db.pool, digestToken(token));
     if (!ref) throw new AppError('invalid-token', 'unknown invitation token');
-    const inv = await this.db.transaction({ orgId: ref.org_id, userId: null }, (tx) => store.getInvitation(tx, ref.id));
+    const inv = await this.db.transaction({ orgId: ref.org_id, userId: null }, (tx) =>
+      store.getInvitation(tx, ref.id),
+    );
     if (!inv || invitationStatus(inv) !== 'open') {
       throw new AppError('invalid-token', `the invitation is ${inv ? invitationStatus(inv) : 'gone'}`);
     }
@@ -227,11 +283,21 @@ export class TenancyService {
   }
 
   /** A signed-in user founds another organization and becomes its admin. */
-  async createOrganizationForUser(ctx: CallContext, body: { name: string; subdomain: string }): Promise<OrganizationDto> {
+  async createOrganizationForUser(
+    ctx: CallContext,
+    body: { name: string; subdomain: string },
+  ): Promise<OrganizationDto> {
     await this.assertSubdomainFree(body.subdomain);
     const orgId = newId();
     const org = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
-      this.createOrganization(tx, { orgId, name: body.name, subdomain: body.subdomain, adminUserId: ctx.principal.userId, actor: actorOf(ctx), meta: ctx.meta }),
+      this.createOrganization(tx, {
+        orgId,
+        name: body.name,
+        subdomain: body.subdomain,
+        adminUserId: ctx.principal.userId,
+        actor: actorOf(ctx),
+        meta: ctx.meta,
+      }),
     );
     return orgToDto(org);
   }
@@ -239,16 +305,32 @@ export class TenancyService {
   /** Turns an open invitation into a membership; the transaction acts for the invitation's organization. */
   async acceptInvitation(
     tx: Sql,
-    a: { orgId: string; invitationId: string; userId: string; email: string; actor: AuditActor; meta: CallContext['meta'] },
+    a: {
+      orgId: string;
+      invitationId: string;
+      userId: string;
+      email: string;
+      actor: AuditActor;
+      meta: CallContext['meta'];
+    },
   ): Promise<string> {
     await store.lockMemberships(tx, a.orgId);
     const inv = await store.getInvitation(tx, a.invitationId, true);
-    if (!inv || invitationStatus(inv) !== 'open') throw new AppError('invalid-token', 'the invitation is no longer valid (accepted, revoked or expired)');
-    if (inv.email.toLowerCase() !== a.email.toLowerCase()) throw new AppError('invalid-token', 'the invitation was issued to another e-mail address');
-    if (await store.memberByUser(tx, a.userId)) throw new AppError('conflict', 'you are already a member of this organization');
+    if (!inv || invitationStatus(inv) !== 'open')
+      throw new AppError('invalid-token', 'the invitation is no longer valid (accepted, revoked or expired)');
+    if (inv.email.toLowerCase() !== a.email.toLowerCase())
+      throw new AppError('invalid-token', 'the invitation was issued to another e-mail address');
+    if (await store.memberByUser(tx, a.userId))
+      throw new AppError('conflict', 'you are already a member of this organization');
     await this.assertSeatAvailable(tx, a.orgId, 0);
     const membershipId = newId();
-    await store.insertMembership(tx, { orgId: a.orgId, id: membershipId, userId: a.userId, roleId: inv.role_id, departmentId: inv.department_id });
+    await store.insertMembership(tx, {
+      orgId: a.orgId,
+      id: membershipId,
+      userId: a.userId,
+      roleId: inv.role_id,
+      departmentId: inv.department_id,
+    });
     await store.markInvitationAccepted(tx, inv.id, a.userId);
     await this.audit.record(tx, {
       orgId: a.orgId,
@@ -269,9 +351,13 @@ export class TenancyService {
     const members = await store.countMembers(tx);
     const used = members + openInvitations;
     if (used >= plan.max_users) {
-      throw new AppError('quota-exceeded', `the ${plan.name} plan allows ${plan.max_users} users; ${members} are members${openInvitations ? ` and ${openInvitations} invitations are open` : ''}`, {
-        extra: { limit: { name: 'max_users', value: plan.max_users }, usage: used },
-      });
+      throw new AppError(
+        'quota-exceeded',
+        `the ${plan.name} plan allows ${plan.max_users} users; ${members} are members${openInvitations ? ` and ${openInvitations} invitations are open` : ''}`,
+        {
+          extra: { limit: { name: 'max_users', value: plan.max_users }, usage: used },
+        },
+      );
     }
   }
 
@@ -307,7 +393,9 @@ export class TenancyService {
   }
 
   myOrganizations(principal: Principal): Promise<MyOrganizationDto[]> {
-    return this.db.transaction({ orgId: null, userId: principal.userId }, (tx) => this.myOrganizationsInTx(tx));
+    return this.db.transaction({ orgId: null, userId: principal.userId }, (tx) =>
+      this.myOrganizationsInTx(tx),
+    );
   }
 
   /** Organization id for a subdomain (cached a minute per process); null when none. */
@@ -327,9 +415,13 @@ export class TenancyService {
       const org = await store.getOrg(tx, orgId);
       if (!org) throw notFound('organization');
       if (isSuperAdmin) return;
-      if (org.status !== 'active') throw new AppError('organization-suspended', `the organization ${org.name} is suspended`);
+      if (org.status !== 'active')
+        throw new AppError('organization-suspended', `the organization ${org.name} is suspended`);
       const rules = await store.listIpRules(tx, false);
-      assertOrgIpAllowed({ name: org.name, ipRules: rules.map((r) => ({ cidr: r.cidr, action: r.action })) }, ip);
+      assertOrgIpAllowed(
+        { name: org.name, ipRules: rules.map((r) => ({ cidr: r.cidr, action: r.action })) },
+        ip,
+      );
     });
   }
 
@@ -351,7 +443,11 @@ export class TenancyService {
       if (!before) throw notFound('organization');
       assertVersion(before.version, expectedVersion, 'the organization');
       if (body.timezone !== undefined && !(await store.isTimezone(tx, body.timezone))) {
-        throw invalidField('timezone', 'timezone', `"${body.timezone}" is not an IANA time zone (e.g. America/Sao_Paulo)`);
+        throw invalidField(
+          'timezone',
+          'timezone',
+          `"${body.timezone}" is not an IANA time zone (e.g. America/Sao_Paulo)`,
+        );
       }
       const after = await store.updateOrg(tx, s.orgId, {
         ...(body.name !== undefined ? { name: body.name } : {}),
@@ -405,7 +501,12 @@ export class TenancyService {
     return this.setPlan(s, planId, actorOf(ctx), ctx.meta);
   }
 
-  private async setPlan(s: Scope, planId: string, actor: AuditActor, meta: CallContext['meta']): Promise<OrganizationDto> {
+  private async setPlan(
+    s: Scope,
+    planId: string,
+    actor: AuditActor,
+    meta: CallContext['meta'],
+  ): Promise<OrganizationDto> {
     return this.db.transaction(s, async (tx) => {
       const plan = await store.getPlan(tx, planId);
       if (!plan) throw invalidField('planId', 'exists', `no plan "${planId}"`);
@@ -414,14 +515,26 @@ export class TenancyService {
       if (!before) throw notFound('organization');
       const members = await store.countMembers(tx);
       if (plan.max_users !== null && members > plan.max_users) {
-        throw new AppError('quota-exceeded', `the ${plan.name} plan allows ${plan.max_users} users but the organization has ${members}`, {
-          extra: { limit: { name: 'max_users', value: plan.max_users }, usage: members },
-        });
+        throw new AppError(
+          'quota-exceeded',
+          `the ${plan.name} plan allows ${plan.max_users} users but the organization has ${members}`,
+          {
+            extra: { limit: { name: 'max_users', value: plan.max_users }, usage: members },
+          },
+        );
       }
       const after = await store.updateOrg(tx, s.orgId, { plan_id: planId });
       const changes = diff(before, after, ['plan_id']);
       if (changes) {
-        await this.audit.record(tx, { orgId: s.orgId, actor, action: 'organization.plan_change', resourceType: 'organization', resourceId: s.orgId, changes, meta });
+        await this.audit.record(tx, {
+          orgId: s.orgId,
+          actor,
+          action: 'organization.plan_change',
+          resourceType: 'organization',
+          resourceId: s.orgId,
+          changes,
+          meta,
+        });
       }
       return orgToDto(after);
     });
@@ -429,12 +542,29 @@ export class TenancyService {
 
   // ---- members ---------------------------------------------------------------------------------
 
-  async listMembers(ctx: CallContext, q: { role_id?: string; department_id?: string; status?: string; q?: string; limit?: number; cursor?: string }): Promise<PageOf<MemberDto>> {
+  async listMembers(
+    ctx: CallContext,
+    q: {
+      role_id?: string;
+      department_id?: string;
+      status?: string;
+      q?: string;
+      limit?: number;
+      cursor?: string;
+    },
+  ): Promise<PageOf<MemberDto>> {
     const s = scopeOf(ctx);
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, isIdCursor);
     const rows = await this.db.transaction(s, (tx) =>
-      store.listMembers(tx, { roleId: q.role_id, departmentId: q.department_id, status: q.status, q: q.q, afterId: cursor?.id, limit }),
+      store.listMembers(tx, {
+        roleId: q.role_id,
+        departmentId: q.department_id,
+        status: q.status,
+        q: q.q,
+        afterId: cursor?.id,
+        limit,
+      }),
     );
     return toPage(rows, limit, memberToDto, (r) => ({ id: r.id }));
   }
@@ -471,7 +601,10 @@ export class TenancyService {
       }
       await store.updateMembership(tx, id, body);
       if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
-        throw new AppError('conflict', 'this is the last active organization admin; make someone else admin first');
+        throw new AppError(
+          'conflict',
+          'this is the last active organization admin; make someone else admin first',
+        );
       }
       const after = (await store.getMember(tx, id))!;
       const changes = diff(
@@ -505,7 +638,10 @@ export class TenancyService {
       if (role && before.user_id !== ctx.principal.userId) this.access.assertCanAssign(ctx.principal, role);
       await store.deleteMembership(tx, id);
       if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
-        throw new AppError('conflict', 'this is the last active organization admin; make someone else admin first');
+        throw new AppError(
+          'conflict',
+          'this is the last active organization admin; make someone else admin first',
+        );
       }
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -522,15 +658,23 @@ export class TenancyService {
 
   // ---- invitations -----------------------------------------------------------------------------
 
-  async listInvitations(ctx: CallContext, q: { status?: string; limit?: number; cursor?: string }): Promise<PageOf<InvitationDto>> {
+  async listInvitations(
+    ctx: CallContext,
+    q: { status?: string; limit?: number; cursor?: string },
+  ): Promise<PageOf<InvitationDto>> {
     const s = scopeOf(ctx);
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, isIdCursor);
-    const rows = await this.db.transaction(s, (tx) => store.listInvitations(tx, { status: q.status, afterId: cursor?.id, limit }));
+    const rows = await this.db.transaction(s, (tx) =>
+      store.listInvitations(tx, { status: q.status, afterId: cursor?.id, limit }),
+    );
     return toPage(rows, limit, invitationToDto, (r) => ({ id: r.id }));
   }
 
-  async createInvitation(ctx: CallContext, body: { email: string; roleId: string; departmentId?: string | null }) {
+  async createInvitation(
+    ctx: CallContext,
+    body: { email: string; roleId: string; departmentId?: string | null },
+  ) {
     const s = scopeOf(ctx);
     const token = randomToken('inv');
     const row = await this.db.transaction(s, async (tx) => {
@@ -578,7 +722,8 @@ export class TenancyService {
     await this.db.transaction(s, async (tx) => {
       const inv = await store.getInvitation(tx, id, true);
       if (!inv) throw notFound('invitation');
-      if (invitationStatus(inv) !== 'open') throw new AppError('conflict', `the invitation is already ${invitationStatus(inv)}`);
+      if (invitationStatus(inv) !== 'open')
+        throw new AppError('conflict', `the invitation is already ${invitationStatus(inv)}`);
       await store.revokeInvitation(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -601,12 +746,18 @@ export class TenancyService {
 
   async getDepartment(ctx: CallContext, id: string): Promise<DepartmentDto> {
     const s = scopeOf(ctx);
-    const row = await this.db.transaction(s, async (tx) => (await store.departmentTree(tx)).find((d) => d.id === id) ?? null);
+    const row = await this.db.transaction(
+      s,
+      async (tx) => (await store.departmentTree(tx)).find((d) => d.id === id) ?? null,
+    );
     if (!row) throw notFound('department');
     return departmentToDto(row);
   }
 
-  async createDepartment(ctx: CallContext, body: { name: string; description?: string; parentId?: string | null }): Promise<DepartmentDto> {
+  async createDepartment(
+    ctx: CallContext,
+    body: { name: string; description?: string; parentId?: string | null },
+  ): Promise<DepartmentDto> {
     const s = scopeOf(ctx);
     return this.db.transaction(s, async (tx) => {
       await store.lockDepartments(tx, s.orgId);
@@ -646,9 +797,13 @@ export class TenancyService {
       if (!before) throw notFound('department');
       assertVersion(before.version, expectedVersion, 'the department');
       if (body.parentId) {
-        if (!(await store.getDepartment(tx, body.parentId))) throw invalidField('parentId', 'exists', 'no such department in this organization');
+        if (!(await store.getDepartment(tx, body.parentId)))
+          throw invalidField('parentId', 'exists', 'no such department in this organization');
         if (await store.isSelfOrDescendant(tx, id, body.parentId)) {
-          throw new AppError('conflict', 'a department cannot be moved under itself or one of its own sub-departments');
+          throw new AppError(
+            'conflict',
+            'a department cannot be moved under itself or one of its own sub-departments',
+          );
         }
       }
       const after = await store.updateDepartment(tx, id, body);
@@ -674,7 +829,8 @@ export class TenancyService {
       await store.lockDepartments(tx, s.orgId);
       const before = await store.getDepartment(tx, id, true);
       if (!before) throw notFound('department');
-      if (await store.hasChildDepartments(tx, id)) throw new AppError('conflict', 'the department has sub-departments; move or delete them first');
+      if (await store.hasChildDepartments(tx, id))
+        throw new AppError('conflict', 'the department has sub-departments; move or delete them first');
       await store.deleteDepartment(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -691,7 +847,9 @@ export class TenancyService {
   // ---- IP rules (organization, and platform when `platform`) -----------------------------------
 
   private ipScope(ctx: CallContext, platform: boolean): { orgId: string; userId: string } {
-    return platform ? { orgId: '00000000-0000-0000-0000-000000000000', userId: ctx.principal.userId } : scopeOf(ctx);
+    return platform
+      ? { orgId: '00000000-0000-0000-0000-000000000000', userId: ctx.principal.userId }
+      : scopeOf(ctx);
   }
 
   async listIpRules(ctx: CallContext, platform = false): Promise<IpRuleDto[]> {
@@ -699,7 +857,11 @@ export class TenancyService {
     return (await this.db.transaction(s, (tx) => store.listIpRules(tx, platform))).map(ipRuleToDto);
   }
 
-  async addIpRule(ctx: CallContext, body: { cidr: string; action: 'allow' | 'deny'; note?: string }, platform = false): Promise<IpRuleDto> {
+  async addIpRule(
+    ctx: CallContext,
+    body: { cidr: string; action: 'allow' | 'deny'; note?: string },
+    platform = false,
+  ): Promise<IpRuleDto> {
     let cidr: string;
     try {
       cidr = normaliseCidr(body.cidr);
@@ -709,12 +871,24 @@ export class TenancyService {
     const s = this.ipScope(ctx, platform);
     const row = await this.db.transaction(s, async (tx) => {
       const current = await store.listIpRules(tx, platform);
-      const next = [...current.map((r) => ({ cidr: r.cidr, action: r.action })), { cidr, action: body.action }];
+      const next = [
+        ...current.map((r) => ({ cidr: r.cidr, action: r.action })),
+        { cidr, action: body.action },
+      ];
       // Refuse a rule that would shut out the very client adding it.
       if (!ipPasses(next, ctx.meta.ip)) {
-        throw new AppError('conflict', `this rule would block your own address ${ctx.meta.ip}; add an allow rule for it first`);
+        throw new AppError(
+          'conflict',
+          `this rule would block your own address ${ctx.meta.ip}; add an allow rule for it first`,
+        );
       }
-      const inserted = await store.insertIpRule(tx, { orgId: platform ? null : s.orgId, id: newId(), cidr, action: body.action, note: body.note ?? '' });
+      const inserted = await store.insertIpRule(tx, {
+        orgId: platform ? null : s.orgId,
+        id: newId(),
+        cidr,
+        action: body.action,
+        note: body.note ?? '',
+      });
       await this.audit.record(tx, {
         orgId: platform ? null : s.orgId,
         actor: actorOf(ctx),
@@ -757,7 +931,9 @@ export class TenancyService {
   // ---- platform administration (super admins) --------------------------------------------------
 
   async platformOrganizations(ctx: CallContext) {
-    const rows = await this.db.transaction({ orgId: null, userId: ctx.principal.userId }, (tx) => store.platformOrganizations(tx));
+    const rows = await this.db.transaction({ orgId: null, userId: ctx.principal.userId }, (tx) =>
+      store.platformOrganizations(tx),
+    );
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -769,7 +945,11 @@ export class TenancyService {
     }));
   }
 
-  async updatePlatformOrganization(ctx: CallContext, orgId: string, body: { status?: 'active' | 'suspended'; planId?: string }): Promise<OrganizationDto> {
+  async updatePlatformOrganization(
+    ctx: CallContext,
+    orgId: string,
+    body: { status?: 'active' | 'suspended'; planId?: string },
+  ): Promise<OrganizationDto> {
     const s = { orgId, userId: ctx.principal.userId };
     if (body.planId !== undefined) await this.setPlan(s, body.planId, actorOf(ctx), ctx.meta);
     return this.db.transaction(s, async (tx) => {

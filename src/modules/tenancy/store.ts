@@ -29,7 +29,10 @@ export interface PlanRow {
   sort_order: number;
 }
 
-export async function insertOrg(sql: Sql, o: { id: string; name: string; subdomain: string; planId: string }): Promise<OrgRow> {
+export async function insertOrg(
+  sql: Sql,
+  o: { id: string; name: string; subdomain: string; planId: string },
+): Promise<OrgRow> {
   const { rows } = await sql.query<OrgRow>(
     'INSERT INTO organizations (id, name, subdomain, plan_id) VALUES ($1, $2, $3, $4) RETURNING *',
     [o.id, o.name, o.subdomain, o.planId],
@@ -38,23 +41,38 @@ export async function insertOrg(sql: Sql, o: { id: string; name: string; subdoma
 }
 
 export async function getOrg(sql: Sql, id: string, forUpdate = false): Promise<OrgRow | null> {
-  const { rows } = await sql.query<OrgRow>(`SELECT * FROM organizations WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [id]);
+  const { rows } = await sql.query<OrgRow>(
+    `SELECT * FROM organizations WHERE id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
+    [id],
+  );
   return rows[0] ?? null;
 }
 
 export async function updateOrg(
   sql: Sql,
   id: string,
-  f: Partial<{ name: string; require_mfa: boolean; timezone: string; locale: string; plan_id: string; status: string }>,
+  f: Partial<{
+    name: string;
+    require_mfa: boolean;
+    timezone: string;
+    locale: string;
+    plan_id: string;
+    status: string;
+  }>,
 ): Promise<OrgRow> {
   const keys = Object.keys(f) as (keyof typeof f)[];
   const sets = keys.map((k, i) => `${k} = $${i + 2}`);
-  const { rows } = await sql.query<OrgRow>(`UPDATE organizations SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, [id, ...keys.map((k) => f[k])]);
+  const { rows } = await sql.query<OrgRow>(
+    `UPDATE organizations SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
+    [id, ...keys.map((k) => f[k])],
+  );
   return rows[0]!;
 }
 
 export async function subdomainTaken(sql: Sql, subdomain: string): Promise<boolean> {
-  const { rows } = await sql.query<{ taken: boolean }>('SELECT bul_subdomain_taken($1) AS taken', [subdomain]);
+  const { rows } = await sql.query<{ taken: boolean }>('SELECT bul_subdomain_taken($1) AS taken', [
+    subdomain,
+  ]);
   return rows[0]?.taken ?? false;
 }
 
@@ -109,7 +127,9 @@ export async function myOrganizations(sql: Sql): Promise<MyOrgRow[]> {
 }
 
 export async function orgIdBySubdomain(sql: Sql, subdomain: string): Promise<string | null> {
-  const { rows } = await sql.query<{ id: string | null }>('SELECT bul_org_by_subdomain($1) AS id', [subdomain]);
+  const { rows } = await sql.query<{ id: string | null }>('SELECT bul_org_by_subdomain($1) AS id', [
+    subdomain,
+  ]);
   return rows[0]?.id ?? null;
 }
 
@@ -141,13 +161,10 @@ export async function insertMembership(
   sql: Sql,
   m: { orgId: string; id: string; userId: string; roleId: string; departmentId: string | null },
 ): Promise<void> {
-  await sql.query('INSERT INTO memberships (org_id, id, user_id, role_id, department_id) VALUES ($1, $2, $3, $4, $5)', [
-    m.orgId,
-    m.id,
-    m.userId,
-    m.roleId,
-    m.departmentId,
-  ]);
+  await sql.query(
+    'INSERT INTO memberships (org_id, id, user_id, role_id, department_id) VALUES ($1, $2, $3, $4, $5)',
+    [m.orgId, m.id, m.userId, m.roleId, m.departmentId],
+  );
 }
 
 export interface MemberFilter {
@@ -167,13 +184,23 @@ export async function listMembers(sql: Sql, f: MemberFilter): Promise<MemberRow[
        AND ($4::text IS NULL OR u.email ILIKE '%' || $4 || '%' OR u.name ILIKE '%' || $4 || '%')
        AND ($5::uuid IS NULL OR m.id > $5)
      ORDER BY m.id LIMIT $6`,
-    [f.roleId ?? null, f.departmentId ?? null, f.status ?? null, f.q ? f.q.replace(/[\\%_]/g, (c) => `\\${c}`) : null, f.afterId ?? null, f.limit + 1],
+    [
+      f.roleId ?? null,
+      f.departmentId ?? null,
+      f.status ?? null,
+      f.q ? f.q.replace(/[\\%_]/g, (c) => `\\${c}`) : null,
+      f.afterId ?? null,
+      f.limit + 1,
+    ],
   );
   return rows;
 }
 
 export async function getMember(sql: Sql, id: string, forUpdate = false): Promise<MemberRow | null> {
-  const { rows } = await sql.query<MemberRow>(`${MEMBER_SELECT} WHERE m.id = $1 ${forUpdate ? 'FOR UPDATE OF m' : ''}`, [id]);
+  const { rows } = await sql.query<MemberRow>(
+    `${MEMBER_SELECT} WHERE m.id = $1 ${forUpdate ? 'FOR UPDATE OF m' : ''}`,
+    [id],
+  );
   return rows[0] ?? null;
 }
 
@@ -182,7 +209,11 @@ export async function memberByUser(sql: Sql, userId: string): Promise<MemberRow 
   return rows[0] ?? null;
 }
 
-export async function updateMembership(sql: Sql, id: string, f: { roleId?: string; departmentId?: string | null; status?: string }): Promise<void> {
+export async function updateMembership(
+  sql: Sql,
+  id: string,
+  f: { roleId?: string; departmentId?: string | null; status?: string },
+): Promise<void> {
   await sql.query(
     `UPDATE memberships SET role_id = coalesce($2, role_id),
        department_id = CASE WHEN $3 THEN $4::uuid ELSE department_id END,
@@ -240,7 +271,16 @@ const INVITATION_SELECT = `SELECT i.org_id, i.id, i.email, i.role_id, r.name AS 
 
 export async function insertInvitation(
   sql: Sql,
-  i: { orgId: string; id: string; email: string; roleId: string; departmentId: string | null; tokenHash: string; invitedBy: string; expiresAt: Date },
+  i: {
+    orgId: string;
+    id: string;
+    email: string;
+    roleId: string;
+    departmentId: string | null;
+    tokenHash: string;
+    invitedBy: string;
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await sql.query(
     `INSERT INTO invitations (org_id, id, email, role_id, department_id, token_hash, invited_by, expires_at)
@@ -250,11 +290,17 @@ export async function insertInvitation(
 }
 
 export async function getInvitation(sql: Sql, id: string, forUpdate = false): Promise<InvitationRow | null> {
-  const { rows } = await sql.query<InvitationRow>(`${INVITATION_SELECT} WHERE i.id = $1 ${forUpdate ? 'FOR UPDATE OF i' : ''}`, [id]);
+  const { rows } = await sql.query<InvitationRow>(
+    `${INVITATION_SELECT} WHERE i.id = $1 ${forUpdate ? 'FOR UPDATE OF i' : ''}`,
+    [id],
+  );
   return rows[0] ?? null;
 }
 
-export async function listInvitations(sql: Sql, f: { status?: string; afterId?: string; limit: number }): Promise<InvitationRow[]> {
+export async function listInvitations(
+  sql: Sql,
+  f: { status?: string; afterId?: string; limit: number },
+): Promise<InvitationRow[]> {
   const { rows } = await sql.query<InvitationRow>(
     `${INVITATION_SELECT}
      WHERE ($1::text IS NULL
@@ -293,8 +339,14 @@ export async function markInvitationAccepted(sql: Sql, id: string, userId: strin
   await sql.query('UPDATE invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1', [id, userId]);
 }
 
-export async function invitationByToken(sql: Sql, tokenHash: string): Promise<{ org_id: string; id: string } | null> {
-  const { rows } = await sql.query<{ org_id: string; id: string }>('SELECT * FROM bul_invitation_by_token($1)', [tokenHash]);
+export async function invitationByToken(
+  sql: Sql,
+  tokenHash: string,
+): Promise<{ org_id: string; id: string } | null> {
+  const { rows } = await sql.query<{ org_id: string; id: string }>(
+    'SELECT * FROM bul_invitation_by_token($1)',
+    [tokenHash],
+  );
   return rows[0] ?? null;
 }
 
@@ -364,7 +416,11 @@ export async function isSelfOrDescendant(sql: Sql, id: string, candidate: string
   return rows[0]?.found ?? false;
 }
 
-export async function updateDepartment(sql: Sql, id: string, f: { name?: string; description?: string; parentId?: string | null }): Promise<DepartmentRow> {
+export async function updateDepartment(
+  sql: Sql,
+  id: string,
+  f: { name?: string; description?: string; parentId?: string | null },
+): Promise<DepartmentRow> {
   const { rows } = await sql.query<DepartmentRow>(
     `UPDATE departments SET name = coalesce($2, name), description = coalesce($3, description),
        parent_id = CASE WHEN $4 THEN $5::uuid ELSE parent_id END
@@ -434,7 +490,13 @@ export async function deleteIpRule(sql: Sql, id: string, platform: boolean): Pro
 
 // ---- usage counters ---------------------------------------------------------------------------
 
-export async function addUsage(sql: Sql, orgId: string, metric: 'api_requests' | 'storage_bytes', period: string, amount: number): Promise<void> {
+export async function addUsage(
+  sql: Sql,
+  orgId: string,
+  metric: 'api_requests' | 'storage_bytes',
+  period: string,
+  amount: number,
+): Promise<void> {
   await sql.query(
     `INSERT INTO usage_counters (org_id, metric, period, value) VALUES ($1, $2, $3, $4)
      ON CONFLICT (org_id, metric, period) DO UPDATE SET value = usage_counters.value + EXCLUDED.value, updated_at = now()`,
@@ -442,7 +504,14 @@ export async function addUsage(sql: Sql, orgId: string, metric: 'api_requests' |
   );
 }
 
-export async function getUsage(sql: Sql, metric: 'api_requests' | 'storage_bytes', period: string): Promise<number> {
-  const { rows } = await sql.query<{ value: number }>('SELECT value FROM usage_counters WHERE metric = $1 AND period = $2', [metric, period]);
+export async function getUsage(
+  sql: Sql,
+  metric: 'api_requests' | 'storage_bytes',
+  period: string,
+): Promise<number> {
+  const { rows } = await sql.query<{ value: number }>(
+    'SELECT value FROM usage_counters WHERE metric = $1 AND period = $2',
+    [metric, period],
+  );
   return rows[0]?.value ?? 0;
 }

@@ -52,10 +52,13 @@ export class UsageMeter {
     this.period = monthPeriod();
     for (const [orgId, n] of batch) {
       try {
-        await this.db.transaction({ orgId, userId: null }, (tx) => store.addUsage(tx, orgId, 'api_requests', period, n));
+        await this.db.transaction({ orgId, userId: null }, (tx) =>
+          store.addUsage(tx, orgId, 'api_requests', period, n),
+        );
       } catch (err) {
         // Keep the count for the next attempt (an organization deleted meanwhile fails forever: drop it).
-        if ((err as { code?: string }).code !== '23503') this.pending.set(orgId, (this.pending.get(orgId) ?? 0) + n);
+        if ((err as { code?: string }).code !== '23503')
+          this.pending.set(orgId, (this.pending.get(orgId) ?? 0) + n);
         this.onError(err);
       }
     }

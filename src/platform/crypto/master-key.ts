@@ -4,7 +4,11 @@ import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export type KeyPurpose = 'secret-box' | 'database-app-password' | 'embedded-superuser-password' | 'token-pepper';
+export type KeyPurpose =
+  | 'secret-box'
+  | 'database-app-password'
+  | 'embedded-superuser-password'
+  | 'token-pepper';
 
 export class MasterKey {
   readonly id: string;
@@ -33,7 +37,10 @@ function decode(text: string): Buffer {
 }
 
 /** Loads the configured key or the one in the data directory, creating the latter on first run. */
-export function loadMasterKey(configured: string | null, dataDir: string): { key: MasterKey; generated: boolean } {
+export function loadMasterKey(
+  configured: string | null,
+  dataDir: string,
+): { key: MasterKey; generated: boolean } {
   if (configured) return { key: new MasterKey(decode(configured)), generated: false };
   const file = path.join(dataDir, 'master.key');
   try {

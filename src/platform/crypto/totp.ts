@@ -16,7 +16,12 @@ export function totpUri(opts: { secret: string; issuer: string; account: string 
  * Checks a code; returns the time step it matched (store it: codes of that step or earlier are
  * refused afterwards), or null.
  */
-export async function verifyTotp(opts: { secret: string; code: string; afterTimeStep?: number | null; now?: number }): Promise<number | null> {
+export async function verifyTotp(opts: {
+  secret: string;
+  code: string;
+  afterTimeStep?: number | null;
+  now?: number;
+}): Promise<number | null> {
   if (!/^\d{6}$/.test(opts.code)) return null;
   const result = await verify({
     secret: opts.secret,

@@ -72,7 +72,9 @@ async function ensureDatabase(maintenanceUrl: string, name: string): Promise<voi
 function friendlyConnectError(err: unknown): Error {
   const e = err as { code?: string; message?: string };
   if (e.code === '28P01') {
-    return new Error('cannot log in to the embedded PostgreSQL: BUL_MASTER_KEY (or BUL_DATA_DIR/master.key) differs from the one that created it');
+    return new Error(
+      'cannot log in to the embedded PostgreSQL: BUL_MASTER_KEY (or BUL_DATA_DIR/master.key) differs from the one that created it',
+    );
   }
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -90,13 +92,18 @@ export async function provisionAppRole(owner: pg.ClientBase, role: string, passw
   const pw = owner.escapeLiteral(password);
   if (found.rowCount === 0) {
     try {
-      await owner.query(`CREATE ROLE ${ident} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${pw}`);
+      await owner.query(
+        `CREATE ROLE ${ident} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD ${pw}`,
+      );
     } catch (err) {
       // Another BUL process (or test) sharing the server created it a moment ago.
-      if ((err as { code?: string }).code !== '42710' && (err as { code?: string }).code !== '23505') throw err;
+      if ((err as { code?: string }).code !== '42710' && (err as { code?: string }).code !== '23505')
+        throw err;
     }
   } else if (found.rows[0]?.rolsuper || found.rows[0]?.rolbypassrls) {
-    throw new Error(`DATABASE_APP_ROLE: the role ${role} is a superuser or has BYPASSRLS; the application role must not bypass row-level security`);
+    throw new Error(
+      `DATABASE_APP_ROLE: the role ${role} is a superuser or has BYPASSRLS; the application role must not bypass row-level security`,
+    );
   } else {
     await owner.query(`ALTER ROLE ${ident} LOGIN PASSWORD ${pw}`);
   }

@@ -2,8 +2,19 @@
 // itself in BUL_DATA_DIR/postgres. We drive initdb and postgres directly rather than through the
 // package's class because that class installs exit hooks that stop the server on the first signal
 // (before HTTP requests are drained) and cannot adopt or clear a server orphaned by `kill -9`.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, chownSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +49,9 @@ async function loadBinaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new Error(`embedded PostgreSQL has no binaries for ${process.platform}-${process.arch} (${name}); set DATABASE_URL instead`);
+    throw new Error(
+      `embedded PostgreSQL has no binaries for ${process.platform}-${process.arch} (${name}); set DATABASE_URL instead`,
+    );
   }
 }
 
@@ -115,7 +128,12 @@ async function stopOrphan(pid: number, log: (m: string) => void): Promise<void> 
   throw new Error(`embedded PostgreSQL (pid ${pid}) does not stop; stop it by hand`);
 }
 
-async function initialise(bin: Binaries, pgDir: string, opts: EmbeddedOptions, ids: ReturnType<typeof postgresUserIds>) {
+async function initialise(
+  bin: Binaries,
+  pgDir: string,
+  opts: EmbeddedOptions,
+  ids: ReturnType<typeof postgresUserIds>,
+) {
   opts.log(`initialising embedded PostgreSQL in ${pgDir}`);
   mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   const pwFile = path.join(os.tmpdir(), `bul-pg-${process.pid}-${Date.now()}`);
@@ -141,7 +159,9 @@ async function initialise(bin: Binaries, pgDir: string, opts: EmbeddedOptions, i
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
     rmSync(pgDir, { recursive: true, force: true });
-    const hint = ids ? ' (as root, the OS user "postgres" must be able to enter every directory above BUL_DATA_DIR)' : '';
+    const hint = ids
+      ? ' (as root, the OS user "postgres" must be able to enter every directory above BUL_DATA_DIR)'
+      : '';
     throw new Error(`initdb failed${hint}: ${e.stderr?.toString().trim() || e.message}`);
   } finally {
     rmSync(pwFile, { force: true });
@@ -155,6 +175,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const logFile = path.join(opts.dataDir, 'postgres.log');
   mkdirSync(opts.dataDir, { recursive: true });
   const ids = postgresUserIds();
+  if (ids) {
+    // The server runs as "postgres" and must be able to enter the data directory to reach its own.
+    const mode = statSync(opts.dataDir).mode & 0o777;
+    if ((mode & 0o001) === 0) chmodSync(opts.dataDir, mode | 0o001);
+  }
   const url = (port: number) => (db: string) =>
     `postgres://${SUPERUSER}:${encodeURIComponent(opts.superuserPassword)}@127.0.0.1:${port}/${db}`;
 
@@ -188,11 +213,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   );
   closeSync(logFd);
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error(`embedded PostgreSQL exited during start; last lines of ${logFile}:\n${tailOf(logFile)}`);
+    if (exited)
+      throw new Error(
+        `embedded PostgreSQL exited during start; last lines of ${logFile}:\n${tailOf(logFile)}`,
+      );
     const state = readPostmasterPid(pgDir);
     if (state && state.pid === child.pid && state.status === 'ready') break;
     if (Date.now() > deadline) {
@@ -213,7 +246,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       stopping ??= (async () => {
         if (!exited) {
           child.kill('SIGINT');
-          const done = await Promise.race([exitPromise.then(() => true), sleep(20_000).then(() => false)]);
+          const done = await Promise.race([
+            exitPromise.then(() => true),
+            sleep(20_000, undefined, { ref: false }).then(() => false),
+          ]);
           if (!done) {
             child.kill('SIGQUIT');
             await exitPromise;

@@ -7,7 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+export const MIGRATIONS_DIR = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'migrations',
+);
 const LOCK_KEY = 4_242_001; // arbitrary, constant: "BUL migrations"
 
 export interface Migration {
@@ -45,7 +50,10 @@ export interface MigrationStatus {
 }
 
 /** Compares the files with what the database recorded; throws on edited or unknown migrations. */
-export async function migrationStatus(client: pg.ClientBase, migrations = readMigrations()): Promise<MigrationStatus> {
+export async function migrationStatus(
+  client: pg.ClientBase,
+  migrations = readMigrations(),
+): Promise<MigrationStatus> {
   const exists = await client.query(`SELECT to_regclass('bul_schema_migrations') AS t`);
   if (!exists.rows[0]?.t) return { applied: [], pending: migrations };
   const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
@@ -54,8 +62,14 @@ export async function migrationStatus(client: pg.ClientBase, migrations = readMi
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   for (const row of rows) {
     const file = byVersion.get(row.version);
-    if (!file) throw new Error(`the database has migration ${row.version} (${row.name}) that this BUL does not know; it is newer than this code`);
-    if (file.checksum !== row.checksum) throw new Error(`migration ${row.version} (${row.name}) was edited after it was applied; migrations are forward-only, add a new one`);
+    if (!file)
+      throw new Error(
+        `the database has migration ${row.version} (${row.name}) that this BUL does not know; it is newer than this code`,
+      );
+    if (file.checksum !== row.checksum)
+      throw new Error(
+        `migration ${row.version} (${row.name}) was edited after it was applied; migrations are forward-only, add a new one`,
+      );
   }
   const applied = new Set(rows.map((r) => r.version));
   return { applied: [...applied], pending: migrations.filter((m) => !applied.has(m.version)) };
@@ -72,7 +86,10 @@ export async function migrate(ownerUrl: string, log: (message: string) => void):
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO bul_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+        await client.query(
+          'INSERT INTO bul_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+          [m.version, m.name, m.checksum],
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

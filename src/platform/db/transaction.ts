@@ -20,7 +20,11 @@ function literal(id: string | null): string {
   return `'${id.toLowerCase()}'`;
 }
 
-export async function inTransaction<T>(pool: pg.Pool, scope: TenantScope, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  scope: TenantScope,
+  work: (tx: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {

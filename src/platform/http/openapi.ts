@@ -19,7 +19,12 @@ const PROBLEM_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { field: { type: 'string' }, in: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          field: { type: 'string' },
+          in: { type: 'string' },
+          rule: { type: 'string' },
+          message: { type: 'string' },
+        },
       },
     },
   },
@@ -27,11 +32,16 @@ const PROBLEM_SCHEMA = {
 };
 
 function errorTable(): string {
-  const rows = Object.entries(ERROR_CATALOGUE).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.description} |`);
+  const rows = Object.entries(ERROR_CATALOGUE).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.description} |`,
+  );
   return ['| type (urn:bul:error:…) | status | meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
-export async function registerOpenApi(app: FastifyInstance, opts: { version: string; publicUrl: string }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  opts: { version: string; publicUrl: string },
+): Promise<void> {
   const https = opts.publicUrl.startsWith('https:');
   await app.register(swagger, {
     openapi: {
@@ -54,8 +64,18 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
       servers: [{ url: opts.publicUrl }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key', description: 'Access token from /auth/login, or an API key (bul_…)' },
-          session: { type: 'apiKey', in: 'cookie', name: 'bul_session', description: 'Browser session (login with `session: "cookie"`)' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT or API key',
+            description: 'Access token from /auth/login, or an API key (bul_…)',
+          },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'bul_session',
+            description: 'Browser session (login with `session: "cookie"`)',
+          },
         },
         schemas: { Problem: PROBLEM_SCHEMA as never },
       },

@@ -1,11 +1,15 @@
 // Cursor pagination shared by every list: `?limit=&cursor=`, answer `{ items, nextCursor }`.
 // A cursor is the opaque, URL-safe encoding of the last row's sort key.
-import { Type, type TSchema } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { AppError } from '../errors.ts';
 
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (1–200).' })),
-  cursor: Type.Optional(Type.String({ maxLength: 500, description: 'The `nextCursor` of the previous page.' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (1–200).' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 500, description: 'The `nextCursor` of the previous page.' }),
+  ),
 };
 
 export const Page = <T extends TSchema>(item: T) =>
@@ -21,7 +25,10 @@ export function encodeCursor(key: unknown): string {
 }
 
 /** Decodes a cursor and checks its shape; a forged or stale cursor is a 400 naming `cursor`. */
-export function decodeCursor<T>(cursor: string | undefined, isValid: (value: unknown) => value is T): T | null {
+export function decodeCursor<T>(
+  cursor: string | undefined,
+  isValid: (value: unknown) => value is T,
+): T | null {
   if (cursor === undefined || cursor === '') return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -35,10 +42,14 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (value: unk
 }
 
 /** Fetches limit+1 rows to know whether another page exists; returns the page and its cursor. */
-export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, keyOf: (row: R) => unknown): PageOf<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  keyOf: (row: R) => unknown,
+): PageOf<T> {
   const more = rows.length > limit;
   const slice = more ? rows.slice(0, limit) : rows;
   const last = slice[slice.length - 1];
   return { items: slice.map(map), nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }
-

@@ -10,7 +10,9 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(Array.isArray(header) ? (header[0] ?? '') : header);
   if (!m) {
     throw new AppError('validation-failed', 'If-Match must be the resource version, e.g. "3"', {
-      errors: [{ field: 'if-match', in: 'headers', rule: 'format', message: 'must be a version number such as "3"' }],
+      errors: [
+        { field: 'if-match', in: 'headers', rule: 'format', message: 'must be a version number such as "3"' },
+      ],
     });
   }
   return Number(m[1]);
@@ -18,8 +20,12 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
 
 export function assertVersion(current: number, expected: number | undefined, what: string): void {
   if (expected !== undefined && expected !== current) {
-    throw new AppError('precondition-failed', `${what} is at version ${current}, not ${expected}; reload it and try again`, {
-      extra: { currentVersion: current },
-    });
+    throw new AppError(
+      'precondition-failed',
+      `${what} is at version ${current}, not ${expected}; reload it and try again`,
+      {
+        extra: { currentVersion: current },
+      },
+    );
   }
 }

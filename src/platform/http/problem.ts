@@ -20,8 +20,12 @@ export function problemBody(error: AppError, requestId: string) {
 }
 
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error, String(reply.request.id)));
+  if (error.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  return reply
+    .code(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(problemBody(error, String(reply.request.id)));
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -37,7 +41,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 function fromDatabase(err: { code?: string; constraint?: string; detail?: string }): AppError | null {
   switch (err.code) {
     case '23505':
-      return new AppError('conflict', `a record with the same ${err.constraint ? constraintSubject(err.constraint) : 'values'} already exists`);
+      return new AppError(
+        'conflict',
+        `a record with the same ${err.constraint ? constraintSubject(err.constraint) : 'values'} already exists`,
+      );
     case '23503':
       return new AppError('conflict', 'the change refers to, or is referred to by, another record');
     case '23514':
@@ -65,7 +72,10 @@ function fromDatabase(err: { code?: string; constraint?: string; detail?: string
 }
 
 function constraintSubject(constraint: string): string {
-  return constraint.replace(/_(key|pkey|idx)$/, '').replace(/^[a-z]+_/, '').replace(/_/g, ' ');
+  return constraint
+    .replace(/_(key|pkey|idx)$/, '')
+    .replace(/^[a-z]+_/, '')
+    .replace(/_/g, ' ');
 }
 
 export function toAppError(err: unknown): { error: AppError; unexpected: boolean } {
@@ -74,7 +84,9 @@ export function toAppError(err: unknown): { error: AppError; unexpected: boolean
   if (Array.isArray(e.validation)) {
     const errors: FieldError[] = toFieldErrors(e.validation as never, e.validationContext);
     const first = errors[0];
-    const detail = first ? `${first.field} ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}` : 'invalid request';
+    const detail = first
+      ? `${first.field} ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
+      : 'invalid request';
     return { error: new AppError('validation-failed', detail, { errors }), unexpected: false };
   }
   if (e.code && FASTIFY_CODES[e.code]) {
@@ -87,13 +99,22 @@ export function toAppError(err: unknown): { error: AppError; unexpected: boolean
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Other client errors raised by Fastify or its plugins (prototype poisoning, bad headers...).
-    const code: ErrorCode = e.statusCode === 413 ? 'payload-too-large' : e.statusCode === 415 ? 'unsupported-media-type' : 'validation-failed';
+    const code: ErrorCode =
+      e.statusCode === 413
+        ? 'payload-too-large'
+        : e.statusCode === 415
+          ? 'unsupported-media-type'
+          : 'validation-failed';
     return { error: new AppError(code, e.message), unexpected: false };
   }
   const db = fromDatabase(e as never);
   if (db) return { error: db, unexpected: db.code === 'unavailable' };
-  if ((e as { code?: string }).code === 'ECONNREFUSED') return { error: new AppError('unavailable'), unexpected: true };
-  return { error: new AppError('internal', 'an unexpected error occurred; quote the request id when reporting it'), unexpected: true };
+  if ((e as { code?: string }).code === 'ECONNREFUSED')
+    return { error: new AppError('unavailable'), unexpected: true };
+  return {
+    error: new AppError('internal', 'an unexpected error occurred; quote the request id when reporting it'),
+    unexpected: true,
+  };
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {

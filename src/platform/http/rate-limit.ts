@@ -22,7 +22,10 @@ export interface LimiterSpec {
 
 export type LimiterFactory = (spec: LimiterSpec) => RateLimiterAbstract;
 
-export function limiterFactory(store: 'memory' | 'postgres' | 'redis', deps: { pool?: pg.Pool; redis?: Redis | null }): LimiterFactory {
+export function limiterFactory(
+  store: 'memory' | 'postgres' | 'redis',
+  deps: { pool?: pg.Pool; redis?: Redis | null },
+): LimiterFactory {
   return (spec) => {
     const base = { keyPrefix: `bul:${spec.name}`, points: spec.points, duration: spec.durationSeconds };
     if (store === 'memory') return new RateLimiterMemory(base);
@@ -54,17 +57,29 @@ export interface LimitOutcome {
  * Takes one point from `key`; returns the headers' numbers, or throws a 429 AppError with
  * Retry-After when the limit is spent.
  */
-export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string, what: string): Promise<LimitOutcome> {
+export async function consumeOrThrow(
+  limiter: RateLimiterAbstract,
+  key: string,
+  what: string,
+): Promise<LimitOutcome> {
   try {
     const res = await limiter.consume(key);
-    return { limit: limiter.points, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+    return {
+      limit: limiter.points,
+      remaining: res.remainingPoints,
+      resetSeconds: Math.ceil(res.msBeforeNext / 1000),
+    };
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new AppError('rate-limited', `${what} rate limit reached: ${limiter.points} per ${limiter.duration} s; retry in ${seconds} s`, {
-        retryAfterSeconds: seconds,
-        extra: { limit: limiter.points, windowSeconds: limiter.duration },
-      });
+      throw new AppError(
+        'rate-limited',
+        `${what} rate limit reached: ${limiter.points} per ${limiter.duration} s; retry in ${seconds} s`,
+        {
+          retryAfterSeconds: seconds,
+          extra: { limit: limiter.points, windowSeconds: limiter.duration },
+        },
+      );
     }
     throw rejection;
   }

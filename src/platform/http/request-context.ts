@@ -29,7 +29,14 @@ export interface Principal {
   apiKeyId: string | null;
   /** The organization the request acts for (null: none chosen, e.g. a user without memberships). */
   org: OrgSnapshot | null;
-  membership: { id: string; status: 'active' | 'suspended'; roleId: string; roleKey: string | null; roleName: string; departmentId: string | null } | null;
+  membership: {
+    id: string;
+    status: 'active' | 'suspended';
+    roleId: string;
+    roleKey: string | null;
+    roleName: string;
+    departmentId: string | null;
+  } | null;
   permissions: ReadonlySet<string>;
 }
 

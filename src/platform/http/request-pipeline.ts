@@ -31,7 +31,8 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0]!;
     if (PROBES.has(path)) return;
-    if (!(await deps.ipAllowed(request.ip))) throw new AppError('ip-blocked', `requests from ${request.ip} are not accepted`);
+    if (!(await deps.ipAllowed(request.ip)))
+      throw new AppError('ip-blocked', `requests from ${request.ip} are not accepted`);
 
     const access = routeAccess(request);
     if (!path.startsWith('/api/')) return; // docs, JWKS, metrics, web app: no per-user work
@@ -45,13 +46,20 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     }
 
     const principal = await deps.authenticate(request);
-    if (!principal) throw new AppError('unauthenticated', 'send a Bearer token, an API key or the session cookie');
+    if (!principal)
+      throw new AppError('unauthenticated', 'send a Bearer token, an API key or the session cookie');
     request.principal = principal;
     deps.guard(principal, access, request.ip);
-    const byUser = await consumeOrThrow(deps.limiters.user, principal.apiKeyId ?? principal.userId, 'per-user');
+    const byUser = await consumeOrThrow(
+      deps.limiters.user,
+      principal.apiKeyId ?? principal.userId,
+      'per-user',
+    );
     setRateHeaders(reply, byUser.remaining < byIp.remaining ? byUser : byIp);
     if ('permission' in access && !principal.permissions.has(access.permission)) {
-      throw new AppError('forbidden', `this needs the permission ${access.permission}`, { extra: { permission: access.permission } });
+      throw new AppError('forbidden', `this needs the permission ${access.permission}`, {
+        extra: { permission: access.permission },
+      });
     }
   });
 }

@@ -26,10 +26,17 @@ const bodyAjv = build({ coerceTypes: false });
 const textAjv = build({ coerceTypes: 'array' });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<
+    FastifySchemaCompiler<unknown>
+  >;
 
 type Part = FieldError['in'];
-const PARTS: Record<string, Part> = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' };
+const PARTS: Record<string, Part> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'params',
+  headers: 'headers',
+};
 
 function pathToField(instancePath: string): string {
   return instancePath
@@ -48,17 +55,30 @@ function describe(e: ErrorObject): { field: string; rule: string; message: strin
     case 'required':
       return { field: join(base, String(p.missingProperty)), rule: 'required', message: 'is required' };
     case 'additionalProperties':
-      return { field: join(base, String(p.additionalProperty)), rule: 'additionalProperties', message: 'is not an allowed field' };
+      return {
+        field: join(base, String(p.additionalProperty)),
+        rule: 'additionalProperties',
+        message: 'is not an allowed field',
+      };
     case 'type':
       return { field: base, rule: 'type', message: `must be ${String(p.type).replace(',', ' or ')}` };
     case 'maxLength':
       return { field: base, rule: 'maxLength', message: `must be at most ${String(p.limit)} characters` };
     case 'minLength':
-      return { field: base, rule: 'minLength', message: Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters` };
+      return {
+        field: base,
+        rule: 'minLength',
+        message:
+          Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`,
+      };
     case 'format':
       return { field: base, rule: 'format', message: `must be a valid ${String(p.format)}` };
     case 'enum':
-      return { field: base, rule: 'enum', message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
+      return {
+        field: base,
+        rule: 'enum',
+        message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}`,
+      };
     case 'maxItems':
       return { field: base, rule: 'maxItems', message: `must have at most ${String(p.limit)} items` };
     case 'minItems':
@@ -83,9 +103,16 @@ export function toFieldErrors(errors: ErrorObject[], context: string | undefined
   const seen = new Set<string>();
   const out: FieldError[] = [];
   // Errors inside a failed anyOf/oneOf branch are noise once the union itself is reported.
-  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath.replace(/\/(anyOf|oneOf)$/, ''));
+  const unions = errors
+    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+    .map((e) => e.schemaPath.replace(/\/(anyOf|oneOf)$/, ''));
   for (const e of errors) {
-    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && unions.some((u) => e.schemaPath.startsWith(`${u}/anyOf/`) || e.schemaPath.startsWith(`${u}/oneOf/`))) continue;
+    if (
+      e.keyword !== 'anyOf' &&
+      e.keyword !== 'oneOf' &&
+      unions.some((u) => e.schemaPath.startsWith(`${u}/anyOf/`) || e.schemaPath.startsWith(`${u}/oneOf/`))
+    )
+      continue;
     const d = describe(e);
     const field = d.field || '(root)';
     const key = `${field}|${d.rule}`;

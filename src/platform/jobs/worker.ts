@@ -1,7 +1,15 @@
 // Background jobs on graphile-worker: the queue lives in PostgreSQL, workers wake on
 // LISTEN/NOTIFY, retries back off exponentially, and cron schedules are kept in the database so
 // that whichever worker is up runs each tick exactly once. Modules contribute tasks and schedules.
-import { Logger, makeWorkerUtils, type Runner, run, runMigrations, type Task, type WorkerUtils } from 'graphile-worker';
+import {
+  Logger,
+  makeWorkerUtils,
+  type Runner,
+  run,
+  runMigrations,
+  type Task,
+  type WorkerUtils,
+} from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger as Pino } from 'pino';
 import { RUNTIME_GROUP_ROLE } from '../db/database.ts';
@@ -15,7 +23,14 @@ export interface JobDefinition {
 
 function pinoLogger(log: Pino): Logger {
   return new Logger((scope) => (level, message, meta) => {
-    const fn = level === 'error' ? log.error : level === 'warning' ? log.warn : level === 'info' ? log.info : log.debug;
+    const fn =
+      level === 'error'
+        ? log.error
+        : level === 'warning'
+          ? log.warn
+          : level === 'info'
+            ? log.info
+            : log.debug;
     fn.call(log, { ...scope, ...meta }, message);
   });
 }
@@ -45,7 +60,12 @@ export interface JobRunner {
   stop(): Promise<void>;
 }
 
-export async function startWorker(opts: { pool: pg.Pool; jobs: JobDefinition[]; concurrency: number; log: Pino }): Promise<JobRunner> {
+export async function startWorker(opts: {
+  pool: pg.Pool;
+  jobs: JobDefinition[];
+  concurrency: number;
+  log: Pino;
+}): Promise<JobRunner> {
   const crontab = opts.jobs
     .filter((j) => j.schedule)
     .map((j) => `${j.schedule} ${j.name}`)

@@ -39,7 +39,11 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route template (not the raw URL) keeps label cardinality bounded.
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: String(reply.statusCode),
+    };
     duration.observe(labels, reply.elapsedTime / 1000);
     requests.inc(labels);
   });
