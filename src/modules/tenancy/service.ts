@@ -149,7 +149,9 @@ function ipRuleToDto(r: store.IpRuleRow): IpRuleDto {
  * Compiles allow/deny rules into a check: deny wins; once any allow rule exists, only addresses it
  * covers get through; no rules let everything through.
  */
-export function compileIpRules(rules: readonly { cidr: string; action: 'allow' | 'deny' }[]): (ip: string) => boolean {
+export function compileIpRules(
+  rules: readonly { cidr: string; action: 'allow' | 'deny' }[],
+): (ip: string) => boolean {
   if (rules.length === 0) return () => true;
   const deny = new IpRangeSet(rules.filter((r) => r.action === 'deny').map((r) => r.cidr));
   const allowList = rules.filter((r) => r.action === 'allow').map((r) => r.cidr);
