@@ -468,9 +468,11 @@ $$;
 -- The organizations of the user the transaction acts for (app.user_id), with the role in each.
 CREATE FUNCTION bul_my_organizations()
 RETURNS TABLE (org_id uuid, name text, subdomain text, org_status text, require_mfa boolean,
-               membership_id uuid, membership_status text, role_id uuid, role_key text, role_name text)
+               membership_id uuid, membership_status text, role_id uuid, role_key text, role_name text, ip_rules jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT o.id, o.name, o.subdomain, o.status, o.require_mfa, m.id, m.status, r.id, r.key, r.name
+  SELECT o.id, o.name, o.subdomain, o.status, o.require_mfa, m.id, m.status, r.id, r.key, r.name,
+         coalesce((SELECT jsonb_agg(jsonb_build_object('cidr', i.cidr::text, 'action', i.action))
+                   FROM ip_rules i WHERE i.org_id = o.id), '[]'::jsonb)
   FROM memberships m
   JOIN organizations o ON o.id = m.org_id
   JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id

@@ -1,6 +1,7 @@
 // A BUL app on its own fresh database, for one test file. Talks to it with `inject` (no port).
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type BulApp, buildApp } from '../../src/app.ts';
@@ -67,6 +68,22 @@ export async function dropTestDatabase(adminUrl: string, dbName: string): Promis
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const { dbName, ownerUrl, adminUrl } = await createTestDatabase();
+  return buildTestApp({ dbName, ownerUrl, adminUrl, env, dropOnClose: true });
+}
+
+/** Another BUL process on the same database as `t` (to test what several processes share). */
+export function createSiblingApp(t: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
+  return buildTestApp({ dbName: t.dbName, ownerUrl: t.ownerUrl, adminUrl: '', env, dropOnClose: false });
+}
+
+async function buildTestApp(o: {
+  dbName: string;
+  ownerUrl: string;
+  adminUrl: string;
+  env: Record<string, string>;
+  dropOnClose: boolean;
+}): Promise<TestApp> {
+  const { dbName, ownerUrl, adminUrl, env } = o;
   const config = loadConfig({
     DATABASE_URL: ownerUrl,
     BUL_MASTER_KEY: TEST_MASTER_KEY,
@@ -86,7 +103,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     password: masterKey.deriveText('database-app-password'),
   });
   const pool = createAppPool(appUrl, 10, () => {});
-  const built = await buildApp({ config, pool, masterKey, redis: null, logger: false });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+  const built = await buildApp({ config, pool, masterKey, redis, logger: false });
   const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
   return {
     ...built,
@@ -101,7 +119,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await built.app.close();
       await pool.end();
       await ownerPool.end();
-      await dropTestDatabase(adminUrl, dbName);
+      await redis?.quit();
+      if (o.dropOnClose) await dropTestDatabase(adminUrl, dbName);
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { CallContext, Principal, RequestMeta } from '../../platform/http/request-context.ts';
 import type { AuditActor, AuditService } from '../audit/service.ts';
-import type { TenancyService } from '../tenancy/service.ts';
+import type { LoginOrganization, TenancyService } from '../tenancy/service.ts';
 import type { LoginLockout } from './lockout.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
 import type { LoginResultType, SessionInfoType } from './schemas.ts';
@@ -177,7 +177,12 @@ export class IdentityService {
       const lockedFor = await this.lockout.recordFailure(body.email, meta.ip);
       await this.audit.recordAlone(
         {
-          orgId: user ? await this.auditOrgFor(user.id, hint).catch(() => null) : null,
+          orgId: user
+            ? await this.tenancy.auditOrganizationFor(
+                user.id,
+                await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
+              )
+            : null,
           actor: user ? userActor(user) : { type: 'anonymous', id: null, label: body.email.slice(0, 254) },
           action: 'auth.login',
           outcome: 'failure',
@@ -217,11 +222,13 @@ export class IdentityService {
         store.updateUser(tx, user.id, { password_hash: fresh }),
       );
     }
-    const org = await this.chooseOrganization(user.id, user.is_super_admin, {
-      ...hint,
-      organization: body.organization,
+    const wanted = await this.resolveOrgHint({ ...hint, organization: body.organization });
+    const org = await this.tenancy.loginOrganization({
+      userId: user.id,
+      isSuperAdmin: user.is_super_admin,
+      wanted,
+      ip: meta.ip,
     });
-    if (org) await this.tenancy.assertLoginAllowed(org.id, user.id, meta.ip, user.is_super_admin);
     const mode = body.session ?? 'token';
     if (user.mfa_enabled || org?.requireMfa) {
       const enrollment = !user.mfa_enabled;
@@ -232,27 +239,7 @@ export class IdentityService {
       );
       return { body: { status: 'mfa_required', mfaToken, enrollmentRequired: enrollment }, cookie: null };
     }
-    return this.startSession(user.id, org?.id ?? null, mode, ['pwd'], meta);
-  }
-
-  /** The organization a login goes to: the one asked for (if the user may), else the first active membership. */
-  private async chooseOrganization(
-    userId: string,
-    isSuperAdmin: boolean,
-    hint: OrgHint,
-  ): Promise<{ id: string; requireMfa: boolean } | null> {
-    const wanted = await this.resolveOrgHint(hint);
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
-      this.tenancy.myOrganizationsInTx(tx),
-    );
-    if (wanted) {
-      const found = orgs.find((o) => o.id === wanted);
-      if (found) return { id: found.id, requireMfa: found.requireMfa };
-      if (isSuperAdmin) return { id: wanted, requireMfa: false };
-      throw new AppError('forbidden', 'you are not a member of that organization');
-    }
-    const first = orgs.find((o) => o.status === 'active' && o.membership.status === 'active') ?? orgs[0];
-    return first ? { id: first.id, requireMfa: first.requireMfa } : null;
+    return this.startSession(user.id, org, mode, ['pwd'], meta);
   }
 
   private async resolveOrgHint(hint: OrgHint): Promise<string | null> {
@@ -265,15 +252,6 @@ export class IdentityService {
     }
     if (hint.hostSubdomain) return this.tenancy.resolveSubdomain(hint.hostSubdomain);
     return null;
-  }
-
-  /** Where a failed login of a known user is recorded: the organization it aimed at, or the user's first. */
-  private async auditOrgFor(userId: string, hint: OrgHint): Promise<string | null> {
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
-      this.tenancy.myOrganizationsInTx(tx),
-    );
-    const wanted = await this.resolveOrgHint(hint).catch(() => null);
-    return orgs.find((o) => o.id === wanted)?.id ?? orgs[0]?.id ?? null;
   }
 
   /** Second step: a TOTP or recovery code, or (enrolment) the first code of the new secret. */
@@ -330,7 +308,13 @@ export class IdentityService {
         meta,
       );
       await this.lockout.recordSuccess(user.email);
-      const outcome = await this.startSession(user.id, orgId, mode, ['pwd', 'otp'], meta);
+      const org = await this.tenancy.loginOrganization({
+        userId: user.id,
+        isSuperAdmin: user.is_super_admin,
+        wanted: orgId,
+        ip: meta.ip,
+      });
+      const outcome = await this.startSession(user.id, org, mode, ['pwd', 'otp'], meta);
       outcome.body.recoveryCodes = codes;
       return outcome;
     }
@@ -351,7 +335,13 @@ export class IdentityService {
       if (!spent) throw await fail('wrong_recovery_code');
     }
     await this.lockout.recordSuccess(user.email);
-    return this.startSession(user.id, orgId, mode, body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'], meta);
+    const org = await this.tenancy.loginOrganization({
+      userId: user.id,
+      isSuperAdmin: user.is_super_admin,
+      wanted: orgId,
+      ip: meta.ip,
+    });
+    return this.startSession(user.id, org, mode, body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'], meta);
   }
 
   /** Enrolment during login (organization requires MFA): creates the pending secret. */
@@ -410,11 +400,12 @@ export class IdentityService {
   /** Creates the session (cookie or token family) and its first tokens; records the login. */
   private async startSession(
     userId: string,
-    orgId: string | null,
+    org: LoginOrganization | null,
     mode: SessionMode,
     amr: string[],
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
+    const orgId = org?.id ?? null;
     const sessionId = newId();
     const refreshToken = mode === 'token' ? randomToken('rt') : null;
     const cookieToken = mode === 'cookie' ? randomToken('ses') : null;
@@ -456,12 +447,11 @@ export class IdentityService {
       });
       return u;
     });
-    const org = orgId ? await this.orgSummary(userId, orgId) : null;
     const body: LoginResultType = {
       status: 'authenticated',
       sessionId,
       user: userSummary(user),
-      organization: org,
+      organization: org ? { id: org.id, name: org.name, subdomain: org.subdomain } : null,
     };
     if (mode === 'token') {
       body.tokenType = 'Bearer';
@@ -472,15 +462,6 @@ export class IdentityService {
     }
     body.csrfToken = csrfToken!;
     return { body, cookie: { token: cookieToken!, csrfToken: csrfToken!, maxAgeSeconds: ttl } };
-  }
-
-  private async orgSummary(userId: string, orgId: string) {
-    const orgs = await this.db.transaction({ orgId: null, userId }, (tx) =>
-      this.tenancy.myOrganizationsInTx(tx),
-    );
-    const o = orgs.find((x) => x.id === orgId);
-    if (o) return { id: o.id, name: o.name, subdomain: o.subdomain };
-    return { id: orgId, name: '', subdomain: '' }; // a super admin visiting an organization it does not belong to
   }
 
   private accessToken(
@@ -585,11 +566,12 @@ export class IdentityService {
   async switchOrganization(ctx: CallContext, orgId: string): Promise<LoginResultType> {
     const p = ctx.principal;
     if (!p.sessionId) throw new AppError('conflict', 'an API key belongs to one organization');
-    const orgs = await this.tenancy.myOrganizations(p);
-    const target = orgs.find((o) => o.id === orgId);
-    if (!target && !p.isSuperAdmin)
-      throw new AppError('forbidden', 'you are not a member of that organization');
-    await this.tenancy.assertLoginAllowed(orgId, p.userId, ctx.meta.ip, p.isSuperAdmin);
+    const target = await this.tenancy.loginOrganization({
+      userId: p.userId,
+      isSuperAdmin: p.isSuperAdmin,
+      wanted: orgId,
+      ip: ctx.meta.ip,
+    });
     if (target?.requireMfa && !p.mfaEnabled)
       throw new AppError(
         'mfa-enrollment-required',
@@ -606,9 +588,7 @@ export class IdentityService {
         meta: ctx.meta,
       });
     });
-    const organization = target
-      ? { id: target.id, name: target.name, subdomain: target.subdomain }
-      : { id: orgId, name: '', subdomain: '' };
+    const organization = target ? { id: target.id, name: target.name, subdomain: target.subdomain } : null;
     if (p.kind === 'session') return { status: 'authenticated', sessionId: p.sessionId, organization };
     return {
       status: 'authenticated',

@@ -49,6 +49,13 @@ const RESERVED_SUBDOMAINS = new Set([
   'ws',
 ]);
 
+export interface LoginOrganization {
+  id: string;
+  name: string;
+  subdomain: string;
+  requireMfa: boolean;
+}
+
 const isIdCursor = (v: unknown): v is { id: string } =>
   typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
 
@@ -411,20 +418,47 @@ export class TenancyService {
     return id;
   }
 
-  /** Login-time checks of the chosen organization: it is active and accepts the client address. */
-  async assertLoginAllowed(orgId: string, userId: string, ip: string, isSuperAdmin: boolean): Promise<void> {
-    await this.db.transaction({ orgId, userId }, async (tx) => {
-      const org = await store.getOrg(tx, orgId);
-      if (!org) throw notFound('organization');
-      if (isSuperAdmin) return;
-      if (org.status !== 'active')
-        throw new AppError('organization-suspended', `the organization ${org.name} is suspended`);
-      const rules = await store.listIpRules(tx, false);
-      assertOrgIpAllowed(
-        { name: org.name, ipRules: rules.map((r) => ({ cidr: r.cidr, action: r.action })) },
-        ip,
-      );
-    });
+  /**
+   * The organization a login opens: the one asked for (if the user belongs to it, or is a super
+   * admin), else the first active membership; checked to be active and to accept the address.
+   */
+  async loginOrganization(o: {
+    userId: string;
+    isSuperAdmin: boolean;
+    wanted: string | null;
+    ip: string;
+  }): Promise<LoginOrganization | null> {
+    const rows = await this.db.transaction({ orgId: null, userId: o.userId }, (tx) =>
+      store.myOrganizations(tx),
+    );
+    let row: store.MyOrgRow | undefined;
+    if (o.wanted) {
+      row = rows.find((r) => r.org_id === o.wanted);
+      if (!row) {
+        if (!o.isSuperAdmin) throw new AppError('forbidden', 'you are not a member of that organization');
+        // A super admin visiting an organization they do not belong to.
+        const org = await this.db.transaction({ orgId: o.wanted, userId: o.userId }, (tx) =>
+          store.getOrg(tx, o.wanted!),
+        );
+        if (!org) throw notFound('organization');
+        return { id: org.id, name: org.name, subdomain: org.subdomain, requireMfa: false };
+      }
+    } else {
+      row = rows.find((r) => r.org_status === 'active' && r.membership_status === 'active') ?? rows[0];
+      if (!row) return null;
+    }
+    if (!o.isSuperAdmin) {
+      if (row.org_status !== 'active')
+        throw new AppError('organization-suspended', `the organization ${row.name} is suspended`);
+      assertOrgIpAllowed({ name: row.name, ipRules: row.ip_rules }, o.ip);
+    }
+    return { id: row.org_id, name: row.name, subdomain: row.subdomain, requireMfa: row.require_mfa };
+  }
+
+  /** Where a known user's failed login is recorded: the organization aimed at, else their first. */
+  async auditOrganizationFor(userId: string, wanted: string | null): Promise<string | null> {
+    const rows = await this.db.transaction({ orgId: null, userId }, (tx) => store.myOrganizations(tx));
+    return rows.find((r) => r.org_id === wanted)?.org_id ?? rows[0]?.org_id ?? null;
   }
 
   async getOrganization(ctx: CallContext): Promise<OrganizationDto> {

@@ -118,6 +118,7 @@ export interface MyOrgRow {
   role_id: string;
   role_key: string | null;
   role_name: string;
+  ip_rules: { cidr: string; action: 'allow' | 'deny' }[];
 }
 
 /** The organizations of the user in the transaction's app.user_id, with the role in each. */

@@ -1,0 +1,184 @@
+// `npm run bench`: measures BUL against ceilings measured in the same run, on the same machine,
+// and writes bench/results/<date>-<name>.json plus bench/results/latest.md. See bench/README.md.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as argon2 from '@node-rs/argon2';
+import autocannon from 'autocannon';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+
+interface Servers {
+  bulPort: number;
+  ceilingPort: number;
+  accessToken: string;
+  email: string;
+  password: string;
+  postgres: string;
+}
+
+function startServers(): Promise<{ child: ChildProcess; servers: Servers }> {
+  const child = spawn(process.execPath, [path.join(HERE, 'servers.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench servers exited (${code})`)));
+    createInterface({ input: child.stdout! }).once('line', (line) =>
+      resolve({ child, servers: JSON.parse(line) as Servers }),
+    );
+  });
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+async function load(opts: {
+  url: string;
+  connections: number;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  seconds?: number;
+}): Promise<Load> {
+  const r = await autocannon({
+    url: opts.url,
+    connections: opts.connections,
+    duration: opts.seconds ?? DURATION,
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    body: opts.body,
+  });
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    requests: r.requests.total,
+  };
+}
+
+/** argon2id verifications per second with BUL's parameters, as many at once as libuv allows. */
+async function argon2Rate(seconds: number): Promise<number> {
+  const hash = await argon2.hash('violet-harbor-lamp-42x', {
+    memoryCost: 19_456,
+    timeCost: 2,
+    parallelism: 1,
+  });
+  const parallel = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  let done = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (Date.now() < until) {
+        await argon2.verify(hash, 'violet-harbor-lamp-42x');
+        done++;
+      }
+    }),
+  );
+  return Math.round(done / seconds);
+}
+
+const warm = (url: string, headers?: Record<string, string>) =>
+  load({ url, connections: 8, headers, seconds: 2 });
+
+async function main() {
+  const { child, servers } = await startServers();
+  const bul = `http://127.0.0.1:${servers.bulPort}`;
+  const ceilingUrl = `http://127.0.0.1:${servers.ceilingPort}/`;
+  const auth = { authorization: `Bearer ${servers.accessToken}` };
+  try {
+    process.stderr.write(
+      `bench: ${DURATION}s per measurement, ${os.cpus().length} CPUs, PostgreSQL ${servers.postgres}\n`,
+    );
+    await warm(ceilingUrl);
+    await warm(`${bul}/api/v1/auth/me`, auth);
+
+    const ceiling32 = await load({ url: ceilingUrl, connections: 32 });
+    const me32 = await load({ url: `${bul}/api/v1/auth/me`, connections: 32, headers: auth });
+    const ceiling1 = await load({ url: ceilingUrl, connections: 1 });
+    const me1 = await load({ url: `${bul}/api/v1/auth/me`, connections: 1, headers: auth });
+
+    // Stop the server process from competing while the hash-rate ceiling is measured in this one.
+    child.kill('SIGSTOP');
+    const hashRate = await argon2Rate(DURATION);
+    child.kill('SIGCONT');
+    const loginBody = JSON.stringify({ email: servers.email, password: servers.password });
+    const logins = await load({
+      url: `${bul}/api/v1/auth/login`,
+      connections: 8,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: loginBody,
+    });
+
+    const results = {
+      name: 'foundation',
+      date: new Date().toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      postgres: servers.postgres,
+      secondsPerMeasurement: DURATION,
+      me: {
+        concurrency32: {
+          bul: me32,
+          ceiling: ceiling32,
+          ratio: +(me32.rps / ceiling32.rps).toFixed(3),
+          target: '>= 0.40 with no errors',
+        },
+        concurrency1: { bul: me1, ceiling: ceiling1, p99Ms: me1.p99, target: 'p99 < 5 ms' },
+      },
+      login: {
+        bul: logins,
+        argon2VerifiesPerSecond: hashRate,
+        ratio: +(logins.rps / hashRate).toFixed(3),
+        target: '>= 0.80',
+      },
+    };
+    const verdicts = {
+      meThroughput: results.me.concurrency32.ratio >= 0.4 && me32.errors === 0 && me32.non2xx === 0,
+      meLatency: me1.p99 < 5,
+      login: results.login.ratio >= 0.8 && logins.errors === 0 && logins.non2xx === 0,
+    };
+    const outDir = path.join(HERE, 'results');
+    mkdirSync(outDir, { recursive: true });
+    const stamp = results.date.slice(0, 10);
+    writeFileSync(
+      path.join(outDir, `${stamp}-foundation.json`),
+      `${JSON.stringify({ ...results, verdicts }, null, 2)}\n`,
+    );
+    const md = [
+      `# Benchmark: foundation (${results.date})`,
+      '',
+      `${results.machine.cpus} CPUs (${results.machine.cpuModel}), Node ${results.machine.node}, PostgreSQL ${servers.postgres}, ${DURATION} s per measurement.`,
+      '',
+      '| measurement | BUL | ceiling | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+      `| GET /api/v1/auth/me, 32 connections | ${me32.rps} req/s (p99 ${me32.p99} ms, errors ${me32.errors}, non-2xx ${me32.non2xx}) | ${ceiling32.rps} req/s (node:http + one pg query) | ${results.me.concurrency32.ratio} | ≥ 0.40, no errors | ${verdicts.meThroughput ? 'yes' : 'NO'} |`,
+      `| GET /api/v1/auth/me, 1 connection | p50 ${me1.p50} ms, p99 ${me1.p99} ms (${me1.rps} req/s) | p50 ${ceiling1.p50} ms, p99 ${ceiling1.p99} ms | — | p99 < 5 ms | ${verdicts.meLatency ? 'yes' : 'NO'} |`,
+      `| POST /api/v1/auth/login, 8 connections | ${logins.rps} logins/s (p99 ${logins.p99} ms, errors ${logins.errors}, non-2xx ${logins.non2xx}) | ${hashRate} argon2id verifications/s | ${results.login.ratio} | ≥ 0.80 | ${verdicts.login ? 'yes' : 'NO'} |`,
+      '',
+    ].join('\n');
+    writeFileSync(path.join(outDir, 'latest.md'), md);
+    process.stdout.write(`${md}\n`);
+  } finally {
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+  }
+}
+
+await main();

@@ -1,0 +1,31 @@
+// Documents that mirror code must not drift: regenerate with `npm run docs`.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envExample, permissionsDoc, ROOT, readmeWithTable } from '../scripts/generate-docs.ts';
+import { SETTINGS } from '../src/config.ts';
+
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+describe('generated documents are current (npm run docs)', () => {
+  it('.env.example lists every setting', () => {
+    expect(read('.env.example')).toBe(envExample());
+    for (const s of SETTINGS) expect(read('.env.example')).toMatch(new RegExp(`^#? ?${s.env}=`, 'm'));
+  });
+
+  it('README.md carries the configuration table of every setting', () => {
+    const readme = read('README.md');
+    expect(readme).toBe(readmeWithTable(readme));
+    for (const s of SETTINGS) expect(readme).toContain(`| \`${s.env}\` |`);
+  });
+
+  it('docs/permissions.md matches the permission catalogue and built-in roles', () => {
+    expect(read('docs/permissions.md')).toBe(permissionsDoc());
+  });
+
+  it('README shows the two commands', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('npm install && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
