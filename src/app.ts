@@ -28,6 +28,7 @@ import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { newId } from './platform/db/ids.ts';
 import { Db } from './platform/db/transaction.ts';
+import { registerIdempotency } from './platform/http/idempotency.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandlers } from './platform/http/problem.ts';
 import { limiterFactory } from './platform/http/rate-limit.ts';
@@ -159,6 +160,8 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       }),
     },
   });
+
+  registerIdempotency(app, db);
 
   await app.register(systemRoutes, {
     readiness: readinessCheck(pool, redis),

@@ -317,6 +317,25 @@ CREATE POLICY platform_ip_rules_write ON platform_ip_rules FOR ALL
   USING (bul_current_org() = bul_platform_org()) WITH CHECK (bul_current_org() = bul_platform_org());
 GRANT SELECT, INSERT, UPDATE, DELETE ON platform_ip_rules TO bul_runtime;
 
+-- Idempotency-Key on POST: the first response to a key is kept for a day and replayed to retries
+-- of the same request by the same caller (user or API key).
+CREATE TABLE idempotency_keys (
+  user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  principal text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,                       -- NULL while the first request is still running
+  content_type text,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (user_id, principal, key)
+);
+ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY idempotency_keys_owner ON idempotency_keys
+  USING (user_id = bul_current_user()) WITH CHECK (user_id = bul_current_user());
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO bul_runtime;
+
 -- Shared rate-limit counters when neither Redis nor a single process is available
 -- (shape required by rate-limiter-flexible's RateLimiterPostgres).
 CREATE TABLE rate_limits (
@@ -580,6 +599,7 @@ BEGIN
   GET DIAGNOSTICS sessions_deleted = ROW_COUNT;
   DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < (extract(epoch FROM now()) * 1000)::bigint;
   GET DIAGNOSTICS limits_deleted = ROW_COUNT;
+  DELETE FROM idempotency_keys WHERE expires_at < now();
   RETURN jsonb_build_object('sessions', sessions_deleted, 'rateLimits', limits_deleted);
 END $$;
 

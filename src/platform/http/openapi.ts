@@ -54,7 +54,7 @@ export async function registerOpenApi(
           '',
           '**Authentication**: `Authorization: Bearer <access token or API key>`, or the browser session cookie (writes then need `X-CSRF-Token`). Pick the organization with `X-Organization-ID` (default: the one the session was opened for).',
           '',
-          '**Lists** answer `{ items, nextCursor }`; pass `?cursor=<nextCursor>&limit=1..200`. **Updates** honour `If-Match: "<version>"` (412 when stale).',
+          '**Lists** answer `{ items, nextCursor }`; pass `?cursor=<nextCursor>&limit=1..200`. **Updates** honour `If-Match: "<version>"` (412 when stale). **Retries**: an authenticated POST with `Idempotency-Key: <key>` runs once; retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours.',
           '',
           '**Errors** are `application/problem+json` with a stable `type`:',
           '',
