@@ -1,6 +1,7 @@
 // Starts one PostgreSQL for the whole run — the embedded server in a temporary directory, or the
 // server of TEST_DATABASE_URL — and prepares a migrated template database that each test file
 // copies (CREATE DATABASE ... TEMPLATE), so every file gets a fresh, isolated database in ~100 ms.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +12,15 @@ import { loadConfig } from '../../src/config.ts';
 import { MasterKey } from '../../src/platform/crypto/master-key.ts';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/platform/db/embedded-server.ts';
 import { prepareDatabase } from '../../src/runtime.ts';
-import { TEMPLATE_DB, TEST_MASTER_KEY } from './constants.ts';
+import { TEST_MASTER_KEY } from './constants.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Superuser URL of the test server's maintenance database. */
     pgAdminUrl: string;
+    /** This run's migrated template database, and the prefix of the databases copied from it. */
+    pgTemplate: string;
+    pgDatabasePrefix: string;
   }
 }
 
@@ -42,14 +46,17 @@ export default async function setup(project: TestProject) {
     });
     adminUrl = embedded.url('postgres');
   }
+  // Names unique to this run, so that runs sharing one server (TEST_DATABASE_URL) never collide.
+  const runId = randomBytes(4).toString('hex');
+  const template = `bul_tpl_${runId}`;
+  const prefix = `bul_t_${runId}_`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
 
   const config = loadConfig({
-    DATABASE_URL: withDatabase(adminUrl, TEMPLATE_DB),
+    DATABASE_URL: withDatabase(adminUrl, template),
     BUL_MASTER_KEY: TEST_MASTER_KEY,
     BUL_DATA_DIR: dataDir ?? os.tmpdir(),
   });
@@ -57,12 +64,14 @@ export default async function setup(project: TestProject) {
   await location.close();
 
   project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgTemplate', template);
+  project.provide('pgDatabasePrefix', prefix);
   return async () => {
     const cleanup = new pg.Client({ connectionString: adminUrl });
     await cleanup.connect();
     const { rows } = await cleanup.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'bul_t_%' OR datname = $1",
-      [TEMPLATE_DB],
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR datname = $2',
+      [prefix, template],
     );
     for (const r of rows)
       await cleanup.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`).catch(() => {});

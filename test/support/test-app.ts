@@ -8,7 +8,7 @@ import { type BulApp, buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { MasterKey } from '../../src/platform/crypto/master-key.ts';
 import { createAppPool } from '../../src/platform/db/database.ts';
-import { STRONG_PASSWORD, TEMPLATE_DB, TEST_MASTER_KEY } from './constants.ts';
+import { STRONG_PASSWORD, TEST_MASTER_KEY } from './constants.ts';
 
 export interface TestApp extends BulApp {
   config: Config;
@@ -40,13 +40,14 @@ function withDatabase(url: string, db: string, credentials?: { user: string; pas
 /** Creates a database from the migrated template (retrying while another file copies it too). */
 export async function createTestDatabase(): Promise<{ dbName: string; ownerUrl: string; adminUrl: string }> {
   const adminUrl = inject('pgAdminUrl');
-  const dbName = `bul_t_${randomBytes(6).toString('hex')}`;
+  const template = inject('pgTemplate');
+  const dbName = `${inject('pgDatabasePrefix')}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${TEMPLATE_DB}`);
+        await admin.query(`CREATE DATABASE ${dbName} TEMPLATE ${template}`);
         break;
       } catch (err) {
         if (attempt > 50 || !/being accessed by other users/.test((err as Error).message)) throw err;

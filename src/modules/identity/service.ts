@@ -472,7 +472,7 @@ export class IdentityService {
   ): Promise<string> {
     return this.keys.sign(
       userId,
-      { sid: sessionId, amr, ...(orgId ? { org: orgId } : {}) },
+      { sid: sessionId, jti: newId(), amr, ...(orgId ? { org: orgId } : {}) },
       { audience: 'bul-api', ttlSeconds: this.config.accessTokenTtl },
     );
   }
