@@ -290,6 +290,9 @@ export class IdentityService {
     };
 
     if (claims.purpose === 'enroll') {
+      // An enrolment token from before the user enrolled must not replace the enrolled authenticator.
+      if (user.mfa_enabled)
+        throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
       if (!user.mfa_pending_secret_sealed || !body.code)
         throw invalidField(
           'code',
@@ -322,12 +325,18 @@ export class IdentityService {
     if (!user.mfa_enabled || !user.mfa_secret_sealed)
       throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
     if (body.code) {
-      const secret = this.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString();
-      const step = await verifyTotp({ secret, code: body.code, afterTimeStep: user.mfa_last_time_step });
+      const code = body.code;
+      // Check and spend the code under the user's row lock: concurrent requests with one code
+      // queue here, and only the first finds its time step unused.
+      const step = await this.db.transaction({ orgId: null, userId }, async (tx) => {
+        const locked = await store.lockUser(tx, userId);
+        if (!locked?.mfa_secret_sealed) return null;
+        const secret = this.box.open(locked.mfa_secret_sealed, `totp:${userId}`).toString();
+        const matched = await verifyTotp({ secret, code, afterTimeStep: locked.mfa_last_time_step });
+        if (matched !== null) await store.updateUser(tx, userId, { mfa_last_time_step: matched });
+        return matched;
+      });
       if (step === null) throw await fail('wrong_code');
-      await this.db.transaction({ orgId: null, userId }, (tx) =>
-        store.updateUser(tx, userId, { mfa_last_time_step: step }),
-      );
     } else {
       const spent = await this.db.transaction({ orgId: null, userId }, (tx) =>
         store.spendRecoveryCode(tx, userId, digestToken(normaliseRecoveryCode(body.recoveryCode!))),
@@ -352,6 +361,8 @@ export class IdentityService {
     return this.db.transaction({ orgId: null, userId: claims.sub }, async (tx) => {
       const user = await store.lockUser(tx, claims.sub);
       if (!user) throw new AppError('invalid-token', 'the account is not available');
+      if (user.mfa_enabled)
+        throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
       return this.newPendingSecret(tx, user);
     });
   }

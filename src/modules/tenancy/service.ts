@@ -204,7 +204,7 @@ export class TenancyService {
   private readonly access: AccessService;
   private platformRulesCache: { at: number; rules: { cidr: string; action: 'allow' | 'deny' }[] } | null =
     null;
-  private readonly subdomainCache = new Map<string, { at: number; id: string | null }>();
+  private readonly subdomainCache = new Map<string, { at: number; id: string }>();
 
   constructor(deps: { db: Db; config: Config; audit: AuditService; access: AccessService }) {
     this.db = deps.db;
@@ -414,7 +414,8 @@ export class TenancyService {
     if (hit && Date.now() - hit.at < 60_000) return hit.id;
     const id = await store.orgIdBySubdomain(this.db.pool, key);
     if (this.subdomainCache.size > 10_000) this.subdomainCache.clear();
-    this.subdomainCache.set(key, { at: Date.now(), id });
+    // Only hits are cached: an organization created a moment ago must be reachable at once.
+    if (id) this.subdomainCache.set(key, { at: Date.now(), id });
     return id;
   }
 
