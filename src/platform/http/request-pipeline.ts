@@ -49,6 +49,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     if (!principal)
       throw new AppError('unauthenticated', 'send a Bearer token, an API key or the session cookie');
     request.principal = principal;
+    reply.log = request.log; // the completion line is written through reply.log: let it name the user too
     deps.guard(principal, access, request.ip);
     const byUser = await consumeOrThrow(
       deps.limiters.user,

@@ -1,0 +1,413 @@
+// Operational surface, in-process: liveness and readiness, Prometheus metrics (and promtool's view
+// of them), security headers, CORS, request ids, the OpenAPI document and the error catalogue.
+// (JSON logs are checked on a real process in cli.test.ts: apps built here are log-silent.)
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPermission } from '../src/modules/access/catalogue.ts';
+import { readMigrations } from '../src/platform/db/migrator.ts';
+import { ERROR_CATALOGUE } from '../src/platform/errors.ts';
+import { createTestApp, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
+
+const LATEST = Math.max(...readMigrations().map((m) => m.version));
+const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
+
+let t: TestApp;
+/** PUBLIC_URL over https, a CORS allow-list and a metrics token. */
+let hardened: TestApp;
+let session: Session;
+
+beforeAll(async () => {
+  [t, hardened] = await Promise.all([
+    createTestApp(),
+    createTestApp({
+      PUBLIC_URL: 'https://bul.example',
+      CORS_ORIGINS: 'https://app.example',
+      METRICS_TOKEN,
+    }),
+  ]);
+  session = await signUp(t);
+});
+afterAll(async () => {
+  await t?.close();
+  await hardened?.close();
+});
+
+describe('health and readiness', () => {
+  it('GET /health answers 200 {status: ok}', async () => {
+    const res = await t.request({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('ok');
+    expect(typeof res.json().uptimeSeconds).toBe('number');
+  });
+
+  it('GET /ready answers 200 with the database and migrations checks ok', async () => {
+    const res = await t.request({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('ready');
+    const byName = Object.fromEntries(body.checks.map((c: { name: string }) => [c.name, c]));
+    expect(byName.database.ok).toBe(true);
+    expect(byName.migrations.ok).toBe(true);
+    expect(byName.migrations.detail).toBe(`at ${LATEST}`);
+  });
+
+  it('GET /ready answers 503 with the migrations check failing when the latest migration is missing', async () => {
+    const saved = await t.owner('SELECT * FROM bul_schema_migrations WHERE version = $1', [LATEST]);
+    expect(saved.rowCount).toBe(1);
+    const row = saved.rows[0]!;
+    await t.owner('DELETE FROM bul_schema_migrations WHERE version = $1', [LATEST]);
+    try {
+      const res = await t.request({ method: 'GET', url: '/ready' });
+      expect(res.statusCode).toBe(503);
+      const body = res.json();
+      expect(body.status).toBe('not_ready');
+      const byName = Object.fromEntries(body.checks.map((c: { name: string }) => [c.name, c]));
+      expect(byName.database.ok).toBe(true);
+      expect(byName.migrations.ok).toBe(false);
+      expect(byName.migrations.detail).toContain(`code expects ${LATEST}`);
+    } finally {
+      await t.owner(
+        'INSERT INTO bul_schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)',
+        [row.version, row.name, row.checksum, row.applied_at],
+      );
+    }
+    expect((await t.request({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  });
+});
+
+// ---- metrics -----------------------------------------------------------------------------------
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses the Prometheus text format's sample lines. */
+function samples(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+describe('GET /metrics', () => {
+  let text: string;
+  let roleId: string;
+
+  beforeAll(async () => {
+    const roles = await t.request({ method: 'GET', url: '/api/v1/roles', headers: session.headers });
+    roleId = roles.json().items[0].id;
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await t.request({ method: 'GET', url: '/api/v1/auth/me', headers: session.headers })).statusCode,
+      ).toBe(200);
+    expect((await t.request({ method: 'GET', url: '/api/v1/auth/me' })).statusCode).toBe(401);
+    expect(
+      (await t.request({ method: 'GET', url: `/api/v1/roles/${roleId}`, headers: session.headers }))
+        .statusCode,
+    ).toBe(200);
+    const res = await t.request({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    text = res.body;
+  });
+
+  it('has a latency histogram per route template', () => {
+    const all = samples(text);
+    const buckets = all.filter(
+      (s) =>
+        s.name === 'bul_http_request_duration_seconds_bucket' &&
+        s.labels.route === '/api/v1/auth/me' &&
+        s.labels.method === 'GET' &&
+        s.labels.status_code === '200',
+    );
+    expect(buckets.length).toBeGreaterThan(1);
+    expect(buckets.find((b) => b.labels.le === '+Inf')?.value).toBe(3);
+    // The template, never the raw URL with an id in it.
+    expect(
+      all.some((s) => s.name === 'bul_http_requests_total' && s.labels.route === '/api/v1/roles/:id'),
+    ).toBe(true);
+    expect(all.some((s) => s.labels.route?.includes(roleId))).toBe(false);
+    expect(text).not.toContain(roleId);
+  });
+
+  it('counts requests by status code', () => {
+    const counts = samples(text).filter(
+      (s) => s.name === 'bul_http_requests_total' && s.labels.route === '/api/v1/auth/me',
+    );
+    expect(counts.find((s) => s.labels.status_code === '200')?.value).toBe(3);
+    expect(counts.find((s) => s.labels.status_code === '401')?.value).toBe(1);
+  });
+
+  it('has database pool gauges and process metrics', () => {
+    const all = samples(text);
+    const pool = all.find((s) => s.name === 'bul_db_pool_connections');
+    expect(pool).toBeDefined();
+    expect(pool!.value).toBeGreaterThanOrEqual(1);
+    expect(all.some((s) => s.name === 'bul_db_pool_idle_connections')).toBe(true);
+    expect(all.some((s) => s.name === 'bul_db_pool_waiting_requests')).toBe(true);
+    expect(all.find((s) => s.name === 'bul_process_cpu_user_seconds_total')?.value).toBeGreaterThan(0);
+    expect(text).toContain('# TYPE bul_http_request_duration_seconds histogram');
+    expect(text).toContain('# TYPE bul_http_requests_total counter');
+  });
+
+  it('passes promtool check metrics', () => {
+    const found = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+    if (!requirement(!found.error, 'promtool (Debian package prometheus) is not installed')) return;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bul-metrics-'));
+    try {
+      const file = path.join(dir, 'metrics.txt');
+      writeFileSync(file, text);
+      const fd = openSync(file, 'r');
+      let r: ReturnType<typeof spawnSync>;
+      try {
+        r = spawnSync('promtool', ['check', 'metrics'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+      } finally {
+        closeSync(fd);
+      }
+      // 0: clean; 3: lint remarks only (naming style); 1: the exposition is broken.
+      expect([0, 3], `promtool exit ${r.status}: ${r.stdout}${r.stderr}`).toContain(r.status);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with METRICS_TOKEN set, answers 401 without the bearer token and 200 with it', async () => {
+    const none = await hardened.request({ method: 'GET', url: '/metrics' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['content-type']).toContain('application/problem+json');
+    expect(none.json().type).toBe('urn:bul:error:unauthenticated');
+    expect(none.body).not.toContain('bul_http_requests_total');
+    const wrong = await hardened.request({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}x` },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await hardened.request({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('bul_process_cpu_user_seconds_total');
+  });
+});
+
+// ---- security headers, CORS, request ids -------------------------------------------------------
+
+/** The sources of one CSP directive, or null when the policy lacks it. */
+function cspDirective(csp: string, name: string): string[] | null {
+  const d = csp
+    .split(';')
+    .map((part) => part.trim().split(/\s+/))
+    .find((words) => words[0] === name);
+  return d ? d.slice(1) : null;
+}
+
+/** CSP with frame-ancestors (`'none'` on the API; the Swagger UI pages may allow `'self'`), nosniff, referrer policy. */
+function expectBrowserHeaders(headers: Record<string, unknown>, what: string) {
+  const csp = String(headers['content-security-policy'] ?? '');
+  const ancestors = cspDirective(csp, 'frame-ancestors');
+  if (what.includes('/docs')) {
+    expect(ancestors, `${what}: frame-ancestors in ${csp}`).not.toBeNull();
+    for (const source of ancestors!) expect(["'none'", "'self'"], `${what}: ${csp}`).toContain(source);
+  } else {
+    expect(ancestors, `${what}: frame-ancestors in ${csp}`).toEqual(["'none'"]);
+  }
+  expect(headers['x-content-type-options'], what).toBe('nosniff');
+  expect(headers['referrer-policy'], what).toBe('strict-origin-when-cross-origin');
+}
+
+describe('security headers', () => {
+  it('are on API answers (success and problem) and on /docs, without HSTS over http', async () => {
+    const responses = {
+      'GET /api/v1/auth/me (200)': await t.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: session.headers,
+      }),
+      'GET /api/v1/auth/me (401)': await t.request({ method: 'GET', url: '/api/v1/auth/me' }),
+      'GET /docs': await t.request({ method: 'GET', url: '/docs' }),
+      'GET /docs/json': await t.request({ method: 'GET', url: '/docs/json' }),
+    };
+    expect(responses['GET /api/v1/auth/me (401)'].statusCode).toBe(401);
+    expect([200, 302]).toContain(responses['GET /docs'].statusCode);
+    for (const [what, res] of Object.entries(responses)) {
+      expectBrowserHeaders(res.headers, what);
+      expect(res.headers['strict-transport-security'], what).toBeUndefined();
+    }
+  });
+
+  it('include HSTS when PUBLIC_URL is https', async () => {
+    for (const url of ['/api/v1/errors', '/docs/json', '/health']) {
+      const res = await hardened.request({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expectBrowserHeaders(res.headers, url);
+      expect(res.headers['strict-transport-security'], url).toBe('max-age=31536000; includeSubDomains');
+    }
+  });
+});
+
+describe('CORS', () => {
+  const preflight = (app: TestApp, origin: string) =>
+    app.request({
+      method: 'OPTIONS',
+      url: '/api/v1/auth/login',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+
+  it('answers a preflight from an origin in CORS_ORIGINS with access-control-allow-origin', async () => {
+    const res = await preflight(hardened, 'https://app.example');
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(String(res.headers['access-control-allow-methods'])).toContain('POST');
+    const actual = await hardened.request({
+      method: 'GET',
+      url: '/api/v1/errors',
+      headers: { origin: 'https://app.example' },
+    });
+    expect(actual.headers['access-control-allow-origin']).toBe('https://app.example');
+  });
+
+  it('gives no access-control-allow-origin to an origin not in CORS_ORIGINS (https://evil.example)', async () => {
+    const res = await preflight(hardened, 'https://evil.example');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const actual = await hardened.request({
+      method: 'GET',
+      url: '/api/v1/errors',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(actual.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('allows no cross-origin caller when CORS_ORIGINS is empty', async () => {
+    const res = await preflight(t, 'https://app.example');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('request ids', () => {
+  it('every response carries x-request-id, and a problem names it as its instance', async () => {
+    const responses = await Promise.all([
+      t.request({ method: 'GET', url: '/health' }),
+      t.request({ method: 'GET', url: '/api/v1/errors' }),
+      t.request({ method: 'GET', url: '/api/v1/auth/me' }),
+      t.request({ method: 'GET', url: '/api/v1/no-such-route' }),
+      t.request({ method: 'GET', url: '/docs/json' }),
+    ]);
+    const ids = responses.map((r) => r.headers['x-request-id']);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    const problem = responses[2]!;
+    expect(problem.statusCode).toBe(401);
+    expect(problem.json().instance).toBe(problem.headers['x-request-id']);
+    expect(responses[3]!.statusCode).toBe(404);
+  });
+
+  it('echoes a sane incoming X-Request-Id', async () => {
+    const res = await t.request({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { 'x-request-id': 'trace-abc.123:XYZ_9' },
+    });
+    expect(res.headers['x-request-id']).toBe('trace-abc.123:XYZ_9');
+    expect(res.json().instance).toBe('trace-abc.123:XYZ_9');
+  });
+
+  it('replaces an unsafe incoming X-Request-Id (spaces, quotes, 101 characters) with a fresh one', async () => {
+    for (const bad of ['has space', 'quote"d', 'x'.repeat(101)]) {
+      const res = await t.request({ method: 'GET', url: '/health', headers: { 'x-request-id': bad } });
+      expect(res.headers['x-request-id']).not.toBe(bad);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+});
+
+// ---- OpenAPI and the error catalogue -----------------------------------------------------------
+
+describe('API description', () => {
+  const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+  interface Operation {
+    method: string;
+    path: string;
+    summary?: string;
+    security?: unknown[];
+    'x-permission'?: string;
+  }
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    const res = await t.request({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    operations = [];
+    for (const [p, item] of Object.entries(doc.paths as Record<string, Record<string, object>>)) {
+      if (!p.startsWith('/api/v1/')) continue;
+      for (const m of METHODS) if (item[m]) operations.push({ method: m, path: p, ...item[m] });
+    }
+  });
+
+  it('is OpenAPI 3.1.0 and every /api/v1 operation has a summary', () => {
+    expect(operations.length).toBeGreaterThan(20);
+    const missing = operations.filter((o) => typeof o.summary !== 'string' || o.summary.trim() === '');
+    expect(missing.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual([]);
+  });
+
+  it('every non-public operation states x-permission from the catalogue, and really refuses anonymous callers', async () => {
+    const problems: string[] = [];
+    for (const op of operations) {
+      const url = op.path.replace(/\{[^}]+\}/g, '01a209d6-0000-7000-8000-000000000000');
+      const res = await t.request({
+        method: op.method.toUpperCase() as 'GET',
+        url,
+        ...(op.method === 'get' || op.method === 'delete' ? {} : { payload: {} }),
+      });
+      const refusedAnonymous = res.statusCode === 401 && res.json().type === 'urn:bul:error:unauthenticated';
+      const label = `${op.method.toUpperCase()} ${op.path}`;
+      const declaredPublic = Array.isArray(op.security) && op.security.length === 0;
+      if (refusedAnonymous) {
+        if (declaredPublic) problems.push(`${label}: documented as public but needs authentication`);
+        const perm = op['x-permission'];
+        if (!perm) problems.push(`${label}: no x-permission`);
+        else if (perm !== 'any signed-in user' && !isPermission(perm))
+          problems.push(`${label}: x-permission ${perm} is not in the permission catalogue`);
+      } else {
+        if (res.statusCode >= 500) problems.push(`${label}: anonymous call answered ${res.statusCode}`);
+        if (!declaredPublic)
+          problems.push(`${label}: answers anonymous callers but is not documented as public`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('GET /api/v1/errors lists every code of the error catalogue', async () => {
+    const res = await t.request({ method: 'GET', url: '/api/v1/errors' });
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as { type: string; code: string; status: number; title: string }[];
+    expect(items.map((i) => i.code).sort()).toEqual(Object.keys(ERROR_CATALOGUE).sort());
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+      const item = items.find((i) => i.code === code)!;
+      expect(item.type).toBe(`urn:bul:error:${code}`);
+      expect(item.status).toBe(entry.status);
+      expect(item.title).toBe(entry.title);
+    }
+  });
+});
