@@ -28,13 +28,14 @@ import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { newId } from './platform/db/ids.ts';
 import { Db } from './platform/db/transaction.ts';
+import { AppError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
-import { registerProblemHandlers } from './platform/http/problem.ts';
+import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts';
 import { limiterFactory } from './platform/http/rate-limit.ts';
 import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
-import { validatorCompiler } from './platform/http/validation.ts';
+import { registerBodyParsing, validatorCompiler } from './platform/http/validation.ts';
 import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 
@@ -88,9 +89,28 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Router-level rejections (an over-long path segment, broken %-encoding) are problems too.
+    frameworkErrors: (err, request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      reply.header('x-request-id', request.id);
+      return sendProblem(
+        reply,
+        new AppError('validation-failed', 'the URL path is not valid', {
+          errors: [
+            {
+              field: '(path)',
+              in: 'params',
+              rule: tooLong ? 'maxLength' : 'encoding',
+              message: tooLong ? 'a path segment is too long' : 'is not valid percent-encoding',
+            },
+          ],
+        }),
+      );
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  registerBodyParsing(app);
   registerProblemHandlers(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -54,6 +54,8 @@ function fromDatabase(err: { code?: string; constraint?: string; detail?: string
     case '22007':
     case '22008':
     case '22003':
+    case '22021': // invalid byte sequence (a NUL character in text)
+    case '22P05': // untranslatable character
       return new AppError('validation-failed', `a value breaks the rule ${err.constraint ?? err.code}`, {
         errors: [{ field: err.constraint ?? '(unknown)', rule: err.code, message: 'is not acceptable' }],
       });

@@ -3,8 +3,9 @@
 // which arrive as text, are coerced to the declared types.
 import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
-import type { FieldError } from '../errors.ts';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import sjson from 'secure-json-parse';
+import { AppError, type FieldError } from '../errors.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -121,4 +122,79 @@ export function toFieldErrors(errors: ErrorObject[], context: string | undefined
     out.push({ field, in: where, rule: d.rule, message: d.message });
   }
   return out;
+}
+
+/** The first string, at any depth, holding a NUL character (PostgreSQL text cannot store it). */
+function findNul(root: unknown): string | null {
+  // Iterative: a body may nest thousands of levels deep.
+  const stack: [unknown, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path || '(root)';
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        stack.push([v, `${path}[${i}]`]);
+      });
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) stack.push([v, path ? `${path}.${k}` : k]);
+    }
+  }
+  return null;
+}
+
+/**
+ * Request bodies are JSON only: `text/plain` gets 415 like any other type; an empty body counts
+ * as no body (clients often send the JSON content type on body-less POSTs); `__proto__` and
+ * `constructor.prototype` keys are refused; a NUL character anywhere is a 400 naming its field.
+ */
+export function registerBodyParsing(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      const forbidden = /prototype/.test((err as Error).message);
+      done(
+        forbidden
+          ? new AppError(
+              'validation-failed',
+              'the body contains a forbidden __proto__ or constructor.prototype key',
+              {
+                errors: [
+                  {
+                    field: '(root)',
+                    in: 'body',
+                    rule: 'prototypePollution',
+                    message: 'must not contain __proto__ or constructor.prototype',
+                  },
+                ],
+              },
+            )
+          : new AppError('malformed-json', 'the request body is not valid JSON'),
+      );
+    }
+  });
+  app.addHook('preValidation', async (request) => {
+    const parts = [
+      ['params', request.params],
+      ['query', request.query],
+      ['body', request.body],
+    ] as const;
+    for (const [part, value] of parts) {
+      const field = findNul(value);
+      if (field) {
+        throw new AppError('validation-failed', `${field} must not contain the NUL character`, {
+          errors: [
+            { field, in: part, rule: 'noNul', message: 'must not contain the NUL character (\\u0000)' },
+          ],
+        });
+      }
+    }
+  });
 }
