@@ -45,6 +45,7 @@ export async function prepareDatabase(
         owner,
         config.databaseAppRole,
         config.databaseAppPassword ?? masterKey.deriveText('database-app-password'),
+        location.appUrl,
       );
     } finally {
       await owner.end();

@@ -79,17 +79,53 @@ function friendlyConnectError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** Retries a role change that a concurrent BUL process (or test run) on the same server collides with. */
+async function withRoleRetry(run: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (err) {
+      // XX000 "tuple concurrently updated": two sessions altered the same role at once.
+      if ((err as { code?: string }).code !== 'XX000' || attempt >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 100));
+    }
+  }
+}
+
+async function canLogIn(appUrl: string): Promise<boolean> {
+  const probe = new pg.Client({
+    connectionString: appUrl,
+    application_name: 'bul-provision',
+    connectionTimeoutMillis: 5000,
+  });
+  try {
+    await probe.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+}
+
 /**
  * Makes sure the application's login role exists, can log in with the expected password, is a
- * member of bul_runtime and has no power to bypass row-level security.
+ * member of bul_runtime and has no power to bypass row-level security. Roles are shared by every
+ * database of a server, so it changes only what is missing (and retries collisions).
  */
-export async function provisionAppRole(owner: pg.ClientBase, role: string, password: string): Promise<void> {
+export async function provisionAppRole(
+  owner: pg.ClientBase,
+  role: string,
+  password: string,
+  appUrl: string,
+): Promise<void> {
+  const ident = owner.escapeIdentifier(role);
+  const pw = owner.escapeLiteral(password);
   const found = await owner.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
     'SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1',
     [role],
   );
-  const ident = owner.escapeIdentifier(role);
-  const pw = owner.escapeLiteral(password);
   if (found.rowCount === 0) {
     try {
       await owner.query(
@@ -97,17 +133,21 @@ export async function provisionAppRole(owner: pg.ClientBase, role: string, passw
       );
     } catch (err) {
       // Another BUL process (or test) sharing the server created it a moment ago.
-      if ((err as { code?: string }).code !== '42710' && (err as { code?: string }).code !== '23505')
-        throw err;
+      const code = (err as { code?: string }).code;
+      if (code !== '42710' && code !== '23505' && code !== 'XX000') throw err;
     }
   } else if (found.rows[0]?.rolsuper || found.rows[0]?.rolbypassrls) {
     throw new Error(
       `DATABASE_APP_ROLE: the role ${role} is a superuser or has BYPASSRLS; the application role must not bypass row-level security`,
     );
-  } else {
-    await owner.query(`ALTER ROLE ${ident} LOGIN PASSWORD ${pw}`);
   }
-  await owner.query(`GRANT ${RUNTIME_GROUP_ROLE} TO ${ident}`);
+  if (!(await canLogIn(appUrl)))
+    await withRoleRetry(() => owner.query(`ALTER ROLE ${ident} LOGIN PASSWORD ${pw}`));
+  const member = await owner.query<{ m: boolean }>(
+    `SELECT pg_has_role($1, '${RUNTIME_GROUP_ROLE}', 'MEMBER') AS m`,
+    [role],
+  );
+  if (!member.rows[0]?.m) await withRoleRetry(() => owner.query(`GRANT ${RUNTIME_GROUP_ROLE} TO ${ident}`));
 }
 
 export function createAppPool(appUrl: string, max: number, onError: (err: Error) => void): pg.Pool {
