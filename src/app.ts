@@ -1,6 +1,7 @@
 // Builds the HTTP application: platform plugins first (errors, security headers, docs, metrics,
 // the request pipeline), then the feature modules under /api/v1. Used by `bul start` and by the
 // tests (which call `inject`); only the CLI listens on a port.
+import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -26,7 +27,6 @@ import { compileIpRules, TenancyService } from './modules/tenancy/service.ts';
 import { UsageMeter } from './modules/tenancy/usage-meter.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
-import { newId } from './platform/db/ids.ts';
 import { Db } from './platform/db/transaction.ts';
 import { AppError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
@@ -85,7 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     logger: opts.logger === false ? false : loggerOptions(config.logLevel),
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: config.bodyLimit,
-    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], newId),
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], randomUUID),
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -112,8 +112,9 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   app.setValidatorCompiler(validatorCompiler);
   registerBodyParsing(app);
   registerProblemHandlers(app);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   // Every /api route must say who may call it; a route without `config.access` is a bug.

@@ -398,9 +398,12 @@ CREATE FUNCTION bul_audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFI
 SET search_path = public, pg_temp AS $$
 DECLARE head audit_chain_heads;
 BEGIN
-  INSERT INTO audit_chain_heads (org_id, last_seq, last_hash) VALUES (NEW.org_id, 0, repeat('0', 64))
-    ON CONFLICT (org_id) DO NOTHING;
   SELECT * INTO head FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+  IF NOT FOUND THEN -- the organization's first event (two first events race: one waits, then finds it)
+    INSERT INTO audit_chain_heads (org_id, last_seq, last_hash) VALUES (NEW.org_id, 0, repeat('0', 64))
+      ON CONFLICT (org_id) DO NOTHING;
+    SELECT * INTO head FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+  END IF;
   NEW.seq := head.last_seq + 1;
   NEW.prev_hash := head.last_hash;
   NEW.created_at := clock_timestamp();
@@ -484,8 +487,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   FROM users u WHERE lower(u.email) = lower(p_email)
 $$;
 
--- The organizations of the user the transaction acts for (app.user_id), with the role in each.
-CREATE FUNCTION bul_my_organizations()
+-- The organizations of a user, with the role in each (login, organization switcher). Called only
+-- with the id of a user who has just authenticated.
+CREATE FUNCTION bul_user_organizations(p_user uuid)
 RETURNS TABLE (org_id uuid, name text, subdomain text, org_status text, require_mfa boolean,
                membership_id uuid, membership_status text, role_id uuid, role_key text, role_name text, ip_rules jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -495,7 +499,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   FROM memberships m
   JOIN organizations o ON o.id = m.org_id
   JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
-  WHERE m.user_id = bul_current_user()
+  WHERE m.user_id = p_user
   ORDER BY o.name, o.id
 $$;
 
@@ -606,7 +610,7 @@ END $$;
 DO $$
 DECLARE f text;
 BEGIN
-  FOREACH f IN ARRAY ARRAY['bul_cleanup_expired()', 'bul_login_lookup(text)', 'bul_my_organizations()', 'bul_org_by_subdomain(text)',
+  FOREACH f IN ARRAY ARRAY['bul_cleanup_expired()', 'bul_login_lookup(text)', 'bul_user_organizations(uuid)', 'bul_org_by_subdomain(text)',
     'bul_subdomain_taken(text)', 'bul_invitation_by_token(text)', 'bul_refresh_token_owner(text)',
     'bul_auth_by_session(uuid,uuid,uuid)', 'bul_auth_by_cookie(text,uuid)',
     'bul_auth_by_api_key(text)', 'bul_touch_api_key(uuid,text)', 'bul_platform_organizations()'] LOOP

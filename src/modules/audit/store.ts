@@ -41,11 +41,12 @@ export interface NewAuditRow {
 
 export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
   // seq, prev_hash and hash get placeholders; the chain trigger overwrites them.
-  await sql.query(
-    `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
+  await sql.query({
+    name: 'bul_audit_insert',
+    text: `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
        resource_type, resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash)
      VALUES ($1, $2, 0, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', '')`,
-    [
+    values: [
       e.orgId,
       e.id,
       e.actorType,
@@ -61,7 +62,7 @@ export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
       e.userAgent,
       e.requestId,
     ],
-  );
+  });
 }
 
 export interface AuditFilter {

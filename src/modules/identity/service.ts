@@ -424,29 +424,22 @@ export class IdentityService {
     const ttl = mode === 'cookie' ? this.config.sessionTtl : this.config.refreshTokenTtl;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const user = await this.db.transaction({ orgId: orgId, userId }, async (tx) => {
-      await store.insertSession(tx, {
-        id: sessionId,
-        user_id: userId,
-        org_id: orgId,
-        kind: mode,
-        cookie_hash: cookieToken ? digestToken(cookieToken) : null,
-        csrf_hash: csrfToken ? digestToken(csrfToken) : null,
-        mfa_verified: amr.length > 1,
-        ip: meta.ip,
-        user_agent: meta.userAgent,
-        expires_at: expiresAt,
-      });
-      if (refreshToken) {
-        await store.insertRefreshToken(tx, {
-          id: newId(),
-          sessionId,
-          userId,
-          tokenHash: digestToken(refreshToken),
-          parentId: null,
-          expiresAt,
-        });
-      }
-      const u = (await store.updateUser(tx, userId, { last_login_at: new Date() }))!;
+      const u = await store.createLoginSession(
+        tx,
+        {
+          id: sessionId,
+          user_id: userId,
+          org_id: orgId,
+          kind: mode,
+          cookie_hash: cookieToken ? digestToken(cookieToken) : null,
+          csrf_hash: csrfToken ? digestToken(csrfToken) : null,
+          mfa_verified: amr.length > 1,
+          ip: meta.ip,
+          user_agent: meta.userAgent,
+          expires_at: expiresAt,
+        },
+        refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
+      );
       await this.audit.record(tx, {
         orgId,
         actor: userActor(u),

@@ -16,6 +16,7 @@ const ALG = 'EdDSA';
 export type TokenAudience = 'bul-api' | 'bul-mfa';
 const RELOAD_MS = 60_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
+const VERIFIED_CACHE_SIZE = 10_000;
 
 interface LoadedKey {
   kid: string;
@@ -36,6 +37,7 @@ export class SigningKeyRing {
   private loadedAt = 0;
   private lastUnknownKidReload = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly verified = new Map<string, JWTPayload & { sub: string }>();
 
   constructor(opts: {
     db: Db;
@@ -136,15 +138,34 @@ export class SigningKeyRing {
       .sign(key.privateKey);
   }
 
-  /** Verifies signature, issuer, audience and expiry; null for any token that fails. */
+  /**
+   * Verifies signature, issuer, audience and expiry; null for any token that fails. A client
+   * sends the same access token for up to 15 minutes, so verified tokens are remembered until
+   * they expire (the signature check dominated the cost of an authenticated request). Revocation
+   * does not depend on this: every request still checks the token's session in the database.
+   */
   async verify(token: string, audience: TokenAudience): Promise<(JWTPayload & { sub: string }) | null> {
+    const cacheKey = `${audience} ${token}`;
+    const hit = this.verified.get(cacheKey);
+    if (hit) {
+      if (typeof hit.exp === 'number' && hit.exp * 1000 > Date.now()) return hit;
+      this.verified.delete(cacheKey);
+    }
     try {
       const { payload } = await jwtVerify(token, (header) => this.publicKeyFor(header.kid), {
         issuer: this.issuer,
         audience,
         algorithms: [ALG],
       });
-      return typeof payload.sub === 'string' ? (payload as JWTPayload & { sub: string }) : null;
+      if (typeof payload.sub !== 'string') return null;
+      const claims = payload as JWTPayload & { sub: string };
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+        // Maps iterate in insertion order: drop the oldest entry.
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+      this.verified.set(cacheKey, claims);
+      return claims;
     } catch {
       return null;
     }

@@ -32,7 +32,11 @@ export interface LoginRow {
 }
 
 export async function loginLookup(sql: Sql, email: string): Promise<LoginRow | null> {
-  const { rows } = await sql.query<LoginRow>('SELECT * FROM bul_login_lookup($1)', [email]);
+  const { rows } = await sql.query<LoginRow>({
+    name: 'bul_login_lookup',
+    text: 'SELECT * FROM bul_login_lookup($1)',
+    values: [email],
+  });
   return rows[0] ?? null;
 }
 
@@ -102,7 +106,11 @@ export interface SessionRow {
   revoked_reason: string | null;
 }
 
-export async function insertSession(
+/**
+ * A login in one statement: the session, its first refresh token (token sessions) and the user's
+ * last-login time; answers the user row (as it was before this statement).
+ */
+export async function createLoginSession(
   sql: Sql,
   s: Pick<
     SessionRow,
@@ -117,11 +125,23 @@ export async function insertSession(
     | 'user_agent'
     | 'expires_at'
   >,
-): Promise<SessionRow> {
-  const { rows } = await sql.query<SessionRow>(
-    `INSERT INTO sessions (id, user_id, org_id, kind, cookie_hash, csrf_hash, mfa_verified, ip, user_agent, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-    [
+  refresh: { id: string; tokenHash: string } | null,
+): Promise<UserRow> {
+  const { rows } = await sql.query<UserRow>({
+    name: 'bul_create_login_session',
+    text: `WITH s AS (
+         INSERT INTO sessions (id, user_id, org_id, kind, cookie_hash, csrf_hash, mfa_verified, ip, user_agent, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+       ), r AS (
+         INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, parent_id, expires_at)
+         SELECT $11, s.id, $2, $12, NULL, $10 FROM s WHERE $12::text IS NOT NULL
+       ), touched AS (
+         -- last_login_at is for people reading it: minute precision spares a row version per login
+         UPDATE users SET last_login_at = now()
+         WHERE id = $2 AND (last_login_at IS NULL OR last_login_at < now() - interval '1 minute')
+       )
+       SELECT * FROM users WHERE id = $2`,
+    values: [
       s.id,
       s.user_id,
       s.org_id,
@@ -132,8 +152,10 @@ export async function insertSession(
       s.ip,
       s.user_agent,
       s.expires_at,
+      refresh?.id ?? null,
+      refresh?.tokenHash ?? null,
     ],
-  );
+  });
   return rows[0]!;
 }
 
@@ -333,6 +355,8 @@ export async function touchApiKey(sql: Sql, id: string, ip: string): Promise<voi
 }
 
 // ---- per-request authentication payloads -------------------------------------------------------
+// These run on every authenticated request: named statements are parsed and planned once per
+// connection instead of on each call.
 
 export async function authBySession(
   sql: Sql,
@@ -340,24 +364,29 @@ export async function authBySession(
   userId: string,
   orgId: string | null,
 ): Promise<unknown> {
-  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_session($1, $2, $3) AS p', [
-    sessionId,
-    userId,
-    orgId,
-  ]);
+  const { rows } = await sql.query<{ p: unknown }>({
+    name: 'bul_auth_by_session',
+    text: 'SELECT bul_auth_by_session($1, $2, $3) AS p',
+    values: [sessionId, userId, orgId],
+  });
   return rows[0]?.p ?? null;
 }
 
 export async function authByCookie(sql: Sql, cookieHash: string, orgId: string | null): Promise<unknown> {
-  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_cookie($1, $2) AS p', [
-    cookieHash,
-    orgId,
-  ]);
+  const { rows } = await sql.query<{ p: unknown }>({
+    name: 'bul_auth_by_cookie',
+    text: 'SELECT bul_auth_by_cookie($1, $2) AS p',
+    values: [cookieHash, orgId],
+  });
   return rows[0]?.p ?? null;
 }
 
 export async function authByApiKey(sql: Sql, keyHash: string): Promise<unknown> {
-  const { rows } = await sql.query<{ p: unknown }>('SELECT bul_auth_by_api_key($1) AS p', [keyHash]);
+  const { rows } = await sql.query<{ p: unknown }>({
+    name: 'bul_auth_by_api_key',
+    text: 'SELECT bul_auth_by_api_key($1) AS p',
+    values: [keyHash],
+  });
   return rows[0]?.p ?? null;
 }
 

@@ -388,9 +388,9 @@ export class TenancyService {
 
   // ---- organization ----------------------------------------------------------------------------
 
-  /** The caller's organizations and role in each (inside a transaction acting for the user). */
-  async myOrganizationsInTx(tx: Sql): Promise<MyOrganizationDto[]> {
-    return (await store.myOrganizations(tx)).map((r) => ({
+  /** A user's organizations and role in each. */
+  async myOrganizations(principal: Pick<Principal, 'userId'>): Promise<MyOrganizationDto[]> {
+    return (await store.userOrganizations(this.db.pool, principal.userId)).map((r) => ({
       id: r.org_id,
       name: r.name,
       subdomain: r.subdomain,
@@ -399,12 +399,6 @@ export class TenancyService {
       membership: { id: r.membership_id, status: r.membership_status },
       role: { id: r.role_id, key: r.role_key, name: r.role_name },
     }));
-  }
-
-  myOrganizations(principal: Principal): Promise<MyOrganizationDto[]> {
-    return this.db.transaction({ orgId: null, userId: principal.userId }, (tx) =>
-      this.myOrganizationsInTx(tx),
-    );
   }
 
   /** Organization id for a subdomain (cached a minute per process); null when none. */
@@ -429,9 +423,7 @@ export class TenancyService {
     wanted: string | null;
     ip: string;
   }): Promise<LoginOrganization | null> {
-    const rows = await this.db.transaction({ orgId: null, userId: o.userId }, (tx) =>
-      store.myOrganizations(tx),
-    );
+    const rows = await store.userOrganizations(this.db.pool, o.userId);
     let row: store.MyOrgRow | undefined;
     if (o.wanted) {
       row = rows.find((r) => r.org_id === o.wanted);
@@ -458,7 +450,7 @@ export class TenancyService {
 
   /** Where a known user's failed login is recorded: the organization aimed at, else their first. */
   async auditOrganizationFor(userId: string, wanted: string | null): Promise<string | null> {
-    const rows = await this.db.transaction({ orgId: null, userId }, (tx) => store.myOrganizations(tx));
+    const rows = await store.userOrganizations(this.db.pool, userId);
     return rows.find((r) => r.org_id === wanted)?.org_id ?? rows[0]?.org_id ?? null;
   }
 

@@ -121,9 +121,13 @@ export interface MyOrgRow {
   ip_rules: { cidr: string; action: 'allow' | 'deny' }[];
 }
 
-/** The organizations of the user in the transaction's app.user_id, with the role in each. */
-export async function myOrganizations(sql: Sql): Promise<MyOrgRow[]> {
-  const { rows } = await sql.query<MyOrgRow>('SELECT * FROM bul_my_organizations()');
+/** The organizations of a user, with the role in each. */
+export async function userOrganizations(sql: Sql, userId: string): Promise<MyOrgRow[]> {
+  const { rows } = await sql.query<MyOrgRow>({
+    name: 'bul_user_organizations',
+    text: 'SELECT * FROM bul_user_organizations($1)',
+    values: [userId],
+  });
   return rows;
 }
 
