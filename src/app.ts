@@ -69,7 +69,7 @@ function globalIpFilter(tenancy: TenancyService): (ip: string) => Promise<boolea
   let compiledFor = '';
   let check: (ip: string) => boolean = () => true;
   return async (ip) => {
-    const rules = await tenancy.platformIpRules();
+    const rules = await tenancy.ipRules.platformIpRules();
     const key = JSON.stringify(rules);
     if (key !== compiledFor) {
       compiledFor = key;

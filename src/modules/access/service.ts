@@ -4,7 +4,7 @@ import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
-import type { CallContext, Principal } from '../../platform/http/request-context.ts';
+import { type CallContext, type Principal, tenantScope } from '../../platform/http/request-context.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import {
   BUILTIN_ROLE_KEYS,
@@ -33,12 +33,6 @@ export function roleToDto(r: store.RoleRow): RoleDto {
     updatedAt: r.updated_at.toISOString(),
     version: r.version,
   };
-}
-
-function orgOf(ctx: CallContext): string {
-  const id = ctx.principal.org?.id;
-  if (!id) throw new AppError('forbidden', 'no organization selected; send X-Organization-ID');
-  return id;
 }
 
 /** The permissions a principal holds, from its role, API-key scopes and super-admin flag. */
@@ -153,16 +147,12 @@ export class AccessService {
   }
 
   async list(ctx: CallContext): Promise<RoleDto[]> {
-    const rows = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) =>
-      store.listRoles(tx),
-    );
+    const rows = await this.db.transaction(tenantScope(ctx), (tx) => store.listRoles(tx));
     return rows.map(roleToDto);
   }
 
   async get(ctx: CallContext, id: string): Promise<RoleDto> {
-    const row = await this.db.transaction({ orgId: orgOf(ctx), userId: ctx.principal.userId }, (tx) =>
-      store.getRole(tx, id),
-    );
+    const row = await this.db.transaction(tenantScope(ctx), (tx) => store.getRole(tx, id));
     if (!row) throw notFound('role');
     return roleToDto(row);
   }
@@ -171,7 +161,7 @@ export class AccessService {
     ctx: CallContext,
     body: { name: string; description?: string; permissions: string[] },
   ): Promise<RoleDto> {
-    const orgId = orgOf(ctx);
+    const { orgId } = tenantScope(ctx);
     const permissions = validatePermissions(body.permissions, ctx.principal);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const row = await store.insertRole(tx, {
@@ -201,7 +191,7 @@ export class AccessService {
     body: { name?: string; description?: string; permissions?: string[] },
     expectedVersion?: number,
   ): Promise<RoleDto> {
-    const orgId = orgOf(ctx);
+    const { orgId } = tenantScope(ctx);
     const permissions = body.permissions ? validatePermissions(body.permissions, ctx.principal) : undefined;
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const before = await store.getRole(tx, id, true);
@@ -231,7 +221,7 @@ export class AccessService {
   }
 
   async remove(ctx: CallContext, id: string): Promise<void> {
-    const orgId = orgOf(ctx);
+    const { orgId } = tenantScope(ctx);
     await this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const role = await store.getRole(tx, id, true);
       if (!role) throw notFound('role');

@@ -7,8 +7,8 @@ import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
-import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
-import type { CallContext } from '../../platform/http/request-context.ts';
+import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
+import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { isPermission } from '../access/catalogue.ts';
 import { type AuditService, actorOf } from '../audit/service.ts';
 import type { ApiKeyDto } from './schemas.ts';
@@ -34,9 +34,6 @@ function toDto(k: store.ApiKeyRow): ApiKeyDto {
   };
 }
 
-const isIdCursor = (v: unknown): v is { id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';
-
 export class ApiKeyService {
   private readonly db: Db;
   private readonly audit: AuditService;
@@ -46,14 +43,8 @@ export class ApiKeyService {
     this.audit = audit;
   }
 
-  private scope(ctx: CallContext) {
-    const orgId = ctx.principal.org?.id;
-    if (!orgId) throw new AppError('forbidden', 'no organization selected; send X-Organization-ID');
-    return { orgId, userId: ctx.principal.userId };
-  }
-
   async create(ctx: CallContext, body: { name: string; scopes: string[]; expiresAt?: string | null }) {
-    const s = this.scope(ctx);
+    const s = tenantScope(ctx);
     if (ctx.principal.kind === 'api_key')
       throw new AppError('forbidden', 'an API key cannot create API keys');
     const unknown = body.scopes.filter((p) => !isPermission(p));
@@ -95,7 +86,7 @@ export class ApiKeyService {
     ctx: CallContext,
     q: { mine?: boolean; limit?: number; cursor?: string },
   ): Promise<PageOf<ApiKeyDto>> {
-    const s = this.scope(ctx);
+    const s = tenantScope(ctx);
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, isIdCursor);
     const rows = await this.db.transaction(s, (tx) =>
@@ -105,7 +96,7 @@ export class ApiKeyService {
   }
 
   async revoke(ctx: CallContext, id: string): Promise<void> {
-    const s = this.scope(ctx);
+    const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const key = await store.getApiKey(tx, id);
       if (!key) throw notFound('API key');

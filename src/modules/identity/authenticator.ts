@@ -95,7 +95,7 @@ export class Authenticator {
     }
     const sub = this.hostSubdomain(request);
     if (!sub) return null;
-    const id = await this.tenancy.resolveSubdomain(sub);
+    const id = await this.tenancy.organizations.resolveSubdomain(sub);
     if (!id) throw new AppError('not-found', `no organization at ${sub}.${this.config.baseDomain}`);
     return id;
   }

@@ -78,7 +78,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: LOGIN_CLASS,
     },
     async (request, reply) =>
-      reply.code(201).send(await identity.register(request.body, requestMeta(request))),
+      reply.code(201).send(await identity.onboarding.register(request.body, requestMeta(request))),
   );
 
   app.post(
@@ -95,7 +95,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: LOGIN_CLASS,
     },
     async (request, reply) => {
-      const outcome = await identity.login(
+      const outcome = await identity.login.login(
         request.body,
         {
           headerOrgId: (request.headers['x-organization-id'] as string | undefined) ?? null,
@@ -122,7 +122,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: LOGIN_CLASS,
     },
     async (request, reply) => {
-      const outcome = await identity.loginMfa(request.body, requestMeta(request));
+      const outcome = await identity.login.loginMfa(request.body, requestMeta(request));
       setSessionCookies(reply, outcome);
       return outcome.body;
     },
@@ -139,7 +139,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: LOGIN_CLASS,
     },
-    async (request) => identity.loginMfaSetup(request.body),
+    async (request) => identity.login.loginMfaSetup(request.body),
   );
 
   app.post(
@@ -155,7 +155,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: LOGIN_CLASS,
     },
-    async (request) => identity.refresh(request.body.refreshToken, requestMeta(request)),
+    async (request) => identity.login.refresh(request.body.refreshToken, requestMeta(request)),
   );
 
   app.post(
@@ -169,7 +169,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: { access: DURING_ENROLMENT },
     },
     async (request, reply) => {
-      await identity.logout(callContext(request));
+      await identity.account.logout(callContext(request));
       clearSessionCookies(reply);
       return reply.code(204).send(null);
     },
@@ -185,7 +185,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT },
     },
-    async (request) => identity.me(callContext(request).principal),
+    async (request) => identity.account.me(callContext(request).principal),
   );
 
   app.post(
@@ -201,7 +201,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT },
     },
-    async (request) => identity.switchOrganization(callContext(request), request.body.organizationId),
+    async (request) => identity.account.switchOrganization(callContext(request), request.body.organizationId),
   );
 
   app.put(
@@ -216,7 +216,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
     },
     async (request, reply) => {
-      await identity.changePassword(callContext(request), request.body);
+      await identity.account.changePassword(callContext(request), request.body);
       return reply.code(204).send(null);
     },
   );
@@ -231,7 +231,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT },
     },
-    async (request) => ({ items: await identity.listSessions(callContext(request)), nextCursor: null }),
+    async (request) => ({
+      items: await identity.account.listSessions(callContext(request)),
+      nextCursor: null,
+    }),
   );
 
   app.delete(
@@ -246,7 +249,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: { access: DURING_ENROLMENT },
     },
     async (request, reply) => {
-      await identity.revokeSession(callContext(request), request.params.id);
+      await identity.account.revokeSession(callContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -261,7 +264,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT },
     },
-    async (request) => ({ revoked: await identity.revokeOtherSessions(callContext(request)) }),
+    async (request) => ({ revoked: await identity.account.revokeOtherSessions(callContext(request)) }),
   );
 
   app.post(
@@ -274,7 +277,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT },
     },
-    async (request) => identity.mfaSetup(callContext(request)),
+    async (request) => identity.mfa.setup(callContext(request)),
   );
 
   app.post(
@@ -288,7 +291,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       },
       config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
     },
-    async (request) => ({ recoveryCodes: await identity.mfaEnable(callContext(request), request.body.code) }),
+    async (request) => ({
+      recoveryCodes: await identity.mfa.enable(callContext(request), request.body.code),
+    }),
   );
 
   app.post(
@@ -303,7 +308,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: { access: SIGNED_IN, rateLimitClass: 'login' },
     },
     async (request, reply) => {
-      await identity.mfaDisable(callContext(request), request.body);
+      await identity.mfa.disable(callContext(request), request.body);
       return reply.code(204).send(null);
     },
   );
@@ -320,7 +325,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: { access: SIGNED_IN, rateLimitClass: 'login' },
     },
     async (request) => ({
-      recoveryCodes: await identity.regenerateRecoveryCodes(callContext(request), request.body.code),
+      recoveryCodes: await identity.mfa.regenerateRecoveryCodes(callContext(request), request.body.code),
     }),
   );
 
@@ -338,7 +343,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
       config: LOGIN_CLASS,
     },
     async (request, reply) =>
-      reply.code(201).send(await identity.acceptInvitation(request.body, requestMeta(request))),
+      reply.code(201).send(await identity.onboarding.acceptInvitation(request.body, requestMeta(request))),
   );
 
   app.get(

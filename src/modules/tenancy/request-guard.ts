@@ -3,7 +3,7 @@
 // and the plan's monthly request quota is not spent (the request is then counted).
 import { AppError } from '../../platform/errors.ts';
 import type { Principal, RouteAccess } from '../../platform/http/request-context.ts';
-import { assertOrgIpAllowed } from './service.ts';
+import { assertOrgIpAllowed } from './ip-rule-service.ts';
 import { secondsToNextMonth, type UsageMeter } from './usage-meter.ts';
 
 export function tenantGuard(meter: UsageMeter) {

@@ -52,7 +52,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: { authenticated: true, duringMfaEnrollment: true } },
     },
     async (request) => ({
-      items: await tenancy.myOrganizations(callContext(request).principal),
+      items: await tenancy.organizations.myOrganizations(callContext(request).principal),
       nextCursor: null,
     }),
   );
@@ -69,7 +69,9 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: SIGNED_IN },
     },
     async (request, reply) =>
-      reply.code(201).send(await tenancy.createOrganizationForUser(callContext(request), request.body)),
+      reply
+        .code(201)
+        .send(await tenancy.organizations.createOrganizationForUser(callContext(request), request.body)),
   );
 
   app.get(
@@ -83,7 +85,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('organization:read') },
     },
     async (request, reply) => {
-      const org = await tenancy.getOrganization(callContext(request));
+      const org = await tenancy.organizations.getOrganization(callContext(request));
       reply.header('etag', `"${org.version}"`);
       return org;
     },
@@ -101,7 +103,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('organization:update') },
     },
     async (request) =>
-      tenancy.updateOrganization(callContext(request), request.body, ifMatchVersion(request)),
+      tenancy.organizations.updateOrganization(callContext(request), request.body, ifMatchVersion(request)),
   );
 
   app.get(
@@ -114,7 +116,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: SIGNED_IN },
     },
-    async () => ({ items: await tenancy.listPlans(), nextCursor: null }),
+    async () => ({ items: await tenancy.organizations.listPlans(), nextCursor: null }),
   );
 
   app.get(
@@ -125,7 +127,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const ctx = callContext(request);
-      return tenancy.usage(ctx, ctx.principal.org ? meter.unflushed(ctx.principal.org.id) : 0);
+      return tenancy.organizations.usage(ctx, ctx.principal.org ? meter.unflushed(ctx.principal.org.id) : 0);
     },
   );
 
@@ -142,7 +144,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('plan:manage') },
     },
-    async (request) => tenancy.changePlan(callContext(request), request.body.planId),
+    async (request) => tenancy.organizations.changePlan(callContext(request), request.body.planId),
   );
 
   // ---- members -------------------------------------------------------------------------------
@@ -157,7 +159,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('members:read') },
     },
-    async (request) => tenancy.listMembers(callContext(request), request.query),
+    async (request) => tenancy.members.listMembers(callContext(request), request.query),
   );
 
   app.get(
@@ -166,7 +168,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: { tags: ['members'], summary: 'One member', params: IdParams, response: { 200: Member } },
       config: { access: requires('members:read') },
     },
-    async (request) => tenancy.getMember(callContext(request), request.params.id),
+    async (request) => tenancy.members.getMember(callContext(request), request.params.id),
   );
 
   app.patch(
@@ -184,7 +186,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('members:update') },
     },
     async (request) =>
-      tenancy.updateMember(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
+      tenancy.members.updateMember(
+        callContext(request),
+        request.params.id,
+        request.body,
+        ifMatchVersion(request),
+      ),
   );
 
   app.delete(
@@ -199,7 +206,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('members:remove') },
     },
     async (request, reply) => {
-      await tenancy.removeMember(callContext(request), request.params.id);
+      await tenancy.members.removeMember(callContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -216,7 +223,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('members:invite') },
     },
-    async (request) => tenancy.listInvitations(callContext(request), request.query),
+    async (request) => tenancy.invitations.listInvitations(callContext(request), request.query),
   );
 
   app.post(
@@ -233,7 +240,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('members:invite') },
     },
     async (request, reply) =>
-      reply.code(201).send(await tenancy.createInvitation(callContext(request), request.body)),
+      reply.code(201).send(await tenancy.invitations.createInvitation(callContext(request), request.body)),
   );
 
   app.delete(
@@ -248,7 +255,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('members:invite') },
     },
     async (request, reply) => {
-      await tenancy.revokeInvitation(callContext(request), request.params.id);
+      await tenancy.invitations.revokeInvitation(callContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -264,7 +271,10 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('departments:read') },
     },
-    async (request) => ({ items: await tenancy.departmentTree(callContext(request)), nextCursor: null }),
+    async (request) => ({
+      items: await tenancy.departments.departmentTree(callContext(request)),
+      nextCursor: null,
+    }),
   );
 
   app.get(
@@ -278,7 +288,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('departments:read') },
     },
-    async (request) => tenancy.getDepartment(callContext(request), request.params.id),
+    async (request) => tenancy.departments.getDepartment(callContext(request), request.params.id),
   );
 
   app.post(
@@ -293,7 +303,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('departments:manage') },
     },
     async (request, reply) =>
-      reply.code(201).send(await tenancy.createDepartment(callContext(request), request.body)),
+      reply.code(201).send(await tenancy.departments.createDepartment(callContext(request), request.body)),
   );
 
   app.patch(
@@ -309,7 +319,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('departments:manage') },
     },
     async (request) =>
-      tenancy.updateDepartment(
+      tenancy.departments.updateDepartment(
         callContext(request),
         request.params.id,
         request.body,
@@ -329,7 +339,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('departments:manage') },
     },
     async (request, reply) => {
-      await tenancy.deleteDepartment(callContext(request), request.params.id);
+      await tenancy.departments.deleteDepartment(callContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -345,7 +355,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('ip_rules:read') },
     },
-    async (request) => ({ items: await tenancy.listIpRules(callContext(request)), nextCursor: null }),
+    async (request) => ({ items: await tenancy.ipRules.listIpRules(callContext(request)), nextCursor: null }),
   );
 
   app.post(
@@ -360,7 +370,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('ip_rules:manage') },
     },
     async (request, reply) =>
-      reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body)),
+      reply.code(201).send(await tenancy.ipRules.addIpRule(callContext(request), request.body)),
   );
 
   app.delete(
@@ -375,7 +385,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('ip_rules:manage') },
     },
     async (request, reply) => {
-      await tenancy.removeIpRule(callContext(request), request.params.id);
+      await tenancy.ipRules.removeIpRule(callContext(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -392,7 +402,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('platform:admin') },
     },
     async (request) => ({
-      items: await tenancy.platformOrganizations(callContext(request)),
+      items: await tenancy.organizations.platformOrganizations(callContext(request)),
       nextCursor: null,
     }),
   );
@@ -410,7 +420,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('platform:admin') },
     },
     async (request) =>
-      tenancy.updatePlatformOrganization(callContext(request), request.params.id, request.body),
+      tenancy.organizations.updatePlatformOrganization(callContext(request), request.params.id, request.body),
   );
 
   app.get(
@@ -423,7 +433,10 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       },
       config: { access: requires('platform:admin') },
     },
-    async (request) => ({ items: await tenancy.listIpRules(callContext(request), true), nextCursor: null }),
+    async (request) => ({
+      items: await tenancy.ipRules.listIpRules(callContext(request), true),
+      nextCursor: null,
+    }),
   );
 
   app.post(
@@ -438,7 +451,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('platform:admin') },
     },
     async (request, reply) =>
-      reply.code(201).send(await tenancy.addIpRule(callContext(request), request.body, true)),
+      reply.code(201).send(await tenancy.ipRules.addIpRule(callContext(request), request.body, true)),
   );
 
   app.delete(
@@ -453,7 +466,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       config: { access: requires('platform:admin') },
     },
     async (request, reply) => {
-      await tenancy.removeIpRule(callContext(request), request.params.id, true);
+      await tenancy.ipRules.removeIpRule(callContext(request), request.params.id, true);
       return reply.code(204).send(null);
     },
   );

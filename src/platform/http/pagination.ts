@@ -53,3 +53,7 @@ export function toPage<R, T>(
   const last = slice[slice.length - 1];
   return { items: slice.map(map), nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }
+
+/** The cursor shape of lists ordered by id. */
+export const isIdCursor = (v: unknown): v is { id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { id: unknown }).id === 'string';

@@ -87,3 +87,15 @@ export function callContext(request: FastifyRequest): CallContext {
 
 export const PUBLIC: RouteAccess = { public: true };
 export const SIGNED_IN: RouteAccess = { authenticated: true };
+
+export interface TenantScope {
+  orgId: string;
+  userId: string;
+}
+
+/** The organization and user a call acts for; 403 when the caller has not chosen an organization. */
+export function tenantScope(ctx: CallContext): TenantScope {
+  const orgId = ctx.principal.org?.id;
+  if (!orgId) throw new AppError('forbidden', 'no organization selected; send X-Organization-ID');
+  return { orgId, userId: ctx.principal.userId };
+}

@@ -1,0 +1,366 @@
+// Login: e-mail and password (then a TOTP or recovery code when the user has MFA, or enrolment
+// when the organization requires it), the session it opens (a browser cookie, or a token family
+// of JWT access tokens and one-use refresh tokens), and refresh with reuse detection. Every
+// attempt is audited; failures feed the lockout.
+import type { Config } from '../../config.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../../platform/crypto/passwords.ts';
+import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
+import { isUuid, newId } from '../../platform/db/ids.ts';
+import type { Db } from '../../platform/db/transaction.ts';
+import { AppError, invalidField } from '../../platform/errors.ts';
+import type { RequestMeta } from '../../platform/http/request-context.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { LoginOrganization, TenancyService } from '../tenancy/service.ts';
+import { issueAccessToken } from './access-tokens.ts';
+import type { LoginLockout } from './lockout.ts';
+import type { MfaService } from './mfa-service.ts';
+import type { LoginResultType } from './schemas.ts';
+import type { SigningKeyRing } from './signing-keys.ts';
+import * as store from './store.ts';
+import { userActor, userSummary } from './user-summary.ts';
+
+const MFA_TOKEN_TTL = 300;
+
+export type SessionMode = 'token' | 'cookie';
+
+/** What a login hands back: the JSON body, plus the cookie to set for browser sessions. */
+export interface LoginOutcome {
+  body: LoginResultType;
+  cookie: { token: string; csrfToken: string; maxAgeSeconds: number } | null;
+}
+
+interface OrgHint {
+  organization?: string; // id or subdomain, from the body
+  headerOrgId?: string | null;
+  hostSubdomain?: string | null;
+}
+
+export class LoginService {
+  private readonly db: Db;
+  private readonly config: Config;
+  private readonly audit: AuditService;
+  private readonly tenancy: TenancyService;
+  private readonly keys: SigningKeyRing;
+  private readonly lockout: LoginLockout;
+  private readonly mfa: MfaService;
+
+  constructor(deps: {
+    db: Db;
+    config: Config;
+    audit: AuditService;
+    tenancy: TenancyService;
+    keys: SigningKeyRing;
+    lockout: LoginLockout;
+    mfa: MfaService;
+  }) {
+    this.db = deps.db;
+    this.config = deps.config;
+    this.audit = deps.audit;
+    this.tenancy = deps.tenancy;
+    this.keys = deps.keys;
+    this.lockout = deps.lockout;
+    this.mfa = deps.mfa;
+  }
+
+  async login(
+    body: { email: string; password: string; organization?: string; session?: SessionMode },
+    hint: OrgHint,
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
+    await this.lockout.assertNotLocked(body.email, meta.ip);
+    const user = await store.loginLookup(this.db.pool, body.email);
+    const ok = await verifyPassword(user?.password_hash ?? null, body.password);
+    if (!user || !ok) {
+      const lockedFor = await this.lockout.recordFailure(body.email, meta.ip);
+      await this.audit.recordAlone(
+        {
+          orgId: user
+            ? await this.tenancy.organizations.auditOrganizationFor(
+                user.id,
+                await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
+              )
+            : null,
+          actor: user ? userActor(user) : { type: 'anonymous', id: null, label: body.email.slice(0, 254) },
+          action: 'auth.login',
+          outcome: 'failure',
+          resourceType: 'user',
+          resourceId: user?.id,
+          metadata: {
+            reason: user ? 'wrong_password' : 'unknown_email',
+            email: body.email.slice(0, 254),
+            ...(lockedFor ? { lockedForSeconds: lockedFor } : {}),
+          },
+          meta,
+        },
+        user?.id ?? null,
+      );
+      throw new AppError('invalid-credentials', 'the e-mail or the password is wrong');
+    }
+    if (user.status !== 'active') {
+      await this.audit.recordAlone(
+        {
+          orgId: null,
+          actor: userActor(user),
+          action: 'auth.login',
+          outcome: 'failure',
+          resourceType: 'user',
+          resourceId: user.id,
+          metadata: { reason: 'disabled' },
+          meta,
+        },
+        user.id,
+      );
+      throw new AppError('account-disabled', 'this account is disabled');
+    }
+    await this.lockout.recordSuccess(body.email);
+    if (user.password_hash && needsRehash(user.password_hash)) {
+      const fresh = await hashPassword(body.password);
+      await this.db.transaction({ orgId: null, userId: user.id }, (tx) =>
+        store.updateUser(tx, user.id, { password_hash: fresh }),
+      );
+    }
+    const wanted = await this.resolveOrgHint({ ...hint, organization: body.organization });
+    const org = await this.tenancy.organizations.loginOrganization({
+      userId: user.id,
+      isSuperAdmin: user.is_super_admin,
+      wanted,
+      ip: meta.ip,
+    });
+    const mode = body.session ?? 'token';
+    if (user.mfa_enabled || org?.requireMfa) {
+      const enrollment = !user.mfa_enabled;
+      const mfaToken = await this.keys.sign(
+        user.id,
+        { purpose: enrollment ? 'enroll' : 'login', org: org?.id ?? null, mode },
+        { audience: 'bul-mfa', ttlSeconds: MFA_TOKEN_TTL },
+      );
+      return { body: { status: 'mfa_required', mfaToken, enrollmentRequired: enrollment }, cookie: null };
+    }
+    return this.startSession(user.id, org, mode, ['pwd'], meta);
+  }
+
+  private async resolveOrgHint(hint: OrgHint): Promise<string | null> {
+    const named = hint.organization ?? hint.headerOrgId ?? null;
+    if (named) {
+      if (isUuid(named)) return named.toLowerCase();
+      const id = await this.tenancy.organizations.resolveSubdomain(named);
+      if (!id) throw new AppError('not-found', `no organization "${named}"`);
+      return id;
+    }
+    if (hint.hostSubdomain) return this.tenancy.organizations.resolveSubdomain(hint.hostSubdomain);
+    return null;
+  }
+
+  /** Second step: a TOTP or recovery code, or (enrolment) the first code of the new secret. */
+  async loginMfa(
+    body: { mfaToken: string; code?: string; recoveryCode?: string },
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
+    const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
+    if (!claims) throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
+    const userId = claims.sub;
+    const orgId = typeof claims.org === 'string' ? claims.org : null;
+    const mode: SessionMode = claims.mode === 'cookie' ? 'cookie' : 'token';
+    if (!body.code && !body.recoveryCode)
+      throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
+    const user = await this.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
+    if (!user || user.status !== 'active')
+      throw new AppError('invalid-token', 'the account is not available');
+    await this.lockout.assertNotLocked(user.email, meta.ip);
+
+    const fail = async (reason: string) => {
+      const lockedFor = await this.lockout.recordFailure(user.email, meta.ip);
+      await this.audit.recordAlone(
+        {
+          orgId,
+          actor: userActor(user),
+          action: 'auth.mfa',
+          outcome: 'failure',
+          resourceType: 'user',
+          resourceId: user.id,
+          metadata: { reason, ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) },
+          meta,
+        },
+        user.id,
+      );
+      return new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
+    };
+
+    if (claims.purpose === 'enroll') {
+      // An enrolment token from before the user enrolled must not replace the enrolled authenticator.
+      if (user.mfa_enabled)
+        throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
+      if (!body.code)
+        throw invalidField('code', 'required', 'send the code shown by the newly added authenticator');
+      const codes = await this.mfa.completeEnrollment(user, body.code, orgId, meta);
+      if (codes === null) throw await fail('wrong_enrollment_code');
+      await this.lockout.recordSuccess(user.email);
+      const org = await this.tenancy.organizations.loginOrganization({
+        userId: user.id,
+        isSuperAdmin: user.is_super_admin,
+        wanted: orgId,
+        ip: meta.ip,
+      });
+      const outcome = await this.startSession(user.id, org, mode, ['pwd', 'otp'], meta);
+      outcome.body.recoveryCodes = codes;
+      return outcome;
+    }
+
+    if (!user.mfa_enabled || !user.mfa_secret_sealed)
+      throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
+    const accepted = body.code
+      ? await this.mfa.spendLoginCode(userId, body.code)
+      : await this.mfa.spendRecoveryCode(userId, body.recoveryCode!);
+    if (!accepted) throw await fail(body.code ? 'wrong_code' : 'wrong_recovery_code');
+    await this.lockout.recordSuccess(user.email);
+    const org = await this.tenancy.organizations.loginOrganization({
+      userId: user.id,
+      isSuperAdmin: user.is_super_admin,
+      wanted: orgId,
+      ip: meta.ip,
+    });
+    return this.startSession(user.id, org, mode, body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'], meta);
+  }
+
+  /** Enrolment during login (organization requires MFA): creates the pending secret. */
+  async loginMfaSetup(body: { mfaToken: string }) {
+    const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
+    if (!claims || claims.purpose !== 'enroll')
+      throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
+    return this.mfa.startEnrollment(claims.sub);
+  }
+
+  /** Creates the session (cookie or token family) and its first tokens; records the login. */
+  private async startSession(
+    userId: string,
+    org: LoginOrganization | null,
+    mode: SessionMode,
+    amr: string[],
+    meta: RequestMeta,
+  ): Promise<LoginOutcome> {
+    const orgId = org?.id ?? null;
+    const sessionId = newId();
+    const refreshToken = mode === 'token' ? randomToken('rt') : null;
+    const cookieToken = mode === 'cookie' ? randomToken('ses') : null;
+    const csrfToken = mode === 'cookie' ? randomToken('csrf', 24) : null;
+    const ttl = mode === 'cookie' ? this.config.sessionTtl : this.config.refreshTokenTtl;
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const user = await this.db.transaction({ orgId: orgId, userId }, async (tx) => {
+      const u = await store.createLoginSession(
+        tx,
+        {
+          id: sessionId,
+          user_id: userId,
+          org_id: orgId,
+          kind: mode,
+          cookie_hash: cookieToken ? digestToken(cookieToken) : null,
+          csrf_hash: csrfToken ? digestToken(csrfToken) : null,
+          mfa_verified: amr.length > 1,
+          ip: meta.ip,
+          user_agent: meta.userAgent,
+          expires_at: expiresAt,
+        },
+        refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
+      );
+      await this.audit.record(tx, {
+        orgId,
+        actor: userActor(u),
+        action: 'auth.login',
+        resourceType: 'session',
+        resourceId: sessionId,
+        metadata: { method: amr.join('+'), session: mode },
+        meta,
+      });
+      return u;
+    });
+    const body: LoginResultType = {
+      status: 'authenticated',
+      sessionId,
+      user: userSummary(user),
+      organization: org ? { id: org.id, name: org.name, subdomain: org.subdomain } : null,
+    };
+    if (mode === 'token') {
+      body.tokenType = 'Bearer';
+      body.accessToken = await issueAccessToken(this.keys, this.config.accessTokenTtl, {
+        userId,
+        sessionId,
+        orgId,
+        amr,
+      });
+      body.expiresIn = this.config.accessTokenTtl;
+      body.refreshToken = refreshToken!;
+      return { body, cookie: null };
+    }
+    body.csrfToken = csrfToken!;
+    return { body, cookie: { token: cookieToken!, csrfToken: csrfToken!, maxAgeSeconds: ttl } };
+  }
+
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<LoginResultType> {
+    const hash = digestToken(refreshToken);
+    const owner = await store.refreshTokenOwner(this.db.pool, hash);
+    if (!owner) throw new AppError('invalid-token', 'unknown refresh token');
+    const next = randomToken('rt');
+    const result = await this.db.transaction({ orgId: owner.org_id, userId: owner.user_id }, async (tx) => {
+      const session = await store.lockSession(tx, owner.session_id);
+      if (!session || session.revoked_at || session.expires_at.getTime() <= Date.now())
+        return { kind: 'ended' as const };
+      const user = await store.getUser(tx, owner.user_id);
+      const spent = await store.spendRefreshToken(tx, hash);
+      if (!spent || !user) {
+        // A spent token came back: it was stolen or replayed. End the whole family.
+        await store.revokeSession(tx, session.id, 'refresh token reuse');
+        await this.audit.record(tx, {
+          orgId: session.org_id,
+          actor: user ? userActor(user) : { type: 'anonymous', id: null, label: null },
+          action: 'auth.token_reuse',
+          outcome: 'failure',
+          resourceType: 'session',
+          resourceId: session.id,
+          metadata: { reason: 'a refresh token was used twice; the session was revoked' },
+          meta,
+        });
+        return { kind: 'reused' as const };
+      }
+      if (user.status !== 'active') return { kind: 'ended' as const };
+      await store.insertRefreshToken(tx, {
+        id: newId(),
+        sessionId: session.id,
+        userId: user.id,
+        tokenHash: digestToken(next),
+        parentId: spent.id,
+        expiresAt: session.expires_at,
+      });
+      await store.touchSession(tx, session.id);
+      await this.audit.record(tx, {
+        orgId: session.org_id,
+        actor: userActor(user),
+        action: 'auth.token_refresh',
+        resourceType: 'session',
+        resourceId: session.id,
+        meta,
+      });
+      return { kind: 'ok' as const, session, user };
+    });
+    if (result.kind === 'reused')
+      throw new AppError(
+        'invalid-token',
+        'this refresh token was already used; the session has been revoked for safety',
+      );
+    if (result.kind === 'ended') throw new AppError('invalid-token', 'the session has ended; sign in again');
+    const amr = result.session.mfa_verified ? ['pwd', 'otp'] : ['pwd'];
+    return {
+      status: 'authenticated',
+      tokenType: 'Bearer',
+      accessToken: await issueAccessToken(this.keys, this.config.accessTokenTtl, {
+        userId: result.user.id,
+        sessionId: result.session.id,
+        orgId: result.session.org_id,
+        amr,
+      }),
+      expiresIn: this.config.accessTokenTtl,
+      refreshToken: next,
+      sessionId: result.session.id,
+      user: userSummary(result.user),
+    };
+  }
+}

@@ -1,0 +1,153 @@
+// Members of an organization: their role, department and status. Nobody changes a member whose
+// role carries permissions they lack, nor hands out such a role; the last active org admin stays.
+import type { Db } from '../../platform/db/transaction.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
+import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import type { AccessService } from '../access/service.ts';
+import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import type { MemberDto } from './schemas.ts';
+import * as store from './store.ts';
+
+function memberToDto(m: store.MemberRow): MemberDto {
+  return {
+    id: m.id,
+    userId: m.user_id,
+    email: m.email,
+    name: m.name,
+    mfaEnabled: m.mfa_enabled,
+    role: { id: m.role_id, key: m.role_key, name: m.role_name },
+    departmentId: m.department_id,
+    status: m.status,
+    createdAt: m.created_at.toISOString(),
+    updatedAt: m.updated_at.toISOString(),
+    version: m.version,
+  };
+}
+
+export class MemberService {
+  private readonly db: Db;
+  private readonly audit: AuditService;
+  private readonly access: AccessService;
+
+  constructor(deps: { db: Db; audit: AuditService; access: AccessService }) {
+    this.db = deps.db;
+    this.audit = deps.audit;
+    this.access = deps.access;
+  }
+
+  async listMembers(
+    ctx: CallContext,
+    q: {
+      role_id?: string;
+      department_id?: string;
+      status?: string;
+      q?: string;
+      limit?: number;
+      cursor?: string;
+    },
+  ): Promise<PageOf<MemberDto>> {
+    const s = tenantScope(ctx);
+    const limit = q.limit ?? 50;
+    const cursor = decodeCursor(q.cursor, isIdCursor);
+    const rows = await this.db.transaction(s, (tx) =>
+      store.listMembers(tx, {
+        roleId: q.role_id,
+        departmentId: q.department_id,
+        status: q.status,
+        q: q.q,
+        afterId: cursor?.id,
+        limit,
+      }),
+    );
+    return toPage(rows, limit, memberToDto, (r) => ({ id: r.id }));
+  }
+
+  async getMember(ctx: CallContext, id: string): Promise<MemberDto> {
+    const s = tenantScope(ctx);
+    const row = await this.db.transaction(s, (tx) => store.getMember(tx, id));
+    if (!row) throw notFound('member');
+    return memberToDto(row);
+  }
+
+  async updateMember(
+    ctx: CallContext,
+    id: string,
+    body: { roleId?: string; departmentId?: string | null; status?: 'active' | 'suspended' },
+    expectedVersion?: number,
+  ): Promise<MemberDto> {
+    const s = tenantScope(ctx);
+    return this.db.transaction(s, async (tx) => {
+      await store.lockMemberships(tx, s.orgId);
+      const before = await store.getMember(tx, id, true);
+      if (!before) throw notFound('member');
+      assertVersion(before.version, expectedVersion, 'the member');
+      const currentRole = await this.access.roleInTx(tx, before.role_id);
+      // Changing someone requires holding everything their current role holds.
+      if (currentRole) this.access.assertCanAssign(ctx.principal, currentRole);
+      if (body.roleId !== undefined && body.roleId !== before.role_id) {
+        const role = await this.access.roleInTx(tx, body.roleId);
+        if (!role) throw invalidField('roleId', 'exists', 'no such role in this organization');
+        this.access.assertCanAssign(ctx.principal, role);
+      }
+      if (body.departmentId && !(await store.getDepartment(tx, body.departmentId))) {
+        throw invalidField('departmentId', 'exists', 'no such department in this organization');
+      }
+      await store.updateMembership(tx, id, body);
+      if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
+        throw new AppError(
+          'conflict',
+          'this is the last active organization admin; make someone else admin first',
+        );
+      }
+      const after = (await store.getMember(tx, id))!;
+      const changes = diff(
+        { role: before.role_name, departmentId: before.department_id, status: before.status },
+        { role: after.role_name, departmentId: after.department_id, status: after.status },
+        ['role', 'departmentId', 'status'],
+      );
+      if (changes) {
+        await this.audit.record(tx, {
+          orgId: s.orgId,
+          actor: actorOf(ctx),
+          action: changes.role ? 'member.role_change' : 'member.update',
+          resourceType: 'membership',
+          resourceId: id,
+          changes,
+          metadata: { userId: before.user_id, email: before.email },
+          meta: ctx.meta,
+        });
+      }
+      return memberToDto(after);
+    });
+  }
+
+  async removeMember(ctx: CallContext, id: string): Promise<void> {
+    const s = tenantScope(ctx);
+    await this.db.transaction(s, async (tx) => {
+      await store.lockMemberships(tx, s.orgId);
+      const before = await store.getMember(tx, id, true);
+      if (!before) throw notFound('member');
+      const role = await this.access.roleInTx(tx, before.role_id);
+      if (role && before.user_id !== ctx.principal.userId) this.access.assertCanAssign(ctx.principal, role);
+      await store.deleteMembership(tx, id);
+      if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
+        throw new AppError(
+          'conflict',
+          'this is the last active organization admin; make someone else admin first',
+        );
+      }
+      await this.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'member.remove',
+        resourceType: 'membership',
+        resourceId: id,
+        changes: { role: { before: before.role_name, after: null } },
+        metadata: { userId: before.user_id, email: before.email },
+        meta: ctx.meta,
+      });
+    });
+  }
+}
