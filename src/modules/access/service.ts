@@ -54,11 +54,15 @@ export function effectivePermissions(input: {
   return new Set(perms);
 }
 
-export function hasPermission(principal: Principal, permission: string): boolean {
-  return principal.permissions.has(permission);
-}
-
-function validatePermissions(list: readonly string[], actor: Principal, field = 'permissions'): Permission[] {
+/**
+ * Checks a list of permissions someone wants to hand out (in a role, or as an API key's scopes):
+ * each is in the catalogue, none is platform-only, and the actor holds every one.
+ */
+export function assertGrantable(
+  list: readonly string[],
+  actor: Principal,
+  field = 'permissions',
+): Permission[] {
   const unknown = list.filter((p) => !isPermission(p));
   if (unknown.length > 0)
     throw invalidField(field, 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
@@ -162,7 +166,7 @@ export class AccessService {
     body: { name: string; description?: string; permissions: string[] },
   ): Promise<RoleDto> {
     const { orgId } = tenantScope(ctx);
-    const permissions = validatePermissions(body.permissions, ctx.principal);
+    const permissions = assertGrantable(body.permissions, ctx.principal);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const row = await store.insertRole(tx, {
         orgId,
@@ -192,7 +196,7 @@ export class AccessService {
     expectedVersion?: number,
   ): Promise<RoleDto> {
     const { orgId } = tenantScope(ctx);
-    const permissions = body.permissions ? validatePermissions(body.permissions, ctx.principal) : undefined;
+    const permissions = body.permissions ? assertGrantable(body.permissions, ctx.principal) : undefined;
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const before = await store.getRole(tx, id, true);
       if (!before) throw notFound('role');

@@ -9,7 +9,7 @@ import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
-import { isPermission } from '../access/catalogue.ts';
+import { assertGrantable } from '../access/service.ts';
 import { type AuditService, actorOf } from '../audit/service.ts';
 import type { ApiKeyDto } from './schemas.ts';
 import * as store from './store.ts';
@@ -47,12 +47,7 @@ export class ApiKeyService {
     const s = tenantScope(ctx);
     if (ctx.principal.kind === 'api_key')
       throw new AppError('forbidden', 'an API key cannot create API keys');
-    const unknown = body.scopes.filter((p) => !isPermission(p));
-    if (unknown.length > 0)
-      throw invalidField('scopes', 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
-    const beyond = body.scopes.filter((p) => !ctx.principal.permissions.has(p));
-    if (beyond.length > 0)
-      throw new AppError('forbidden', `a key cannot hold permissions you do not hold: ${beyond.join(', ')}`);
+    assertGrantable(body.scopes, ctx.principal, 'scopes');
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw invalidField('expiresAt', 'future', 'must be in the future');

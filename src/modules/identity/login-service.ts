@@ -186,32 +186,23 @@ export class LoginService {
       return new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
     };
 
+    let recoveryCodes: string[] | null = null;
     if (claims.purpose === 'enroll') {
       // An enrolment token from before the user enrolled must not replace the enrolled authenticator.
       if (user.mfa_enabled)
         throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
       if (!body.code)
         throw invalidField('code', 'required', 'send the code shown by the newly added authenticator');
-      const codes = await this.mfa.completeEnrollment(user, body.code, orgId, meta);
-      if (codes === null) throw await fail('wrong_enrollment_code');
-      await this.lockout.recordSuccess(user.email);
-      const org = await this.tenancy.organizations.loginOrganization({
-        userId: user.id,
-        isSuperAdmin: user.is_super_admin,
-        wanted: orgId,
-        ip: meta.ip,
-      });
-      const outcome = await this.startSession(user.id, org, mode, ['pwd', 'otp'], meta);
-      outcome.body.recoveryCodes = codes;
-      return outcome;
+      recoveryCodes = await this.mfa.completeEnrollment(user, body.code, orgId, meta);
+      if (recoveryCodes === null) throw await fail('wrong_enrollment_code');
+    } else {
+      if (!user.mfa_enabled || !user.mfa_secret_sealed)
+        throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
+      const accepted = body.code
+        ? await this.mfa.spendLoginCode(userId, body.code)
+        : await this.mfa.spendRecoveryCode(userId, body.recoveryCode!);
+      if (!accepted) throw await fail(body.code ? 'wrong_code' : 'wrong_recovery_code');
     }
-
-    if (!user.mfa_enabled || !user.mfa_secret_sealed)
-      throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
-    const accepted = body.code
-      ? await this.mfa.spendLoginCode(userId, body.code)
-      : await this.mfa.spendRecoveryCode(userId, body.recoveryCode!);
-    if (!accepted) throw await fail(body.code ? 'wrong_code' : 'wrong_recovery_code');
     await this.lockout.recordSuccess(user.email);
     const org = await this.tenancy.organizations.loginOrganization({
       userId: user.id,
@@ -219,7 +210,10 @@ export class LoginService {
       wanted: orgId,
       ip: meta.ip,
     });
-    return this.startSession(user.id, org, mode, body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'], meta);
+    const amr = body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'];
+    const outcome = await this.startSession(user.id, org, mode, amr, meta);
+    if (recoveryCodes) outcome.body.recoveryCodes = recoveryCodes;
+    return outcome;
   }
 
   /** Enrolment during login (organization requires MFA): creates the pending secret. */

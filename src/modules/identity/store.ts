@@ -21,15 +21,10 @@ export interface UserRow {
   version: number;
 }
 
-export interface LoginRow {
-  id: string;
-  email: string;
-  name: string;
-  password_hash: string | null;
-  status: 'active' | 'disabled';
-  is_super_admin: boolean;
-  mfa_enabled: boolean;
-}
+export type LoginRow = Pick<
+  UserRow,
+  'id' | 'email' | 'name' | 'password_hash' | 'status' | 'is_super_admin' | 'mfa_enabled'
+>;
 
 export async function loginLookup(sql: Sql, email: string): Promise<LoginRow | null> {
   const { rows } = await sql.query<LoginRow>({
