@@ -289,7 +289,8 @@ export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> 
       resolve(true);
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') resolve(false);
+      // ECONNRESET: a listener that is closing dropped the connection from its accept queue.
+      if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') resolve(false);
       else reject(err);
     });
   });
