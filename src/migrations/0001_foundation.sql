@@ -479,14 +479,6 @@ GRANT EXECUTE ON FUNCTION bul_audit_verify_current() TO bul_runtime;
 -- Narrow doors through row-level security, for the moments before a tenant context exists.
 -- Each returns only what its caller needs, and runs as the owner.
 
--- Login: the account behind an e-mail address.
-CREATE FUNCTION bul_login_lookup(p_email text)
-RETURNS TABLE (id uuid, email text, name text, password_hash text, status text, is_super_admin boolean, mfa_enabled boolean)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT u.id, u.email, u.name, u.password_hash, u.status, u.is_super_admin, u.mfa_enabled
-  FROM users u WHERE lower(u.email) = lower(p_email)
-$$;
-
 -- The organizations of a user, with the role in each (login, organization switcher). Called only
 -- with the id of a user who has just authenticated.
 CREATE FUNCTION bul_user_organizations(p_user uuid)
@@ -501,6 +493,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id
   WHERE m.user_id = p_user
   ORDER BY o.name, o.id
+$$;
+
+-- Login: the account behind an e-mail address, with its organizations (one round trip).
+CREATE FUNCTION bul_login_lookup(p_email text)
+RETURNS TABLE (id uuid, email text, name text, password_hash text, status text, is_super_admin boolean,
+               mfa_enabled boolean, organizations jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT u.id, u.email, u.name, u.password_hash, u.status, u.is_super_admin, u.mfa_enabled,
+         coalesce((SELECT jsonb_agg(to_jsonb(o)) FROM bul_user_organizations(u.id) o), '[]'::jsonb)
+  FROM users u WHERE lower(u.email) = lower(p_email)
 $$;
 
 -- Tenant resolution from a subdomain.

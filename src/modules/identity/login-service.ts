@@ -78,6 +78,7 @@ export class LoginService {
             ? await this.tenancy.organizations.auditOrganizationFor(
                 user.id,
                 await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
+                user.organizations,
               )
             : null,
           actor: user ? userActor(user) : { type: 'anonymous', id: null, label: body.email.slice(0, 254) },
@@ -125,6 +126,7 @@ export class LoginService {
       isSuperAdmin: user.is_super_admin,
       wanted,
       ip: meta.ip,
+      memberships: user.organizations,
     });
     const mode = body.session ?? 'token';
     if (user.mfa_enabled || org?.requireMfa) {

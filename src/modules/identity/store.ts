@@ -2,6 +2,7 @@
 // signing keys. Lookups that must happen before a tenant or user context exists go through the
 // narrow SECURITY DEFINER functions of migration 0001.
 import type { Sql } from '../../platform/db/transaction.ts';
+import type { UserOrganizationRow } from '../tenancy/service.ts';
 
 export interface UserRow {
   id: string;
@@ -24,7 +25,9 @@ export interface UserRow {
 export type LoginRow = Pick<
   UserRow,
   'id' | 'email' | 'name' | 'password_hash' | 'status' | 'is_super_admin' | 'mfa_enabled'
->;
+> & {
+  organizations: UserOrganizationRow[];
+};
 
 export async function loginLookup(sql: Sql, email: string): Promise<LoginRow | null> {
   const { rows } = await sql.query<LoginRow>({

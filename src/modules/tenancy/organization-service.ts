@@ -220,8 +220,10 @@ export class OrganizationService {
     isSuperAdmin: boolean;
     wanted: string | null;
     ip: string;
+    /** The user's organizations when the caller already has them (the login lookup brings them). */
+    memberships?: store.MyOrgRow[];
   }): Promise<LoginOrganization | null> {
-    const rows = await store.userOrganizations(this.db.pool, o.userId);
+    const rows = o.memberships ?? (await store.userOrganizations(this.db.pool, o.userId));
     let row: store.MyOrgRow | undefined;
     if (o.wanted) {
       row = rows.find((r) => r.org_id === o.wanted);
@@ -247,8 +249,12 @@ export class OrganizationService {
   }
 
   /** Where a known user's failed login is recorded: the organization aimed at, else their first. */
-  async auditOrganizationFor(userId: string, wanted: string | null): Promise<string | null> {
-    const rows = await store.userOrganizations(this.db.pool, userId);
+  async auditOrganizationFor(
+    userId: string,
+    wanted: string | null,
+    memberships?: store.MyOrgRow[],
+  ): Promise<string | null> {
+    const rows = memberships ?? (await store.userOrganizations(this.db.pool, userId));
     return rows.find((r) => r.org_id === wanted)?.org_id ?? rows[0]?.org_id ?? null;
   }
 

@@ -12,6 +12,7 @@ import { OrganizationService } from './organization-service.ts';
 
 export { assertOrgIpAllowed, compileIpRules, ipPasses } from './ip-rule-service.ts';
 export type { LoginOrganization } from './organization-service.ts';
+export type { MyOrgRow as UserOrganizationRow } from './store.ts';
 
 export class TenancyService {
   readonly organizations: OrganizationService;

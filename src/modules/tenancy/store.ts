@@ -107,6 +107,7 @@ export async function platformOrganizations(sql: Sql): Promise<PlatformOrgRow[]>
   return rows;
 }
 
+/** A user's membership in one organization, as login and the organization switcher see it. */
 export interface MyOrgRow {
   org_id: string;
   name: string;
