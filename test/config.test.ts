@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig, SETTINGS } from '../src/config.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -76,6 +76,7 @@ describe('configuration', () => {
 
   it('reads secrets from NAME_FILE, and refuses both forms at once', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bul-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'token');
     writeFileSync(file, 's3cret-token\n');
     expect(loadConfig({ METRICS_TOKEN_FILE: file }).metricsToken).toBe('s3cret-token');
