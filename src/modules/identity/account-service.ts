@@ -1,42 +1,18 @@
-// The signed-in user's own account: who am I, log out, switch organization, change password, and
-// list or revoke sessions.
-import type { Config } from '../../config.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.ts';
-import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { CallContext, Principal } from '../../platform/http/request-context.ts';
-import type { AuditService } from '../audit/service.ts';
-import type { TenancyService } from '../tenancy/service.ts';
 import { issueAccessToken } from './access-tokens.ts';
-import type { LoginLockout } from './lockout.ts';
+import type { IdentityDeps } from './deps.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
 import type { LoginResultType, SessionInfoType } from './schemas.ts';
-import type { SigningKeyRing } from './signing-keys.ts';
 import * as store from './store.ts';
 import { userActor } from './user-summary.ts';
 
 export class AccountService {
-  private readonly db: Db;
-  private readonly config: Config;
-  private readonly audit: AuditService;
-  private readonly tenancy: TenancyService;
-  private readonly keys: SigningKeyRing;
-  private readonly lockout: LoginLockout;
+  private readonly deps: IdentityDeps;
 
-  constructor(deps: {
-    db: Db;
-    config: Config;
-    audit: AuditService;
-    tenancy: TenancyService;
-    keys: SigningKeyRing;
-    lockout: LoginLockout;
-  }) {
-    this.db = deps.db;
-    this.config = deps.config;
-    this.audit = deps.audit;
-    this.tenancy = deps.tenancy;
-    this.keys = deps.keys;
-    this.lockout = deps.lockout;
+  constructor(deps: IdentityDeps) {
+    this.deps = deps;
   }
 
   async logout(ctx: CallContext): Promise<void> {
@@ -46,9 +22,9 @@ export class AccountService {
         'conflict',
         'API keys do not log out; revoke the key with DELETE /api/v1/api-keys/{id}',
       );
-    await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       await store.revokeSession(tx, p.sessionId!, 'logout');
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor({ id: p.userId, email: p.email }),
         action: 'auth.logout',
@@ -62,7 +38,7 @@ export class AccountService {
   async switchOrganization(ctx: CallContext, orgId: string): Promise<LoginResultType> {
     const p = ctx.principal;
     if (!p.sessionId) throw new AppError('conflict', 'an API key belongs to one organization');
-    const target = await this.tenancy.organizations.loginOrganization({
+    const target = await this.deps.tenancy.organizations.loginOrganization({
       userId: p.userId,
       isSuperAdmin: p.isSuperAdmin,
       wanted: orgId,
@@ -73,9 +49,9 @@ export class AccountService {
         'mfa-enrollment-required',
         'that organization requires MFA; enrol first (POST /api/v1/auth/mfa/setup)',
       );
-    await this.db.transaction({ orgId, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId, userId: p.userId }, async (tx) => {
       await store.setSessionOrg(tx, p.sessionId!, orgId);
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId,
         actor: userActor({ id: p.userId, email: p.email }),
         action: 'auth.switch_organization',
@@ -89,13 +65,13 @@ export class AccountService {
     return {
       status: 'authenticated',
       tokenType: 'Bearer',
-      accessToken: await issueAccessToken(this.keys, this.config.accessTokenTtl, {
+      accessToken: await issueAccessToken(this.deps.keys, this.deps.config.accessTokenTtl, {
         userId: p.userId,
         sessionId: p.sessionId,
         orgId,
         amr: p.mfaEnabled ? ['pwd', 'otp'] : ['pwd'],
       }),
-      expiresIn: this.config.accessTokenTtl,
+      expiresIn: this.deps.config.accessTokenTtl,
       sessionId: p.sessionId,
       organization,
     };
@@ -106,12 +82,12 @@ export class AccountService {
     body: { currentPassword: string; newPassword: string },
   ): Promise<void> {
     const p = ctx.principal;
-    await this.lockout.assertNotLocked(p.email, ctx.meta.ip);
-    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+    await this.deps.lockout.assertNotLocked(p.email, ctx.meta.ip);
+    const user = await this.deps.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
       store.getUser(tx, p.userId),
     );
     if (!user || !(await verifyPassword(user.password_hash, body.currentPassword))) {
-      await this.lockout.recordFailure(p.email, ctx.meta.ip);
+      await this.deps.lockout.recordFailure(p.email, ctx.meta.ip);
       throw new AppError('invalid-credentials', 'the current password is wrong', {
         errors: [
           { field: 'currentPassword', in: 'body', rule: 'matches', message: 'is not your current password' },
@@ -120,15 +96,15 @@ export class AccountService {
     }
     assertPasswordAcceptable(
       body.newPassword,
-      this.config.passwordMinLength,
+      this.deps.config.passwordMinLength,
       [user.email, user.name],
       'newPassword',
     );
     const hash = await hashPassword(body.newPassword);
-    await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       await store.updateUser(tx, p.userId, { password_hash: hash, password_changed_at: new Date() });
       const revoked = await store.revokeOtherSessions(tx, p.userId, p.sessionId, 'password changed');
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor(user),
         action: 'auth.password_change',
@@ -142,10 +118,10 @@ export class AccountService {
 
   async listSessions(ctx: CallContext): Promise<SessionInfoType[]> {
     const p = ctx.principal;
-    const rows = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+    const rows = await this.deps.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
       store.listSessions(tx, p.userId),
     );
-    const idleLimit = Date.now() - this.config.sessionIdleTimeout * 1000;
+    const idleLimit = Date.now() - this.deps.config.sessionIdleTimeout * 1000;
     return rows
       .filter((r) => r.kind === 'token' || r.last_seen_at.getTime() > idleLimit)
       .map((r) => ({
@@ -163,10 +139,10 @@ export class AccountService {
 
   async revokeSession(ctx: CallContext, sessionId: string): Promise<void> {
     const p = ctx.principal;
-    await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const revoked = await store.revokeSession(tx, sessionId, 'revoked by user');
       if (!revoked) throw notFound('session');
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor({ id: p.userId, email: p.email }),
         action: 'auth.session_revoke',
@@ -179,9 +155,9 @@ export class AccountService {
 
   async revokeOtherSessions(ctx: CallContext): Promise<number> {
     const p = ctx.principal;
-    return this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    return this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const n = await store.revokeOtherSessions(tx, p.userId, p.sessionId, 'revoked by user');
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor({ id: p.userId, email: p.email }),
         action: 'auth.session_revoke_others',

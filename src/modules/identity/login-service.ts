@@ -1,21 +1,13 @@
-// Login: e-mail and password (then a TOTP or recovery code when the user has MFA, or enrolment
-// when the organization requires it), the session it opens (a browser cookie, or a token family
-// of JWT access tokens and one-use refresh tokens), and refresh with reuse detection. Every
-// attempt is audited; failures feed the lockout.
-import type { Config } from '../../config.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../../platform/crypto/passwords.ts';
 import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { isUuid, newId } from '../../platform/db/ids.ts';
-import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField } from '../../platform/errors.ts';
 import type { RequestMeta } from '../../platform/http/request-context.ts';
-import type { AuditService } from '../audit/service.ts';
-import type { LoginOrganization, TenancyService } from '../tenancy/service.ts';
+import type { LoginOrganization } from '../tenancy/service.ts';
 import { issueAccessToken } from './access-tokens.ts';
-import type { LoginLockout } from './lockout.ts';
+import type { IdentityDeps } from './deps.ts';
 import type { MfaService } from './mfa-service.ts';
 import type { LoginResultType } from './schemas.ts';
-import type { SigningKeyRing } from './signing-keys.ts';
 import * as store from './store.ts';
 import { userActor, userSummary } from './user-summary.ts';
 
@@ -36,29 +28,11 @@ interface OrgHint {
 }
 
 export class LoginService {
-  private readonly db: Db;
-  private readonly config: Config;
-  private readonly audit: AuditService;
-  private readonly tenancy: TenancyService;
-  private readonly keys: SigningKeyRing;
-  private readonly lockout: LoginLockout;
+  private readonly deps: IdentityDeps;
   private readonly mfa: MfaService;
 
-  constructor(deps: {
-    db: Db;
-    config: Config;
-    audit: AuditService;
-    tenancy: TenancyService;
-    keys: SigningKeyRing;
-    lockout: LoginLockout;
-    mfa: MfaService;
-  }) {
-    this.db = deps.db;
-    this.config = deps.config;
-    this.audit = deps.audit;
-    this.tenancy = deps.tenancy;
-    this.keys = deps.keys;
-    this.lockout = deps.lockout;
+  constructor(deps: IdentityDeps & { mfa: MfaService }) {
+    this.deps = deps;
     this.mfa = deps.mfa;
   }
 
@@ -67,15 +41,15 @@ export class LoginService {
     hint: OrgHint,
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
-    await this.lockout.assertNotLocked(body.email, meta.ip);
-    const user = await store.loginLookup(this.db.pool, body.email);
+    await this.deps.lockout.assertNotLocked(body.email, meta.ip);
+    const user = await store.loginLookup(this.deps.db.pool, body.email);
     const ok = await verifyPassword(user?.password_hash ?? null, body.password);
     if (!user || !ok) {
-      const lockedFor = await this.lockout.recordFailure(body.email, meta.ip);
-      await this.audit.recordAlone(
+      const lockedFor = await this.deps.lockout.recordFailure(body.email, meta.ip);
+      await this.deps.audit.recordAlone(
         {
           orgId: user
-            ? await this.tenancy.organizations.auditOrganizationFor(
+            ? await this.deps.tenancy.organizations.auditOrganizationFor(
                 user.id,
                 await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
                 user.organizations,
@@ -98,7 +72,7 @@ export class LoginService {
       throw new AppError('invalid-credentials', 'the e-mail or the password is wrong');
     }
     if (user.status !== 'active') {
-      await this.audit.recordAlone(
+      await this.deps.audit.recordAlone(
         {
           orgId: null,
           actor: userActor(user),
@@ -113,15 +87,15 @@ export class LoginService {
       );
       throw new AppError('account-disabled', 'this account is disabled');
     }
-    await this.lockout.recordSuccess(body.email);
+    await this.deps.lockout.recordSuccess(body.email);
     if (user.password_hash && needsRehash(user.password_hash)) {
       const fresh = await hashPassword(body.password);
-      await this.db.transaction({ orgId: null, userId: user.id }, (tx) =>
+      await this.deps.db.transaction({ orgId: null, userId: user.id }, (tx) =>
         store.updateUser(tx, user.id, { password_hash: fresh }),
       );
     }
     const wanted = await this.resolveOrgHint({ ...hint, organization: body.organization });
-    const org = await this.tenancy.organizations.loginOrganization({
+    const org = await this.deps.tenancy.organizations.loginOrganization({
       userId: user.id,
       isSuperAdmin: user.is_super_admin,
       wanted,
@@ -131,7 +105,7 @@ export class LoginService {
     const mode = body.session ?? 'token';
     if (user.mfa_enabled || org?.requireMfa) {
       const enrollment = !user.mfa_enabled;
-      const mfaToken = await this.keys.sign(
+      const mfaToken = await this.deps.keys.sign(
         user.id,
         { purpose: enrollment ? 'enroll' : 'login', org: org?.id ?? null, mode },
         { audience: 'bul-mfa', ttlSeconds: MFA_TOKEN_TTL },
@@ -145,11 +119,11 @@ export class LoginService {
     const named = hint.organization ?? hint.headerOrgId ?? null;
     if (named) {
       if (isUuid(named)) return named.toLowerCase();
-      const id = await this.tenancy.organizations.resolveSubdomain(named);
+      const id = await this.deps.tenancy.organizations.resolveSubdomain(named);
       if (!id) throw new AppError('not-found', `no organization "${named}"`);
       return id;
     }
-    if (hint.hostSubdomain) return this.tenancy.organizations.resolveSubdomain(hint.hostSubdomain);
+    if (hint.hostSubdomain) return this.deps.tenancy.organizations.resolveSubdomain(hint.hostSubdomain);
     return null;
   }
 
@@ -158,21 +132,21 @@ export class LoginService {
     body: { mfaToken: string; code?: string; recoveryCode?: string },
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
-    const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
+    const claims = await this.deps.keys.verify(body.mfaToken, 'bul-mfa');
     if (!claims) throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
     const userId = claims.sub;
     const orgId = typeof claims.org === 'string' ? claims.org : null;
     const mode: SessionMode = claims.mode === 'cookie' ? 'cookie' : 'token';
     if (!body.code && !body.recoveryCode)
       throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
-    const user = await this.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
+    const user = await this.deps.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
     if (!user || user.status !== 'active')
       throw new AppError('invalid-token', 'the account is not available');
-    await this.lockout.assertNotLocked(user.email, meta.ip);
+    await this.deps.lockout.assertNotLocked(user.email, meta.ip);
 
     const fail = async (reason: string) => {
-      const lockedFor = await this.lockout.recordFailure(user.email, meta.ip);
-      await this.audit.recordAlone(
+      const lockedFor = await this.deps.lockout.recordFailure(user.email, meta.ip);
+      await this.deps.audit.recordAlone(
         {
           orgId,
           actor: userActor(user),
@@ -205,8 +179,8 @@ export class LoginService {
         : await this.mfa.spendRecoveryCode(userId, body.recoveryCode!);
       if (!accepted) throw await fail(body.code ? 'wrong_code' : 'wrong_recovery_code');
     }
-    await this.lockout.recordSuccess(user.email);
-    const org = await this.tenancy.organizations.loginOrganization({
+    await this.deps.lockout.recordSuccess(user.email);
+    const org = await this.deps.tenancy.organizations.loginOrganization({
       userId: user.id,
       isSuperAdmin: user.is_super_admin,
       wanted: orgId,
@@ -220,7 +194,7 @@ export class LoginService {
 
   /** Enrolment during login (organization requires MFA): creates the pending secret. */
   async loginMfaSetup(body: { mfaToken: string }) {
-    const claims = await this.keys.verify(body.mfaToken, 'bul-mfa');
+    const claims = await this.deps.keys.verify(body.mfaToken, 'bul-mfa');
     if (!claims || claims.purpose !== 'enroll')
       throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
     return this.mfa.startEnrollment(claims.sub);
@@ -239,9 +213,9 @@ export class LoginService {
     const refreshToken = mode === 'token' ? randomToken('rt') : null;
     const cookieToken = mode === 'cookie' ? randomToken('ses') : null;
     const csrfToken = mode === 'cookie' ? randomToken('csrf', 24) : null;
-    const ttl = mode === 'cookie' ? this.config.sessionTtl : this.config.refreshTokenTtl;
+    const ttl = mode === 'cookie' ? this.deps.config.sessionTtl : this.deps.config.refreshTokenTtl;
     const expiresAt = new Date(Date.now() + ttl * 1000);
-    const user = await this.db.transaction({ orgId: orgId, userId }, async (tx) => {
+    const user = await this.deps.db.transaction({ orgId: orgId, userId }, async (tx) => {
       const u = await store.createLoginSession(
         tx,
         {
@@ -258,7 +232,7 @@ export class LoginService {
         },
         refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
       );
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId,
         actor: userActor(u),
         action: 'auth.login',
@@ -277,13 +251,13 @@ export class LoginService {
     };
     if (mode === 'token') {
       body.tokenType = 'Bearer';
-      body.accessToken = await issueAccessToken(this.keys, this.config.accessTokenTtl, {
+      body.accessToken = await issueAccessToken(this.deps.keys, this.deps.config.accessTokenTtl, {
         userId,
         sessionId,
         orgId,
         amr,
       });
-      body.expiresIn = this.config.accessTokenTtl;
+      body.expiresIn = this.deps.config.accessTokenTtl;
       body.refreshToken = refreshToken!;
       return { body, cookie: null };
     }
@@ -293,50 +267,53 @@ export class LoginService {
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<LoginResultType> {
     const hash = digestToken(refreshToken);
-    const owner = await store.refreshTokenOwner(this.db.pool, hash);
+    const owner = await store.refreshTokenOwner(this.deps.db.pool, hash);
     if (!owner) throw new AppError('invalid-token', 'unknown refresh token');
     const next = randomToken('rt');
-    const result = await this.db.transaction({ orgId: owner.org_id, userId: owner.user_id }, async (tx) => {
-      const session = await store.lockSession(tx, owner.session_id);
-      if (!session || session.revoked_at || session.expires_at.getTime() <= Date.now())
-        return { kind: 'ended' as const };
-      const user = await store.getUser(tx, owner.user_id);
-      const spent = await store.spendRefreshToken(tx, hash);
-      if (!spent || !user) {
-        // A spent token came back: it was stolen or replayed. End the whole family.
-        await store.revokeSession(tx, session.id, 'refresh token reuse');
-        await this.audit.record(tx, {
+    const result = await this.deps.db.transaction(
+      { orgId: owner.org_id, userId: owner.user_id },
+      async (tx) => {
+        const session = await store.lockSession(tx, owner.session_id);
+        if (!session || session.revoked_at || session.expires_at.getTime() <= Date.now())
+          return { kind: 'ended' as const };
+        const user = await store.getUser(tx, owner.user_id);
+        const spent = await store.spendRefreshToken(tx, hash);
+        if (!spent || !user) {
+          // A spent token came back: it was stolen or replayed. End the whole family.
+          await store.revokeSession(tx, session.id, 'refresh token reuse');
+          await this.deps.audit.record(tx, {
+            orgId: session.org_id,
+            actor: user ? userActor(user) : { type: 'anonymous', id: null, label: null },
+            action: 'auth.token_reuse',
+            outcome: 'failure',
+            resourceType: 'session',
+            resourceId: session.id,
+            metadata: { reason: 'a refresh token was used twice; the session was revoked' },
+            meta,
+          });
+          return { kind: 'reused' as const };
+        }
+        if (user.status !== 'active') return { kind: 'ended' as const };
+        await store.insertRefreshToken(tx, {
+          id: newId(),
+          sessionId: session.id,
+          userId: user.id,
+          tokenHash: digestToken(next),
+          parentId: spent.id,
+          expiresAt: session.expires_at,
+        });
+        await store.touchSession(tx, session.id);
+        await this.deps.audit.record(tx, {
           orgId: session.org_id,
-          actor: user ? userActor(user) : { type: 'anonymous', id: null, label: null },
-          action: 'auth.token_reuse',
-          outcome: 'failure',
+          actor: userActor(user),
+          action: 'auth.token_refresh',
           resourceType: 'session',
           resourceId: session.id,
-          metadata: { reason: 'a refresh token was used twice; the session was revoked' },
           meta,
         });
-        return { kind: 'reused' as const };
-      }
-      if (user.status !== 'active') return { kind: 'ended' as const };
-      await store.insertRefreshToken(tx, {
-        id: newId(),
-        sessionId: session.id,
-        userId: user.id,
-        tokenHash: digestToken(next),
-        parentId: spent.id,
-        expiresAt: session.expires_at,
-      });
-      await store.touchSession(tx, session.id);
-      await this.audit.record(tx, {
-        orgId: session.org_id,
-        actor: userActor(user),
-        action: 'auth.token_refresh',
-        resourceType: 'session',
-        resourceId: session.id,
-        meta,
-      });
-      return { kind: 'ok' as const, session, user };
-    });
+        return { kind: 'ok' as const, session, user };
+      },
+    );
     if (result.kind === 'reused')
       throw new AppError(
         'invalid-token',
@@ -347,13 +324,13 @@ export class LoginService {
     return {
       status: 'authenticated',
       tokenType: 'Bearer',
-      accessToken: await issueAccessToken(this.keys, this.config.accessTokenTtl, {
+      accessToken: await issueAccessToken(this.deps.keys, this.deps.config.accessTokenTtl, {
         userId: result.user.id,
         sessionId: result.session.id,
         orgId: result.session.org_id,
         amr,
       }),
-      expiresIn: this.config.accessTokenTtl,
+      expiresIn: this.deps.config.accessTokenTtl,
       refreshToken: next,
       sessionId: result.session.id,
       user: userSummary(result.user),

@@ -2,18 +2,15 @@
 // code), one-time recovery codes, turning it off, and the code checks of the login's second step.
 // A code's time step is spent under the user's row lock, so no code works twice.
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../../config.ts';
 import { verifyPassword } from '../../platform/crypto/passwords.ts';
-import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { digestToken } from '../../platform/crypto/tokens.ts';
 import { newTotpSecret, totpUri, verifyTotp } from '../../platform/crypto/totp.ts';
 import { newId } from '../../platform/db/ids.ts';
-import type { Db, Sql } from '../../platform/db/transaction.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
-import type { AuditActor, AuditService } from '../audit/service.ts';
-import type { TenancyService } from '../tenancy/service.ts';
-import type { LoginLockout } from './lockout.ts';
+import type { AuditActor } from '../audit/service.ts';
+import type { IdentityDeps } from './deps.ts';
 import * as store from './store.ts';
 import { userActor } from './user-summary.ts';
 
@@ -32,37 +29,20 @@ function newRecoveryCodes(): string[] {
 const normaliseRecoveryCode = (code: string) => code.trim().toLowerCase().replace(/\s+/g, '');
 
 export class MfaService {
-  private readonly db: Db;
-  private readonly config: Config;
-  private readonly audit: AuditService;
-  private readonly tenancy: TenancyService;
-  private readonly box: SecretBox;
-  private readonly lockout: LoginLockout;
+  private readonly deps: IdentityDeps;
 
-  constructor(deps: {
-    db: Db;
-    config: Config;
-    audit: AuditService;
-    tenancy: TenancyService;
-    box: SecretBox;
-    lockout: LoginLockout;
-  }) {
-    this.db = deps.db;
-    this.config = deps.config;
-    this.audit = deps.audit;
-    this.tenancy = deps.tenancy;
-    this.box = deps.box;
-    this.lockout = deps.lockout;
+  constructor(deps: IdentityDeps) {
+    this.deps = deps;
   }
 
   // ---- the login's second step ----------------------------------------------------------------
 
   /** Checks a TOTP code and spends its time step under the user's row lock: concurrent requests with one code queue, and only the first finds the step unused. */
   async spendLoginCode(userId: string, code: string): Promise<boolean> {
-    const step = await this.db.transaction({ orgId: null, userId }, async (tx) => {
+    const step = await this.deps.db.transaction({ orgId: null, userId }, async (tx) => {
       const locked = await store.lockUser(tx, userId);
       if (!locked?.mfa_enabled || !locked.mfa_secret_sealed) return null;
-      const secret = this.box.open(locked.mfa_secret_sealed, `totp:${userId}`).toString();
+      const secret = this.deps.box.open(locked.mfa_secret_sealed, `totp:${userId}`).toString();
       const matched = await verifyTotp({ secret, code, afterTimeStep: locked.mfa_last_time_step });
       if (matched !== null) await store.updateUser(tx, userId, { mfa_last_time_step: matched });
       return matched;
@@ -72,14 +52,14 @@ export class MfaService {
 
   /** Spends a recovery code; false when it is wrong or already used. */
   spendRecoveryCode(userId: string, code: string): Promise<boolean> {
-    return this.db.transaction({ orgId: null, userId }, (tx) =>
+    return this.deps.db.transaction({ orgId: null, userId }, (tx) =>
       store.spendRecoveryCode(tx, userId, digestToken(normaliseRecoveryCode(code))),
     );
   }
 
   /** Enrolment at login (the organization requires MFA): a new pending secret, refused once MFA is on. */
   async startEnrollment(userId: string) {
-    return this.db.transaction({ orgId: null, userId }, async (tx) => {
+    return this.deps.db.transaction({ orgId: null, userId }, async (tx) => {
       const user = await store.lockUser(tx, userId);
       if (!user) throw new AppError('invalid-token', 'the account is not available');
       if (user.mfa_enabled)
@@ -102,7 +82,7 @@ export class MfaService {
         'call /auth/login/mfa/setup first, then send the code shown by the app',
       );
     }
-    const secret = this.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
+    const secret = this.deps.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
     const step = await verifyTotp({ secret, code });
     if (step === null) return null;
     return this.enableMfa(user.id, user.mfa_pending_secret_sealed, step, userActor(user), orgId, meta);
@@ -112,7 +92,7 @@ export class MfaService {
 
   async setup(ctx: CallContext) {
     const p = ctx.principal;
-    return this.db.transaction({ orgId: null, userId: p.userId }, async (tx) => {
+    return this.deps.db.transaction({ orgId: null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
       if (user.mfa_enabled)
@@ -123,17 +103,17 @@ export class MfaService {
 
   async enable(ctx: CallContext, code: string): Promise<string[]> {
     const p = ctx.principal;
-    const user = await this.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
+    const user = await this.deps.db.transaction({ orgId: null, userId: p.userId }, (tx) =>
       store.getUser(tx, p.userId),
     );
     if (!user) throw notFound('user');
     if (user.mfa_enabled) throw new AppError('conflict', 'MFA is already enabled');
     if (!user.mfa_pending_secret_sealed)
       throw new AppError('conflict', 'call POST /api/v1/auth/mfa/setup first');
-    const secret = this.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
+    const secret = this.deps.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
     const step = await verifyTotp({ secret, code });
     if (step === null) {
-      await this.lockout.recordFailure(user.email, ctx.meta.ip);
+      await this.deps.lockout.recordFailure(user.email, ctx.meta.ip);
       throw new AppError(
         'invalid-mfa-code',
         'the code does not match; check the device clock and try the current code',
@@ -161,7 +141,7 @@ export class MfaService {
     let ok = false;
     if (code) {
       const step = await verifyTotp({
-        secret: this.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString(),
+        secret: this.deps.box.open(user.mfa_secret_sealed, `totp:${user.id}`).toString(),
         code,
         afterTimeStep: user.mfa_last_time_step,
       });
@@ -175,7 +155,7 @@ export class MfaService {
       throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
     }
     if (!ok) {
-      await this.lockout.recordFailure(user.email, meta.ip);
+      await this.deps.lockout.recordFailure(user.email, meta.ip);
       throw new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
     }
   }
@@ -185,16 +165,16 @@ export class MfaService {
     body: { password: string; code?: string; recoveryCode?: string },
   ): Promise<void> {
     const p = ctx.principal;
-    await this.lockout.assertNotLocked(p.email, ctx.meta.ip);
-    const orgs = await this.tenancy.organizations.myOrganizations(p);
+    await this.deps.lockout.assertNotLocked(p.email, ctx.meta.ip);
+    const orgs = await this.deps.tenancy.organizations.myOrganizations(p);
     const requiring = orgs.filter((o) => o.requireMfa).map((o) => o.name);
     if (requiring.length > 0)
       throw new AppError('conflict', `MFA is required by ${requiring.join(', ')}; it cannot be turned off`);
-    await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
       if (!(await verifyPassword(user.password_hash, body.password))) {
-        await this.lockout.recordFailure(user.email, ctx.meta.ip);
+        await this.deps.lockout.recordFailure(user.email, ctx.meta.ip);
         throw new AppError('invalid-credentials', 'the password is wrong');
       }
       await this.assertSecondFactor(tx, user, body.code, body.recoveryCode, ctx.meta);
@@ -205,7 +185,7 @@ export class MfaService {
         mfa_last_time_step: null,
       });
       await store.deleteRecoveryCodes(tx, user.id);
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor(user),
         action: 'auth.mfa_disable',
@@ -218,9 +198,9 @@ export class MfaService {
 
   async regenerateRecoveryCodes(ctx: CallContext, code: string): Promise<string[]> {
     const p = ctx.principal;
-    await this.lockout.assertNotLocked(p.email, ctx.meta.ip);
+    await this.deps.lockout.assertNotLocked(p.email, ctx.meta.ip);
     const codes = newRecoveryCodes();
-    await this.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
       await this.assertSecondFactor(tx, user, code, undefined, ctx.meta);
@@ -229,7 +209,7 @@ export class MfaService {
         user.id,
         codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })),
       );
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId: p.org?.id ?? null,
         actor: userActor(user),
         action: 'auth.mfa_recovery_codes',
@@ -244,9 +224,12 @@ export class MfaService {
   private async newPendingSecret(tx: Sql, user: store.UserRow) {
     const secret = newTotpSecret();
     await store.updateUser(tx, user.id, {
-      mfa_pending_secret_sealed: this.box.seal(secret, `totp:${user.id}`),
+      mfa_pending_secret_sealed: this.deps.box.seal(secret, `totp:${user.id}`),
     });
-    return { secret, otpauthUrl: totpUri({ secret, issuer: this.config.mfaIssuer, account: user.email }) };
+    return {
+      secret,
+      otpauthUrl: totpUri({ secret, issuer: this.deps.config.mfaIssuer, account: user.email }),
+    };
   }
 
   private async enableMfa(
@@ -258,7 +241,7 @@ export class MfaService {
     meta: RequestMeta,
   ): Promise<string[]> {
     const codes = newRecoveryCodes();
-    await this.db.transaction({ orgId: orgId, userId }, async (tx) => {
+    await this.deps.db.transaction({ orgId: orgId, userId }, async (tx) => {
       await store.updateUser(tx, userId, {
         mfa_enabled: true,
         mfa_secret_sealed: sealedSecret,
@@ -270,7 +253,7 @@ export class MfaService {
         userId,
         codes.map((c) => ({ id: newId(), hash: digestToken(normaliseRecoveryCode(c)) })),
       );
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId,
         actor,
         action: 'auth.mfa_enable',

@@ -1,37 +1,17 @@
-// Becoming a user: sign-up (a new account founding a new organization) and accepting an
-// invitation (a new account, or an existing one proving itself with its password).
-import type { Config } from '../../config.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.ts';
 import { newId } from '../../platform/db/ids.ts';
-import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField } from '../../platform/errors.ts';
 import type { RequestMeta } from '../../platform/http/request-context.ts';
-import type { AuditService } from '../audit/service.ts';
-import type { TenancyService } from '../tenancy/service.ts';
-import type { LoginLockout } from './lockout.ts';
+import type { IdentityDeps } from './deps.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
 import * as store from './store.ts';
 import { userActor, userSummary } from './user-summary.ts';
 
 export class OnboardingService {
-  private readonly db: Db;
-  private readonly config: Config;
-  private readonly audit: AuditService;
-  private readonly tenancy: TenancyService;
-  private readonly lockout: LoginLockout;
+  private readonly deps: IdentityDeps;
 
-  constructor(deps: {
-    db: Db;
-    config: Config;
-    audit: AuditService;
-    tenancy: TenancyService;
-    lockout: LoginLockout;
-  }) {
-    this.db = deps.db;
-    this.config = deps.config;
-    this.audit = deps.audit;
-    this.tenancy = deps.tenancy;
-    this.lockout = deps.lockout;
+  constructor(deps: IdentityDeps) {
+    this.deps = deps;
   }
 
   async register(
@@ -44,14 +24,14 @@ export class OnboardingService {
     },
     meta: RequestMeta,
   ) {
-    if (!this.config.registrationEnabled)
+    if (!this.deps.config.registrationEnabled)
       throw new AppError(
         'registration-closed',
         'sign-up is disabled on this installation; ask an administrator for an invitation',
       );
-    assertPasswordAcceptable(body.password, this.config.passwordMinLength, [body.email, body.name]);
-    await this.tenancy.organizations.assertSubdomainFree(body.organization.subdomain);
-    if (await store.loginLookup(this.db.pool, body.email)) {
+    assertPasswordAcceptable(body.password, this.deps.config.passwordMinLength, [body.email, body.name]);
+    await this.deps.tenancy.organizations.assertSubdomainFree(body.organization.subdomain);
+    if (await store.loginLookup(this.deps.db.pool, body.email)) {
       throw new AppError(
         'conflict',
         'an account with this e-mail already exists; sign in and create the organization from there',
@@ -63,7 +43,7 @@ export class OnboardingService {
     const passwordHash = await hashPassword(body.password);
     const userId = newId();
     const orgId = newId();
-    return this.db.transaction({ orgId, userId }, async (tx) => {
+    return this.deps.db.transaction({ orgId, userId }, async (tx) => {
       const user = await store.insertUser(tx, {
         id: userId,
         email: body.email,
@@ -72,7 +52,7 @@ export class OnboardingService {
         locale: body.locale ?? null,
       });
       const actor = userActor(user);
-      await this.audit.record(tx, {
+      await this.deps.audit.record(tx, {
         orgId,
         actor,
         action: 'user.register',
@@ -81,7 +61,7 @@ export class OnboardingService {
         metadata: { email: user.email },
         meta,
       });
-      const org = await this.tenancy.organizations.createOrganization(tx, {
+      const org = await this.deps.tenancy.organizations.createOrganization(tx, {
         orgId,
         name: body.organization.name,
         subdomain: body.organization.subdomain,
@@ -101,14 +81,14 @@ export class OnboardingService {
    * gets an account with the name and password given.
    */
   async acceptInvitation(body: { token: string; name?: string; password: string }, meta: RequestMeta) {
-    const inv = await this.tenancy.invitations.openInvitation(body.token);
-    const existing = await store.loginLookup(this.db.pool, inv.email);
+    const inv = await this.deps.tenancy.invitations.openInvitation(body.token);
+    const existing = await store.loginLookup(this.deps.db.pool, inv.email);
     let userId: string;
     let passwordHash: string | null = null;
     if (existing) {
-      await this.lockout.assertNotLocked(inv.email, meta.ip);
+      await this.deps.lockout.assertNotLocked(inv.email, meta.ip);
       if (!(await verifyPassword(existing.password_hash, body.password))) {
-        await this.lockout.recordFailure(inv.email, meta.ip);
+        await this.deps.lockout.recordFailure(inv.email, meta.ip);
         throw new AppError(
           'invalid-credentials',
           `an account exists for ${inv.email}; give its password to join`,
@@ -117,11 +97,11 @@ export class OnboardingService {
       userId = existing.id;
     } else {
       if (!body.name) throw invalidField('name', 'required', 'a new account needs a name');
-      assertPasswordAcceptable(body.password, this.config.passwordMinLength, [inv.email, body.name]);
+      assertPasswordAcceptable(body.password, this.deps.config.passwordMinLength, [inv.email, body.name]);
       passwordHash = await hashPassword(body.password);
       userId = newId();
     }
-    const membershipId = await this.db.transaction({ orgId: inv.orgId, userId }, async (tx) => {
+    const membershipId = await this.deps.db.transaction({ orgId: inv.orgId, userId }, async (tx) => {
       if (passwordHash) {
         const user = await store.insertUser(tx, {
           id: userId,
@@ -129,7 +109,7 @@ export class OnboardingService {
           name: body.name!,
           passwordHash,
         });
-        await this.audit.record(tx, {
+        await this.deps.audit.record(tx, {
           orgId: inv.orgId,
           actor: userActor(user),
           action: 'user.register',
@@ -139,7 +119,7 @@ export class OnboardingService {
           meta,
         });
       }
-      return this.tenancy.invitations.acceptInvitation(tx, {
+      return this.deps.tenancy.invitations.acceptInvitation(tx, {
         orgId: inv.orgId,
         invitationId: inv.id,
         userId,
