@@ -25,6 +25,8 @@ import { tenantGuard } from './modules/tenancy/request-guard.ts';
 import { tenancyRoutes } from './modules/tenancy/routes.ts';
 import { compileIpRules, TenancyService } from './modules/tenancy/service.ts';
 import { UsageMeter } from './modules/tenancy/usage-meter.ts';
+import { workRoutes } from './modules/work/routes.ts';
+import { WorkService } from './modules/work/service.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
@@ -61,6 +63,7 @@ export interface BulApp {
     apiKeys: ApiKeyService;
     keys: SigningKeyRing;
     meter: UsageMeter;
+    work: WorkService;
   };
 }
 
@@ -144,6 +147,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const onBackgroundError = (err: unknown) => app.log.error({ err }, 'background task failed');
   const meter = new UsageMeter(db, onBackgroundError);
   meter.start();
+  const work = new WorkService({ db, config, audit, tenancy });
   const authenticator = new Authenticator({ db, config, keys, tenancy, onError: onBackgroundError });
 
   app.addHook('onClose', async () => {
@@ -198,9 +202,10 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       await api.register(tenancyRoutes, { tenancy, meter });
       await api.register(accessRoutes, { access });
       await api.register(auditRoutes, { audit });
+      await api.register(workRoutes, { work });
     },
     { prefix: '/api/v1' },
   );
   await app.ready();
-  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter } };
+  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter, work } };
 }

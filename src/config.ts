@@ -112,6 +112,25 @@ export const SETTINGS = [
     description: 'Largest JSON request body; larger gets 413.',
   },
   {
+    env: 'MAX_UPLOAD_SIZE',
+    kind: { type: 'size', minBytes: 1024, maxBytes: 10 * 1024 * MB },
+    default: '50mb',
+    description: 'Largest uploaded file (task attachments, CSV/XLSX imports); larger gets 413.',
+  },
+  {
+    env: 'ALLOWED_EXTENSIONS',
+    kind: { type: 'list' },
+    default: 'pdf,png,jpg,jpeg,gif,webp,txt,md,csv,xlsx,docx,pptx,zip',
+    description:
+      'File types accepted as attachments, by extension; the content must match the extension too.',
+  },
+  {
+    env: 'IMPORT_MAX_ROWS',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: '50000',
+    description: 'Most data rows one CSV/XLSX import may carry.',
+  },
+  {
     env: 'TRUST_PROXY',
     kind: { type: 'cidrs' },
     default: '',
@@ -294,6 +313,10 @@ export interface Config {
   logLevel: string;
   masterKey: string | null;
   bodyLimit: number;
+  maxUploadSize: number;
+  /** Lower-case extensions without the dot. */
+  allowedExtensions: string[];
+  importMaxRows: number;
   trustProxy: string[];
   corsOrigins: string[];
   baseDomain: string | null;
@@ -482,6 +505,9 @@ export function loadConfig(
     logLevel: get('LOG_LEVEL'),
     masterKey: optional('BUL_MASTER_KEY'),
     bodyLimit: get('BODY_LIMIT'),
+    maxUploadSize: get('MAX_UPLOAD_SIZE'),
+    allowedExtensions: get<string[]>('ALLOWED_EXTENSIONS').map((e) => e.toLowerCase().replace(/^\./, '')),
+    importMaxRows: get('IMPORT_MAX_ROWS'),
     trustProxy: get('TRUST_PROXY'),
     corsOrigins: get('CORS_ORIGINS'),
     baseDomain: optional('BASE_DOMAIN'),

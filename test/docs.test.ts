@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envExample, permissionsDoc, ROOT, readmeWithTable } from '../scripts/generate-docs.ts';
+import { envExample, permissionsDoc, ROOT, readmeWithTable, workStatusesDoc } from '../scripts/generate-docs.ts';
 import { SETTINGS } from '../src/config.ts';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -17,6 +17,10 @@ describe('generated documents are current (npm run docs)', () => {
     const readme = read('README.md');
     expect(readme).toBe(readmeWithTable(readme));
     for (const s of SETTINGS) expect(readme).toContain(`| \`${s.env}\` |`);
+  });
+
+  it('docs/work-statuses.md matches the status machines in src/modules/work/transitions.ts', () => {
+    expect(read('docs/work-statuses.md')).toBe(workStatusesDoc());
   });
 
   it('docs/permissions.md matches the permission catalogue and built-in roles', () => {

@@ -83,6 +83,12 @@ export const ERROR_CATALOGUE = {
     title: 'Conflict with the current state',
     description: 'The change conflicts with existing data (a duplicate, a last admin, a cycle...).',
   },
+  'invalid-transition': {
+    status: 409,
+    title: 'That status change is not allowed',
+    description:
+      'The resource cannot move from its current status to the requested one; `allowedMoves` lists the moves that are.',
+  },
   'precondition-failed': {
     status: 412,
     title: 'The resource changed meanwhile',
@@ -91,12 +97,30 @@ export const ERROR_CATALOGUE = {
   'payload-too-large': {
     status: 413,
     title: 'The request body is too large',
-    description: 'The body exceeds BODY_LIMIT.',
+    description: 'The body exceeds BODY_LIMIT, or an uploaded file exceeds MAX_UPLOAD_SIZE.',
   },
   'unsupported-media-type': {
     status: 415,
     title: 'Unsupported content type',
-    description: 'Send application/json.',
+    description: 'Send application/json (multipart/form-data for uploads and imports).',
+  },
+  'unsupported-file': {
+    status: 415,
+    title: 'The file type is not accepted',
+    description:
+      'The file name extension is not in ALLOWED_EXTENSIONS, or the content is not what the extension claims.',
+  },
+  'invalid-file': {
+    status: 422,
+    title: 'The file cannot be read',
+    description:
+      'An uploaded CSV or XLSX is damaged, is not what it claims to be, or would expand beyond safe limits (zip bomb).',
+  },
+  'import-invalid': {
+    status: 422,
+    title: 'The import has invalid rows',
+    description:
+      'Nothing was stored; `rowErrors[]` lists each bad row as { row, column, message } (row 1 is the header).',
   },
   'weak-password': {
     status: 422,

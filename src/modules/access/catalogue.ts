@@ -20,6 +20,20 @@ export const PERMISSIONS = {
   'ip_rules:read': 'See the organization IP allow and deny rules',
   'ip_rules:manage': 'Add and remove organization IP rules',
   'audit:read': 'Search the audit trail and check its integrity',
+  'clients:read': 'See clients, their contacts and status history',
+  'clients:manage': 'Create, change, import and delete clients and contacts',
+  'projects:read': 'See projects, milestones, expenses and budgets',
+  'projects:manage':
+    'Create, change, import and delete projects, milestones and expenses; move a project between open statuses',
+  'projects:reopen': 'Reopen a completed or cancelled project',
+  'tasks:read': 'See tasks, comments, time entries and attachments',
+  'tasks:work':
+    'Work on tasks assigned to me: change their status and description, log time, comment, attach files',
+  'tasks:manage': 'Create, assign, change, import and delete any task',
+  'business:read': 'See contracts, invoices, payments, deals and feedback',
+  'business:manage': 'Record and change contracts, invoices, payments, deals and feedback',
+  'analytics:read': 'See the organization dashboard and project performance reports',
+  'executive:read': "See the organization's executive metrics and trends",
   'platform:admin':
     'Administer the whole installation: all organizations, global IP rules (super admins only)',
 } as const;
@@ -42,6 +56,7 @@ interface BuiltinRole {
 }
 
 const READ_BASICS: Permission[] = ['organization:read', 'members:read', 'departments:read'];
+const WORK_READ: Permission[] = ['clients:read', 'projects:read', 'tasks:read'];
 
 /** Built-in organization roles, most powerful first. super_admin is a platform role (see below). */
 export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
@@ -52,7 +67,8 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
   },
   manager: {
     name: 'Manager',
-    description: 'Runs teams: invites people, shapes departments, reads the audit trail.',
+    description:
+      'Runs teams and work: invites people, shapes departments, manages clients, projects, tasks and business data.',
     permissions: [
       ...READ_BASICS,
       'plan:read',
@@ -62,27 +78,43 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
       'departments:manage',
       'api_keys:read',
       'audit:read',
+      ...WORK_READ,
+      'clients:manage',
+      'projects:manage',
+      'tasks:work',
+      'tasks:manage',
+      'business:read',
+      'business:manage',
+      'analytics:read',
     ],
   },
   developer: {
     name: 'Developer',
-    description: 'Builds integrations: manages API keys.',
-    permissions: [...READ_BASICS, 'roles:read', 'api_keys:read', 'api_keys:manage'],
+    description: 'Works on the tasks assigned to them and builds integrations (manages API keys).',
+    permissions: [...READ_BASICS, 'roles:read', 'api_keys:read', 'api_keys:manage', ...WORK_READ, 'tasks:work'],
   },
   analyst: {
     name: 'Analyst',
-    description: 'Reads everything for reporting, including plan usage and the audit trail.',
-    permissions: [...READ_BASICS, 'plan:read', 'roles:read', 'audit:read'],
+    description: 'Reads everything for reporting, including business data, analytics and the audit trail.',
+    permissions: [
+      ...READ_BASICS,
+      'plan:read',
+      'roles:read',
+      'audit:read',
+      ...WORK_READ,
+      'business:read',
+      'analytics:read',
+    ],
   },
   user: {
     name: 'User',
-    description: 'A regular member.',
-    permissions: READ_BASICS,
+    description: 'A regular member: reads the work data and works on the tasks assigned to them.',
+    permissions: [...READ_BASICS, ...WORK_READ, 'tasks:work'],
   },
   viewer: {
     name: 'Viewer',
-    description: 'Read-only access to the organization profile and structure.',
-    permissions: ['organization:read', 'departments:read'],
+    description: 'Read-only access to the organization structure, clients, projects and tasks.',
+    permissions: ['organization:read', 'departments:read', ...WORK_READ],
   },
 };
 

@@ -1,7 +1,7 @@
 // Departments: a tree per organization. Moves are serialised per organization and refused when
 // they would create a cycle; a department with sub-departments cannot be deleted.
 import { newId } from '../../platform/db/ids.ts';
-import type { Db } from '../../platform/db/transaction.ts';
+import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -31,6 +31,11 @@ export class DepartmentService {
   constructor(deps: { db: Db; audit: AuditService }) {
     this.db = deps.db;
     this.audit = deps.audit;
+  }
+
+  /** Whether a department exists in the organization the transaction acts for. */
+  async exists(tx: Sql, id: string): Promise<boolean> {
+    return (await store.getDepartment(tx, id)) !== null;
   }
 
   async departmentTree(ctx: CallContext): Promise<DepartmentDto[]> {

@@ -1,6 +1,6 @@
 // Members of an organization: their role, department and status. Nobody changes a member whose
 // role carries permissions they lack, nor hands out such a role; the last active org admin stays.
-import type { Db } from '../../platform/db/transaction.ts';
+import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
@@ -35,6 +35,11 @@ export class MemberService {
     this.db = deps.db;
     this.audit = deps.audit;
     this.access = deps.access;
+  }
+
+  /** Whether a user is a member of the organization the transaction acts for (any status). */
+  async isMember(tx: Sql, userId: string): Promise<boolean> {
+    return (await store.memberByUser(tx, userId)) !== null;
   }
 
   async listMembers(

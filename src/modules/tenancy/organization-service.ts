@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { isCurrency } from '../../platform/money/currency.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import {
   type CallContext,
@@ -61,6 +62,7 @@ export function orgToDto(o: store.OrgRow): OrganizationDto {
     requireMfa: o.require_mfa,
     timezone: o.timezone,
     locale: o.locale,
+    currency: o.currency,
     createdAt: o.created_at.toISOString(),
     updatedAt: o.updated_at.toISOString(),
     version: o.version,
@@ -88,6 +90,9 @@ function validateSubdomain(subdomain: string): void {
     );
   }
 }
+
+/** Storage is a running total, kept under this fixed period. */
+const STORAGE_PERIOD = '1970-01-01';
 
 export class OrganizationService {
   private readonly db: Db;
@@ -267,7 +272,7 @@ export class OrganizationService {
 
   async updateOrganization(
     ctx: CallContext,
-    body: { name?: string; requireMfa?: boolean; timezone?: string; locale?: string },
+    body: { name?: string; requireMfa?: boolean; timezone?: string; locale?: string; currency?: string },
     expectedVersion?: number,
   ): Promise<OrganizationDto> {
     const s = tenantScope(ctx);
@@ -282,13 +287,17 @@ export class OrganizationService {
           `"${body.timezone}" is not an IANA time zone (e.g. America/Sao_Paulo)`,
         );
       }
+      if (body.currency !== undefined && !isCurrency(body.currency)) {
+        throw invalidField('currency', 'currency', `${body.currency} is not an ISO 4217 currency code`);
+      }
       const after = await store.updateOrg(tx, s.orgId, {
+        ...(body.currency !== undefined ? { currency: body.currency } : {}),
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.requireMfa !== undefined ? { require_mfa: body.requireMfa } : {}),
         ...(body.timezone !== undefined ? { timezone: body.timezone } : {}),
         ...(body.locale !== undefined ? { locale: body.locale } : {}),
       });
-      const changes = diff(before, after, ['name', 'require_mfa', 'timezone', 'locale']);
+      const changes = diff(before, after, ['name', 'require_mfa', 'timezone', 'locale', 'currency']);
       if (changes) {
         await this.audit.record(tx, {
           orgId: s.orgId,
@@ -302,6 +311,39 @@ export class OrganizationService {
       }
       return orgToDto(after);
     });
+  }
+
+  /** The book currency and time zone of the organization the transaction acts for. */
+  async bookSettings(tx: Sql): Promise<{ currency: string; timezone: string }> {
+    const { rows } = await tx.query<{ currency: string; timezone: string }>(
+      'SELECT currency, timezone FROM organizations WHERE id = bul_current_org()',
+    );
+    if (!rows[0]) throw notFound('organization');
+    return rows[0];
+  }
+
+  /**
+   * Counts `bytes` of new stored files against the plan's storage limit, inside the caller's
+   * transaction (so a failed upload releases nothing it did not take). quota-exceeded when full.
+   */
+  async reserveStorage(tx: Sql, orgId: string, bytes: number): Promise<void> {
+    await store.lockUsage(tx, orgId, 'storage_bytes', STORAGE_PERIOD);
+    const org = await store.getOrg(tx, orgId);
+    const plan = org ? await store.getPlan(tx, org.plan_id) : null;
+    const used = await store.getUsage(tx, 'storage_bytes', STORAGE_PERIOD);
+    if (plan?.max_storage_bytes != null && used + bytes > plan.max_storage_bytes) {
+      throw new AppError(
+        'quota-exceeded',
+        `the ${plan.name} plan allows ${plan.max_storage_bytes} bytes of files; ${used} are used and this file has ${bytes}`,
+        { extra: { limit: { name: 'max_storage_bytes', value: plan.max_storage_bytes }, usage: used } },
+      );
+    }
+    await store.addUsage(tx, orgId, 'storage_bytes', STORAGE_PERIOD, bytes);
+  }
+
+  /** Gives back storage when files are deleted. */
+  async releaseStorage(tx: Sql, orgId: string, bytes: number): Promise<void> {
+    if (bytes > 0) await store.addUsage(tx, orgId, 'storage_bytes', STORAGE_PERIOD, -bytes);
   }
 
   async listPlans(): Promise<PlanDto[]> {
@@ -322,7 +364,7 @@ export class OrganizationService {
           members: await store.countMembers(tx),
           openInvitations: await store.countOpenInvitations(tx),
           apiRequestsThisMonth: (await store.getUsage(tx, 'api_requests', period)) + unflushedRequests,
-          storageBytes: await store.getUsage(tx, 'storage_bytes', '1970-01-01'),
+          storageBytes: await store.getUsage(tx, 'storage_bytes', STORAGE_PERIOD),
         },
       };
     });

@@ -20,6 +20,10 @@ export const Organization = Type.Object({
   }),
   timezone: Type.String({ description: 'IANA time zone; days in reports are counted in it.' }),
   locale: Type.String(),
+  currency: Type.String({
+    description:
+      'ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it.',
+  }),
 });
 export type OrganizationDto = Static<typeof Organization>;
 
@@ -29,6 +33,12 @@ export const UpdateOrganizationBody = Type.Object(
     requireMfa: Type.Optional(Type.Boolean()),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
+    currency: Type.Optional(
+      Type.String({
+        pattern: '^[A-Z]{3}$',
+        description: 'New money is written in it; amounts already stored keep their currency.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );

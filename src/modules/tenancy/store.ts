@@ -13,6 +13,7 @@ export interface OrgRow {
   require_mfa: boolean;
   timezone: string;
   locale: string;
+  currency: string;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -56,6 +57,7 @@ export async function updateOrg(
     require_mfa: boolean;
     timezone: string;
     locale: string;
+    currency: string;
     plan_id: string;
     status: string;
   }>,
@@ -508,6 +510,21 @@ export async function addUsage(
      ON CONFLICT (org_id, metric, period) DO UPDATE SET value = usage_counters.value + EXCLUDED.value, updated_at = now()`,
     [orgId, metric, period, amount],
   );
+}
+
+/** Creates the counter row if needed and locks it, serialising concurrent reservations. */
+export async function lockUsage(
+  sql: Sql,
+  orgId: string,
+  metric: 'api_requests' | 'storage_bytes',
+  period: string,
+): Promise<void> {
+  await sql.query(
+    `INSERT INTO usage_counters (org_id, metric, period, value) VALUES ($1, $2, $3, 0)
+     ON CONFLICT (org_id, metric, period) DO NOTHING`,
+    [orgId, metric, period],
+  );
+  await sql.query('SELECT 1 FROM usage_counters WHERE metric = $1 AND period = $2 FOR UPDATE', [metric, period]);
 }
 
 export async function getUsage(

@@ -10,6 +10,8 @@ import { type EmbeddedServer, startEmbeddedPostgres } from './embedded-server.ts
 
 // int8 (counts, sequence numbers) as JS numbers: BUL's int8 values stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
+// date as its YYYY-MM-DD text: a calendar day has no time zone, and JS Date would invent one.
+pg.types.setTypeParser(1082, (v) => v);
 
 export const EMBEDDED_DB_NAME = 'bul';
 export const RUNTIME_GROUP_ROLE = 'bul_runtime';

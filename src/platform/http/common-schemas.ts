@@ -29,3 +29,24 @@ export const ResourceFields = {
 };
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** A calendar day (YYYY-MM-DD), counted in the organization's time zone where it matters. */
+export const DateOnly = (description?: string) =>
+  Type.String({ format: 'date', ...(description ? { description } : {}) });
+
+/** An ISO 4217 currency code; services also check it is a real one and the organization's. */
+export const CurrencyCode = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: "ISO 4217 code, e.g. USD; must be the organization's currency.",
+});
+
+/** Money as an integer count of the currency's minor unit (cents for USD, yen for JPY). */
+export const MinorAmount = (description = 'Amount in minor units (e.g. cents).') =>
+  Type.Integer({ minimum: 0, maximum: 900_000_000_000_000, description });
+
+/** Free-form labels for filtering. */
+export const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '^[^,\\s][^,]*$' }), {
+  maxItems: 30,
+  uniqueItems: true,
+  description: 'Labels (no commas); lists filter on them with `tag=`.',
+});

@@ -1,0 +1,217 @@
+// Tasks: belong to a project, are assigned to a member, follow the task status machine with
+// completedAt kept in step. Members with tasks:manage change any task; members with only
+// tasks:work change the status, description and estimate of tasks assigned to them.
+import { newId } from '../../platform/db/ids.ts';
+import type { Db, Sql } from '../../platform/db/transaction.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import type { PageOf } from '../../platform/http/pagination.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
+import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import type { TenancyService } from '../tenancy/service.ts';
+import type { AttachmentFiles } from './attachment-files.ts';
+import type { ProjectService } from './project-service.ts';
+import {
+  type CreateTaskInput,
+  type TaskDto,
+  type TaskListQueryType,
+  type UpdateTaskInput,
+  WORKER_EDITABLE,
+} from './task-schemas.ts';
+import * as store from './task-store.ts';
+import { assertTaskMove } from './transitions.ts';
+
+export function taskToDto(t: store.TaskRow): TaskDto {
+  return {
+    id: t.id,
+    projectId: t.project_id,
+    title: t.title,
+    description: t.description,
+    assigneeId: t.assignee_id,
+    priority: t.priority,
+    status: t.status,
+    tags: t.tags,
+    dueDate: t.due_date,
+    estimateMinutes: t.estimate_minutes,
+    completedAt: t.completed_at ? t.completed_at.toISOString() : null,
+    createdBy: t.created_by,
+    createdAt: t.created_at.toISOString(),
+    updatedAt: t.updated_at.toISOString(),
+    version: t.version,
+  };
+}
+
+/** Whether the caller may work on this task: any task with tasks:manage, their own with tasks:work. */
+export function canWorkOn(ctx: CallContext, task: Pick<store.TaskRow, 'assignee_id'>): boolean {
+  const p = ctx.principal.permissions;
+  return p.has('tasks:manage') || (p.has('tasks:work') && task.assignee_id === ctx.principal.userId);
+}
+
+export class TaskService {
+  private readonly db: Db;
+  private readonly audit: AuditService;
+  private readonly tenancy: TenancyService;
+  private readonly projects: ProjectService;
+  private readonly files: AttachmentFiles;
+
+  constructor(deps: {
+    db: Db;
+    audit: AuditService;
+    tenancy: TenancyService;
+    projects: ProjectService;
+    files: AttachmentFiles;
+  }) {
+    this.db = deps.db;
+    this.audit = deps.audit;
+    this.tenancy = deps.tenancy;
+    this.projects = deps.projects;
+    this.files = deps.files;
+  }
+
+  async listTasks(ctx: CallContext, q: TaskListQueryType): Promise<PageOf<TaskDto>> {
+    const page = await this.db.transaction(tenantScope(ctx), (tx) => store.listTasks(tx, q));
+    return { items: page.items.map(taskToDto), nextCursor: page.nextCursor };
+  }
+
+  async getTask(ctx: CallContext, id: string): Promise<TaskDto> {
+    const row = await this.db.transaction(tenantScope(ctx), (tx) => store.getTask(tx, id));
+    if (!row) throw notFound('task');
+    return taskToDto(row);
+  }
+
+  /** The task, or 404; for the other task services (comments, time, attachments). */
+  async requireTask(tx: Sql, id: string, forUpdate = false): Promise<store.TaskRow> {
+    const row = await store.getTask(tx, id, forUpdate);
+    if (!row) throw notFound('task');
+    return row;
+  }
+
+  async createTask(ctx: CallContext, body: CreateTaskInput): Promise<TaskDto> {
+    return this.db.transaction(tenantScope(ctx), (tx) => this.createTaskIn(tx, ctx, body));
+  }
+
+  /** Creates a task inside the caller's transaction (used by create and by imports). */
+  async createTaskIn(tx: Sql, ctx: CallContext, body: CreateTaskInput): Promise<TaskDto> {
+    const s = tenantScope(ctx);
+    await this.checkReferences(tx, body);
+    const row = await store.insertTask(tx, s.orgId, newId(), s.userId, {
+      project_id: body.projectId,
+      title: body.title,
+      description: body.description ?? '',
+      assignee_id: body.assigneeId ?? null,
+      priority: body.priority ?? 'medium',
+      status: body.status ?? 'pending',
+      tags: body.tags ?? [],
+      due_date: body.dueDate ?? null,
+      estimate_minutes: body.estimateMinutes ?? null,
+    });
+    await this.audit.record(tx, {
+      orgId: s.orgId,
+      actor: actorOf(ctx),
+      action: 'task.create',
+      resourceType: 'task',
+      resourceId: row.id,
+      changes: diff(null, row, store.TASK_EDITABLE),
+      meta: ctx.meta,
+    });
+    return taskToDto(row);
+  }
+
+  private async checkReferences(
+    tx: Sql,
+    body: { projectId?: string; assigneeId?: string | null },
+  ): Promise<void> {
+    if (body.projectId && !(await this.projects.exists(tx, body.projectId))) {
+      throw invalidField('projectId', 'exists', 'no such project in this organization');
+    }
+    if (body.assigneeId && !(await this.tenancy.members.isMember(tx, body.assigneeId))) {
+      throw invalidField('assigneeId', 'member', 'the assignee must be a member of this organization');
+    }
+  }
+
+  async updateTask(
+    ctx: CallContext,
+    id: string,
+    body: UpdateTaskInput,
+    expectedVersion?: number,
+  ): Promise<TaskDto> {
+    const s = tenantScope(ctx);
+    return this.db.transaction(s, async (tx) => {
+      const before = await store.getTask(tx, id, true);
+      if (!before) throw notFound('task');
+      if (!ctx.principal.permissions.has('tasks:manage')) {
+        if (!canWorkOn(ctx, before)) {
+          throw new AppError('forbidden', 'you can only change tasks assigned to you', {
+            extra: { permission: 'tasks:manage' },
+          });
+        }
+        const outside = (Object.keys(body) as (keyof UpdateTaskInput)[]).filter(
+          (k) => !WORKER_EDITABLE.includes(k),
+        );
+        if (outside.length > 0) {
+          throw new AppError('forbidden', `changing ${outside.join(', ')} needs tasks:manage`, {
+            extra: { permission: 'tasks:manage', fields: outside },
+          });
+        }
+      }
+      assertVersion(before.version, expectedVersion, 'the task');
+      if (body.status !== undefined) assertTaskMove(before.status, body.status);
+      await this.checkReferences(tx, body);
+      const fields: Partial<store.TaskFields> = {};
+      if (body.projectId !== undefined) fields.project_id = body.projectId;
+      if (body.title !== undefined) fields.title = body.title;
+      if (body.description !== undefined) fields.description = body.description;
+      if (body.assigneeId !== undefined) fields.assignee_id = body.assigneeId;
+      if (body.priority !== undefined) fields.priority = body.priority;
+      if (body.status !== undefined && body.status !== before.status) fields.status = body.status;
+      if (body.tags !== undefined) fields.tags = body.tags;
+      if (body.dueDate !== undefined) fields.due_date = body.dueDate;
+      if (body.estimateMinutes !== undefined) fields.estimate_minutes = body.estimateMinutes;
+      const changes = diff(before, { ...before, ...fields }, store.TASK_EDITABLE);
+      if (!changes) return taskToDto(before);
+      const after = await store.updateTask(tx, id, fields);
+      await this.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: fields.status ? 'task.status_change' : 'task.update',
+        resourceType: 'task',
+        resourceId: id,
+        changes,
+        meta: ctx.meta,
+      });
+      return taskToDto(after);
+    });
+  }
+
+  /** Deletes a task with its attachments (their files go once the deletion has committed). */
+  async deleteTask(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
+    const s = tenantScope(ctx);
+    const files = await this.db.transaction(s, async (tx) => {
+      const before = await store.getTask(tx, id, true);
+      if (!before) throw notFound('task');
+      assertVersion(before.version, expectedVersion, 'the task');
+      const files = await store.attachmentsUnder(tx, { taskId: id });
+      await this.tenancy.organizations.releaseStorage(
+        tx,
+        s.orgId,
+        files.reduce((n, f) => n + f.size_bytes, 0),
+      );
+      await store.deleteTask(tx, id);
+      await this.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'task.delete',
+        resourceType: 'task',
+        resourceId: id,
+        changes: diff(before, null, store.TASK_EDITABLE),
+        metadata: files.length > 0 ? { attachmentsDeleted: files.length } : undefined,
+        meta: ctx.meta,
+      });
+      return files;
+    });
+    await this.files.remove(
+      s.orgId,
+      files.map((f) => f.id),
+    );
+  }
+}
