@@ -98,8 +98,37 @@ function describe(e: ErrorObject): { field: string; rule: string; message: strin
   }
 }
 
+/** A branch error that only says "not null": noise when the value was not meant to be null. */
+const isNullBranch = (e: ErrorObject) =>
+  e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null';
+
+/**
+ * For a nullable field (anyOf [schema, null]) that failed, the errors of its one non-null branch
+ * say more than "must match a schema in anyOf"; for real unions keep the union error.
+ */
+function explainUnions(errors: ErrorObject[]): ErrorObject[] {
+  const out: ErrorObject[] = [];
+  const replaced = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') continue;
+    const prefix = `${e.schemaPath}/`;
+    const inner = errors.filter((b) => b.schemaPath.startsWith(prefix) && !isNullBranch(b));
+    const branches = new Set(inner.map((b) => b.schemaPath.slice(prefix.length).split('/')[0]));
+    const hasNullBranch = errors.some((b) => b.schemaPath.startsWith(prefix) && isNullBranch(b));
+    if (hasNullBranch && branches.size === 1) replaced.add(e.schemaPath);
+  }
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' && replaced.has(e.schemaPath)) continue;
+    const union = [...replaced].find((u) => e.schemaPath.startsWith(`${u}/`));
+    if (union && isNullBranch(e)) continue;
+    out.push(e);
+  }
+  return out;
+}
+
 /** AJV errors → `errors[]` of the problem document, one per field and rule. */
-export function toFieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
+export function toFieldErrors(allErrors: ErrorObject[], context: string | undefined): FieldError[] {
+  const errors = explainUnions(allErrors);
   const where = PARTS[context ?? 'body'] ?? 'body';
   const seen = new Set<string>();
   const out: FieldError[] = [];

@@ -1,0 +1,167 @@
+// Contracts: a client's recurring amount per month or year between a start and an optional end
+// date, in the organization's currency. MRR is the sum of the active contracts' monthly values.
+import { newId } from '../../platform/db/ids.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
+import { invalidField, notFound } from '../../platform/errors.ts';
+import type { PageOf } from '../../platform/http/pagination.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
+import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { assertOrgCurrency } from '../../platform/money/currency.ts';
+import { actorOf, diff } from '../audit/service.ts';
+import { orgBook, translated } from './common.ts';
+import type {
+  ContractDto,
+  ContractListQueryType,
+  CreateContractInput,
+  UpdateContractInput,
+} from './contract-schemas.ts';
+import * as store from './contract-store.ts';
+import type { BusinessDeps } from './deps.ts';
+
+export function contractToDto(c: store.ContractRow): ContractDto {
+  return {
+    id: c.id,
+    clientId: c.client_id,
+    name: c.name,
+    amountMinor: c.amount_minor,
+    currency: c.currency,
+    billingInterval: c.billing_interval,
+    startDate: c.start_date,
+    endDate: c.end_date,
+    monthlyValueMinor: c.monthly_value_minor,
+    createdAt: c.created_at.toISOString(),
+    updatedAt: c.updated_at.toISOString(),
+    version: c.version,
+  };
+}
+
+export class ContractService {
+  private readonly deps: BusinessDeps;
+
+  constructor(deps: BusinessDeps) {
+    this.deps = deps;
+  }
+
+  async list(ctx: CallContext, q: ContractListQueryType): Promise<PageOf<ContractDto>> {
+    const page = await this.deps.db.transaction(tenantScope(ctx), async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      return store.listContracts(tx, q, today);
+    });
+    return { items: page.items.map(contractToDto), nextCursor: page.nextCursor };
+  }
+
+  async get(ctx: CallContext, id: string): Promise<ContractDto> {
+    const row = await this.deps.db.transaction(tenantScope(ctx), (tx) => store.getContract(tx, id));
+    if (!row) throw notFound('contract');
+    return contractToDto(row);
+  }
+
+  create(ctx: CallContext, body: CreateContractInput): Promise<ContractDto> {
+    const s = tenantScope(ctx);
+    return translated(
+      this.deps.db.transaction(s, async (tx) => {
+        const { currency } = await orgBook(tx, this.deps.tenancy);
+        const fields: store.ContractFields = {
+          client_id: body.clientId,
+          name: body.name,
+          amount_minor: body.amountMinor,
+          currency: body.currency ?? currency,
+          billing_interval: body.billingInterval,
+          start_date: body.startDate,
+          end_date: body.endDate ?? null,
+        };
+        await this.check(tx, fields, body, currency);
+        const row = await store.insertContract(tx, s.orgId, newId(), fields);
+        await this.deps.audit.record(tx, {
+          orgId: s.orgId,
+          actor: actorOf(ctx),
+          action: 'contract.create',
+          resourceType: 'contract',
+          resourceId: row.id,
+          changes: diff(null, row, store.CONTRACT_EDITABLE),
+          meta: ctx.meta,
+        });
+        return contractToDto(row);
+      }),
+    );
+  }
+
+  update(
+    ctx: CallContext,
+    id: string,
+    body: UpdateContractInput,
+    expectedVersion?: number,
+  ): Promise<ContractDto> {
+    const s = tenantScope(ctx);
+    return translated(
+      this.deps.db.transaction(s, async (tx) => {
+        const before = await store.getContract(tx, id, true);
+        if (!before) throw notFound('contract');
+        assertVersion(before.version, expectedVersion, 'the contract');
+        const { currency } = await orgBook(tx, this.deps.tenancy);
+        const fields: Partial<store.ContractFields> = {};
+        if (body.clientId !== undefined) fields.client_id = body.clientId;
+        if (body.name !== undefined) fields.name = body.name;
+        if (body.amountMinor !== undefined) fields.amount_minor = body.amountMinor;
+        if (body.currency !== undefined) fields.currency = body.currency;
+        if (body.billingInterval !== undefined) fields.billing_interval = body.billingInterval;
+        if (body.startDate !== undefined) fields.start_date = body.startDate;
+        if (body.endDate !== undefined) fields.end_date = body.endDate;
+        const merged = { ...before, ...fields };
+        await this.check(tx, merged, body, currency);
+        const changes = diff(before, merged, store.CONTRACT_EDITABLE);
+        if (!changes) return contractToDto(before);
+        const after = await store.updateContract(tx, id, fields);
+        await this.deps.audit.record(tx, {
+          orgId: s.orgId,
+          actor: actorOf(ctx),
+          action: 'contract.update',
+          resourceType: 'contract',
+          resourceId: id,
+          changes,
+          meta: ctx.meta,
+        });
+        return contractToDto(after);
+      }),
+    );
+  }
+
+  async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
+    const s = tenantScope(ctx);
+    await this.deps.db.transaction(s, async (tx) => {
+      const before = await store.getContract(tx, id, true);
+      if (!before) throw notFound('contract');
+      assertVersion(before.version, expectedVersion, 'the contract');
+      await store.deleteContract(tx, id);
+      await this.deps.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'contract.delete',
+        resourceType: 'contract',
+        resourceId: id,
+        changes: diff(before, null, store.CONTRACT_EDITABLE),
+        meta: ctx.meta,
+      });
+    });
+  }
+
+  /** The rules a contract's fields must meet; `given` says which fields the caller sent. */
+  private async check(
+    tx: Sql,
+    f: store.ContractFields,
+    given: UpdateContractInput,
+    orgCurrency: string,
+  ): Promise<void> {
+    if (given.currency !== undefined) assertOrgCurrency('currency', f.currency, orgCurrency);
+    if (f.end_date !== null && f.end_date < f.start_date) {
+      throw invalidField(
+        given.endDate === undefined && given.startDate !== undefined ? 'startDate' : 'endDate',
+        'notBeforeStart',
+        `the end date ${f.end_date} is before the start date ${f.start_date}`,
+      );
+    }
+    if (given.clientId !== undefined && !(await this.deps.work.clients.exists(tx, given.clientId))) {
+      throw invalidField('clientId', 'exists', 'no such client in this organization');
+    }
+  }
+}

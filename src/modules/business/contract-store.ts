@@ -1,0 +1,120 @@
+// SQL for contracts (row-level security scopes every query to the organization).
+import { Conditions, keysetList, type SortKey } from '../../platform/db/keyset-list.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
+import type { PageOf } from '../../platform/http/pagination.ts';
+import type { BillingInterval, ContractListQueryType } from './contract-schemas.ts';
+
+export interface ContractRow {
+  [key: string]: unknown;
+  id: string;
+  client_id: string;
+  name: string;
+  amount_minor: number;
+  currency: string;
+  billing_interval: BillingInterval;
+  start_date: string;
+  end_date: string | null;
+  monthly_value_minor: number;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+/** A contract's contribution to MRR (the analytics module uses the same formula). */
+export const MONTHLY_VALUE_SQL = `(CASE WHEN c.billing_interval = 'year' THEN round(c.amount_minor / 12.0)
+  ELSE c.amount_minor END)::bigint`;
+
+const COLUMNS = `c.id, c.client_id, c.name, c.amount_minor, c.currency, c.billing_interval, c.start_date,
+  c.end_date, ${MONTHLY_VALUE_SQL} AS monthly_value_minor, c.created_at, c.updated_at, c.version`;
+
+export const CONTRACT_EDITABLE = [
+  'client_id',
+  'name',
+  'amount_minor',
+  'currency',
+  'billing_interval',
+  'start_date',
+  'end_date',
+] as const;
+export type ContractFields = Pick<ContractRow, (typeof CONTRACT_EDITABLE)[number]>;
+
+export async function insertContract(
+  sql: Sql,
+  orgId: string,
+  id: string,
+  f: ContractFields,
+): Promise<ContractRow> {
+  const { rows } = await sql.query<ContractRow>(
+    `INSERT INTO contracts AS c (org_id, id, client_id, name, amount_minor, currency, billing_interval,
+       start_date, end_date)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+    [
+      orgId,
+      id,
+      f.client_id,
+      f.name,
+      f.amount_minor,
+      f.currency,
+      f.billing_interval,
+      f.start_date,
+      f.end_date,
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function getContract(sql: Sql, id: string, forUpdate = false): Promise<ContractRow | null> {
+  const { rows } = await sql.query<ContractRow>(
+    `SELECT ${COLUMNS} FROM contracts c WHERE c.id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function updateContract(sql: Sql, id: string, f: Partial<ContractFields>): Promise<ContractRow> {
+  const keys = Object.keys(f) as (keyof ContractFields)[];
+  const { rows } = await sql.query<ContractRow>(
+    `UPDATE contracts c SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE c.id = $1 RETURNING ${COLUMNS}`,
+    [id, ...keys.map((k) => f[k])],
+  );
+  return rows[0]!;
+}
+
+export async function deleteContract(sql: Sql, id: string): Promise<void> {
+  await sql.query('DELETE FROM contracts WHERE id = $1', [id]);
+}
+
+const SORT_KEYS: Record<string, SortKey> = {
+  createdAt: { expr: 'c.created_at', type: 'timestamptz' },
+  updatedAt: { expr: 'c.updated_at', type: 'timestamptz' },
+  name: { expr: 'lower(c.name)', type: 'text' },
+  startDate: { expr: 'c.start_date', type: 'date' },
+  amountMinor: { expr: 'c.amount_minor', type: 'bigint' },
+};
+
+/** `today` is the organization's date, used when `active` is asked without `activeOn`. */
+export function listContracts(
+  sql: Sql,
+  q: ContractListQueryType,
+  today: string,
+): Promise<PageOf<ContractRow>> {
+  const w = new Conditions();
+  if (q.clientId) w.add(`c.client_id = ${w.param(q.clientId)}`);
+  if (q.billingInterval) w.add(`c.billing_interval = ${w.param(q.billingInterval)}`);
+  if (q.active !== undefined || q.activeOn !== undefined) {
+    const day = w.param(q.activeOn ?? today);
+    const active = `(c.start_date <= ${day}::date AND (c.end_date IS NULL OR c.end_date >= ${day}::date))`;
+    w.add(q.active === false ? `NOT ${active}` : active);
+  }
+  return keysetList<ContractRow, ContractRow>(sql, {
+    select: COLUMNS,
+    from: 'contracts c',
+    idExpr: 'c.id',
+    where: w,
+    sorts: SORT_KEYS,
+    sort: q.sort ?? '-createdAt',
+    limit: q.limit ?? 50,
+    cursor: q.cursor,
+    map: (r) => r,
+  });
+}

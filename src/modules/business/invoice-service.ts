@@ -1,0 +1,353 @@
+// Invoices and payments, entered by hand. An invoice answers what was paid, its balance and a
+// derived state; a payment never exceeds the balance, a void invoice takes no payments, and an
+// invoice with payments can be neither voided nor deleted (its revenue would silently vanish).
+import { newId } from '../../platform/db/ids.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import type { PageOf } from '../../platform/http/pagination.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
+import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { assertOrgCurrency } from '../../platform/money/currency.ts';
+import { actorOf, diff } from '../audit/service.ts';
+import { duplicateInvoiceNumber, orgBook, translated } from './common.ts';
+import type { BusinessDeps } from './deps.ts';
+import type {
+  CreateInvoiceInput,
+  CreatePaymentInput,
+  InvoiceDto,
+  InvoiceListQueryType,
+  PaymentDto,
+  UpdateInvoiceInput,
+} from './invoice-schemas.ts';
+import * as store from './invoice-store.ts';
+
+export function invoiceToDto(i: store.InvoiceRow): InvoiceDto {
+  return {
+    id: i.id,
+    clientId: i.client_id,
+    number: i.number,
+    issuedOn: i.issued_on,
+    dueOn: i.due_on,
+    amountMinor: i.amount_minor,
+    currency: i.currency,
+    status: i.status,
+    paidMinor: i.paid_minor,
+    balanceMinor: i.status === 'void' ? 0 : i.amount_minor - i.paid_minor,
+    state: i.state,
+    createdAt: i.created_at.toISOString(),
+    updatedAt: i.updated_at.toISOString(),
+    version: i.version,
+  };
+}
+
+function paymentToDto(p: store.PaymentRow): PaymentDto {
+  return {
+    id: p.id,
+    invoiceId: p.invoice_id,
+    paidOn: p.paid_on,
+    amountMinor: p.amount_minor,
+    currency: p.currency,
+    method: p.method,
+    note: p.note,
+    createdAt: p.created_at.toISOString(),
+    updatedAt: p.updated_at.toISOString(),
+    version: p.version,
+  };
+}
+
+export class InvoiceService {
+  private readonly deps: BusinessDeps;
+
+  constructor(deps: BusinessDeps) {
+    this.deps = deps;
+  }
+
+  async list(ctx: CallContext, q: InvoiceListQueryType): Promise<PageOf<InvoiceDto>> {
+    const page = await this.deps.db.transaction(tenantScope(ctx), async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      return store.listInvoices(tx, q, today);
+    });
+    return { items: page.items.map(invoiceToDto), nextCursor: page.nextCursor };
+  }
+
+  async get(ctx: CallContext, id: string): Promise<InvoiceDto> {
+    const row = await this.deps.db.transaction(tenantScope(ctx), async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      return store.getInvoice(tx, id, today);
+    });
+    if (!row) throw notFound('invoice');
+    return invoiceToDto(row);
+  }
+
+  create(ctx: CallContext, body: CreateInvoiceInput): Promise<InvoiceDto> {
+    const s = tenantScope(ctx);
+    return translated(
+      this.deps.db.transaction(s, async (tx) => {
+        const { currency, today } = await orgBook(tx, this.deps.tenancy);
+        const fields: store.InvoiceFields = {
+          client_id: body.clientId,
+          number: body.number,
+          issued_on: body.issuedOn,
+          due_on: body.dueOn,
+          amount_minor: body.amountMinor,
+          currency: body.currency ?? currency,
+          status: body.status ?? 'open',
+        };
+        await this.check(tx, fields, body, currency, null);
+        const id = newId();
+        await store.insertInvoice(tx, s.orgId, id, fields);
+        const row = (await store.getInvoice(tx, id, today))!;
+        await this.deps.audit.record(tx, {
+          orgId: s.orgId,
+          actor: actorOf(ctx),
+          action: 'invoice.create',
+          resourceType: 'invoice',
+          resourceId: id,
+          changes: diff(null, row, store.INVOICE_EDITABLE),
+          meta: ctx.meta,
+        });
+        return invoiceToDto(row);
+      }),
+    );
+  }
+
+  update(
+    ctx: CallContext,
+    id: string,
+    body: UpdateInvoiceInput,
+    expectedVersion?: number,
+  ): Promise<InvoiceDto> {
+    const s = tenantScope(ctx);
+    return translated(
+      this.deps.db.transaction(s, async (tx) => {
+        const { currency, today } = await orgBook(tx, this.deps.tenancy);
+        const before = await store.getInvoice(tx, id, today, true);
+        if (!before) throw notFound('invoice');
+        assertVersion(before.version, expectedVersion, 'the invoice');
+        const fields: Partial<store.InvoiceFields> = {};
+        if (body.clientId !== undefined) fields.client_id = body.clientId;
+        if (body.number !== undefined) fields.number = body.number;
+        if (body.issuedOn !== undefined) fields.issued_on = body.issuedOn;
+        if (body.dueOn !== undefined) fields.due_on = body.dueOn;
+        if (body.amountMinor !== undefined) fields.amount_minor = body.amountMinor;
+        if (body.currency !== undefined) fields.currency = body.currency;
+        if (body.status !== undefined) fields.status = body.status;
+        const merged = { ...before, ...fields };
+        await this.check(tx, merged, body, currency, id);
+        const changes = diff(before, merged, store.INVOICE_EDITABLE);
+        if (!changes) return invoiceToDto(before);
+        if (before.paid_minor > 0) {
+          if (changes.status && merged.status === 'void') {
+            throw new AppError(
+              'conflict',
+              `the invoice has ${before.paid_minor} paid on it; delete its payments before voiding it`,
+              {
+                errors: [
+                  {
+                    field: 'status',
+                    in: 'body',
+                    rule: 'noPayments',
+                    message: 'an invoice with payments cannot be voided',
+                  },
+                ],
+                extra: { paidMinor: before.paid_minor },
+              },
+            );
+          }
+          if (merged.amount_minor < before.paid_minor) {
+            throw new AppError(
+              'conflict',
+              `the amount cannot be below the ${before.paid_minor} already paid on the invoice`,
+              {
+                errors: [
+                  {
+                    field: 'amountMinor',
+                    in: 'body',
+                    rule: 'notBelowPaid',
+                    message: `must be at least ${before.paid_minor}`,
+                  },
+                ],
+                extra: { paidMinor: before.paid_minor },
+              },
+            );
+          }
+          if (changes.currency) {
+            throw new AppError('conflict', 'the currency of an invoice with payments cannot change', {
+              errors: [
+                { field: 'currency', in: 'body', rule: 'noPayments', message: 'the invoice has payments' },
+              ],
+            });
+          }
+        }
+        await store.updateInvoice(tx, id, fields);
+        const after = (await store.getInvoice(tx, id, today))!;
+        await this.deps.audit.record(tx, {
+          orgId: s.orgId,
+          actor: actorOf(ctx),
+          action: changes.status
+            ? merged.status === 'void'
+              ? 'invoice.void'
+              : 'invoice.reopen'
+            : 'invoice.update',
+          resourceType: 'invoice',
+          resourceId: id,
+          changes,
+          meta: ctx.meta,
+        });
+        return invoiceToDto(after);
+      }),
+    );
+  }
+
+  async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
+    const s = tenantScope(ctx);
+    await this.deps.db.transaction(s, async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      const before = await store.getInvoice(tx, id, today, true);
+      if (!before) throw notFound('invoice');
+      assertVersion(before.version, expectedVersion, 'the invoice');
+      const payments = await store.countPayments(tx, id);
+      if (payments > 0) {
+        throw new AppError(
+          'conflict',
+          `the invoice has ${payments} payment(s); delete them before the invoice`,
+          {
+            extra: { payments, paidMinor: before.paid_minor },
+          },
+        );
+      }
+      await store.deleteInvoice(tx, id);
+      await this.deps.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'invoice.delete',
+        resourceType: 'invoice',
+        resourceId: id,
+        changes: diff(before, null, store.INVOICE_EDITABLE),
+        meta: ctx.meta,
+      });
+    });
+  }
+
+  /** The rules an invoice's fields must meet; `given` says which fields the caller sent. */
+  private async check(
+    tx: Sql,
+    f: store.InvoiceFields,
+    given: UpdateInvoiceInput,
+    orgCurrency: string,
+    id: string | null,
+  ): Promise<void> {
+    if (given.currency !== undefined) assertOrgCurrency('currency', f.currency, orgCurrency);
+    if (f.due_on < f.issued_on) {
+      throw invalidField(
+        given.dueOn === undefined && given.issuedOn !== undefined ? 'issuedOn' : 'dueOn',
+        'notBeforeIssued',
+        `the due date ${f.due_on} is before the issue date ${f.issued_on}`,
+      );
+    }
+    if (given.clientId !== undefined && !(await this.deps.work.clients.exists(tx, given.clientId))) {
+      throw invalidField('clientId', 'exists', 'no such client in this organization');
+    }
+    if (given.number !== undefined && (await store.invoiceNumberTaken(tx, f.number, id))) {
+      throw duplicateInvoiceNumber(f.number);
+    }
+  }
+
+  // ---- payments --------------------------------------------------------------------------------
+
+  async listPayments(ctx: CallContext, invoiceId: string): Promise<PaymentDto[]> {
+    const rows = await this.deps.db.transaction(tenantScope(ctx), async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      if (!(await store.getInvoice(tx, invoiceId, today))) throw notFound('invoice');
+      return store.listPayments(tx, invoiceId);
+    });
+    return rows.map(paymentToDto);
+  }
+
+  async getPayment(ctx: CallContext, invoiceId: string, id: string): Promise<PaymentDto> {
+    const row = await this.deps.db.transaction(tenantScope(ctx), (tx) => store.getPayment(tx, invoiceId, id));
+    if (!row) throw notFound('payment');
+    return paymentToDto(row);
+  }
+
+  async createPayment(ctx: CallContext, invoiceId: string, body: CreatePaymentInput): Promise<PaymentDto> {
+    const s = tenantScope(ctx);
+    return this.deps.db.transaction(s, async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      // Locking the invoice serialises payments on it, so two payments cannot both fit one balance.
+      const invoice = await store.getInvoice(tx, invoiceId, today, true);
+      if (!invoice) throw notFound('invoice');
+      const currency = body.currency ?? invoice.currency;
+      if (currency !== invoice.currency) {
+        throw invalidField(
+          'currency',
+          'invoiceCurrency',
+          `must be ${invoice.currency}, the invoice's currency`,
+        );
+      }
+      if (invoice.status === 'void') {
+        throw new AppError('conflict', 'the invoice is void; it takes no payments', {
+          errors: [{ field: 'id', in: 'params', rule: 'invoiceNotVoid', message: 'the invoice is void' }],
+        });
+      }
+      const balance = invoice.amount_minor - invoice.paid_minor;
+      if (body.amountMinor > balance) {
+        const message = `must not exceed the invoice balance of ${balance}`;
+        throw new AppError(
+          'conflict',
+          `the payment of ${body.amountMinor} exceeds the invoice balance of ${balance}`,
+          {
+            errors: [{ field: 'amountMinor', in: 'body', rule: 'notAboveBalance', message }],
+            extra: { balanceMinor: balance },
+          },
+        );
+      }
+      const row = await store.insertPayment(tx, s.orgId, newId(), {
+        invoice_id: invoiceId,
+        paid_on: body.paidOn,
+        amount_minor: body.amountMinor,
+        currency,
+        method: body.method ?? '',
+        note: body.note ?? '',
+      });
+      await this.deps.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'payment.create',
+        resourceType: 'payment',
+        resourceId: row.id,
+        changes: diff(null, row, store.PAYMENT_AUDITED),
+        metadata: { invoiceId },
+        meta: ctx.meta,
+      });
+      return paymentToDto(row);
+    });
+  }
+
+  async deletePayment(
+    ctx: CallContext,
+    invoiceId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
+    const s = tenantScope(ctx);
+    await this.deps.db.transaction(s, async (tx) => {
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      if (!(await store.getInvoice(tx, invoiceId, today, true))) throw notFound('invoice');
+      const before = await store.getPayment(tx, invoiceId, id, true);
+      if (!before) throw notFound('payment');
+      assertVersion(before.version, expectedVersion, 'the payment');
+      await store.deletePayment(tx, id);
+      await this.deps.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'payment.delete',
+        resourceType: 'payment',
+        resourceId: id,
+        changes: diff(before, null, store.PAYMENT_AUDITED),
+        metadata: { invoiceId },
+        meta: ctx.meta,
+      });
+    });
+  }
+}
