@@ -10,8 +10,12 @@ import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { accessRoutes } from './modules/access/routes.ts';
 import { AccessService } from './modules/access/service.ts';
+import { analyticsRoutes } from './modules/analytics/routes.ts';
+import { AnalyticsService } from './modules/analytics/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { AuditService } from './modules/audit/service.ts';
+import { businessRoutes } from './modules/business/routes.ts';
+import { BusinessService } from './modules/business/service.ts';
 import { ApiKeyService } from './modules/identity/api-key-service.ts';
 import { Authenticator } from './modules/identity/authenticator.ts';
 import { LoginLockout } from './modules/identity/lockout.ts';
@@ -64,6 +68,7 @@ export interface BulApp {
     keys: SigningKeyRing;
     meter: UsageMeter;
     work: WorkService;
+    business: BusinessService;
   };
 }
 
@@ -148,6 +153,8 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const meter = new UsageMeter(db, onBackgroundError);
   meter.start();
   const work = new WorkService({ db, config, audit, tenancy });
+  const analytics = new AnalyticsService({ db, tenancy, audit });
+  const business = new BusinessService({ db, audit, tenancy, work });
   const authenticator = new Authenticator({ db, config, keys, tenancy, onError: onBackgroundError });
 
   app.addHook('onClose', async () => {
@@ -202,10 +209,12 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       await api.register(tenancyRoutes, { tenancy, meter });
       await api.register(accessRoutes, { access });
       await api.register(auditRoutes, { audit });
+      await api.register(analyticsRoutes, { analytics });
       await api.register(workRoutes, { work });
+      await api.register(businessRoutes, { business });
     },
     { prefix: '/api/v1' },
   );
   await app.ready();
-  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter, work } };
+  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter, work, business } };
 }

@@ -1,0 +1,343 @@
+// Contracts of the analytics routes. Every figure's formula is stated in its description (and so
+// in the OpenAPI document). Conventions shared by all of them:
+// - days and months are counted in the organization's time zone (organizations.timezone; UTC for
+//   the global scope); `asOf` (default: now) pins the instant the figures are computed for;
+// - "the last N days" are the N calendar days ending with asOf's day, from the first one's local
+//   midnight up to asOf itself;
+// - percentages are 0–100 with 2 decimals; money is integer minor units, one entry per currency
+//   (BUL converts nothing).
+import { type Static, type TSchema, Type } from 'typebox';
+import { DateOnly, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
+import { PageQuery } from '../../platform/http/pagination.ts';
+import { PROJECT_STATUSES } from './store.ts';
+
+const AsOf = Type.Optional(
+  Timestamp(
+    'The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".',
+  ),
+);
+
+/** T or null; the description of T is repeated on the union, where OpenAPI readers look for it. */
+const OrNull = <T extends TSchema>(schema: T) => {
+  const { description } = schema as { description?: string };
+  return Type.Union([schema, Type.Null()], description ? { description } : {});
+};
+
+const Pct = (description: string) => OrNull(Type.Number({ description }));
+
+const ProjectStatus = StringEnum(PROJECT_STATUSES);
+
+const ByStatus = Type.Object(
+  {
+    planning: Type.Integer({ minimum: 0 }),
+    active: Type.Integer({ minimum: 0 }),
+    on_hold: Type.Integer({ minimum: 0 }),
+    completed: Type.Integer({ minimum: 0 }),
+    cancelled: Type.Integer({ minimum: 0 }),
+  },
+  { description: 'Number of projects in each status (every status present, 0 when none).' },
+);
+
+// ---- dashboard ---------------------------------------------------------------------------------
+
+export const DashboardQuery = Type.Object({ asOf: AsOf }, { additionalProperties: false });
+export type DashboardQueryType = Static<typeof DashboardQuery>;
+
+export const Dashboard = Type.Object({
+  asOf: Timestamp(),
+  timezone: Type.String({
+    description: "The organization's time zone, in which days and weeks are counted.",
+  }),
+  today: DateOnly("asOf's day in the time zone."),
+  projectsByStatus: ByStatus,
+  tasksCompletedPerWeek: Type.Array(
+    Type.Object({
+      weekStart: DateOnly('Monday of the ISO week.'),
+      isoWeek: Type.String({ description: 'ISO week label, e.g. 2025-W09.' }),
+      completed: Type.Integer({
+        minimum: 0,
+        description: 'Tasks whose completed_at (local day) falls in the week, up to asOf.',
+      }),
+    }),
+    {
+      description:
+        "The 12 ISO weeks (Monday to Sunday) ending with asOf's week, oldest first, every week present (0 when none).",
+    },
+  ),
+  overdueTasks: Type.Object({
+    count: Type.Integer({
+      minimum: 0,
+      description: 'Open tasks (pending or active) whose due date is before today.',
+    }),
+    items: Type.Array(
+      Type.Object({
+        id: Uuid(),
+        title: Type.String(),
+        projectId: Uuid(),
+        projectName: Type.String(),
+        assigneeId: OrNull(Uuid()),
+        status: StringEnum(['pending', 'active'] as const),
+        priority: StringEnum(['low', 'medium', 'high', 'urgent'] as const),
+        dueDate: DateOnly(),
+        daysOverdue: Type.Integer({ minimum: 1, description: 'today − dueDate, in days.' }),
+      }),
+      { description: 'Up to 10 of them, oldest due date first.' },
+    ),
+  }),
+  activityPerUser: Type.Array(
+    Type.Object({
+      userId: Uuid(),
+      name: Type.String(),
+      email: Type.String(),
+      events: Type.Integer({
+        minimum: 0,
+        description: 'Successful audit events the member acted (as a user) in the last 30 days.',
+      }),
+      tasksCompleted: Type.Integer({
+        minimum: 0,
+        description: 'Tasks assigned to the member completed in the last 30 days.',
+      }),
+    }),
+    {
+      description:
+        'Every member (up to the 100 most active), most events first (then most tasks completed, then name).',
+    },
+  ),
+  totals: Type.Object({
+    openTasks: Type.Integer({ minimum: 0, description: 'Tasks in status pending or active.' }),
+    tasksCompletedLast30Days: Type.Integer({
+      minimum: 0,
+      description: 'Tasks whose completed_at falls in the last 30 days.',
+    }),
+  }),
+});
+export type DashboardDto = Static<typeof Dashboard>;
+
+// ---- project performance -----------------------------------------------------------------------
+
+export const ProjectPerformanceQuery = Type.Object(
+  {
+    status: Type.Optional(ProjectStatus),
+    clientId: Type.Optional(Uuid()),
+    asOf: AsOf,
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+export type ProjectPerformanceQueryType = Static<typeof ProjectPerformanceQuery>;
+
+export const ProjectPerformance = Type.Object({
+  id: Uuid(),
+  name: Type.String(),
+  status: ProjectStatus,
+  clientId: OrNull(Uuid()),
+  currency: Type.String({ description: 'Currency of the budget and of the expenses counted.' }),
+  dueDate: OrNull(DateOnly()),
+  completedAt: OrNull(Timestamp()),
+  onTime: OrNull(
+    Type.Boolean({
+      description:
+        'true: completed on or before its due date (completion day in the time zone); false: completed after it, or still open (planning, active, on hold) with the due date before today; null: no due date, cancelled, or open and not yet due.',
+    }),
+  ),
+  taskOnTimeRate: Pct(
+    'Completed tasks with a due date completed on or before it (local day) ÷ completed tasks with a due date × 100; null when there are none.',
+  ),
+  tasks: Type.Object({
+    total: Type.Integer({ minimum: 0 }),
+    completed: Type.Integer({ minimum: 0 }),
+    cancelled: Type.Integer({ minimum: 0 }),
+    completedWithDueDate: Type.Integer({ minimum: 0 }),
+    completedOnTime: Type.Integer({ minimum: 0 }),
+  }),
+  budgetMinor: OrNull(Type.Integer({ description: 'Budget in minor units of `currency`.' })),
+  spentMinor: Type.Integer({ description: "Sum of the project's expenses in `currency`." }),
+  varianceMinor: OrNull(
+    Type.Integer({
+      description: 'budgetMinor − spentMinor (negative when over budget); null without a budget.',
+    }),
+  ),
+  variancePct: Pct(
+    '(budgetMinor − spentMinor) ÷ budgetMinor × 100; null without a budget or with a budget of 0.',
+  ),
+  velocity: Type.Number({
+    minimum: 0,
+    description: 'Tasks completed per week over the last 28 days: tasks completed in them ÷ 4 (2 decimals).',
+  }),
+  progress: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    description:
+      'The progress override when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks).',
+  }),
+});
+export type ProjectPerformanceDto = Static<typeof ProjectPerformance>;
+
+// ---- executive ---------------------------------------------------------------------------------
+
+const Scope = Type.Optional(
+  StringEnum(['org', 'global'] as const, {
+    default: 'org',
+    description:
+      'org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`).',
+  }),
+);
+
+export const ExecutiveMetricsQuery = Type.Object(
+  { scope: Scope, asOf: AsOf },
+  { additionalProperties: false },
+);
+export type ExecutiveMetricsQueryType = Static<typeof ExecutiveMetricsQuery>;
+
+export const MoneyMetrics = Type.Object({
+  currency: Type.String(),
+  revenueThisMonthMinor: Type.Integer({
+    description:
+      "Revenue this month: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day.",
+  }),
+  revenueLastMonthMinor: Type.Integer({
+    description: 'Revenue last month: the same sum over the whole previous calendar month.',
+  }),
+  revenueGrowthPct: Pct(
+    '(revenueThisMonthMinor − revenueLastMonthMinor) ÷ revenueLastMonthMinor × 100; null when last month had no revenue.',
+  ),
+  mrrMinor: Type.Integer({
+    description:
+      "Monthly recurring revenue: contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended), monthly ones counting their amount and yearly ones amount ÷ 12, summed and rounded to an integer.",
+  }),
+  averageProjectValueMinor: OrNull(
+    Type.Integer({
+      description:
+        'Mean budget_minor of the projects in this currency that have a budget and are not cancelled, rounded; null when there are none.',
+    }),
+  ),
+});
+
+export const ExecutiveMetrics = Type.Object({
+  scope: StringEnum(['org', 'global'] as const),
+  asOf: Timestamp(),
+  timezone: Type.String({ description: 'Time zone of the days and months (UTC for the global scope).' }),
+  day: DateOnly("asOf's day."),
+  monthStart: DateOnly("First day of asOf's month."),
+  lastMonthStart: DateOnly('First day of the previous month.'),
+  organizations: Type.Integer({ minimum: 0, description: 'Organizations counted (1 for the org scope).' }),
+  money: Type.Array(MoneyMetrics, {
+    description:
+      "Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data.",
+  }),
+  projects: Type.Object({
+    total: Type.Integer({ minimum: 0, description: 'All projects (current status).' }),
+    byStatus: ByStatus,
+  }),
+  activeUsers: Type.Integer({
+    minimum: 0,
+    description:
+      'Distinct users who acted (successful audit events with a user actor) in the 30 days before asOf.',
+  }),
+  newClients: Type.Integer({
+    minimum: 0,
+    description:
+      'Clients whose first move to active (client status history) falls in this month, from its first local midnight up to asOf.',
+  }),
+  churn: Type.Object({
+    activeAtMonthStart: Type.Integer({
+      minimum: 0,
+      description:
+        'Clients whose status at the instant this month began was active (latest status change before it).',
+    }),
+    churned: Type.Integer({
+      minimum: 0,
+      description: 'Of those, clients moved to churned this month (up to asOf).',
+    }),
+    ratePct: Pct(
+      'Churn rate: churned ÷ activeAtMonthStart × 100; null when no client was active at the month start.',
+    ),
+  }),
+  satisfaction: Type.Object({
+    average: OrNull(
+      Type.Number({
+        description:
+          'Mean feedback score (1–5) received in the 90 days before asOf, 2 decimals; null without feedback.',
+      }),
+    ),
+    responses: Type.Integer({ minimum: 0, description: 'Feedback entries averaged.' }),
+  }),
+  conversion: Type.Object({
+    won: Type.Integer({
+      minimum: 0,
+      description: 'Deals closed won in the 90 days before asOf (by closed_at).',
+    }),
+    lost: Type.Integer({ minimum: 0, description: 'Deals closed lost in the same window.' }),
+    ratePct: Pct('Conversion rate: won ÷ (won + lost) × 100; null when no deal closed.'),
+  }),
+});
+export type ExecutiveMetricsDto = Static<typeof ExecutiveMetrics>;
+
+export const TREND_METRICS = [
+  'revenue',
+  'mrr',
+  'new_clients',
+  'churned_clients',
+  'tasks_created',
+  'tasks_completed',
+  'projects_created',
+  'active_users',
+  'satisfaction',
+] as const;
+export type TrendMetric = (typeof TREND_METRICS)[number];
+export const MONEY_TREND_METRICS: readonly TrendMetric[] = ['revenue', 'mrr'];
+
+export const TrendQuery = Type.Object(
+  {
+    metric: StringEnum(TREND_METRICS, {
+      description: [
+        'Value of each day (days in the time zone; the last day counts up to asOf):',
+        '`revenue`: payments.amount_minor with paid_on that day, per currency;',
+        '`mrr`: monthly recurring revenue of the contracts active that day (yearly amount ÷ 12), rounded, per currency;',
+        '`new_clients`: clients whose first move to active happened that day;',
+        '`churned_clients`: clients moved from active to churned that day;',
+        '`tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day;',
+        '`projects_created`: projects created that day;',
+        '`active_users`: distinct users with a successful audit event that day;',
+        '`satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback.',
+      ].join(' '),
+    }),
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 366,
+        default: 30,
+        description: "Length of the series, ending with asOf's day.",
+      }),
+    ),
+    scope: Scope,
+    asOf: AsOf,
+  },
+  { additionalProperties: false },
+);
+export type TrendQueryType = Static<typeof TrendQuery>;
+
+export const Trend = Type.Object({
+  metric: StringEnum(TREND_METRICS),
+  scope: StringEnum(['org', 'global'] as const),
+  asOf: Timestamp(),
+  timezone: Type.String(),
+  from: DateOnly('First day of the series.'),
+  to: DateOnly("Last day of the series (asOf's day)."),
+  unit: StringEnum(['count', 'minor', 'score'] as const, {
+    description: 'count: a number of things; minor: minor units of the series currency; score: 1–5.',
+  }),
+  series: Type.Array(
+    Type.Object({
+      currency: OrNull(Type.String({ description: 'For money metrics; null for the others.' })),
+      points: Type.Array(Type.Object({ date: DateOnly(), value: OrNull(Type.Number()) }), {
+        description: 'One point per day, oldest first, 0 on days without data (satisfaction: null).',
+      }),
+    }),
+    {
+      description:
+        'One series; money metrics one per currency (the book currency always, others when they carry data).',
+    },
+  ),
+});
+export type TrendDto = Static<typeof Trend>;
