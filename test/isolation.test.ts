@@ -30,6 +30,23 @@ const KNOWN_TENANT_TABLES = [
   'memberships',
   'roles',
   'usage_counters',
+  // work management and business data (issue 3)
+  'clients',
+  'client_status_changes',
+  'client_contacts',
+  'projects',
+  'project_milestones',
+  'project_expenses',
+  'tasks',
+  'task_time_entries',
+  'task_comments',
+  'task_watchers',
+  'task_attachments',
+  'contracts',
+  'invoices',
+  'payments',
+  'deals',
+  'feedback',
 ];
 
 interface Org {
@@ -41,8 +58,27 @@ interface Org {
   invitationId: string;
   apiKeyId: string;
   ipRuleId: string;
+  clientId: string;
+  contactId: string;
+  projectId: string;
+  milestoneId: string;
+  expenseId: string;
+  taskId: string;
+  commentId: string;
+  timeEntryId: string;
+  attachmentId: string;
+  contractId: string;
+  invoiceId: string;
+  paymentId: string;
+  dealId: string;
+  feedbackId: string;
 }
 
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { requestBody?: unknown }>>;
+}
+
+let doc: OpenApiDoc;
 let A: Org;
 let B: Org;
 let tenantTables: string[];
@@ -101,6 +137,105 @@ async function populatedOrg(label: string): Promise<Org> {
     note: `rule ${label}`,
   });
   await enableMfa(admin); // mfa_recovery_codes rows for this admin
+
+  // Work management, through the API (client_status_changes rows come with the client).
+  const client = await created(admin, '/api/v1/clients', { name: `Client ${label}`, ownerId: member.userId });
+  const contact = await created(admin, `/api/v1/clients/${client.id}/contacts`, {
+    name: `Contact ${label}`,
+    whatsapp: '+14155550100',
+    messagingConsent: true,
+    consentSource: 'web form',
+  });
+  const project = await created(admin, '/api/v1/projects', {
+    name: `Project ${label}`,
+    clientId: client.id,
+    departmentId: department.id,
+    budgetMinor: 100_000,
+  });
+  const milestone = await created(admin, `/api/v1/projects/${project.id}/milestones`, {
+    name: `Milestone ${label}`,
+  });
+  const expense = await created(admin, `/api/v1/projects/${project.id}/expenses`, {
+    spentOn: '2025-01-15',
+    amountMinor: 2_500,
+    category: 'travel',
+  });
+  const task = await created(admin, '/api/v1/tasks', {
+    projectId: project.id,
+    title: `Task ${label}`,
+    assigneeId: member.userId,
+  });
+  const comment = await created(admin, `/api/v1/tasks/${task.id}/comments`, { body: `Comment ${label}` });
+  const timeEntry = await created(admin, `/api/v1/tasks/${task.id}/time-entries`, {
+    spentOn: '2025-01-15',
+    minutes: 45,
+  });
+  const watch = await api(admin, 'PUT', `/api/v1/tasks/${task.id}/watchers/${member.userId}`);
+  if (watch.statusCode !== 204) throw new Error(`watch failed: ${watch.statusCode} ${watch.body}`);
+  // Attachments have no upload route yet: one row straight into the table.
+  const attachment = (
+    await t.owner<{ id: string }>(
+      `INSERT INTO task_attachments (org_id, id, task_id, file_name, content_type, size_bytes, sha256, uploaded_by)
+       VALUES ($1, gen_random_uuid(), $2, 'seed.txt', 'text/plain', 3, repeat('a', 64), $3) RETURNING id`,
+      [admin.orgId, task.id, admin.userId],
+    )
+  ).rows[0]!;
+
+  // Business data: through the API where the route exists, otherwise straight into the table.
+  const contract = await createdOrSeeded(
+    admin,
+    '/api/v1/contracts',
+    {
+      clientId: client.id,
+      name: `Contract ${label}`,
+      amountMinor: 50_000,
+      billingInterval: 'month',
+      startDate: '2025-01-01',
+    },
+    `INSERT INTO contracts (org_id, id, client_id, name, amount_minor, currency, billing_interval, start_date)
+     VALUES ($1, gen_random_uuid(), $2, 'Seeded contract', 50000, 'USD', 'month', '2025-01-01') RETURNING id`,
+    [client.id],
+  );
+  const invoice = await createdOrSeeded(
+    admin,
+    '/api/v1/invoices',
+    {
+      clientId: client.id,
+      number: `INV-${label}-1`,
+      issuedOn: '2025-01-01',
+      dueOn: '2025-01-31',
+      amountMinor: 50_000,
+    },
+    `INSERT INTO invoices (org_id, id, client_id, number, issued_on, due_on, amount_minor, currency)
+     VALUES ($1, gen_random_uuid(), $2, 'SEED-1', '2025-01-01', '2025-01-31', 50000, 'USD') RETURNING id`,
+    [client.id],
+  );
+  const payment = await createdOrSeeded(
+    admin,
+    `/api/v1/invoices/${invoice.id}/payments`,
+    { paidOn: '2025-01-20', amountMinor: 20_000 },
+    `INSERT INTO payments (org_id, id, invoice_id, paid_on, amount_minor, currency)
+     VALUES ($1, gen_random_uuid(), $2, '2025-01-20', 20000, 'USD') RETURNING id`,
+    [invoice.id],
+    '/api/v1/invoices/{id}/payments',
+  );
+  const deal = await createdOrSeeded(
+    admin,
+    '/api/v1/deals',
+    { title: `Deal ${label}`, clientId: client.id, amountMinor: 10_000 },
+    `INSERT INTO deals (org_id, id, client_id, title, amount_minor, currency)
+     VALUES ($1, gen_random_uuid(), $2, 'Seeded deal', 10000, 'USD') RETURNING id`,
+    [client.id],
+  );
+  const feedback = await createdOrSeeded(
+    admin,
+    '/api/v1/feedback',
+    { clientId: client.id, projectId: project.id, score: 4, comment: `Feedback ${label}` },
+    `INSERT INTO feedback (org_id, id, client_id, project_id, score, received_on)
+     VALUES ($1, gen_random_uuid(), $2, $3, 4, '2025-01-20') RETURNING id`,
+    [client.id, project.id],
+  );
+
   return {
     admin,
     member,
@@ -110,11 +245,41 @@ async function populatedOrg(label: string): Promise<Org> {
     invitationId: invitation.id,
     apiKeyId: apiKey.id,
     ipRuleId: ipRule.id,
+    clientId: client.id,
+    contactId: contact.id,
+    projectId: project.id,
+    milestoneId: milestone.id,
+    expenseId: expense.id,
+    taskId: task.id,
+    commentId: comment.id,
+    timeEntryId: timeEntry.id,
+    attachmentId: attachment.id,
+    contractId: contract.id,
+    invoiceId: invoice.id,
+    paymentId: payment.id,
+    dealId: deal.id,
+    feedbackId: feedback.id,
   };
+}
+
+const hasRoute = (path: string, method: string) => Boolean(doc.paths[path]?.[method.toLowerCase()]);
+
+/** Creates through the API when the route exists; otherwise inserts the row as the owner ($1 = org). */
+async function createdOrSeeded(
+  s: Session,
+  url: string,
+  payload: unknown,
+  sql: string,
+  params: unknown[],
+  routePath = url,
+): Promise<{ id: string }> {
+  if (hasRoute(routePath, 'POST')) return created(s, url, payload);
+  return (await t.owner<{ id: string }>(sql, [s.orgId, ...params])).rows[0]!;
 }
 
 beforeAll(async () => {
   t = await createTestApp();
+  doc = (await t.request({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc;
   A = await populatedOrg('A');
   B = await populatedOrg('B');
   await t.services.meter.flush(); // usage_counters rows for both organizations
@@ -166,9 +331,12 @@ describe('tenant tables', () => {
 // ---- route walk ---------------------------------------------------------------------------------
 
 interface Target {
+  /** The table of the row the route acts on, and that row's id (B's). */
   table: string;
   id: () => string;
-  /** A valid body for PATCH (and any other method with a body). */
+  /** Path parameters other than {id} (e.g. {contactId}), all naming B's rows. */
+  params?: () => Record<string, string>;
+  /** A valid body for the methods that take one. */
   body?: Record<string, unknown>;
 }
 
@@ -188,17 +356,109 @@ const TARGETS: Record<string, Target> = {
   '/api/v1/invitations/{id}': { table: 'invitations', id: () => B.invitationId },
   '/api/v1/api-keys/{id}': { table: 'api_keys', id: () => B.apiKeyId },
   '/api/v1/ip-rules/{id}': { table: 'ip_rules', id: () => B.ipRuleId },
+  // work management: clients
+  '/api/v1/clients/{id}': {
+    table: 'clients',
+    id: () => B.clientId,
+    body: { name: 'Renamed by A', status: 'active' },
+  },
+  '/api/v1/clients/{id}/status-history': { table: 'clients', id: () => B.clientId },
+  '/api/v1/clients/{id}/contacts': { table: 'clients', id: () => B.clientId, body: { name: 'Planted by A' } },
+  '/api/v1/clients/{id}/contacts/{contactId}': {
+    table: 'client_contacts',
+    id: () => B.contactId,
+    params: () => ({ contactId: B.contactId }),
+    body: { name: 'Renamed by A', messagingConsent: false },
+  },
+  // projects
+  '/api/v1/projects/{id}': {
+    table: 'projects',
+    id: () => B.projectId,
+    body: { name: 'Renamed by A', status: 'active', budgetMinor: 1 },
+  },
+  '/api/v1/projects/{id}/milestones': {
+    table: 'projects',
+    id: () => B.projectId,
+    body: { name: 'Planted by A' },
+  },
+  '/api/v1/projects/{id}/milestones/{childId}': {
+    table: 'project_milestones',
+    id: () => B.milestoneId,
+    params: () => ({ childId: B.milestoneId }),
+    body: { name: 'Renamed by A', done: true },
+  },
+  '/api/v1/projects/{id}/expenses': {
+    table: 'projects',
+    id: () => B.projectId,
+    body: { spentOn: '2025-02-01', amountMinor: 1, category: 'planted by A' },
+  },
+  '/api/v1/projects/{id}/expenses/{childId}': {
+    table: 'project_expenses',
+    id: () => B.expenseId,
+    params: () => ({ childId: B.expenseId }),
+    body: { amountMinor: 1 },
+  },
+  // tasks
+  '/api/v1/tasks/{id}': {
+    table: 'tasks',
+    id: () => B.taskId,
+    body: { title: 'Renamed by A', status: 'active' },
+  },
+  '/api/v1/tasks/{id}/comments': { table: 'tasks', id: () => B.taskId, body: { body: 'Planted by A' } },
+  '/api/v1/tasks/{id}/comments/{childId}': {
+    table: 'task_comments',
+    id: () => B.commentId,
+    params: () => ({ childId: B.commentId }),
+    body: { body: 'Rewritten by A' },
+  },
+  '/api/v1/tasks/{id}/time-entries': {
+    table: 'tasks',
+    id: () => B.taskId,
+    body: { spentOn: '2025-02-01', minutes: 1 },
+  },
+  '/api/v1/tasks/{id}/time-entries/{childId}': {
+    table: 'task_time_entries',
+    id: () => B.timeEntryId,
+    params: () => ({ childId: B.timeEntryId }),
+  },
+  '/api/v1/tasks/{id}/watchers': { table: 'tasks', id: () => B.taskId },
+  // B's member watches B's task: PUT would add nothing new, DELETE would remove the row (snapshot).
+  '/api/v1/tasks/{id}/watchers/{userId}': {
+    table: 'tasks',
+    id: () => B.taskId,
+    params: () => ({ userId: B.member.userId }),
+  },
+  // business data
+  '/api/v1/contracts/{id}': { table: 'contracts', id: () => B.contractId, body: { name: 'Renamed by A' } },
+  '/api/v1/invoices/{id}': { table: 'invoices', id: () => B.invoiceId, body: { number: 'RENAMED-BY-A' } },
+  '/api/v1/invoices/{id}/payments': {
+    table: 'invoices',
+    id: () => B.invoiceId,
+    body: { paidOn: '2025-02-01', amountMinor: 1 },
+  },
+  '/api/v1/invoices/{id}/payments/{paymentId}': {
+    table: 'payments',
+    id: () => B.paymentId,
+    params: () => ({ paymentId: B.paymentId }),
+  },
+  '/api/v1/deals/{id}': { table: 'deals', id: () => B.dealId, body: { title: 'Renamed by A' } },
+  '/api/v1/feedback/{id}': { table: 'feedback', id: () => B.feedbackId, body: { score: 1 } },
 };
 
 /** Routes with `{id}` that are not organization resources. */
 const NOT_ORG_RESOURCES = (path: string) =>
   path.startsWith('/api/v1/admin/') || path === '/api/v1/auth/sessions/{id}';
 
+/** The URL of a target path with B's ids in every parameter. */
+function urlOf(path: string, target: Target): string {
+  let url = path.replace('{id}', target.id());
+  for (const [name, value] of Object.entries(target.params?.() ?? {})) url = url.replace(`{${name}}`, value);
+  expect(url, `every parameter of ${path} has a value`).not.toMatch(/[{}]/);
+  return url;
+}
+
 describe('route walk: A acting on B ids', () => {
   it('answers 404 not-found for every {id} route given a resource of another organization, and changes nothing', async () => {
-    const doc = (await t.request({ method: 'GET', url: '/docs/json' })).json() as {
-      paths: Record<string, Record<string, unknown>>;
-    };
     const idPaths = Object.keys(doc.paths).filter(
       (p) => p.startsWith('/api/v1/') && p.includes('{id}') && !NOT_ORG_RESOURCES(p),
     );
@@ -215,6 +475,7 @@ describe('route walk: A acting on B ids', () => {
     for (const path of idPaths) {
       const target = TARGETS[path]!;
       const id = target.id();
+      const url = urlOf(path, target);
       const rowOf = async () =>
         (
           await t.owner<{ row: string }>(
@@ -224,13 +485,14 @@ describe('route walk: A acting on B ids', () => {
         ).rows[0]?.row;
       const original = await rowOf();
       expect(original, `${target.table} row ${id} of B`).toBeDefined();
-      for (const method of Object.keys(doc.paths[path]!).map((m) => m.toUpperCase())) {
+      for (const [m, operation] of Object.entries(doc.paths[path]!)) {
+        const method = m.toUpperCase();
         if (!['GET', 'HEAD', 'PATCH', 'PUT', 'POST', 'DELETE'].includes(method)) continue;
-        const needsBody = method === 'PATCH' || method === 'PUT' || method === 'POST';
+        const needsBody = operation.requestBody !== undefined;
         if (needsBody) expect(target.body, `${method} ${path} needs a valid body in TARGETS`).toBeDefined();
         const res = await t.request({
           method: method as 'GET',
-          url: path.replace('{id}', id),
+          url,
           headers: A.admin.headers,
           ...(needsBody ? { payload: target.body } : {}),
         });
@@ -243,8 +505,36 @@ describe('route walk: A acting on B ids', () => {
         walked++;
       }
     }
-    expect(walked).toBeGreaterThanOrEqual(12);
+    expect(walked).toBeGreaterThanOrEqual(60);
     // Nothing of B moved anywhere (no audit event, no other row), apart from request counting.
+    const after = await snapshotOf(B.admin.orgId);
+    delete before.usage_counters;
+    delete after.usage_counters;
+    expect(after).toEqual(before);
+  });
+
+  it('answers 404 when A names its own parent resource with a child of B (the child id alone decides)', async () => {
+    const before = await snapshotOf(B.admin.orgId);
+    const cases: [Method, string, unknown][] = [
+      ['PATCH', `/api/v1/clients/${A.clientId}/contacts/${B.contactId}`, { name: 'x' }],
+      ['DELETE', `/api/v1/clients/${A.clientId}/contacts/${B.contactId}`, undefined],
+      ['PATCH', `/api/v1/projects/${A.projectId}/milestones/${B.milestoneId}`, { name: 'x' }],
+      ['DELETE', `/api/v1/projects/${A.projectId}/milestones/${B.milestoneId}`, undefined],
+      ['PATCH', `/api/v1/projects/${A.projectId}/expenses/${B.expenseId}`, { amountMinor: 1 }],
+      ['DELETE', `/api/v1/projects/${A.projectId}/expenses/${B.expenseId}`, undefined],
+      ['PATCH', `/api/v1/tasks/${A.taskId}/comments/${B.commentId}`, { body: 'x' }],
+      ['DELETE', `/api/v1/tasks/${A.taskId}/comments/${B.commentId}`, undefined],
+      ['DELETE', `/api/v1/tasks/${A.taskId}/time-entries/${B.timeEntryId}`, undefined],
+    ];
+    if (hasRoute('/api/v1/invoices/{id}/payments/{paymentId}', 'DELETE')) {
+      cases.push(['GET', `/api/v1/invoices/${A.invoiceId}/payments/${B.paymentId}`, undefined]);
+      cases.push(['DELETE', `/api/v1/invoices/${A.invoiceId}/payments/${B.paymentId}`, undefined]);
+    }
+    for (const [method, url, payload] of cases) {
+      const res = await api(A.admin, method, url, payload);
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(404);
+      expect(res.json().type).toBe('urn:bul:error:not-found');
+    }
     const after = await snapshotOf(B.admin.orgId);
     delete before.usage_counters;
     delete after.usage_counters;
@@ -256,17 +546,47 @@ describe('route walk: A acting on B ids', () => {
       ['/api/v1/members/{id}', A.memberMembershipId],
       ['/api/v1/departments/{id}', A.departmentId],
       ['/api/v1/roles/{id}', A.roleId],
+      ['/api/v1/clients/{id}', A.clientId],
+      ['/api/v1/projects/{id}', A.projectId],
+      ['/api/v1/tasks/{id}', A.taskId],
     ];
+    const business: [string, string][] = [
+      ['/api/v1/contracts/{id}', A.contractId],
+      ['/api/v1/invoices/{id}', A.invoiceId],
+      ['/api/v1/deals/{id}', A.dealId],
+      ['/api/v1/feedback/{id}', A.feedbackId],
+    ];
+    for (const [path, id] of business) if (hasRoute(path, 'GET')) own.push([path, id]);
     for (const [path, id] of own) {
       const res = await api(A.admin, 'GET', path.replace('{id}', id));
       expect(res.statusCode, path).toBe(200);
       expect(res.json().id).toBe(id);
     }
+    // The sub-resource lists of A's own parents hold A's rows.
+    const children: [string, string][] = [
+      [`/api/v1/clients/${A.clientId}/contacts`, A.contactId],
+      [`/api/v1/projects/${A.projectId}/milestones`, A.milestoneId],
+      [`/api/v1/projects/${A.projectId}/expenses`, A.expenseId],
+      [`/api/v1/tasks/${A.taskId}/comments`, A.commentId],
+      [`/api/v1/tasks/${A.taskId}/time-entries`, A.timeEntryId],
+    ];
+    for (const [url, childId] of children) {
+      const res = await api(A.admin, 'GET', url);
+      expect(res.statusCode, url).toBe(200);
+      expect(
+        res.json().items.map((i: { id: string }) => i.id),
+        url,
+      ).toContain(childId);
+    }
+    const watchers = await api(A.admin, 'GET', `/api/v1/tasks/${A.taskId}/watchers`);
+    expect(watchers.json().items.map((w: { userId: string }) => w.userId)).toEqual([A.member.userId]);
+    const history = await api(A.admin, 'GET', `/api/v1/clients/${A.clientId}/status-history`);
+    expect(history.json().items).toHaveLength(1);
   });
 
   it('refuses 400 naming the field when a body carries an id of another organization (roleId, departmentId, parentId of B)', async () => {
     const before = await snapshotOf(A.admin.orgId);
-    const cases: [Method, string, Record<string, unknown>, string][] = [
+    const cases: [Method, string, Record<string, unknown> | undefined, string][] = [
       ['PATCH', `/api/v1/members/${A.memberMembershipId}`, { roleId: B.roleId }, 'roleId'],
       ['PATCH', `/api/v1/members/${A.memberMembershipId}`, { departmentId: B.departmentId }, 'departmentId'],
       ['POST', '/api/v1/invitations', { email: uniqueEmail('cross'), roleId: B.roleId }, 'roleId'],
@@ -278,7 +598,83 @@ describe('route walk: A acting on B ids', () => {
       ],
       ['POST', '/api/v1/departments', { name: 'Under B', parentId: B.departmentId }, 'parentId'],
       ['PATCH', `/api/v1/departments/${A.departmentId}`, { parentId: B.departmentId }, 'parentId'],
+      // work management
+      ['POST', '/api/v1/clients', { name: 'Owned by B', ownerId: B.admin.userId }, 'ownerId'],
+      ['PATCH', `/api/v1/clients/${A.clientId}`, { ownerId: B.member.userId }, 'ownerId'],
+      ['POST', '/api/v1/projects', { name: 'For B client', clientId: B.clientId }, 'clientId'],
+      ['POST', '/api/v1/projects', { name: 'In B dept', departmentId: B.departmentId }, 'departmentId'],
+      ['POST', '/api/v1/projects', { name: 'Owned by B', ownerId: B.admin.userId }, 'ownerId'],
+      ['PATCH', `/api/v1/projects/${A.projectId}`, { clientId: B.clientId }, 'clientId'],
+      ['PATCH', `/api/v1/projects/${A.projectId}`, { departmentId: B.departmentId }, 'departmentId'],
+      ['POST', '/api/v1/tasks', { projectId: B.projectId, title: 'In B project' }, 'projectId'],
+      [
+        'POST',
+        '/api/v1/tasks',
+        { projectId: A.projectId, title: 'For B', assigneeId: B.member.userId },
+        'assigneeId',
+      ],
+      ['PATCH', `/api/v1/tasks/${A.taskId}`, { projectId: B.projectId }, 'projectId'],
+      ['PATCH', `/api/v1/tasks/${A.taskId}`, { assigneeId: B.admin.userId }, 'assigneeId'],
+      [
+        'POST',
+        `/api/v1/tasks/${A.taskId}/time-entries`,
+        { spentOn: '2025-01-01', minutes: 5, userId: B.member.userId },
+        'userId',
+      ],
+      ['PUT', `/api/v1/tasks/${A.taskId}/watchers/${B.member.userId}`, undefined, 'userId'],
     ];
+    // business data (where its routes exist)
+    const business: [string, Method, string, Record<string, unknown>, string][] = [
+      [
+        '/api/v1/contracts',
+        'POST',
+        '/api/v1/contracts',
+        {
+          clientId: B.clientId,
+          name: 'x',
+          amountMinor: 1,
+          billingInterval: 'month',
+          startDate: '2025-01-01',
+        },
+        'clientId',
+      ],
+      [
+        '/api/v1/invoices',
+        'POST',
+        '/api/v1/invoices',
+        { clientId: B.clientId, number: 'X-1', issuedOn: '2025-01-01', dueOn: '2025-01-02', amountMinor: 1 },
+        'clientId',
+      ],
+      ['/api/v1/deals', 'POST', '/api/v1/deals', { title: 'x', clientId: B.clientId }, 'clientId'],
+      ['/api/v1/deals', 'POST', '/api/v1/deals', { title: 'x', ownerId: B.admin.userId }, 'ownerId'],
+      ['/api/v1/feedback', 'POST', '/api/v1/feedback', { projectId: B.projectId, score: 3 }, 'projectId'],
+      ['/api/v1/feedback', 'POST', '/api/v1/feedback', { clientId: B.clientId, score: 3 }, 'clientId'],
+      [
+        '/api/v1/contracts/{id}',
+        'PATCH',
+        `/api/v1/contracts/${A.contractId}`,
+        { clientId: B.clientId },
+        'clientId',
+      ],
+      [
+        '/api/v1/invoices/{id}',
+        'PATCH',
+        `/api/v1/invoices/${A.invoiceId}`,
+        { clientId: B.clientId },
+        'clientId',
+      ],
+      ['/api/v1/deals/{id}', 'PATCH', `/api/v1/deals/${A.dealId}`, { clientId: B.clientId }, 'clientId'],
+      [
+        '/api/v1/feedback/{id}',
+        'PATCH',
+        `/api/v1/feedback/${A.feedbackId}`,
+        { projectId: B.projectId },
+        'projectId',
+      ],
+    ];
+    for (const [route, method, url, payload, field] of business) {
+      if (hasRoute(route, method)) cases.push([method, url, payload, field]);
+    }
     for (const [method, url, payload, field] of cases) {
       const res = await api(A.admin, method, url, payload);
       expect(res.statusCode, `${method} ${url} ${JSON.stringify(payload)}: ${res.body}`).toBe(400);
@@ -309,8 +705,26 @@ describe('route walk: A acting on B ids', () => {
       ['/api/v1/invitations', B.invitationId],
       ['/api/v1/api-keys', B.apiKeyId],
       ['/api/v1/ip-rules', B.ipRuleId],
+      ['/api/v1/clients', B.clientId],
+      ['/api/v1/projects', B.projectId],
+      ['/api/v1/tasks', B.taskId],
+      [`/api/v1/tasks?projectId=${B.projectId}`, B.taskId],
+      [`/api/v1/projects?clientId=${B.clientId}`, B.projectId],
+      [`/api/v1/tasks?assigneeId=${B.member.userId}`, B.taskId],
+      ['/api/v1/contracts', B.contractId],
+      ['/api/v1/invoices', B.invoiceId],
+      ['/api/v1/deals', B.dealId],
+      ['/api/v1/feedback', B.feedbackId],
     ];
     for (const [url, bId] of lists) {
+      if (!hasRoute(url.split('?')[0]!, 'GET')) continue;
+      // Filters naming B's ids find nothing at all; plain lists find A's rows only.
+      if (url.includes('?')) {
+        const filtered = await api(A.admin, 'GET', url);
+        expect(filtered.statusCode, url).toBe(200);
+        expect(filtered.json().items, url).toEqual([]);
+        continue;
+      }
       const res = await api(A.admin, 'GET', url);
       expect(res.statusCode, url).toBe(200);
       const ids = (res.json().items as { id: string }[]).map((i) => i.id);

@@ -192,7 +192,12 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
       config: { access: requires('clients:manage') },
     },
     async (request, reply) => {
-      await clients.deleteContact(callContext(request), request.params.id, request.params.contactId);
+      await clients.deleteContact(
+        callContext(request),
+        request.params.id,
+        request.params.contactId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );

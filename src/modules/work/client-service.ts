@@ -272,11 +272,17 @@ export class ClientService {
     });
   }
 
-  async deleteContact(ctx: CallContext, clientId: string, id: string): Promise<void> {
+  async deleteContact(
+    ctx: CallContext,
+    clientId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
+      assertVersion(before.version, expectedVersion, 'the contact');
       await store.deleteContact(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

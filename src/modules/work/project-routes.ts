@@ -176,7 +176,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
       config: { access: requires('projects:manage') },
     },
     async (request, reply) => {
-      await projects.deleteMilestone(callContext(request), request.params.id, request.params.childId);
+      await projects.deleteMilestone(
+        callContext(request),
+        request.params.id,
+        request.params.childId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -251,7 +256,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
       config: { access: requires('projects:manage') },
     },
     async (request, reply) => {
-      await projects.deleteExpense(callContext(request), request.params.id, request.params.childId);
+      await projects.deleteExpense(
+        callContext(request),
+        request.params.id,
+        request.params.childId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );

@@ -3,7 +3,7 @@
 // overridden, start/due dates, and milestones.
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -224,6 +224,22 @@ export class ProjectService {
       if (!changes) return projectToDto((await store.getProject(tx, id))!);
       const { currency: orgCurrency } = await this.tenancy.organizations.bookSettings(tx);
       await this.checkProject(tx, merged, body, orgCurrency);
+      if (fields.currency && fields.currency !== before.currency && (await store.hasExpenses(tx, id))) {
+        throw new AppError(
+          'conflict',
+          `the project has expenses in ${before.currency}; its currency cannot change`,
+          {
+            errors: [
+              {
+                field: 'currency',
+                in: 'body',
+                rule: 'expensesInCurrency',
+                message: `must stay ${before.currency} while the project has expenses`,
+              },
+            ],
+          },
+        );
+      }
       await store.updateProject(tx, id, fields);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -321,6 +337,11 @@ export class ProjectService {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
       assertVersion(before.version, expectedVersion, 'the milestone');
+      const unchanged =
+        (body.name === undefined || body.name === before.name) &&
+        (body.dueDate === undefined || body.dueDate === before.due_date) &&
+        (body.done === undefined || body.done === (before.done_at !== null));
+      if (unchanged) return milestoneToDto(before);
       const after = await store.updateMilestone(tx, id, body);
       const changes = diff(before, after, ['name', 'due_date', 'done_at']);
       if (changes) {
@@ -339,11 +360,17 @@ export class ProjectService {
     });
   }
 
-  async deleteMilestone(ctx: CallContext, projectId: string, id: string): Promise<void> {
+  async deleteMilestone(
+    ctx: CallContext,
+    projectId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
+      assertVersion(before.version, expectedVersion, 'the milestone');
       await store.deleteMilestone(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -434,11 +461,17 @@ export class ProjectService {
     });
   }
 
-  async deleteExpense(ctx: CallContext, projectId: string, id: string): Promise<void> {
+  async deleteExpense(
+    ctx: CallContext,
+    projectId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getExpense(tx, projectId, id);
       if (!before) throw notFound('expense');
+      assertVersion(before.version, expectedVersion, 'the expense');
       await store.deleteExpense(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

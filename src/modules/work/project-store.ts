@@ -305,6 +305,13 @@ export async function updateExpense(
   return rows[0]!;
 }
 
+export async function hasExpenses(sql: Sql, projectId: string): Promise<boolean> {
+  const { rowCount } = await sql.query('SELECT 1 FROM project_expenses WHERE project_id = $1 LIMIT 1', [
+    projectId,
+  ]);
+  return rowCount === 1;
+}
+
 export async function deleteExpense(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM project_expenses WHERE id = $1', [id]);
 }

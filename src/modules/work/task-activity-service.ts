@@ -107,6 +107,7 @@ export class TaskActivityService {
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
       assertVersion(before.version, expectedVersion, 'the comment');
+      if (body === before.body) return commentToDto(before);
       const after = await store.updateComment(tx, taskId, id, body);
       const changes = diff(before, after, ['body']);
       if (changes) {
@@ -125,12 +126,13 @@ export class TaskActivityService {
     });
   }
 
-  async deleteComment(ctx: CallContext, taskId: string, id: string): Promise<void> {
+  async deleteComment(ctx: CallContext, taskId: string, id: string, expectedVersion?: number): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getComment(tx, taskId, id);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
+      assertVersion(before.version, expectedVersion, 'the comment');
       await store.deleteComment(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -209,11 +211,17 @@ export class TaskActivityService {
     });
   }
 
-  async deleteTimeEntry(ctx: CallContext, taskId: string, id: string): Promise<void> {
+  async deleteTimeEntry(
+    ctx: CallContext,
+    taskId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getTimeEntry(tx, taskId, id);
       if (!before) throw notFound('time entry');
+      assertVersion(before.version, expectedVersion, 'the time entry');
       if (before.user_id !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
         throw new AppError('forbidden', "deleting someone else's time needs tasks:manage", {
           extra: { permission: 'tasks:manage' },

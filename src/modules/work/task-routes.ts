@@ -177,7 +177,12 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
       config: { access: requires('tasks:work') },
     },
     async (request, reply) => {
-      await taskActivity.deleteComment(callContext(request), request.params.id, request.params.childId);
+      await taskActivity.deleteComment(
+        callContext(request),
+        request.params.id,
+        request.params.childId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -228,7 +233,12 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
       config: { access: requires('tasks:work') },
     },
     async (request, reply) => {
-      await taskActivity.deleteTimeEntry(callContext(request), request.params.id, request.params.childId);
+      await taskActivity.deleteTimeEntry(
+        callContext(request),
+        request.params.id,
+        request.params.childId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );

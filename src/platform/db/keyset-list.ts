@@ -101,8 +101,9 @@ export async function keysetList<Row extends Record<string, unknown>, Item>(
   }
   const dir = desc ? 'DESC' : 'ASC';
   const limit = where.param(o.limit + 1);
-  const { rows } = await sql.query<Row & { sort_value: string | number; list_id: string }>(
-    `SELECT ${o.select}, ${key.expr} AS sort_value, ${o.idExpr} AS list_id FROM ${o.from}
+  // The sort value travels as PostgreSQL's own text (timestamps keep their microseconds).
+  const { rows } = await sql.query<Row & { sort_value: string; list_id: string }>(
+    `SELECT ${o.select}, (${key.expr})::text AS sort_value, ${o.idExpr} AS list_id FROM ${o.from}
      WHERE ${where.sql()} ORDER BY ${key.expr} ${dir}, ${o.idExpr} ${dir} LIMIT ${limit}`,
     where.params,
   );
@@ -113,15 +114,9 @@ export async function keysetList<Row extends Record<string, unknown>, Item>(
     items: page.map(o.map),
     nextCursor:
       more && last
-        ? encodeCursor({ s: o.sort, v: serialise(last.sort_value), id: last.list_id } satisfies ListCursor)
+        ? encodeCursor({ s: o.sort, v: last.sort_value, id: last.list_id } satisfies ListCursor)
         : null,
   };
-}
-
-function serialise(v: unknown): string | number {
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'number') return v;
-  return String(v);
 }
 
 /** The sort query parameter's allowed values for a set of sort keys (`name` and `-name`). */

@@ -1,0 +1,320 @@
+// Streams a list as a CSV, XLSX or JSON download in constant memory, however many rows it has.
+//
+//   // in a route handler (the rows come from a cursor inside the transaction):
+//   const result = await db.transaction(scope, (tx) =>
+//     sendExport(reply, {
+//       format: 'csv' | 'xlsx' | 'json',
+//       fileName: 'tasks',                            // the extension is added
+//       columns: [{ key: 'title', header: 'Title' }, { key: 'dueDate', header: 'Due date' }],
+//       rows: streamRows(tx, 'SELECT ... ORDER BY id', params),
+//     }),
+//   );
+//   return reply;
+//
+// sendExport resolves once the last row has been written to the response (so the transaction, and
+// its cursor, outlive the stream), with `{ rows, completed }`. It reads the first row BEFORE sending
+// anything: a failing query rejects, and the caller's error becomes an ordinary problem response.
+// After that the status is 200 and the headers are gone, so later failures cannot become a problem
+// document: a database error mid-way is logged and the connection is cut (the client sees a broken
+// transfer, never a silently truncated file), and a client that goes away just stops the export;
+// both resolve with `completed: false` (the cursor is closed in both cases).
+//
+// Formats: every value goes through the same mapping — null/undefined → empty, Date → ISO 8601
+// (UTC) text, arrays → "a, b", other objects → JSON text, bigint → number or text.
+//  - csv: UTF-8 with a BOM (Excel needs it to read UTF-8), header row, CRLF, RFC 4180 quoting
+//    (csv-stringify); text starting with = + - @ TAB or CR gets a leading ' so that spreadsheets
+//    do not run it as a formula (CSV injection). Numbers are written as they are.
+//  - json: an array streamed one object per line, keys = the columns' keys (values as JSON types).
+//  - xlsx: exceljs's streaming WorkbookWriter, one worksheet, header row, a row committed at a time,
+//    no shared strings (memory stays flat); strings are string cells (never formulas), so no
+//    prefix is needed; texts longer than Excel's 32,767 characters are cut.
+// Backpressure: nothing more is produced while the response's buffer is full (await 'drain').
+import { type EventEmitter, once } from 'node:events';
+import { PassThrough, type Writable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import type { FastifyReply } from 'fastify';
+
+export type ExportFormat = 'csv' | 'xlsx' | 'json';
+
+export interface ExportColumn {
+  key: string;
+  header: string;
+}
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Download name without extension (sanitised; the format's extension is added). */
+  fileName: string;
+  columns: readonly ExportColumn[];
+  rows: AsyncIterable<Record<string, unknown>>;
+  /** XLSX worksheet name (default "Export"). */
+  sheetName?: string;
+}
+
+export interface ExportResult {
+  rows: number;
+  /** False when the client went away or a row could not be read mid-way. */
+  completed: boolean;
+}
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+const CHUNK_CHARS = 64 * 1024;
+const XLSX_MAX_TEXT = 32_767;
+
+/** `attachment; filename="ascii"; filename*=UTF-8''...` for any name. */
+export function contentDisposition(fileName: string): string {
+  const clean = fileName.replace(/[\p{Cc}/\\]/gu, '_').trim() || 'export';
+  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_');
+  const encoded = encodeURIComponent(clean).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** The value as export text (CSV cells); see the mapping at the top. */
+export function exportText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString();
+  if (Array.isArray(value)) return value.map(exportText).join(', ');
+  return JSON.stringify(value, jsonReplacer);
+}
+
+/** A text that a spreadsheet would run as a formula gets a leading apostrophe. */
+export function neutralizeFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  return value;
+}
+
+function xlsxCell(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  // Excel breaks lines in a cell with LF (and XML would turn CR LF into LF anyway).
+  const text = exportText(value).replace(/\r\n?/g, '\n');
+  return text.length > XLSX_MAX_TEXT ? text.slice(0, XLSX_MAX_TEXT) : text;
+}
+
+class ClientGone extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientGone';
+  }
+}
+
+/** Resolves on `event` of `emitter`; rejects with ClientGone if `out` closes first. */
+async function waitFor(emitter: EventEmitter, event: string, out: Writable): Promise<void> {
+  if (out.destroyed) throw new ClientGone();
+  const ac = new AbortController();
+  try {
+    await Promise.race([
+      once(emitter, event, { signal: ac.signal }),
+      once(out, 'close', { signal: ac.signal }).then(() => {
+        throw new ClientGone();
+      }),
+    ]);
+  } finally {
+    ac.abort();
+  }
+}
+
+/** Resolves when `out` can take more; rejects with ClientGone if it was destroyed meanwhile. */
+async function drained(out: Writable): Promise<void> {
+  if (out.destroyed) throw new ClientGone();
+  if (out.writableNeedDrain) await waitFor(out, 'drain', out);
+}
+
+interface FormatWriter {
+  start(): Promise<void>;
+  row(record: Record<string, unknown>): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** Collects text into ~64 KiB chunks and writes them with backpressure. */
+function chunker(out: PassThrough) {
+  let buffer = '';
+  return {
+    async push(text: string) {
+      buffer += text;
+      if (buffer.length >= CHUNK_CHARS) await this.flush();
+    },
+    async flush() {
+      if (buffer === '') return;
+      const chunk = buffer;
+      buffer = '';
+      if (out.destroyed) throw new ClientGone();
+      out.write(chunk);
+      await drained(out);
+    },
+  };
+}
+
+function csvWriter(out: PassThrough, columns: readonly ExportColumn[]): FormatWriter {
+  const chunks = chunker(out);
+  const options = { record_delimiter: 'windows' as const };
+  let batch: string[][] = [];
+  const flushBatch = async () => {
+    if (batch.length === 0) return;
+    const text = stringify(batch, options);
+    batch = [];
+    await chunks.push(text);
+  };
+  return {
+    async start() {
+      await chunks.push(`\ufeff${stringify([columns.map((c) => neutralizeFormula(c.header))], options)}`);
+    },
+    async row(record) {
+      batch.push(
+        columns.map((c) => {
+          const v = record[c.key];
+          const text = exportText(v);
+          return typeof v === 'string' ? neutralizeFormula(text) : text;
+        }),
+      );
+      if (batch.length >= 256) await flushBatch();
+    },
+    async end() {
+      await flushBatch();
+      await chunks.flush();
+      out.end();
+    },
+  };
+}
+
+function jsonWriter(out: PassThrough, columns: readonly ExportColumn[]): FormatWriter {
+  const chunks = chunker(out);
+  let first = true;
+  return {
+    async start() {
+      await chunks.push('[');
+    },
+    async row(record) {
+      const obj: Record<string, unknown> = {};
+      for (const c of columns) obj[c.key] = record[c.key] === undefined ? null : record[c.key];
+      await chunks.push(`${first ? '\n' : ',\n'}${JSON.stringify(obj, jsonReplacer)}`);
+      first = false;
+    },
+    async end() {
+      await chunks.push(first ? ']\n' : '\n]\n');
+      await chunks.flush();
+      out.end();
+    },
+  };
+}
+
+function xlsxWriter(out: PassThrough, columns: readonly ExportColumn[], sheetName: string): FormatWriter {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: false,
+    useSharedStrings: false,
+  });
+  const sheet = workbook.addWorksheet(sheetName.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31) || 'Export');
+  sheet.columns = columns.map((c) => ({
+    key: c.key,
+    width: Math.min(50, Math.max(10, c.header.length + 2)),
+  }));
+  // exceljs pushes the sheet's XML into the zip (archiver, through a readable-stream PassThrough)
+  // without looking at write()'s return value, so a fast row source outruns deflate and that
+  // queue grows without bound. Its needDrain flag is watched as well as the response's.
+  const zipInput = (): (EventEmitter & { _writableState?: { needDrain?: boolean } }) | null => {
+    const pipes = (sheet as unknown as { stream?: { pipes?: unknown[] } }).stream?.pipes;
+    const z = pipes?.[0] as (EventEmitter & { _writableState?: { needDrain?: boolean } }) | undefined;
+    return z && typeof z.once === 'function' ? z : null;
+  };
+  const settle = async () => {
+    const z = zipInput();
+    if (z?._writableState?.needDrain === true) await waitFor(z, 'drain', out);
+    await drained(out);
+  };
+  return {
+    async start() {
+      sheet.addRow(columns.map((c) => c.header)).commit();
+      await settle();
+    },
+    async row(record) {
+      sheet.addRow(columns.map((c) => xlsxCell(record[c.key]))).commit();
+      await settle();
+    },
+    async end() {
+      sheet.commit();
+      // Finalises the zip, which ends `out`; exceljs waits for 'finish', which never comes if the
+      // client went away meanwhile, hence the race with 'close'.
+      if (out.destroyed) throw new ClientGone();
+      const ac = new AbortController();
+      try {
+        await Promise.race([
+          workbook.commit(),
+          once(out, 'close', { signal: ac.signal }).then(() => {
+            throw new ClientGone();
+          }),
+        ]);
+      } finally {
+        ac.abort();
+      }
+    },
+  };
+}
+
+export async function sendExport(reply: FastifyReply, opts: ExportOptions): Promise<ExportResult> {
+  const iterator = opts.rows[Symbol.asyncIterator]();
+  // The first row before any byte: a failing query is still an ordinary error response.
+  let next = await iterator.next();
+
+  const out = new PassThrough({ highWaterMark: CHUNK_CHARS });
+  const writer =
+    opts.format === 'csv'
+      ? csvWriter(out, opts.columns)
+      : opts.format === 'json'
+        ? jsonWriter(out, opts.columns)
+        : xlsxWriter(out, opts.columns, opts.sheetName ?? 'Export');
+  const base = opts.fileName.replace(/\.(csv|json|xlsx)$/i, '');
+  reply
+    .code(200)
+    .header('content-type', EXPORT_CONTENT_TYPES[opts.format])
+    .header('content-disposition', contentDisposition(`${base}.${opts.format}`))
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff');
+  const ended = new Promise<boolean>((resolve) => {
+    out.once('end', () => resolve(true));
+    out.once('close', () => resolve(out.readableEnded));
+  });
+  reply.send(out);
+
+  let rows = 0;
+  try {
+    await writer.start();
+    while (!next.done) {
+      await writer.row(next.value);
+      rows++;
+      next = await iterator.next();
+    }
+    await writer.end();
+    return { rows, completed: await ended };
+  } catch (err) {
+    if (!next.done) await iterator.return?.().catch(() => {});
+    if (!(err instanceof ClientGone)) {
+      reply.log.error(
+        { err, rows },
+        'export failed mid-way; the response is cut (a 500 if nothing was sent yet)',
+      );
+      out.destroy(err as Error);
+    }
+    return { rows, completed: false };
+  }
+}
