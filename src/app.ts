@@ -41,6 +41,7 @@ import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts
 import { limiterFactory } from './platform/http/rate-limit.ts';
 import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
+import { registerUploads } from './platform/http/uploads.ts';
 import { registerBodyParsing, validatorCompiler } from './platform/http/validation.ts';
 import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
@@ -119,6 +120,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   registerBodyParsing(app);
+  await registerUploads(app, { maxUploadSize: config.maxUploadSize });
   registerProblemHandlers(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -210,7 +212,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       await api.register(accessRoutes, { access });
       await api.register(auditRoutes, { audit });
       await api.register(analyticsRoutes, { analytics });
-      await api.register(workRoutes, { work });
+      await api.register(workRoutes, { work, config });
       await api.register(businessRoutes, { business });
     },
     { prefix: '/api/v1' },

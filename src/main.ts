@@ -3,6 +3,7 @@
 import { adminCommand } from './cli/admin.ts';
 import { auditCommand } from './cli/audit.ts';
 import { migrateCommand } from './cli/migrate.ts';
+import { seedDemoCommand } from './cli/seed-demo.ts';
 import { startCommand } from './cli/start.ts';
 import { statusCommand } from './cli/status.ts';
 import { ConfigError } from './config.ts';
@@ -18,6 +19,8 @@ Commands:
   status [--url URL]     Ask a running instance whether it is ready (exit 0 if so)
   audit verify [--org ID]
                          Check the audit hash chains; exit 1 naming the first bad event
+  seed-demo [--size small|large] [--subdomain S] [--password P] [--reset]
+                         Create the "Demo Company" organization full of sample data
 
 Configuration comes from environment variables (see .env.example); \`bul <command> --help\` for more.`;
 
@@ -27,6 +30,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   admin: adminCommand,
   status: statusCommand,
   audit: auditCommand,
+  'seed-demo': seedDemoCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -73,7 +73,9 @@ beforeAll(async () => {
   const { registerUploads } = await import('../src/platform/http/uploads.ts');
   await registerUploads(app, { maxUploadSize: MAX_UPLOAD });
 
-  app.post('/upload', async (request) => {
+  // Routes take uploads only when they say so (schema.consumes), as BUL's do.
+  const uploads = { schema: { consumes: ['multipart/form-data'] } };
+  app.post('/upload', uploads, async (request) => {
     const file = await receiveUpload(request, {
       dir: incoming,
       allowedExtensions: ALLOWED,
@@ -88,7 +90,7 @@ beforeAll(async () => {
     }
   });
 
-  app.post('/import', async (request) => {
+  app.post('/import', uploads, async (request) => {
     const file = await receiveUpload(request, {
       dir: incoming,
       allowedExtensions: ['csv', 'xlsx'],
@@ -1139,8 +1141,10 @@ describe('exports', () => {
       console.info(
         `export 200k rows as ${format}: ${(result.bytes / MB).toFixed(1)} MB sent in ${result.ms} ms; peak growth: live ${liveMb} MB, RSS ${rssMb} MB`,
       );
-      // The rows alone are ~80 MB of text: an export that buffered them would hold far more.
-      expect(liveMb).toBeLessThan(25);
+      // The rows alone are ~80 MB of text: an export that buffered them would hold far more (an
+      // XLSX writer without backpressure held 72 MB). Bytes in flight to the socket vary from run to
+      // run (seen: 0–22 MB), so the bound leaves room for them while still catching buffering.
+      expect(liveMb).toBeLessThan(40);
     }
   });
 });

@@ -91,7 +91,14 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
   developer: {
     name: 'Developer',
     description: 'Works on the tasks assigned to them and builds integrations (manages API keys).',
-    permissions: [...READ_BASICS, 'roles:read', 'api_keys:read', 'api_keys:manage', ...WORK_READ, 'tasks:work'],
+    permissions: [
+      ...READ_BASICS,
+      'roles:read',
+      'api_keys:read',
+      'api_keys:manage',
+      ...WORK_READ,
+      'tasks:work',
+    ],
   },
   analyst: {
     name: 'Analyst',

@@ -42,6 +42,11 @@ export class MemberService {
     return (await store.memberByUser(tx, userId)) !== null;
   }
 
+  /** Member user ids by lower-cased e-mail, for imports that name people by e-mail. */
+  async userIdsByEmail(tx: Sql, emails: string[]): Promise<Map<string, string>> {
+    return store.memberUserIdsByEmail(tx, emails);
+  }
+
   async listMembers(
     ctx: CallContext,
     q: {

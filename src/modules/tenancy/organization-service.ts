@@ -4,7 +4,6 @@ import type { Config } from '../../config.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
-import { isCurrency } from '../../platform/money/currency.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import {
   type CallContext,
@@ -12,6 +11,7 @@ import {
   type TenantScope,
   tenantScope,
 } from '../../platform/http/request-context.ts';
+import { isCurrency } from '../../platform/money/currency.ts';
 import type { AccessService } from '../access/service.ts';
 import { type AuditActor, type AuditService, actorOf, diff } from '../audit/service.ts';
 import { assertOrgIpAllowed } from './ip-rule-service.ts';

@@ -217,6 +217,15 @@ export async function memberByUser(sql: Sql, userId: string): Promise<MemberRow 
   return rows[0] ?? null;
 }
 
+export async function memberUserIdsByEmail(sql: Sql, emails: string[]): Promise<Map<string, string>> {
+  const { rows } = await sql.query<{ email: string; user_id: string }>(
+    `SELECT lower(u.email) AS email, m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+     WHERE lower(u.email) = ANY($1::text[])`,
+    [emails.map((e) => e.toLowerCase())],
+  );
+  return new Map(rows.map((r) => [r.email, r.user_id]));
+}
+
 export async function updateMembership(
   sql: Sql,
   id: string,
@@ -524,7 +533,10 @@ export async function lockUsage(
      ON CONFLICT (org_id, metric, period) DO NOTHING`,
     [orgId, metric, period],
   );
-  await sql.query('SELECT 1 FROM usage_counters WHERE metric = $1 AND period = $2 FOR UPDATE', [metric, period]);
+  await sql.query('SELECT 1 FROM usage_counters WHERE metric = $1 AND period = $2 FOR UPDATE', [
+    metric,
+    period,
+  ]);
 }
 
 export async function getUsage(

@@ -118,9 +118,21 @@ export function clientExportQuery(q: Omit<ClientListQueryType, 'limit' | 'cursor
 } {
   const w = clientFilter(q);
   return {
-    text: `SELECT ${CLIENT_COLUMNS} FROM clients c WHERE ${w.sql()} ORDER BY c.created_at, c.id`,
+    text: `SELECT ${CLIENT_COLUMNS}, u.email AS owner_email FROM clients c LEFT JOIN users u ON u.id = c.owner_id
+      WHERE ${w.sql()} ORDER BY c.created_at, c.id`,
     values: w.params,
   };
+}
+
+/** Ids of clients by lower-cased name, for imports that name clients (several ids: ambiguous). */
+export async function clientIdsByName(sql: Sql, names: string[]): Promise<Map<string, string[]>> {
+  const { rows } = await sql.query<{ key: string; id: string }>(
+    'SELECT lower(name) AS key, id FROM clients WHERE lower(name) = ANY($1::text[])',
+    [names.map((n) => n.toLowerCase())],
+  );
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.key, [...(out.get(r.key) ?? []), r.id]);
+  return out;
 }
 
 // ---- status history ----------------------------------------------------------------------------

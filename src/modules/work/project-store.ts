@@ -171,7 +171,9 @@ export function projectExportQuery(q: Omit<ProjectListQueryType, 'limit' | 'curs
 } {
   const w = projectFilter(q);
   return {
-    text: `SELECT ${PROJECT_COLUMNS}, ${FIGURES} FROM ${FIGURES_FROM} WHERE ${w.sql()} ORDER BY p.created_at, p.id`,
+    text: `SELECT ${PROJECT_COLUMNS}, ${FIGURES}, cl.name AS client_name, u.email AS owner_email FROM ${FIGURES_FROM}
+      LEFT JOIN clients cl ON cl.org_id = p.org_id AND cl.id = p.client_id LEFT JOIN users u ON u.id = p.owner_id
+      WHERE ${w.sql()} ORDER BY p.created_at, p.id`,
     values: w.params,
   };
 }
@@ -303,6 +305,17 @@ export async function updateExpense(
     [id, ...keys.map((k) => f[k])],
   );
   return rows[0]!;
+}
+
+/** Ids of projects by lower-cased name, for imports that name projects (several ids: ambiguous). */
+export async function projectIdsByName(sql: Sql, names: string[]): Promise<Map<string, string[]>> {
+  const { rows } = await sql.query<{ key: string; id: string }>(
+    'SELECT lower(name) AS key, id FROM projects WHERE lower(name) = ANY($1::text[])',
+    [names.map((n) => n.toLowerCase())],
+  );
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.key, [...(out.get(r.key) ?? []), r.id]);
+  return out;
 }
 
 export async function hasExpenses(sql: Sql, projectId: string): Promise<boolean> {

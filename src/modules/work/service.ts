@@ -6,6 +6,8 @@ import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { AttachmentFiles } from './attachment-files.ts';
+import { AttachmentService } from './attachment-service.ts';
+import { BulkService } from './bulk-service.ts';
 import { ClientService } from './client-service.ts';
 import { ProjectService } from './project-service.ts';
 import { TaskActivityService } from './task-activity-service.ts';
@@ -23,6 +25,8 @@ export class WorkService {
   readonly projects: ProjectService;
   readonly tasks: TaskService;
   readonly taskActivity: TaskActivityService;
+  readonly attachments: AttachmentService;
+  readonly bulk: BulkService;
   readonly files: AttachmentFiles;
 
   constructor(deps: WorkDeps) {
@@ -31,5 +35,12 @@ export class WorkService {
     this.projects = new ProjectService({ ...deps, clients: this.clients, files: this.files });
     this.tasks = new TaskService({ ...deps, projects: this.projects, files: this.files });
     this.taskActivity = new TaskActivityService({ ...deps, tasks: this.tasks });
+    this.attachments = new AttachmentService({ ...deps, tasks: this.tasks, files: this.files });
+    this.bulk = new BulkService({
+      ...deps,
+      clients: this.clients,
+      projects: this.projects,
+      tasks: this.tasks,
+    });
   }
 }

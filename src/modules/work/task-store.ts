@@ -140,7 +140,9 @@ export function taskExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor' | 
 } {
   const w = taskFilter(q);
   return {
-    text: `SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${w.sql()} ORDER BY t.created_at, t.id`,
+    text: `SELECT ${TASK_COLUMNS}, p.name AS project_name, u.email AS assignee_email FROM tasks t
+      JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id LEFT JOIN users u ON u.id = t.assignee_id
+      WHERE ${w.sql()} ORDER BY t.created_at, t.id`,
     values: w.params,
   };
 }

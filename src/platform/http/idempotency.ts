@@ -37,6 +37,9 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
   app.addHook('preHandler', async (request, reply) => {
     const header = request.headers['idempotency-key'];
     if (request.method !== 'POST' || header === undefined || !request.principal) return;
+    // Uploads are streamed to the handler, so there is no body to fingerprint here; the key is
+    // not honoured on multipart requests (a retried upload creates a second attachment).
+    if (request.isMultipart()) return;
     if (typeof header !== 'string' || !KEY.test(header)) {
       throw new AppError('validation-failed', 'Idempotency-Key must be 1–255 visible ASCII characters', {
         errors: [

@@ -88,8 +88,27 @@ const TEXT_PROBE_BYTES = 64 * 1024;
 const MAX_FIELDS = 10;
 const FILE_FIELD = 'file';
 
-/** Registers @fastify/multipart for the whole app (one file and a few fields per request). */
+/** Whether a route declares that it takes uploads (`schema.consumes` lists multipart/form-data). */
+function takesUploads(request: FastifyRequest): boolean {
+  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes;
+  return consumes?.includes('multipart/form-data') ?? false;
+}
+
+/**
+ * Registers @fastify/multipart for the whole app (one file and a few fields per request). Only
+ * routes that declare `consumes: ['multipart/form-data']` take multipart bodies; the others
+ * answer 415 as for any content type they do not read.
+ */
 export async function registerUploads(app: FastifyInstance, opts: { maxUploadSize: number }): Promise<void> {
+  // preValidation: the multipart flag is set while the body is (lazily) parsed.
+  app.addHook('preValidation', async (request) => {
+    if (request.isMultipart() && !takesUploads(request)) {
+      throw new AppError(
+        'unsupported-media-type',
+        'this route takes application/json, not multipart/form-data',
+      );
+    }
+  });
   await app.register(multipart, {
     // Over-size files are reported by receiveUpload (it checks `truncated`), not thrown mid-stream.
     throwFileSizeLimit: false,

@@ -227,3 +227,18 @@ export function registerBodyParsing(app: FastifyInstance): void {
     }
   });
 }
+
+const compiledForCheck = new WeakMap<object, ReturnType<Ajv['compile']>>();
+
+/**
+ * Checks a value against a request-body schema outside a request (e.g. each row of an import),
+ * with the same rules and error wording as the API; [] when it is valid.
+ */
+export function schemaErrors(schema: object, value: unknown): FieldError[] {
+  let validate = compiledForCheck.get(schema);
+  if (!validate) {
+    validate = bodyAjv.compile(schema);
+    compiledForCheck.set(schema, validate);
+  }
+  return validate(value) ? [] : toFieldErrors(validate.errors ?? [], 'body');
+}
