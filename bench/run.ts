@@ -8,9 +8,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
+import { runWorkBench } from './work.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+/** Which suites to run: `BENCH_SUITES=foundation,work` (the default: both). */
+const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work').split(',').map((x) => x.trim()));
+const OUT_DIR = path.join(HERE, 'results');
+const sections: string[] = [];
 
 interface Servers {
   bulPort: number;
@@ -92,7 +97,7 @@ async function argon2Rate(seconds: number): Promise<number> {
 const warm = (url: string, headers?: Record<string, string>) =>
   load({ url, connections: 8, headers, seconds: 2 });
 
-async function main() {
+async function runFoundation() {
   const { child, servers } = await startServers();
   const bul = `http://127.0.0.1:${servers.bulPort}`;
   const ceilingUrl = `http://127.0.0.1:${servers.ceilingPort}/`;
@@ -154,11 +159,10 @@ async function main() {
       meLatency: me1.p99 < 5,
       login: results.login.ratio >= 0.8 && logins.errors === 0 && logins.non2xx === 0,
     };
-    const outDir = path.join(HERE, 'results');
-    mkdirSync(outDir, { recursive: true });
+    mkdirSync(OUT_DIR, { recursive: true });
     const stamp = results.date.slice(0, 10);
     writeFileSync(
-      path.join(outDir, `${stamp}-foundation.json`),
+      path.join(OUT_DIR, `${stamp}-foundation.json`),
       `${JSON.stringify({ ...results, verdicts }, null, 2)}\n`,
     );
     const md = [
@@ -173,7 +177,7 @@ async function main() {
       `| POST /api/v1/auth/login, 8 connections | ${logins.rps} logins/s (p99 ${logins.p99} ms, errors ${logins.errors}, non-2xx ${logins.non2xx}) | ${hashRate} argon2id verifications/s | ${results.login.ratio} | ≥ 0.80 | ${verdicts.login ? 'yes' : 'NO'} |`,
       '',
     ].join('\n');
-    writeFileSync(path.join(outDir, 'latest.md'), md);
+    sections.push(md);
     process.stdout.write(`${md}\n`);
   } finally {
     child.kill('SIGCONT');
@@ -181,4 +185,38 @@ async function main() {
   }
 }
 
-await main();
+async function runWork() {
+  const date = new Date().toISOString();
+  const { results, verdicts, postgres } = await runWorkBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-work.json`),
+    `${JSON.stringify({ name: 'work', date, machine, postgres, secondsPerMeasurement: DURATION, ...results, verdicts }, null, 2)}\n`,
+  );
+  const { list, create } = results;
+  const e = results.export;
+  const yes = (v: boolean) => (v ? 'yes' : 'NO');
+  const md = [
+    `# Benchmark: work management (${date})`,
+    '',
+    `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${postgres}, ${DURATION} s per measurement; large demo data (seeded in ${results.seedSeconds} s: 100,000 tasks, 2,000 projects, 500,000 audit events).`,
+    '',
+    '| measurement | BUL | ceiling | ratio | target | met |',
+    '|---|---|---|---|---|---|',
+    `| ${list.query}, 1 connection | p50 ${list.concurrency1.p50} ms, p95 ${list.concurrency1.p95} ms, p99 ${list.concurrency1.p99} ms (${list.concurrency1.requests} requests, ${list.concurrency1.failures} failed) | — | — | p95 < 20 ms | ${yes(verdicts.listLatency)} |`,
+    `| the same list, 32 connections | ${list.concurrency32.bul.rps} req/s (p99 ${list.concurrency32.bul.p99} ms, errors ${list.concurrency32.bul.errors}, non-2xx ${list.concurrency32.bul.non2xx}) | ${list.concurrency32.ceiling.rps} req/s (node:http, the same SQL in one round trip) | ${list.concurrency32.ratio} | ≥ 0.25 | ${yes(verdicts.listThroughput)} |`,
+    `| POST /api/v1/tasks, 16 connections | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.30 | ${yes(verdicts.create)} |`,
+    `| GET /api/v1/tasks/export?format=csv, ${e.expectedRows.toLocaleString('en')} rows | ${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB in ${e.seconds} s; server RSS ${e.rssBeforeMiB} MiB before, peak ${e.peakRssMiB} MiB | — | — | peak RSS < 200 MiB | ${yes(verdicts.export)} |`,
+    '',
+  ].join('\n');
+  sections.push(md);
+  process.stdout.write(`${md}\n`);
+}
+
+if (SUITES.has('foundation')) await runFoundation();
+if (SUITES.has('work')) await runWork();
+if (sections.length > 0) {
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
+}

@@ -32,7 +32,7 @@
 import { type EventEmitter, once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJSModule from 'exceljs';
 import type { FastifyReply } from 'fastify';
 
 export type ExportFormat = 'csv' | 'xlsx' | 'json';
@@ -218,7 +218,12 @@ function jsonWriter(out: PassThrough, columns: readonly ExportColumn[]): FormatW
   };
 }
 
-function xlsxWriter(out: PassThrough, columns: readonly ExportColumn[], sheetName: string): FormatWriter {
+function xlsxWriter(
+  ExcelJS: typeof ExcelJSModule,
+  out: PassThrough,
+  columns: readonly ExportColumn[],
+  sheetName: string,
+): FormatWriter {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: false,
@@ -282,7 +287,8 @@ export async function sendExport(reply: FastifyReply, opts: ExportOptions): Prom
       ? csvWriter(out, opts.columns)
       : opts.format === 'json'
         ? jsonWriter(out, opts.columns)
-        : xlsxWriter(out, opts.columns, opts.sheetName ?? 'Export');
+        : // exceljs is loaded on first use: it is large (~25 MB resident) and most exports are CSV or JSON.
+          xlsxWriter((await import('exceljs')).default, out, opts.columns, opts.sheetName ?? 'Export');
   const base = opts.fileName.replace(/\.(csv|json|xlsx)$/i, '');
   reply
     .code(200)

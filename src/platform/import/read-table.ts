@@ -28,7 +28,6 @@ import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv } from 'csv-parse';
-import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { AppError } from '../errors.ts';
 
@@ -432,6 +431,8 @@ async function readXlsx(filePath: string, builder: TableBuilder): Promise<void> 
   if (sheets.length === 0) throw invalid('the workbook has no worksheet');
   const wanted = String(sheets[0]);
 
+  // Loaded on first use: exceljs is large (~25 MB resident) and most processes never read XLSX.
+  const { default: ExcelJS } = await import('exceljs');
   const input = createReadStream(filePath);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',

@@ -1,0 +1,148 @@
+// Servers for the work-management benchmark, in a child process of bench/work.ts (so the load
+// generator, and the RSS it measures, are separate from the server):
+//   - BUL (src/app.ts) on the database `bul seed-demo --size large` filled, rate limits out of the way;
+//   - the ceilings: a bare node:http server whose connections act for the demo organization at
+//     session level, answering each request with ONE round trip through the same driver and pool
+//     size: `/list` runs the very SQL BUL's task list runs, `/insert` the INSERT BUL's create runs.
+// Mode `export` (argv[2]) first adds BENCH_EXPORT_ROWS tasks to one project for the export test.
+// Prints one JSON line, then waits for SIGTERM.
+import http from 'node:http';
+import pg from 'pg';
+import pino from 'pino';
+import { v7 } from 'uuid';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createAppPool } from '../src/platform/db/database.ts';
+import { prepareDatabase } from '../src/runtime.ts';
+
+const POOL_SIZE = 20;
+const mode = process.argv[2] === 'export' ? 'export' : 'api';
+const dataDir = process.env.BUL_DATA_DIR;
+const password = process.env.BENCH_DEMO_PASSWORD;
+if (!dataDir || !password) throw new Error('BUL_DATA_DIR and BENCH_DEMO_PASSWORD are required');
+
+const config = loadConfig({
+  ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+  BUL_DATA_DIR: dataDir,
+  LOG_LEVEL: 'silent',
+  PORT: '0',
+  DATABASE_POOL_MAX: String(POOL_SIZE),
+  RATE_LIMIT_STORE: 'memory',
+  RATE_LIMIT_IP_PER_MINUTE: '100000000',
+  RATE_LIMIT_USER_PER_MINUTE: '100000000',
+  RATE_LIMIT_LOGIN_BURST: '100000000',
+  RATE_LIMIT_LOGIN_PER_SECOND: '100000000',
+});
+const { location, masterKey } = await prepareDatabase(config, pino({ level: 'silent' }));
+const owner = new pg.Client({ connectionString: location.ownerUrl });
+await owner.connect();
+const { rows: orgs } = await owner.query<{ id: string }>(
+  `SELECT id FROM organizations WHERE subdomain = 'demo'`,
+);
+const orgId = orgs[0]?.id;
+if (!orgId) throw new Error('no demo organization: run `bul seed-demo --size large` first');
+
+// Fixtures the load uses: a busy developer (list filter) and a project (create, export).
+const { rows: picks } = await owner.query<{ assignee_id: string; project_id: string }>(
+  `SELECT t.assignee_id, (SELECT id FROM projects WHERE org_id = $1 ORDER BY id LIMIT 1) AS project_id
+   FROM tasks t WHERE t.org_id = $1 AND t.assignee_id IS NOT NULL AND t.status = 'active'
+   GROUP BY t.assignee_id ORDER BY count(*) DESC LIMIT 1`,
+  [orgId],
+);
+const assigneeId = picks[0]!.assignee_id;
+let projectId = picks[0]!.project_id;
+
+let exportRows = 0;
+if (mode === 'export') {
+  exportRows = Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000);
+  projectId = v7();
+  await owner.query(
+    `INSERT INTO projects (org_id, id, name, currency) SELECT $1, $2, 'Export benchmark', currency FROM organizations WHERE id = $1`,
+    [orgId, projectId],
+  );
+  // Set-based, in id order (UUIDv7-like ids from the row number keep the index tidy).
+  await owner.query(
+    `INSERT INTO tasks (org_id, id, project_id, title, description, priority, status, tags, due_date, created_at)
+     SELECT $1, gen_random_uuid(), $2, 'Export row ' || g, 'Generated for the export benchmark, row ' || g,
+            (ARRAY['low','medium','high','urgent'])[1 + g % 4], 'pending', ARRAY['bench'],
+            date '2026-01-01' + (g % 365), now() - (g || ' seconds')::interval
+     FROM generate_series(1, $3::int) g`,
+    [orgId, projectId, exportRows],
+  );
+  await owner.query('ANALYZE tasks');
+}
+
+const pool = createAppPool(location.appUrl, POOL_SIZE, () => {});
+const { app } = await buildApp({ config, pool, masterKey, redis: null, logger: false });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const bulPort = (app.server.address() as { port: number }).port;
+const login = await app.inject({
+  method: 'POST',
+  url: '/api/v1/auth/login',
+  payload: { email: 'admin@demo.bul.local', password },
+});
+if (login.statusCode !== 200) throw new Error(`login: ${login.body}`);
+const accessToken = login.json().accessToken as string;
+const userId = login.json().user.id as string;
+
+// The ceiling acts for the organization at session level, so each request is a single round trip.
+const ceilingPool = new pg.Pool({
+  connectionString: location.appUrl,
+  max: POOL_SIZE,
+  options: `-c jit=off -c app.org_id=${orgId} -c app.user_id=${userId}`,
+});
+/** The SQL of `GET /tasks?status=active&assigneeId=…&q=…` as src/modules/work/task-store.ts builds it. */
+const LIST_SQL = `SELECT t.id, t.project_id, t.title, t.description, t.assignee_id, t.priority, t.status, t.tags,
+  t.due_date, t.estimate_minutes, t.completed_at, t.created_by, t.created_at, t.updated_at, t.version,
+  (t.created_at)::text AS sort_value, t.id AS list_id FROM tasks t
+  WHERE t.status = $1 AND t.assignee_id = $2 AND t.search @@ websearch_to_tsquery('simple', $3)
+  ORDER BY t.created_at DESC, t.id DESC LIMIT $4`;
+const INSERT_SQL = `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status,
+  tags, due_date, estimate_minutes, completed_at, created_by)
+  VALUES ($1, $2, $3, $4, '', NULL, 'medium', 'pending', '{}', NULL, NULL, NULL, $5) RETURNING t.*`;
+const ceiling = http.createServer((req, res) => {
+  const query =
+    req.url === '/insert'
+      ? ceilingPool.query(INSERT_SQL, [orgId, v7(), projectId, 'Ceiling task', userId])
+      : ceilingPool.query(LIST_SQL, ['active', assigneeId, process.env.BENCH_LIST_WORD ?? 'invoice', 51]);
+  query
+    .then((r) => {
+      res.writeHead(req.url === '/insert' ? 201 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: r.rows }));
+    })
+    .catch((err: Error) => {
+      res.writeHead(500);
+      res.end(err.message);
+    });
+});
+await new Promise<void>((resolve) => ceiling.listen(0, '127.0.0.1', resolve));
+const ceilingPort = (ceiling.address() as { port: number }).port;
+
+process.stdout.write(
+  `${JSON.stringify({
+    bulPort,
+    ceilingPort,
+    accessToken,
+    orgId,
+    projectId,
+    assigneeId,
+    exportRows,
+    postgres: config.databaseUrl ? 'external' : 'embedded',
+  })}\n`,
+);
+
+process.on('SIGTERM', async () => {
+  ceiling.close();
+  await app.close();
+  await pool.end();
+  await ceilingPool.end();
+  if (mode === 'export' && config.databaseUrl) {
+    // An external database outlives the run: take the million rows back out.
+    await owner
+      .query('DELETE FROM projects WHERE org_id = $1 AND id = $2', [orgId, projectId])
+      .catch(() => {});
+  }
+  await owner.end();
+  await location.close();
+  process.exit(0);
+});
