@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envExample, permissionsDoc, ROOT, readmeWithTable, workStatusesDoc } from '../scripts/generate-docs.ts';
+import {
+  envExample,
+  permissionsDoc,
+  ROOT,
+  readmeWithTable,
+  workStatusesDoc,
+} from '../scripts/generate-docs.ts';
 import { SETTINGS } from '../src/config.ts';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');

@@ -1,5 +1,10 @@
 // T3: tenant isolation is enforced by the database (row-level security, privileges of the
 // application role) and every route that takes an id keeps organizations apart.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import { generateSync } from 'otplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +18,7 @@ import {
 } from './support/test-app.ts';
 
 let t: TestApp;
+let dataDir: string;
 
 /** Tables with an org_id column that are not tenant tables, and why. Anything else is a tenant table. */
 const NOT_TENANT_TABLES: Record<string, string> = {
@@ -67,6 +73,8 @@ interface Org {
   commentId: string;
   timeEntryId: string;
   attachmentId: string;
+  /** The uploaded attachment's content. */
+  attachmentContent: Buffer;
   contractId: string;
   invoiceId: string;
   paymentId: string;
@@ -172,14 +180,11 @@ async function populatedOrg(label: string): Promise<Org> {
   });
   const watch = await api(admin, 'PUT', `/api/v1/tasks/${task.id}/watchers/${member.userId}`);
   if (watch.statusCode !== 204) throw new Error(`watch failed: ${watch.statusCode} ${watch.body}`);
-  // Attachments have no upload route yet: one row straight into the table.
-  const attachment = (
-    await t.owner<{ id: string }>(
-      `INSERT INTO task_attachments (org_id, id, task_id, file_name, content_type, size_bytes, sha256, uploaded_by)
-       VALUES ($1, gen_random_uuid(), $2, 'seed.txt', 'text/plain', 3, repeat('a', 64), $3) RETURNING id`,
-      [admin.orgId, task.id, admin.userId],
-    )
-  ).rows[0]!;
+  // A real upload (multipart), kept under the data dir.
+  const attachmentContent = Buffer.from(`notes of organization ${label}\n`);
+  const up = await uploadTo(admin, task.id, `seed-${label}.txt`, attachmentContent);
+  if (up.statusCode !== 201) throw new Error(`upload failed: ${up.statusCode} ${up.body}`);
+  const attachment = up.json() as { id: string };
 
   // Business data: through the API where the route exists, otherwise straight into the table.
   const contract = await createdOrSeeded(
@@ -254,12 +259,31 @@ async function populatedOrg(label: string): Promise<Org> {
     commentId: comment.id,
     timeEntryId: timeEntry.id,
     attachmentId: attachment.id,
+    attachmentContent,
     contractId: contract.id,
     invoiceId: invoice.id,
     paymentId: payment.id,
     dealId: deal.id,
     feedbackId: feedback.id,
   };
+}
+
+/** POST /tasks/:id/attachments with a real multipart body (field `file`). */
+async function uploadTo(s: Session, taskId: string, filename: string, content: Buffer) {
+  const form = new FormData();
+  form.append('file', new Blob([content]), filename);
+  const res = new Response(form);
+  return t.request({
+    method: 'POST',
+    url: `/api/v1/tasks/${taskId}/attachments`,
+    headers: { ...s.headers, 'content-type': res.headers.get('content-type')! },
+    payload: Buffer.from(await res.arrayBuffer()),
+  });
+}
+
+/** Attachment files kept on disk for an organization (names = attachment ids). */
+async function filesOf(orgId: string): Promise<string[]> {
+  return (await readdir(path.join(t.config.dataDir, 'files', orgId)).catch(() => [] as string[])).sort();
 }
 
 const hasRoute = (path: string, method: string) => Boolean(doc.paths[path]?.[method.toLowerCase()]);
@@ -278,7 +302,8 @@ async function createdOrSeeded(
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'bul-isolation-'));
+  t = await createTestApp({ BUL_DATA_DIR: dataDir });
   doc = (await t.request({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc;
   A = await populatedOrg('A');
   B = await populatedOrg('B');
@@ -294,6 +319,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Every row of organization B in every tenant table, as the owner sees it. */
@@ -422,6 +448,14 @@ const TARGETS: Record<string, Target> = {
     params: () => ({ childId: B.timeEntryId }),
   },
   '/api/v1/tasks/{id}/watchers': { table: 'tasks', id: () => B.taskId },
+  // POST is a multipart upload; the walk's JSON body must not get through either (a real
+  // multipart upload to B's task is tried in its own test below).
+  '/api/v1/tasks/{id}/attachments': { table: 'tasks', id: () => B.taskId, body: { file: 'planted by A' } },
+  '/api/v1/tasks/{id}/attachments/{childId}': {
+    table: 'task_attachments',
+    id: () => B.attachmentId,
+    params: () => ({ childId: B.attachmentId }),
+  },
   // B's member watches B's task: PUT would add nothing new, DELETE would remove the row (snapshot).
   '/api/v1/tasks/{id}/watchers/{userId}': {
     table: 'tasks',
@@ -525,6 +559,8 @@ describe('route walk: A acting on B ids', () => {
       ['PATCH', `/api/v1/tasks/${A.taskId}/comments/${B.commentId}`, { body: 'x' }],
       ['DELETE', `/api/v1/tasks/${A.taskId}/comments/${B.commentId}`, undefined],
       ['DELETE', `/api/v1/tasks/${A.taskId}/time-entries/${B.timeEntryId}`, undefined],
+      ['GET', `/api/v1/tasks/${A.taskId}/attachments/${B.attachmentId}`, undefined],
+      ['DELETE', `/api/v1/tasks/${A.taskId}/attachments/${B.attachmentId}`, undefined],
     ];
     if (hasRoute('/api/v1/invoices/{id}/payments/{paymentId}', 'DELETE')) {
       cases.push(['GET', `/api/v1/invoices/${A.invoiceId}/payments/${B.paymentId}`, undefined]);
@@ -569,6 +605,7 @@ describe('route walk: A acting on B ids', () => {
       [`/api/v1/projects/${A.projectId}/expenses`, A.expenseId],
       [`/api/v1/tasks/${A.taskId}/comments`, A.commentId],
       [`/api/v1/tasks/${A.taskId}/time-entries`, A.timeEntryId],
+      [`/api/v1/tasks/${A.taskId}/attachments`, A.attachmentId],
     ];
     for (const [url, childId] of children) {
       const res = await api(A.admin, 'GET', url);
@@ -582,6 +619,142 @@ describe('route walk: A acting on B ids', () => {
     expect(watchers.json().items.map((w: { userId: string }) => w.userId)).toEqual([A.member.userId]);
     const history = await api(A.admin, 'GET', `/api/v1/clients/${A.clientId}/status-history`);
     expect(history.json().items).toHaveLength(1);
+    const download = await api(A.admin, 'GET', `/api/v1/tasks/${A.taskId}/attachments/${A.attachmentId}`);
+    expect(download.statusCode).toBe(200);
+    expect(download.rawPayload).toEqual(A.attachmentContent);
+  });
+
+  it('keeps attachments apart: real requests by A on B’s task and attachment are 404, B’s file untouched, nothing stored for A', async () => {
+    const before = await snapshotOf(B.admin.orgId);
+    const aBefore = await snapshotOf(A.admin.orgId);
+    const aFiles = await filesOf(A.admin.orgId);
+    const bFiles = await filesOf(B.admin.orgId);
+    expect(bFiles).toEqual([B.attachmentId]);
+    expect(aFiles).toEqual([A.attachmentId]);
+    const requests: [Method, string][] = [
+      ['GET', `/api/v1/tasks/${B.taskId}/attachments`],
+      ['GET', `/api/v1/tasks/${B.taskId}/attachments/${B.attachmentId}`],
+      ['DELETE', `/api/v1/tasks/${B.taskId}/attachments/${B.attachmentId}`],
+    ];
+    for (const [method, url] of requests) {
+      const res = await api(A.admin, method, url);
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(404);
+      expect(res.json().type).toBe('urn:bul:error:not-found');
+      expect(res.body).not.toContain('notes of organization B');
+    }
+    const upload = await uploadTo(A.admin, B.taskId, 'planted.txt', Buffer.from('planted by A\n'));
+    expect(upload.statusCode, upload.body).toBe(404);
+    expect(upload.json().type).toBe('urn:bul:error:not-found');
+    // B's file is still there with its bytes; A got no file and no row; nothing is waiting
+    expect(await filesOf(B.admin.orgId)).toEqual(bFiles);
+    expect(await readFile(path.join(t.config.dataDir, 'files', B.admin.orgId, B.attachmentId))).toEqual(
+      B.attachmentContent,
+    );
+    expect(await filesOf(A.admin.orgId)).toEqual(aFiles);
+    expect(existsSync(path.join(t.config.dataDir, 'files', '.incoming'))).toBe(true);
+    expect(await readdir(path.join(t.config.dataDir, 'files', '.incoming'))).toEqual([]);
+    const after = await snapshotOf(B.admin.orgId);
+    const aAfter = await snapshotOf(A.admin.orgId);
+    for (const snap of [before, after, aBefore, aAfter]) delete snap.usage_counters;
+    expect(after).toEqual(before);
+    expect(aAfter).toEqual(aBefore);
+  });
+
+  it('exports only the caller’s organization: B’s CSV/JSON/XLSX exports hold none of A’s rows, with or without filters', async () => {
+    const aIds = [A.clientId, A.projectId, A.taskId];
+    const bIds = [B.clientId, B.projectId, B.taskId];
+    for (const [who, own, foreign] of [
+      [B, bIds, aIds],
+      [A, aIds, bIds],
+    ] as const) {
+      for (const resource of ['clients', 'projects', 'tasks'] as const) {
+        const json = await api(who.admin, 'GET', `/api/v1/${resource}/export?format=json`);
+        expect(json.statusCode, json.body).toBe(200);
+        const rowIds = (JSON.parse(json.body) as { id: string }[]).map((r) => r.id);
+        expect(rowIds.length, resource).toBeGreaterThan(0);
+        expect(
+          rowIds.some((id) => own.includes(id)),
+          `${resource} has the caller's rows`,
+        ).toBe(true);
+        for (const id of foreign) expect(rowIds, `${resource} JSON`).not.toContain(id);
+        expect(json.body).not.toContain(who === B ? 'Org A' : 'Org B');
+        expect(json.body).not.toContain(who === B ? 'Task A' : 'Task B');
+        const csvRes = await api(who.admin, 'GET', `/api/v1/${resource}/export?format=csv`);
+        const csvIds = (parseCsvSync(csvRes.rawPayload, { bom: true }) as string[][])
+          .slice(1)
+          .map((r) => r[0]);
+        expect(csvIds.sort(), `${resource} CSV`).toEqual([...rowIds].sort());
+        const xlsx = await api(who.admin, 'GET', `/api/v1/${resource}/export?format=xlsx`);
+        expect(xlsx.statusCode).toBe(200);
+        for (const id of foreign)
+          expect(xlsx.rawPayload.includes(Buffer.from(id)), `${resource} XLSX`).toBe(false);
+      }
+    }
+    // Filters naming the other organization's ids find nothing (not the other's rows).
+    for (const url of [
+      `/api/v1/tasks/export?format=json&projectId=${A.projectId}`,
+      `/api/v1/tasks/export?format=json&assigneeId=${A.member.userId}`,
+      `/api/v1/tasks/export?format=json&clientId=${A.clientId}`,
+      `/api/v1/projects/export?format=json&clientId=${A.clientId}`,
+      `/api/v1/clients/export?format=json&ownerId=${A.member.userId}`,
+      '/api/v1/tasks/export?format=json&q=Task%20A',
+    ]) {
+      const res = await api(B.admin, 'GET', url);
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+      expect(JSON.parse(res.body), url).toEqual([]);
+    }
+  });
+
+  it('resolves names in imports within the caller’s organization only (B’s project, client and members are unknown to A)', async () => {
+    const before = await snapshotOf(B.admin.orgId);
+    const aBefore = await snapshotOf(A.admin.orgId);
+    const importCsv = async (resource: string, content: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([content]), `${resource}.csv`);
+      const res = new Response(form);
+      return t.request({
+        method: 'POST',
+        url: `/api/v1/${resource}/import`,
+        headers: { ...A.admin.headers, 'content-type': res.headers.get('content-type')! },
+        payload: Buffer.from(await res.arrayBuffer()),
+      });
+    };
+    const cases: [string, string, { row: number; column: string }[]][] = [
+      [
+        'tasks',
+        `project,title,assigneeEmail\nProject B,Into B,\nProject A,For B's member,${B.member.email}\n`,
+        [
+          { row: 2, column: 'project' },
+          { row: 3, column: 'assigneeEmail' },
+        ],
+      ],
+      [
+        'projects',
+        `name,client,ownerEmail\nFor B client,Client B,\nOwned by B,,${B.admin.email}\n`,
+        [
+          { row: 2, column: 'client' },
+          { row: 3, column: 'ownerEmail' },
+        ],
+      ],
+      ['clients', `name,ownerEmail\nOwned by B,${B.member.email}\n`, [{ row: 2, column: 'ownerEmail' }]],
+    ];
+    for (const [resource, content, expected] of cases) {
+      const res = await importCsv(resource, content);
+      expect(res.statusCode, `${resource}: ${res.body}`).toBe(422);
+      expect(res.json().type).toBe('urn:bul:error:import-invalid');
+      expect(
+        (res.json().rowErrors as { row: number; column: string }[]).map(({ row, column }) => ({
+          row,
+          column,
+        })),
+        resource,
+      ).toEqual(expected);
+    }
+    const after = await snapshotOf(B.admin.orgId);
+    const aAfter = await snapshotOf(A.admin.orgId);
+    for (const snap of [before, after, aBefore, aAfter]) delete snap.usage_counters;
+    expect(after).toEqual(before);
+    expect(aAfter).toEqual(aBefore);
   });
 
   it('refuses 400 naming the field when a body carries an id of another organization (roleId, departmentId, parentId of B)', async () => {

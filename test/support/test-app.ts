@@ -1,5 +1,8 @@
 // A BUL app on its own fresh database, for one test file. Talks to it with `inject` (no port).
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -85,7 +88,10 @@ async function buildTestApp(o: {
   dropOnClose: boolean;
 }): Promise<TestApp> {
   const { dbName, ownerUrl, adminUrl, env } = o;
+  // Files (attachments, uploads) go to a directory of this app's own unless the test names one.
+  const ownDataDir = env.BUL_DATA_DIR ? null : mkdtempSync(path.join(os.tmpdir(), 'bul-test-data-'));
   const config = loadConfig({
+    ...(ownDataDir ? { BUL_DATA_DIR: ownDataDir } : {}),
     DATABASE_URL: ownerUrl,
     BUL_MASTER_KEY: TEST_MASTER_KEY,
     LOG_LEVEL: 'silent',
@@ -122,6 +128,7 @@ async function buildTestApp(o: {
       await ownerPool.end();
       await redis?.quit();
       if (o.dropOnClose) await dropTestDatabase(adminUrl, dbName);
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     },
   };
 }

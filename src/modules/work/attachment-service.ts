@@ -151,7 +151,8 @@ export class AttachmentService {
   async deleteAttachment(ctx: CallContext, taskId: string, id: string): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
-      const row = await store.getAttachment(tx, taskId, id);
+      // Locked, so of two concurrent deletes the second finds nothing (no double refund).
+      const row = await store.getAttachment(tx, taskId, id, true);
       if (!row) throw notFound('attachment');
       if (row.uploaded_by !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
         throw new AppError('forbidden', "deleting someone else's attachment needs tasks:manage", {

@@ -149,7 +149,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
         schema: {
           tags: [r.tag],
           summary: `Import ${r.what} from a CSV or XLSX file (multipart field \`file\`)`,
-          description: `Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): ${r.importColumns}. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 \`import-invalid\` with \`rowErrors\` [{row, column, message}]. With \`dryRun=true\` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; an XLSX that is not one or would expand beyond safe limits (zip bomb) is 422 \`invalid-file\`.`,
+          description: `Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): ${r.importColumns}. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 \`import-invalid\` with \`rowErrors\` [{row, column, message}]. With \`dryRun=true\` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 \`unsupported-file\`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 \`invalid-file\`.`,
           consumes: ['multipart/form-data'],
           querystring: ImportQuery,
           response: { 200: ImportReportSchema, 201: ImportReportSchema },
@@ -164,16 +164,17 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
           allowedExtensions: ['csv', 'xlsx'],
           maxBytes: config.maxUploadSize,
         });
+        let report: ImportReport;
         try {
           const table = await readTable(
             { path: file.path, extension: file.extension as 'csv' | 'xlsx' },
             { maxRows: config.importMaxRows },
           );
-          const report = await r.importRows(ctx, table, { dryRun });
-          return reply.code(dryRun ? 200 : 201).send(report);
+          report = await r.importRows(ctx, table, { dryRun });
         } finally {
-          await file.discard();
+          await file.discard(); // before answering: nothing of the upload outlives the request
         }
+        return reply.code(dryRun ? 200 : 201).send(report);
       },
     );
   }

@@ -427,11 +427,12 @@ export class BulkService {
       if (report.rowErrors.length < 1000) report.rowErrors.push({ row, column: header(column), message });
       return [];
     };
+    // Cell errors first; the rows whose cells passed are still checked against names and rules,
+    // so one report lists every problem of the file.
     const checked = steps.validate();
     if (!checked.ok) {
       report.errorCount = checked.errorCount;
       report.rowErrors = checked.errors;
-      return this.finish(report);
     }
     try {
       await this.db.transaction(s, async (tx) => {
@@ -454,6 +455,7 @@ export class BulkService {
             for (const f of fields) fail(row, COLUMN_OF_FIELD[f.field] ?? f.field, f.message);
           }
         }
+        report.rowErrors.sort((a, b) => a.row - b.row);
         if (report.errorCount > 0 || opts.dryRun) throw new ImportRollback();
         await this.audit.record(tx, {
           orgId: s.orgId,

@@ -25,7 +25,7 @@ import type {
   UpdateProjectInput,
 } from './project-schemas.ts';
 import * as store from './project-store.ts';
-import { attachmentsUnder } from './task-store.ts';
+import { attachmentsUnder, lockTasksOf } from './task-store.ts';
 import { assertProjectMove } from './transitions.ts';
 
 export function projectToDto(p: store.ProjectWithFigures): ProjectDto {
@@ -261,6 +261,8 @@ export class ProjectService {
       const before = await store.lockProject(tx, id);
       if (!before) throw notFound('project');
       assertVersion(before.version, expectedVersion, 'the project');
+      // Lock the tasks first: an upload in flight (it locks its task) finishes before we count files.
+      await lockTasksOf(tx, id);
       const files = await attachmentsUnder(tx, { projectId: id });
       await this.tenancy.organizations.releaseStorage(
         tx,

@@ -338,9 +338,14 @@ export async function listAttachments(sql: Sql, taskId: string): Promise<Attachm
   return rows;
 }
 
-export async function getAttachment(sql: Sql, taskId: string, id: string): Promise<AttachmentRow | null> {
+export async function getAttachment(
+  sql: Sql,
+  taskId: string,
+  id: string,
+  forUpdate = false,
+): Promise<AttachmentRow | null> {
   const { rows } = await sql.query<AttachmentRow>(
-    'SELECT * FROM task_attachments WHERE task_id = $1 AND id = $2',
+    `SELECT * FROM task_attachments WHERE task_id = $1 AND id = $2 ${forUpdate ? 'FOR UPDATE' : ''}`,
     [taskId, id],
   );
   return rows[0] ?? null;
@@ -350,15 +355,22 @@ export async function deleteAttachment(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM task_attachments WHERE id = $1', [id]);
 }
 
+/** Locks every task of a project (before deleting it with its attachments). */
+export async function lockTasksOf(sql: Sql, projectId: string): Promise<void> {
+  await sql.query('SELECT 1 FROM tasks WHERE project_id = $1 FOR UPDATE', [projectId]);
+}
+
 /** Attachment ids and sizes of a task or project about to be deleted (their files go too). */
 export async function attachmentsUnder(
   sql: Sql,
   scope: { taskId?: string; projectId?: string },
 ): Promise<{ id: string; size_bytes: number }[]> {
   const { rows } = await sql.query<{ id: string; size_bytes: number }>(
+    // Locked: a concurrent attachment delete waits, then finds nothing (bytes are given back once).
     scope.taskId
-      ? 'SELECT id, size_bytes FROM task_attachments WHERE task_id = $1'
-      : 'SELECT a.id, a.size_bytes FROM task_attachments a JOIN tasks t ON t.org_id = a.org_id AND t.id = a.task_id WHERE t.project_id = $1',
+      ? 'SELECT id, size_bytes FROM task_attachments WHERE task_id = $1 FOR UPDATE'
+      : `SELECT a.id, a.size_bytes FROM task_attachments a JOIN tasks t ON t.org_id = a.org_id AND t.id = a.task_id
+         WHERE t.project_id = $1 FOR UPDATE OF a`,
     [scope.taskId ?? scope.projectId],
   );
   return rows;

@@ -197,6 +197,12 @@ function utf8Guard(): Transform {
   });
 }
 
+/**
+ * Undoes the formula neutralisation of BUL's CSV exports (a ' before = + - @ TAB CR), so an
+ * exported file imports back as it was.
+ */
+const unneutralize = (cell: string): string => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+
 async function readCsv(filePath: string, builder: TableBuilder): Promise<void> {
   const parser = parseCsv({
     bom: true,
@@ -209,7 +215,7 @@ async function readCsv(filePath: string, builder: TableBuilder): Promise<void> {
     objectMode: true,
     transform(item: { record: string[]; info: { records: number } }, _encoding, callback) {
       try {
-        builder.add(item.info.records, item.record);
+        builder.add(item.info.records, item.record.map(unneutralize));
         callback();
       } catch (err) {
         callback(err as Error);

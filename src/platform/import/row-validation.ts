@@ -110,7 +110,13 @@ export interface RowError {
 
 export type RowValidation<S extends TableSpec> =
   | { ok: true; records: { row: number; value: RecordOf<S> }[] }
-  | { ok: false; errors: RowError[]; errorCount: number };
+  | {
+      ok: false;
+      errors: RowError[];
+      errorCount: number;
+      /** The rows that passed (callers can go on checking them, so a report lists every problem). */
+      records: { row: number; value: RecordOf<S> }[];
+    };
 
 export interface ValidateOptions<S extends TableSpec> {
   /** Cross-field rules on a row whose cells are all valid (e.g. due date after start date). */
@@ -288,7 +294,7 @@ export function validateRows<S extends TableSpec>(
       report({ row: 1, column: key, message: 'this required column is missing' });
     }
   }
-  if (missingRequired) return { ok: false, errors, errorCount };
+  if (missingRequired) return { ok: false, errors, errorCount, records: [] };
 
   const records: { row: number; value: RecordOf<S> }[] = [];
   const keys = Object.keys(spec);
@@ -321,7 +327,7 @@ export function validateRows<S extends TableSpec>(
     for (const e of extra) report({ row, column: headerOf.get(e.column) ?? e.column, message: e.message });
     if (extra.length === 0) records.push({ row, value });
   }
-  return errorCount > 0 ? { ok: false, errors, errorCount } : { ok: true, records };
+  return errorCount > 0 ? { ok: false, errors, errorCount, records } : { ok: true, records };
 }
 
 /** The 422 import-invalid problem for a failed validation (nothing was stored). */
