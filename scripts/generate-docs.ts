@@ -127,7 +127,7 @@ export function workStatusesDoc(): string {
     '',
     '## Clients',
     '',
-    'Every move is kept in the client\'s status history with its date and author.',
+    "Every move is kept in the client's status history with its date and author.",
     '',
     '| From | To | Permission | Meaning |',
     '|---|---|---|---|',
