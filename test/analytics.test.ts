@@ -546,6 +546,9 @@ describe('executive metrics and trends', () => {
     expectFieldError(await get(a, '/executive/trends'), 'metric');
     expectFieldError(await get(a, '/executive/trends?metric=mrr&days=0'), 'days');
     expectFieldError(await get(a, '/executive/trends?metric=mrr&days=367'), 'days');
+    // asOf outside 1970–9999 would make day labels like "0001-01-01 BC".
+    expectFieldError(await get(a, '/executive/metrics?asOf=0000-01-01T00:00:00Z'), 'asOf');
+    expectFieldError(await get(a, '/analytics/dashboard?asOf=1969-12-31T23:00:00Z'), 'asOf');
     expectFieldError(await get(a, '/executive/metrics?scope=world'), 'scope');
     expectFieldError(await get(a, '/executive/metrics?asOf=yesterday'), 'asOf');
   });

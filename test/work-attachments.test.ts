@@ -590,6 +590,25 @@ describe('storage: quota and giving bytes back', () => {
     expect(audit.rowCount).toBe(1);
   });
 
+  it('refuses a delete with a stale If-Match (412) and keeps the file; the current version deletes', async () => {
+    const task = await createTask(admin, { title: 'Versioned file' });
+    const id = (await upload(admin, task, 'v.png', PNG)).json().id as string;
+    const stale = await t.request({
+      method: 'DELETE',
+      url: `/api/v1/tasks/${task}/attachments/${id}`,
+      headers: { ...admin.headers, 'if-match': '"7"' },
+    });
+    expectProblem(stale, 412, 'precondition-failed');
+    expect(existsSync(path.join(filesRoot(), admin.orgId, id))).toBe(true);
+    const ok = await t.request({
+      method: 'DELETE',
+      url: `/api/v1/tasks/${task}/attachments/${id}`,
+      headers: { ...admin.headers, 'if-match': '"1"' },
+    });
+    expect(ok.statusCode, ok.body).toBe(204);
+    expect(existsSync(path.join(filesRoot(), admin.orgId, id))).toBe(false);
+  });
+
   it('deleting a task removes its attachments’ files and gives their bytes back', async () => {
     const task = await createTask(admin, { title: 'Doomed task' });
     const ids = [

@@ -951,6 +951,20 @@ describe('tasks: If-Match', () => {
     expect(res.json().version).toBe(1);
   });
 
+  it('of three concurrent deletes of one comment, one is 204 and the others 404, audited once', async () => {
+    const task = await createTask(manager, { title: 'Raced delete', assigneeId: dev.userId });
+    const c = (await api(dev, 'POST', `/tasks/${task.id}/comments`, { body: 'going' })).json();
+    const codes = (
+      await Promise.all([1, 2, 3].map(() => api(dev, 'DELETE', `/tasks/${task.id}/comments/${c.id}`)))
+    ).map((r) => r.statusCode);
+    expect(codes.sort()).toEqual([204, 404, 404]);
+    const events = await t.owner<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'comment.delete' AND resource_id = $1`,
+      [c.id],
+    );
+    expect(events.rows[0]!.n).toBe(1);
+  });
+
   it('refuses a stale comment PATCH (412, unchanged); the current version succeeds', async () => {
     const task = await createTask(manager, { title: 'Raced talk', assigneeId: dev.userId });
     const c = (await api(dev, 'POST', `/tasks/${task.id}/comments`, { body: 'v1' })).json();

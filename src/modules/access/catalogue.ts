@@ -28,7 +28,7 @@ export const PERMISSIONS = {
   'projects:reopen': 'Reopen a completed or cancelled project',
   'tasks:read': 'See tasks, comments, time entries and attachments',
   'tasks:work':
-    'Work on tasks assigned to me: change their status and description, log time, comment, attach files',
+    'Work on tasks assigned to me (status, description, estimate, time, files) and comment on tasks I am assigned to or watch',
   'tasks:manage': 'Create, assign, change, import and delete any task',
   'business:read': 'See contracts, invoices, payments, deals and feedback',
   'business:manage': 'Record and change contracts, invoices, payments, deals and feedback',

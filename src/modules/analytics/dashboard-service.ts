@@ -1,6 +1,8 @@
 // The organization dashboard and the project performance report (permission `analytics:read`).
 // Both read the organization's own data in one tenant transaction; the figures come from SQL.
+
 import type { Db } from '../../platform/db/transaction.ts';
+import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import type { TenancyService } from '../tenancy/service.ts';
@@ -17,7 +19,20 @@ const OVERDUE_ITEMS = 10;
 const ACTIVITY_DAYS = 30;
 const ACTIVITY_MEMBERS = 100;
 
-export const asOfOf = (value: string | undefined): Date => (value ? new Date(value) : new Date());
+/** The instant figures are computed for: now, or `asOf` within years 1970–9999 (dates stay YYYY-MM-DD). */
+export function asOfOf(value: string | undefined): Date {
+  if (!value) return new Date();
+  const at = new Date(value);
+  const year = at.getUTCFullYear();
+  if (Number.isNaN(at.getTime()) || year < 1970 || year > 9999) {
+    throw new AppError('validation-failed', 'asOf must be between 1970 and 9999', {
+      errors: [
+        { field: 'asOf', in: 'query', rule: 'range', message: 'must be a time between 1970 and 9999' },
+      ],
+    });
+  }
+  return at;
+}
 
 function performanceToDto(r: store.PerformanceRow): ProjectPerformanceDto {
   return {

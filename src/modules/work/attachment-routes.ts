@@ -1,10 +1,12 @@
 // HTTP routes of task attachments: multipart upload, list, download, delete.
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../../config.ts';
+import { notFound } from '../../platform/errors.ts';
 import { contentDisposition } from '../../platform/export/send-export.ts';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
+import { ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { receiveUpload } from '../../platform/http/uploads.ts';
 import { requires } from '../access/catalogue.ts';
@@ -84,13 +86,18 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; co
         request.params.id,
         request.params.childId,
       );
+      // Opened before answering: a delete that wins the race is a 404, not a broken download.
+      const handle = await open(file.path, 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw notFound('attachment');
+        throw err;
+      });
       return reply
         .type(file.contentType)
         .header('content-length', file.sizeBytes)
         .header('content-disposition', contentDisposition(file.fileName))
         .header('digest', `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`)
         .header('content-security-policy', "default-src 'none'; sandbox")
-        .send(createReadStream(file.path));
+        .send(handle.createReadStream());
     },
   );
 
@@ -106,7 +113,12 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; co
       config: { access: requires('tasks:work') },
     },
     async (request, reply) => {
-      await attachments.deleteAttachment(callContext(request), request.params.id, request.params.childId);
+      await attachments.deleteAttachment(
+        callContext(request),
+        request.params.id,
+        request.params.childId,
+        ifMatchVersion(request),
+      );
       return reply.code(204).send(null);
     },
   );

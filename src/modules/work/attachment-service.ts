@@ -4,6 +4,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { moveIntoStore, type ReceivedFile } from '../../platform/http/uploads.ts';
 import { type AuditService, actorOf } from '../audit/service.ts';
@@ -148,12 +149,18 @@ export class AttachmentService {
   }
 
   /** The uploader or someone with tasks:manage removes an attachment; its bytes are given back. */
-  async deleteAttachment(ctx: CallContext, taskId: string, id: string): Promise<void> {
+  async deleteAttachment(
+    ctx: CallContext,
+    taskId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       // Locked, so of two concurrent deletes the second finds nothing (no double refund).
       const row = await store.getAttachment(tx, taskId, id, true);
       if (!row) throw notFound('attachment');
+      assertVersion(row.version, expectedVersion, 'the attachment');
       if (row.uploaded_by !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
         throw new AppError('forbidden', "deleting someone else's attachment needs tasks:manage", {
           extra: { permission: 'tasks:manage' },

@@ -1,6 +1,7 @@
-// What people do around a task: comments, time entries and watching. Commenting and logging time
-// need the right to work on the task (tasks:manage, or tasks:work and being its assignee); anyone
-// who can read tasks may watch one; only tasks:manage adds or removes other people as watchers.
+// What people do around a task: comments, time entries and watching. Logging time needs the right
+// to work on the task (tasks:manage, or tasks:work and being its assignee); commenting needs that
+// or tasks:work and watching the task (collaborators follow a task, then discuss it); anyone who
+// can read tasks may watch one; only tasks:manage adds or removes other people as watchers.
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
@@ -103,7 +104,7 @@ export class TaskActivityService {
   ): Promise<CommentDto> {
     const s = tenantScope(ctx);
     return this.db.transaction(s, async (tx) => {
-      const before = await store.getComment(tx, taskId, id);
+      const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
       assertVersion(before.version, expectedVersion, 'the comment');
@@ -129,7 +130,7 @@ export class TaskActivityService {
   async deleteComment(ctx: CallContext, taskId: string, id: string, expectedVersion?: number): Promise<void> {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
-      const before = await store.getComment(tx, taskId, id);
+      const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
       assertVersion(before.version, expectedVersion, 'the comment');

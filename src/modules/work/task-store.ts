@@ -181,11 +181,16 @@ export async function listComments(sql: Sql, taskId: string): Promise<CommentRow
   return rows;
 }
 
-export async function getComment(sql: Sql, taskId: string, id: string): Promise<CommentRow | null> {
-  const { rows } = await sql.query<CommentRow>(`${COMMENT_SELECT} WHERE c.task_id = $1 AND c.id = $2`, [
-    taskId,
-    id,
-  ]);
+export async function getComment(
+  sql: Sql,
+  taskId: string,
+  id: string,
+  forUpdate = false,
+): Promise<CommentRow | null> {
+  const { rows } = await sql.query<CommentRow>(
+    `${COMMENT_SELECT} WHERE c.task_id = $1 AND c.id = $2 ${forUpdate ? 'FOR UPDATE OF c' : ''}`,
+    [taskId, id],
+  );
   return rows[0] ?? null;
 }
 
