@@ -209,6 +209,12 @@ async function runWork() {
     `| POST /api/v1/tasks, 16 connections | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.30 | ${yes(verdicts.create)} |`,
     `| GET /api/v1/tasks/export?format=csv, ${e.expectedRows.toLocaleString('en')} rows | ${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB in ${e.seconds} s; server RSS ${e.rssBeforeMiB} MiB before, peak ${e.peakRssMiB} MiB | — | — | peak RSS < 200 MiB | ${yes(verdicts.export)} |`,
     '',
+    'List queries on the large data (EXPLAIN ANALYZE as the application role, row-level security on):',
+    '',
+    '| list | execution | scans |',
+    '|---|---|---|',
+    ...results.explain.map((p) => `| ${p.list} | ${p.ms} ms | ${p.scans.join('; ')} |`),
+    '',
   ].join('\n');
   sections.push(md);
   process.stdout.write(`${md}\n`);

@@ -12,7 +12,11 @@ import pino from 'pino';
 import { v7 } from 'uuid';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { listClients } from '../src/modules/work/client-store.ts';
+import { listProjects } from '../src/modules/work/project-store.ts';
+import { listTasks } from '../src/modules/work/task-store.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
+import type { Sql } from '../src/platform/db/transaction.ts';
 import { prepareDatabase } from '../src/runtime.ts';
 
 const POOL_SIZE = 20;
@@ -118,8 +122,72 @@ const ceiling = http.createServer((req, res) => {
 await new Promise<void>((resolve) => ceiling.listen(0, '127.0.0.1', resolve));
 const ceilingPort = (ceiling.address() as { port: number }).port;
 
+/**
+ * EXPLAIN ANALYZE of the list queries BUL builds, run as the application role acting for the demo
+ * organization (row-level security on): which scans and indexes each uses on the large data.
+ */
+async function explainLists() {
+  const c = new pg.Client({ connectionString: location.appUrl, options: '-c jit=off' });
+  await c.connect();
+  const out: { list: string; ms: number; scans: string[] }[] = [];
+  const explain = async (list: string, run: (sql: Sql) => Promise<unknown>) => {
+    await c.query('BEGIN');
+    await c.query("SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)", [
+      orgId,
+      userId,
+    ]);
+    let plan: { Plan: PlanNode; 'Execution Time': number } | undefined;
+    const explaining = {
+      query: async (text: string, values: unknown[]) => {
+        const r = await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
+        plan = r.rows[0]['QUERY PLAN'][0];
+        return { rows: [], rowCount: 0 };
+      },
+    } as unknown as Sql;
+    await run(explaining);
+    await c.query('ROLLBACK');
+    const scans: string[] = [];
+    const walk = (n: PlanNode) => {
+      if (n['Relation Name'] || n['Index Name']) {
+        scans.push(
+          `${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''} on ${n['Relation Name'] ?? '?'}`,
+        );
+      }
+      for (const child of n.Plans ?? []) walk(child);
+    };
+    if (plan) walk(plan.Plan);
+    out.push({ list, ms: plan ? +plan['Execution Time'].toFixed(2) : -1, scans });
+  };
+  const word = process.env.BENCH_LIST_WORD ?? 'invoice';
+  await explain(`tasks?status=active&assigneeId&q=${word}`, (sql) =>
+    listTasks(sql, { status: 'active', assigneeId, q: word }),
+  );
+  await explain('tasks?projectId&status=pending', (sql) => listTasks(sql, { projectId, status: 'pending' }));
+  await explain('tasks?assigneeId&sort=dueDate', (sql) => listTasks(sql, { assigneeId, sort: 'dueDate' }));
+  await explain('tasks?priority=urgent&dueBefore', (sql) =>
+    listTasks(sql, { priority: 'urgent', dueBefore: '2026-01-01' }),
+  );
+  await explain('tasks?q=(a rare word)', (sql) => listTasks(sql, { q: 'zyxwvut' }));
+  await explain('tasks?tag=(a rare tag)', (sql) => listTasks(sql, { tag: 'zyxwvut' }));
+  await explain('tasks (default: newest first)', (sql) => listTasks(sql, {}));
+  await explain('projects?status=active&sort=name', (sql) =>
+    listProjects(sql, { status: 'active', sort: 'name' }),
+  );
+  await explain('clients?q=(a rare word)', (sql) => listClients(sql, { q: 'zyxwvut' }));
+  await c.end();
+  return out;
+}
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+const plans = mode === 'api' ? await explainLists() : [];
+
 process.stdout.write(
   `${JSON.stringify({
+    plans,
     bulPort,
     ceilingPort,
     accessToken,

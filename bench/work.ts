@@ -28,6 +28,7 @@ interface WorkServers {
   assigneeId: string;
   exportRows: number;
   postgres: string;
+  plans: { list: string; ms: number; scans: string[] }[];
 }
 
 function startServers(
@@ -231,6 +232,7 @@ export async function runWorkBench() {
 
     const results = {
       seedSeconds,
+      explain: s.plans,
       list: {
         query: `GET /api/v1/tasks?status=active&assigneeId=…&q=${LIST_WORD} (${listItems} items on the page)`,
         concurrency1: { ...list1, target: 'p95 < 20 ms' },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { translateDbError } from '../src/modules/business/common.ts';
 import { DEAL_MOVES, DEAL_STAGES, type DealStage } from '../src/modules/business/transitions.ts';
 import { AppError } from '../src/platform/errors.ts';
+import { expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 let t: TestApp;
@@ -35,15 +36,6 @@ function api(
     headers: { ...s.headers, ...headers },
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
 }
 
 /** A 4xx problem whose errors[] names `field` with `rule` (any rule when omitted). */

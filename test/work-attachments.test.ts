@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -100,15 +101,6 @@ async function upload(
     headers: { ...s.headers, ...body.headers },
     payload: body.payload,
   });
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
 }
 
 async function createTask(s: Session, payload: Record<string, unknown>): Promise<string> {

@@ -11,6 +11,7 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -85,15 +86,6 @@ async function importFile(
 
 function exportOf(s: Session, resource: Resource, query: string, app: TestApp = t) {
   return app.request({ method: 'GET', url: `/api/v1/${resource}/export?${query}`, headers: s.headers });
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
 }
 
 interface RowError {

@@ -1,8 +1,8 @@
 // Work management, clients (issue 3, items 1, 4, 5, 9): CRUD, the status machine with its history
 // and dates, owners who must be members, contacts with WhatsApp numbers and messaging consent,
 // filtered/searched/sorted lists with keyset cursors, If-Match on every update, permissions and audit.
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 let t: TestApp;
@@ -28,28 +28,6 @@ function api(
     headers: { ...s.headers, ...headers },
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-/** Asserts a problem+json answer with the given status and catalogue code; returns its body. */
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
-}
-
-/** Asserts a 400 validation-failed answer naming `field` with a rule. */
-function expectFieldError(res: LightMyRequestResponse, field: string) {
-  const body = expectProblem(res, 400, 'validation-failed');
-  const errors = body.errors as { field: string; rule: string }[];
-  expect(
-    errors.map((e) => e.field),
-    res.body,
-  ).toContain(field);
-  expect(errors.find((e) => e.field === field)!.rule).toBeTruthy();
-  return body;
 }
 
 async function createClient(s: Session, payload: Record<string, unknown>) {

@@ -2,8 +2,8 @@
 // make which move, completedAt, budget in the organization's currency, dates, client/owner/department
 // references, milestones, expenses with spent and remaining, progress from tasks or overridden,
 // filtered/searched/sorted lists, If-Match, permissions and audit.
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 let t: TestApp;
@@ -34,28 +34,6 @@ function api(
     headers: { ...s.headers, ...headers },
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
-}
-
-function expectFieldError(res: LightMyRequestResponse, field: string, rule?: string) {
-  const body = expectProblem(res, 400, 'validation-failed');
-  const errors = body.errors as { field: string; rule: string }[];
-  expect(
-    errors.map((e) => e.field),
-    res.body,
-  ).toContain(field);
-  const err = errors.find((e) => e.field === field)!;
-  expect(err.rule).toBeTruthy();
-  if (rule) expect(err.rule, res.body).toBe(rule);
-  return body;
 }
 
 async function createProject(s: Session, payload: Record<string, unknown>) {

@@ -3,12 +3,12 @@
 // own tasks, tasks:manage on any), comments, time entries, watchers, filtered/searched/sorted lists,
 // If-Match, audit, and EXPLAIN proof that the list queries use indexes on a few thousand tasks.
 import { createHash } from 'node:crypto';
-import type { LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskListQueryType } from '../src/modules/work/task-schemas.ts';
 import { listTasks } from '../src/modules/work/task-store.ts';
 import type { Sql } from '../src/platform/db/transaction.ts';
+import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 let t: TestApp;
@@ -39,28 +39,6 @@ function api(
     headers: { ...s.headers, ...headers },
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.headers['content-type']).toContain('application/problem+json');
-  const body = res.json();
-  expect(body.type).toBe(`urn:bul:error:${code}`);
-  expect(body.status).toBe(status);
-  return body;
-}
-
-function expectFieldError(res: LightMyRequestResponse, field: string, rule?: string) {
-  const body = expectProblem(res, 400, 'validation-failed');
-  const errors = body.errors as { field: string; rule: string }[];
-  expect(
-    errors.map((e) => e.field),
-    res.body,
-  ).toContain(field);
-  const err = errors.find((e) => e.field === field)!;
-  expect(err.rule).toBeTruthy();
-  if (rule) expect(err.rule, res.body).toBe(rule);
-  return body;
 }
 
 async function createTask(s: Session, payload: Record<string, unknown>) {

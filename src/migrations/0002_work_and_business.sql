@@ -31,7 +31,7 @@ CREATE TABLE clients (
   PRIMARY KEY (org_id, id),
   FOREIGN KEY (org_id, owner_id) REFERENCES memberships (org_id, user_id) ON DELETE SET NULL (owner_id)
 );
-CREATE INDEX clients_status_idx ON clients (org_id, status, id);
+CREATE INDEX clients_status_idx ON clients (org_id, status, created_at, id);
 CREATE INDEX clients_owner_idx ON clients (org_id, owner_id);
 CREATE INDEX clients_search_idx ON clients USING gin (search);
 CREATE INDEX clients_tags_idx ON clients USING gin (tags);
@@ -104,7 +104,7 @@ CREATE TABLE projects (
   CHECK (due_date IS NULL OR start_date IS NULL OR due_date >= start_date),
   CHECK ((status = 'completed') = (completed_at IS NOT NULL))
 );
-CREATE INDEX projects_status_idx ON projects (org_id, status, id);
+CREATE INDEX projects_status_idx ON projects (org_id, status, created_at, id);
 CREATE INDEX projects_client_idx ON projects (org_id, client_id);
 CREATE INDEX projects_owner_idx ON projects (org_id, owner_id);
 CREATE INDEX projects_due_idx ON projects (org_id, due_date);
@@ -173,9 +173,14 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_project_idx ON tasks (org_id, project_id, status, id);
 CREATE INDEX tasks_assignee_idx ON tasks (org_id, assignee_id, status, id);
-CREATE INDEX tasks_status_idx ON tasks (org_id, status, priority, id);
+-- Filter indexes end with the default sort (newest first), so a filtered first page reads ~50 rows.
+CREATE INDEX tasks_status_idx ON tasks (org_id, status, created_at, id);
 CREATE INDEX tasks_due_idx ON tasks (org_id, due_date) WHERE status IN ('pending', 'active');
 CREATE INDEX tasks_created_idx ON tasks (org_id, created_at, id);
+-- "My tasks by due date" and due-date ranges (the list's dueDate sort key is this expression).
+CREATE INDEX tasks_assignee_due_idx ON tasks (org_id, assignee_id, (coalesce(due_date, 'infinity'::date)), id);
+CREATE INDEX tasks_due_sort_idx ON tasks (org_id, (coalesce(due_date, 'infinity'::date)), id);
+CREATE INDEX tasks_priority_idx ON tasks (org_id, priority, created_at, id);
 CREATE INDEX tasks_completed_idx ON tasks (org_id, completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX tasks_search_idx ON tasks USING gin (search);
 CREATE INDEX tasks_tags_idx ON tasks USING gin (tags);

@@ -1,9 +1,8 @@
 // HTTP routes of tenancy: organization, plans and usage, members, invitations, departments, IP
 // rules, and platform administration of organizations.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { Page } from '../../platform/http/pagination.ts';
+import { Page, WholeList } from '../../platform/http/pagination.ts';
 import { ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext, SIGNED_IN } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
@@ -33,9 +32,6 @@ import {
 import type { TenancyService } from './service.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
-const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
-
 export const tenancyRoutes: FastifyPluginAsyncTypebox<{
   tenancy: TenancyService;
   meter: UsageMeter;
@@ -47,7 +43,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['organization'],
         summary: 'My organizations and my role in each',
-        response: { 200: List(MyOrganization) },
+        response: { 200: WholeList(MyOrganization) },
       },
       config: { access: { authenticated: true, duringMfaEnrollment: true } },
     },
@@ -112,7 +108,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['organization'],
         summary: 'Available plans and their limits',
-        response: { 200: List(Plan) },
+        response: { 200: WholeList(Plan) },
       },
       config: { access: SIGNED_IN },
     },
@@ -267,7 +263,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['departments'],
         summary: 'The department tree, depth-first',
-        response: { 200: List(Department) },
+        response: { 200: WholeList(Department) },
       },
       config: { access: requires('departments:read') },
     },
@@ -351,7 +347,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['security'],
         summary: 'IP allow/deny rules of the organization',
-        response: { 200: List(IpRule) },
+        response: { 200: WholeList(IpRule) },
       },
       config: { access: requires('ip_rules:read') },
     },
@@ -397,7 +393,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['platform'],
         summary: 'Every organization of the installation',
-        response: { 200: List(PlatformOrganization) },
+        response: { 200: WholeList(PlatformOrganization) },
       },
       config: { access: requires('platform:admin') },
     },
@@ -429,7 +425,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['platform'],
         summary: 'Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too)',
-        response: { 200: List(IpRule) },
+        response: { 200: WholeList(IpRule) },
       },
       config: { access: requires('platform:admin') },
     },

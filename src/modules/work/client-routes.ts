@@ -1,8 +1,7 @@
 // HTTP routes of clients, their contacts and status history.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { Page } from '../../platform/http/pagination.ts';
+import { Page, WholeList } from '../../platform/http/pagination.ts';
 import { ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
@@ -18,9 +17,6 @@ import {
   UpdateContactBody,
 } from './client-schemas.ts';
 import type { WorkService } from './service.ts';
-
-const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
 
 export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = async (app, { work }) => {
   const clients = work.clients;
@@ -110,7 +106,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
         tags: ['clients'],
         summary: "The client's status changes, oldest first",
         params: IdParams,
-        response: { 200: List(ClientStatusChange) },
+        response: { 200: WholeList(ClientStatusChange) },
       },
       config: { access: requires('clients:read') },
     },
@@ -128,7 +124,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
         tags: ['clients'],
         summary: "The client's contacts",
         params: IdParams,
-        response: { 200: List(Contact) },
+        response: { 200: WholeList(Contact) },
       },
       config: { access: requires('clients:read') },
     },

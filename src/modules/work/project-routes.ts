@@ -1,8 +1,7 @@
 // HTTP routes of projects, their milestones and expenses.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { Page } from '../../platform/http/pagination.ts';
+import { Page, WholeList } from '../../platform/http/pagination.ts';
 import { ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
@@ -20,9 +19,6 @@ import {
   UpdateProjectBody,
 } from './project-schemas.ts';
 import type { WorkService } from './service.ts';
-
-const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
 
 export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = async (app, { work }) => {
   const projects = work.projects;
@@ -114,7 +110,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
         tags: ['projects'],
         summary: 'Milestones, by due date',
         params: IdParams,
-        response: { 200: List(Milestone) },
+        response: { 200: WholeList(Milestone) },
       },
       config: { access: requires('projects:read') },
     },
@@ -194,7 +190,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
         tags: ['projects'],
         summary: 'Expenses, newest first',
         params: IdParams,
-        response: { 200: List(Expense) },
+        response: { 200: WholeList(Expense) },
       },
       config: { access: requires('projects:read') },
     },

@@ -1,8 +1,7 @@
 // HTTP routes of tasks, their comments, time entries and watchers.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { Page } from '../../platform/http/pagination.ts';
+import { Page, WholeList } from '../../platform/http/pagination.ts';
 import { ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
@@ -21,9 +20,6 @@ import {
   UpdateTaskBody,
   Watcher,
 } from './task-schemas.ts';
-
-const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
 
 export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = async (app, { work }) => {
   const { tasks, taskActivity } = work;
@@ -114,7 +110,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
         tags: ['tasks'],
         summary: 'Comments, oldest first',
         params: IdParams,
-        response: { 200: List(Comment) },
+        response: { 200: WholeList(Comment) },
       },
       config: { access: requires('tasks:read') },
     },
@@ -251,7 +247,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
         tags: ['tasks'],
         summary: 'Who watches the task',
         params: IdParams,
-        response: { 200: List(Watcher) },
+        response: { 200: WholeList(Watcher) },
       },
       config: { access: requires('tasks:read') },
     },

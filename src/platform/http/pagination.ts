@@ -15,6 +15,10 @@ export const PageQuery = {
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
+/** A list that always fits one page (a task's comments, a client's contacts): `nextCursor` is null. */
+export const WholeList = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() });
+
 export interface PageOf<T> {
   items: T[];
   nextCursor: string | null;
