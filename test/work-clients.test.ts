@@ -2,6 +2,7 @@
 // and dates, owners who must be members, contacts with WhatsApp numbers and messaging consent,
 // filtered/searched/sorted lists with keyset cursors, If-Match on every update, permissions and audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiHelpers } from './support/api-helpers.ts';
 import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
@@ -13,22 +14,10 @@ let user: Session;
 let analyst: Session;
 let other: Session; // org_admin of organization B
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
-
-function api(
-  s: Session,
-  method: Method,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return t.request({
-    method,
-    url: `/api/v1${url}`,
-    headers: { ...s.headers, ...headers },
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const { api, rowOf, countOf } = apiHelpers(
+  () => t,
+  () => admin,
+);
 
 async function createClient(s: Session, payload: Record<string, unknown>) {
   const res = await api(s, 'POST', '/clients', payload);
@@ -37,22 +26,6 @@ async function createClient(s: Session, payload: Record<string, unknown>) {
 }
 
 /** The stored row as JSON text (to prove a refused write changed nothing). */
-async function rowOf(table: string, id: string): Promise<string | undefined> {
-  const { rows } = await t.owner<{ row: string }>(
-    `SELECT to_jsonb(x)::text AS row FROM ${table} x WHERE id = $1`,
-    [id],
-  );
-  return rows[0]?.row;
-}
-
-async function countOf(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const { rows } = await t.owner<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table} WHERE org_id = $1 AND ${where}`,
-    [admin.orgId, ...params],
-  );
-  return rows[0]!.n;
-}
-
 async function auditOf(resourceType: string, resourceId: string) {
   const res = await api(
     admin,

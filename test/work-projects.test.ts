@@ -3,6 +3,7 @@
 // references, milestones, expenses with spent and remaining, progress from tasks or overridden,
 // filtered/searched/sorted lists, If-Match, permissions and audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiHelpers } from './support/api-helpers.ts';
 import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
@@ -19,22 +20,15 @@ let clientB: string;
 let departmentA: string;
 let departmentB: string;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
-
-function api(
-  s: Session,
-  method: Method,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return t.request({
-    method,
-    url: `/api/v1${url}`,
-    headers: { ...s.headers, ...headers },
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const {
+  api,
+  rowOf,
+  countOf,
+  auditTrail: auditOf,
+} = apiHelpers(
+  () => t,
+  () => admin,
+);
 
 async function createProject(s: Session, payload: Record<string, unknown>) {
   const res = await api(s, 'POST', '/projects', payload);
@@ -46,39 +40,6 @@ async function getProject(id: string) {
   const res = await api(viewer, 'GET', `/projects/${id}`);
   expect(res.statusCode, res.body).toBe(200);
   return res.json();
-}
-
-async function rowOf(table: string, id: string): Promise<string | undefined> {
-  const { rows } = await t.owner<{ row: string }>(
-    `SELECT to_jsonb(x)::text AS row FROM ${table} x WHERE id = $1`,
-    [id],
-  );
-  return rows[0]?.row;
-}
-
-async function countOf(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const { rows } = await t.owner<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table} WHERE org_id = $1 AND ${where}`,
-    [admin.orgId, ...params],
-  );
-  return rows[0]!.n;
-}
-
-async function auditOf(resourceType: string, resourceId: string) {
-  const res = await api(
-    admin,
-    'GET',
-    `/audit/search?resource_type=${resourceType}&resource_id=${resourceId}&limit=200`,
-  );
-  expect(res.statusCode, res.body).toBe(200);
-  return (
-    res.json().items as {
-      action: string;
-      actor: { id: string | null };
-      changes: Record<string, { before: unknown; after: unknown }> | null;
-      metadata: Record<string, unknown> | null;
-    }[]
-  ).reverse(); // oldest first
 }
 
 beforeAll(async () => {

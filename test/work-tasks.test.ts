@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskListQueryType } from '../src/modules/work/task-schemas.ts';
 import { listTasks } from '../src/modules/work/task-store.ts';
 import type { Sql } from '../src/platform/db/transaction.ts';
+import { apiHelpers } from './support/api-helpers.ts';
 import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
@@ -24,60 +25,20 @@ let otherMember: Session;
 let projectA: string;
 let projectB: string;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
-
-function api(
-  s: Session,
-  method: Method,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return t.request({
-    method,
-    url: `/api/v1${url}`,
-    headers: { ...s.headers, ...headers },
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const {
+  api,
+  rowOf,
+  countOf,
+  auditTrail: auditOf,
+} = apiHelpers(
+  () => t,
+  () => admin,
+);
 
 async function createTask(s: Session, payload: Record<string, unknown>) {
   const res = await api(s, 'POST', '/tasks', { projectId: projectA, ...payload });
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
-}
-
-async function rowOf(table: string, id: string): Promise<string | undefined> {
-  const { rows } = await t.owner<{ row: string }>(
-    `SELECT to_jsonb(x)::text AS row FROM ${table} x WHERE id = $1`,
-    [id],
-  );
-  return rows[0]?.row;
-}
-
-async function countOf(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const { rows } = await t.owner<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table} WHERE org_id = $1 AND ${where}`,
-    [admin.orgId, ...params],
-  );
-  return rows[0]!.n;
-}
-
-async function auditOf(resourceType: string, resourceId: string) {
-  const res = await api(
-    admin,
-    'GET',
-    `/audit/search?resource_type=${resourceType}&resource_id=${resourceId}&limit=200`,
-  );
-  expect(res.statusCode, res.body).toBe(200);
-  return (
-    res.json().items as {
-      action: string;
-      actor: { id: string | null };
-      changes: Record<string, { before: unknown; after: unknown }> | null;
-      metadata: Record<string, unknown> | null;
-    }[]
-  ).reverse(); // oldest first
 }
 
 beforeAll(async () => {
