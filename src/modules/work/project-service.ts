@@ -11,6 +11,7 @@ import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
+import { releaseAttachments } from './attachment-release.ts';
 import type { ClientService } from './client-service.ts';
 import type {
   CreateExpenseInput,
@@ -25,7 +26,7 @@ import type {
   UpdateProjectInput,
 } from './project-schemas.ts';
 import * as store from './project-store.ts';
-import { attachmentsUnder, lockTasksOf } from './task-store.ts';
+import { lockTasksOf } from './task-store.ts';
 import { assertProjectMove } from './transitions.ts';
 
 export function projectToDto(p: store.ProjectWithFigures): ProjectDto {
@@ -263,12 +264,7 @@ export class ProjectService {
       assertVersion(before.version, expectedVersion, 'the project');
       // Lock the tasks first: an upload in flight (it locks its task) finishes before we count files.
       await lockTasksOf(tx, id);
-      const files = await attachmentsUnder(tx, { projectId: id });
-      await this.tenancy.organizations.releaseStorage(
-        tx,
-        s.orgId,
-        files.reduce((n, f) => n + f.size_bytes, 0),
-      );
+      const files = await releaseAttachments(tx, this.tenancy, s.orgId, { projectId: id });
       await store.deleteProject(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -282,10 +278,7 @@ export class ProjectService {
       });
       return files;
     });
-    await this.files.remove(
-      s.orgId,
-      files.map((f) => f.id),
-    );
+    await this.files.remove(s.orgId, files);
   }
 
   // ---- milestones ------------------------------------------------------------------------------

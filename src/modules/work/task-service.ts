@@ -10,6 +10,7 @@ import { type CallContext, tenantScope } from '../../platform/http/request-conte
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
+import { releaseAttachments } from './attachment-release.ts';
 import type { ProjectService } from './project-service.ts';
 import {
   type CreateTaskInput,
@@ -190,12 +191,7 @@ export class TaskService {
       const before = await store.getTask(tx, id, true);
       if (!before) throw notFound('task');
       assertVersion(before.version, expectedVersion, 'the task');
-      const files = await store.attachmentsUnder(tx, { taskId: id });
-      await this.tenancy.organizations.releaseStorage(
-        tx,
-        s.orgId,
-        files.reduce((n, f) => n + f.size_bytes, 0),
-      );
+      const files = await releaseAttachments(tx, this.tenancy, s.orgId, { taskId: id });
       await store.deleteTask(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -209,9 +205,6 @@ export class TaskService {
       });
       return files;
     });
-    await this.files.remove(
-      s.orgId,
-      files.map((f) => f.id),
-    );
+    await this.files.remove(s.orgId, files);
   }
 }

@@ -368,15 +368,15 @@ export async function lockTasksOf(sql: Sql, projectId: string): Promise<void> {
 /** Attachment ids and sizes of a task or project about to be deleted (their files go too). */
 export async function attachmentsUnder(
   sql: Sql,
-  scope: { taskId?: string; projectId?: string },
+  scope: { taskId: string } | { projectId: string },
 ): Promise<{ id: string; size_bytes: number }[]> {
   const { rows } = await sql.query<{ id: string; size_bytes: number }>(
     // Locked: a concurrent attachment delete waits, then finds nothing (bytes are given back once).
-    scope.taskId
+    'taskId' in scope
       ? 'SELECT id, size_bytes FROM task_attachments WHERE task_id = $1 FOR UPDATE'
       : `SELECT a.id, a.size_bytes FROM task_attachments a JOIN tasks t ON t.org_id = a.org_id AND t.id = a.task_id
          WHERE t.project_id = $1 FOR UPDATE OF a`,
-    [scope.taskId ?? scope.projectId],
+    ['taskId' in scope ? scope.taskId : scope.projectId],
   );
   return rows;
 }
