@@ -43,6 +43,7 @@ import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerUploads } from './platform/http/uploads.ts';
 import { registerBodyParsing, validatorCompiler } from './platform/http/validation.ts';
+import { registerWebApp, webAppBuilt } from './platform/http/web-app.ts';
 import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 
@@ -203,7 +204,9 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     metricsToken: config.metricsToken,
     info: { version: VERSION, role: opts.role ?? 'api', startedAt: new Date() },
   });
-  await app.register(landingRoute);
+  // The web app at `/` once built (npm run build); until then a page that says how to build it.
+  if (webAppBuilt()) await registerWebApp(app);
+  else await app.register(landingRoute);
   await app.register(jwksRoute, { keys });
   await app.register(
     async (api) => {

@@ -1,4 +1,5 @@
-// `/`: until the web application lands, a plain page that says what is running and where to go.
+// `/` when the web application has not been built (web/dist missing): a plain page that says what
+// is running, how to build the web app, and where the API is.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PUBLIC } from '../../platform/http/request-context.ts';
 
@@ -8,7 +9,8 @@ const PAGE = `<!doctype html>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
 code{background:#f0f4f8;padding:.1rem .3rem;border-radius:3px}a{color:#0b69a3}</style></head>
 <body><h1>BUL is running</h1>
-<p>BUL is a self-hosted, multi-tenant enterprise operations platform. This server answers the API.</p>
+<p>BUL is a self-hosted, multi-tenant enterprise operations platform. This server answers the API;
+the web application is not built yet: run <code>npm run build</code> (or <code>npm start</code>, which builds it when missing) and reload.</p>
 <ul>
 <li><a href="/docs">API documentation</a> (OpenAPI 3.1, also as <a href="/docs/json">JSON</a>)</li>
 <li>Create your organization: <code>POST /api/v1/auth/register</code> with

@@ -1,0 +1,272 @@
+// The web app end to end in a real Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core) against a real BUL on a real port and database: sign up → enrol MFA → sign out
+// → sign in with a TOTP code → create a client, a project and tasks → move a task across the
+// board (and see a forbidden move refused and explained) → see it counted on the dashboard →
+// switch to Spanish. At desktop and phone widths; any console error fails the test, except the
+// browser's own notice for the HTTP errors the journey provokes on purpose (listed below).
+// Screenshots go to test-results/ (ignored by git).
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { generateSync } from 'otplib';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { ROOT } from './support/process.ts';
+import {
+  createTestApp,
+  requirement,
+  type TestApp,
+  uniqueEmail,
+  uniqueSubdomain,
+} from './support/test-app.ts';
+import { ensureWebBuilt } from './support/web-build.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const POLL = { timeout: 15_000 };
+const hasChromium = requirement(existsSync(CHROMIUM), `Chromium (${CHROMIUM}; Debian package chromium)`);
+const SHOTS = path.join(ROOT, 'test-results', 'web-e2e');
+
+/**
+ * HTTP errors the journey causes on purpose, which Chromium reports on the console as
+ * "Failed to load resource": the anonymous probe of /auth/me, the refused board move and the refused project dates.
+ */
+const EXPECTED_HTTP_ERRORS = [
+  { status: 401, path: '/api/v1/auth/me' },
+  { status: 409, path: '/api/v1/tasks/' },
+  { status: 400, path: '/api/v1/projects' }, // a due date before the start date, shown beside the field
+];
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  ensureWebBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  baseUrl = `http://127.0.0.1:${address.port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+/** A TOTP code for the step after the current one (the current one may be spent already). */
+function nextCode(secret: string): string {
+  return generateSync({ secret, strategy: 'totp', epoch: Math.floor(Date.now() / 1000) + 30 });
+}
+
+async function watchConsole(page: Page): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const where = msg.location().url;
+    const status = Number(/status of (\d{3})/.exec(text)?.[1]);
+    const expected = EXPECTED_HTTP_ERRORS.some(
+      (e) => text.startsWith('Failed to load resource') && e.status === status && where.includes(e.path),
+    );
+    if (!expected) problems.push(`console error: ${text} (${where})`);
+  });
+  return problems;
+}
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 860, phone: false },
+  { name: 'phone', width: 375, height: 740, phone: true },
+] as const;
+
+describe.skipIf(!hasChromium)('the web app in Chromium', () => {
+  for (const vp of VIEWPORTS) {
+    it(`walks the whole journey at ${vp.name} width (${vp.width}px)`, { timeout: 180_000 }, async () => {
+      const context = await browser.newContext({
+        viewport: { width: vp.width, height: vp.height },
+        locale: 'en-US',
+        isMobile: vp.phone,
+        hasTouch: vp.phone,
+      });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const problems = await watchConsole(page);
+      const shot = (name: string) =>
+        page.screenshot({ path: path.join(SHOTS, `${vp.name}-${name}.png`), fullPage: true });
+      const nav = async (label: string) => {
+        if (vp.phone) await page.getByRole('button', { name: 'Menu' }).click();
+        await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
+      };
+      const email = uniqueEmail(`e2e-${vp.name}`);
+
+      try {
+        // Sign up: creates the organization and lands on the dashboard.
+        await page.goto(`${baseUrl}/signup`);
+        await page.getByLabel('Your name').fill('Ana Souza');
+        await page.getByLabel('E-mail').fill(email);
+        await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
+        await page.getByLabel('Organization name').fill('Acme Obras');
+        await page.getByLabel('Subdomain').fill(uniqueSubdomain('e2e'));
+        await shot('01-signup');
+        await page.getByRole('button', { name: 'Create your organization' }).click();
+        await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+        // Enrol MFA: QR code and key, a code from the key, then the recovery codes.
+        await nav('Security');
+        await page.getByRole('button', { name: 'Set up two-step verification' }).click();
+        await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+        const secret = (await page.getByTestId('mfa-secret').textContent())!.trim();
+        expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+        await page
+          .getByLabel('Authentication code')
+          .fill(generateSync({ secret, strategy: 'totp', epoch: Math.floor(Date.now() / 1000) }));
+        await shot('02-mfa-enrol');
+        await page.getByRole('button', { name: 'Turn on' }).click();
+        await page.getByTestId('recovery-codes').waitFor();
+        expect(await page.getByTestId('recovery-codes').getByRole('listitem').count()).toBeGreaterThanOrEqual(
+          8,
+        );
+        await page.getByRole('button', { name: 'I have stored them' }).click();
+        await page.getByText('Two-step verification is on.').waitFor();
+
+        // Sign out, then sign in with password and a TOTP code.
+        if (vp.phone) await page.getByRole('button', { name: 'Menu' }).click();
+        await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        await page.getByLabel('E-mail').fill(email);
+        await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByLabel('Authentication code').fill(nextCode(secret));
+        await shot('03-mfa-login');
+        await page.getByRole('button', { name: 'Verify' }).click();
+        await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+        // A client…
+        await nav('Clients');
+        await page.getByRole('button', { name: 'New client' }).click();
+        const clientDialog = page.getByRole('dialog');
+        await clientDialog.getByLabel('Name').fill('Construtora Horizonte');
+        await clientDialog.getByRole('button', { name: 'Create' }).click();
+        await page.getByRole('button', { name: 'Construtora Horizonte' }).waitFor();
+
+        // …a project for it (a refused field is shown beside the field, then fixed)…
+        await nav('Projects');
+        await page.getByRole('button', { name: 'New project' }).click();
+        const projectDialog = page.getByRole('dialog');
+        await projectDialog.getByLabel('Name').fill('Torre Norte');
+        await projectDialog.getByLabel('Client').click();
+        await page.getByRole('option', { name: 'Construtora Horizonte' }).click();
+        await projectDialog.getByLabel('Start date').fill('2026-03-10');
+        await projectDialog.getByLabel('Due date').fill('2026-03-01');
+        await projectDialog.getByRole('button', { name: 'Create' }).click();
+        await projectDialog
+          .getByText(/startDate|start/i)
+          .first()
+          .waitFor();
+        await projectDialog.getByLabel('Due date').fill('2026-12-20');
+        await projectDialog.getByRole('button', { name: 'Create' }).click();
+        await page.getByRole('heading', { name: 'Torre Norte' }).waitFor();
+
+        // …and two tasks.
+        const taskForm = page.getByRole('form', { name: 'New task' });
+        for (const title of ['Pour the foundation', 'Order the steel']) {
+          await taskForm.getByLabel('Title').fill(title);
+          await taskForm.getByRole('button', { name: 'New task' }).click();
+          await page.locator('[data-column="pending"]').getByRole('button', { name: title }).waitFor();
+        }
+        await shot('04-project');
+
+        // Move a task from Pending to Completed on the board by mouse. On a phone the columns are
+        // stacked: first scroll the board to the top of the screen so the target is in view.
+        const board = page.locator('[data-column="pending"]');
+        if (vp.phone) await page.mouse.wheel(0, (await board.boundingBox())!.y - 70);
+        const card = board.getByRole('button', { name: 'Pour the foundation' });
+        const completed = page.locator('[data-column="completed"]');
+        const from = (await card.boundingBox())!;
+        const to = (await completed.boundingBox())!;
+        await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+        await page.mouse.up();
+        await completed.getByRole('button', { name: 'Pour the foundation' }).waitFor();
+        await expect
+          .poll(
+            async () =>
+              (
+                await t.owner<{ status: string }>(
+                  "SELECT status FROM tasks WHERE title = 'Pour the foundation' AND project_id IN (SELECT id FROM projects WHERE name = 'Torre Norte') ORDER BY created_at DESC LIMIT 1",
+                )
+              ).rows[0]?.status,
+            POLL,
+          )
+          .toBe('completed');
+
+        // A move the transition table forbids (completed → cancelled) is refused and explained.
+        // On a desktop it is made by keyboard (focus, space, arrow to the next column, space), on a
+        // phone by dragging again.
+        const done = completed.getByRole('button', { name: 'Pour the foundation' });
+        if (vp.phone) {
+          const a = (await done.boundingBox())!;
+          const b = (await page.locator('[data-column="cancelled"]').boundingBox())!;
+          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+          await page.mouse.up();
+        } else {
+          await done.focus();
+          await page.keyboard.press('Space');
+          await expect.poll(() => done.getAttribute('aria-pressed'), POLL).toBe('true');
+          await page.keyboard.press('ArrowRight');
+          await page.locator('[data-column="cancelled"][data-over="true"]').waitFor();
+          await page.keyboard.press('Space');
+        }
+        const refusal = page.getByRole('alert').filter({ hasText: 'This move is not allowed' });
+        await refusal.waitFor();
+        await expect.poll(() => refusal.textContent(), POLL).toContain('it can move to: Active');
+        await completed.getByRole('button', { name: 'Pour the foundation' }).waitFor();
+        await shot('05-board');
+
+        // The dashboard counts the completed task.
+        await nav('Dashboard');
+        await expect.poll(() => page.getByTestId('completed-30').textContent(), POLL).toBe('1');
+        await expect.poll(() => page.getByTestId('open-tasks').textContent(), POLL).toBe('1');
+        await shot('06-dashboard');
+
+        // Spanish: the labels change.
+        await page.getByRole('combobox', { name: 'Language' }).click();
+        await page.getByRole('option', { name: 'Español' }).click();
+        await page.getByRole('heading', { name: 'Panel' }).waitFor();
+        await page.getByText('Tareas completadas por semana').waitFor();
+        if (vp.phone) await page.getByRole('button', { name: 'Menú' }).click();
+        await page.getByRole('navigation').getByRole('link', { name: 'Proyectos' }).waitFor();
+        expect(await page.locator('html').getAttribute('lang')).toBe('es');
+        await shot('07-spanish');
+      } catch (err) {
+        await shot('failure').catch(() => {});
+        // What the page said is usually the reason.
+        if (problems.length > 0 && err instanceof Error) err.message += `\n${problems.join('\n')}`;
+        throw err;
+      } finally {
+        await context.close();
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+});

@@ -1,0 +1,83 @@
+// Routes. Pages load on demand, so the first screen only downloads what it shows.
+import { Center, Loader } from '@mantine/core';
+import { lazy, type ReactNode, Suspense } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { useSession } from '../session/SessionProvider.tsx';
+import { AppLayout } from './AppLayout.tsx';
+
+const LoginPage = lazy(() => import('../pages/auth/LoginPage.tsx'));
+const SignUpPage = lazy(() => import('../pages/auth/SignUpPage.tsx'));
+const DashboardPage = lazy(() => import('../pages/dashboard/DashboardPage.tsx'));
+const ProjectsPage = lazy(() => import('../pages/work/ProjectsPage.tsx'));
+const ProjectDetailPage = lazy(() => import('../pages/work/ProjectDetailPage.tsx'));
+const TaskDetailPage = lazy(() => import('../pages/work/TaskDetailPage.tsx'));
+const ClientsPage = lazy(() => import('../pages/work/ClientsPage.tsx'));
+const SecurityPage = lazy(() => import('../pages/settings/SecurityPage.tsx'));
+
+function Loading() {
+  return (
+    <Center h="50vh">
+      <Loader aria-label="loading" />
+    </Center>
+  );
+}
+
+/** Pages behind sign-in: anonymous visitors go to the login page and come back after. */
+function RequireSession({ children }: { children: ReactNode }) {
+  const { state } = useSession();
+  const location = useLocation();
+  if (state.status === 'loading') return <Loading />;
+  if (state.status === 'anonymous')
+    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  return children;
+}
+
+/** Login and sign-up: a signed-in user goes straight to the dashboard. */
+function AnonymousOnly({ children }: { children: ReactNode }) {
+  const { state } = useSession();
+  if (state.status === 'loading') return <Loading />;
+  if (state.status === 'signed-in') return <Navigate to="/" replace />;
+  return children;
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route
+            path="/login"
+            element={
+              <AnonymousOnly>
+                <LoginPage />
+              </AnonymousOnly>
+            }
+          />
+          <Route
+            path="/signup"
+            element={
+              <AnonymousOnly>
+                <SignUpPage />
+              </AnonymousOnly>
+            }
+          />
+          <Route
+            element={
+              <RequireSession>
+                <AppLayout />
+              </RequireSession>
+            }
+          >
+            <Route index element={<DashboardPage />} />
+            <Route path="projects" element={<ProjectsPage />} />
+            <Route path="projects/:id" element={<ProjectDetailPage />} />
+            <Route path="tasks/:id" element={<TaskDetailPage />} />
+            <Route path="clients" element={<ClientsPage />} />
+            <Route path="settings/security" element={<SecurityPage />} />
+            <Route path="*" element={<Navigate to="/" replace />} />
+          </Route>
+        </Routes>
+      </Suspense>
+    </BrowserRouter>
+  );
+}

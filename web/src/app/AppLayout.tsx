@@ -1,0 +1,113 @@
+// The frame of every signed-in page: header with the organization switcher, language and
+// sign-out; navigation that collapses behind a burger on narrow screens.
+import { AppShell, Burger, Group, NavLink, Select, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { Suspense, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { api, call } from '../api/client.ts';
+import type { Ok } from '../api/types.ts';
+import { LanguageSelect } from '../components/LanguageSelect.tsx';
+import { useMe, useSession } from '../session/SessionProvider.tsx';
+
+type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
+
+const NAV = [
+  { to: '/', key: 'nav.dashboard' },
+  { to: '/projects', key: 'nav.projects' },
+  { to: '/clients', key: 'nav.clients' },
+  { to: '/settings/security', key: 'nav.security' },
+] as const;
+
+export function AppLayout() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const { reload, signOut } = useSession();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const [orgs, setOrgs] = useState<MyOrganizations>([]);
+
+  useEffect(() => {
+    call(api.GET('/api/v1/organizations')).then(
+      (r) => setOrgs(r.items),
+      () => setOrgs([]),
+    );
+  }, []);
+  // Navigating closes the menu on phones.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every location change
+  useEffect(() => close(), [location.pathname, close]);
+
+  const switchOrganization = async (organizationId: string | null) => {
+    if (!organizationId || organizationId === me.organization?.id) return;
+    await call(api.POST('/api/v1/auth/switch-organization', { body: { organizationId } }));
+    await reload();
+    navigate('/');
+  };
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.menu')} />
+            <Title order={3}>{t('app.name')}</Title>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Select
+              aria-label={t('org.switcher')}
+              size="xs"
+              w={{ base: 120, sm: 200 }}
+              data={orgs.map((o) => ({ value: o.id, label: o.name }))}
+              value={me.organization?.id ?? null}
+              onChange={(v) => void switchOrganization(v)}
+              allowDeselect={false}
+              visibleFrom="xs"
+            />
+            <LanguageSelect />
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label={t('nav.mainNavigation')} component="nav">
+        <Text size="xs" c="dimmed" px="sm" pb="xs" truncate>
+          {me.user.name} · {me.organization?.name}
+        </Text>
+        <Select
+          aria-label={t('org.switcher')}
+          size="xs"
+          px="sm"
+          pb="xs"
+          hiddenFrom="xs"
+          data={orgs.map((o) => ({ value: o.id, label: o.name }))}
+          value={me.organization?.id ?? null}
+          onChange={(v) => void switchOrganization(v)}
+          allowDeselect={false}
+        />
+        {NAV.map((item) => (
+          <NavLink
+            key={item.to}
+            component={Link}
+            to={item.to}
+            label={t(item.key)}
+            active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
+          />
+        ))}
+        <NavLink component="a" href="/docs" label={t('nav.apiDocs')} />
+        <NavLink
+          component="button"
+          label={t('common.signOut')}
+          onClick={() => void signOut().then(() => navigate('/login'))}
+        />
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Suspense>
+          <Outlet />
+        </Suspense>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

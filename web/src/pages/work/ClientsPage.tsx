@@ -1,0 +1,235 @@
+// Clients with their status, and their contacts; create clients and contacts.
+import {
+  Anchor,
+  Button,
+  Card,
+  Group,
+  Modal,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call } from '../../api/client.ts';
+import type { Client } from '../../api/types.ts';
+import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useSubmit } from '../../components/useSubmit.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+
+const STATUSES = ['lead', 'active', 'churned'] as const;
+type ClientStatus = (typeof STATUSES)[number];
+
+export default function ClientsPage() {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const [creating, setCreating] = useState(false);
+  const [open, setOpen] = useState<Client | null>(null);
+  const [q, setQ] = useState('');
+  const list = useLoad(
+    async () =>
+      (await call(api.GET('/api/v1/clients', { params: { query: { limit: 200, ...(q ? { q } : {}) } } })))
+        .items,
+    [q],
+  );
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('clients.title')}</Title>
+        <Group gap="xs">
+          <ExportMenu path="/api/v1/clients/export" query={q ? { q } : {}} />
+          {can('clients:manage') && <Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
+        </Group>
+      </Group>
+      <TextInput
+        aria-label={t('common.search')}
+        placeholder={t('common.search')}
+        value={q}
+        onChange={(e) => setQ(e.currentTarget.value)}
+        maw={360}
+      />
+      <ProblemAlert error={list.error} />
+      {list.data && list.data.length === 0 ? (
+        <Text c="dimmed">{t('common.empty')}</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={520}>
+          <Table highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('common.name')}</Table.Th>
+                <Table.Th>{t('common.status')}</Table.Th>
+                <Table.Th>{t('clients.email')}</Table.Th>
+                <Table.Th>{t('clients.phone')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {(list.data ?? []).map((c) => (
+                <Table.Tr key={c.id}>
+                  <Table.Td>
+                    <Anchor component="button" type="button" onClick={() => setOpen(c)}>
+                      {c.name}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    <StatusBadge kind="clients" status={c.status} />
+                  </Table.Td>
+                  <Table.Td>{c.email ?? '—'}</Table.Td>
+                  <Table.Td>{c.phone ?? '—'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')}>
+        <ClientForm
+          onCreated={() => {
+            setCreating(false);
+            void list.reload();
+          }}
+        />
+      </Modal>
+      <Modal opened={open !== null} onClose={() => setOpen(null)} title={open?.name ?? ''} size="lg">
+        {open && <Contacts client={open} canManage={can('clients:manage')} />}
+      </Modal>
+    </Stack>
+  );
+}
+
+function ClientForm({ onCreated }: { onCreated: () => void }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState('');
+  const [status, setStatus] = useState<ClientStatus>('lead');
+  const [email, setEmail] = useState('');
+  const [phone, setPhone] = useState('');
+  const submit = useSubmit(async () => {
+    await call(
+      api.POST('/api/v1/clients', {
+        body: { name, status, email: email || null, phone: phone || null },
+      }),
+    );
+    onCreated();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run();
+  };
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <Stack>
+        <ProblemAlert error={submit.formError} />
+        <TextInput
+          label={t('common.name')}
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          error={submit.fieldError('name')}
+          required
+          data-autofocus
+        />
+        <Select
+          label={t('common.status')}
+          data={STATUSES.map((s) => ({ value: s, label: t(`clients.status.${s}`) }))}
+          value={status}
+          onChange={(v) => v && setStatus(v as ClientStatus)}
+          allowDeselect={false}
+        />
+        <TextInput
+          label={t('clients.email')}
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.currentTarget.value)}
+          error={submit.fieldError('email')}
+        />
+        <TextInput
+          label={t('clients.phone')}
+          value={phone}
+          onChange={(e) => setPhone(e.currentTarget.value)}
+          error={submit.fieldError('phone')}
+        />
+        <Group justify="flex-end">
+          <Button type="submit" loading={submit.busy}>
+            {t('common.create')}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+function Contacts({ client, canManage }: { client: Client; canManage: boolean }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [whatsapp, setWhatsapp] = useState('');
+  const list = useLoad(
+    async () =>
+      (await call(api.GET('/api/v1/clients/{id}/contacts', { params: { path: { id: client.id } } }))).items,
+    [client.id],
+  );
+  const add = useSubmit(async () => {
+    await call(
+      api.POST('/api/v1/clients/{id}/contacts', {
+        params: { path: { id: client.id } },
+        body: { name, email: email || null, whatsapp: whatsapp || null },
+      }),
+    );
+    setName('');
+    setEmail('');
+    setWhatsapp('');
+    await list.reload();
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void add.run();
+  };
+  return (
+    <Stack>
+      <Title order={5}>{t('clients.contacts')}</Title>
+      {(list.data ?? []).map((c) => (
+        <Card key={c.id} withBorder p="xs">
+          <Text fw={600} size="sm">
+            {c.name}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {[c.email, c.phone, c.whatsapp].filter(Boolean).join(' · ') || '—'}
+          </Text>
+        </Card>
+      ))}
+      {canManage && (
+        <form onSubmit={onSubmit} noValidate>
+          <Stack gap="xs">
+            <ProblemAlert error={add.formError} />
+            <TextInput
+              label={t('common.name')}
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              error={add.fieldError('name')}
+            />
+            <TextInput
+              label={t('clients.email')}
+              value={email}
+              onChange={(e) => setEmail(e.currentTarget.value)}
+              error={add.fieldError('email')}
+            />
+            <TextInput
+              label={t('clients.whatsapp')}
+              placeholder="+5511999999999"
+              value={whatsapp}
+              onChange={(e) => setWhatsapp(e.currentTarget.value)}
+              error={add.fieldError('whatsapp')}
+            />
+            <Button type="submit" variant="light" loading={add.busy}>
+              {t('clients.newContact')}
+            </Button>
+          </Stack>
+        </form>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,178 @@
+// Projects as a list or as a board by status; dragging a card asks the API to move the project
+// and explains a refusal with the moves the transition table allows.
+import {
+  Alert,
+  Anchor,
+  Button,
+  Group,
+  Modal,
+  Progress,
+  SegmentedControl,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, call, ifMatch } from '../../api/client.ts';
+import type { Project, ProjectStatus } from '../../api/types.ts';
+import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { StatusBoard } from '../../components/StatusBoard.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { moveRefusal } from './moveRefusal.ts';
+import { ProjectForm } from './ProjectForm.tsx';
+
+const STATUSES: readonly ProjectStatus[] = ['planning', 'active', 'on_hold', 'completed', 'cancelled'];
+
+export default function ProjectsPage() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const view = params.get('view') === 'board' ? 'board' : 'list';
+  const [creating, setCreating] = useState(false);
+  const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
+  const [items, setItems] = useState<Project[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const page = useLoad(async () => {
+    const r = await call(api.GET('/api/v1/projects', { params: { query: { limit: 100 } } }));
+    setItems(r.items);
+    setCursor(r.nextCursor);
+    return r;
+  }, []);
+
+  const more = async () => {
+    if (!cursor) return;
+    const r = await call(api.GET('/api/v1/projects', { params: { query: { limit: 100, cursor } } }));
+    setItems((prev) => [...prev, ...r.items]);
+    setCursor(r.nextCursor);
+  };
+
+  const move = async (project: Project, to: ProjectStatus) => {
+    setRefusal(null);
+    // Show the move at once; put the card back if the API refuses it.
+    setItems((prev) => prev.map((p) => (p.id === project.id ? { ...p, status: to } : p)));
+    try {
+      const updated = await call(
+        api.PATCH('/api/v1/projects/{id}', {
+          params: { path: { id: project.id } },
+          headers: ifMatch(project.version),
+          body: { status: to },
+        }),
+      );
+      setItems((prev) => prev.map((p) => (p.id === updated.id ? updated : p)));
+    } catch (err) {
+      setItems((prev) => prev.map((p) => (p.id === project.id ? project : p)));
+      setRefusal(moveRefusal(err, 'projects', project.status, t));
+      if (err instanceof Error && /version/.test(err.message)) void page.reload();
+    }
+  };
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('projects.title')}</Title>
+        <Group gap="xs">
+          <SegmentedControl
+            aria-label={t('projects.view')}
+            value={view}
+            onChange={(v) => setParams(v === 'board' ? { view: 'board' } : {})}
+            data={[
+              { value: 'list', label: t('projects.list') },
+              { value: 'board', label: t('projects.board') },
+            ]}
+          />
+          <ExportMenu path="/api/v1/projects/export" />
+          {can('projects:manage') && <Button onClick={() => setCreating(true)}>{t('projects.new')}</Button>}
+        </Group>
+      </Group>
+      <ProblemAlert error={page.error} />
+      {refusal && (
+        <Alert
+          color="orange"
+          title={refusal.title}
+          withCloseButton
+          onClose={() => setRefusal(null)}
+          role="alert"
+        >
+          {refusal.message}
+        </Alert>
+      )}
+      {view === 'board' ? (
+        <StatusBoard
+          label={t('projects.board')}
+          columns={STATUSES}
+          items={items}
+          columnLabel={(s) => t(`projects.status.${s}`)}
+          cardLabel={(p) => p.name}
+          onMove={(p, to) => void move(p, to)}
+          renderCard={(p) => (
+            <Stack gap={4}>
+              <Anchor component={Link} to={`/projects/${p.id}`} fw={600} size="sm">
+                {p.name}
+              </Anchor>
+              <Progress value={p.progress} size="sm" aria-label={t('projects.progress')} />
+              <Text size="xs" c="dimmed">
+                {t('projects.dueDate')}: {f.day(p.dueDate)}
+              </Text>
+            </Stack>
+          )}
+        />
+      ) : items.length === 0 && page.data ? (
+        <Text c="dimmed">{t('common.empty')}</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={640}>
+          <Table highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('common.name')}</Table.Th>
+                <Table.Th>{t('common.status')}</Table.Th>
+                <Table.Th>{t('projects.progress')}</Table.Th>
+                <Table.Th>{t('projects.budget')}</Table.Th>
+                <Table.Th>{t('projects.dueDate')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((p) => (
+                <Table.Tr key={p.id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/projects/${p.id}`}>
+                      {p.name}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    <StatusBadge kind="projects" status={p.status} />
+                  </Table.Td>
+                  <Table.Td>{f.percent(p.progress / 100)}</Table.Td>
+                  <Table.Td>{f.money(p.budgetMinor, p.currency)}</Table.Td>
+                  <Table.Td>{f.day(p.dueDate)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {cursor && (
+        <Button variant="default" onClick={() => void more()}>
+          {t('common.loadMore')}
+        </Button>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('projects.new')}>
+        <ProjectForm
+          onCreated={(p) => {
+            setCreating(false);
+            navigate(`/projects/${p.id}`);
+          }}
+        />
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,68 @@
+// Who is signed in: the answer of GET /auth/me, loaded at start and after sign-in, switch and
+// sign-out. Pages read it through useSession(); a 401 anywhere returns the app to the login page.
+import { createContext, type ReactNode, use, useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiProblem, api, call, SESSION_LOST_EVENT } from '../api/client.ts';
+import type { Me } from '../api/types.ts';
+
+export type SessionState = { status: 'loading' } | { status: 'anonymous' } | { status: 'signed-in'; me: Me };
+
+interface SessionApi {
+  state: SessionState;
+  /** Reloads /auth/me (after sign-in, MFA changes, switching organization). */
+  reload: () => Promise<void>;
+  signOut: () => Promise<void>;
+  can: (permission: string) => boolean;
+}
+
+const SessionContext = createContext<SessionApi | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+
+  const reload = useCallback(async () => {
+    try {
+      const me = await call(api.GET('/api/v1/auth/me'));
+      setState({ status: 'signed-in', me });
+    } catch (err) {
+      if (err instanceof ApiProblem && (err.status === 401 || err.status === 403)) {
+        setState({ status: 'anonymous' });
+      } else throw err;
+    }
+  }, []);
+
+  const signOut = useCallback(async () => {
+    await api.POST('/api/v1/auth/logout');
+    setState({ status: 'anonymous' });
+  }, []);
+
+  useEffect(() => {
+    reload().catch(() => setState({ status: 'anonymous' }));
+    const lost = () => setState({ status: 'anonymous' });
+    window.addEventListener(SESSION_LOST_EVENT, lost);
+    return () => window.removeEventListener(SESSION_LOST_EVENT, lost);
+  }, [reload]);
+
+  const value = useMemo<SessionApi>(
+    () => ({
+      state,
+      reload,
+      signOut,
+      can: (permission) => state.status === 'signed-in' && state.me.permissions.includes(permission),
+    }),
+    [state, reload, signOut],
+  );
+  return <SessionContext value={value}>{children}</SessionContext>;
+}
+
+export function useSession(): SessionApi {
+  const ctx = use(SessionContext);
+  if (!ctx) throw new Error('useSession outside SessionProvider');
+  return ctx;
+}
+
+/** The signed-in member's /auth/me; only for pages behind RequireSession. */
+export function useMe(): Me {
+  const { state } = useSession();
+  if (state.status !== 'signed-in') throw new Error('useMe without a session');
+  return state.me;
+}
