@@ -5,30 +5,24 @@
 // switch to Spanish. At desktop and phone widths; any console error fails the test, except the
 // browser's own notice for the HTTP errors the journey provokes on purpose (listed below).
 // Screenshots go to test-results/ (ignored by git).
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { generateSync } from 'otplib';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG_PASSWORD } from './support/constants.ts';
-import { ROOT } from './support/process.ts';
 import {
-  createTestApp,
-  requirement,
-  type TestApp,
-  uniqueEmail,
-  uniqueSubdomain,
-} from './support/test-app.ts';
-import { ensureWebBuilt } from './support/web-build.ts';
+  type BrowserRig,
+  chromiumAvailable,
+  openPage,
+  POLL,
+  startBrowserRig,
+  VIEWPORTS,
+} from './support/browser.ts';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const POLL = { timeout: 15_000 };
-const hasChromium = requirement(existsSync(CHROMIUM), `Chromium (${CHROMIUM}; Debian package chromium)`);
-const SHOTS = path.join(ROOT, 'test-results', 'web-e2e');
+const hasChromium = chromiumAvailable();
 
 /**
- * HTTP errors the journey causes on purpose, which Chromium reports on the console as
- * "Failed to load resource": the anonymous probe of /auth/me, the refused board move and the refused project dates.
+ * HTTP errors the journey causes on purpose: the anonymous probe of /auth/me, the refused board
+ * move and the refused project dates.
  */
 const EXPECTED_HTTP_ERRORS = [
   { status: 401, path: '/api/v1/auth/me' },
@@ -36,38 +30,14 @@ const EXPECTED_HTTP_ERRORS = [
   { status: 400, path: '/api/v1/projects' }, // a due date before the start date, shown beside the field
 ];
 
-let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
+let rig: BrowserRig;
 
 beforeAll(async () => {
-  if (!hasChromium) return;
-  ensureWebBuilt();
-  mkdirSync(SHOTS, { recursive: true });
-  t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = t.app.server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  baseUrl = `http://127.0.0.1:${address.port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  if (hasChromium) rig = await startBrowserRig();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await rig?.close();
 });
 
 /** A TOTP code for the step after the current one (the current one may be spent already). */
@@ -75,41 +45,13 @@ function nextCode(secret: string): string {
   return generateSync({ secret, strategy: 'totp', epoch: Math.floor(Date.now() / 1000) + 30 });
 }
 
-async function watchConsole(page: Page): Promise<string[]> {
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    const where = msg.location().url;
-    const status = Number(/status of (\d{3})/.exec(text)?.[1]);
-    const expected = EXPECTED_HTTP_ERRORS.some(
-      (e) => text.startsWith('Failed to load resource') && e.status === status && where.includes(e.path),
-    );
-    if (!expected) problems.push(`console error: ${text} (${where})`);
-  });
-  return problems;
-}
-
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 860, phone: false },
-  { name: 'phone', width: 375, height: 740, phone: true },
-] as const;
-
 describe.skipIf(!hasChromium)('the web app in Chromium', () => {
   for (const vp of VIEWPORTS) {
     it(`walks the whole journey at ${vp.name} width (${vp.width}px)`, { timeout: 180_000 }, async () => {
-      const context = await browser.newContext({
-        viewport: { width: vp.width, height: vp.height },
-        locale: 'en-US',
-        isMobile: vp.phone,
-        hasTouch: vp.phone,
+      const { context, page, problems, shot } = await openPage(rig, vp, {
+        dir: 'web-e2e',
+        expectedHttpErrors: EXPECTED_HTTP_ERRORS,
       });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      const problems = await watchConsole(page);
-      const shot = (name: string) =>
-        page.screenshot({ path: path.join(SHOTS, `${vp.name}-${name}.png`), fullPage: true });
       const nav = async (label: string) => {
         if (vp.phone) await page.getByRole('button', { name: 'Menu' }).click();
         await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
@@ -118,7 +60,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
 
       try {
         // Sign up: creates the organization and lands on the dashboard.
-        await page.goto(`${baseUrl}/signup`);
+        await page.goto(`${rig.baseUrl}/signup`);
         await page.getByLabel('Your name').fill('Ana Souza');
         await page.getByLabel('E-mail').fill(email);
         await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
@@ -210,7 +152,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
           .poll(
             async () =>
               (
-                await t.owner<{ status: string }>(
+                await rig.app.owner<{ status: string }>(
                   "SELECT status FROM tasks WHERE title = 'Pour the foundation' AND project_id IN (SELECT id FROM projects WHERE name = 'Torre Norte') ORDER BY created_at DESC LIMIT 1",
                 )
               ).rows[0]?.status,

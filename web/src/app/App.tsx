@@ -2,6 +2,8 @@
 import { Center, Loader } from '@mantine/core';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { adminRoutes } from '../pages/admin/area.tsx';
+import { businessRoutes } from '../pages/business/area.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
 import { AppLayout } from './AppLayout.tsx';
 
@@ -74,6 +76,8 @@ export function App() {
             <Route path="tasks/:id" element={<TaskDetailPage />} />
             <Route path="clients" element={<ClientsPage />} />
             <Route path="settings/security" element={<SecurityPage />} />
+            {businessRoutes}
+            {adminRoutes}
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Routes>

@@ -8,9 +8,13 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, call } from '../api/client.ts';
 import type { Ok } from '../api/types.ts';
 import { LanguageSelect } from '../components/LanguageSelect.tsx';
+import { adminNav } from '../pages/admin/area.tsx';
+import { businessNav } from '../pages/business/area.tsx';
 import { useMe, useSession } from '../session/SessionProvider.tsx';
 
 type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
+
+const AREA_SECTIONS = [businessNav, adminNav].filter((s) => s !== null);
 
 const NAV = [
   { to: '/', key: 'nav.dashboard' },
@@ -22,7 +26,7 @@ const NAV = [
 export function AppLayout() {
   const { t } = useTranslation();
   const me = useMe();
-  const { reload, signOut } = useSession();
+  const { reload, signOut, can } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
   const [opened, { toggle, close }] = useDisclosure();
@@ -96,6 +100,26 @@ export function AppLayout() {
             active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
           />
         ))}
+        {AREA_SECTIONS.map((section) => {
+          const items = section.items.filter((i) => !i.permission || can(i.permission));
+          if (items.length === 0) return null;
+          return (
+            <div key={section.items[0]?.to}>
+              <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="sm" pt="sm" pb={4}>
+                {section.label(t)}
+              </Text>
+              {items.map((item) => (
+                <NavLink
+                  key={item.to}
+                  component={Link}
+                  to={item.to}
+                  label={item.label(t)}
+                  active={location.pathname.startsWith(item.to)}
+                />
+              ))}
+            </div>
+          );
+        })}
         <NavLink component="a" href="/docs" label={t('nav.apiDocs')} />
         <NavLink
           component="button"

@@ -1,6 +1,12 @@
 // English messages: the reference catalogue. es.ts and pt-BR.ts must have exactly these keys
-// (the Catalogue type enforces it at compile time).
+// (the Catalogue type enforces it at compile time). Areas keep their messages in areas/*.ts.
+import { adminMessages } from './areas/admin.ts';
+import { businessMessages } from './areas/business.ts';
+import type { Widen } from './catalogue-type.ts';
+
 export const en = {
+  business: businessMessages.en,
+  admin: adminMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },
   nav: {
     dashboard: 'Dashboard',
@@ -190,6 +196,5 @@ export const en = {
   },
 };
 
-type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
 /** The shape every language's catalogue must have. */
 export type Catalogue = Widen<typeof en>;

@@ -1,7 +1,11 @@
 // Spanish messages (same keys as en.ts).
+import { adminMessages } from './areas/admin.ts';
+import { businessMessages } from './areas/business.ts';
 import type { Catalogue } from './en.ts';
 
 export const es: Catalogue = {
+  business: businessMessages.es,
+  admin: adminMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },
   nav: {
     dashboard: 'Panel',

@@ -1,7 +1,11 @@
 // Brazilian Portuguese messages (same keys as en.ts).
+import { adminMessages } from './areas/admin.ts';
+import { businessMessages } from './areas/business.ts';
 import type { Catalogue } from './en.ts';
 
 export const ptBR: Catalogue = {
+  business: businessMessages.ptBR,
+  admin: adminMessages.ptBR,
   app: { name: 'BUL', tagline: 'Projetos, clientes e números do negócio da sua organização' },
   nav: {
     dashboard: 'Painel',

@@ -1,0 +1,117 @@
+// Browser tests: Debian's Chromium driven by playwright-core against a real BUL listening on a
+// real port (with the built web app), plus a console watch that fails on any console error
+// except Chromium's "Failed to load resource" notice for HTTP errors the test provokes on purpose.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ROOT } from './process.ts';
+import { createTestApp, requirement, type TestApp } from './test-app.ts';
+import { ensureWebBuilt } from './web-build.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** Polls in browser tests wait as long as locators do. */
+export const POLL = { timeout: 15_000 };
+
+/** Whether browser tests can run (skips with a reason, or fails under BUL_REQUIRE_ALL=1). */
+export function chromiumAvailable(): boolean {
+  return requirement(existsSync(CHROMIUM), `Chromium (${CHROMIUM}; Debian package chromium)`);
+}
+
+export const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 860, phone: false },
+  { name: 'phone', width: 375, height: 740, phone: true },
+] as const;
+export type Viewport = (typeof VIEWPORTS)[number];
+
+/** An HTTP error a test causes on purpose (status, and a part of the request path). */
+export interface ExpectedHttpError {
+  status: number;
+  path: string;
+}
+
+export interface BrowserRig {
+  app: TestApp;
+  browser: Browser;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Builds the web app if needed, starts BUL on a free port and launches Chromium. */
+export async function startBrowserRig(): Promise<BrowserRig> {
+  ensureWebBuilt();
+  const app = await createTestApp();
+  await app.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('BUL did not listen on a port');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  return {
+    app,
+    browser,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    async close() {
+      await browser.close();
+      await app.close();
+    },
+  };
+}
+
+export interface WatchedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and page errors seen so far (expect it to equal [] at the end). */
+  problems: string[];
+  /** Saves a full-page screenshot under test-results/<dir>/<viewport>-<name>.png. */
+  shot(name: string): Promise<void>;
+}
+
+/** A new browser context at a viewport, in a language, with its console watched. */
+export async function openPage(
+  rig: BrowserRig,
+  vp: Viewport,
+  opts: { dir: string; locale?: string; expectedHttpErrors?: ExpectedHttpError[] },
+): Promise<WatchedPage> {
+  const context = await rig.browser.newContext({
+    viewport: { width: vp.width, height: vp.height },
+    locale: opts.locale ?? 'en-US',
+    isMobile: vp.phone,
+    hasTouch: vp.phone,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  const expected = opts.expectedHttpErrors ?? [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const where = msg.location().url;
+    const status = Number(/status of (\d{3})/.exec(text)?.[1]);
+    const allowed = expected.some(
+      (e) => text.startsWith('Failed to load resource') && e.status === status && where.includes(e.path),
+    );
+    if (!allowed) problems.push(`console error: ${text} (${where})`);
+  });
+  const dir = path.join(ROOT, 'test-results', opts.dir);
+  mkdirSync(dir, { recursive: true });
+  return {
+    context,
+    page,
+    problems,
+    shot: async (name) => {
+      await page.screenshot({ path: path.join(dir, `${vp.name}-${name}.png`), fullPage: true });
+    },
+  };
+}
