@@ -20,8 +20,11 @@ if (!existsSync(vite)) {
   process.exit(process.argv.includes('--if-missing') ? 0 : 1);
 }
 process.stderr.write('building the web app (web/dist)…\n');
+// Always a production build, whatever NODE_ENV the caller runs under (vitest sets `test`, which
+// would make Vite bundle React's development build).
 const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
   cwd: WEB,
   stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'production' },
 });
 process.exit(result.status ?? 1);

@@ -15,6 +15,8 @@ const ProjectDetailPage = lazy(() => import('../pages/work/ProjectDetailPage.tsx
 const TaskDetailPage = lazy(() => import('../pages/work/TaskDetailPage.tsx'));
 const ClientsPage = lazy(() => import('../pages/work/ClientsPage.tsx'));
 const SecurityPage = lazy(() => import('../pages/settings/SecurityPage.tsx'));
+const AuditPage = lazy(() => import('../pages/audit/AuditPage.tsx'));
+const ExecutivePage = lazy(() => import('../pages/executive/ExecutivePage.tsx'));
 
 function Loading() {
   return (
@@ -40,6 +42,12 @@ function AnonymousOnly({ children }: { children: ReactNode }) {
   if (state.status === 'loading') return <Loading />;
   if (state.status === 'signed-in') return <Navigate to="/" replace />;
   return children;
+}
+
+/** The home page: the dashboard for those who may see it, otherwise the projects. */
+function Home() {
+  const { can } = useSession();
+  return can('analytics:read') ? <DashboardPage /> : <Navigate to="/projects" replace />;
 }
 
 export function App() {
@@ -70,12 +78,14 @@ export function App() {
               </RequireSession>
             }
           >
-            <Route index element={<DashboardPage />} />
+            <Route index element={<Home />} />
             <Route path="projects" element={<ProjectsPage />} />
             <Route path="projects/:id" element={<ProjectDetailPage />} />
             <Route path="tasks/:id" element={<TaskDetailPage />} />
             <Route path="clients" element={<ClientsPage />} />
             <Route path="settings/security" element={<SecurityPage />} />
+            <Route path="executive" element={<ExecutivePage />} />
+            <Route path="audit" element={<AuditPage />} />
             {businessRoutes}
             {adminRoutes}
             <Route path="*" element={<Navigate to="/" replace />} />

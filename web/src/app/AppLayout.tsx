@@ -1,6 +1,6 @@
 // The frame of every signed-in page: header with the organization switcher, language and
 // sign-out; navigation that collapses behind a burger on narrow screens.
-import { AppShell, Burger, Group, NavLink, Select, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -17,10 +17,12 @@ type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
 const AREA_SECTIONS = [businessNav, adminNav].filter((s) => s !== null);
 
 const NAV = [
-  { to: '/', key: 'nav.dashboard' },
-  { to: '/projects', key: 'nav.projects' },
-  { to: '/clients', key: 'nav.clients' },
-  { to: '/settings/security', key: 'nav.security' },
+  { to: '/', key: 'nav.dashboard', permission: 'analytics:read' },
+  { to: '/executive', key: 'nav.executive', permission: 'executive:read' },
+  { to: '/projects', key: 'nav.projects', permission: 'projects:read' },
+  { to: '/clients', key: 'nav.clients', permission: 'clients:read' },
+  { to: '/audit', key: 'nav.audit', permission: 'audit:read' },
+  { to: '/settings/security', key: 'nav.security', permission: null },
 ] as const;
 
 export function AppLayout() {
@@ -77,55 +79,60 @@ export function AppLayout() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('nav.mainNavigation')} component="nav">
-        <Text size="xs" c="dimmed" px="sm" pb="xs" truncate>
-          {me.user.name} · {me.organization?.name}
-        </Text>
-        <Select
-          aria-label={t('org.switcher')}
-          size="xs"
-          px="sm"
-          pb="xs"
-          hiddenFrom="xs"
-          data={orgs.map((o) => ({ value: o.id, label: o.name }))}
-          value={me.organization?.id ?? null}
-          onChange={(v) => void switchOrganization(v)}
-          allowDeselect={false}
-        />
-        {NAV.map((item) => (
-          <NavLink
-            key={item.to}
-            component={Link}
-            to={item.to}
-            label={t(item.key)}
-            active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
+        {/* The list scrolls when it is taller than the screen (phones in landscape, many areas). */}
+        <AppShell.Section grow component={ScrollArea} type="auto">
+          <Text size="xs" c="dimmed" px="sm" pb="xs" truncate>
+            {me.user.name} · {me.organization?.name}
+          </Text>
+          <Select
+            aria-label={t('org.switcher')}
+            size="xs"
+            px="sm"
+            pb="xs"
+            hiddenFrom="xs"
+            data={orgs.map((o) => ({ value: o.id, label: o.name }))}
+            value={me.organization?.id ?? null}
+            onChange={(v) => void switchOrganization(v)}
+            allowDeselect={false}
           />
-        ))}
-        {AREA_SECTIONS.map((section) => {
-          const items = section.items.filter((i) => !i.permission || can(i.permission));
-          if (items.length === 0) return null;
-          return (
-            <div key={section.items[0]?.to}>
-              <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="sm" pt="sm" pb={4}>
-                {section.label(t)}
-              </Text>
-              {items.map((item) => (
-                <NavLink
-                  key={item.to}
-                  component={Link}
-                  to={item.to}
-                  label={item.label(t)}
-                  active={location.pathname.startsWith(item.to)}
-                />
-              ))}
-            </div>
-          );
-        })}
-        <NavLink component="a" href="/docs" label={t('nav.apiDocs')} />
-        <NavLink
-          component="button"
-          label={t('common.signOut')}
-          onClick={() => void signOut().then(() => navigate('/login'))}
-        />
+          {NAV.filter((item) => item.permission === null || can(item.permission)).map((item) => (
+            <NavLink
+              key={item.to}
+              component={Link}
+              to={item.to}
+              onClick={close}
+              label={t(item.key)}
+              active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
+            />
+          ))}
+          {AREA_SECTIONS.map((section) => {
+            const items = section.items.filter((i) => !i.permission || can(i.permission));
+            if (items.length === 0) return null;
+            return (
+              <div key={section.items[0]?.to}>
+                <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="sm" pt="sm" pb={4}>
+                  {section.label(t)}
+                </Text>
+                {items.map((item) => (
+                  <NavLink
+                    key={item.to}
+                    component={Link}
+                    to={item.to}
+                    onClick={close}
+                    label={item.label(t)}
+                    active={location.pathname.startsWith(item.to)}
+                  />
+                ))}
+              </div>
+            );
+          })}
+          <NavLink component="a" href="/docs" label={t('nav.apiDocs')} />
+          <NavLink
+            component="button"
+            label={t('common.signOut')}
+            onClick={() => void signOut().then(() => navigate('/login'))}
+          />
+        </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main>
         <Suspense>

@@ -13,6 +13,11 @@ export const LANGUAGES = [
   { code: 'pt-BR', label: 'Português (Brasil)' },
 ] as const;
 
+// Keep <html lang> in step (screen readers, hyphenation); registered before init sees the first language.
+i18n.on('languageChanged', (lng) => {
+  document.documentElement.lang = lng;
+});
+
 void i18n
   .use(LanguageDetector)
   .use(initReactI18next)
@@ -31,9 +36,5 @@ void i18n
     },
     returnNull: false,
   });
-
-i18n.on('languageChanged', (lng) => {
-  document.documentElement.lang = lng;
-});
 
 export default i18n;
