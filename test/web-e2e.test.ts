@@ -20,12 +20,8 @@ import { uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
 
-/**
- * HTTP errors the journey causes on purpose: the anonymous probe of /auth/me, the refused board
- * move and the refused project dates.
- */
+/** HTTP errors the journey causes on purpose: the refused board move and the refused project dates. */
 const EXPECTED_HTTP_ERRORS = [
-  { status: 401, path: '/api/v1/auth/me' },
   { status: 409, path: '/api/v1/tasks/' },
   { status: 400, path: '/api/v1/projects' }, // a due date before the start date, shown beside the field
 ];

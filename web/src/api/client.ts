@@ -36,6 +36,11 @@ export class ApiProblem extends Error {
   }
 }
 
+/** Whether this browser holds a session's CSRF cookie (set at sign-in, cleared at sign-out). */
+export function mayHaveSession(): boolean {
+  return readCookie('bul_csrf') !== null;
+}
+
 function readCookie(name: string): string | null {
   for (const part of document.cookie.split(';')) {
     const [k, ...v] = part.trim().split('=');

@@ -1,7 +1,7 @@
 // Who is signed in: the answer of GET /auth/me, loaded at start and after sign-in, switch and
 // sign-out. Pages read it through useSession(); a 401 anywhere returns the app to the login page.
 import { createContext, type ReactNode, use, useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiProblem, api, call, SESSION_LOST_EVENT } from '../api/client.ts';
+import { ApiProblem, api, call, mayHaveSession, SESSION_LOST_EVENT } from '../api/client.ts';
 import type { Me } from '../api/types.ts';
 
 export type SessionState = { status: 'loading' } | { status: 'anonymous' } | { status: 'signed-in'; me: Me };
@@ -20,6 +20,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
 
   const reload = useCallback(async () => {
+    // Without the cookie pair there is no session to ask about (and no 401 to provoke).
+    if (!mayHaveSession()) {
+      setState({ status: 'anonymous' });
+      return;
+    }
     try {
       const me = await call(api.GET('/api/v1/auth/me'));
       setState({ status: 'signed-in', me });
