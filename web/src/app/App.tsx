@@ -9,6 +9,7 @@ import { AppLayout } from './AppLayout.tsx';
 
 const LoginPage = lazy(() => import('../pages/auth/LoginPage.tsx'));
 const SignUpPage = lazy(() => import('../pages/auth/SignUpPage.tsx'));
+const AcceptInvitationPage = lazy(() => import('../pages/auth/AcceptInvitationPage.tsx'));
 const DashboardPage = lazy(() => import('../pages/dashboard/DashboardPage.tsx'));
 const ProjectsPage = lazy(() => import('../pages/work/ProjectsPage.tsx'));
 const ProjectDetailPage = lazy(() => import('../pages/work/ProjectDetailPage.tsx'));
@@ -71,6 +72,7 @@ export function App() {
               </AnonymousOnly>
             }
           />
+          <Route path="/invite" element={<AcceptInvitationPage />} />
           <Route
             element={
               <RequireSession>

@@ -80,6 +80,12 @@ export const en = {
     recoveryCode: 'Recovery code',
     enrollRequired: 'Your organization requires two-step verification. Set it up to continue.',
     backToSignIn: 'Back to sign in',
+    inviteTitle: 'Join your organization',
+    inviteToken: 'Invitation code',
+    inviteNameHint: 'For a new account; leave empty if you already use BUL.',
+    invitePasswordHint: 'A new password for a new account, or your current password if you already use BUL.',
+    inviteAccept: 'Accept the invitation',
+    inviteDone: 'You have joined the organization. Sign in to start.',
   },
   mfa: {
     title: 'Two-step verification',

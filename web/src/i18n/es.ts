@@ -79,6 +79,12 @@ export const es: Catalogue = {
     recoveryCode: 'Código de recuperación',
     enrollRequired: 'Su organización exige la verificación en dos pasos. Configúrela para continuar.',
     backToSignIn: 'Volver a iniciar sesión',
+    inviteTitle: 'Únase a su organización',
+    inviteToken: 'Código de invitación',
+    inviteNameHint: 'Para una cuenta nueva; déjelo vacío si ya usa BUL.',
+    invitePasswordHint: 'Una contraseña nueva para una cuenta nueva, o su contraseña actual si ya usa BUL.',
+    inviteAccept: 'Aceptar la invitación',
+    inviteDone: 'Se ha unido a la organización. Inicie sesión para empezar.',
   },
   mfa: {
     title: 'Verificación en dos pasos',

@@ -79,6 +79,12 @@ export const ptBR: Catalogue = {
     recoveryCode: 'Código de recuperação',
     enrollRequired: 'Sua organização exige verificação em duas etapas. Configure-a para continuar.',
     backToSignIn: 'Voltar para entrar',
+    inviteTitle: 'Entre na sua organização',
+    inviteToken: 'Código do convite',
+    inviteNameHint: 'Para uma conta nova; deixe em branco se você já usa o BUL.',
+    invitePasswordHint: 'Uma senha nova para uma conta nova, ou sua senha atual se você já usa o BUL.',
+    inviteAccept: 'Aceitar o convite',
+    inviteDone: 'Você entrou na organização. Entre para começar.',
   },
   mfa: {
     title: 'Verificação em duas etapas',

@@ -67,7 +67,9 @@ export default function AuditPage() {
 
   const search = useSubmit(async (next: Filters, after?: string) => {
     const page = await call(
-      api.GET('/api/v1/audit/search', { params: { query: { ...next, limit: 50, ...(after ? { cursor: after } : {}) } } }),
+      api.GET('/api/v1/audit/search', {
+        params: { query: { ...next, limit: 50, ...(after ? { cursor: after } : {}) } },
+      }),
     );
     setEvents((prev) => (after ? [...prev, ...page.items] : page.items));
     setCursor(page.nextCursor);
@@ -92,10 +94,9 @@ export default function AuditPage() {
     void search.run(next);
   };
 
-  const exportQuery = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<
-    string,
-    string
-  >;
+  const exportQuery = Object.fromEntries(
+    Object.entries(filters).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
 
   return (
     <Stack>
@@ -110,7 +111,11 @@ export default function AuditPage() {
       </Group>
       <ProblemAlert error={verify.error ?? initial.error} />
       {integrity && (
-        <Alert color={integrity.ok ? 'green' : 'red'} role="status" title={integrity.ok ? t('audit.intact') : t('audit.broken')}>
+        <Alert
+          color={integrity.ok ? 'green' : 'red'}
+          role="status"
+          title={integrity.ok ? t('audit.intact') : t('audit.broken')}
+        >
           {integrity.ok
             ? t('audit.checked', { count: integrity.checked })
             : t('audit.brokenAt', { seq: integrity.badSeq ?? '?', problem: integrity.problem ?? '' })}
@@ -152,8 +157,18 @@ export default function AuditPage() {
               onChange={setOutcome}
               clearable
             />
-            <TextInput type="date" label={t('audit.from')} value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
-            <TextInput type="date" label={t('audit.to')} value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+            <TextInput
+              type="date"
+              label={t('audit.from')}
+              value={from}
+              onChange={(e) => setFrom(e.currentTarget.value)}
+            />
+            <TextInput
+              type="date"
+              label={t('audit.to')}
+              value={to}
+              onChange={(e) => setTo(e.currentTarget.value)}
+            />
           </SimpleGrid>
           <Group justify="flex-end" mt="sm">
             <Button type="submit" loading={search.busy}>
@@ -211,7 +226,8 @@ export default function AuditPage() {
                       <Stack gap={0}>
                         {Object.entries(e.changes).map(([field, c]) => (
                           <Text key={field} size="xs">
-                            <b>{field}</b>: {JSON.stringify(c.before) ?? '—'} → {JSON.stringify(c.after) ?? '—'}
+                            <b>{field}</b>: {JSON.stringify(c.before) ?? '—'} →{' '}
+                            {JSON.stringify(c.after) ?? '—'}
                           </Text>
                         ))}
                       </Stack>

@@ -78,28 +78,80 @@ export default function ExecutivePage() {
             aria-label={t('executive.period')}
             value={days}
             onChange={setDays}
-            data={['7', '30', '90'].map((n) => ({ value: n, label: t('executive.days', { count: Number(n) }) }))}
+            data={['7', '30', '90'].map((n) => ({
+              value: n,
+              label: t('executive.days', { count: Number(n) }),
+            }))}
           />
         </Group>
       </Group>
       {loadedAt && (
         <Text size="xs" c="dimmed">
-          {t('dashboard.refreshed', { time: loadedAt.toLocaleTimeString(f.locale), seconds: REFRESH_SECONDS })}
+          {t('dashboard.refreshed', {
+            time: loadedAt.toLocaleTimeString(f.locale),
+            seconds: REFRESH_SECONDS,
+          })}
         </Text>
       )}
       <ProblemAlert error={data.error} />
       {d && (
         <>
           <SimpleGrid cols={{ base: 2, sm: 3, lg: 5 }}>
-            <Kpi label={t('executive.revenue')} value={f.money(money?.revenueThisMonthMinor ?? 0, currency)} hint={`${t('executive.growth')}: ${pct(money?.revenueGrowthPct)}`} testId="kpi-revenue" />
-            <Kpi label={t('executive.mrr')} value={f.money(money?.mrrMinor ?? 0, currency)} testId="kpi-mrr" />
-            <Kpi label={t('executive.projects')} value={f.number(d.metrics.projects.total)} testId="kpi-projects" />
-            <Kpi label={t('executive.activeUsers')} value={f.number(d.metrics.activeUsers)} testId="kpi-active-users" />
-            <Kpi label={t('executive.newClients')} value={f.number(d.metrics.newClients)} testId="kpi-new-clients" />
-            <Kpi label={t('executive.churn')} value={pct(d.metrics.churn.ratePct)} hint={t('executive.churnedOf', { churned: d.metrics.churn.churned, of: d.metrics.churn.activeAtMonthStart })} testId="kpi-churn" />
-            <Kpi label={t('executive.satisfaction')} value={d.metrics.satisfaction.average === null ? '—' : f.number(d.metrics.satisfaction.average)} hint={t('executive.responses', { count: d.metrics.satisfaction.responses })} testId="kpi-satisfaction" />
-            <Kpi label={t('executive.conversion')} value={pct(d.metrics.conversion.ratePct)} hint={t('executive.wonLost', { won: d.metrics.conversion.won, lost: d.metrics.conversion.lost })} testId="kpi-conversion" />
-            <Kpi label={t('executive.avgProjectValue')} value={f.money(money?.averageProjectValueMinor, currency)} testId="kpi-avg-project" />
+            <Kpi
+              label={t('executive.revenue')}
+              value={f.money(money?.revenueThisMonthMinor ?? 0, currency)}
+              hint={`${t('executive.growth')}: ${pct(money?.revenueGrowthPct)}`}
+              testId="kpi-revenue"
+            />
+            <Kpi
+              label={t('executive.mrr')}
+              value={f.money(money?.mrrMinor ?? 0, currency)}
+              testId="kpi-mrr"
+            />
+            <Kpi
+              label={t('executive.projects')}
+              value={f.number(d.metrics.projects.total)}
+              testId="kpi-projects"
+            />
+            <Kpi
+              label={t('executive.activeUsers')}
+              value={f.number(d.metrics.activeUsers)}
+              testId="kpi-active-users"
+            />
+            <Kpi
+              label={t('executive.newClients')}
+              value={f.number(d.metrics.newClients)}
+              testId="kpi-new-clients"
+            />
+            <Kpi
+              label={t('executive.churn')}
+              value={pct(d.metrics.churn.ratePct)}
+              hint={t('executive.churnedOf', {
+                churned: d.metrics.churn.churned,
+                of: d.metrics.churn.activeAtMonthStart,
+              })}
+              testId="kpi-churn"
+            />
+            <Kpi
+              label={t('executive.satisfaction')}
+              value={d.metrics.satisfaction.average === null ? '—' : f.number(d.metrics.satisfaction.average)}
+              hint={t('executive.responses', { count: d.metrics.satisfaction.responses })}
+              testId="kpi-satisfaction"
+            />
+            <Kpi
+              label={t('executive.conversion')}
+              value={pct(d.metrics.conversion.ratePct)}
+              hint={t('executive.wonLost', {
+                won: d.metrics.conversion.won,
+                lost: d.metrics.conversion.lost,
+              })}
+              testId="kpi-conversion"
+            />
+            <Kpi
+              label={t('executive.avgProjectValue')}
+              value={f.money(money?.averageProjectValueMinor, currency)}
+              testId="kpi-avg-project"
+            />
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, md: 2 }}>
             <Card withBorder>
@@ -111,7 +163,10 @@ export default function ExecutivePage() {
                 data={(d.revenue.series.find((s) => s.currency === currency)?.points ?? []).map((p, i) => ({
                   day: short(p.date),
                   revenue: f.toMajor(p.value ?? 0, currency),
-                  mrr: f.toMajor(d.mrr.series.find((s) => s.currency === currency)?.points[i]?.value ?? 0, currency),
+                  mrr: f.toMajor(
+                    d.mrr.series.find((s) => s.currency === currency)?.points[i]?.value ?? 0,
+                    currency,
+                  ),
                 }))}
                 dataKey="day"
                 series={[
@@ -164,7 +219,10 @@ export default function ExecutivePage() {
               </Title>
               <LineChart
                 h={220}
-                data={(d.churned.series[0]?.points ?? []).map((p) => ({ day: short(p.date), churned: p.value ?? 0 }))}
+                data={(d.churned.series[0]?.points ?? []).map((p) => ({
+                  day: short(p.date),
+                  churned: p.value ?? 0,
+                }))}
                 dataKey="day"
                 series={[{ name: 'churned', label: t('executive.churnedClients'), color: 'red.6' }]}
                 yAxisProps={{ allowDecimals: false }}
@@ -177,7 +235,17 @@ export default function ExecutivePage() {
   );
 }
 
-function Kpi({ label, value, hint, testId }: { label: string; value: string; hint?: string; testId: string }) {
+function Kpi({
+  label,
+  value,
+  hint,
+  testId,
+}: {
+  label: string;
+  value: string;
+  hint?: string;
+  testId: string;
+}) {
   return (
     <Card withBorder>
       <Text size="xs" c="dimmed">
