@@ -1,6 +1,38 @@
 // The admin area: its navigation section and its routes (mounted under the signed-in layout).
-import type { ReactNode } from 'react';
+// Each page loads on demand; each link shows only to members holding the permission it reads with.
+import { lazy, type ReactNode } from 'react';
+import { Route } from 'react-router';
 import type { NavSection } from '../../app/nav.ts';
 
-export const adminNav: NavSection | null = null;
-export const adminRoutes: ReactNode = null;
+const MembersPage = lazy(() => import('./MembersPage.tsx'));
+const RolesPage = lazy(() => import('./RolesPage.tsx'));
+const DepartmentsPage = lazy(() => import('./DepartmentsPage.tsx'));
+const IpRulesPage = lazy(() => import('./IpRulesPage.tsx'));
+const ApiKeysPage = lazy(() => import('./ApiKeysPage.tsx'));
+const PlanPage = lazy(() => import('./PlanPage.tsx'));
+const OrganizationPage = lazy(() => import('./OrganizationPage.tsx'));
+
+export const adminNav: NavSection | null = {
+  label: (t) => t('admin.nav.section'),
+  items: [
+    { to: '/admin/members', label: (t) => t('admin.nav.members'), permission: 'members:read' },
+    { to: '/admin/roles', label: (t) => t('admin.nav.roles'), permission: 'roles:read' },
+    { to: '/admin/departments', label: (t) => t('admin.nav.departments'), permission: 'departments:read' },
+    { to: '/admin/ip-rules', label: (t) => t('admin.nav.ipRules'), permission: 'ip_rules:read' },
+    { to: '/admin/api-keys', label: (t) => t('admin.nav.apiKeys'), permission: 'api_keys:read' },
+    { to: '/admin/plan', label: (t) => t('admin.nav.plan'), permission: 'plan:read' },
+    { to: '/admin/organization', label: (t) => t('admin.nav.organization'), permission: 'organization:read' },
+  ],
+};
+
+export const adminRoutes: ReactNode = (
+  <>
+    <Route path="admin/members" element={<MembersPage />} />
+    <Route path="admin/roles" element={<RolesPage />} />
+    <Route path="admin/departments" element={<DepartmentsPage />} />
+    <Route path="admin/ip-rules" element={<IpRulesPage />} />
+    <Route path="admin/api-keys" element={<ApiKeysPage />} />
+    <Route path="admin/plan" element={<PlanPage />} />
+    <Route path="admin/organization" element={<OrganizationPage />} />
+  </>
+);

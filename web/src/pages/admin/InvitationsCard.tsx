@@ -1,0 +1,178 @@
+// Inviting by e-mail with a role (the token the API returns once is shown to hand over), and the
+// open invitations, each of which can be revoked.
+import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call } from '../../api/client.ts';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useSubmit } from '../../components/useSubmit.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { ConfirmButton } from './ConfirmButton.tsx';
+import { SecretOnce } from './SecretOnce.tsx';
+import type { CreatedInvitation, Invitation, Role } from './types.ts';
+import { useRoleName } from './useRoleName.ts';
+
+export function InvitationsCard({ roles }: { roles: Role[] }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const roleName = useRoleName();
+  const [created, setCreated] = useState<CreatedInvitation | null>(null);
+  const open = useLoad(
+    async () =>
+      (await call(api.GET('/api/v1/invitations', { params: { query: { status: 'open', limit: 200 } } })))
+        .items,
+    [],
+  );
+  const revoke = async (inv: Invitation) => {
+    await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: inv.id } } }));
+    await open.reload();
+  };
+
+  return (
+    <Card withBorder>
+      <Title order={4} mb="sm">
+        {t('admin.invitations.title')}
+      </Title>
+      <Stack>
+        {created && (
+          <SecretOnce
+            title={t('admin.invitations.tokenTitle', { email: created.email })}
+            help={t('admin.invitations.tokenHelp')}
+            secret={created.token}
+            testId="invitation-token"
+            onDone={() => setCreated(null)}
+          />
+        )}
+        <InviteForm
+          roles={roles}
+          onInvited={(inv) => {
+            setCreated(inv);
+            void open.reload();
+          }}
+        />
+        <Title order={5}>{t('admin.invitations.pending')}</Title>
+        <ProblemAlert error={open.error} />
+        {open.data && open.data.length === 0 ? (
+          <Text c="dimmed" size="sm">
+            {t('admin.invitations.none')}
+          </Text>
+        ) : (
+          <Table.ScrollContainer minWidth={600}>
+            <Table verticalSpacing="xs" data-testid="invitations-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('admin.invitations.email')}</Table.Th>
+                  <Table.Th>{t('admin.members.role')}</Table.Th>
+                  <Table.Th>{t('admin.invitations.sent')}</Table.Th>
+                  <Table.Th>{t('admin.invitations.expires')}</Table.Th>
+                  <Table.Th>{t('common.actions')}</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {(open.data ?? []).map((inv) => (
+                  <Table.Tr key={inv.id}>
+                    <Table.Td>
+                      <Text size="sm">{inv.email}</Text>
+                      <Badge size="xs" variant="light">
+                        {t(`admin.invitations.status.${inv.status}`)}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>{roleName({ name: inv.role.name, key: keyOf(roles, inv.role.id) })}</Table.Td>
+                    <Table.Td>{f.dateTime(inv.createdAt)}</Table.Td>
+                    <Table.Td>{f.dateTime(inv.expiresAt)}</Table.Td>
+                    <Table.Td>
+                      <ConfirmButton
+                        label={t('admin.invitations.revoke')}
+                        ariaLabel={t('admin.invitations.revokeWho', { email: inv.email })}
+                        title={t('admin.invitations.revokeTitle')}
+                        message={t('admin.invitations.revokeConfirm', { email: inv.email })}
+                        confirmLabel={t('admin.invitations.revoke')}
+                        onConfirm={() => revoke(inv)}
+                      />
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Stack>
+    </Card>
+  );
+}
+
+/** The invitation's role key, when the role list knows it (so built-in names are translated). */
+function keyOf(roles: Role[], id: string): string | null {
+  return roles.find((r) => r.id === id)?.key ?? null;
+}
+
+function InviteForm({ roles, onInvited }: { roles: Role[]; onInvited: (inv: CreatedInvitation) => void }) {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  const roleName = useRoleName();
+  const [email, setEmail] = useState('');
+  const [roleId, setRoleId] = useState<string | null>(null);
+  const [departmentId, setDepartmentId] = useState<string | null>(null);
+  const departments = useLoad(
+    async () => (can('departments:read') ? (await call(api.GET('/api/v1/departments'))).items : []),
+    [],
+  );
+  const submit = useSubmit(async () => {
+    const inv = await call(
+      api.POST('/api/v1/invitations', {
+        body: { email: email.trim(), roleId: roleId ?? '', departmentId },
+      }),
+    );
+    setEmail('');
+    onInvited(inv);
+  });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void submit.run();
+  };
+  return (
+    <form onSubmit={onSubmit} noValidate aria-label={t('admin.invitations.invite')}>
+      <Stack gap="xs">
+        <ProblemAlert error={submit.formError} />
+        <Group align="flex-start" grow preventGrowOverflow={false} wrap="wrap">
+          <TextInput
+            type="email"
+            label={t('admin.invitations.email')}
+            value={email}
+            onChange={(e) => setEmail(e.currentTarget.value)}
+            error={submit.fieldError('email')}
+            autoComplete="off"
+            miw={220}
+            required
+          />
+          <Select
+            label={t('admin.members.role')}
+            data={roles.map((r) => ({ value: r.id, label: roleName(r) }))}
+            value={roleId}
+            onChange={setRoleId}
+            error={submit.fieldError('roleId')}
+            miw={180}
+            required
+          />
+          <Select
+            label={t('admin.departments.department')}
+            placeholder={t('admin.departments.noDepartment')}
+            data={(departments.data ?? []).map((d) => ({ value: d.id, label: d.name }))}
+            value={departmentId}
+            onChange={setDepartmentId}
+            error={submit.fieldError('departmentId')}
+            miw={180}
+            clearable
+          />
+        </Group>
+        <Group>
+          <Button type="submit" loading={submit.busy}>
+            {t('admin.invitations.invite')}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,221 @@
+// Members of the organization (role, status, MFA), with their role and status changeable and
+// removal for those allowed; below, the invitations.
+import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call, ifMatch } from '../../api/client.ts';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useSubmit } from '../../components/useSubmit.ts';
+import { useMe, useSession } from '../../session/SessionProvider.tsx';
+import { ConfirmButton } from './ConfirmButton.tsx';
+import { InvitationsCard } from './InvitationsCard.tsx';
+import type { Member, MemberStatus, Role } from './types.ts';
+import { useRoleName } from './useRoleName.ts';
+
+export default function MembersPage() {
+  const { t } = useTranslation();
+  const { can } = useSession();
+  // The roles a member can be given or invited with (needs roles:read; else only the current ones).
+  const roles = useLoad(
+    async () => (can('roles:read') ? (await call(api.GET('/api/v1/roles'))).items : []),
+    [can('roles:read')],
+  );
+  return (
+    <Stack>
+      <Title order={2}>{t('admin.members.title')}</Title>
+      <MembersCard roles={roles.data ?? []} />
+      {can('members:invite') && <InvitationsCard roles={roles.data ?? []} />}
+    </Stack>
+  );
+}
+
+function MembersCard({ roles }: { roles: Role[] }) {
+  const { t } = useTranslation();
+  const me = useMe();
+  const { can } = useSession();
+  const roleName = useRoleName();
+  const [q, setQ] = useState('');
+  const [query] = useDebouncedValue(q.trim(), 300);
+  const [items, setItems] = useState<Member[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const page = useLoad(async () => {
+    const r = await call(
+      api.GET('/api/v1/members', { params: { query: { limit: 100, ...(query ? { q: query } : {}) } } }),
+    );
+    setItems(r.items);
+    setCursor(r.nextCursor);
+    return r;
+  }, [query]);
+
+  const more = useSubmit(async () => {
+    if (!cursor) return;
+    const r = await call(
+      api.GET('/api/v1/members', {
+        params: { query: { limit: 100, cursor, ...(query ? { q: query } : {}) } },
+      }),
+    );
+    setItems((prev) => [...prev, ...r.items]);
+    setCursor(r.nextCursor);
+  });
+
+  const replace = (m: Member) => setItems((prev) => prev.map((x) => (x.id === m.id ? m : x)));
+
+  const change = useSubmit(async (member: Member, body: { roleId?: string; status?: MemberStatus }) => {
+    try {
+      replace(
+        await call(
+          api.PATCH('/api/v1/members/{id}', {
+            params: { path: { id: member.id } },
+            headers: ifMatch(member.version),
+            body,
+          }),
+        ),
+      );
+    } catch (err) {
+      // Someone may have changed the member meanwhile: show the current state with the refusal.
+      void page.reload();
+      throw err;
+    }
+  });
+
+  const remove = async (member: Member) => {
+    await call(api.DELETE('/api/v1/members/{id}', { params: { path: { id: member.id } } }));
+    setItems((prev) => prev.filter((x) => x.id !== member.id));
+  };
+
+  const roleOptions = (member: Member) => {
+    const known = roles.some((r) => r.id === member.role.id) ? roles : [member.role, ...roles];
+    return known.map((r) => ({ value: r.id, label: roleName(r) }));
+  };
+
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="sm">
+        <Title order={4}>{t('admin.members.list')}</Title>
+        <TextInput
+          aria-label={t('admin.members.search')}
+          placeholder={t('admin.members.search')}
+          value={q}
+          onChange={(e) => setQ(e.currentTarget.value)}
+          size="xs"
+          w={{ base: '100%', xs: 240 }}
+        />
+      </Group>
+      <Stack gap="sm">
+        <ProblemAlert error={page.error} />
+        <ProblemAlert error={change.error} />
+        {items.length === 0 && page.data ? (
+          <Text c="dimmed">{t('common.empty')}</Text>
+        ) : (
+          <Table.ScrollContainer minWidth={720}>
+            <Table verticalSpacing="xs" data-testid="members-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('common.name')}</Table.Th>
+                  <Table.Th>{t('admin.members.role')}</Table.Th>
+                  <Table.Th>{t('common.status')}</Table.Th>
+                  <Table.Th>{t('admin.members.mfa')}</Table.Th>
+                  <Table.Th>{t('common.actions')}</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {items.map((m) => {
+                  const self = m.userId === me.user.id;
+                  return (
+                    <Table.Tr key={m.id}>
+                      <Table.Td>
+                        <Group gap={6} wrap="nowrap">
+                          <Text size="sm" fw={500}>
+                            {m.name}
+                          </Text>
+                          {self && (
+                            <Badge size="xs" variant="outline">
+                              {t('admin.members.you')}
+                            </Badge>
+                          )}
+                        </Group>
+                        <Text size="xs" c="dimmed">
+                          {m.email}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>
+                        {can('members:update') && !self ? (
+                          <Select
+                            aria-label={t('admin.members.roleOf', { name: m.name })}
+                            size="xs"
+                            w={200}
+                            data={roleOptions(m)}
+                            value={m.role.id}
+                            onChange={(v) => v && v !== m.role.id && void change.run(m, { roleId: v })}
+                            allowDeselect={false}
+                          />
+                        ) : (
+                          <Text size="sm">{roleName(m.role)}</Text>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        <Badge color={m.status === 'active' ? 'green' : 'orange'} variant="light">
+                          {t(`admin.members.status.${m.status}`)}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td>
+                        <Badge color={m.mfaEnabled ? 'green' : 'gray'} variant="light">
+                          {m.mfaEnabled ? t('admin.members.mfaOn') : t('admin.members.mfaOff')}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td>
+                        {!self && (
+                          <Group gap="xs" wrap="nowrap">
+                            {can('members:update') &&
+                              (m.status === 'active' ? (
+                                <Button
+                                  size="xs"
+                                  variant="light"
+                                  color="orange"
+                                  aria-label={t('admin.members.suspendWho', { name: m.name })}
+                                  onClick={() => void change.run(m, { status: 'suspended' })}
+                                >
+                                  {t('admin.members.suspend')}
+                                </Button>
+                              ) : (
+                                <Button
+                                  size="xs"
+                                  variant="light"
+                                  aria-label={t('admin.members.reactivateWho', { name: m.name })}
+                                  onClick={() => void change.run(m, { status: 'active' })}
+                                >
+                                  {t('admin.members.reactivate')}
+                                </Button>
+                              ))}
+                            {can('members:remove') && (
+                              <ConfirmButton
+                                label={t('admin.members.remove')}
+                                ariaLabel={t('admin.members.removeWho', { name: m.name })}
+                                title={t('admin.members.removeTitle')}
+                                message={t('admin.members.removeConfirm', { name: m.name, email: m.email })}
+                                confirmLabel={t('admin.members.remove')}
+                                onConfirm={() => remove(m)}
+                              />
+                            )}
+                          </Group>
+                        )}
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+        {cursor && (
+          <Button variant="default" onClick={() => void more.run()} loading={more.busy}>
+            {t('common.loadMore')}
+          </Button>
+        )}
+      </Stack>
+    </Card>
+  );
+}
