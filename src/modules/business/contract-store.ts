@@ -92,12 +92,8 @@ const SORT_KEYS: Record<string, SortKey> = {
   amountMinor: { expr: 'c.amount_minor', type: 'bigint' },
 };
 
-/** `today` is the organization's date, used when `active` is asked without `activeOn`. */
-export function listContracts(
-  sql: Sql,
-  q: ContractListQueryType,
-  today: string,
-): Promise<PageOf<ContractRow>> {
+/** The list's filters as conditions; `today` is the organization's date, used when `active` is asked without `activeOn`. */
+function contractConditions(q: ContractFilters, today: string): Conditions {
   const w = new Conditions();
   if (q.clientId) w.add(`c.client_id = ${w.param(q.clientId)}`);
   if (q.billingInterval) w.add(`c.billing_interval = ${w.param(q.billingInterval)}`);
@@ -106,15 +102,35 @@ export function listContracts(
     const active = `(c.start_date <= ${day}::date AND (c.end_date IS NULL OR c.end_date >= ${day}::date))`;
     w.add(q.active === false ? `NOT ${active}` : active);
   }
+  return w;
+}
+
+export type ContractFilters = Omit<ContractListQueryType, 'limit' | 'cursor' | 'sort'>;
+
+export function listContracts(
+  sql: Sql,
+  q: ContractListQueryType,
+  today: string,
+): Promise<PageOf<ContractRow>> {
   return keysetList<ContractRow, ContractRow>(sql, {
     select: COLUMNS,
     from: 'contracts c',
     idExpr: 'c.id',
-    where: w,
+    where: contractConditions(q, today),
     sorts: SORT_KEYS,
     sort: q.sort ?? '-createdAt',
     limit: q.limit ?? 50,
     cursor: q.cursor,
     map: (r) => r,
   });
+}
+
+/** Every contract matching the list's filters, oldest first, with its client's name (for exports). */
+export function contractExportQuery(q: ContractFilters, today: string): { text: string; values: unknown[] } {
+  const w = contractConditions(q, today);
+  return {
+    text: `SELECT ${COLUMNS}, cl.name AS client_name FROM contracts c LEFT JOIN clients cl ON cl.org_id = c.org_id AND cl.id = c.client_id
+      WHERE ${w.sql()} ORDER BY c.created_at, c.id`,
+    values: w.params,
+  };
 }

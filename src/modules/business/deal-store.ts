@@ -82,23 +82,40 @@ const SORT_KEYS: Record<string, SortKey> = {
   expectedCloseOn: { expr: "coalesce(d.expected_close_on, 'infinity'::date)", type: 'date' },
 };
 
-export function listDeals(sql: Sql, q: DealListQueryType): Promise<PageOf<DealRow>> {
+export type DealFilters = Omit<DealListQueryType, 'limit' | 'cursor' | 'sort'>;
+
+function dealConditions(q: DealFilters): Conditions {
   const w = new Conditions();
   if (q.stage) w.add(`d.stage = ${w.param(q.stage)}`);
   if (q.open !== undefined) w.add(q.open ? "d.stage NOT IN ('won', 'lost')" : "d.stage IN ('won', 'lost')");
   if (q.clientId) w.add(`d.client_id = ${w.param(q.clientId)}`);
   if (q.ownerId) w.add(`d.owner_id = ${w.param(q.ownerId)}`);
+  return w;
+}
+
+export function listDeals(sql: Sql, q: DealListQueryType): Promise<PageOf<DealRow>> {
   return keysetList<DealRow, DealRow>(sql, {
     select: COLUMNS,
     from: 'deals d',
     idExpr: 'd.id',
-    where: w,
+    where: dealConditions(q),
     sorts: SORT_KEYS,
     sort: q.sort ?? '-createdAt',
     limit: q.limit ?? 50,
     cursor: q.cursor,
     map: (r) => r,
   });
+}
+
+/** Every deal matching the list's filters, oldest first, with client name and owner e-mail (for exports). */
+export function dealExportQuery(q: DealFilters): { text: string; values: unknown[] } {
+  const w = dealConditions(q);
+  return {
+    text: `SELECT ${COLUMNS}, cl.name AS client_name, u.email AS owner_email FROM deals d
+      LEFT JOIN clients cl ON cl.org_id = d.org_id AND cl.id = d.client_id LEFT JOIN users u ON u.id = d.owner_id
+      WHERE ${w.sql()} ORDER BY d.created_at, d.id`,
+    values: w.params,
+  };
 }
 
 /** Deals and their total amount per stage (amounts only of deals in `currency`). */

@@ -65,22 +65,40 @@ const SORT_KEYS: Record<string, SortKey> = {
   score: { expr: 'f.score', type: 'int' },
 };
 
-export function listFeedback(sql: Sql, q: FeedbackListQueryType): Promise<PageOf<FeedbackRow>> {
+export type FeedbackFilters = Omit<FeedbackListQueryType, 'limit' | 'cursor' | 'sort'>;
+
+function feedbackConditions(q: FeedbackFilters): Conditions {
   const w = new Conditions();
   if (q.clientId) w.add(`f.client_id = ${w.param(q.clientId)}`);
   if (q.projectId) w.add(`f.project_id = ${w.param(q.projectId)}`);
   if (q.score !== undefined) w.add(`f.score = ${w.param(q.score)}`);
   if (q.receivedFrom) w.add(`f.received_on >= ${w.param(q.receivedFrom)}::date`);
   if (q.receivedTo) w.add(`f.received_on <= ${w.param(q.receivedTo)}::date`);
+  return w;
+}
+
+export function listFeedback(sql: Sql, q: FeedbackListQueryType): Promise<PageOf<FeedbackRow>> {
   return keysetList<FeedbackRow, FeedbackRow>(sql, {
     select: COLUMNS,
     from: 'feedback f',
     idExpr: 'f.id',
-    where: w,
+    where: feedbackConditions(q),
     sorts: SORT_KEYS,
     sort: q.sort ?? '-receivedOn',
     limit: q.limit ?? 50,
     cursor: q.cursor,
     map: (r) => r,
   });
+}
+
+/** Every feedback matching the list's filters, oldest first, with client and project names (for exports). */
+export function feedbackExportQuery(q: FeedbackFilters): { text: string; values: unknown[] } {
+  const w = feedbackConditions(q);
+  return {
+    text: `SELECT ${COLUMNS}, cl.name AS client_name, p.name AS project_name FROM feedback f
+      LEFT JOIN clients cl ON cl.org_id = f.org_id AND cl.id = f.client_id
+      LEFT JOIN projects p ON p.org_id = f.org_id AND p.id = f.project_id
+      WHERE ${w.sql()} ORDER BY f.created_at, f.id`,
+    values: w.params,
+  };
 }

@@ -106,7 +106,10 @@ const SORT_KEYS: Record<string, SortKey> = {
   amountMinor: { expr: 'i.amount_minor', type: 'bigint' },
 };
 
-export function listInvoices(sql: Sql, q: InvoiceListQueryType, today: string): Promise<PageOf<InvoiceRow>> {
+export type InvoiceFilters = Omit<InvoiceListQueryType, 'limit' | 'cursor' | 'sort'>;
+
+/** The list's filters as conditions, and the placeholder of the organization's date. */
+function invoiceConditions(q: InvoiceFilters, today: string): { w: Conditions; day: string } {
   const w = new Conditions();
   const day = w.param(today);
   if (q.clientId) w.add(`i.client_id = ${w.param(q.clientId)}`);
@@ -115,6 +118,11 @@ export function listInvoices(sql: Sql, q: InvoiceListQueryType, today: string): 
   if (q.issuedFrom) w.add(`i.issued_on >= ${w.param(q.issuedFrom)}::date`);
   if (q.issuedTo) w.add(`i.issued_on <= ${w.param(q.issuedTo)}::date`);
   if (q.dueBefore) w.add(`i.due_on < ${w.param(q.dueBefore)}::date`);
+  return { w, day };
+}
+
+export function listInvoices(sql: Sql, q: InvoiceListQueryType, today: string): Promise<PageOf<InvoiceRow>> {
+  const { w, day } = invoiceConditions(q, today);
   return keysetList<InvoiceRow, InvoiceRow>(sql, {
     select: columns(day),
     from: FROM,
@@ -126,6 +134,16 @@ export function listInvoices(sql: Sql, q: InvoiceListQueryType, today: string): 
     cursor: q.cursor,
     map: (r) => r,
   });
+}
+
+/** Every invoice matching the list's filters, oldest first, with its client's name (for exports). */
+export function invoiceExportQuery(q: InvoiceFilters, today: string): { text: string; values: unknown[] } {
+  const { w, day } = invoiceConditions(q, today);
+  return {
+    text: `SELECT ${columns(day)}, cl.name AS client_name FROM ${FROM} LEFT JOIN clients cl ON cl.org_id = i.org_id AND cl.id = i.client_id
+      WHERE ${w.sql()} ORDER BY i.created_at, i.id`,
+    values: w.params,
+  };
 }
 
 // ---- payments ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { contractRoutes } from './contract-routes.ts';
 import { dealRoutes } from './deal-routes.ts';
+import { businessExportRoutes } from './export-routes.ts';
 import { feedbackRoutes } from './feedback-routes.ts';
 import { invoiceRoutes } from './invoice-routes.ts';
 import type { BusinessService } from './service.ts';
@@ -12,4 +13,5 @@ export const businessRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
   await app.register(invoiceRoutes, opts);
   await app.register(dealRoutes, opts);
   await app.register(feedbackRoutes, opts);
+  await app.register(businessExportRoutes, opts);
 };

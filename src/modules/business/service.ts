@@ -1,12 +1,13 @@
 // The business module's services, built together: contracts (MRR), invoices and payments
-// (revenue), deals (conversion) and satisfaction feedback. Analytics and the routes reach business
-// data through this object.
+// (revenue), deals (conversion), satisfaction feedback, and exports of their lists. Analytics and
+// the routes reach business data through this object.
 import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { WorkService } from '../work/service.ts';
 import { ContractService } from './contract-service.ts';
 import { DealService } from './deal-service.ts';
+import { BusinessExportService } from './export-service.ts';
 import { FeedbackService } from './feedback-service.ts';
 import { InvoiceService } from './invoice-service.ts';
 
@@ -15,11 +16,13 @@ export class BusinessService {
   readonly invoices: InvoiceService;
   readonly deals: DealService;
   readonly feedback: FeedbackService;
+  readonly exports: BusinessExportService;
 
   constructor(deps: { db: Db; audit: AuditService; tenancy: TenancyService; work: WorkService }) {
     this.contracts = new ContractService(deps);
     this.invoices = new InvoiceService(deps);
     this.deals = new DealService(deps);
     this.feedback = new FeedbackService(deps);
+    this.exports = new BusinessExportService(deps);
   }
 }

@@ -2779,6 +2779,59 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/contracts/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every contract matching the list filters (CSV, XLSX or JSON, streamed)
+         * @description Takes the same filters as `GET /api/v1/contracts` and streams all matching rows, oldest first, in constant memory. Columns: id, name, clientId, client, amount, currency, billingInterval, monthlyValue, startDate, endDate, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). monthlyValue is the contract's contribution to MRR. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         *
+         *     **Requires:** `business:read`
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
+                    active?: boolean;
+                    /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
+                    activeOn?: string;
+                    /** @description How often `amountMinor` is billed: every month or every year. */
+                    billingInterval?: "month" | "year";
+                    clientId?: string;
+                    /** @description File format. */
+                    format: "csv" | "xlsx" | "json";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deals": {
         parameters: {
             query?: never;
@@ -3072,6 +3125,58 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/deals/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every deal matching the list filters (CSV, XLSX or JSON, streamed)
+         * @description Takes the same filters as `GET /api/v1/deals` and streams all matching rows, oldest first, in constant memory. Columns: id, title, clientId, client, ownerEmail, amount, currency, stage, expectedCloseOn, closedAt, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         *
+         *     **Requires:** `business:read`
+         */
+        get: {
+            parameters: {
+                query: {
+                    clientId?: string;
+                    /** @description File format. */
+                    format: "csv" | "xlsx" | "json";
+                    /** @description true: only open deals; false: only won or lost ones. */
+                    open?: boolean;
+                    ownerId?: string;
+                    /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
+                    stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/deals/pipeline": {
@@ -3883,6 +3988,60 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/feedback/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every feedback matching the list filters (CSV, XLSX or JSON, streamed)
+         * @description Takes the same filters as `GET /api/v1/feedback` and streams all matching rows, oldest first, in constant memory. Columns: id, clientId, client, projectId, project, score, comment, receivedOn, createdAt, updatedAt. score is 1 (worst) to 5 (best). CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         *
+         *     **Requires:** `business:read`
+         */
+        get: {
+            parameters: {
+                query: {
+                    clientId?: string;
+                    /** @description File format. */
+                    format: "csv" | "xlsx" | "json";
+                    projectId?: string;
+                    /** @description Received on or after this day. */
+                    receivedFrom?: string;
+                    /** @description Received on or before this day. */
+                    receivedTo?: string;
+                    /** @description Satisfaction from 1 (worst) to 5 (best). */
+                    score?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -4668,6 +4827,63 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every invoice matching the list filters (CSV, XLSX or JSON, streamed)
+         * @description Takes the same filters as `GET /api/v1/invoices` and streams all matching rows, oldest first, in constant memory. Columns: id, number, clientId, client, issuedOn, dueOn, amount, paid, balance, currency, status, state, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). paid is the sum of the payments, balance what remains (0 for a void invoice); state as in the list. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         *
+         *     **Requires:** `business:read`
+         */
+        get: {
+            parameters: {
+                query: {
+                    clientId?: string;
+                    /** @description Due before this day. */
+                    dueBefore?: string;
+                    /** @description File format. */
+                    format: "csv" | "xlsx" | "json";
+                    /** @description Issued on or after this day. */
+                    issuedFrom?: string;
+                    /** @description Issued on or before this day. */
+                    issuedTo?: string;
+                    /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
+                    state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                    /** @description open, or void (cancelled; an invoice with payments cannot be voided). */
+                    status?: "open" | "void";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -1,0 +1,279 @@
+// The business area of the web app in a real Chromium against a real BUL and database: sign up
+// and create a client through the API, sign in through the UI, then record a contract (its MRR
+// contribution and MRR today), an invoice with a payment (a payment above the balance refused
+// beside its field), a deal moved across the pipeline (by mouse, by the list's Won button, and a
+// refused move by keyboard explained with the allowed moves), and feedback; every list offers its
+// export. At desktop and phone widths; any console error fails, except the browser's notice for
+// the HTTP errors provoked on purpose (listed below). Screenshots go to test-results/web-business.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserRig,
+  chromiumAvailable,
+  openPage,
+  POLL,
+  startBrowserRig,
+  VIEWPORTS,
+} from './support/browser.ts';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { signUp, uniqueEmail } from './support/test-app.ts';
+
+const hasChromium = chromiumAvailable();
+
+/**
+ * HTTP errors the journey causes on purpose: the anonymous probe of /auth/me on the login page, a
+ * contract ending before it starts, a payment above the invoice's balance, a forbidden deal move.
+ */
+const EXPECTED_HTTP_ERRORS = [
+  { status: 401, path: '/api/v1/auth/me' },
+  { status: 400, path: '/api/v1/contracts' },
+  { status: 409, path: '/api/v1/invoices/' },
+  { status: 409, path: '/api/v1/deals/' },
+];
+
+let rig: BrowserRig;
+
+beforeAll(async () => {
+  if (hasChromium) rig = await startBrowserRig();
+}, 120_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+/** Picks an option of the Mantine select labelled `label` inside `scope`. */
+async function pick(page: Page, scope: ReturnType<Page['getByRole']>, label: string, option: string) {
+  await scope.getByLabel(label).first().click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+describe.skipIf(!hasChromium)('the business area in Chromium', () => {
+  for (const vp of VIEWPORTS) {
+    it(`records contracts, invoices, deals and feedback at ${vp.name} width (${vp.width}px)`, {
+      timeout: 180_000,
+    }, async () => {
+      const { context, page, problems, shot } = await openPage(rig, vp, {
+        dir: 'web-business',
+        expectedHttpErrors: EXPECTED_HTTP_ERRORS,
+      });
+      const nav = async (label: string) => {
+        if (vp.phone) await page.getByRole('button', { name: 'Menu' }).click();
+        await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
+        await page.getByRole('heading', { name: label, level: 2 }).waitFor();
+      };
+      /** The export menu's CSV link answers 200 with the list's CSV (the session cookie suffices). */
+      const exportWorks = async (path: string) => {
+        await page.getByRole('button', { name: 'Export' }).click();
+        const href = await page.getByRole('menuitem', { name: 'Export as CSV' }).getAttribute('href');
+        expect(href).toContain(`${path}?`);
+        expect(href).toContain('format=csv');
+        const res = await page.request.get(`${rig.baseUrl}${href}`);
+        expect(res.status()).toBe(200);
+        expect(res.headers()['content-type']).toContain('text/csv');
+        await page.keyboard.press('Escape');
+        await page.getByRole('menu').waitFor({ state: 'hidden' });
+        return (await res.text()).replace(/^\ufeff/, '');
+      };
+
+      // An organization and a client, through the API.
+      const email = uniqueEmail(`biz-${vp.name}`);
+      const owner = await signUp(rig.app, { email, name: 'Bea Lima', orgName: 'Lima Consultoria' });
+      const client = await rig.app.request({
+        method: 'POST',
+        url: '/api/v1/clients',
+        headers: owner.headers,
+        payload: { name: 'Construtora Horizonte', status: 'active' },
+      });
+      expect(client.statusCode, client.body).toBe(201);
+      const stageOf = async (title: string) =>
+        (
+          await rig.app.owner<{ stage: string }>('SELECT stage FROM deals WHERE org_id = $1 AND title = $2', [
+            owner.orgId,
+            title,
+          ])
+        ).rows[0]?.stage;
+
+      try {
+        // Sign in through the UI.
+        await page.goto(`${rig.baseUrl}/login`);
+        await page.getByLabel('E-mail').fill(email);
+        await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+        // ---- a contract: a yearly 1,200.00 contributes 100.00 to MRR ----
+        await nav('Contracts');
+        await page.getByRole('button', { name: 'New contract' }).click();
+        const contractDialog = page.getByRole('dialog');
+        await pick(page, contractDialog, 'Client', 'Construtora Horizonte');
+        await contractDialog.getByLabel('Contract name').fill('Site supervision');
+        await contractDialog.getByLabel('Recurring amount').fill('1200');
+        await pick(page, contractDialog, 'Billing interval', 'Yearly');
+        await contractDialog.getByLabel('Start date').fill('2024-01-01');
+        await contractDialog.getByLabel('End date').fill('2023-12-31');
+        await contractDialog.getByRole('button', { name: 'Create' }).click();
+        // the API names endDate: its message is shown beside the field
+        await contractDialog.getByText(/end date 2023-12-31 is before the start date/).waitFor();
+        await contractDialog.getByLabel('End date').fill('');
+        await contractDialog.getByRole('button', { name: 'Create' }).click();
+        await contractDialog.waitFor({ state: 'hidden' });
+        const contractRow = page.locator('[data-contract="Site supervision"]');
+        await expect
+          .poll(() => contractRow.getByTestId('mrr-contribution').textContent(), POLL)
+          .toBe('$100.00');
+        await expect.poll(() => contractRow.textContent(), POLL).toContain('$1,200.00 / year');
+        await expect.poll(() => page.getByTestId('mrr-today').textContent(), POLL).toBe('$100.00');
+        await expect.poll(() => page.getByTestId('active-contracts').textContent(), POLL).toBe('1');
+        // edit it: monthly 250.00 now counts 250.00
+        await page.getByRole('button', { name: 'Edit: Site supervision' }).click();
+        const editDialog = page.getByRole('dialog');
+        await editDialog.getByLabel('Recurring amount').fill('250');
+        await pick(page, editDialog, 'Billing interval', 'Monthly');
+        await editDialog.getByRole('button', { name: 'Save' }).click();
+        await editDialog.waitFor({ state: 'hidden' });
+        await expect.poll(() => page.getByTestId('mrr-today').textContent(), POLL).toBe('$250.00');
+        expect(await exportWorks('/api/v1/contracts/export')).toContain('Site supervision');
+        await shot('01-contracts');
+
+        // ---- an invoice of 1,000.00 with a payment of 400.00 ----
+        await nav('Invoices');
+        await page.getByRole('button', { name: 'New invoice' }).click();
+        const invoiceDialog = page.getByRole('dialog', { name: 'New invoice' });
+        await pick(page, invoiceDialog, 'Client', 'Construtora Horizonte');
+        await invoiceDialog.getByLabel('Number').fill('INV-2026-001');
+        await invoiceDialog.getByLabel('Issued on').fill('2026-01-15');
+        await invoiceDialog.getByLabel('Due on').fill('2099-02-15');
+        await invoiceDialog.getByLabel('Amount').fill('1000');
+        await invoiceDialog.getByRole('button', { name: 'Create' }).click();
+        // the new invoice opens with its payments
+        const invoice = page.getByRole('dialog', { name: 'Invoice INV-2026-001' });
+        await invoice.getByText('No payments recorded yet.').waitFor();
+        const payment = invoice.getByRole('form', { name: 'Record payment' });
+        await payment.getByLabel('Payment amount').fill('1500');
+        await payment.getByRole('button', { name: 'Record payment' }).click();
+        // more than the balance: 409 naming amountMinor, shown beside the field
+        await payment.getByText(/must not exceed the invoice balance of 100000/).waitFor();
+        await payment.getByLabel('Payment amount').fill('400');
+        await payment.getByLabel('Method').fill('transfer');
+        await payment.getByRole('button', { name: 'Record payment' }).click();
+        await invoice.getByRole('table', { name: 'Payments' }).getByText('$400.00').waitFor();
+        await expect.poll(() => invoice.getByTestId('invoice-paid').textContent(), POLL).toBe('$400.00');
+        await expect.poll(() => invoice.getByTestId('invoice-balance').textContent(), POLL).toBe('$600.00');
+        await shot('02-invoice-payments');
+        await page.keyboard.press('Escape');
+        await invoice.waitFor({ state: 'hidden' });
+        const invoiceRow = page.locator('[data-invoice="INV-2026-001"]');
+        await expect.poll(() => invoiceRow.getByTestId('balance').textContent(), POLL).toBe('$600.00');
+        await expect.poll(() => invoiceRow.textContent(), POLL).toContain('Partially paid');
+        await expect.poll(() => page.getByTestId('invoices-outstanding').textContent(), POLL).toBe('$600.00');
+        await expect.poll(() => page.getByTestId('invoices-collected').textContent(), POLL).toBe('$400.00');
+        expect(await exportWorks('/api/v1/invoices/export')).toContain('INV-2026-001');
+        await shot('03-invoices');
+
+        // ---- a deal across the pipeline ----
+        await nav('Deals');
+        await page.getByRole('button', { name: 'New deal' }).click();
+        const dealDialog = page.getByRole('dialog');
+        await dealDialog.getByLabel('Title').fill('Tower rollout');
+        await pick(page, dealDialog, 'Client', 'Construtora Horizonte');
+        await pick(page, dealDialog, 'Owner', 'Bea Lima');
+        await dealDialog.getByLabel('Expected value').fill('9900');
+        await dealDialog.getByRole('button', { name: 'Create' }).click();
+        await dealDialog.waitFor({ state: 'hidden' });
+        const lead = page.locator('[data-column="lead"]');
+        await lead.getByRole('button', { name: 'Tower rollout' }).waitFor();
+        await expect
+          .poll(() => page.getByTestId('pipeline-open-amount').textContent(), POLL)
+          .toBe('$9,900.00');
+        await expect.poll(() => page.getByTestId('pipeline-open-count').textContent(), POLL).toBe('1');
+
+        // Lead → Proposal by mouse (on a phone the stages are stacked: bring the board up first).
+        if (vp.phone) await page.mouse.wheel(0, (await lead.boundingBox())!.y - 70);
+        const card = lead.getByRole('button', { name: 'Tower rollout' });
+        const proposal = page.locator('[data-column="proposal"]');
+        const from = (await card.boundingBox())!;
+        const to = (await proposal.boundingBox())!;
+        await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+        await page.mouse.up();
+        await proposal.getByRole('button', { name: 'Tower rollout' }).waitFor();
+        await expect.poll(() => stageOf('Tower rollout'), POLL).toBe('proposal');
+        await expect.poll(() => proposal.getAttribute('aria-label'), POLL).toBe('Proposal · $9,900.00');
+
+        // Won, from the list view's button.
+        await page.getByText('List', { exact: true }).click();
+        await page.getByRole('button', { name: 'Mark “Tower rollout” as won' }).click();
+        await expect.poll(() => stageOf('Tower rollout'), POLL).toBe('won');
+        await expect
+          .poll(() => page.locator('[data-deal="Tower rollout"]').textContent(), POLL)
+          .toContain('Won');
+        await expect
+          .poll(() => page.getByTestId('pipeline-won-amount').textContent(), POLL)
+          .toBe('$9,900.00');
+        await expect.poll(() => page.getByTestId('pipeline-win-rate').textContent(), POLL).toBe('100%');
+        await expect.poll(() => page.getByTestId('pipeline-open-amount').textContent(), POLL).toBe('$0.00');
+        await shot('04-deals-list');
+
+        // A won deal only reopens to negotiation: moving it back to an open stage is refused and
+        // explained. On a desktop by keyboard (focus, space, arrows to Lead, space); on a phone,
+        // where the stages are stacked, by dragging it up to Proposal.
+        await page.getByText('Pipeline', { exact: true }).click();
+        const won = page.locator('[data-column="won"]').getByRole('button', { name: 'Tower rollout' });
+        if (vp.phone) {
+          const target = page.locator('[data-column="proposal"]');
+          await target.scrollIntoViewIfNeeded();
+          await page.mouse.wheel(0, (await target.boundingBox())!.y - 70);
+          const a = (await won.boundingBox())!;
+          const b = (await target.boundingBox())!;
+          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+          await page.mouse.up();
+        } else {
+          await won.focus();
+          await page.keyboard.press('Space');
+          await expect.poll(() => won.getAttribute('aria-pressed'), POLL).toBe('true');
+          // one column per key press, each awaited: the next step starts from the column reached
+          for (const stage of ['negotiation', 'proposal', 'qualified', 'lead']) {
+            await page.keyboard.press('ArrowLeft');
+            await page.locator(`[data-column="${stage}"][data-over="true"]`).waitFor();
+          }
+          await page.keyboard.press('Space');
+        }
+        const refusal = page.getByRole('alert').filter({ hasText: 'This move is not allowed' });
+        await refusal.waitFor();
+        await expect
+          .poll(() => refusal.textContent(), POLL)
+          .toContain('From “Won” a deal can move to: Negotiation.');
+        await page.locator('[data-column="won"]').getByRole('button', { name: 'Tower rollout' }).waitFor();
+        expect(await stageOf('Tower rollout')).toBe('won');
+        expect(await exportWorks('/api/v1/deals/export')).toContain('Tower rollout');
+        await refusal.scrollIntoViewIfNeeded();
+        await shot('05-deals-pipeline');
+
+        // ---- feedback: 4 of 5 ----
+        await nav('Feedback');
+        await page.getByRole('button', { name: 'New feedback' }).click();
+        const feedbackDialog = page.getByRole('dialog');
+        await pick(page, feedbackDialog, 'Client', 'Construtora Horizonte');
+        await feedbackDialog.getByText('4', { exact: true }).click();
+        await feedbackDialog.getByLabel('Comment').fill('Clear reports, on time.');
+        await feedbackDialog.getByRole('button', { name: 'Create' }).click();
+        await feedbackDialog.waitFor({ state: 'hidden' });
+        await page.getByRole('cell', { name: 'Clear reports, on time.' }).waitFor();
+        await expect.poll(() => page.getByTestId('feedback-average').textContent(), POLL).toBe('4');
+        await expect.poll(() => page.getByTestId('feedback-count').textContent(), POLL).toBe('1');
+        expect(await exportWorks('/api/v1/feedback/export')).toContain('Clear reports, on time.');
+        await shot('06-feedback');
+      } catch (err) {
+        await shot('failure').catch(() => {});
+        if (problems.length > 0 && err instanceof Error) err.message += `\n${problems.join('\n')}`;
+        throw err;
+      } finally {
+        await context.close();
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+});

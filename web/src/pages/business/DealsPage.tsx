@@ -1,0 +1,275 @@
+// Deals: the pipeline as a board by stage (drag a deal, or move it by keyboard; a move the stage
+// table forbids is refused by the API and explained with the allowed moves) or as a list with
+// won/lost buttons; the pipeline's numbers per stage; create a deal.
+import {
+  Alert,
+  Button,
+  Group,
+  Modal,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
+import { api, call, ifMatch } from '../../api/client.ts';
+import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { StatusBoard } from '../../components/StatusBoard.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { DealStageBadge } from './badges.tsx';
+import { DealForm } from './DealForm.tsx';
+import { dealRefusal } from './dealRefusal.ts';
+import { SummaryCard } from './SummaryCard.tsx';
+import { DEAL_STAGES, type Deal, type DealStage, OPEN_STAGES } from './types.ts';
+import { useBook } from './useBook.ts';
+
+const isOpen = (s: DealStage) => OPEN_STAGES.includes(s);
+
+export default function DealsPage() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { can } = useSession();
+  const book = useBook();
+  const [params, setParams] = useSearchParams();
+  const view = params.get('view') === 'list' ? 'list' : 'board';
+  const [creating, setCreating] = useState(false);
+  const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
+  const [items, setItems] = useState<Deal[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const page = useLoad(async () => {
+    const r = await call(api.GET('/api/v1/deals', { params: { query: { limit: 200 } } }));
+    setItems(r.items);
+    setCursor(r.nextCursor);
+    return r;
+  }, []);
+  const pipeline = useLoad(() => call(api.GET('/api/v1/deals/pipeline')), []);
+  const members = useLoad(
+    async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
+    [],
+  );
+  const memberName = (id: string | null) => (id && members.data?.find((m) => m.userId === id)?.name) || '—';
+
+  const more = async () => {
+    if (!cursor) return;
+    const r = await call(api.GET('/api/v1/deals', { params: { query: { limit: 200, cursor } } }));
+    setItems((prev) => [...prev, ...r.items]);
+    setCursor(r.nextCursor);
+  };
+
+  const move = async (deal: Deal, to: DealStage) => {
+    setRefusal(null);
+    // Show the move at once; put the card back if the API refuses it.
+    setItems((prev) => prev.map((d) => (d.id === deal.id ? { ...d, stage: to } : d)));
+    try {
+      const updated = await call(
+        api.PATCH('/api/v1/deals/{id}', {
+          params: { path: { id: deal.id } },
+          headers: ifMatch(deal.version),
+          body: { stage: to },
+        }),
+      );
+      setItems((prev) => prev.map((d) => (d.id === updated.id ? updated : d)));
+    } catch (err) {
+      setItems((prev) => prev.map((d) => (d.id === deal.id ? deal : d)));
+      const why = dealRefusal(err, deal.stage, t);
+      setRefusal(why);
+      if (why && err instanceof Error && /version/.test(err.message)) void page.reload();
+    }
+    void pipeline.reload();
+  };
+
+  const currency = pipeline.data?.currency ?? book.currency ?? 'USD';
+  const stageOf = (s: DealStage) =>
+    pipeline.data?.stages.find((x) => x.stage === s) ?? { count: 0, amountMinor: 0 };
+  const openStages = OPEN_STAGES.map(stageOf);
+  const won = stageOf('won');
+  const lost = stageOf('lost');
+  const closed = won.count + lost.count;
+  const manage = can('business:manage');
+  const cards = items.map((d) => ({ ...d, status: d.stage }));
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('business.deals.title')}</Title>
+        <Group gap="xs">
+          <SegmentedControl
+            aria-label={t('business.deals.view')}
+            value={view}
+            onChange={(v) => setParams(v === 'list' ? { view: 'list' } : {})}
+            data={[
+              { value: 'board', label: t('business.deals.board') },
+              { value: 'list', label: t('business.deals.list') },
+            ]}
+          />
+          <ExportMenu path="/api/v1/deals/export" />
+          {manage && <Button onClick={() => setCreating(true)}>{t('business.deals.new')}</Button>}
+        </Group>
+      </Group>
+      <ProblemAlert error={page.error ?? pipeline.error ?? book.error} />
+      <SimpleGrid cols={{ base: 2, sm: 4 }}>
+        <SummaryCard
+          label={t('business.deals.openPipeline')}
+          value={f.money(
+            openStages.reduce((s, x) => s + x.amountMinor, 0),
+            currency,
+          )}
+          testId="pipeline-open-amount"
+        />
+        <SummaryCard
+          label={t('business.deals.openDeals')}
+          value={f.number(openStages.reduce((s, x) => s + x.count, 0))}
+          testId="pipeline-open-count"
+        />
+        <SummaryCard
+          label={t('business.deals.wonValue')}
+          value={f.money(won.amountMinor, currency)}
+          testId="pipeline-won-amount"
+        />
+        <SummaryCard
+          label={t('business.deals.winRate')}
+          value={closed > 0 ? f.percent(won.count / closed) : '—'}
+          hint={t('business.deals.winRateHint')}
+          testId="pipeline-win-rate"
+        />
+      </SimpleGrid>
+      {refusal && (
+        <Alert
+          color="orange"
+          title={refusal.title}
+          withCloseButton
+          onClose={() => setRefusal(null)}
+          role="alert"
+        >
+          {refusal.message}
+        </Alert>
+      )}
+      {view === 'board' ? (
+        <>
+          {manage && (
+            <Text size="xs" c="dimmed">
+              {t('business.deals.dragHint')}
+            </Text>
+          )}
+          <StatusBoard
+            label={t('business.deals.board')}
+            columns={DEAL_STAGES}
+            items={cards}
+            columnLabel={(s) =>
+              `${t(`business.deals.stages.${s}`)} · ${f.money(stageOf(s).amountMinor, currency)}`
+            }
+            cardLabel={(d) => d.title}
+            onMove={(d, to) => void move(d, to)}
+            renderCard={(d) => (
+              <Stack gap={2}>
+                <Text fw={600} size="sm">
+                  {d.title}
+                </Text>
+                <Text size="xs">{f.money(d.amountMinor, d.currency)}</Text>
+                <Text size="xs" c="dimmed">
+                  {book.clientName(d.clientId)}
+                  {d.expectedCloseOn ? ` · ${f.day(d.expectedCloseOn)}` : ''}
+                </Text>
+              </Stack>
+            )}
+          />
+        </>
+      ) : items.length === 0 && page.data ? (
+        <Text c="dimmed">{t('common.empty')}</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={820}>
+          <Table highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('business.deals.name')}</Table.Th>
+                <Table.Th>{t('business.common.client')}</Table.Th>
+                <Table.Th>{t('business.deals.owner')}</Table.Th>
+                <Table.Th>{t('business.deals.stage')}</Table.Th>
+                <Table.Th ta="right">{t('business.deals.amount')}</Table.Th>
+                <Table.Th>{t('business.deals.expectedClose')}</Table.Th>
+                {manage && <Table.Th>{t('common.actions')}</Table.Th>}
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((d) => (
+                <Table.Tr key={d.id} data-deal={d.title}>
+                  <Table.Td>{d.title}</Table.Td>
+                  <Table.Td>{book.clientName(d.clientId)}</Table.Td>
+                  <Table.Td>{memberName(d.ownerId)}</Table.Td>
+                  <Table.Td>
+                    <DealStageBadge stage={d.stage} />
+                  </Table.Td>
+                  <Table.Td ta="right">{f.money(d.amountMinor, d.currency)}</Table.Td>
+                  <Table.Td>
+                    {d.closedAt
+                      ? `${t('business.deals.closedAt')} ${f.dateTime(d.closedAt)}`
+                      : f.day(d.expectedCloseOn)}
+                  </Table.Td>
+                  {manage && (
+                    <Table.Td>
+                      {isOpen(d.stage) ? (
+                        <Group gap={4} wrap="nowrap">
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="green"
+                            aria-label={t('business.deals.markWonLabel', { title: d.title })}
+                            onClick={() => void move(d, 'won')}
+                          >
+                            {t('business.deals.markWon')}
+                          </Button>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            aria-label={t('business.deals.markLostLabel', { title: d.title })}
+                            onClick={() => void move(d, 'lost')}
+                          >
+                            {t('business.deals.markLost')}
+                          </Button>
+                        </Group>
+                      ) : (
+                        <Button
+                          size="xs"
+                          variant="subtle"
+                          aria-label={t('business.deals.reopenLabel', { title: d.title })}
+                          onClick={() => void move(d, 'negotiation')}
+                        >
+                          {t('business.deals.reopen')}
+                        </Button>
+                      )}
+                    </Table.Td>
+                  )}
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {cursor && (
+        <Button variant="default" onClick={() => void more()}>
+          {t('common.loadMore')}
+        </Button>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.deals.new')}>
+        <DealForm
+          book={book}
+          members={members.data ?? []}
+          onCreated={(d) => {
+            setCreating(false);
+            setItems((prev) => [d, ...prev]);
+            void pipeline.reload();
+          }}
+        />
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,155 @@
+// Satisfaction feedback: scores from 1 to 5 per client or project, filtered as the API offers
+// (client, score, received dates), with the average of those listed; record new feedback.
+import { Button, Group, Modal, Rating, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call } from '../../api/client.ts';
+import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { FeedbackForm, SCORES } from './FeedbackForm.tsx';
+import { SummaryCard } from './SummaryCard.tsx';
+import type { Feedback } from './types.ts';
+import { useBook } from './useBook.ts';
+
+export default function FeedbackPage() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { can } = useSession();
+  const book = useBook();
+  const [clientId, setClientId] = useState<string | null>(null);
+  const [score, setScore] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [items, setItems] = useState<Feedback[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const filters = { ...(clientId ? { clientId } : {}), ...(score ? { score: Number(score) } : {}) };
+  const page = useLoad(async () => {
+    const r = await call(api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100 } } }));
+    setItems(r.items);
+    setCursor(r.nextCursor);
+    return r;
+  }, [filters]);
+  const projects = useLoad(
+    async () => (await call(api.GET('/api/v1/projects', { params: { query: { limit: 200 } } }))).items,
+    [],
+  );
+  const projectName = (id: string | null) => (id && projects.data?.find((p) => p.id === id)?.name) || '—';
+  const more = async () => {
+    if (!cursor) return;
+    const r = await call(
+      api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100, cursor } } }),
+    );
+    setItems((prev) => [...prev, ...r.items]);
+    setCursor(r.nextCursor);
+  };
+
+  const average = items.length > 0 ? items.reduce((s, x) => s + x.score, 0) / items.length : null;
+  const exportQuery: Record<string, string> = Object.fromEntries(
+    Object.entries(filters).map(([k, v]) => [k, String(v)]),
+  );
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('business.feedback.title')}</Title>
+        <Group gap="xs">
+          <ExportMenu path="/api/v1/feedback/export" query={exportQuery} />
+          {can('business:manage') && (
+            <Button onClick={() => setCreating(true)}>{t('business.feedback.new')}</Button>
+          )}
+        </Group>
+      </Group>
+      <ProblemAlert error={page.error ?? book.error} />
+      <SimpleGrid cols={{ base: 2, sm: 3 }}>
+        <SummaryCard
+          label={t('business.feedback.average')}
+          value={
+            average === null
+              ? '—'
+              : new Intl.NumberFormat(f.locale, { maximumFractionDigits: 2 }).format(average)
+          }
+          hint={t('business.feedback.shownHint')}
+          testId="feedback-average"
+        />
+        <SummaryCard
+          label={t('business.feedback.count')}
+          value={f.number(items.length)}
+          testId="feedback-count"
+        />
+      </SimpleGrid>
+      <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
+        <Select
+          label={t('business.common.client')}
+          placeholder={t('business.common.allClients')}
+          data={book.clientOptions}
+          value={clientId}
+          onChange={setClientId}
+          clearable
+          searchable
+          w={{ base: '100%', xs: 220 }}
+        />
+        <Select
+          label={t('business.feedback.score')}
+          placeholder={t('business.common.any')}
+          data={SCORES.map((s) => ({ value: s, label: t('business.feedback.scoreOf', { score: s }) }))}
+          value={score}
+          onChange={setScore}
+          clearable
+          w={{ base: '100%', xs: 160 }}
+        />
+      </Group>
+      {items.length === 0 && page.data ? (
+        <Text c="dimmed">{t('common.empty')}</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={640}>
+          <Table highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('business.feedback.receivedOn')}</Table.Th>
+                <Table.Th>{t('business.common.client')}</Table.Th>
+                <Table.Th>{t('business.feedback.project')}</Table.Th>
+                <Table.Th>{t('business.feedback.score')}</Table.Th>
+                <Table.Th>{t('business.feedback.comment')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((x) => (
+                <Table.Tr key={x.id}>
+                  <Table.Td>{f.day(x.receivedOn)}</Table.Td>
+                  <Table.Td>{book.clientName(x.clientId)}</Table.Td>
+                  <Table.Td>{projectName(x.projectId)}</Table.Td>
+                  <Table.Td>
+                    <Rating
+                      value={x.score}
+                      readOnly
+                      size="sm"
+                      aria-label={t('business.feedback.scoreOf', { score: x.score })}
+                    />
+                  </Table.Td>
+                  <Table.Td>{x.comment}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {cursor && (
+        <Button variant="default" onClick={() => void more()}>
+          {t('common.loadMore')}
+        </Button>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.feedback.new')}>
+        <FeedbackForm
+          book={book}
+          onCreated={() => {
+            setCreating(false);
+            void page.reload();
+          }}
+        />
+      </Modal>
+    </Stack>
+  );
+}

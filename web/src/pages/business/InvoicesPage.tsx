@@ -1,0 +1,227 @@
+// Invoices with what was paid, the balance and the derived state; filters as the API offers them
+// (client, state, issue dates); totals of the listed invoices; create an invoice; open one to see
+// and record its payments, or to void it.
+import {
+  Anchor,
+  Button,
+  Group,
+  Modal,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call } from '../../api/client.ts';
+import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { InvoiceStateBadge } from './badges.tsx';
+import { InvoiceForm } from './InvoiceForm.tsx';
+import { InvoicePayments } from './InvoicePayments.tsx';
+import { SummaryCard } from './SummaryCard.tsx';
+import { INVOICE_STATES, type Invoice, type InvoiceState } from './types.ts';
+import { useBook } from './useBook.ts';
+
+export default function InvoicesPage() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { can } = useSession();
+  const book = useBook();
+  const [clientId, setClientId] = useState<string | null>(null);
+  const [state, setState] = useState<InvoiceState | null>(null);
+  const [issuedFrom, setIssuedFrom] = useState('');
+  const [issuedTo, setIssuedTo] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [items, setItems] = useState<Invoice[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const filters = {
+    ...(clientId ? { clientId } : {}),
+    ...(state ? { state } : {}),
+    ...(issuedFrom ? { issuedFrom } : {}),
+    ...(issuedTo ? { issuedTo } : {}),
+  };
+  const page = useLoad(async () => {
+    const r = await call(api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100 } } }));
+    setItems(r.items);
+    setCursor(r.nextCursor);
+    return r;
+  }, [filters]);
+  const more = async () => {
+    if (!cursor) return;
+    const r = await call(
+      api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100, cursor } } }),
+    );
+    setItems((prev) => [...prev, ...r.items]);
+    setCursor(r.nextCursor);
+  };
+  const replace = (updated: Invoice) =>
+    setItems((prev) => prev.map((i) => (i.id === updated.id ? updated : i)));
+
+  const currency = book.currency ?? 'USD';
+  const inBook = items.filter((i) => i.currency === currency && i.status !== 'void');
+  const sum = (list: Invoice[], pick: (i: Invoice) => number) => list.reduce((s, i) => s + pick(i), 0);
+  const open = items.find((i) => i.id === openId) ?? null;
+  const manage = can('business:manage');
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('business.invoices.title')}</Title>
+        <Group gap="xs">
+          <ExportMenu path="/api/v1/invoices/export" query={filters} />
+          {manage && <Button onClick={() => setCreating(true)}>{t('business.invoices.new')}</Button>}
+        </Group>
+      </Group>
+      <ProblemAlert error={page.error ?? book.error} />
+      <SimpleGrid cols={{ base: 2, sm: 3 }}>
+        <SummaryCard
+          label={t('business.invoices.outstanding')}
+          value={f.money(
+            sum(inBook, (i) => i.balanceMinor),
+            currency,
+          )}
+          hint={t('business.invoices.shownHint')}
+          testId="invoices-outstanding"
+        />
+        <SummaryCard
+          label={t('business.invoices.overdueTotal')}
+          value={f.money(
+            sum(
+              inBook.filter((i) => i.state === 'overdue'),
+              (i) => i.balanceMinor,
+            ),
+            currency,
+          )}
+          testId="invoices-overdue"
+        />
+        <SummaryCard
+          label={t('business.invoices.collected')}
+          value={f.money(
+            sum(inBook, (i) => i.paidMinor),
+            currency,
+          )}
+          testId="invoices-collected"
+        />
+      </SimpleGrid>
+      <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
+        <Select
+          label={t('business.common.client')}
+          placeholder={t('business.common.allClients')}
+          data={book.clientOptions}
+          value={clientId}
+          onChange={setClientId}
+          clearable
+          searchable
+          w={{ base: '100%', xs: 220 }}
+        />
+        <Select
+          label={t('business.invoices.state')}
+          placeholder={t('business.common.any')}
+          data={INVOICE_STATES.map((s) => ({ value: s, label: t(`business.invoices.states.${s}`) }))}
+          value={state}
+          onChange={(v) => setState(v as InvoiceState | null)}
+          clearable
+          w={{ base: '100%', xs: 180 }}
+        />
+        <TextInput
+          type="date"
+          label={`${t('business.invoices.issuedOn')} ≥`}
+          value={issuedFrom}
+          onChange={(e) => setIssuedFrom(e.currentTarget.value)}
+          w={{ base: 'calc(50% - 5px)', xs: 160 }}
+        />
+        <TextInput
+          type="date"
+          label={`${t('business.invoices.issuedOn')} ≤`}
+          value={issuedTo}
+          onChange={(e) => setIssuedTo(e.currentTarget.value)}
+          w={{ base: 'calc(50% - 5px)', xs: 160 }}
+        />
+      </Group>
+      {items.length === 0 && page.data ? (
+        <Text c="dimmed">{t('common.empty')}</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={820}>
+          <Table highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('business.invoices.number')}</Table.Th>
+                <Table.Th>{t('business.common.client')}</Table.Th>
+                <Table.Th>{t('business.invoices.issuedOn')}</Table.Th>
+                <Table.Th>{t('business.invoices.dueOn')}</Table.Th>
+                <Table.Th ta="right">{t('business.invoices.amount')}</Table.Th>
+                <Table.Th ta="right">{t('business.invoices.paid')}</Table.Th>
+                <Table.Th ta="right">{t('business.invoices.balance')}</Table.Th>
+                <Table.Th>{t('business.invoices.state')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((i) => (
+                <Table.Tr key={i.id} data-invoice={i.number}>
+                  <Table.Td>
+                    <Anchor component="button" type="button" onClick={() => setOpenId(i.id)} fw={600}>
+                      {i.number}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{book.clientName(i.clientId)}</Table.Td>
+                  <Table.Td>{f.day(i.issuedOn)}</Table.Td>
+                  <Table.Td>{f.day(i.dueOn)}</Table.Td>
+                  <Table.Td ta="right">{f.money(i.amountMinor, i.currency)}</Table.Td>
+                  <Table.Td ta="right" data-testid="paid">
+                    {f.money(i.paidMinor, i.currency)}
+                  </Table.Td>
+                  <Table.Td ta="right" data-testid="balance">
+                    {f.money(i.balanceMinor, i.currency)}
+                  </Table.Td>
+                  <Table.Td>
+                    <InvoiceStateBadge state={i.state} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {cursor && (
+        <Button variant="default" onClick={() => void more()}>
+          {t('common.loadMore')}
+        </Button>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.invoices.new')}>
+        <InvoiceForm
+          book={book}
+          onCreated={(i) => {
+            setCreating(false);
+            setItems((prev) => [i, ...prev]);
+            setOpenId(i.id);
+          }}
+        />
+      </Modal>
+      <Modal
+        opened={open !== null}
+        onClose={() => setOpenId(null)}
+        title={open ? t('business.invoices.invoiceTitle', { number: open.number }) : ''}
+        size="lg"
+      >
+        {open && (
+          <InvoicePayments
+            invoice={open}
+            clientName={book.clientName(open.clientId)}
+            decimals={book.decimals(open.currency)}
+            canManage={manage}
+            onChanged={replace}
+          />
+        )}
+      </Modal>
+    </Stack>
+  );
+}
