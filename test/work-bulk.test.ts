@@ -8,9 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { parse as parseCsvSync } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_EXPORT_COLUMNS } from '../src/modules/work/bulk-service.ts';
+import { exportText, neutralizeFormula } from '../src/platform/export/send-export.ts';
 import { expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
@@ -1345,5 +1348,61 @@ describe('IMPORT_MAX_ROWS', () => {
 describe('temporary files', () => {
   it('leaves nothing in the incoming directory after all those imports', async () => {
     expect(await settledIncoming()).toBe(0);
+  });
+});
+
+// The CSV of tasks is written by PostgreSQL (COPY) rather than row by row in JavaScript: its cells
+// must be exactly those the row-by-row writer makes of the same rows (the JSON export's values).
+describe('CSV of tasks written by the database', () => {
+  /** The CSV the row-by-row writer makes of these rows: exportText, formulas neutralised, RFC 4180, CRLF. */
+  function expectedCsv(rows: Record<string, unknown>[]): string {
+    const keys = TASK_EXPORT_COLUMNS.map((c) => c.key);
+    const cell = (v: unknown) => {
+      const text = exportText(v);
+      return typeof v === 'string' ? neutralizeFormula(text) : text;
+    };
+    return `\ufeff${stringifyCsv([keys, ...rows.map((r) => keys.map((k) => cell(r[k])))], { record_delimiter: 'windows' })}`;
+  }
+
+  it('has the cells of the JSON export, formatted as the row-by-row writer does, for any filter', async () => {
+    const project = await created(admin, '/projects', { name: '=Tricky, "quoted"\nproject' });
+    for (const task of [
+      {
+        title: '@mention first',
+        description: 'Line one\nline "two", with a comma\r\nand CRLF',
+        tags: ['=x', '-y'],
+      },
+      { title: '\tTabbed', description: '', estimateMinutes: 0, dueDate: '2026-02-28' },
+      { title: '-5 degrees', status: 'completed', assigneeId: dev.userId, tags: ['plain'] },
+      { title: 'Ünïcödé 日本 "quotes" only', description: '=1+1', priority: 'urgent' },
+    ])
+      await created(admin, '/tasks', { projectId: project, ...task });
+
+    for (const filter of [
+      '',
+      `projectId=${project}`,
+      'status=completed',
+      'q=invoice',
+      'tag=%3Dx',
+      'priority=urgent',
+    ]) {
+      const json = JSON.parse((await exportOf(admin, 'tasks', `format=json&${filter}`)).body) as Record<
+        string,
+        unknown
+      >[];
+      const csv = await exportOf(admin, 'tasks', `format=csv&${filter}`);
+      expect(csv.statusCode, csv.body).toBe(200);
+      expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(csv.rawPayload.toString('utf8'), filter).toBe(expectedCsv(json));
+    }
+    // another organization's CSV: its own rows only, none of these
+    const theirJson = JSON.parse((await exportOf(other, 'tasks', 'format=json')).body) as Record<
+      string,
+      unknown
+    >[];
+    const theirs = (await exportOf(other, 'tasks', 'format=csv')).rawPayload.toString('utf8');
+    expect(theirs).toBe(expectedCsv(theirJson));
+    expect(theirs).not.toContain('Tricky');
+    expect(theirs).not.toContain(project);
   });
 });

@@ -1,7 +1,7 @@
 // The audit trail: every write and every authentication event records one event in the same
 // transaction as the change it describes. Other modules call `record` with their transaction.
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
-import type { Db, Sql } from '../../platform/db/transaction.ts';
+import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
@@ -53,6 +53,25 @@ export function diff<T extends object>(
   return Object.keys(changes).length > 0 ? changes : null;
 }
 
+function eventRow(e: AuditEventInput): store.NewAuditRow {
+  return {
+    orgId: e.orgId ?? PLATFORM_ORG_ID,
+    id: newId(),
+    actorType: e.actor.type,
+    actorId: e.actor.id,
+    actorLabel: e.actor.label,
+    action: e.action,
+    outcome: e.outcome ?? 'success',
+    resourceType: e.resourceType ?? null,
+    resourceId: e.resourceId ?? null,
+    changes: e.changes ?? null,
+    metadata: e.metadata ?? null,
+    ip: e.meta?.ip ?? null,
+    userAgent: e.meta?.userAgent ?? null,
+    requestId: e.meta?.requestId ?? null,
+  };
+}
+
 export function toDto(r: store.AuditRow): AuditEventDto {
   return {
     id: r.id,
@@ -84,22 +103,22 @@ export class AuditService {
 
   /** Writes one event inside the caller's transaction. */
   async record(tx: Sql, e: AuditEventInput): Promise<void> {
-    await store.insertEvent(tx, {
-      orgId: e.orgId ?? PLATFORM_ORG_ID,
-      id: newId(),
-      actorType: e.actor.type,
-      actorId: e.actor.id,
-      actorLabel: e.actor.label,
-      action: e.action,
-      outcome: e.outcome ?? 'success',
-      resourceType: e.resourceType ?? null,
-      resourceId: e.resourceId ?? null,
-      changes: e.changes ?? null,
-      metadata: e.metadata ?? null,
-      ip: e.meta?.ip ?? null,
-      userAgent: e.meta?.userAgent ?? null,
-      requestId: e.meta?.requestId ?? null,
-    });
+    await store.insertEvent(tx, eventRow(e));
+  }
+
+  /**
+   * Runs one write that changes exactly one row (`... RETURNING`) and records its event in the
+   * same statement (one round trip fewer); see store.writeWithEvent. With `createdFields`, the
+   * event's changes are those fields of the stored row as a creation, as `diff(null, row, fields)`
+   * would give. Returns the write's rows.
+   */
+  recordWith<R>(
+    tx: Sql,
+    write: NamedStatement,
+    e: AuditEventInput,
+    createdFields?: readonly string[],
+  ): Promise<R[]> {
+    return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields);
   }
 
   /** Records an event in a transaction of its own (events not tied to another write). */

@@ -1,6 +1,6 @@
 // SQL for the audit trail. The chain fields (seq, prev_hash, hash, created_at) are set by the
-// database trigger, never by this code.
-import type { Sql } from '../../platform/db/transaction.ts';
+// database as the transaction commits (migration 0004), never by this code.
+import type { NamedStatement, Sql } from '../../platform/db/transaction.ts';
 
 export interface AuditRow {
   id: string;
@@ -39,30 +39,97 @@ export interface NewAuditRow {
   requestId: string | null;
 }
 
+const EVENT_COLUMNS = `org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
+  resource_type, resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash`;
+
+/** The event's values in EVENT_COLUMNS order, less the chain fields and `changes` (see eventExpressions). */
+function eventValues(e: NewAuditRow): unknown[] {
+  return [
+    e.orgId,
+    e.id,
+    e.actorType,
+    e.actorId,
+    e.actorLabel,
+    e.action,
+    e.outcome,
+    e.resourceType,
+    e.resourceId,
+    e.metadata === null ? null : JSON.stringify(e.metadata),
+    e.ip,
+    e.userAgent,
+    e.requestId,
+  ];
+}
+
+/**
+ * The SQL expressions for EVENT_COLUMNS, parameters numbered from `$from` (eventValues' order).
+ * seq, prev_hash and hash get placeholders that the chain trigger overwrites.
+ */
+function eventExpressions(from: number, changes: string): string {
+  const p = (i: number, type: string) => `$${from + i}::${type}`;
+  return [
+    p(0, 'uuid'),
+    p(1, 'uuid'),
+    '0',
+    'now()',
+    p(2, 'text'),
+    p(3, 'uuid'),
+    p(4, 'text'),
+    p(5, 'text'),
+    p(6, 'text'),
+    p(7, 'text'),
+    p(8, 'text'),
+    changes,
+    p(9, 'jsonb'),
+    p(10, 'text'),
+    p(11, 'text'),
+    p(12, 'text'),
+    "''",
+    "''",
+  ].join(', ');
+}
+
 export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
-  // seq, prev_hash and hash get placeholders; the chain trigger overwrites them.
   await sql.query({
     name: 'bul_audit_insert',
-    text: `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, actor_label, action, outcome,
-       resource_type, resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash)
-     VALUES ($1, $2, 0, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', '')`,
-    values: [
-      e.orgId,
-      e.id,
-      e.actorType,
-      e.actorId,
-      e.actorLabel,
-      e.action,
-      e.outcome,
-      e.resourceType,
-      e.resourceId,
-      e.changes === null ? null : JSON.stringify(e.changes),
-      e.metadata === null ? null : JSON.stringify(e.metadata),
-      e.ip,
-      e.userAgent,
-      e.requestId,
-    ],
+    text: `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (${eventExpressions(1, '$14::jsonb')})`,
+    values: [...eventValues(e), e.changes === null ? null : JSON.stringify(e.changes)],
   });
+}
+
+/**
+ * Runs `write` (which must change exactly one row and RETURN it) and inserts its event in the SAME
+ * statement, as data-modifying CTEs: one round trip instead of two. `write.name` names the combined
+ * prepared statement too, so one write always comes with the same `createdFields`.
+ * `createdFields` (column names of our own, never input): the event's `changes` are those columns of the returned row, as a creation
+ * ({before: null, after: value} for each non-null one, like `diff(null, row, fields)`), computed
+ * from what was stored; otherwise `e.changes`. No row returned, no event.
+ */
+export async function writeWithEvent<R>(
+  sql: Sql,
+  write: NamedStatement,
+  e: NewAuditRow,
+  createdFields?: readonly string[],
+): Promise<R[]> {
+  const from = write.values.length + 1;
+  const values = [...write.values, ...eventValues(e)];
+  let changes: string;
+  if (createdFields) {
+    const pairs = createdFields.map((f) => `'${f}', w.${f}`).join(', ');
+    changes = `(SELECT jsonb_object_agg(f.key, jsonb_build_object('before', NULL, 'after', f.value))
+       FROM jsonb_each(jsonb_build_object(${pairs})) f WHERE f.value <> 'null'::jsonb)`;
+  } else {
+    values.push(e.changes === null ? null : JSON.stringify(e.changes));
+    changes = `$${values.length}::jsonb`;
+  }
+  const { rows } = await sql.query<R & Record<string, unknown>>({
+    name: `${write.name}+audit${createdFields ? '-created' : ''}`,
+    text: `WITH w AS (${write.text}),
+      audited AS (INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${eventExpressions(from, changes)} FROM w)
+      SELECT * FROM w`,
+    values,
+  });
+  return rows;
 }
 
 export interface AuditFilter {

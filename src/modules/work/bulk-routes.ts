@@ -136,9 +136,11 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       async (request: FastifyRequest, reply: FastifyReply) => {
         const { format, ...filters } = request.query as { format: ExportFormat } & Record<string, unknown>;
         const stamp = new Date().toISOString().slice(0, 10);
-        await r.exportRows(callContext(request), filters as never, (rows) =>
-          sendExport(reply, { format, fileName: `${r.what}-${stamp}`, columns: r.columns, rows }),
-        );
+        await r.exportRows(callContext(request), filters as never, {
+          format,
+          send: (source) =>
+            sendExport(reply, { format, fileName: `${r.what}-${stamp}`, columns: r.columns, ...source }),
+        });
         return reply;
       },
     );

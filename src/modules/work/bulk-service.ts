@@ -8,10 +8,11 @@
 // as the API inside ONE transaction. Any bad row → nothing is stored and every problem is listed
 // as { row, column, message }. A dry run does all of it and rolls back.
 
+import { copyOut, inlineParams } from '../../platform/db/copy-out.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
-import type { ExportColumn } from '../../platform/export/send-export.ts';
+import type { ExportColumn, ExportFormat, ExportSource } from '../../platform/export/send-export.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { schemaErrors } from '../../platform/http/validation.ts';
 import type { Table } from '../../platform/import/read-table.ts';
@@ -37,8 +38,11 @@ import type { TaskService } from './task-service.ts';
 import * as taskStore from './task-store.ts';
 import { CLIENT_STATUSES, TASK_PRIORITIES, TASK_STATUSES } from './transitions.ts';
 
-/** Receives the rows of an export (the route writes them out) and resolves when it is done. */
-export type ExportSink = (rows: AsyncIterable<Record<string, unknown>>) => Promise<unknown>;
+/** Receives what an export is made of (the route writes it out in `format`); resolves when done. */
+export interface ExportSink {
+  format: ExportFormat;
+  send(source: ExportSource): Promise<unknown>;
+}
 
 type Filters<Q> = Omit<Q, 'limit' | 'cursor' | 'sort'>;
 
@@ -204,8 +208,8 @@ export class BulkService {
   exportClients(ctx: CallContext, q: Filters<ClientListQueryType>, sink: ExportSink): Promise<unknown> {
     const { text, values } = clientStore.clientExportQuery(q);
     return this.db.transaction(tenantScope(ctx), (tx) =>
-      sink(
-        mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
+      sink.send({
+        rows: mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
           id: r.id,
           name: r.name,
           status: r.status,
@@ -221,15 +225,15 @@ export class BulkService {
           createdAt: iso(r.created_at),
           updatedAt: iso(r.updated_at),
         })),
-      ),
+      }),
     );
   }
 
   exportProjects(ctx: CallContext, q: Filters<ProjectListQueryType>, sink: ExportSink): Promise<unknown> {
     const { text, values } = projectStore.projectExportQuery(q);
     return this.db.transaction(tenantScope(ctx), (tx) =>
-      sink(
-        mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
+      sink.send({
+        rows: mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
           id: r.id,
           name: r.name,
           description: r.description,
@@ -247,15 +251,23 @@ export class BulkService {
           completedAt: iso(r.completed_at),
           createdAt: iso(r.created_at),
         })),
-      ),
+      }),
     );
   }
 
   exportTasks(ctx: CallContext, q: Filters<TaskListQueryType>, sink: ExportSink): Promise<unknown> {
+    if (sink.format === 'csv') {
+      // Tasks are the large export (a million rows is ordinary): PostgreSQL writes the CSV with
+      // COPY and the bytes go straight to the response, so memory stays flat however many rows.
+      const { text, values } = taskStore.taskCsvExportQuery(q);
+      return this.db.transaction(tenantScope(ctx), (tx) =>
+        sink.send({ csvRecords: copyOut(tx, inlineParams(tx, text, values), { recordEnd: '\r\n' }) }),
+      );
+    }
     const { text, values } = taskStore.taskExportQuery(q);
     return this.db.transaction(tenantScope(ctx), (tx) =>
-      sink(
-        mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
+      sink.send({
+        rows: mapRows(streamRows<Record<string, unknown>>(tx, text, values), (r) => ({
           id: r.id,
           project: r.project_name,
           title: r.title,
@@ -269,7 +281,7 @@ export class BulkService {
           completedAt: iso(r.completed_at),
           createdAt: iso(r.created_at),
         })),
-      ),
+      }),
     );
   }
 

@@ -1,6 +1,6 @@
 // SQL for tasks and what hangs off them (comments, time entries, watchers, attachments).
 import { Conditions, keysetList, type SortKey } from '../../platform/db/keyset-list.ts';
-import type { Sql } from '../../platform/db/transaction.ts';
+import type { NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import type { TaskListQueryType } from './task-schemas.ts';
 import type { TaskPriority, TaskStatus } from './transitions.ts';
@@ -40,19 +40,15 @@ export const TASK_EDITABLE = [
 ] as const;
 export type TaskFields = Pick<TaskRow, (typeof TASK_EDITABLE)[number]>;
 
-export async function insertTask(
-  sql: Sql,
-  orgId: string,
-  id: string,
-  createdBy: string,
-  f: TaskFields,
-): Promise<TaskRow> {
-  const { rows } = await sql.query<TaskRow>(
-    `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status, tags,
+/** The INSERT of a new task, returning it (run it with its audit event: AuditService.recordWith). */
+export function insertTaskWrite(orgId: string, id: string, createdBy: string, f: TaskFields): NamedStatement {
+  return {
+    name: 'bul_task_insert',
+    text: `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status, tags,
        due_date, estimate_minutes, completed_at, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $8 = 'completed' THEN now() END, $12)
      RETURNING ${TASK_COLUMNS}`,
-    [
+    values: [
       orgId,
       id,
       f.project_id,
@@ -66,9 +62,14 @@ export async function insertTask(
       f.estimate_minutes,
       createdBy,
     ],
-  );
-  return rows[0]!;
+  };
 }
+
+/** The foreign keys of tasks that stand for the create and update rules (project, assignee). */
+export const TASK_REFERENCE_KEYS = {
+  project: 'tasks_org_id_project_id_fkey',
+  assignee: 'tasks_org_id_assignee_id_fkey',
+} as const;
 
 export async function getTask(sql: Sql, id: string, forUpdate = false): Promise<TaskRow | null> {
   const { rows } = await sql.query<TaskRow>(
@@ -143,6 +144,32 @@ export function taskExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor' | 
     text: `SELECT ${TASK_COLUMNS}, p.name AS project_name, u.email AS assignee_email FROM tasks t
       JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id LEFT JOIN users u ON u.id = t.assignee_id
       WHERE ${w.sql()} ORDER BY t.created_at, t.id`,
+    values: w.params,
+  };
+}
+
+/**
+ * The CSV export of tasks as one `COPY ... TO STDOUT WITH (FORMAT csv)` (see bulk-service
+ * exportTasks), with the cells the row-by-row export writes for the same task: text a spreadsheet
+ * would run as a formula gets a leading ', timestamps are ISO 8601 UTC with milliseconds, tags are
+ * joined with ", ", and empty text is an empty (NULL, so unquoted) cell. COPY takes no bind
+ * parameters: run `text` through inlineParams with `values`.
+ */
+export function taskCsvExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor' | 'sort'>): {
+  text: string;
+  values: unknown[];
+} {
+  const w = taskFilter(q);
+  const cell = (x: string) =>
+    `CASE WHEN left(${x}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${x} ELSE NULLIF(${x}, '') END`;
+  const iso = (x: string) => `to_char(${x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return {
+    text: `COPY (SELECT t.id, ${cell('p.name')}, ${cell('t.title')}, ${cell('t.description')}, ${cell('u.email')},
+      ${cell('t.priority')}, ${cell('t.status')}, ${cell('t.due_date::text')}, t.estimate_minutes,
+      ${cell("array_to_string(t.tags, ', ')")}, ${iso('t.completed_at')}, ${iso('t.created_at')}
+      FROM tasks t
+      JOIN projects p ON p.org_id = t.org_id AND p.id = t.project_id LEFT JOIN users u ON u.id = t.assignee_id
+      WHERE ${w.sql()} ORDER BY t.created_at, t.id) TO STDOUT WITH (FORMAT csv)`,
     values: w.params,
   };
 }

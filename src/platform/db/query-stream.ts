@@ -16,7 +16,7 @@ export async function* streamRows<T = Record<string, unknown>>(
   tx: pg.ClientBase,
   sql: string,
   params: readonly unknown[] = [],
-  batchSize = 1000,
+  batchSize = 100,
 ): AsyncGenerator<T, void, undefined> {
   const stream = tx.query(new QueryStream(sql, [...params], { batchSize }));
   try {

@@ -8,6 +8,13 @@ import { isUuid } from './ids.ts';
 /** Anything that runs SQL: a pool, a client, or a client inside a transaction. */
 export type Sql = Pick<pg.ClientBase, 'query'>;
 
+/** A statement with the name it is prepared under on each connection (one name, one text). */
+export interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 export interface TenantScope {
   orgId: string | null;
   userId: string | null;

@@ -22,8 +22,10 @@
 // Formats: every value goes through the same mapping — null/undefined → empty, Date → ISO 8601
 // (UTC) text, arrays → "a, b", other objects → JSON text, bigint → number or text.
 //  - csv: UTF-8 with a BOM (Excel needs it to read UTF-8), header row, CRLF, RFC 4180 quoting
-//    (csv-stringify); text starting with = + - @ TAB or CR gets a leading ' so that spreadsheets
-//    do not run it as a formula (CSV injection). Numbers are written as they are.
+//    (a cell with a quote, comma, CR or LF is quoted, its quotes doubled); text starting with
+//    = + - @ TAB or CR gets a leading ' so that spreadsheets do not run it as a formula (CSV
+//    injection). Numbers are written as they are. Rows may also come as finished CSV records
+//    (`csvRecords`, e.g. from PostgreSQL's COPY): then only the BOM and header are written here.
 //  - json: an array streamed one object per line, keys = the columns' keys (values as JSON types).
 //  - xlsx: exceljs's streaming WorkbookWriter, one worksheet, header row, a row committed at a time,
 //    no shared strings (memory stays flat); strings are string cells (never formulas), so no
@@ -31,7 +33,6 @@
 // Backpressure: nothing more is produced while the response's buffer is full (await 'drain').
 import { type EventEmitter, once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import type ExcelJSModule from 'exceljs';
 import type { FastifyReply } from 'fastify';
 
@@ -42,15 +43,25 @@ export interface ExportColumn {
   header: string;
 }
 
-export interface ExportOptions {
+/**
+ * The CSV records of an export already written by the database (e.g. by platform/db/copy-out.ts),
+ * CRLF-terminated, without BOM and header; `records` counts them once they have been read.
+ */
+export interface CsvRecords extends AsyncIterable<Buffer> {
+  readonly records: number;
+}
+
+/** What an export is made of: rows to format, or (CSV only) the finished records. */
+export type ExportSource = { rows: AsyncIterable<Record<string, unknown>> } | { csvRecords: CsvRecords };
+
+export type ExportOptions = {
   format: ExportFormat;
   /** Download name without extension (sanitised; the format's extension is added). */
   fileName: string;
   columns: readonly ExportColumn[];
-  rows: AsyncIterable<Record<string, unknown>>;
   /** XLSX worksheet name (default "Export"). */
   sheetName?: string;
-}
+} & ExportSource;
 
 export interface ExportResult {
   rows: number;
@@ -165,32 +176,33 @@ function chunker(out: PassThrough) {
   };
 }
 
+/** A CSV cell as RFC 4180 wants it: quoted (quotes doubled) when it holds a quote, comma, CR or LF. */
+function csvCell(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+const NEEDS_QUOTES = /[",\r\n]/;
+
+// Each line is built straight into the chunk text: the rows of an export are many, and every
+// object made per row (cell arrays, a CSV library's records) is garbage the heap has to hold
+// until the next collection, which is what made a large export's memory grow.
 function csvWriter(out: PassThrough, columns: readonly ExportColumn[]): FormatWriter {
   const chunks = chunker(out);
-  const options = { record_delimiter: 'windows' as const };
-  let batch: string[][] = [];
-  const flushBatch = async () => {
-    if (batch.length === 0) return;
-    const text = stringify(batch, options);
-    batch = [];
-    await chunks.push(text);
-  };
+  const keys = columns.map((c) => c.key);
   return {
     async start() {
-      await chunks.push(`\ufeff${stringify([columns.map((c) => neutralizeFormula(c.header))], options)}`);
+      await chunks.push(csvHeader(columns));
     },
     async row(record) {
-      batch.push(
-        columns.map((c) => {
-          const v = record[c.key];
-          const text = exportText(v);
-          return typeof v === 'string' ? neutralizeFormula(text) : text;
-        }),
-      );
-      if (batch.length >= 256) await flushBatch();
+      let line = '';
+      for (let i = 0; i < keys.length; i++) {
+        const v = record[keys[i]!];
+        const text = exportText(v);
+        if (i > 0) line += ',';
+        line += csvCell(typeof v === 'string' ? neutralizeFormula(text) : text);
+      }
+      await chunks.push(`${line}\r\n`);
     },
     async end() {
-      await flushBatch();
       await chunks.flush();
       out.end();
     },
@@ -276,19 +288,7 @@ function xlsxWriter(
   };
 }
 
-export async function sendExport(reply: FastifyReply, opts: ExportOptions): Promise<ExportResult> {
-  const iterator = opts.rows[Symbol.asyncIterator]();
-  // The first row before any byte: a failing query is still an ordinary error response.
-  let next = await iterator.next();
-
-  const out = new PassThrough({ highWaterMark: CHUNK_CHARS });
-  const writer =
-    opts.format === 'csv'
-      ? csvWriter(out, opts.columns)
-      : opts.format === 'json'
-        ? jsonWriter(out, opts.columns)
-        : // exceljs is loaded on first use: it is large (~25 MB resident) and most exports are CSV or JSON.
-          xlsxWriter((await import('exceljs')).default, out, opts.columns, opts.sheetName ?? 'Export');
+function startDownload(reply: FastifyReply, opts: ExportOptions, out: PassThrough): Promise<boolean> {
   const base = opts.fileName.replace(/\.(csv|json|xlsx)$/i, '');
   reply
     .code(200)
@@ -301,6 +301,69 @@ export async function sendExport(reply: FastifyReply, opts: ExportOptions): Prom
     out.once('close', () => resolve(out.readableEnded));
   });
   reply.send(out);
+  return ended;
+}
+
+function failedMidway(reply: FastifyReply, out: PassThrough, err: unknown, rows: number): void {
+  if (err instanceof ClientGone) return;
+  reply.log.error(
+    { err, rows },
+    'export failed mid-way; the response is cut (a 500 if nothing was sent yet)',
+  );
+  out.destroy(err as Error);
+}
+
+/** The CSV header line (with the BOM) for `columns`. */
+function csvHeader(columns: readonly ExportColumn[]): string {
+  return `\ufeff${columns.map((c) => csvCell(neutralizeFormula(c.header))).join(',')}\r\n`;
+}
+
+/** Finished CSV records: BOM and header, then the database's bytes as they come, with backpressure. */
+async function sendCsvRecords(
+  reply: FastifyReply,
+  opts: ExportOptions,
+  records: CsvRecords,
+): Promise<ExportResult> {
+  const iterator = records[Symbol.asyncIterator]();
+  // The first chunk before any byte: a failing query is still an ordinary error response.
+  let next = await iterator.next();
+  const out = new PassThrough({ highWaterMark: CHUNK_CHARS });
+  const ended = startDownload(reply, opts, out);
+  try {
+    out.write(csvHeader(opts.columns));
+    await drained(out);
+    while (!next.done) {
+      out.write(next.value);
+      await drained(out);
+      next = await iterator.next();
+    }
+    out.end();
+    return { rows: records.records, completed: await ended };
+  } catch (err) {
+    if (!next.done) await iterator.return?.().catch(() => {});
+    failedMidway(reply, out, err, records.records);
+    return { rows: records.records, completed: false };
+  }
+}
+
+export async function sendExport(reply: FastifyReply, opts: ExportOptions): Promise<ExportResult> {
+  if ('csvRecords' in opts) {
+    if (opts.format !== 'csv') throw new Error('csvRecords are for CSV exports only');
+    return sendCsvRecords(reply, opts, opts.csvRecords);
+  }
+  const iterator = opts.rows[Symbol.asyncIterator]();
+  // The first row before any byte: a failing query is still an ordinary error response.
+  let next = await iterator.next();
+
+  const out = new PassThrough({ highWaterMark: CHUNK_CHARS });
+  const writer =
+    opts.format === 'csv'
+      ? csvWriter(out, opts.columns)
+      : opts.format === 'json'
+        ? jsonWriter(out, opts.columns)
+        : // exceljs is loaded on first use: it is large (~25 MB resident) and most exports are CSV or JSON.
+          xlsxWriter((await import('exceljs')).default, out, opts.columns, opts.sheetName ?? 'Export');
+  const ended = startDownload(reply, opts, out);
 
   let rows = 0;
   try {
@@ -314,13 +377,7 @@ export async function sendExport(reply: FastifyReply, opts: ExportOptions): Prom
     return { rows, completed: await ended };
   } catch (err) {
     if (!next.done) await iterator.return?.().catch(() => {});
-    if (!(err instanceof ClientGone)) {
-      reply.log.error(
-        { err, rows },
-        'export failed mid-way; the response is cut (a 500 if nothing was sent yet)',
-      );
-      out.destroy(err as Error);
-    }
+    failedMidway(reply, out, err, rows);
     return { rows, completed: false };
   }
 }

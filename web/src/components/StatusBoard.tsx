@@ -104,15 +104,15 @@ function Column<S extends string, T extends Item<S>>(props: {
       aria-label={props.title}
       role="region"
     >
-      <Group justify="space-between" mb="xs">
-        <Text fw={600} size="sm">
+      <Group justify="space-between" mb="xs" wrap="nowrap" gap={4}>
+        <Text fw={600} size="sm" truncate>
           {props.title}
         </Text>
         <Badge variant="outline" size="sm">
           {props.items.length}
         </Badge>
       </Group>
-      <Stack gap="xs" mih={80}>
+      <Stack gap="xs" mih={{ base: 40, sm: 80 }}>
         {props.items.map((item) => (
           <Card key={item.id} id={item.id} status={props.status} label={props.cardLabel(item)}>
             {props.renderCard(item)}
