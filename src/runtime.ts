@@ -1,7 +1,6 @@
 // Process lifecycle: find or start the database, bring its schema up to date, then run the
 // process's role (API, worker or both) until told to stop; stopping drains HTTP requests and
 // running jobs before the database goes down.
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -67,8 +66,13 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
   const pool = createAppPool(location.appUrl, config.databasePoolMax, (err) =>
     log.error({ err }, 'idle database connection failed'),
   );
+  // ioredis is loaded only when configured (it weighs about 20 MB in memory).
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true })
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
+        maxRetriesPerRequest: 2,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+      })
     : null;
   const stops: (() => Promise<unknown>)[] = [];
   try {

@@ -112,7 +112,7 @@ export class LoginService {
       );
       return { body: { status: 'mfa_required', mfaToken, enrollmentRequired: enrollment }, cookie: null };
     }
-    return this.startSession(user.id, org, mode, ['pwd'], meta);
+    return this.startSession(user, org, mode, ['pwd'], meta);
   }
 
   private async resolveOrgHint(hint: OrgHint): Promise<string | null> {
@@ -187,7 +187,9 @@ export class LoginService {
       ip: meta.ip,
     });
     const amr = body.code ? ['pwd', 'otp'] : ['pwd', 'recovery'];
-    const outcome = await this.startSession(user.id, org, mode, amr, meta);
+    // An enrolment just turned MFA on (the row read above predates it).
+    const current = recoveryCodes ? { ...user, mfa_enabled: true } : user;
+    const outcome = await this.startSession(current, org, mode, amr, meta);
     if (recoveryCodes) outcome.body.recoveryCodes = recoveryCodes;
     return outcome;
   }
@@ -202,12 +204,13 @@ export class LoginService {
 
   /** Creates the session (cookie or token family) and its first tokens; records the login. */
   private async startSession(
-    userId: string,
+    user: Parameters<typeof userSummary>[0],
     org: LoginOrganization | null,
     mode: SessionMode,
     amr: string[],
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
+    const userId = user.id;
     const orgId = org?.id ?? null;
     const sessionId = newId();
     const refreshToken = mode === 'token' ? randomToken('rt') : null;
@@ -215,34 +218,25 @@ export class LoginService {
     const csrfToken = mode === 'cookie' ? randomToken('csrf', 24) : null;
     const ttl = mode === 'cookie' ? this.deps.config.sessionTtl : this.deps.config.refreshTokenTtl;
     const expiresAt = new Date(Date.now() + ttl * 1000);
-    const user = await this.deps.db.transaction({ orgId: orgId, userId }, async (tx) => {
-      const u = await store.createLoginSession(
-        tx,
-        {
-          id: sessionId,
-          user_id: userId,
-          org_id: orgId,
-          kind: mode,
-          cookie_hash: cookieToken ? digestToken(cookieToken) : null,
-          csrf_hash: csrfToken ? digestToken(csrfToken) : null,
-          mfa_verified: amr.length > 1,
-          ip: meta.ip,
-          user_agent: meta.userAgent,
-          expires_at: expiresAt,
-        },
-        refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
-      );
-      await this.deps.audit.record(tx, {
-        orgId,
-        actor: userActor(u),
-        action: 'auth.login',
-        resourceType: 'session',
-        resourceId: sessionId,
-        metadata: { method: amr.join('+'), session: mode },
-        meta,
-      });
-      return u;
-    });
+    // One statement records the session and its audit event (see store.startLoginSession).
+    await store.startLoginSession(
+      this.deps.db.pool,
+      {
+        id: sessionId,
+        user_id: userId,
+        org_id: orgId,
+        kind: mode,
+        cookie_hash: cookieToken ? digestToken(cookieToken) : null,
+        csrf_hash: csrfToken ? digestToken(csrfToken) : null,
+        mfa_verified: amr.length > 1,
+        ip: meta.ip,
+        user_agent: meta.userAgent,
+        expires_at: expiresAt,
+      },
+      user.email,
+      refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
+      { id: newId(), metadata: { method: amr.join('+'), session: mode }, requestId: meta.requestId },
+    );
     const body: LoginResultType = {
       status: 'authenticated',
       sessionId,

@@ -2,14 +2,20 @@
 // commonly breached password. The bundled list is zxcvbn-ts's 49k most common passwords from
 // public breach corpora; a common password padded with digits or symbols ("password1234!") or a
 // short pattern repeated ("abcabcabcabc") counts as common too.
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { AppError } from '../../platform/errors.ts';
 
 export const PASSWORD_MAX_LENGTH = 128;
 
 let common: Set<string> | null = null;
+/** Loaded on first use: the dictionaries weigh about 16 MB, and most processes never check a password. */
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary as Record<string, string[]>)['passwords-common'] ?? []);
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: Record<string, string[]>;
+    };
+    common = new Set(dictionary['passwords-common'] ?? []);
+  }
   return common;
 }
 

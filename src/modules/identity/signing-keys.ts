@@ -3,8 +3,8 @@
 // JWT_KEY_ROTATION, then a new one takes over; the old one stays in the JWKS until the last token
 // it signed has expired. Each process reloads the ring every minute (and at once on an unknown kid).
 
-import type { webcrypto } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { createPrivateKey, type JsonWebKey, type KeyObject, sign, type webcrypto } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
@@ -22,10 +22,13 @@ interface LoadedKey {
   kid: string;
   publicJwk: JWK;
   publicKey: CryptoKey;
-  privateKey: CryptoKey;
+  /** node:crypto's handle: signs synchronously, at a third of the cost of a WebCrypto sign job. */
+  privateKey: KeyObject;
   retireAt: Date;
   expiresAt: Date;
 }
+
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export class SigningKeyRing {
   private readonly db: Db;
@@ -82,7 +85,7 @@ export class SigningKeyRing {
         kid: row.kid,
         publicJwk: row.public_jwk as JWK,
         publicKey: (await importJWK(row.public_jwk as JWK, ALG)) as CryptoKey,
-        privateKey: (await importJWK(privateJwk, ALG)) as CryptoKey,
+        privateKey: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }),
         retireAt: row.retire_at,
         expiresAt: row.expires_at,
       });
@@ -128,14 +131,20 @@ export class SigningKeyRing {
   ): Promise<string> {
     if (!this.keys.some((k) => k.retireAt.getTime() > Date.now())) await this.reload();
     const key = this.signingKey();
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
-      .setSubject(subject)
-      .setIssuer(this.issuer)
-      .setAudience(opts.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${opts.ttlSeconds}s`)
-      .sign(key.privateKey);
+    // A compact JWS (RFC 7515) with the registered claims jose's SignJWT would set.
+    const now = Math.floor(Date.now() / 1000);
+    const header = base64url({ alg: ALG, kid: key.kid, typ: 'JWT' });
+    const payload = base64url({
+      ...claims,
+      sub: subject,
+      iss: this.issuer,
+      aud: opts.audience,
+      iat: now,
+      exp: now + opts.ttlSeconds,
+    });
+    const signingInput = `${header}.${payload}`;
+    const signature = sign(null, Buffer.from(signingInput), key.privateKey).toString('base64url');
+    return `${signingInput}.${signature}`;
   }
 
   /**

@@ -24,7 +24,7 @@ export interface UserRow {
 
 export type LoginRow = Pick<
   UserRow,
-  'id' | 'email' | 'name' | 'password_hash' | 'status' | 'is_super_admin' | 'mfa_enabled'
+  'id' | 'email' | 'name' | 'password_hash' | 'status' | 'is_super_admin' | 'mfa_enabled' | 'locale'
 > & {
   organizations: UserOrganizationRow[];
 };
@@ -105,11 +105,13 @@ export interface SessionRow {
 }
 
 /**
- * A login in one statement: the session, its first refresh token (token sessions) and the user's
- * last-login time; answers the user row (as it was before this statement).
+ * A successful login's writes in one statement, as its own transaction (migration 0005's
+ * bul_start_login_session, which sets the tenant context itself): the session, its first refresh
+ * token (token sessions), the user's last-login time and the `auth.login` audit event, whose
+ * actor is the user (labelled with `email`). Pass the pool, never a transaction.
  */
-export async function createLoginSession(
-  sql: Sql,
+export async function startLoginSession(
+  pool: Sql,
   s: Pick<
     SessionRow,
     | 'id'
@@ -123,25 +125,17 @@ export async function createLoginSession(
     | 'user_agent'
     | 'expires_at'
   >,
+  email: string,
   refresh: { id: string; tokenHash: string } | null,
-): Promise<UserRow> {
-  const { rows } = await sql.query<UserRow>({
-    name: 'bul_create_login_session',
-    text: `WITH s AS (
-         INSERT INTO sessions (id, user_id, org_id, kind, cookie_hash, csrf_hash, mfa_verified, ip, user_agent, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
-       ), r AS (
-         INSERT INTO refresh_tokens (id, session_id, user_id, token_hash, parent_id, expires_at)
-         SELECT $11, s.id, $2, $12, NULL, $10 FROM s WHERE $12::text IS NOT NULL
-       ), touched AS (
-         -- last_login_at is for people reading it: minute precision spares a row version per login
-         UPDATE users SET last_login_at = now()
-         WHERE id = $2 AND (last_login_at IS NULL OR last_login_at < now() - interval '1 minute')
-       )
-       SELECT * FROM users WHERE id = $2`,
+  event: { id: string; metadata: Record<string, unknown>; requestId: string | null },
+): Promise<void> {
+  await pool.query({
+    name: 'bul_start_login_session',
+    text: 'SELECT bul_start_login_session($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
     values: [
       s.id,
       s.user_id,
+      email,
       s.org_id,
       s.kind,
       s.cookie_hash,
@@ -152,9 +146,11 @@ export async function createLoginSession(
       s.expires_at,
       refresh?.id ?? null,
       refresh?.tokenHash ?? null,
+      event.id,
+      JSON.stringify(event.metadata),
+      event.requestId,
     ],
   });
-  return rows[0]!;
 }
 
 export async function lockSession(sql: Sql, id: string): Promise<SessionRow | null> {
