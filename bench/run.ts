@@ -8,12 +8,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
+import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-/** Which suites to run: `BENCH_SUITES=foundation,work` (the default: both). */
-const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work').split(',').map((x) => x.trim()));
+/** Which suites to run: `BENCH_SUITES=foundation,work,web` (the default: all three). */
+const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work,web').split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
 const sections: string[] = [];
 
@@ -220,8 +221,32 @@ async function runWork() {
   process.stdout.write(`${md}\n`);
 }
 
+/** The web app against the foundation servers' BUL (which serves web/dist). */
+async function runWeb() {
+  const { child, servers } = await startServers();
+  try {
+    const date = new Date().toISOString();
+    const { results, verdicts, md } = await runWebBench({
+      baseUrl: `http://127.0.0.1:${servers.bulPort}`,
+      email: servers.email,
+      password: servers.password,
+    });
+    mkdirSync(OUT_DIR, { recursive: true });
+    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+    writeFileSync(
+      path.join(OUT_DIR, `${date.slice(0, 10)}-web.json`),
+      `${JSON.stringify({ name: 'web', date, machine, ...results, verdicts }, null, 2)}\n`,
+    );
+    sections.push(md);
+    process.stdout.write(`${md}\n`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 if (SUITES.has('foundation')) await runFoundation();
 if (SUITES.has('work')) await runWork();
+if (SUITES.has('web')) await runWeb();
 if (sections.length > 0) {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
