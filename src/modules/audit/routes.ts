@@ -1,10 +1,12 @@
 // HTTP routes of the audit trail.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { sendExport } from '../../platform/export/send-export.ts';
 import { Page } from '../../platform/http/pagination.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
-import { AuditEvent, AuditIntegrity, AuditSearchQuery } from './schemas.ts';
-import type { AuditService } from './service.ts';
+import { AuditEvent, AuditExportQuery, AuditIntegrity, AuditSearchQuery } from './schemas.ts';
+import { AUDIT_EXPORT_COLUMNS, type AuditService } from './service.ts';
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
   app.get(
@@ -19,6 +21,34 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
       config: { access: requires('audit:read') },
     },
     async (request) => audit.search(callContext(request), request.query),
+  );
+
+  app.get(
+    '/audit/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Export the audit events matching the search filters (CSV, XLSX or JSON, streamed)',
+        description: `Takes the filters of \`GET /api/v1/audit/search\` and streams every matching event, oldest first (chain order), in constant memory. Columns: ${AUDIT_EXPORT_COLUMNS.map((c) => c.key).join(', ')}; changes and metadata are JSON text. CSV cells that a spreadsheet would run as formulas are prefixed with '.`,
+        querystring: AuditExportQuery,
+        produces: [
+          'text/csv',
+          'application/json',
+          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        ],
+        response: { 200: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }) },
+      },
+      config: { access: requires('audit:read') },
+    },
+    async (request, reply) => {
+      const { format, ...filters } = request.query;
+      const stamp = new Date().toISOString().slice(0, 10);
+      await audit.exportEvents(callContext(request), filters, {
+        send: (source) =>
+          sendExport(reply, { format, fileName: `audit-${stamp}`, columns: AUDIT_EXPORT_COLUMNS, ...source }),
+      });
+      return reply;
+    },
   );
 
   app.get(

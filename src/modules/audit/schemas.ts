@@ -52,6 +52,16 @@ export const AuditSearchQuery = Type.Object(
 );
 export type AuditSearchQueryType = Static<typeof AuditSearchQuery>;
 
+/** The search filters (no paging) and the file format. */
+export const AuditExportQuery = Type.Object(
+  {
+    ...Type.Omit(AuditSearchQuery, ['limit', 'cursor']).properties,
+    format: StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+  },
+  { additionalProperties: false },
+);
+export type AuditExportQueryType = Static<typeof AuditExportQuery>;
+
 export const AuditIntegrity = Type.Object({
   ok: Type.Boolean(),
   checked: Type.Integer({ description: 'Events walked.' }),

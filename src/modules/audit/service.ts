@@ -1,8 +1,10 @@
 // The audit trail: every write and every authentication event records one event in the same
 // transaction as the change it describes. Other modules call `record` with their transaction.
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
+import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
 import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
@@ -95,6 +97,78 @@ export function toDto(r: store.AuditRow): AuditEventDto {
 const isSeqCursor = (v: unknown): v is { seq: number } =>
   typeof v === 'object' && v !== null && Number.isInteger((v as { seq: unknown }).seq);
 
+/** Where an export goes: the HTTP layer's writer for the chosen format. */
+export interface AuditExportSink {
+  send(source: ExportSource): Promise<unknown>;
+}
+
+/** The columns of an audit export, in order. */
+export const AUDIT_EXPORT_COLUMNS: ExportColumn[] = [
+  'seq',
+  'id',
+  'createdAt',
+  'actorType',
+  'actorId',
+  'actor',
+  'action',
+  'outcome',
+  'resourceType',
+  'resourceId',
+  'changes',
+  'metadata',
+  'ip',
+  'userAgent',
+  'requestId',
+  'prevHash',
+  'hash',
+].map((key) => ({ key, header: key }));
+
+async function* exportRows(rows: AsyncIterable<store.AuditRow>): AsyncGenerator<Record<string, unknown>> {
+  for await (const r of rows) {
+    const e = toDto(r);
+    yield {
+      seq: e.seq,
+      id: e.id,
+      createdAt: e.createdAt,
+      actorType: e.actor.type,
+      actorId: e.actor.id,
+      actor: e.actor.label,
+      action: e.action,
+      outcome: e.outcome,
+      resourceType: e.resourceType,
+      resourceId: e.resourceId,
+      changes: e.changes === null ? null : JSON.stringify(e.changes),
+      metadata: e.metadata === null ? null : JSON.stringify(e.metadata),
+      ip: e.ip,
+      userAgent: e.userAgent,
+      requestId: e.requestId,
+      prevHash: e.prevHash,
+      hash: e.hash,
+    };
+  }
+}
+
+/** The store filter of the search parameters (dates checked: start before end). */
+function searchFilter(orgId: string, q: Omit<AuditSearchQueryType, 'limit' | 'cursor'>) {
+  const start = q.start_date ? new Date(q.start_date) : undefined;
+  const end = q.end_date ? new Date(q.end_date) : undefined;
+  if (start && end && start >= end) {
+    throw new AppError('validation-failed', 'start_date must be before end_date', {
+      errors: [{ field: 'end_date', in: 'query', rule: 'after', message: 'must be after start_date' }],
+    });
+  }
+  return {
+    orgId,
+    actorId: q.user_id,
+    ...(q.action?.endsWith('*') ? { actionPrefix: q.action.slice(0, -1) } : { action: q.action }),
+    resourceType: q.resource_type,
+    resourceId: q.resource_id,
+    outcome: q.outcome,
+    start,
+    end,
+  };
+}
+
 export class AuditService {
   private readonly db: Db;
   constructor(db: Db) {
@@ -134,28 +208,23 @@ export class AuditService {
     if (!orgId) throw new AppError('forbidden', 'no organization selected');
     const cursor = decodeCursor(q.cursor, isSeqCursor);
     const limit = q.limit ?? 50;
-    const start = q.start_date ? new Date(q.start_date) : undefined;
-    const end = q.end_date ? new Date(q.end_date) : undefined;
-    if (start && end && start >= end) {
-      throw new AppError('validation-failed', 'start_date must be before end_date', {
-        errors: [{ field: 'end_date', in: 'query', rule: 'after', message: 'must be after start_date' }],
-      });
-    }
     const rows = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
-      store.searchEvents(tx, {
-        orgId,
-        actorId: q.user_id,
-        ...(q.action?.endsWith('*') ? { actionPrefix: q.action.slice(0, -1) } : { action: q.action }),
-        resourceType: q.resource_type,
-        resourceId: q.resource_id,
-        outcome: q.outcome,
-        start,
-        end,
-        beforeSeq: cursor?.seq,
-        limit,
-      }),
+      store.searchEvents(tx, { ...searchFilter(orgId, q), beforeSeq: cursor?.seq, limit }),
     );
     return toPage(rows, limit, toDto, (r) => ({ seq: r.seq }));
+  }
+
+  /**
+   * Streams every event of the organization matching the search filters, oldest first, to the
+   * export writer (CSV, XLSX or JSON) inside one transaction.
+   */
+  exportEvents(ctx: CallContext, q: Omit<AuditSearchQueryType, 'limit' | 'cursor'>, sink: AuditExportSink) {
+    const orgId = ctx.principal.org?.id;
+    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    const { text, values } = store.exportEventsQuery(searchFilter(orgId, q));
+    return this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
+      sink.send({ rows: exportRows(streamRows<store.AuditRow>(tx, text, values)) }),
+    );
   }
 
   async integrity(ctx: CallContext) {

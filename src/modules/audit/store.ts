@@ -146,8 +146,8 @@ export interface AuditFilter {
   limit: number;
 }
 
-/** Newest first, keyset-paginated on seq (which follows time within an organization). */
-export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]> {
+/** The WHERE clause and parameters of a search (shared by the list and the export). */
+function searchWhere(f: Omit<AuditFilter, 'limit'>): { where: string; params: unknown[] } {
   const where = ['org_id = $1'];
   const params: unknown[] = [f.orgId];
   const add = (clause: string, value: unknown) => {
@@ -167,14 +167,31 @@ export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]
   if (f.start) add('created_at >= ?', f.start);
   if (f.end) add('created_at < ?', f.end);
   if (f.beforeSeq !== undefined) add('seq < ?', f.beforeSeq);
+  return { where: where.join(' AND '), params };
+}
+
+/** What a search or an export reads of an event. */
+const READ_COLUMNS = `id, seq, created_at, actor_type, actor_id, actor_label, action, outcome, resource_type,
+            resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash`;
+
+/** Newest first, keyset-paginated on seq (which follows time within an organization). */
+export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]> {
+  const { where, params } = searchWhere(f);
   params.push(f.limit + 1);
   const { rows } = await sql.query<AuditRow>(
-    `SELECT id, seq, created_at, actor_type, actor_id, actor_label, action, outcome, resource_type, resource_id,
-            changes, metadata, ip, user_agent, request_id, prev_hash, hash
-     FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+    `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq DESC LIMIT $${params.length}`,
     params,
   );
   return rows;
+}
+
+/** Every event matching a search, oldest first (chain order), for a streamed export. */
+export function exportEventsQuery(f: Omit<AuditFilter, 'limit' | 'beforeSeq'>): {
+  text: string;
+  values: unknown[];
+} {
+  const { where, params } = searchWhere(f);
+  return { text: `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq`, values: params };
 }
 
 export interface IntegrityRow {

@@ -680,6 +680,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit events matching the search filters (CSV, XLSX or JSON, streamed)
+         * @description Takes the filters of `GET /api/v1/audit/search` and streams every matching event, oldest first (chain order), in constant memory. Columns: seq, id, createdAt, actorType, actorId, actor, action, outcome, resourceType, resourceId, changes, metadata, ip, userAgent, requestId, prevHash, hash; changes and metadata are JSON text. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         *
+         *     **Requires:** `audit:read`
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
+                    action?: string;
+                    /** @description Exclusive upper bound (RFC 3339). */
+                    end_date?: string;
+                    /** @description File format. */
+                    format: "csv" | "xlsx" | "json";
+                    outcome?: "success" | "failure";
+                    resource_id?: string;
+                    resource_type?: string;
+                    /** @description Inclusive lower bound (RFC 3339). */
+                    start_date?: string;
+                    /** @description Only events by this actor. */
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/integrity": {
         parameters: {
             query?: never;
