@@ -16,6 +16,7 @@ import {
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -54,7 +55,26 @@ export default function ApiKeysPage() {
 
   return (
     <Stack>
-      <Title order={2}>{t('admin.apiKeys.title')}</Title>
+      <Group justify="space-between">
+        <Title order={2}>{t('admin.apiKeys.title')}</Title>
+        <DownloadMenu
+          fileName="api-keys"
+          fetchAll={async () =>
+            (await call(api.GET('/api/v1/api-keys', { params: { query: { limit: 200 } } }))).items
+          }
+          columns={[
+            { header: 'name', value: (k) => k.name },
+            { header: 'prefix', value: (k) => k.prefix },
+            { header: 'userId', value: (k) => k.userId },
+            { header: 'scopes', value: (k) => k.scopes.join(' ') },
+            { header: 'expiresAt', value: (k) => k.expiresAt },
+            { header: 'lastUsedAt', value: (k) => k.lastUsedAt },
+            { header: 'lastUsedIp', value: (k) => k.lastUsedIp },
+            { header: 'revokedAt', value: (k) => k.revokedAt },
+            { header: 'createdAt', value: (k) => k.createdAt },
+          ]}
+        />
+      </Group>
       <Text size="sm" c="dimmed">
         {t('admin.apiKeys.help')}
       </Text>

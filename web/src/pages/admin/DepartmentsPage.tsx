@@ -16,6 +16,7 @@ import {
 import { type FormEvent, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -93,7 +94,21 @@ export default function DepartmentsPage() {
 
   return (
     <Stack>
-      <Title order={2}>{t('admin.departments.title')}</Title>
+      <Group justify="space-between">
+        <Title order={2}>{t('admin.departments.title')}</Title>
+        <DownloadMenu
+          fileName="departments"
+          fetchAll={async () => (await call(api.GET('/api/v1/departments'))).items}
+          columns={[
+            { header: 'id', value: (d) => d.id },
+            { header: 'name', value: (d) => d.name },
+            { header: 'parentId', value: (d) => d.parentId },
+            { header: 'depth', value: (d) => d.depth },
+            { header: 'members', value: (d) => d.members },
+            { header: 'description', value: (d) => d.description },
+          ]}
+        />
+      </Group>
       {manage && (
         <Card withBorder>
           <Title order={4} mb="sm">

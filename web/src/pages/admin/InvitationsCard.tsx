@@ -4,6 +4,7 @@ import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Titl
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -32,9 +33,34 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
 
   return (
     <Card withBorder>
-      <Title order={4} mb="sm">
-        {t('admin.invitations.title')}
-      </Title>
+      <Group justify="space-between" mb="sm">
+        <Title order={4}>{t('admin.invitations.title')}</Title>
+        <DownloadMenu
+          fileName="invitations"
+          fetchAll={async () => {
+            const all: Invitation[] = [];
+            let next: string | undefined;
+            do {
+              const r = await call(
+                api.GET('/api/v1/invitations', {
+                  params: { query: { limit: 200, ...(next ? { cursor: next } : {}) } },
+                }),
+              );
+              all.push(...r.items);
+              next = r.nextCursor ?? undefined;
+            } while (next);
+            return all;
+          }}
+          columns={[
+            { header: 'email', value: (i) => i.email },
+            { header: 'role', value: (i) => i.role.name },
+            { header: 'status', value: (i) => i.status },
+            { header: 'expiresAt', value: (i) => i.expiresAt },
+            { header: 'acceptedAt', value: (i) => i.acceptedAt },
+            { header: 'createdAt', value: (i) => i.createdAt },
+          ]}
+        />
+      </Group>
       <Stack>
         {created && (
           <SecretOnce

@@ -17,6 +17,7 @@ import {
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -41,7 +42,19 @@ export default function IpRulesPage() {
 
   return (
     <Stack>
-      <Title order={2}>{t('admin.ipRules.title')}</Title>
+      <Group justify="space-between">
+        <Title order={2}>{t('admin.ipRules.title')}</Title>
+        <DownloadMenu
+          fileName="ip-rules"
+          fetchAll={async () => (await call(api.GET('/api/v1/ip-rules'))).items}
+          columns={[
+            { header: 'cidr', value: (r) => r.cidr },
+            { header: 'action', value: (r) => r.action },
+            { header: 'note', value: (r) => r.note },
+            { header: 'createdAt', value: (r) => r.createdAt },
+          ]}
+        />
+      </Group>
       <Alert color="blue" variant="light">
         {t('admin.ipRules.help')}
       </Alert>

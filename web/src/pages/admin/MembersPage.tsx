@@ -5,6 +5,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -95,6 +96,34 @@ function MembersCard({ roles }: { roles: Role[] }) {
     <Card withBorder>
       <Group justify="space-between" mb="sm">
         <Title order={4}>{t('admin.members.list')}</Title>
+        <DownloadMenu
+          fileName="members"
+          fetchAll={async () => {
+            const all: Member[] = [];
+            let next: string | undefined;
+            do {
+              const r = await call(
+                api.GET('/api/v1/members', {
+                  params: {
+                    query: { limit: 200, ...(next ? { cursor: next } : {}), ...(query ? { q: query } : {}) },
+                  },
+                }),
+              );
+              all.push(...r.items);
+              next = r.nextCursor ?? undefined;
+            } while (next);
+            return all;
+          }}
+          columns={[
+            { header: 'name', value: (m) => m.name },
+            { header: 'email', value: (m) => m.email },
+            { header: 'role', value: (m) => m.role.key ?? m.role.name },
+            { header: 'status', value: (m) => m.status },
+            { header: 'mfaEnabled', value: (m) => m.mfaEnabled },
+            { header: 'departmentId', value: (m) => m.departmentId },
+            { header: 'since', value: (m) => m.createdAt },
+          ]}
+        />
         <TextInput
           aria-label={t('admin.members.search')}
           placeholder={t('admin.members.search')}

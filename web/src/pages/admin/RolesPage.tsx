@@ -4,6 +4,7 @@ import { Alert, Button, Group, Modal, Select, Stack, Text, Textarea, TextInput, 
 import { type FormEvent, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -86,7 +87,18 @@ export default function RolesPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{t('admin.roles.title')}</Title>
-        {manage && <Button onClick={() => setCreating(true)}>{t('admin.roles.new')}</Button>}
+        <Group gap="xs">
+          <DownloadMenu
+            fileName="roles"
+            fetchAll={async () => (await call(api.GET('/api/v1/roles'))).items}
+            columns={[
+              { header: 'name', value: (r) => r.name },
+              { header: 'key', value: (r) => r.key },
+              { header: 'permissions', value: (r) => r.permissions.join(' ') },
+            ]}
+          />
+          {manage && <Button onClick={() => setCreating(true)}>{t('admin.roles.new')}</Button>}
+        </Group>
       </Group>
       <Text size="sm" c="dimmed">
         {manage ? t('admin.roles.help') : t('admin.roles.helpReadOnly')}

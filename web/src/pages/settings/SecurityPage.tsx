@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
+import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { QrAndCode, RecoveryCodes } from '../../components/MfaEnrolment.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -100,9 +101,22 @@ function SessionsCard() {
   }, [load]);
   return (
     <Card withBorder>
-      <Title order={4} mb="sm">
-        {t('sessions.title')}
-      </Title>
+      <Group justify="space-between" mb="sm">
+        <Title order={4}>{t('sessions.title')}</Title>
+        <DownloadMenu
+          fileName="sessions"
+          fetchAll={async () => (await call(api.GET('/api/v1/auth/sessions'))).items}
+          columns={[
+            { header: 'kind', value: (s) => s.kind },
+            { header: 'current', value: (s) => s.current },
+            { header: 'ip', value: (s) => s.ip },
+            { header: 'userAgent', value: (s) => s.userAgent },
+            { header: 'createdAt', value: (s) => s.createdAt },
+            { header: 'lastSeenAt', value: (s) => s.lastSeenAt },
+            { header: 'expiresAt', value: (s) => s.expiresAt },
+          ]}
+        />
+      </Group>
       <ProblemAlert error={revoke.error} />
       <Table.ScrollContainer minWidth={480}>
         <Table>
