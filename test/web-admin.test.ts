@@ -20,11 +20,8 @@ import { type Session, signUp, uniqueEmail, uniqueSubdomain } from './support/te
 
 const hasChromium = chromiumAvailable();
 
-/** The anonymous probe of /auth/me before signing in, and the malformed CIDR refused on purpose. */
-const EXPECTED_HTTP_ERRORS = [
-  { status: 401, path: '/api/v1/auth/me' },
-  { status: 400, path: '/api/v1/ip-rules' },
-];
+/** The malformed CIDR refused on purpose. */
+const EXPECTED_HTTP_ERRORS = [{ status: 400, path: '/api/v1/ip-rules' }];
 
 let rig: BrowserRig;
 

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserRig,
+  centre,
   chromiumAvailable,
   openPage,
   POLL,
@@ -21,11 +22,10 @@ import { signUp, uniqueEmail } from './support/test-app.ts';
 const hasChromium = chromiumAvailable();
 
 /**
- * HTTP errors the journey causes on purpose: the anonymous probe of /auth/me on the login page, a
- * contract ending before it starts, a payment above the invoice's balance, a forbidden deal move.
+ * HTTP errors the journey causes on purpose: a contract ending before it starts, a payment above
+ * the invoice's balance, a forbidden deal move.
  */
 const EXPECTED_HTTP_ERRORS = [
-  { status: 401, path: '/api/v1/auth/me' },
   { status: 400, path: '/api/v1/contracts' },
   { status: 409, path: '/api/v1/invoices/' },
   { status: 409, path: '/api/v1/deals/' },
@@ -187,8 +187,9 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
           .toBe('$9,900.00');
         await expect.poll(() => page.getByTestId('pipeline-open-count').textContent(), POLL).toBe('1');
 
-        // Lead → Proposal by mouse (on a phone the stages are stacked: bring the board up first).
-        if (vp.phone) await page.mouse.wheel(0, (await lead.boundingBox())!.y - 70);
+        // Lead → Proposal by mouse (on a phone the stages are stacked: Qualified, between the two,
+        // is centred so that both are in view).
+        if (vp.phone) await centre(page.locator('[data-column="qualified"]'));
         const card = lead.getByRole('button', { name: 'Tower rollout' });
         const proposal = page.locator('[data-column="proposal"]');
         const from = (await card.boundingBox())!;
@@ -222,8 +223,8 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         const won = page.locator('[data-column="won"]').getByRole('button', { name: 'Tower rollout' });
         if (vp.phone) {
           const target = page.locator('[data-column="proposal"]');
-          await target.scrollIntoViewIfNeeded();
-          await page.mouse.wheel(0, (await target.boundingBox())!.y - 70);
+          // Negotiation lies between Proposal and Won: centring it shows both.
+          await centre(page.locator('[data-column="negotiation"]'));
           const a = (await won.boundingBox())!;
           const b = (await target.boundingBox())!;
           await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);

@@ -9,10 +9,10 @@ import {
   type BrowserRig,
   chromiumAvailable,
   openPage,
+  signInWithCookie,
   startBrowserRig,
   VIEWPORTS,
 } from './support/browser.ts';
-import { STRONG_PASSWORD } from './support/constants.ts';
 import { type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
@@ -52,10 +52,7 @@ describe.skipIf(!hasChromium)('downloads of lists exported by the web app', () =
   it('saves members and IP rules as CSV and JSON', { timeout: 120_000 }, async () => {
     const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-downloads' });
     try {
-      const login = await context.request.post(`${rig.baseUrl}/api/v1/auth/login`, {
-        data: { email: admin.email, password: STRONG_PASSWORD, session: 'cookie' },
-      });
-      expect(login.status()).toBe(200);
+      await signInWithCookie(rig, context, admin.email);
 
       await page.goto(`${rig.baseUrl}/admin/members`);
       await page.locator('main h2').first().waitFor();

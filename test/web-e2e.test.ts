@@ -9,6 +9,7 @@ import { generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserRig,
+  centre,
   chromiumAvailable,
   openPage,
   POLL,
@@ -132,9 +133,9 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
         await shot('04-project');
 
         // Move a task from Pending to Completed on the board by mouse. On a phone the columns are
-        // stacked: first scroll the board to the top of the screen so the target is in view.
+        // stacked: Active, between the two, is centred so that both are in view.
         const board = page.locator('[data-column="pending"]');
-        if (vp.phone) await page.mouse.wheel(0, (await board.boundingBox())!.y - 70);
+        if (vp.phone) await centre(page.locator('[data-column="active"]'));
         const card = board.getByRole('button', { name: 'Pour the foundation' });
         const completed = page.locator('[data-column="completed"]');
         const from = (await card.boundingBox())!;

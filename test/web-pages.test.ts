@@ -9,10 +9,10 @@ import {
   chromiumAvailable,
   openPage,
   POLL,
+  signInWithCookie,
   startBrowserRig,
   VIEWPORTS,
 } from './support/browser.ts';
-import { STRONG_PASSWORD } from './support/constants.ts';
 import { type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
@@ -91,10 +91,7 @@ describe.skipIf(!hasChromium)('every page in every language', () => {
       });
       try {
         await context.addInitScript((l) => localStorage.setItem('bul.language', l), lang);
-        const login = await context.request.post(`${rig.baseUrl}/api/v1/auth/login`, {
-          data: { email: admin.email, password: STRONG_PASSWORD, session: 'cookie' },
-        });
-        expect(login.status()).toBe(200);
+        await signInWithCookie(rig, context, admin.email);
         await page.goto(`${rig.baseUrl}/`);
         await page.locator('main h2').first().waitFor();
         expect(await page.locator('html').getAttribute('lang')).toBe(lang);

@@ -3,7 +3,8 @@
 // except Chromium's "Failed to load resource" notice for HTTP errors the test provokes on purpose.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { STRONG_PASSWORD } from './constants.ts';
 import { ROOT } from './process.ts';
 import { createTestApp, requirement, type TestApp } from './test-app.ts';
 import { ensureWebBuilt } from './web-build.ts';
@@ -66,6 +67,31 @@ export async function startBrowserRig(): Promise<BrowserRig> {
       await app.close();
     },
   };
+}
+
+/** Opens a browser session for a user in the context (the cookie pair the web app signs in with). */
+export async function signInWithCookie(
+  rig: BrowserRig,
+  context: BrowserContext,
+  email: string,
+): Promise<void> {
+  const res = await context.request.post(`${rig.baseUrl}/api/v1/auth/login`, {
+    data: { email, password: STRONG_PASSWORD, session: 'cookie' },
+  });
+  if (res.status() !== 200) throw new Error(`cookie sign-in failed: ${res.status()} ${await res.text()}`);
+}
+
+/**
+ * Scrolls so the element sits in the middle of the screen, at once (no smooth scrolling), so that
+ * bounding boxes read right after are where the mouse will find them.
+ */
+export async function centre(locator: Locator): Promise<void> {
+  await locator.evaluate((el) =>
+    (el as unknown as { scrollIntoView(o: object): void }).scrollIntoView({
+      block: 'center',
+      behavior: 'instant',
+    }),
+  );
 }
 
 export interface WatchedPage {
