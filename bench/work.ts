@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -35,7 +36,7 @@ function startServers(
   env: NodeJS.ProcessEnv,
   mode: 'api' | 'export',
 ): Promise<{ child: ChildProcess; s: WorkServers }> {
-  const child = spawn(process.execPath, [path.join(HERE, 'work-servers.ts'), mode], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, 'work-servers.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });

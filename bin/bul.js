@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Entry point of the `bul` command. BUL's sources are TypeScript that Node runs directly by
-// stripping types (on by default from Node 22.18 and in Node 24; Node 22.12–22.17 need the flag,
-// so the command re-runs itself with it there). There is no build step for the server.
+// stripping types (on by default from Node 22.18 and in Node 24; Node 22.12–22.17 need the flag).
+// There is no build step for the server. When this process lacks a Node flag it needs (type
+// stripping on old Node; for `bul start`, the server flags of bin/node-flags.js), the command
+// re-runs itself with them: in place (process.execve, same pid) where Node has it, else as a child.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { missingNodeFlags, SERVER_NODE_FLAGS } from './node-flags.js';
 
-const [major, minor] = process.versions.node.split('.').map(Number);
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(
     `bul: BUL needs Node.js 22.12 or later (24 LTS recommended); this is ${process.version}\n`,
@@ -13,24 +16,24 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.exit(1);
 }
 
-if (!process.features.typescript) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--experimental-strip-types',
-      ...process.execArgv,
-      fileURLToPath(import.meta.url),
-      ...process.argv.slice(2),
-    ],
-    {
-      stdio: 'inherit',
-    },
-  );
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+const args = process.argv.slice(2);
+const flags = [
+  ...(process.features.typescript ? [] : ['--experimental-strip-types']),
+  ...(args[0] === 'start' ? missingNodeFlags(SERVER_NODE_FLAGS) : []),
+];
+
+if (flags.length > 0) {
+  const argv = [...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...args];
+  if (typeof process.execve === 'function') {
+    process.execve(process.execPath, [process.execPath, ...argv], process.env);
+  }
+  const child = spawn(process.execPath, argv, { stdio: 'inherit' });
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM']))
+    process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => (signal ? process.kill(process.pid, signal) : process.exit(code ?? 1)));
 } else {
   const { main } = await import('../src/main.ts');
-  main(process.argv.slice(2)).then(
+  main(args).then(
     (code) => {
       process.exitCode = code;
     },

@@ -13,6 +13,7 @@ import { AccessService } from './modules/access/service.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { AnalyticsService } from './modules/analytics/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
+import { AuditSealer } from './modules/audit/sealer.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { businessRoutes } from './modules/business/routes.ts';
 import { BusinessService } from './modules/business/service.ts';
@@ -155,6 +156,12 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const onBackgroundError = (err: unknown) => app.log.error({ err }, 'background task failed');
   const meter = new UsageMeter(db, onBackgroundError);
   meter.start();
+  const sealer = new AuditSealer({
+    pool,
+    intervalMs: config.auditSealIntervalMs,
+    onError: onBackgroundError,
+  });
+  sealer.start();
   const work = new WorkService({ db, config, audit, tenancy });
   const analytics = new AnalyticsService({ db, tenancy, audit });
   const business = new BusinessService({ db, audit, tenancy, work });
@@ -163,6 +170,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   app.addHook('onClose', async () => {
     keys.stop();
     await meter.stop();
+    await sealer.stop();
   });
 
   await registerSecurityHeaders(app, {

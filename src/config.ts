@@ -290,6 +290,13 @@ export const SETTINGS = [
     description: 'Jobs one worker process runs at once.',
   },
   {
+    env: 'AUDIT_SEAL_INTERVAL_MS',
+    kind: { type: 'int', min: 10, max: 60_000 },
+    default: '200',
+    description:
+      'How often (milliseconds) each process links newly committed audit events into their hash chain (reading a chain links its pending events first).',
+  },
+  {
     env: 'SHUTDOWN_TIMEOUT',
     kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE },
     default: '15s',
@@ -342,6 +349,7 @@ export interface Config {
   metricsToken: string | null;
   defaultPlan: string;
   workerConcurrency: number;
+  auditSealIntervalMs: number;
   shutdownTimeout: number;
 }
 
@@ -538,6 +546,7 @@ export function loadConfig(
     metricsToken: optional('METRICS_TOKEN'),
     defaultPlan: get('DEFAULT_PLAN'),
     workerConcurrency: get('WORKER_CONCURRENCY'),
+    auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
   };
 }

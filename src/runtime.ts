@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { AuditSealer } from './modules/audit/sealer.ts';
 import { housekeepingJobs } from './modules/system/jobs.ts';
 import { loadMasterKey, type MasterKey } from './platform/crypto/master-key.ts';
 import {
@@ -95,6 +96,16 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         log: log.child({ component: 'worker' }),
       });
       stops.push(() => worker.stop());
+      if (config.role === 'worker') {
+        // Jobs record audit events too; API processes run their own sealer (buildApp).
+        const sealer = new AuditSealer({
+          pool,
+          intervalMs: config.auditSealIntervalMs,
+          onError: (err) => log.error({ err }, 'audit sealing failed'),
+        });
+        sealer.start();
+        stops.push(() => sealer.stop());
+      }
     }
     return {
       url,

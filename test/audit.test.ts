@@ -693,7 +693,9 @@ interface ChainRow {
   recomputed: string;
 }
 
+/** The organization's chain as stored, once its pending events are sealed (as every reader does). */
 async function chain(orgId: string): Promise<ChainRow[]> {
+  await t.owner('SELECT bul_audit_seal($1)', [orgId]);
   const { rows } = await t.owner<ChainRow>(
     'SELECT e.id, e.seq, e.prev_hash, e.hash, bul_audit_hash(e) AS recomputed FROM audit_events e WHERE org_id = $1 ORDER BY seq',
     [orgId],
@@ -752,6 +754,7 @@ async function orgWithEvents(): Promise<Session> {
   const s = await signUp(t);
   for (let i = 0; i < 4; i++) await createDepartment(s, `D${i}`);
   expect(await countEvents(s.orgId)).toBeGreaterThanOrEqual(8);
+  await t.owner('SELECT bul_audit_seal($1)', [s.orgId]);
   return s;
 }
 
@@ -848,6 +851,95 @@ describe('hash chain', () => {
       await app.end();
     }
     expect(await chain(s.orgId)).toEqual(before);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+
+// Events are linked into the chain after their transaction commits (migration 0006): by each
+// process's sealer every AUDIT_SEAL_INTERVAL_MS, and by every reader of the chain before it reads.
+describe('sealing after commit', () => {
+  interface Stored {
+    seq: string | null;
+    prev_hash: string;
+    hash: string;
+  }
+  const stored = async (app: TestApp, orgId: string, id: string) =>
+    (
+      await app.owner<Stored>('SELECT seq, prev_hash, hash FROM audit_events WHERE org_id = $1 AND id = $2', [
+        orgId,
+        id,
+      ])
+    ).rows[0]!;
+  const newest = async (app: TestApp, orgId: string, action: string) =>
+    (
+      await app.owner<{ id: string }>(
+        'SELECT id FROM audit_events WHERE org_id = $1 AND action = $2 ORDER BY created_at DESC, id DESC LIMIT 1',
+        [orgId, action],
+      )
+    ).rows[0]!.id;
+
+  it('an event stays unsealed (no seq, no hashes) until a reader or the sealer links it; search and integrity see it at once', async () => {
+    // A sealer that never runs during the test: only readers seal.
+    const u = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    try {
+      const s = await signUp(u);
+      const res = await u.request({
+        method: 'POST',
+        url: '/api/v1/departments',
+        headers: s.headers,
+        payload: { name: 'Pending' },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const id = await newest(u, s.orgId, 'department.create');
+      expect(await stored(u, s.orgId, id)).toEqual({ seq: null, prev_hash: '', hash: '' });
+      // Pending events are not part of the chain yet, so it verifies as it is.
+      const verified = await u.owner<{ ok: boolean }>('SELECT * FROM bul_audit_verify($1)', [s.orgId]);
+      expect(verified.rows[0]!.ok).toBe(true);
+
+      const found = await u.request({
+        method: 'GET',
+        url: '/api/v1/audit/search',
+        headers: s.headers,
+        query: { action: 'department.create' },
+      });
+      expect(found.statusCode, found.body).toBe(200);
+      const [event] = found.json().items as AuditEvent[];
+      expect(event!.id).toBe(id);
+      const after = await stored(u, s.orgId, id);
+      expect(Number(after.seq)).toBe(event!.seq);
+      expect(after.hash).toMatch(/^[0-9a-f]{64}$/);
+      const total = (
+        await u.owner<{ n: string }>('SELECT count(*) AS n FROM audit_events WHERE org_id = $1', [s.orgId])
+      ).rows[0]!.n;
+      expect(event!.seq).toBe(Number(total)); // the newest link of a gapless chain
+
+      // GET /audit/integrity seals first too: a new event is checked, not skipped.
+      await u.request({
+        method: 'POST',
+        url: '/api/v1/departments',
+        headers: s.headers,
+        payload: { name: 'Second' },
+      });
+      const check = await u.request({ method: 'GET', url: '/api/v1/audit/integrity', headers: s.headers });
+      expect(check.json()).toMatchObject({ ok: true, checked: Number(total) + 1 });
+    } finally {
+      await u.close();
+    }
+  });
+
+  it('the background sealer links new events within moments, with no reader', async () => {
+    const s = await signUp(t);
+    await createDepartment(s, 'Sealed by the timer');
+    const id = await newest(t, s.orgId, 'department.create');
+    let row = await stored(t, s.orgId, id);
+    for (let i = 0; i < 100 && row.seq === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await stored(t, s.orgId, id);
+    }
+    expect(row.seq).not.toBeNull();
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+    expectValidChain(await chain(s.orgId));
   });
 });
 
@@ -953,13 +1045,27 @@ describe('tampering is detected by `bul audit verify` and GET /audit/integrity',
     expect(await integrity(s)).toMatchObject({ ok: false, badSeq: 4, badEventId: rows[3]!.id });
   });
 
+  it('a sealed event put back to "unsealed" (seq NULL) leaves a gap: verify exits 1', async () => {
+    const s = await orgWithEvents();
+    const rows = await chain(s.orgId);
+    await t.owner(
+      `UPDATE audit_events SET seq = NULL, prev_hash = '', hash = '' WHERE org_id = $1 AND seq = 3`,
+      [s.orgId],
+    );
+    tampered.push(s.orgId);
+    const r = await bul(['audit', 'verify', '--org', s.orgId]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`event id ${rows[3]!.id}, seq 4`);
+    expect(r.stdout).toContain('deleted or renumbered');
+  });
+
   it('without --org checks every chain: exit 1 listing each tampered organization, clean ones ok', async () => {
-    expect(tampered).toHaveLength(5);
+    expect(tampered).toHaveLength(6);
     const r = await bul(['audit', 'verify']);
     expect(r.code, r.stderr).toBe(1);
     for (const orgId of tampered) expect(r.stdout).toContain(`FAIL ${orgId}`);
     expect(r.stdout).toContain(`ok   ${clean.orgId}`);
-    expect(r.stdout.match(/^FAIL /gm)).toHaveLength(5);
+    expect(r.stdout.match(/^FAIL /gm)).toHaveLength(6);
     expect((await integrity(clean)).ok).toBe(true);
   });
 

@@ -699,7 +699,7 @@ describe('an installation on https with a strict lockout', () => {
 
     const { rows } = await l.owner<{ metadata: { lockedForSeconds?: number } }>(
       `SELECT metadata FROM audit_events WHERE action = 'auth.login' AND outcome = 'failure' AND actor_id = $1
-        ORDER BY seq`,
+        ORDER BY created_at, id`,
       [victim.userId],
     );
     expect(rows.map((r) => r.metadata.lockedForSeconds ?? 0)).toEqual([0, 0, 2, 4]);

@@ -2,10 +2,11 @@
 // after kill -9, graceful drain, refusing a second instance, configuration errors, migrate,
 // status, admin create, the api/worker roles on an external database, and its JSON logs.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
+import { missingNodeFlags, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
@@ -112,6 +113,21 @@ async function stop(proc: BulProcess): Promise<number | null> {
   return (await proc.waitForExit(30_000)).code;
 }
 
+describe('the Node flags `bul start` re-executes itself with', () => {
+  it('are those neither the command line nor NODE_OPTIONS sets, whatever value they give', ({ expect }) => {
+    expect(SERVER_NODE_FLAGS).toContain('--max-semi-space-size=8');
+    expect(missingNodeFlags(['--max-semi-space-size=8'], [], undefined)).toEqual(['--max-semi-space-size=8']);
+    expect(missingNodeFlags(['--max-semi-space-size=8'], ['--max-semi-space-size=8'], '')).toEqual([]);
+    // An operator's own value wins: the flag is not added a second time.
+    expect(
+      missingNodeFlags(['--max-semi-space-size=8'], [], '--max-semi-space-size=32 --enable-source-maps'),
+    ).toEqual([]);
+    expect(missingNodeFlags(['--max-semi-space-size=8', '--a=1'], ['--inspect'], '--a=2')).toEqual([
+      '--max-semi-space-size=8',
+    ]);
+  });
+});
+
 // ---- embedded PostgreSQL -----------------------------------------------------------------------
 
 describe('bul start on the embedded PostgreSQL', () => {
@@ -127,6 +143,9 @@ describe('bul start on the embedded PostgreSQL', () => {
         () => first.proc.stderr.includes(`BUL is running at http://localhost:${first.port}`),
         'the URL banner',
       );
+      // `bul start` re-executed itself in place (same pid) with the server's Node flags.
+      const cmdline = readFileSync(`/proc/${first.proc.pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of SERVER_NODE_FLAGS) expect(cmdline).toContain(flag);
 
       const pm = postmaster(dataDir);
       expect(pm).not.toBeNull();

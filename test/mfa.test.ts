@@ -820,7 +820,7 @@ describe('audit of MFA events', () => {
     }>(
       `SELECT action, outcome, org_id, resource_id, metadata FROM audit_events
         WHERE actor_id = $1 AND action IN ('auth.mfa_enable', 'auth.mfa', 'auth.mfa_disable')
-        ORDER BY seq`,
+        ORDER BY created_at, id`,
       [s.userId],
     );
     expect(rows.map((r) => [r.action, r.outcome])).toEqual([

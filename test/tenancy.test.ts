@@ -870,7 +870,7 @@ describe('platform administration', () => {
       (await t.request({ method: 'GET', url: '/api/v1/organization', headers: member.headers })).statusCode,
     ).toBe(200);
     const { rows } = await t.owner<{ action: string }>(
-      "SELECT action FROM audit_events WHERE org_id = $1 AND action LIKE 'organization.%' ORDER BY seq",
+      "SELECT action FROM audit_events WHERE org_id = $1 AND action LIKE 'organization.%' ORDER BY created_at, id",
       [admin.orgId],
     );
     expect(rows.map((r) => r.action)).toEqual([

@@ -442,7 +442,7 @@ describe('who may attach and delete', () => {
       metadata: Record<string, unknown>;
     }>(
       `SELECT action, actor_id, changes, metadata FROM audit_events
-       WHERE org_id = $1 AND resource_type = 'attachment' AND resource_id = $2 ORDER BY seq`,
+       WHERE org_id = $1 AND resource_type = 'attachment' AND resource_id = $2 ORDER BY created_at, id`,
       [admin.orgId, id],
     );
     expect(rows.map((r) => r.action)).toEqual(['attachment.create', 'attachment.delete']);

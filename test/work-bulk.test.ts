@@ -639,7 +639,8 @@ describe('import of good files', () => {
     expect(after.clients).toBe(before.clients + 3);
     expect(after.client_status_changes).toBe(before.client_status_changes + 3);
     expect(after.incoming).toBe(0);
-    // one client.create per row (by the importer) and one client.import
+    // one client.create per row (by the importer) and one client.import, in chain order
+    await t.owner('SELECT bul_audit_seal($1)', [admin.orgId]);
     const audit = await t.owner<{
       action: string;
       actor_id: string;
@@ -667,6 +668,7 @@ describe('import of good files', () => {
   });
 
   async function maxSeq(): Promise<number> {
+    await t.owner('SELECT bul_audit_seal($1)', [admin.orgId]);
     const { rows } = await t.owner<{ seq: number }>(
       'SELECT coalesce(max(seq), 0)::int AS seq FROM audit_events WHERE org_id = $1',
       [admin.orgId],

@@ -1,5 +1,7 @@
 // The audit trail: every write and every authentication event records one event in the same
 // transaction as the change it describes. Other modules call `record` with their transaction.
+// Events are linked into their organization's hash chain after they commit (AuditSealer, and
+// `seal` before every read of a chain); see migration 0006.
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
@@ -201,6 +203,14 @@ export class AuditService {
   }
 
   /**
+   * Links the organization's committed events into its chain before it is read (the background
+   * sealer, AuditSealer, does it for every organization a few times a second anyway).
+   */
+  seal(orgId: string): Promise<number> {
+    return store.sealEvents(this.db.pool, orgId);
+  }
+
+  /**
    * Searches the organization's events, or the platform chain when `platform` is set (super admins).
    */
   async search(ctx: CallContext, q: AuditSearchQueryType, platform = false): Promise<PageOf<AuditEventDto>> {
@@ -208,6 +218,7 @@ export class AuditService {
     if (!orgId) throw new AppError('forbidden', 'no organization selected');
     const cursor = decodeCursor(q.cursor, isSeqCursor);
     const limit = q.limit ?? 50;
+    await this.seal(orgId);
     const rows = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
       store.searchEvents(tx, { ...searchFilter(orgId, q), beforeSeq: cursor?.seq, limit }),
     );
@@ -218,10 +229,15 @@ export class AuditService {
    * Streams every event of the organization matching the search filters, oldest first, to the
    * export writer (CSV, XLSX or JSON) inside one transaction.
    */
-  exportEvents(ctx: CallContext, q: Omit<AuditSearchQueryType, 'limit' | 'cursor'>, sink: AuditExportSink) {
+  async exportEvents(
+    ctx: CallContext,
+    q: Omit<AuditSearchQueryType, 'limit' | 'cursor'>,
+    sink: AuditExportSink,
+  ) {
     const orgId = ctx.principal.org?.id;
     if (!orgId) throw new AppError('forbidden', 'no organization selected');
     const { text, values } = store.exportEventsQuery(searchFilter(orgId, q));
+    await this.seal(orgId);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
       sink.send({ rows: exportRows(streamRows<store.AuditRow>(tx, text, values)) }),
     );
@@ -230,11 +246,17 @@ export class AuditService {
   async integrity(ctx: CallContext) {
     const orgId = ctx.principal.org?.id;
     if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    await this.seal(orgId);
     const r = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
       store.verifyCurrentChain(tx),
     );
     return { ok: r.ok, checked: r.checked, badSeq: r.bad_seq, badEventId: r.bad_id, problem: r.problem };
   }
+}
+
+/** Links an organization's pending events into its chain on any connection (e.g. the demo seeder's). */
+export function sealChain(sql: Sql, orgId: string): Promise<number> {
+  return store.sealEvents(sql, orgId);
 }
 
 /** For `bul audit verify`, on the owner connection: checks one organization or every chain. */
@@ -244,6 +266,9 @@ export async function verifyChains(
 ): Promise<{ orgId: string; result: store.IntegrityRow }[]> {
   const ids = orgId ? [orgId] : await store.chainOrgIds(owner);
   const out = [];
-  for (const id of ids) out.push({ orgId: id, result: await store.verifyChain(owner, id) });
+  for (const id of ids) {
+    await store.sealEvents(owner, id);
+    out.push({ orgId: id, result: await store.verifyChain(owner, id) });
+  }
   return out;
 }

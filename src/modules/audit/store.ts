@@ -1,5 +1,5 @@
-// SQL for the audit trail. The chain fields (seq, prev_hash, hash, created_at) are set by the
-// database as the transaction commits (migration 0004), never by this code.
+// SQL for the audit trail. The chain fields (seq, prev_hash, hash) are set by the database's sealer
+// after the event's transaction commits (migration 0006, `bul_audit_seal`), never by this code.
 import type { NamedStatement, Sql } from '../../platform/db/transaction.ts';
 
 export interface AuditRow {
@@ -170,6 +170,23 @@ function searchWhere(f: Omit<AuditFilter, 'limit'>): { where: string; params: un
   return { where: where.join(' AND '), params };
 }
 
+/** At most this many events of one organization per transaction of the background sealer. */
+export const SEAL_BATCH = 10_000;
+
+/**
+ * Links the organization's committed, unsealed events into its chain (waiting for a sealer already
+ * at it), or, with `orgId` null, those of every organization no other sealer is at (a batch each).
+ * Returns how many it sealed. Readers of a chain call it first; see migration 0006.
+ */
+export async function sealEvents(sql: Sql, orgId: string | null): Promise<number> {
+  const { rows } = await sql.query<{ sealed: number }>({
+    name: 'bul_audit_seal',
+    text: 'SELECT bul_audit_seal($1, $2) AS sealed',
+    values: [orgId, SEAL_BATCH],
+  });
+  return rows[0]?.sealed ?? 0;
+}
+
 /** What a search or an export reads of an event. */
 const READ_COLUMNS = `id, seq, created_at, actor_type, actor_id, actor_label, action, outcome, resource_type,
             resource_id, changes, metadata, ip, user_agent, request_id, prev_hash, hash`;
@@ -178,8 +195,9 @@ const READ_COLUMNS = `id, seq, created_at, actor_type, actor_id, actor_label, ac
 export async function searchEvents(sql: Sql, f: AuditFilter): Promise<AuditRow[]> {
   const { where, params } = searchWhere(f);
   params.push(f.limit + 1);
+  // Sealed events only (an event committed after the reader's seal is found by the next search).
   const { rows } = await sql.query<AuditRow>(
-    `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq DESC LIMIT $${params.length}`,
+    `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} AND seq IS NOT NULL ORDER BY seq DESC LIMIT $${params.length}`,
     params,
   );
   return rows;
@@ -191,7 +209,10 @@ export function exportEventsQuery(f: Omit<AuditFilter, 'limit' | 'beforeSeq'>): 
   values: unknown[];
 } {
   const { where, params } = searchWhere(f);
-  return { text: `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq`, values: params };
+  return {
+    text: `SELECT ${READ_COLUMNS} FROM audit_events WHERE ${where} AND seq IS NOT NULL ORDER BY seq`,
+    values: params,
+  };
 }
 
 export interface IntegrityRow {
@@ -214,9 +235,12 @@ export async function verifyChain(sql: Sql, orgId: string): Promise<IntegrityRow
   return rows[0]!;
 }
 
+/** The organizations with a chain, or with events waiting for their first seal. */
 export async function chainOrgIds(sql: Sql): Promise<string[]> {
   const { rows } = await sql.query<{ org_id: string }>(
-    'SELECT org_id FROM audit_chain_heads ORDER BY org_id',
+    `SELECT org_id FROM audit_chain_heads
+     UNION SELECT DISTINCT org_id FROM audit_events WHERE seq IS NULL
+     ORDER BY org_id`,
   );
   return rows.map((r) => r.org_id);
 }

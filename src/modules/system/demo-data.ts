@@ -2,9 +2,10 @@
 // out, for tests and for benchmarks. The organization and its admin are created the way sign-up
 // creates them (the identity onboarding service: built-in roles, org_admin membership, audit
 // events); everything else is bulk-loaded on the owner connection by the set-based statements in
-// demo-data/sql.ts, then the audit history is appended through the hash-chain trigger.
+// demo-data/sql.ts, then the audit history is appended and linked into the hash chain.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../platform/db/transaction.ts';
+import { sealChain } from '../audit/service.ts';
 import type { IdentityService } from '../identity/service.ts';
 import {
   AUDIT_BATCH_SQL,
@@ -243,6 +244,8 @@ export async function seedDemo(deps: SeedDemoDeps, opts: SeedDemoOptions): Promi
       });
     }
   });
+  // The history was inserted in time order; sealing links it in that order (created_at, id).
+  await step('audit chain', () => sealChain(owner, orgId));
   await step('analyze', () => owner.query(`ANALYZE users, ${DEMO_TABLES.join(', ')}`));
   await owner.query('DISCARD TEMP; RESET max_parallel_workers_per_gather; RESET jit; RESET TimeZone');
 
