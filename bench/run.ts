@@ -81,12 +81,13 @@ async function load(opts: {
  * 2 CPUs the first is usually about 10 % faster: more hashes than cores evict each other's 19 MiB
  * from the caches.
  */
-async function argon2Rate(seconds: number): Promise<number> {
+async function argon2Rate(seconds: number): Promise<{ best: number; byParallelism: Record<number, number> }> {
   const perCpu = os.availableParallelism();
   const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const rates = [];
-  for (const parallel of new Set([perCpu, pool])) rates.push(await argon2RateAt(parallel, seconds));
-  return Math.max(...rates);
+  const byParallelism: Record<number, number> = {};
+  for (const parallel of new Set([perCpu, pool]))
+    byParallelism[parallel] = await argon2RateAt(parallel, seconds);
+  return { best: Math.max(...Object.values(byParallelism)), byParallelism };
 }
 
 async function argon2RateAt(parallel: number, seconds: number): Promise<number> {
@@ -130,7 +131,7 @@ async function runFoundation() {
 
     // Stop the server process from competing while the hash-rate ceiling is measured in this one.
     child.kill('SIGSTOP');
-    const hashRate = await argon2Rate(DURATION);
+    const { best: hashRate, byParallelism } = await argon2Rate(DURATION);
     child.kill('SIGCONT');
     const loginBody = JSON.stringify({ email: servers.email, password: servers.password });
     const logins = await load({
@@ -164,6 +165,7 @@ async function runFoundation() {
       login: {
         bul: logins,
         argon2VerifiesPerSecond: hashRate,
+        argon2VerifiesPerSecondByParallelism: byParallelism,
         ratio: +(logins.rps / hashRate).toFixed(3),
         target: '>= 0.80',
       },
@@ -188,7 +190,11 @@ async function runFoundation() {
       '|---|---|---|---|---|---|',
       `| GET /api/v1/auth/me, 32 connections | ${me32.rps} req/s (p99 ${me32.p99} ms, errors ${me32.errors}, non-2xx ${me32.non2xx}) | ${ceiling32.rps} req/s (node:http + one pg query) | ${results.me.concurrency32.ratio} | ≥ 0.40, no errors | ${verdicts.meThroughput ? 'yes' : 'NO'} |`,
       `| GET /api/v1/auth/me, 1 connection | p50 ${me1.p50} ms, p99 ${me1.p99} ms (${me1.rps} req/s) | p50 ${ceiling1.p50} ms, p99 ${ceiling1.p99} ms | — | p99 < 5 ms | ${verdicts.meLatency ? 'yes' : 'NO'} |`,
-      `| POST /api/v1/auth/login, 8 connections | ${logins.rps} logins/s (p99 ${logins.p99} ms, errors ${logins.errors}, non-2xx ${logins.non2xx}) | ${hashRate} argon2id verifications/s | ${results.login.ratio} | ≥ 0.80 | ${verdicts.login ? 'yes' : 'NO'} |`,
+      `| POST /api/v1/auth/login, 8 connections | ${logins.rps} logins/s (p99 ${logins.p99} ms, errors ${logins.errors}, non-2xx ${logins.non2xx}) | ${hashRate} argon2id verifications/s (best of ${Object.entries(
+        byParallelism,
+      )
+        .map(([n, rate]) => `${rate}/s with ${n} at once`)
+        .join(', ')}) | ${results.login.ratio} | ≥ 0.80 | ${verdicts.login ? 'yes' : 'NO'} |`,
       '',
     ].join('\n');
     sections.push(md);

@@ -235,6 +235,9 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
           await won.focus();
           await page.keyboard.press('Space');
           await expect.poll(() => won.getAttribute('aria-pressed'), POLL).toBe('true');
+          // The board has measured its columns once the lifted card is over its own: an arrow
+          // pressed before that has no column to go to (seen under load in CI).
+          await page.locator('[data-column="won"][data-over="true"]').waitFor();
           // one column per key press, each awaited: the next step starts from the column reached
           for (const stage of ['negotiation', 'proposal', 'qualified', 'lead']) {
             await page.keyboard.press('ArrowLeft');

@@ -172,6 +172,8 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
           await done.focus();
           await page.keyboard.press('Space');
           await expect.poll(() => done.getAttribute('aria-pressed'), POLL).toBe('true');
+          // The board has measured its columns once the lifted card is over its own column.
+          await page.locator('[data-column="completed"][data-over="true"]').waitFor();
           await page.keyboard.press('ArrowRight');
           await page.locator('[data-column="cancelled"][data-over="true"]').waitFor();
           await page.keyboard.press('Space');
