@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditSealer } from '../src/modules/audit/sealer.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
   addMember,
@@ -923,6 +924,66 @@ describe('sealing after commit', () => {
       });
       const check = await u.request({ method: 'GET', url: '/api/v1/audit/integrity', headers: s.headers });
       expect(check.json()).toMatchObject({ ok: true, checked: Number(total) + 1 });
+    } finally {
+      await u.close();
+    }
+  });
+
+  it("one organization's events failing to seal do not hold back the others; the sealer reports it, and seals them once the fault is gone", async () => {
+    const u = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    const errors: string[] = [];
+    const sealer = new AuditSealer({
+      pool: u.pool,
+      intervalMs: 60_000,
+      onError: (err) => errors.push((err as Error).message),
+    });
+    try {
+      const [broken, healthy] = [await signUp(u), await signUp(u)];
+      for (const s of [broken, healthy]) {
+        const res = await u.request({
+          method: 'POST',
+          url: '/api/v1/departments',
+          headers: s.headers,
+          payload: { name: 'Pending' },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+      }
+      const brokenEvent = await newest(u, broken.orgId, 'department.create');
+      const healthyEvent = await newest(u, healthy.orgId, 'department.create');
+      // The fault: a trigger (as an operator might add) that rejects any change to one
+      // organization's audit rows, as a corrupt row or a lock timeout would.
+      await u.owner(`
+        CREATE FUNCTION test_reject_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.org_id = '${broken.orgId}' THEN RAISE EXCEPTION 'the disk said no'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_reject_seal BEFORE UPDATE ON audit_events
+          FOR EACH ROW EXECUTE FUNCTION test_reject_seal();`);
+
+      await sealer.sealOnce();
+      expect((await stored(u, healthy.orgId, healthyEvent)).seq).not.toBeNull();
+      expect((await stored(u, broken.orgId, brokenEvent)).seq).toBeNull();
+      expect(errors).toEqual([
+        `audit events of organization ${broken.orgId} were not sealed: the disk said no`,
+      ]);
+      // A reader of the broken chain gets the error rather than an incomplete chain.
+      const integrity = await u.request({
+        method: 'GET',
+        url: '/api/v1/audit/integrity',
+        headers: broken.headers,
+      });
+      expect(integrity.statusCode).toBe(500);
+      expect(integrity.body).not.toContain('the disk said no');
+
+      await u.owner('DROP TRIGGER test_reject_seal ON audit_events; DROP FUNCTION test_reject_seal()');
+      await sealer.sealOnce();
+      expect((await stored(u, broken.orgId, brokenEvent)).seq).not.toBeNull();
+      expect(errors).toHaveLength(1);
+      for (const s of [broken, healthy]) {
+        const check = await u.request({ method: 'GET', url: '/api/v1/audit/integrity', headers: s.headers });
+        expect(check.json()).toMatchObject({ ok: true });
+      }
     } finally {
       await u.close();
     }

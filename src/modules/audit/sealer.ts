@@ -1,5 +1,6 @@
 // Links committed audit events into their organizations' hash chains, a few times a second, in
-// every BUL process (migration 0006 says why this happens after the commit rather than in it).
+// every BUL process (migration 0006 says why this happens after the commit rather than in it;
+// 0007 keeps one organization's failure from holding back the others).
 // Processes skip the organizations another one is sealing; readers of a chain seal it themselves
 // first (AuditService.seal), so nobody depends on this timer to see a complete chain.
 import type pg from 'pg';
@@ -27,14 +28,29 @@ export class AuditSealer {
     this.timer.unref();
   }
 
-  /** One pass over every organization with pending events; a full batch goes round again at once. */
+  /**
+   * One pass over every organization with pending events; a full batch goes round again at once.
+   * An organization whose events fail to seal is skipped by the pass (migration 0007), which
+   * names it in a WARNING: that reaches onError too.
+   */
   async sealOnce(): Promise<void> {
+    const warnings: string[] = [];
+    const onNotice = (notice: { severity?: string; message?: string }) => {
+      if (notice.severity === 'WARNING' && notice.message) warnings.push(notice.message);
+    };
+    let client: pg.PoolClient | null = null;
     try {
-      let sealed = await store.sealEvents(this.pool, null);
-      while (sealed >= store.SEAL_BATCH && this.timer) sealed = await store.sealEvents(this.pool, null);
+      client = await this.pool.connect();
+      client.on('notice', onNotice);
+      let sealed = await store.sealEvents(client, null);
+      while (sealed >= store.SEAL_BATCH && this.timer) sealed = await store.sealEvents(client, null);
     } catch (err) {
       this.onError(err);
+    } finally {
+      client?.off('notice', onNotice);
+      client?.release();
     }
+    for (const message of warnings) this.onError(new Error(message));
   }
 
   /** Stops the timer and waits for a pass in progress; a last pass seals what is pending. */
