@@ -350,6 +350,7 @@ describe('API description', () => {
     summary?: string;
     security?: unknown[];
     'x-permission'?: string;
+    parameters?: { in: string; name: string; required?: boolean; schema?: { pattern?: string } }[];
   }
   let operations: Operation[];
 
@@ -369,6 +370,21 @@ describe('API description', () => {
     expect(operations.length).toBeGreaterThan(20);
     const missing = operations.filter((o) => typeof o.summary !== 'string' || o.summary.trim() === '');
     expect(missing.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual([]);
+  });
+
+  it('every operation that honours If-Match declares the optional if-match header, and no other does', () => {
+    const declaring = operations.filter((o) =>
+      o.parameters?.some((p) => p.in === 'header' && p.name === 'if-match'),
+    );
+    const honouring = operations.filter((o) => o.summary?.includes('If-Match'));
+    const label = (o: Operation) => `${o.method.toUpperCase()} ${o.path}`;
+    expect(honouring.length).toBeGreaterThanOrEqual(20);
+    expect(declaring.map(label).sort()).toEqual(honouring.map(label).sort());
+    for (const o of declaring) {
+      const header = o.parameters!.find((p) => p.name === 'if-match')!;
+      expect(header.required ?? false, label(o)).toBe(false);
+      expect(new RegExp(header.schema!.pattern!).test('"3"'), label(o)).toBe(true);
+    }
   });
 
   it('every non-public operation states x-permission from the catalogue, and really refuses anonymous callers', async () => {

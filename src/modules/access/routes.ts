@@ -1,7 +1,7 @@
 // HTTP routes of access control: the permission catalogue and the organization's roles.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from './catalogue.ts';
 import { CreateRoleBody, PermissionCatalogue, Role, RoleList, UpdateRoleBody } from './schemas.ts';
@@ -57,6 +57,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{ access: AccessService }> 
     '/roles/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['roles'],
         summary: 'Change a custom role (honours If-Match)',
         params: IdParams,

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import { Contract, ContractListQuery, CreateContractBody, UpdateContractBody } from './contract-schemas.ts';
@@ -64,6 +64,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
     '/contracts/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['contracts'],
         summary: 'Change a contract (honours If-Match)',
         description: RULES,
@@ -81,6 +82,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
     '/contracts/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['contracts'],
         summary: 'Delete a contract (honours If-Match)',
         params: IdParams,

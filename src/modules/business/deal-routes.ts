@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import { CreateDealBody, Deal, DealListQuery, Pipeline, UpdateDealBody } from './deal-schemas.ts';
@@ -81,6 +81,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ business: BusinessService }
     '/deals/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['deals'],
         summary: 'Change a deal or move its stage (honours If-Match)',
         description: `${RULES} ${STAGES}`,
@@ -98,6 +99,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ business: BusinessService }
     '/deals/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['deals'],
         summary: 'Delete a deal (honours If-Match)',
         params: IdParams,

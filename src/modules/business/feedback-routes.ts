@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import { CreateFeedbackBody, Feedback, FeedbackListQuery, UpdateFeedbackBody } from './feedback-schemas.ts';
@@ -68,6 +68,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
     '/feedback/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['feedback'],
         summary: 'Change feedback (honours If-Match)',
         description: RULES,
@@ -85,6 +86,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
     '/feedback/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['feedback'],
         summary: 'Delete feedback (honours If-Match)',
         params: IdParams,

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import {
@@ -72,6 +72,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServic
     '/invoices/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['invoices'],
         summary: 'Change or void an invoice (honours If-Match)',
         description: `${RULES} An invoice with payments cannot be voided, lowered below what was paid, or change currency (409).`,
@@ -89,6 +90,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServic
     '/invoices/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['invoices'],
         summary: 'Delete an invoice without payments (honours If-Match)',
         description: 'An invoice with payments is refused with 409: delete the payments first.',
@@ -167,6 +169,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServic
     '/invoices/:id/payments/:paymentId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['invoices'],
         summary: 'Delete a payment (honours If-Match)',
         params: InvoicePaymentParams,

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page, WholeList } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext, SIGNED_IN } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import {
@@ -91,6 +91,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/organization',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['organization'],
         summary: 'Change name, MFA requirement, time zone or locale (honours If-Match)',
         body: UpdateOrganizationBody,
@@ -171,6 +172,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/members/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['members'],
         summary: "Change a member's role, department or status (honours If-Match)",
         description:
@@ -306,6 +308,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/departments/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['departments'],
         summary: 'Rename or move a department (no cycles; honours If-Match)',
         params: IdParams,

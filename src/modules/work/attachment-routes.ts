@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import { notFound } from '../../platform/errors.ts';
 import { contentDisposition } from '../../platform/export/send-export.ts';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { receiveUpload } from '../../platform/http/uploads.ts';
 import { requires } from '../access/catalogue.ts';
@@ -105,8 +105,9 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; co
     '/tasks/:id/attachments/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
-        summary: "Delete an attachment (mine, or anyone's with tasks:manage)",
+        summary: "Delete an attachment (mine, or anyone's with tasks:manage; honours If-Match)",
         params: TaskChildParams,
         response: { 204: NoContent },
       },

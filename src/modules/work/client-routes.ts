@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page, WholeList } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import {
@@ -67,6 +67,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
     '/clients/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['clients'],
         summary: 'Change a client or move its status (honours If-Match)',
         description:
@@ -85,6 +86,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
     '/clients/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['clients'],
         summary: 'Delete a client with its contacts, contracts and invoices (honours If-Match)',
         description: "The client's projects and deals stay, without a client.",
@@ -158,6 +160,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
     '/clients/:id/contacts/:contactId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['clients'],
         summary: 'Change a contact or its consent (honours If-Match)',
         params: ClientContactParams,
@@ -180,8 +183,9 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
     '/clients/:id/contacts/:contactId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['clients'],
-        summary: 'Delete a contact',
+        summary: 'Delete a contact (honours If-Match)',
         params: ClientContactParams,
         response: { 204: NoContent },
       },

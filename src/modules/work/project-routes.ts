@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page, WholeList } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import {
@@ -71,6 +71,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
         summary: 'Change a project or move its status (honours If-Match)',
         description:
@@ -89,6 +90,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
         summary: 'Delete a project with its tasks, milestones and expenses (honours If-Match)',
         params: IdParams,
@@ -142,6 +144,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id/milestones/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
         summary: 'Change a milestone or mark it done (honours If-Match)',
         params: ProjectChildParams,
@@ -164,8 +167,9 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id/milestones/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
-        summary: 'Delete a milestone',
+        summary: 'Delete a milestone (honours If-Match)',
         params: ProjectChildParams,
         response: { 204: NoContent },
       },
@@ -222,6 +226,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id/expenses/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
         summary: 'Change an expense (honours If-Match)',
         params: ProjectChildParams,
@@ -244,8 +249,9 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
     '/projects/:id/expenses/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['projects'],
-        summary: 'Delete an expense',
+        summary: 'Delete an expense (honours If-Match)',
         params: ProjectChildParams,
         response: { 204: NoContent },
       },

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page, WholeList } from '../../platform/http/pagination.ts';
-import { ifMatchVersion } from '../../platform/http/preconditions.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import type { WorkService } from './service.ts';
@@ -71,6 +71,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
         summary: 'Change a task or move its status (honours If-Match)',
         description:
@@ -89,6 +90,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
         summary: 'Delete a task with its comments, time and attachments (honours If-Match)',
         params: IdParams,
@@ -143,6 +145,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id/comments/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
         summary: 'Edit my comment (honours If-Match)',
         params: TaskChildParams,
@@ -165,8 +168,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id/comments/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
-        summary: 'Delete my comment',
+        summary: 'Delete my comment (honours If-Match)',
         params: TaskChildParams,
         response: { 204: NoContent },
       },
@@ -221,8 +225,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id/time-entries/:childId',
     {
       schema: {
+        headers: IfMatchHeaders,
         tags: ['tasks'],
-        summary: "Delete a time entry (mine, or anyone's with tasks:manage)",
+        summary: "Delete a time entry (mine, or anyone's with tasks:manage; honours If-Match)",
         params: TaskChildParams,
         response: { 204: NoContent },
       },

@@ -2015,7 +2015,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -2043,7 +2046,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -2241,13 +2247,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a contact
+         * Delete a contact (honours If-Match)
          * @description **Requires:** `clients:manage`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     contactId: string;
                     id: string;
@@ -2274,7 +2283,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     contactId: string;
                     id: string;
@@ -2742,7 +2754,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -2770,7 +2785,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -3095,7 +3113,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -3123,7 +3144,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -3484,7 +3508,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -3968,7 +3995,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -3996,7 +4026,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -4583,7 +4616,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -4611,7 +4647,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -4866,7 +4905,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                     paymentId: string;
@@ -5259,7 +5301,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5377,7 +5422,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6038,7 +6086,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6066,7 +6117,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6278,13 +6332,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete an expense
+         * Delete an expense (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -6311,7 +6368,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -6479,13 +6539,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a milestone
+         * Delete a milestone (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -6512,7 +6575,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -6972,7 +7038,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7249,7 +7318,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7277,7 +7349,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7490,13 +7565,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete an attachment (mine, or anyone's with tasks:manage)
+         * Delete an attachment (mine, or anyone's with tasks:manage; honours If-Match)
          * @description **Requires:** `tasks:work`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -7637,13 +7715,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete my comment
+         * Delete my comment (honours If-Match)
          * @description **Requires:** `tasks:work`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -7670,7 +7751,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
@@ -7844,13 +7928,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a time entry (mine, or anyone's with tasks:manage)
+         * Delete a time entry (mine, or anyone's with tasks:manage; honours If-Match)
          * @description **Requires:** `tasks:work`
          */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                    "if-match"?: string;
+                };
                 path: {
                     childId: string;
                     id: string;
