@@ -23,12 +23,13 @@ const hasChromium = chromiumAvailable();
 
 /**
  * HTTP errors the journey causes on purpose: a contract ending before it starts, a payment above
- * the invoice's balance, a forbidden deal move.
+ * the invoice's balance, a forbidden deal move, a move of a deal changed meanwhile.
  */
 const EXPECTED_HTTP_ERRORS = [
   { status: 400, path: '/api/v1/contracts' },
   { status: 409, path: '/api/v1/invoices/' },
   { status: 409, path: '/api/v1/deals/' },
+  { status: 412, path: '/api/v1/deals/' },
 ];
 
 let rig: BrowserRig;
@@ -255,6 +256,58 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         expect(await exportWorks('/api/v1/deals/export')).toContain('Tower rollout');
         await refusal.scrollIntoViewIfNeeded();
         await shot('05-deals-pipeline');
+
+        // Someone else reopens the deal meanwhile (here through the API, as another tab would).
+        // Moving the card this page still shows under Won is refused as stale (its If-Match names
+        // the old version: 412), explained, and the pipeline reloads with the deal where the other
+        // change put it; without that reload the card would go back to Won.
+        const dealId = (
+          await rig.app.owner<{ id: string }>('SELECT id FROM deals WHERE org_id = $1 AND title = $2', [
+            owner.orgId,
+            'Tower rollout',
+          ])
+        ).rows[0]!.id;
+        const reopened = await rig.app.request({
+          method: 'PATCH',
+          url: `/api/v1/deals/${dealId}`,
+          headers: owner.headers,
+          payload: { stage: 'negotiation', expectedCloseOn: '2027-02-01' },
+        });
+        expect(reopened.statusCode, reopened.body).toBe(200);
+        const staleCard = page.locator('[data-column="won"]').getByRole('button', { name: 'Tower rollout' });
+        const negotiation = page.locator('[data-column="negotiation"]');
+        if (vp.phone) {
+          await centre(negotiation);
+          const a = (await staleCard.boundingBox())!;
+          const b = (await negotiation.boundingBox())!;
+          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+          await page.mouse.up();
+        } else {
+          await staleCard.focus();
+          await page.keyboard.press('Space');
+          await expect.poll(() => staleCard.getAttribute('aria-pressed'), POLL).toBe('true');
+          await page.locator('[data-column="won"][data-over="true"]').waitFor();
+          await page.keyboard.press('ArrowLeft');
+          await negotiation.and(page.locator('[data-over="true"]')).waitFor();
+          await page.keyboard.press('Space');
+        }
+        await page
+          .getByRole('alert')
+          .filter({ hasText: 'Someone else changed this deal meanwhile; the pipeline was reloaded.' })
+          .waitFor();
+        await negotiation.getByRole('button', { name: 'Tower rollout' }).waitFor();
+        await page.locator('[data-column="won"]').getByRole('button', { name: 'Tower rollout' }).waitFor({
+          state: 'detached',
+        });
+        const stored = (
+          await rig.app.owner<{ stage: string; close: string }>(
+            'SELECT stage, expected_close_on::text AS close FROM deals WHERE id = $1',
+            [dealId],
+          )
+        ).rows[0]!;
+        expect(stored).toEqual({ stage: 'negotiation', close: '2027-02-01' }); // the other change, intact
 
         // ---- feedback: 4 of 5 ----
         await nav('Feedback');

@@ -18,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
 import { useLoad } from '../../components/useLoad.ts';
@@ -66,22 +67,22 @@ export default function DealsPage() {
 
   const move = async (deal: Deal, to: DealStage) => {
     setRefusal(null);
-    // Show the move at once; put the card back if the API refuses it.
-    setItems((prev) => prev.map((d) => (d.id === deal.id ? { ...d, stage: to } : d)));
-    try {
-      const updated = await call(
-        api.PATCH('/api/v1/deals/{id}', {
-          params: { path: { id: deal.id } },
-          headers: ifMatch(deal.version),
-          body: { stage: to },
-        }),
-      );
-      setItems((prev) => prev.map((d) => (d.id === updated.id ? updated : d)));
-    } catch (err) {
-      setItems((prev) => prev.map((d) => (d.id === deal.id ? deal : d)));
-      const why = dealRefusal(err, deal.stage, t);
-      setRefusal(why);
-      if (why && err instanceof Error && /version/.test(err.message)) void page.reload();
+    const outcome = await moveOptimistically({
+      setItems,
+      item: deal,
+      moved: { ...deal, stage: to },
+      save: () =>
+        call(
+          api.PATCH('/api/v1/deals/{id}', {
+            params: { path: { id: deal.id } },
+            headers: ifMatch(deal.version),
+            body: { stage: to },
+          }),
+        ),
+    });
+    if (!outcome.ok) {
+      setRefusal(dealRefusal(outcome.error, deal.stage, t));
+      if (outcome.stale) void page.reload();
     }
     void pipeline.reload();
   };

@@ -19,6 +19,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import type { Project, ProjectStatus } from '../../api/types.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
@@ -58,22 +59,22 @@ export default function ProjectsPage() {
 
   const move = async (project: Project, to: ProjectStatus) => {
     setRefusal(null);
-    // Show the move at once; put the card back if the API refuses it.
-    setItems((prev) => prev.map((p) => (p.id === project.id ? { ...p, status: to } : p)));
-    try {
-      const updated = await call(
-        api.PATCH('/api/v1/projects/{id}', {
-          params: { path: { id: project.id } },
-          headers: ifMatch(project.version),
-          body: { status: to },
-        }),
-      );
-      setItems((prev) => prev.map((p) => (p.id === updated.id ? updated : p)));
-    } catch (err) {
-      setItems((prev) => prev.map((p) => (p.id === project.id ? project : p)));
-      setRefusal(moveRefusal(err, 'projects', project.status, t));
-      if (err instanceof Error && /version/.test(err.message)) void page.reload();
-    }
+    const outcome = await moveOptimistically({
+      setItems,
+      item: project,
+      moved: { ...project, status: to },
+      save: () =>
+        call(
+          api.PATCH('/api/v1/projects/{id}', {
+            params: { path: { id: project.id } },
+            headers: ifMatch(project.version),
+            body: { status: to },
+          }),
+        ),
+    });
+    if (outcome.ok) return;
+    setRefusal(moveRefusal(outcome.error, 'projects', project.status, t));
+    if (outcome.stale) void page.reload();
   };
 
   return (

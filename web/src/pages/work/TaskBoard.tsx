@@ -7,6 +7,7 @@ import { Link } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import type { Task, TaskStatus } from '../../api/types.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -28,21 +29,21 @@ export function TaskBoard(props: {
 
   const move = async (task: Task, to: TaskStatus) => {
     setRefusal(null);
-    props.setTasks((prev) => prev.map((x) => (x.id === task.id ? { ...x, status: to } : x)));
-    try {
-      const updated = await call(
-        api.PATCH('/api/v1/tasks/{id}', {
-          params: { path: { id: task.id } },
-          headers: ifMatch(task.version),
-          body: { status: to },
-        }),
-      );
-      props.setTasks((prev) => prev.map((x) => (x.id === updated.id ? updated : x)));
-      props.onChanged();
-    } catch (err) {
-      props.setTasks((prev) => prev.map((x) => (x.id === task.id ? task : x)));
-      setRefusal(moveRefusal(err, 'tasks', task.status, t));
-    }
+    const outcome = await moveOptimistically({
+      setItems: props.setTasks,
+      item: task,
+      moved: { ...task, status: to },
+      save: () =>
+        call(
+          api.PATCH('/api/v1/tasks/{id}', {
+            params: { path: { id: task.id } },
+            headers: ifMatch(task.version),
+            body: { status: to },
+          }),
+        ),
+    });
+    if (outcome.ok) props.onChanged();
+    else setRefusal(moveRefusal(outcome.error, 'tasks', task.status, t));
   };
 
   return (
