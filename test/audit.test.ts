@@ -880,19 +880,24 @@ describe('sealing after commit', () => {
       )
     ).rows[0]!.id;
 
+  /** Creates a department in `app` as `s`; answers the id of its (pending) `department.create` event. */
+  const departmentEvent = async (app: TestApp, s: Session) => {
+    const res = await app.request({
+      method: 'POST',
+      url: '/api/v1/departments',
+      headers: s.headers,
+      payload: { name: 'Pending' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return newest(app, s.orgId, 'department.create');
+  };
+
   it('an event stays unsealed (no seq, no hashes) until a reader or the sealer links it; search and integrity see it at once', async () => {
     // A sealer that never runs during the test: only readers seal.
     const u = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
     try {
       const s = await signUp(u);
-      const res = await u.request({
-        method: 'POST',
-        url: '/api/v1/departments',
-        headers: s.headers,
-        payload: { name: 'Pending' },
-      });
-      expect(res.statusCode, res.body).toBe(201);
-      const id = await newest(u, s.orgId, 'department.create');
+      const id = await departmentEvent(u, s);
       expect(await stored(u, s.orgId, id)).toEqual({ seq: null, prev_hash: '', hash: '' });
       // Pending events are not part of the chain yet, so it verifies as it is.
       const verified = await u.owner<{ ok: boolean }>('SELECT * FROM bul_audit_verify($1)', [s.orgId]);
@@ -939,17 +944,8 @@ describe('sealing after commit', () => {
     });
     try {
       const [broken, healthy] = [await signUp(u), await signUp(u)];
-      for (const s of [broken, healthy]) {
-        const res = await u.request({
-          method: 'POST',
-          url: '/api/v1/departments',
-          headers: s.headers,
-          payload: { name: 'Pending' },
-        });
-        expect(res.statusCode, res.body).toBe(201);
-      }
-      const brokenEvent = await newest(u, broken.orgId, 'department.create');
-      const healthyEvent = await newest(u, healthy.orgId, 'department.create');
+      const brokenEvent = await departmentEvent(u, broken);
+      const healthyEvent = await departmentEvent(u, healthy);
       // The fault: a trigger (as an operator might add) that rejects any change to one
       // organization's audit rows, as a corrupt row or a lock timeout would.
       await u.owner(`
