@@ -16,7 +16,7 @@ import {
   VIEWPORTS,
 } from './support/browser.ts';
 import { STRONG_PASSWORD } from './support/constants.ts';
-import { type Session, signUp, uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
+import { addMember, type Session, signUp, uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
 
@@ -222,4 +222,69 @@ describe.skipIf(!hasChromium)('the administration area in Chromium', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('a member search answered out of order shows the newer search, not the older one', {
+    timeout: 120_000,
+  }, async () => {
+    const email = uniqueEmail('admin-race');
+    const admin = await signUp(rig.app, {
+      email,
+      name: 'Beatriz Lima',
+      orgName: 'Admin race',
+      subdomain: uniqueSubdomain('race'),
+    });
+    const member = uniqueEmail('bruno');
+    await addMember(rig.app, admin, 'developer', member);
+    const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-admin' });
+    // The network delivers the answer to the first search after the second one's, as a slow
+    // query or a congested link would: the first request is held until the second was shown.
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(
+      (url) => url.pathname === '/api/v1/members' && url.searchParams.get('q') === 'beatriz',
+      async (route) => {
+        holding();
+        await released;
+        await route.continue();
+      },
+    );
+    try {
+      await page.goto(`${rig.baseUrl}/login`);
+      await page.getByLabel('E-mail').fill(email);
+      await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await page.goto(`${rig.baseUrl}/admin/members`);
+      const table = page.getByTestId('members-table');
+      await table.getByText(member).waitFor();
+      const search = page.getByRole('textbox', { name: 'Search by name or e-mail' });
+
+      await search.fill('beatriz');
+      await held; // the first search is on its way, and stays there
+      await search.fill('member');
+      await table.getByText(member).waitFor();
+      await table.getByText(email).waitFor({ state: 'detached' });
+
+      const late = page.waitForResponse(
+        (res) =>
+          res.url().includes('/api/v1/members') && new URL(res.url()).searchParams.get('q') === 'beatriz',
+      );
+      release();
+      expect((await late).status()).toBe(200);
+      // Give the late answer time to be (wrongly) shown, then check it was not.
+      await page.waitForTimeout(750);
+      expect(await table.getByText(email).count()).toBe(0);
+      expect(await table.getByText(member).count()).toBe(1);
+      expect(await search.inputValue()).toBe('member');
+    } finally {
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  });
 });

@@ -42,14 +42,15 @@ function MembersCard({ roles }: { roles: Role[] }) {
   const [items, setItems] = useState<Member[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
 
-  const page = useLoad(async () => {
-    const r = await call(
-      api.GET('/api/v1/members', { params: { query: { limit: 100, ...(query ? { q: query } : {}) } } }),
-    );
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, [query]);
+  const page = useLoad(
+    () =>
+      call(api.GET('/api/v1/members', { params: { query: { limit: 100, ...(query ? { q: query } : {}) } } })),
+    [query],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
 
   const more = useSubmit(async () => {
     if (!cursor) return;

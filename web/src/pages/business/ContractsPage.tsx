@@ -47,12 +47,14 @@ export default function ContractsPage() {
     ...(interval ? { billingInterval: interval } : {}),
     ...(activity === 'all' ? {} : { active: activity === 'active' }),
   };
-  const page = useLoad(async () => {
-    const r = await call(api.GET('/api/v1/contracts', { params: { query: { ...filters, limit: 100 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, [filters]);
+  const page = useLoad(
+    () => call(api.GET('/api/v1/contracts', { params: { query: { ...filters, limit: 100 } } })),
+    [filters],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
   const active = useLoad(activeContracts, []);
 
   const more = async () => {

@@ -45,12 +45,14 @@ export default function DealsPage() {
   const [items, setItems] = useState<Deal[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
 
-  const page = useLoad(async () => {
-    const r = await call(api.GET('/api/v1/deals', { params: { query: { limit: 200 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, []);
+  const page = useLoad(
+    () => call(api.GET('/api/v1/deals', { params: { query: { limit: 200 } } })),
+    [],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
   const pipeline = useLoad(() => call(api.GET('/api/v1/deals/pipeline')), []);
   const members = useLoad(
     async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,

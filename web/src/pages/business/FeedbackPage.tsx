@@ -26,12 +26,14 @@ export default function FeedbackPage() {
   const [cursor, setCursor] = useState<string | null>(null);
 
   const filters = { ...(clientId ? { clientId } : {}), ...(score ? { score: Number(score) } : {}) };
-  const page = useLoad(async () => {
-    const r = await call(api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, [filters]);
+  const page = useLoad(
+    () => call(api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100 } } })),
+    [filters],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
   const projects = useLoad(
     async () => (await call(api.GET('/api/v1/projects', { params: { query: { limit: 200 } } }))).items,
     [],

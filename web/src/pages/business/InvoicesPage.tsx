@@ -49,12 +49,14 @@ export default function InvoicesPage() {
     ...(issuedFrom ? { issuedFrom } : {}),
     ...(issuedTo ? { issuedTo } : {}),
   };
-  const page = useLoad(async () => {
-    const r = await call(api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, [filters]);
+  const page = useLoad(
+    () => call(api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100 } } })),
+    [filters],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
   const more = async () => {
     if (!cursor) return;
     const r = await call(

@@ -26,11 +26,11 @@ export default function DashboardPage() {
   const { t } = useTranslation();
   const f = useFormat();
   const [loadedAt, setLoadedAt] = useState<Date | null>(null);
-  const dash = useLoad(async () => {
-    const d = await call(api.GET('/api/v1/analytics/dashboard'));
-    setLoadedAt(new Date());
-    return d;
-  }, []);
+  const dash = useLoad(
+    () => call(api.GET('/api/v1/analytics/dashboard')),
+    [],
+    () => setLoadedAt(new Date()),
+  );
   const interval = useInterval(() => void dash.reload(), REFRESH_SECONDS * 1000);
   // biome-ignore lint/correctness/useExhaustiveDependencies: start once, stop on leave
   useEffect(() => {

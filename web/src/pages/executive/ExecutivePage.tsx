@@ -32,19 +32,22 @@ export default function ExecutivePage() {
   const [days, setDays] = useState('30');
   const [loadedAt, setLoadedAt] = useState<Date | null>(null);
 
-  const data = useLoad(async () => {
-    const n = Number(days);
-    const [metrics, revenue, mrr, created, completed, churned] = await Promise.all([
-      call(api.GET('/api/v1/executive/metrics', { params: { query: { scope } } })),
-      trend('revenue', n, scope),
-      trend('mrr', n, scope),
-      trend('tasks_created', n, scope),
-      trend('tasks_completed', n, scope),
-      trend('churned_clients', n, scope),
-    ]);
-    setLoadedAt(new Date());
-    return { metrics, revenue, mrr, created, completed, churned };
-  }, [scope, days]);
+  const data = useLoad(
+    async () => {
+      const n = Number(days);
+      const [metrics, revenue, mrr, created, completed, churned] = await Promise.all([
+        call(api.GET('/api/v1/executive/metrics', { params: { query: { scope } } })),
+        trend('revenue', n, scope),
+        trend('mrr', n, scope),
+        trend('tasks_created', n, scope),
+        trend('tasks_completed', n, scope),
+        trend('churned_clients', n, scope),
+      ]);
+      return { metrics, revenue, mrr, created, completed, churned };
+    },
+    [scope, days],
+    () => setLoadedAt(new Date()),
+  );
   const interval = useInterval(() => void data.reload(), REFRESH_SECONDS * 1000);
   // biome-ignore lint/correctness/useExhaustiveDependencies: start once, stop on leave
   useEffect(() => {

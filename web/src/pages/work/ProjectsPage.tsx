@@ -43,12 +43,14 @@ export default function ProjectsPage() {
   const [items, setItems] = useState<Project[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
 
-  const page = useLoad(async () => {
-    const r = await call(api.GET('/api/v1/projects', { params: { query: { limit: 100 } } }));
-    setItems(r.items);
-    setCursor(r.nextCursor);
-    return r;
-  }, []);
+  const page = useLoad(
+    () => call(api.GET('/api/v1/projects', { params: { query: { limit: 100 } } })),
+    [],
+    (r) => {
+      setItems(r.items);
+      setCursor(r.nextCursor);
+    },
+  );
 
   const more = async () => {
     if (!cursor) return;
