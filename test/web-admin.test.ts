@@ -5,7 +5,8 @@
 // own address in (and sees a bad CIDR refused beside the field), creates an API key (shown once,
 // and it works), and reads the plan and usage. At desktop and phone widths; any console error fails
 // the test, except the browser's notice for the HTTP errors provoked on purpose (listed below).
-// Screenshots go to test-results/web-admin/ (ignored by git).
+// A second test holds back the answer to one member search, to show that an older answer never
+// replaces a newer one. Screenshots go to test-results/web-admin/ (ignored by git).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserRig,
