@@ -13,6 +13,7 @@ import {
   chromiumAvailable,
   openPage,
   POLL,
+  signInWithCookie,
   startBrowserRig,
   VIEWPORTS,
 } from './support/browser.ts';
@@ -256,11 +257,7 @@ describe.skipIf(!hasChromium)('the administration area in Chromium', () => {
       },
     );
     try {
-      await page.goto(`${rig.baseUrl}/login`);
-      await page.getByLabel('E-mail').fill(email);
-      await page.getByRole('textbox', { name: 'Password' }).fill(STRONG_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await signInWithCookie(rig, context, email);
       await page.goto(`${rig.baseUrl}/admin/members`);
       const table = page.getByTestId('members-table');
       await table.getByText(member).waitFor();

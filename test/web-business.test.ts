@@ -11,6 +11,8 @@ import {
   type BrowserRig,
   centre,
   chromiumAvailable,
+  dragWithMouse,
+  moveWithKeys,
   openPage,
   POLL,
   startBrowserRig,
@@ -193,12 +195,7 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         if (vp.phone) await centre(page.locator('[data-column="qualified"]'));
         const card = lead.getByRole('button', { name: 'Tower rollout' });
         const proposal = page.locator('[data-column="proposal"]');
-        const from = (await card.boundingBox())!;
-        const to = (await proposal.boundingBox())!;
-        await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-        await page.mouse.down();
-        await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
-        await page.mouse.up();
+        await dragWithMouse(page, card, proposal);
         await proposal.getByRole('button', { name: 'Tower rollout' }).waitFor();
         await expect.poll(() => stageOf('Tower rollout'), POLL).toBe('proposal');
         await expect.poll(() => proposal.getAttribute('aria-label'), POLL).toBe('Proposal · $9,900.00');
@@ -226,25 +223,13 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
           const target = page.locator('[data-column="proposal"]');
           // Negotiation lies between Proposal and Won: centring it shows both.
           await centre(page.locator('[data-column="negotiation"]'));
-          const a = (await won.boundingBox())!;
-          const b = (await target.boundingBox())!;
-          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-          await page.mouse.down();
-          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-          await page.mouse.up();
+          await dragWithMouse(page, won, target);
         } else {
-          await won.focus();
-          await page.keyboard.press('Space');
-          await expect.poll(() => won.getAttribute('aria-pressed'), POLL).toBe('true');
-          // The board has measured its columns once the lifted card is over its own: an arrow
-          // pressed before that has no column to go to (seen under load in CI).
-          await page.locator('[data-column="won"][data-over="true"]').waitFor();
-          // one column per key press, each awaited: the next step starts from the column reached
-          for (const stage of ['negotiation', 'proposal', 'qualified', 'lead']) {
-            await page.keyboard.press('ArrowLeft');
-            await page.locator(`[data-column="${stage}"][data-over="true"]`).waitFor();
-          }
-          await page.keyboard.press('Space');
+          await moveWithKeys(page, won, {
+            from: 'won',
+            key: 'ArrowLeft',
+            through: ['negotiation', 'proposal', 'qualified', 'lead'],
+          });
         }
         const refusal = page.getByRole('alert').filter({ hasText: 'This move is not allowed' });
         await refusal.waitFor();
@@ -278,20 +263,9 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         const negotiation = page.locator('[data-column="negotiation"]');
         if (vp.phone) {
           await centre(negotiation);
-          const a = (await staleCard.boundingBox())!;
-          const b = (await negotiation.boundingBox())!;
-          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-          await page.mouse.down();
-          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-          await page.mouse.up();
+          await dragWithMouse(page, staleCard, negotiation);
         } else {
-          await staleCard.focus();
-          await page.keyboard.press('Space');
-          await expect.poll(() => staleCard.getAttribute('aria-pressed'), POLL).toBe('true');
-          await page.locator('[data-column="won"][data-over="true"]').waitFor();
-          await page.keyboard.press('ArrowLeft');
-          await negotiation.and(page.locator('[data-over="true"]')).waitFor();
-          await page.keyboard.press('Space');
+          await moveWithKeys(page, staleCard, { from: 'won', key: 'ArrowLeft', through: ['negotiation'] });
         }
         await page
           .getByRole('alert')

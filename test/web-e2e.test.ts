@@ -11,6 +11,8 @@ import {
   type BrowserRig,
   centre,
   chromiumAvailable,
+  dragWithMouse,
+  moveWithKeys,
   openPage,
   POLL,
   startBrowserRig,
@@ -138,12 +140,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
         if (vp.phone) await centre(page.locator('[data-column="active"]'));
         const card = board.getByRole('button', { name: 'Pour the foundation' });
         const completed = page.locator('[data-column="completed"]');
-        const from = (await card.boundingBox())!;
-        const to = (await completed.boundingBox())!;
-        await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-        await page.mouse.down();
-        await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
-        await page.mouse.up();
+        await dragWithMouse(page, card, completed);
         await completed.getByRole('button', { name: 'Pour the foundation' }).waitFor();
         await expect
           .poll(
@@ -162,21 +159,9 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
         // phone by dragging again.
         const done = completed.getByRole('button', { name: 'Pour the foundation' });
         if (vp.phone) {
-          const a = (await done.boundingBox())!;
-          const b = (await page.locator('[data-column="cancelled"]').boundingBox())!;
-          await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-          await page.mouse.down();
-          await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-          await page.mouse.up();
+          await dragWithMouse(page, done, page.locator('[data-column="cancelled"]'));
         } else {
-          await done.focus();
-          await page.keyboard.press('Space');
-          await expect.poll(() => done.getAttribute('aria-pressed'), POLL).toBe('true');
-          // The board has measured its columns once the lifted card is over its own column.
-          await page.locator('[data-column="completed"][data-over="true"]').waitFor();
-          await page.keyboard.press('ArrowRight');
-          await page.locator('[data-column="cancelled"][data-over="true"]').waitFor();
-          await page.keyboard.press('Space');
+          await moveWithKeys(page, done, { from: 'completed', key: 'ArrowRight', through: ['cancelled'] });
         }
         const refusal = page.getByRole('alert').filter({ hasText: 'This move is not allowed' });
         await refusal.waitFor();

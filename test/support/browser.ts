@@ -81,6 +81,39 @@ export async function signInWithCookie(
   if (res.status() !== 200) throw new Error(`cookie sign-in failed: ${res.status()} ${await res.text()}`);
 }
 
+/** Drags `card` onto `target` with the mouse, centre to centre, in small steps (dnd-kit follows them). */
+export async function dragWithMouse(page: Page, card: Locator, target: Locator): Promise<void> {
+  const from = (await card.boundingBox())!;
+  const to = (await target.boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+/**
+ * Moves `card` on a board by keyboard: lifts it (Space), presses `key` once per column in `through`
+ * (each press awaited until the card is over that column, so the next starts from there), and
+ * drops it (Space). Before the first press it waits until the lifted card is over its own column
+ * `from`: the board has measured its columns then, and an arrow pressed earlier has no column to
+ * go to (seen under load in CI).
+ */
+export async function moveWithKeys(
+  page: Page,
+  card: Locator,
+  move: { from: string; key: 'ArrowLeft' | 'ArrowRight'; through: string[] },
+): Promise<void> {
+  await card.focus();
+  await page.keyboard.press('Space');
+  await card.and(page.locator('[aria-pressed="true"]')).waitFor();
+  await page.locator(`[data-column="${move.from}"][data-over="true"]`).waitFor();
+  for (const column of move.through) {
+    await page.keyboard.press(move.key);
+    await page.locator(`[data-column="${column}"][data-over="true"]`).waitFor();
+  }
+  await page.keyboard.press('Space');
+}
+
 /**
  * Scrolls so the element sits in the middle of the screen, at once (no smooth scrolling), so that
  * bounding boxes read right after are where the mouse will find them.

@@ -3,8 +3,8 @@
 // caller explains the refusal.
 import { ApiProblem } from '../api/client.ts';
 
-export type MoveOutcome<T> =
-  | { ok: true; item: T }
+export type MoveOutcome =
+  | { ok: true }
   /** stale: the item changed meanwhile (412), so the caller's list is worth reloading. */
   | { ok: false; error: unknown; stale: boolean };
 
@@ -15,13 +15,12 @@ export async function moveOptimistically<T extends { id: string }>(opts: {
   moved: T;
   /** Asks the API for the move and answers the stored item. */
   save: () => Promise<T>;
-}): Promise<MoveOutcome<T>> {
+}): Promise<MoveOutcome> {
   const put = (next: T) => opts.setItems((prev) => prev.map((x) => (x.id === next.id ? next : x)));
   put(opts.moved);
   try {
-    const stored = await opts.save();
-    put(stored);
-    return { ok: true, item: stored };
+    put(await opts.save());
+    return { ok: true };
   } catch (error) {
     put(opts.item);
     return { ok: false, error, stale: error instanceof ApiProblem && error.code === 'precondition-failed' };
