@@ -985,6 +985,60 @@ describe('sealing after commit', () => {
     }
   });
 
+  it('sealing reads one row per pending event, also on a connection that first sealed while the table was new (migration 0008)', async () => {
+    // The trap 0008 removes: plpgsql keeps a statement's plan for the connection's life. A sealer
+    // connection that planned its per-event write while audit_events was new (never analysed)
+    // found each event through the (org_id, created_at) index, reading the organization's whole
+    // chain per event.
+    const u = await createTestApp({ AUDIT_SEAL_INTERVAL_MS: '60000' });
+    const sealer = new pg.Client({ connectionString: u.appUrl }); // the app role, as the sealer
+    try {
+      const s = await signUp(u);
+      const addEvents = (n: number) =>
+        u.owner(
+          `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, action, outcome, prev_hash, hash)
+           SELECT $1, gen_random_uuid(), NULL, clock_timestamp(), 'system', 'test.event', 'success', '', ''
+           FROM generate_series(1, $2)`,
+          [s.orgId, n],
+        );
+      const seal = async () =>
+        Number((await sealer.query<{ n: number }>('SELECT bul_audit_seal(NULL, 10000) AS n')).rows[0]!.n);
+      await sealer.connect();
+      // Past plpgsql's five custom plans, so the connection keeps a generic one, made on a new table.
+      for (let i = 0; i < 8; i++) {
+        await addEvents(1);
+        await seal();
+      }
+      await addEvents(3000);
+      await seal();
+      await addEvents(200);
+
+      /** Index entries read from audit_events so far, by index (the sealer's counts flushed first). */
+      const entriesRead = async () => {
+        await sealer.query('SELECT pg_stat_force_next_flush()'); // flushed before its answer
+        await u.owner('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await u.owner<{ name: string; read: string }>(
+          `SELECT indexrelname AS name, idx_tup_read AS read FROM pg_stat_user_indexes
+           WHERE relname = 'audit_events'`,
+        );
+        return new Map(rows.map((r) => [r.name, Number(r.read)]));
+      };
+      const before = await entriesRead();
+      expect(await seal()).toBe(200);
+      const after = await entriesRead();
+      // Finding the pending events reads the small pending-events index; writing each one back
+      // reads no index at all (before 0008: about 1.1 million entries of the time index here).
+      const elsewhere = [...after].filter(([name]) => name !== 'audit_events_unsealed_idx');
+      const read = elsewhere.reduce((sum, [name, n]) => sum + n - (before.get(name) ?? 0), 0);
+      expect(read).toBeLessThanOrEqual(200);
+      const check = await u.request({ method: 'GET', url: '/api/v1/audit/integrity', headers: s.headers });
+      expect(check.json()).toMatchObject({ ok: true });
+    } finally {
+      await sealer.end();
+      await u.close();
+    }
+  });
+
   it('the background sealer links new events within moments, with no reader', async () => {
     const s = await signUp(t);
     await createDepartment(s, 'Sealed by the timer');
