@@ -95,8 +95,12 @@ export async function dragWithMouse(page: Page, card: Locator, target: Locator):
  * Moves `card` on a board by keyboard: lifts it (Space), presses `key` once per column in `through`
  * (each press awaited until the card is over that column, so the next starts from there), and
  * drops it (Space). Before the first press it waits until the lifted card is over its own column
- * `from`: the board has measured its columns then, and an arrow pressed earlier has no column to
- * go to (seen under load in CI).
+ * `from` (the board has measured its columns then, and an arrow pressed earlier has no column to
+ * go to: seen under load in CI), and then for the page's pending timers: dnd-kit's keyboard sensor
+ * starts listening for keys in a setTimeout(0) after the lift, so an arrow pressed before that
+ * timer ran was lost (seen on a fast machine, where both waits above were over 14 ms after the
+ * lift and the listener came at 16 ms). Timers of equal delay run in the order they were set, so
+ * one set now runs after the sensor's.
  */
 export async function moveWithKeys(
   page: Page,
@@ -107,6 +111,7 @@ export async function moveWithKeys(
   await page.keyboard.press('Space');
   await card.and(page.locator('[aria-pressed="true"]')).waitFor();
   await page.locator(`[data-column="${move.from}"][data-over="true"]`).waitFor();
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
   for (const column of move.through) {
     await page.keyboard.press(move.key);
     await page.locator(`[data-column="${column}"][data-over="true"]`).waitFor();
