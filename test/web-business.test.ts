@@ -15,11 +15,12 @@ import {
   moveWithKeys,
   openPage,
   POLL,
+  signInWithCookie,
   startBrowserRig,
   VIEWPORTS,
 } from './support/browser.ts';
 import { STRONG_PASSWORD } from './support/constants.ts';
-import { signUp, uniqueEmail } from './support/test-app.ts';
+import { signUp, uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
 
@@ -307,4 +308,74 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('a next page asked for before the filter changed is not added to the new list', {
+    timeout: 120_000,
+  }, async () => {
+    const email = uniqueEmail('paging');
+    const owner = await signUp(rig.app, {
+      email,
+      orgName: 'Paging race',
+      subdomain: uniqueSubdomain('paging'),
+    });
+    const client = await rig.app.request({
+      method: 'POST',
+      url: '/api/v1/clients',
+      headers: owner.headers,
+      payload: { name: 'Paging client', status: 'active' },
+    });
+    expect(client.statusCode, client.body).toBe(201);
+    // 101 fives and one 1: the unfiltered list has a second page (100 per page), the 1s none.
+    for (const score of [...Array(101).fill(5), 1]) {
+      const res = await rig.app.request({
+        method: 'POST',
+        url: '/api/v1/feedback',
+        headers: owner.headers,
+        payload: { clientId: client.json().id, score, comment: `scored ${score}` },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-business' });
+    // The second page's answer is held until the filtered list is on screen, as a slow link would.
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(
+      (url) => url.pathname === '/api/v1/feedback' && url.searchParams.has('cursor'),
+      async (route) => {
+        holding();
+        await released;
+        await route.continue();
+      },
+    );
+    try {
+      await signInWithCookie(rig, context, email);
+      await page.goto(`${rig.baseUrl}/business/feedback`);
+      const count = page.getByTestId('feedback-count');
+      await expect.poll(() => count.textContent(), POLL).toBe('100');
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await held; // the unfiltered second page is on its way, and stays there
+      await pick(page, page.getByRole('group', { name: 'Filters' }), 'Score', '1 of 5');
+      await expect.poll(() => count.textContent(), POLL).toBe('1');
+
+      const late = page.waitForResponse(
+        (res) => res.url().includes('/api/v1/feedback') && new URL(res.url()).searchParams.has('cursor'),
+      );
+      release();
+      expect((await late).status()).toBe(200);
+      // Give the late page time to be (wrongly) added, then check it was not.
+      await page.waitForTimeout(750);
+      expect(await count.textContent()).toBe('1');
+      expect(await page.getByText('scored 5').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  });
 });

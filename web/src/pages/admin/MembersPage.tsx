@@ -8,6 +8,7 @@ import { api, call, ifMatch } from '../../api/client.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -39,29 +40,16 @@ function MembersCard({ roles }: { roles: Role[] }) {
   const roleName = useRoleName();
   const [q, setQ] = useState('');
   const [query] = useDebouncedValue(q.trim(), 300);
-  const [items, setItems] = useState<Member[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-
-  const page = useLoad(
-    () =>
-      call(api.GET('/api/v1/members', { params: { query: { limit: 100, ...(query ? { q: query } : {}) } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(
+        api.GET('/api/v1/members', {
+          params: { query: { limit: 100, ...(cursor ? { cursor } : {}), ...(query ? { q: query } : {}) } },
+        }),
+      ),
     [query],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
-
-  const more = useSubmit(async () => {
-    if (!cursor) return;
-    const r = await call(
-      api.GET('/api/v1/members', {
-        params: { query: { limit: 100, cursor, ...(query ? { q: query } : {}) } },
-      }),
-    );
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  });
+  const { items, setItems } = list;
 
   const replace = (m: Member) => setItems((prev) => prev.map((x) => (x.id === m.id ? m : x)));
 
@@ -78,7 +66,7 @@ function MembersCard({ roles }: { roles: Role[] }) {
       );
     } catch (err) {
       // Someone may have changed the member meanwhile: show the current state with the refusal.
-      void page.reload();
+      void list.reload();
       throw err;
     }
   });
@@ -135,9 +123,9 @@ function MembersCard({ roles }: { roles: Role[] }) {
         />
       </Group>
       <Stack gap="sm">
-        <ProblemAlert error={page.error} />
+        <ProblemAlert error={list.error} />
         <ProblemAlert error={change.error} />
-        {items.length === 0 && page.data ? (
+        {items.length === 0 && list.loaded ? (
           <Text c="dimmed">{t('common.empty')}</Text>
         ) : (
           <Table.ScrollContainer minWidth={720}>
@@ -240,8 +228,8 @@ function MembersCard({ roles }: { roles: Role[] }) {
             </Table>
           </Table.ScrollContainer>
         )}
-        {cursor && (
-          <Button variant="default" onClick={() => void more.run()} loading={more.busy}>
+        {list.more.hasMore && (
+          <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
             {t('common.loadMore')}
           </Button>
         )}

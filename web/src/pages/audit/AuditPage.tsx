@@ -16,7 +16,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
@@ -65,12 +65,18 @@ export default function AuditPage() {
     [],
   );
 
+  // Every new search starts a listing; an answer that is not for the latest search, or a next page
+  // of an earlier one, is dropped (a slow, older answer must not replace or extend a newer one).
+  const listing = useRef(0);
   const search = useSubmit(async (next: Filters, after?: string) => {
+    const mine = after ? listing.current : ++listing.current;
+    if (!after) setCursor(null);
     const page = await call(
       api.GET('/api/v1/audit/search', {
         params: { query: { ...next, limit: 50, ...(after ? { cursor: after } : {}) } },
       }),
     );
+    if (mine !== listing.current) return;
     setEvents((prev) => (after ? [...prev, ...page.items] : page.items));
     setCursor(page.nextCursor);
     setFilters(next);
@@ -245,7 +251,7 @@ export default function AuditPage() {
         </Table.ScrollContainer>
       )}
       {cursor && (
-        <Button variant="default" onClick={() => void search.run(filters, cursor)}>
+        <Button variant="default" onClick={() => void search.run(filters, cursor)} loading={search.busy}>
           {t('common.loadMore')}
         </Button>
       )}

@@ -7,6 +7,7 @@ import { api, call } from '../../api/client.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ContractForm } from './ContractForm.tsx';
@@ -39,32 +40,23 @@ export default function ContractsPage() {
   const [interval, setInterval] = useState<BillingInterval | null>(null);
   const [activity, setActivity] = useState<Activity>('all');
   const [editing, setEditing] = useState<Contract | 'new' | null>(null);
-  const [items, setItems] = useState<Contract[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
 
   const filters = {
     ...(clientId ? { clientId } : {}),
     ...(interval ? { billingInterval: interval } : {}),
     ...(activity === 'all' ? {} : { active: activity === 'active' }),
   };
-  const page = useLoad(
-    () => call(api.GET('/api/v1/contracts', { params: { query: { ...filters, limit: 100 } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(
+        api.GET('/api/v1/contracts', {
+          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
     [filters],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
+  const { items } = list;
   const active = useLoad(activeContracts, []);
-
-  const more = async () => {
-    if (!cursor) return;
-    const r = await call(
-      api.GET('/api/v1/contracts', { params: { query: { ...filters, limit: 100, cursor } } }),
-    );
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  };
 
   const currency = book.currency ?? 'USD';
   const mrr = (active.data ?? []).reduce(
@@ -85,7 +77,7 @@ export default function ContractsPage() {
           {manage && <Button onClick={() => setEditing('new')}>{t('business.contracts.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={page.error ?? active.error ?? book.error} />
+      <ProblemAlert error={list.error ?? active.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.contracts.mrrToday')}
@@ -131,7 +123,7 @@ export default function ContractsPage() {
           w={{ base: '100%', xs: 200 }}
         />
       </Group>
-      {items.length === 0 && page.data ? (
+      {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={760}>
@@ -180,8 +172,8 @@ export default function ContractsPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void more()}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}
@@ -196,7 +188,7 @@ export default function ContractsPage() {
             contract={editing === 'new' ? undefined : editing}
             onSaved={() => {
               setEditing(null);
-              void page.reload();
+              void list.reload();
               void active.reload();
             }}
           />

@@ -22,6 +22,7 @@ import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { DealStageBadge } from './badges.tsx';
@@ -42,30 +43,19 @@ export default function DealsPage() {
   const view = params.get('view') === 'list' ? 'list' : 'board';
   const [creating, setCreating] = useState(false);
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
-  const [items, setItems] = useState<Deal[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
 
-  const page = useLoad(
-    () => call(api.GET('/api/v1/deals', { params: { query: { limit: 200 } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(api.GET('/api/v1/deals', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
     [],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
+  const { items, setItems } = list;
   const pipeline = useLoad(() => call(api.GET('/api/v1/deals/pipeline')), []);
   const members = useLoad(
     async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
     [],
   );
   const memberName = (id: string | null) => (id && members.data?.find((m) => m.userId === id)?.name) || '—';
-
-  const more = async () => {
-    if (!cursor) return;
-    const r = await call(api.GET('/api/v1/deals', { params: { query: { limit: 200, cursor } } }));
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  };
 
   const move = async (deal: Deal, to: DealStage) => {
     setRefusal(null);
@@ -84,7 +74,7 @@ export default function DealsPage() {
     });
     if (!outcome.ok) {
       setRefusal(dealRefusal(outcome.error, deal.stage, t));
-      if (outcome.stale) void page.reload();
+      if (outcome.stale) void list.reload();
     }
     void pipeline.reload();
   };
@@ -117,7 +107,7 @@ export default function DealsPage() {
           {manage && <Button onClick={() => setCreating(true)}>{t('business.deals.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={page.error ?? pipeline.error ?? book.error} />
+      <ProblemAlert error={list.error ?? pipeline.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 4 }}>
         <SummaryCard
           label={t('business.deals.openPipeline')}
@@ -185,7 +175,7 @@ export default function DealsPage() {
             )}
           />
         </>
-      ) : items.length === 0 && page.data ? (
+      ) : items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={820}>
@@ -257,8 +247,8 @@ export default function DealsPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void more()}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}

@@ -7,11 +7,11 @@ import { api, call } from '../../api/client.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { FeedbackForm, SCORES } from './FeedbackForm.tsx';
 import { SummaryCard } from './SummaryCard.tsx';
-import type { Feedback } from './types.ts';
 import { useBook } from './useBook.ts';
 
 export default function FeedbackPage() {
@@ -22,31 +22,23 @@ export default function FeedbackPage() {
   const [clientId, setClientId] = useState<string | null>(null);
   const [score, setScore] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
-  const [items, setItems] = useState<Feedback[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
 
   const filters = { ...(clientId ? { clientId } : {}), ...(score ? { score: Number(score) } : {}) };
-  const page = useLoad(
-    () => call(api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100 } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(
+        api.GET('/api/v1/feedback', {
+          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
     [filters],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
+  const { items } = list;
   const projects = useLoad(
     async () => (await call(api.GET('/api/v1/projects', { params: { query: { limit: 200 } } }))).items,
     [],
   );
   const projectName = (id: string | null) => (id && projects.data?.find((p) => p.id === id)?.name) || '—';
-  const more = async () => {
-    if (!cursor) return;
-    const r = await call(
-      api.GET('/api/v1/feedback', { params: { query: { ...filters, limit: 100, cursor } } }),
-    );
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  };
 
   const average = items.length > 0 ? items.reduce((s, x) => s + x.score, 0) / items.length : null;
   const exportQuery: Record<string, string> = Object.fromEntries(
@@ -64,7 +56,7 @@ export default function FeedbackPage() {
           )}
         </Group>
       </Group>
-      <ProblemAlert error={page.error ?? book.error} />
+      <ProblemAlert error={list.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.feedback.average')}
@@ -103,7 +95,7 @@ export default function FeedbackPage() {
           w={{ base: '100%', xs: 160 }}
         />
       </Group>
-      {items.length === 0 && page.data ? (
+      {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={640}>
@@ -138,8 +130,8 @@ export default function FeedbackPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void more()}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}
@@ -148,7 +140,7 @@ export default function FeedbackPage() {
           book={book}
           onCreated={() => {
             setCreating(false);
-            void page.reload();
+            void list.reload();
           }}
         />
       </Modal>

@@ -19,7 +19,7 @@ import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { InvoiceStateBadge } from './badges.tsx';
@@ -40,8 +40,6 @@ export default function InvoicesPage() {
   const [issuedTo, setIssuedTo] = useState('');
   const [creating, setCreating] = useState(false);
   const [openId, setOpenId] = useState<string | null>(null);
-  const [items, setItems] = useState<Invoice[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
 
   const filters = {
     ...(clientId ? { clientId } : {}),
@@ -49,28 +47,22 @@ export default function InvoicesPage() {
     ...(issuedFrom ? { issuedFrom } : {}),
     ...(issuedTo ? { issuedTo } : {}),
   };
-  const page = useLoad(
-    () => call(api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100 } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(
+        api.GET('/api/v1/invoices', {
+          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
     [filters],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
-  const more = async () => {
-    if (!cursor) return;
-    const r = await call(
-      api.GET('/api/v1/invoices', { params: { query: { ...filters, limit: 100, cursor } } }),
-    );
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  };
+  const { items, setItems } = list;
   const replace = (updated: Invoice) =>
     setItems((prev) => prev.map((i) => (i.id === updated.id ? updated : i)));
 
   const currency = book.currency ?? 'USD';
   const inBook = items.filter((i) => i.currency === currency && i.status !== 'void');
-  const sum = (list: Invoice[], pick: (i: Invoice) => number) => list.reduce((s, i) => s + pick(i), 0);
+  const sum = (rows: Invoice[], pick: (i: Invoice) => number) => rows.reduce((s, i) => s + pick(i), 0);
   const open = items.find((i) => i.id === openId) ?? null;
   const manage = can('business:manage');
 
@@ -83,7 +75,7 @@ export default function InvoicesPage() {
           {manage && <Button onClick={() => setCreating(true)}>{t('business.invoices.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={page.error ?? book.error} />
+      <ProblemAlert error={list.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.invoices.outstanding')}
@@ -149,7 +141,7 @@ export default function InvoicesPage() {
           w={{ base: 'calc(50% - 5px)', xs: 160 }}
         />
       </Group>
-      {items.length === 0 && page.data ? (
+      {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={820}>
@@ -193,8 +185,8 @@ export default function InvoicesPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void more()}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}

@@ -23,7 +23,7 @@ import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
-import { useLoad } from '../../components/useLoad.ts';
+import { usePagedList } from '../../components/usePagedList.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { moveRefusal } from './moveRefusal.ts';
@@ -40,24 +40,13 @@ export default function ProjectsPage() {
   const view = params.get('view') === 'board' ? 'board' : 'list';
   const [creating, setCreating] = useState(false);
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
-  const [items, setItems] = useState<Project[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
 
-  const page = useLoad(
-    () => call(api.GET('/api/v1/projects', { params: { query: { limit: 100 } } })),
+  const list = usePagedList(
+    (cursor) =>
+      call(api.GET('/api/v1/projects', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
     [],
-    (r) => {
-      setItems(r.items);
-      setCursor(r.nextCursor);
-    },
   );
-
-  const more = async () => {
-    if (!cursor) return;
-    const r = await call(api.GET('/api/v1/projects', { params: { query: { limit: 100, cursor } } }));
-    setItems((prev) => [...prev, ...r.items]);
-    setCursor(r.nextCursor);
-  };
+  const { items, setItems } = list;
 
   const move = async (project: Project, to: ProjectStatus) => {
     setRefusal(null);
@@ -76,7 +65,7 @@ export default function ProjectsPage() {
     });
     if (outcome.ok) return;
     setRefusal(moveRefusal(outcome.error, 'projects', project.status, t));
-    if (outcome.stale) void page.reload();
+    if (outcome.stale) void list.reload();
   };
 
   return (
@@ -97,7 +86,7 @@ export default function ProjectsPage() {
           {can('projects:manage') && <Button onClick={() => setCreating(true)}>{t('projects.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={page.error} />
+      <ProblemAlert error={list.error} />
       {refusal && (
         <Alert
           color="orange"
@@ -129,7 +118,7 @@ export default function ProjectsPage() {
             </Stack>
           )}
         />
-      ) : items.length === 0 && page.data ? (
+      ) : items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
         <Table.ScrollContainer minWidth={640}>
@@ -163,8 +152,8 @@ export default function ProjectsPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void more()}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}
