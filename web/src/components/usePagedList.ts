@@ -25,6 +25,7 @@ export function usePagedList<T>(
     () => {
       listing.current++;
       setCursor(null);
+      more.clear(); // a failed "load more" of the previous listing is no longer news
       return fetchPage(null);
     },
     deps,
