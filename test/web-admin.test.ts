@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserRig,
   chromiumAvailable,
+  holdRequests,
   openPage,
   POLL,
   signInWithCookie,
@@ -240,21 +241,9 @@ describe.skipIf(!hasChromium)('the administration area in Chromium', () => {
     const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-admin' });
     // The network delivers the answer to the first search after the second one's, as a slow
     // query or a congested link would: the first request is held until the second was shown.
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await page.route(
+    const { held, release } = await holdRequests(
+      page,
       (url) => url.pathname === '/api/v1/members' && url.searchParams.get('q') === 'beatriz',
-      async (route) => {
-        holding();
-        await released;
-        await route.continue();
-      },
     );
     try {
       await signInWithCookie(rig, context, email);

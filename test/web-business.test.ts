@@ -12,6 +12,7 @@ import {
   centre,
   chromiumAvailable,
   dragWithMouse,
+  holdRequests,
   moveWithKeys,
   openPage,
   POLL,
@@ -337,21 +338,9 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
     }
     const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-business' });
     // The second page's answer is held until the filtered list is on screen, as a slow link would.
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await page.route(
+    const { held, release } = await holdRequests(
+      page,
       (url) => url.pathname === '/api/v1/feedback' && url.searchParams.has('cursor'),
-      async (route) => {
-        holding();
-        await released;
-        await route.continue();
-      },
     );
     try {
       await signInWithCookie(rig, context, email);

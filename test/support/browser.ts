@@ -120,6 +120,30 @@ export async function moveWithKeys(
 }
 
 /**
+ * Holds the page's requests whose URL matches until `release()` is called, as a slow query or a
+ * congested link would. `held` resolves when the first of them has been sent and is waiting.
+ */
+export async function holdRequests(
+  page: Page,
+  matches: (url: URL) => boolean,
+): Promise<{ held: Promise<void>; release: () => void }> {
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => {
+    holding = resolve;
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(matches, async (route) => {
+    holding();
+    await released;
+    await route.continue();
+  });
+  return { held, release };
+}
+
+/**
  * Scrolls so the element sits in the middle of the screen, at once (no smooth scrolling), so that
  * bounding boxes read right after are where the mouse will find them.
  */
