@@ -336,7 +336,10 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
       });
       expect(res.statusCode, res.body).toBe(201);
     }
-    const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-business' });
+    const { context, page, problems } = await openPage(rig, VIEWPORTS[0], {
+      dir: 'web-business',
+      expectedHttpErrors: [{ status: 503, path: '/api/v1/feedback' }],
+    });
     // The second page's answer is held until the filtered list is on screen, as a slow link would.
     const { held, release } = await holdRequests(
       page,
@@ -362,6 +365,27 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
       expect(await count.textContent()).toBe('1');
       expect(await page.getByText('scored 5').count()).toBe(0);
       expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+
+      // The same, with the late page failing: its failure is not news for the filtered list.
+      const failing = await holdRequests(
+        page,
+        (url) => url.pathname === '/api/v1/feedback' && url.searchParams.has('cursor'),
+        { failWith: 503 },
+      );
+      await page.goto(`${rig.baseUrl}/business/feedback`);
+      await expect.poll(() => count.textContent(), POLL).toBe('100');
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await failing.held;
+      await pick(page, page.getByRole('group', { name: 'Filters' }), 'Score', '1 of 5');
+      await expect.poll(() => count.textContent(), POLL).toBe('1');
+      const failed = page.waitForResponse(
+        (res) => res.url().includes('/api/v1/feedback') && new URL(res.url()).searchParams.has('cursor'),
+      );
+      failing.release();
+      expect((await failed).status()).toBe(503);
+      await page.waitForTimeout(750);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await count.textContent()).toBe('1');
     } finally {
       await context.close();
     }

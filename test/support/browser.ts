@@ -122,10 +122,13 @@ export async function moveWithKeys(
 /**
  * Holds the page's requests whose URL matches until `release()` is called, as a slow query or a
  * congested link would. `held` resolves when the first of them has been sent and is waiting.
+ * With `failWith`, a released request is answered with that status (a problem) instead of going on
+ * to the server. The newest route added wins where several match.
  */
 export async function holdRequests(
   page: Page,
   matches: (url: URL) => boolean,
+  opts: { failWith?: number } = {},
 ): Promise<{ held: Promise<void>; release: () => void }> {
   let holding!: () => void;
   const held = new Promise<void>((resolve) => {
@@ -138,7 +141,16 @@ export async function holdRequests(
   await page.route(matches, async (route) => {
     holding();
     await released;
-    await route.continue();
+    if (!opts.failWith) return route.continue();
+    return route.fulfill({
+      status: opts.failWith,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({
+        type: 'about:blank',
+        title: 'Held and failed by the test',
+        status: opts.failWith,
+      }),
+    });
   });
   return { held, release };
 }

@@ -1,8 +1,8 @@
 // A list the API pages with a cursor: its first page loads (again) when `deps` change or on
 // `reload`, and `more` appends the next page. A page is kept only while it belongs to the listing
 // on screen: a "load more" answered after the filters changed, or after the list was reloaded, is
-// dropped (appending it would mix another listing's rows into this one), as useLoad drops an
-// older first page. While a new listing loads there is no "more" to ask for.
+// dropped (appending it would mix another listing's rows into this one), and so is its failure,
+// as useLoad drops an older first page. While a new listing loads there is no "more" to ask for.
 import { useRef, useState } from 'react';
 import { useLoad } from './useLoad.ts';
 import { useSubmit } from './useSubmit.ts';
@@ -38,8 +38,11 @@ export function usePagedList<T>(
   const more = useSubmit(async () => {
     if (!cursor) return;
     const mine = listing.current;
-    const page = await fetchPage(cursor);
-    if (mine !== listing.current) return;
+    const page = await fetchPage(cursor).catch((err: unknown) => {
+      if (mine === listing.current) throw err;
+      return null; // the failure of a page nobody is looking at any more
+    });
+    if (!page || mine !== listing.current) return;
     setItems((prev) => [...prev, ...page.items]);
     setCursor(page.nextCursor);
   });

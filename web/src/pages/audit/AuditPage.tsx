@@ -65,8 +65,9 @@ export default function AuditPage() {
     [],
   );
 
-  // Every new search starts a listing; an answer that is not for the latest search, or a next page
-  // of an earlier one, is dropped (a slow, older answer must not replace or extend a newer one).
+  // Every new search starts a listing; an answer (or a failure) that is not for the latest search,
+  // or a next page of an earlier one, is dropped: a slow, older answer must not replace or extend
+  // a newer one.
   const listing = useRef(0);
   const search = useSubmit(async (next: Filters, after?: string) => {
     const mine = after ? listing.current : ++listing.current;
@@ -75,8 +76,11 @@ export default function AuditPage() {
       api.GET('/api/v1/audit/search', {
         params: { query: { ...next, limit: 50, ...(after ? { cursor: after } : {}) } },
       }),
-    );
-    if (mine !== listing.current) return;
+    ).catch((err: unknown) => {
+      if (mine === listing.current) throw err;
+      return null;
+    });
+    if (!page || mine !== listing.current) return;
     setEvents((prev) => (after ? [...prev, ...page.items] : page.items));
     setCursor(page.nextCursor);
     setFilters(next);
