@@ -17,6 +17,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 /** Login and the hash-rate ceiling are measured in this many alternating rounds (see loginRounds). */
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
+/** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
+const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
 /** Which suites to run: `BENCH_SUITES=foundation,work,web` (the default: all three). */
 const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work,web').split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
@@ -112,6 +114,54 @@ async function argon2RateAt(parallel: number, seconds: number): Promise<number> 
   return Math.round(done / seconds);
 }
 
+/** The median of the rounds' ratios (the mean of the middle two for an even count). */
+function medianRatio(ratios: number[]): number {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return +median.toFixed(3);
+}
+
+interface MeRound {
+  bul: Load;
+  ceiling: Load;
+  ratio: number;
+}
+
+/**
+ * `/auth/me` against its ceiling in rounds, each measuring both, the one first in odd rounds and
+ * the other in even ones, and the median of the rounds' ratios. On a shared 2-CPU machine either
+ * server's rate moves by 20-40 % from one 10-second window to the next (the ceiling was seen at
+ * 4,100 and 7,900 req/s a minute apart); one window each could land the ratio anywhere in that
+ * range, and rounds show the spread.
+ */
+async function meRounds(measureBul: () => Promise<Load>, measureCeiling: () => Promise<Load>) {
+  const rounds: MeRound[] = [];
+  for (let i = 0; i < ME_ROUNDS; i++) {
+    let bul: Load;
+    let ceiling: Load;
+    if (i % 2 === 0) {
+      ceiling = await measureCeiling();
+      bul = await measureBul();
+    } else {
+      bul = await measureBul();
+      ceiling = await measureCeiling();
+    }
+    rounds.push({ bul, ceiling, ratio: +(bul.rps / ceiling.rps).toFixed(3) });
+  }
+  const ratio = medianRatio(rounds.map((r) => r.ratio));
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.ceil(rounds.length / 2) - 1]!;
+  return {
+    ratio,
+    /** The median round's loads (with an even count, the lower middle one). */
+    bul: median.bul,
+    ceiling: median.ceiling,
+    errors: rounds.reduce((sum, r) => sum + r.bul.errors, 0),
+    non2xx: rounds.reduce((sum, r) => sum + r.bul.non2xx, 0),
+    rounds,
+  };
+}
+
 interface LoginRound {
   logins: Load;
   hashRate: number;
@@ -142,16 +192,11 @@ async function loginRounds(server: ChildProcess, login: (seconds?: number) => Pr
       ratio: +(logins.rps / hash.best).toFixed(3),
     });
   }
-  const byRatio = [...rounds].sort((a, b) => a.ratio - b.ratio);
-  const mid = byRatio.length / 2;
-  const ratio =
-    byRatio.length % 2
-      ? byRatio[Math.floor(mid)]!.ratio
-      : (byRatio[mid - 1]!.ratio + byRatio[mid]!.ratio) / 2;
+  const ratio = medianRatio(rounds.map((r) => r.ratio));
   const mean = (pick: (r: LoginRound) => number) =>
     Math.round(rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length);
   return {
-    ratio: +ratio.toFixed(3),
+    ratio,
     loginsPerSecond: mean((r) => r.logins.rps),
     hashRate: mean((r) => r.hashRate),
     errors: rounds.reduce((sum, r) => sum + r.logins.errors, 0),
@@ -178,8 +223,11 @@ async function runFoundation() {
     await warm(ceilingUrl);
     await warm(`${bul}/api/v1/auth/me`, auth);
 
-    const ceiling32 = await load({ url: ceilingUrl, connections: 32 });
-    const me32 = await load({ url: `${bul}/api/v1/auth/me`, connections: 32, headers: auth });
+    const me = await meRounds(
+      () => load({ url: `${bul}/api/v1/auth/me`, connections: 32, headers: auth }),
+      () => load({ url: ceilingUrl, connections: 32 }),
+    );
+    const { bul: me32, ceiling: ceiling32 } = me;
     const ceiling1 = await load({ url: ceilingUrl, connections: 1 });
     const me1 = await load({ url: `${bul}/api/v1/auth/me`, connections: 1, headers: auth });
 
@@ -206,18 +254,13 @@ async function runFoundation() {
       postgres: servers.postgres,
       secondsPerMeasurement: DURATION,
       me: {
-        concurrency32: {
-          bul: me32,
-          ceiling: ceiling32,
-          ratio: +(me32.rps / ceiling32.rps).toFixed(3),
-          target: '>= 0.40 with no errors',
-        },
+        concurrency32: { ...me, target: '>= 0.40 with no errors (the median round)' },
         concurrency1: { bul: me1, ceiling: ceiling1, p99Ms: me1.p99, target: 'p99 < 5 ms' },
       },
       login: { ...login, target: '>= 0.80 (the median round)' },
     };
     const verdicts = {
-      meThroughput: results.me.concurrency32.ratio >= 0.4 && me32.errors === 0 && me32.non2xx === 0,
+      meThroughput: me.ratio >= 0.4 && me.errors === 0 && me.non2xx === 0,
       meLatency: me1.p99 < 5,
       login: login.ratio >= 0.8 && login.errors === 0 && login.non2xx === 0,
     };
@@ -234,9 +277,15 @@ async function runFoundation() {
       '',
       '| measurement | BUL | ceiling | ratio | target | met |',
       '|---|---|---|---|---|---|',
-      `| GET /api/v1/auth/me, 32 connections | ${me32.rps} req/s (p99 ${me32.p99} ms, errors ${me32.errors}, non-2xx ${me32.non2xx}) | ${ceiling32.rps} req/s (node:http + one pg query) | ${results.me.concurrency32.ratio} | ≥ 0.40, no errors | ${verdicts.meThroughput ? 'yes' : 'NO'} |`,
+      `| GET /api/v1/auth/me, 32 connections | ${me32.rps} req/s (p99 ${me32.p99} ms, errors ${me.errors}, non-2xx ${me.non2xx}) | ${ceiling32.rps} req/s (node:http + one pg query) | ${me.ratio} | ≥ 0.40, no errors | ${verdicts.meThroughput ? 'yes' : 'NO'} |`,
       `| GET /api/v1/auth/me, 1 connection | p50 ${me1.p50} ms, p99 ${me1.p99} ms (${me1.rps} req/s) | p50 ${ceiling1.p50} ms, p99 ${ceiling1.p99} ms | — | p99 < 5 ms | ${verdicts.meLatency ? 'yes' : 'NO'} |`,
       `| POST /api/v1/auth/login, 8 connections | ${login.loginsPerSecond} logins/s (p99 ${login.p99} ms, errors ${login.errors}, non-2xx ${login.non2xx}) | ${login.hashRate} argon2id verifications/s (the better of one hash per CPU at once and as many as libuv's pool allows) | ${login.ratio} | ≥ 0.80 | ${verdicts.login ? 'yes' : 'NO'} |`,
+      '',
+      `\`/auth/me\` at 32 connections in ${me.rounds.length} rounds of ${DURATION} s against the ceiling and ${DURATION} s against BUL (the ceiling first in odd rounds, BUL first in even ones); the ratio and the figures above are the median round's:`,
+      '',
+      '| round | BUL req/s | ceiling req/s | ratio |',
+      '|---|---|---|---|',
+      ...me.rounds.map((r, i) => `| ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} |`),
       '',
       `Login in ${login.rounds.length} rounds, each hashing in the runner for ${login.hashSeconds} s at each parallelism (server paused), then logging in for ${login.loginSeconds} s; the ratio is the median round's:`,
       '',
