@@ -7,12 +7,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { missingNodeFlags, SERVER_NODE_FLAGS } from './node-flags.js';
+import { unsupportedNode } from './node-version.js';
 
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  process.stderr.write(
-    `bul: BUL needs Node.js 22.12 or later (24 LTS recommended); this is ${process.version}\n`,
-  );
+const refusal = unsupportedNode();
+if (refusal) {
+  process.stderr.write(refusal);
   process.exit(1);
 }
 

@@ -1,12 +1,14 @@
 // The `bul` command as a real process: start/stop/restart on the embedded PostgreSQL, recovery
 // after kill -9, graceful drain, refusing a second instance, configuration errors, migrate,
 // status, admin create, the api/worker roles on an external database, and its JSON logs.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { missingNodeFlags, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { unsupportedNode } from '../bin/node-version.js';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
@@ -125,6 +127,33 @@ describe('the Node flags `bul start` re-executes itself with', () => {
     expect(missingNodeFlags(['--max-semi-space-size=8', '--a=1'], ['--inspect'], '--a=2')).toEqual([
       '--max-semi-space-size=8',
     ]);
+  });
+});
+
+describe('the oldest Node.js BUL runs on', () => {
+  it('refuses Node older than 22.12 with one line naming both versions, and accepts 22.12 and later', ({
+    expect,
+  }) => {
+    expect(unsupportedNode('v20.20.2')).toBe(
+      'bul: BUL needs Node.js 22.12 or later (24 LTS recommended); this is v20.20.2\n',
+    );
+    expect(unsupportedNode('v22.11.0')).toContain('this is v22.11.0');
+    expect(unsupportedNode('v18.20.8')).not.toBeNull();
+    for (const ok of ['v22.12.0', 'v22.18.1', 'v23.0.0', 'v24.21.0', 'v26.1.0'])
+      expect(unsupportedNode(ok)).toBeNull();
+    expect(unsupportedNode()).toBeNull(); // the Node running these tests
+  });
+
+  it('is what `node bin/node-version.js` (npm prepare, prestart, pretest) checks: silent, exit 0 on this Node', async ({
+    expect,
+  }) => {
+    const script = path.resolve(import.meta.dirname, '../bin/node-version.js');
+    const run = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: '',
+    });
   });
 });
 
