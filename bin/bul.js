@@ -7,13 +7,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { missingNodeFlags, SERVER_NODE_FLAGS } from './node-flags.js';
-import { unsupportedNode } from './node-version.js';
+import { requireSupportedNode } from './node-version.js';
 
-const refusal = unsupportedNode();
-if (refusal) {
-  process.stderr.write(refusal);
-  process.exit(1);
-}
+requireSupportedNode();
 
 const args = process.argv.slice(2);
 const flags = [

@@ -21,11 +21,13 @@ export function unsupportedNode(version = process.version) {
   return `bul: BUL needs Node.js ${wantMajor}.${wantMinor} or later (24 LTS recommended); this is ${version}\n`;
 }
 
-const runDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (runDirectly) {
+/** Exits 1 with the refusal line when this Node is too old; returns otherwise. */
+export function requireSupportedNode() {
   const refusal = unsupportedNode();
-  if (refusal) {
-    process.stderr.write(refusal);
-    process.exit(1);
-  }
+  if (!refusal) return;
+  process.stderr.write(refusal);
+  process.exit(1);
 }
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  requireSupportedNode();

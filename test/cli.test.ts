@@ -144,7 +144,7 @@ describe('the oldest Node.js BUL runs on', () => {
     expect(unsupportedNode()).toBeNull(); // the Node running these tests
   });
 
-  it('is what `node bin/node-version.js` (npm prepare, prestart, pretest) checks: silent, exit 0 on this Node', async ({
+  it('is what `node bin/node-version.js` (npm prepare, prestart, pretest) checks: silent, exit 0 on this Node', ({
     expect,
   }) => {
     const script = path.resolve(import.meta.dirname, '../bin/node-version.js');
