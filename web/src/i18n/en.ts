@@ -187,6 +187,11 @@ export const en = {
     newContact: 'New contact',
     whatsapp: 'WhatsApp number',
     status: { lead: 'Lead', active: 'Active', churned: 'Churned' },
+    showArchived: 'Archived clients',
+    archive: 'Archive',
+    restore: 'Bring back',
+    archiveHint: 'Archiving keeps its contracts, invoices and feedback and hides it from this list.',
+    archivedHint: 'Archived: kept with its history, listed apart.',
   },
   audit: {
     title: 'Audit trail',

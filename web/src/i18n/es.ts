@@ -186,6 +186,11 @@ export const es: Catalogue = {
     newContact: 'Nuevo contacto',
     whatsapp: 'Número de WhatsApp',
     status: { lead: 'Prospecto', active: 'Activo', churned: 'Perdido' },
+    showArchived: 'Clientes archivados',
+    archive: 'Archivar',
+    restore: 'Recuperar',
+    archiveHint: 'Archivarlo conserva sus contratos, facturas y opiniones y lo oculta de esta lista.',
+    archivedHint: 'Archivado: se conserva con su historial y se lista aparte.',
   },
   audit: {
     title: 'Registro de auditoría',

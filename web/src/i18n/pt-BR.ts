@@ -186,6 +186,11 @@ export const ptBR: Catalogue = {
     newContact: 'Novo contato',
     whatsapp: 'Número de WhatsApp',
     status: { lead: 'Lead', active: 'Ativo', churned: 'Perdido' },
+    showArchived: 'Clientes arquivados',
+    archive: 'Arquivar',
+    restore: 'Recuperar',
+    archiveHint: 'Arquivar mantém seus contratos, faturas e avaliações e o tira desta lista.',
+    archivedHint: 'Arquivado: mantido com seu histórico, listado à parte.',
   },
   audit: {
     title: 'Trilha de auditoria',
