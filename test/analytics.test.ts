@@ -4,6 +4,7 @@
 // ended contracts, churn, conversion, satisfaction — plus permissions and cross-org isolation.
 // Fixtures are written on the owner connection (bypassing RLS and the services), with timestamps
 // far from the real clock; `asOf` pins "now".
+import { readFileSync } from 'node:fs';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/platform/db/ids.ts';
@@ -1016,5 +1017,33 @@ describe('MRR, revenue growth and who completed a task, by hand', () => {
     expect((await send(worker, 'PATCH', `/tasks/${task.id}`, { status: 'completed' })).statusCode).toBe(200);
     expect(await completedBy()).toBe(worker.userId);
     expect(await activity()).toEqual({ [e.userId]: 0, [worker.userId]: 1 });
+  });
+
+  it('fills completed_by of tasks completed before migration 0011 from the audit trail', async () => {
+    const worker = await addMember(t, e, 'manager');
+    const projectId = (await made(e, '/projects', { name: 'Backfill', status: 'active' })).id;
+    const byWorker = (await made(e, '/tasks', { projectId, title: 'Completed by the worker' })).id;
+    expect((await send(worker, 'PATCH', `/tasks/${byWorker}`, { status: 'completed' })).statusCode).toBe(200);
+    const unknown = await task(e.orgId, projectId, {
+      status: 'completed',
+      completed_at: '2025-01-01T00:00:00Z',
+    });
+    // As before the column existed.
+    await t.owner('UPDATE tasks SET completed_by = NULL WHERE org_id = $1', [e.orgId]);
+    const sql = readFileSync(
+      new URL('../src/migrations/0011_financial_history.sql', import.meta.url),
+      'utf8',
+    );
+    const backfill = /^UPDATE tasks t SET completed_by[\s\S]*?;$/m.exec(sql)?.[0];
+    expect(backfill).toBeDefined();
+    await t.owner(backfill!);
+    const { rows } = await t.owner<{ id: string; by: string | null }>(
+      'SELECT id, completed_by AS by FROM tasks WHERE org_id = $1 AND id = ANY($2::uuid[])',
+      [e.orgId, [byWorker, unknown]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.by]))).toEqual({
+      [byWorker]: worker.userId,
+      [unknown]: null, // no audit event says who
+    });
   });
 });
