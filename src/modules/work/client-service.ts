@@ -81,7 +81,7 @@ function financialHistory(counts: Record<string, number>): AppError {
     .map(([kind, n]) => `${n} ${kind}`);
   return new AppError(
     'financial-history',
-    `the client has ${has.join(', ')}; deleting it would rewrite past revenue, MRR and satisfaction. Archive it instead (archived: true)`,
+    `the client has ${has.length > 0 ? has.join(', ') : 'financial records'}; deleting it would rewrite past revenue, MRR and satisfaction. Archive it instead (archived: true)`,
     { extra: counts },
   );
 }
@@ -245,7 +245,7 @@ export class ClientService {
         await store.deleteClient(tx, id);
       } catch (err) {
         // The foreign keys refuse too (migration 0011), should a record arrive meanwhile.
-        if ((err as { code?: string }).code === '23503') throw financialHistory({ 'financial records': 1 });
+        if ((err as { code?: string }).code === '23503') throw financialHistory({});
         throw err;
       }
       await this.audit.record(tx, {
