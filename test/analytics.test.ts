@@ -4,6 +4,7 @@
 // ended contracts, churn, conversion, satisfaction — plus permissions and cross-org isolation.
 // Fixtures are written on the owner connection (bypassing RLS and the services), with timestamps
 // far from the real clock; `asOf` pins "now".
+import { readFileSync } from 'node:fs';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/platform/db/ids.ts';
@@ -121,8 +122,17 @@ async function contract(
   });
 }
 
+/** A project created (and last changed) long before the fixtures' asOf, unless `f` says otherwise. */
 async function project(orgId: string, f: Record<string, unknown>): Promise<string> {
-  return ins('projects', { org_id: orgId, name: `project ${newId().slice(-6)}`, currency: 'USD', ...f });
+  const at = '2024-01-01T00:00:00Z';
+  return ins('projects', {
+    org_id: orgId,
+    name: `project ${newId().slice(-6)}`,
+    currency: 'USD',
+    created_at: at,
+    updated_at: at,
+    ...f,
+  });
 }
 
 async function task(orgId: string, projectId: string, f: Record<string, unknown>): Promise<string> {
@@ -138,13 +148,30 @@ async function event(
   orgId: string,
   actorId: string | null,
   at: string,
-  opts: { type?: string; outcome?: string } = {},
+  opts: {
+    type?: string;
+    outcome?: string;
+    action?: string;
+    resource?: [string, string];
+    changes?: Record<string, unknown>;
+  } = {},
 ) {
   const id = newId();
   await t.owner(
-    `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, action, outcome, prev_hash, hash)
-     VALUES ($1, $2, 0, now(), $3, $4, 'test.event', $5, '', '')`,
-    [orgId, id, opts.type ?? 'user', actorId, opts.outcome ?? 'success'],
+    `INSERT INTO audit_events (org_id, id, seq, created_at, actor_type, actor_id, action, outcome, resource_type,
+       resource_id, changes, prev_hash, hash)
+     VALUES ($1, $2, 0, now(), $3, $4, $5, $6, $7, $8, $9, '', '')`,
+    [
+      orgId,
+      id,
+      opts.type ?? 'user',
+      actorId,
+      opts.action ?? 'test.event',
+      opts.outcome ?? 'success',
+      opts.resource?.[0] ?? null,
+      opts.resource?.[1] ?? null,
+      opts.changes ? JSON.stringify(opts.changes) : null,
+    ],
   );
   await t.owner('UPDATE audit_events SET created_at = $1 WHERE org_id = $2 AND id = $3', [at, orgId, id]);
 }
@@ -227,12 +254,31 @@ describe('executive metrics and trends', () => {
     await contract(A, k1, 4_000, 'month', '2025-03-01'); // starts on the UTC day only
     await contract(A, k1, 2_500, 'month', '2025-02-01', '2025-02-28'); // ends on the São Paulo day
 
-    // Projects: average value (100000 + 50000 + 30002) / 3 = 60000.67 → 60001.
+    // Projects as of asOf: average budget (100000 + 50000 + 30002 + 30000) / 4 = 52500.5 → 52501.
     await project(A, { status: 'active', budget_minor: 100_000 });
     await project(A, { status: 'completed', budget_minor: 50_000, completed_at: '2025-01-01T00:00:00Z' });
     await project(A, { status: 'planning', budget_minor: 30_002 });
     await project(A, { status: 'cancelled', budget_minor: 999_999 });
     await project(A, { status: 'on_hold' });
+    // Created after asOf: not counted at all.
+    await project(A, { status: 'active', budget_minor: 7_000_000, created_at: '2025-03-02T00:00:00Z' });
+    // Cancelled after asOf; active at asOf, as its last status change before asOf says.
+    const laterCancelled = await project(A, {
+      status: 'cancelled',
+      budget_minor: 30_000,
+      updated_at: '2025-03-10T00:00:00Z',
+    });
+    for (const [at, before, after] of [
+      ['2024-01-01T00:00:00Z', null, 'planning'],
+      ['2025-02-01T00:00:00Z', 'planning', 'active'],
+      ['2025-03-10T00:00:00Z', 'active', 'cancelled'],
+    ] as const) {
+      await event(A, null, at, {
+        action: before ? 'project.status_change' : 'project.create',
+        resource: ['project', laterCancelled],
+        changes: { status: { before, after } },
+      });
+    }
 
     // Activity.
     const [u1, u2, u3, u4, u5] = [newId(), newId(), newId(), newId(), newId()];
@@ -290,22 +336,24 @@ describe('executive metrics and trends', () => {
         currency: 'USD',
         revenueThisMonthMinor: 15_000, // 10000 (Feb 28) + 5000 (Feb 10); March 1 not yet
         revenueLastMonthMinor: 20_000,
+        revenueLastMonthToDateMinor: 20_000, // Jan 1–28: the Jan 15 payment
         revenueGrowthPct: -25,
-        mrrMinor: 22_583, // 10000 + 120000/12 + 1000/12 + 2500 = 22583.33
-        averageProjectValueMinor: 60_001,
+        mrrMinor: 22_583, // 10000 + 120000/12 + round(1000/12 = 83.33) + 2500
+        averageProjectBudgetMinor: 52_501,
       },
       {
         currency: 'EUR',
         revenueThisMonthMinor: 3_000,
         revenueLastMonthMinor: 0,
+        revenueLastMonthToDateMinor: 0,
         revenueGrowthPct: null, // last month 0
         mrrMinor: 0,
-        averageProjectValueMinor: null,
+        averageProjectBudgetMinor: null,
       },
     ]);
     expect(m.projects).toEqual({
-      total: 5,
-      byStatus: { planning: 1, active: 1, on_hold: 1, completed: 1, cancelled: 1 },
+      total: 6,
+      byStatus: { planning: 1, active: 2, on_hold: 1, completed: 1, cancelled: 1 },
     });
     expect(m.activeUsers).toBe(2);
     expect(m.newClients).toBe(2); // K3 (Feb 5) and K6 (Feb 28 22:00 local)
@@ -324,17 +372,20 @@ describe('executive metrics and trends', () => {
           currency: 'USD',
           revenueThisMonthMinor: 7_000,
           revenueLastMonthMinor: 15_000,
-          revenueGrowthPct: -53.33,
-          mrrMinor: 24_083, // 10000 + 10000 + 83.33 + 4000 (starts Mar 1); 2500 ended Feb 28
-          averageProjectValueMinor: 60_001,
+          // March 1 against February 1 (nothing), not against the whole of February (−53.33 %).
+          revenueLastMonthToDateMinor: 0,
+          revenueGrowthPct: null,
+          mrrMinor: 24_083, // 10000 + 10000 + 83 + 4000 (starts Mar 1); 2500 ended Feb 28
+          averageProjectBudgetMinor: 52_501,
         },
         {
           currency: 'EUR',
           revenueThisMonthMinor: 0,
           revenueLastMonthMinor: 3_000,
-          revenueGrowthPct: -100,
+          revenueLastMonthToDateMinor: 0,
+          revenueGrowthPct: null,
           mrrMinor: 0,
-          averageProjectValueMinor: null,
+          averageProjectBudgetMinor: null,
         },
       ]);
       expect(m.activeUsers).toBe(1);
@@ -355,9 +406,10 @@ describe('executive metrics and trends', () => {
         currency: 'USD',
         revenueThisMonthMinor: 1_000_000,
         revenueLastMonthMinor: 500_000,
-        revenueGrowthPct: 100,
+        revenueLastMonthToDateMinor: 0, // Feb 1 only
+        revenueGrowthPct: null,
         mrrMinor: 50_000,
-        averageProjectValueMinor: 10,
+        averageProjectBudgetMinor: 10,
       },
     ]);
     expect(m.projects.total).toBe(1);
@@ -375,9 +427,10 @@ describe('executive metrics and trends', () => {
         currency: 'USD',
         revenueThisMonthMinor: 0,
         revenueLastMonthMinor: 0,
+        revenueLastMonthToDateMinor: 0,
         revenueGrowthPct: null,
         mrrMinor: 0,
-        averageProjectValueMinor: null,
+        averageProjectBudgetMinor: null,
       },
     ]);
     expect(m.churn.ratePct).toBeNull();
@@ -395,22 +448,24 @@ describe('executive metrics and trends', () => {
         currency: 'EUR',
         revenueThisMonthMinor: 0,
         revenueLastMonthMinor: 3_000,
-        revenueGrowthPct: -100,
+        revenueLastMonthToDateMinor: 0,
+        revenueGrowthPct: null,
         mrrMinor: 0,
-        averageProjectValueMinor: null,
+        averageProjectBudgetMinor: null,
       },
       {
         currency: 'USD',
         revenueThisMonthMinor: 1_007_000, // A 7000 + B 1000000
         revenueLastMonthMinor: 515_000, // A 15000 + B 500000
-        revenueGrowthPct: 95.53,
-        mrrMinor: 74_083, // A 24083.33 + B 50000
-        averageProjectValueMinor: 45_003, // (100000 + 50000 + 30002 + 10) / 4
+        revenueLastMonthToDateMinor: 0, // nobody was paid on Feb 1
+        revenueGrowthPct: null,
+        mrrMinor: 74_083, // A 24083 + B 50000
+        averageProjectBudgetMinor: 42_002, // (100000 + 50000 + 30002 + 30000 + 10) / 5 = 42002.4
       },
     ]);
     expect(m.projects).toEqual({
-      total: 6,
-      byStatus: { planning: 1, active: 2, on_hold: 1, completed: 1, cancelled: 1 },
+      total: 7,
+      byStatus: { planning: 1, active: 3, on_hold: 1, completed: 1, cancelled: 1 },
     });
     expect(m.activeUsers).toBe(2);
     expect(m.newClients).toBe(1);
@@ -616,9 +671,14 @@ describe('dashboard and project performance', () => {
     await done(C, p.a, '2025-06-08T12:00:00Z');
 
     // Project B's tasks.
+    // Both assigned to the analyst; the analyst completed the first, Ada the second.
     const ana = { assignee_id: analyst.userId };
-    await done(C, p.b, '2025-06-16T02:00:00Z', { due_date: '2025-06-15', ...ana }); // Sun 06-15 local: on time
-    await done(C, p.b, '2025-06-16T04:00:00Z', { due_date: '2025-06-15', ...ana }); // Mon 06-16 local: late
+    await done(C, p.b, '2025-06-16T02:00:00Z', {
+      due_date: '2025-06-15',
+      ...ana,
+      completed_by: analyst.userId,
+    }); // Sun 06-15 local: on time
+    await done(C, p.b, '2025-06-16T04:00:00Z', { due_date: '2025-06-15', ...ana, completed_by: c.userId }); // Mon 06-16 local: late
     await done(C, p.b, '2025-06-18T13:00:00Z'); // after asOf
     await done(C, p.b, '2025-03-31T03:30:00Z', { due_date: '2025-04-01' }); // Mon 03-31 00:30 local
     await done(C, p.b, '2025-03-31T02:30:00Z'); // Sun 03-30 23:30 local: before the 12 weeks
@@ -628,6 +688,8 @@ describe('dashboard and project performance', () => {
     await task(C, p.b, { status: 'pending', due_date: '2025-06-18' }); // due today: not overdue
     await task(C, p.b, { status: 'cancelled', due_date: '2025-05-01' });
     for (let i = 0; i < 10; i++) await task(C, p.b, { status: 'pending', due_date: '2025-06-10' });
+    // Open and past due, but its project is cancelled: nobody will do it, so it is not overdue.
+    await task(C, p.e, { status: 'pending', due_date: '2025-06-01' });
 
     // Audit activity: Ada 3 events in the 30 days, the analyst 1 (and 1 before them).
     await event(C, c.userId, '2025-06-01T12:00:00Z');
@@ -657,7 +719,7 @@ describe('dashboard and project performance', () => {
       1, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 1,
     ]);
 
-    expect(d.overdueTasks.count).toBe(12);
+    expect(d.overdueTasks.count).toBe(12); // not the cancelled project's task
     expect(d.overdueTasks.items).toHaveLength(10);
     expect(d.overdueTasks.items[0]).toMatchObject({
       id: overdueOldest,
@@ -678,13 +740,24 @@ describe('dashboard and project performance', () => {
         u.tasksCompleted,
       ]),
     ).toEqual([
-      [c.userId, 3, 0],
-      [analyst.userId, 1, 2],
+      [c.userId, 3, 1], // who completed the task counts, not whom it was assigned to
+      [analyst.userId, 1, 1],
       [viewer.userId, 0, 0],
     ]);
     expect(d.activityPerUser[0].name).toBe('Ada Admin');
-    // Open: 1 + 1 + 1 (due today) + 10; completed in the 30 days: A's 3 + B's 06-01, 06-16 ×2.
-    expect(d.totals).toEqual({ openTasks: 13, tasksCompletedLast30Days: 6 });
+    // Completed in the 30 days: A's 3 + B's 06-01, 06-16 ×2.
+    // Open: 1 + 1 + 1 (due today) + 10 + the cancelled project's 1 (open, though not overdue).
+    expect(d.totals).toEqual({ openTasks: 14, tasksCompletedLast30Days: 6 });
+
+    // Before every project was created (2024-01-01), none is counted.
+    const before = await ok(c, '/analytics/dashboard?asOf=2023-12-31T12:00:00Z');
+    expect(before.projectsByStatus).toEqual({
+      planning: 0,
+      active: 0,
+      on_hold: 0,
+      completed: 0,
+      cancelled: 0,
+    });
   });
 
   it('reports on-time status, task on-time rate, budget variance, velocity and progress', async () => {
@@ -799,5 +872,178 @@ describe('dashboard and project performance', () => {
     expect(points.reduce((n, pt) => n + pt.value, 0)).toBe(8);
     expect(points.find((pt) => pt.date === '2025-03-30')?.value).toBe(1); // 03-31 02:30Z is the 30th locally
     expect(points.find((pt) => pt.date === '2025-06-15')?.value).toBe(1);
+  });
+});
+
+// ---- business numbers checked by hand (issue 14, items 15, 16, 19) ------------------------------
+
+describe('MRR, revenue growth and who completed a task, by hand', () => {
+  let e: Session;
+
+  const send = (s: Session, method: 'POST' | 'PATCH', url: string, payload: Record<string, unknown>) =>
+    t.request({ method, url: `/api/v1${url}`, headers: s.headers, payload });
+  async function made(s: Session, url: string, payload: Record<string, unknown>) {
+    const res = await send(s, 'POST', url, payload);
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json();
+  }
+
+  beforeAll(async () => {
+    e = await signUp(t, { orgName: 'Org E' }); // books in UTC
+  });
+
+  it('MRR is the sum of the listed monthly values, each rounded half away from zero', async () => {
+    const k = (await made(e, '/clients', { name: 'Tie client', status: 'active' })).id;
+    const contracts: [number, string, number][] = [
+      // amount, interval, monthly value by hand
+      [120_006, 'year', 10_001], // 10000.5: a tie, away from zero
+      [120_006, 'year', 10_001],
+      ...Array.from({ length: 6 }, () => [120_001, 'year', 10_000] as [number, string, number]), // 10000.083
+      [100, 'quarter', 33], // 33.33
+      [101, 'quarter', 34], // 33.67
+      [7, 'month', 7],
+      [6, 'year', 1], // 0.5
+      [5, 'year', 0], // 0.42
+    ];
+    for (const [amountMinor, billingInterval, monthly] of contracts) {
+      const c = await made(e, '/contracts', {
+        clientId: k,
+        name: `${amountMinor}/${billingInterval}`,
+        amountMinor,
+        billingInterval,
+        startDate: '2025-01-01',
+      });
+      expect(c.monthlyValueMinor, c.name).toBe(monthly);
+    }
+    // An ended one does not count on 2025-06-15.
+    await made(e, '/contracts', {
+      clientId: k,
+      name: 'ended',
+      amountMinor: 999,
+      billingInterval: 'month',
+      startDate: '2025-01-01',
+      endDate: '2025-06-14',
+    });
+    // 10001 × 2 + 10000 × 6 + 33 + 34 + 7 + 1 + 0 = 80077 (summing unrounded values gives 80009.4…
+    // without the quarterly ones, rounded to 80009 where the listed values add up to 80010).
+    const expected = 80_077;
+    const listed = (await get(e, '/contracts?activeOn=2025-06-15&limit=100')).json().items as {
+      monthlyValueMinor: number;
+    }[];
+    expect(listed).toHaveLength(contracts.length);
+    expect(listed.reduce((n, c) => n + c.monthlyValueMinor, 0)).toBe(expected);
+    const m = await ok(e, '/executive/metrics?asOf=2025-06-15T12:00:00Z');
+    expect(m.money[0].mrrMinor).toBe(expected);
+    const trend = await ok(e, '/executive/trends?metric=mrr&days=2&asOf=2025-06-15T12:00:00Z');
+    expect(trend.series[0].points).toEqual([
+      { date: '2025-06-14', value: expected + 999 },
+      { date: '2025-06-15', value: expected },
+    ]);
+  });
+
+  it('revenue growth compares this month so far with the same days of last month', async () => {
+    const k = (await made(e, '/clients', { name: 'Paying client', status: 'active' })).id;
+    for (const [paidOn, amount] of [
+      ['2025-02-01', 400],
+      ['2025-02-28', 2_000],
+      ['2025-03-01', 1_000],
+      ['2025-03-31', 3_000],
+      ['2025-05-01', 1_000],
+      ['2025-05-02', 500],
+      ['2025-05-31', 9_000],
+      ['2025-06-01', 800],
+    ] as const) {
+      await payment(e.orgId, k, paidOn, amount);
+    }
+    const money = async (asOf: string) => {
+      const m = await ok(e, `/executive/metrics?asOf=${asOf}`);
+      return { lastMonthSameDay: m.lastMonthSameDay, ...m.money[0] };
+    };
+    // On the 1st: June 1 (800) against May 1 (1000), not against all of May (10500: −92.38 %).
+    expect(await money('2025-06-01T12:00:00Z')).toMatchObject({
+      lastMonthSameDay: '2025-05-01',
+      revenueThisMonthMinor: 800,
+      revenueLastMonthMinor: 10_500,
+      revenueLastMonthToDateMinor: 1_000,
+      revenueGrowthPct: -20,
+    });
+    // March 31 against the whole of February, which has no 31st: (4000 − 2400) / 2400 = 66.67 %.
+    expect(await money('2025-03-31T12:00:00Z')).toMatchObject({
+      lastMonthSameDay: '2025-02-28',
+      revenueThisMonthMinor: 4_000,
+      revenueLastMonthMinor: 2_400,
+      revenueLastMonthToDateMinor: 2_400,
+      revenueGrowthPct: 66.67,
+    });
+    // March 30 too (Feb 1 + 29 days would be past February).
+    expect(await money('2025-03-30T12:00:00Z')).toMatchObject({
+      lastMonthSameDay: '2025-02-28',
+      revenueThisMonthMinor: 1_000,
+      revenueLastMonthToDateMinor: 2_400,
+      revenueGrowthPct: -58.33,
+    });
+  });
+
+  it('counts a completed task for the member who completed it, not its assignee', async () => {
+    const worker = await addMember(t, e, 'manager');
+    const projectId = (await made(e, '/projects', { name: 'Completion', status: 'active' })).id;
+    const task = await made(e, '/tasks', {
+      projectId,
+      title: 'Assigned to the worker',
+      assigneeId: worker.userId,
+    });
+    const done = await send(e, 'PATCH', `/tasks/${task.id}`, { status: 'completed' });
+    expect(done.statusCode, done.body).toBe(200);
+    const completedBy = async () =>
+      (
+        await t.owner<{ by: string | null }>(
+          'SELECT completed_by AS by FROM tasks WHERE org_id = $1 AND id = $2',
+          [e.orgId, task.id],
+        )
+      ).rows[0]!.by;
+    expect(await completedBy()).toBe(e.userId);
+
+    const activity = async () =>
+      Object.fromEntries(
+        (await ok(e, '/analytics/dashboard')).activityPerUser.map(
+          (u: { userId: string; tasksCompleted: number }) => [u.userId, u.tasksCompleted],
+        ),
+      );
+    expect(await activity()).toEqual({ [e.userId]: 1, [worker.userId]: 0 });
+
+    // Reopened, it was completed by nobody; completed again by the worker, it is theirs.
+    expect((await send(e, 'PATCH', `/tasks/${task.id}`, { status: 'active' })).statusCode).toBe(200);
+    expect(await completedBy()).toBeNull();
+    expect((await send(worker, 'PATCH', `/tasks/${task.id}`, { status: 'completed' })).statusCode).toBe(200);
+    expect(await completedBy()).toBe(worker.userId);
+    expect(await activity()).toEqual({ [e.userId]: 0, [worker.userId]: 1 });
+  });
+
+  it('fills completed_by of tasks completed before migration 0011 from the audit trail', async () => {
+    const worker = await addMember(t, e, 'manager');
+    const projectId = (await made(e, '/projects', { name: 'Backfill', status: 'active' })).id;
+    const byWorker = (await made(e, '/tasks', { projectId, title: 'Completed by the worker' })).id;
+    expect((await send(worker, 'PATCH', `/tasks/${byWorker}`, { status: 'completed' })).statusCode).toBe(200);
+    const unknown = await task(e.orgId, projectId, {
+      status: 'completed',
+      completed_at: '2025-01-01T00:00:00Z',
+    });
+    // As before the column existed.
+    await t.owner('UPDATE tasks SET completed_by = NULL WHERE org_id = $1', [e.orgId]);
+    const sql = readFileSync(
+      new URL('../src/migrations/0011_financial_history.sql', import.meta.url),
+      'utf8',
+    );
+    const backfill = /^UPDATE tasks t SET completed_by[\s\S]*?;$/m.exec(sql)?.[0];
+    expect(backfill).toBeDefined();
+    await t.owner(backfill!);
+    const { rows } = await t.owner<{ id: string; by: string | null }>(
+      'SELECT id, completed_by AS by FROM tasks WHERE org_id = $1 AND id = ANY($2::uuid[])',
+      [e.orgId, [byWorker, unknown]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.by]))).toEqual({
+      [byWorker]: worker.userId,
+      [unknown]: null, // no audit event says who
+    });
   });
 });

@@ -117,7 +117,7 @@ describe('contracts', () => {
         name: 'Support',
         amountMinor: 50_000,
         billingInterval: 'month',
-        startDate: '2024-01-01',
+        startDate: '2099-01-01', // not started yet: it may be deleted
       }),
     );
     expect(c).toMatchObject({
@@ -125,7 +125,7 @@ describe('contracts', () => {
       amountMinor: 50_000,
       currency: 'USD',
       billingInterval: 'month',
-      startDate: '2024-01-01',
+      startDate: '2099-01-01',
       endDate: null,
       monthlyValueMinor: 50_000,
       version: 1,
@@ -321,7 +321,7 @@ describe('invoices and payments', () => {
 
     const p1 = await created(
       await api(A, 'POST', `${url}/payments`, {
-        paidOn: '2099-01-05',
+        paidOn: '2025-01-05',
         amountMinor: 4000,
         method: 'transfer',
       }),
@@ -335,14 +335,14 @@ describe('invoices and payments', () => {
 
     // Paying more than the balance is refused, naming the balance; nothing is stored.
     await nothingStored('payments', async () => {
-      const over = await api(A, 'POST', `${url}/payments`, { paidOn: '2099-01-06', amountMinor: 6001 });
+      const over = await api(A, 'POST', `${url}/payments`, { paidOn: '2025-01-06', amountMinor: 6001 });
       const body = expectFieldError(over, 'amountMinor', 'notAboveBalance', 409);
       expect(body.balanceMinor).toBe(6000);
       expect(body.detail).toContain('6000');
     });
 
     const p2 = await created(
-      await api(A, 'POST', `${url}/payments`, { paidOn: '2099-01-07', amountMinor: 6000 }),
+      await api(A, 'POST', `${url}/payments`, { paidOn: '2025-01-07', amountMinor: 6000 }),
     );
     expect((await api(A, 'GET', url)).json()).toMatchObject({
       paidMinor: 10_000,
@@ -351,7 +351,7 @@ describe('invoices and payments', () => {
     });
     await nothingStored('payments', async () => {
       const body = expectProblem(
-        await api(A, 'POST', `${url}/payments`, { paidOn: '2099-01-08', amountMinor: 1 }),
+        await api(A, 'POST', `${url}/payments`, { paidOn: '2025-01-08', amountMinor: 1 }),
         409,
         'conflict',
       );
@@ -440,7 +440,7 @@ describe('invoices and payments', () => {
     expect(v.json()).toMatchObject({ status: 'void', state: 'void', balanceMinor: 0, version: 2 });
     await nothingStored('payments', async () => {
       const body = expectProblem(
-        await api(A, 'POST', `${url}/payments`, { paidOn: '2099-01-05', amountMinor: 100 }),
+        await api(A, 'POST', `${url}/payments`, { paidOn: '2025-01-05', amountMinor: 100 }),
         409,
         'conflict',
       );
@@ -808,7 +808,7 @@ describe('permissions', () => {
     const feedback = await created(await api(manager, 'POST', '/feedback', { clientId: clientA, score: 4 }));
     const payment = await created(
       await api(manager, 'POST', `/invoices/${invoice.id}/payments`, {
-        paidOn: '2099-01-02',
+        paidOn: '2025-01-02',
         amountMinor: 10,
       }),
     );
@@ -851,7 +851,7 @@ describe('permissions', () => {
       ],
       ['PATCH', `/invoices/${invoice.id}`, { status: 'void' }],
       ['DELETE', `/invoices/${invoice.id}`, undefined],
-      ['POST', `/invoices/${invoice.id}/payments`, { paidOn: '2099-01-02', amountMinor: 1 }],
+      ['POST', `/invoices/${invoice.id}/payments`, { paidOn: '2025-01-02', amountMinor: 1 }],
       ['DELETE', `/invoices/${invoice.id}/payments/${payment.id}`, undefined],
       ['POST', '/deals', { title: 'x' }],
       ['PATCH', `/deals/${deal.id}`, { stage: 'won' }],
@@ -891,7 +891,7 @@ describe('cross-organization isolation', () => {
     );
     const invoice = await created(await newInvoice(A, clientA));
     const payment = await created(
-      await api(A, 'POST', `/invoices/${invoice.id}/payments`, { paidOn: '2099-01-02', amountMinor: 5 }),
+      await api(A, 'POST', `/invoices/${invoice.id}/payments`, { paidOn: '2025-01-02', amountMinor: 5 }),
     );
     const deal = await created(await api(A, 'POST', '/deals', { title: 'Secret deal', amountMinor: 123 }));
     const feedback = await created(await api(A, 'POST', '/feedback', { clientId: clientA, score: 1 }));
@@ -910,7 +910,7 @@ describe('cross-organization isolation', () => {
     const paymentsUrl = `/invoices/${invoice.id}/payments`;
     expectProblem(await api(B, 'GET', paymentsUrl), 404, 'not-found');
     expectProblem(
-      await api(B, 'POST', paymentsUrl, { paidOn: '2099-01-02', amountMinor: 1 }),
+      await api(B, 'POST', paymentsUrl, { paidOn: '2025-01-02', amountMinor: 1 }),
       404,
       'not-found',
     );
@@ -974,10 +974,10 @@ describe('audit', () => {
         name: 'Audited',
         amountMinor: 1200,
         billingInterval: 'year',
-        startDate: '2024-01-01',
+        startDate: '2099-01-01',
       }),
     );
-    await api(A, 'PATCH', `/contracts/${c.id}`, { amountMinor: 2400, endDate: '2025-12-31' });
+    await api(A, 'PATCH', `/contracts/${c.id}`, { amountMinor: 2400, endDate: '2099-12-31' });
     await api(A, 'DELETE', `/contracts/${c.id}`);
     const res = await api(A, 'GET', `/audit/search?resource_type=contract&resource_id=${c.id}`);
     expect(res.statusCode, res.body).toBe(200);
@@ -992,13 +992,13 @@ describe('audit', () => {
     expect(byAction['contract.create']!.changes.amount_minor).toEqual({ before: null, after: 1200 });
     expect(byAction['contract.update']!.changes).toEqual({
       amount_minor: { before: 1200, after: 2400 },
-      end_date: { before: null, after: '2025-12-31' },
+      end_date: { before: null, after: '2099-12-31' },
     });
     expect(byAction['contract.delete']!.changes.amount_minor).toEqual({ before: 2400, after: null });
 
     const inv = await created(await newInvoice(A, clientA));
     const pay = await created(
-      await api(A, 'POST', `/invoices/${inv.id}/payments`, { paidOn: '2099-01-02', amountMinor: 300 }),
+      await api(A, 'POST', `/invoices/${inv.id}/payments`, { paidOn: '2025-01-02', amountMinor: 300 }),
     );
     const payEvents = (
       await api(A, 'GET', `/audit/search?resource_type=payment&resource_id=${pay.id}`)
@@ -1063,3 +1063,198 @@ describe('database refusals the services cannot pre-check (a row deleted meanwhi
     expect(() => translateDbError(other)).toThrow(other);
   });
 });
+
+// ---- financial history (issue 14, items 15, 17, 18) ---------------------------------------------
+
+describe('financial history stays written', () => {
+  // The organizations below keep their books in UTC: "today" is the UTC date.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  let C: Session;
+
+  beforeAll(async () => {
+    C = await signUp(t, { orgName: 'Org History' });
+  });
+
+  const newClient = async (status: string) =>
+    (await created(await api(C, 'POST', '/clients', { name: `Client ${status}`, status }))).id as string;
+  const newContract = (
+    clientId: string,
+    amountMinor: number,
+    billingInterval: string,
+    startDate: string,
+    endDate: string | null = null,
+  ) =>
+    api(C, 'POST', '/contracts', {
+      clientId,
+      name: 'Plan',
+      amountMinor,
+      billingInterval,
+      startDate,
+      endDate,
+    }).then(created);
+
+  it('bills quarterly contracts, a third of the amount a month rounded half away from zero', async () => {
+    const k = await newClient('active');
+    const values = [];
+    for (const [amount, interval] of [
+      [100, 'quarter'], // 33.33 → 33
+      [101, 'quarter'], // 33.67 → 34
+      [3, 'quarter'], // 1
+      [120_006, 'year'], // 10000.5 → 10001
+      [6, 'year'], // 0.5 → 1
+      [5, 'year'], // 0.42 → 0
+      [7, 'month'],
+    ] as const) {
+      values.push((await newContract(k, amount, interval, '2099-01-01')).monthlyValueMinor);
+    }
+    expect(values).toEqual([33, 34, 1, 10_001, 1, 0, 7]);
+    const quarterly = (await api(C, 'GET', `/contracts?clientId=${k}&billingInterval=quarter`)).json();
+    expect(quarterly.items).toHaveLength(3);
+  });
+
+  it('refuses to delete a contract that has counted in past MRR; one starting today may go', async () => {
+    const k = await newClient('active');
+    const started = await newContract(k, 1000, 'month', day(-1));
+    const body = expectProblem(await api(C, 'DELETE', `/contracts/${started.id}`), 409, 'financial-history');
+    expect(body.detail).toContain('End it instead');
+    expect(body.startDate).toBe(day(-1));
+    expect((await api(C, 'GET', `/contracts/${started.id}`)).statusCode).toBe(200);
+    // Ending it is the way: its last billed day.
+    const ended = await api(C, 'PATCH', `/contracts/${started.id}`, { endDate: day(-1) });
+    expect(ended.statusCode, ended.body).toBe(200);
+
+    const today = await newContract(k, 1000, 'month', day(0));
+    expect((await api(C, 'DELETE', `/contracts/${today.id}`)).statusCode).toBe(204);
+  });
+
+  it('refuses payments dated after today, naming paidOn; today is fine', async () => {
+    const k = await newClient('active');
+    const inv = await created(
+      await api(C, 'POST', '/invoices', {
+        clientId: k,
+        number: 'H-1',
+        issuedOn: day(-10),
+        dueOn: day(20),
+        amountMinor: 1000,
+      }),
+    );
+    await nothingStoredIn(C, 'payments', async () => {
+      expectFieldError(
+        await api(C, 'POST', `/invoices/${inv.id}/payments`, { paidOn: day(1), amountMinor: 100 }),
+        'paidOn',
+        'notInFuture',
+      );
+    });
+    const paid = await api(C, 'POST', `/invoices/${inv.id}/payments`, { paidOn: day(0), amountMinor: 100 });
+    expect(paid.statusCode, paid.body).toBe(201);
+  });
+
+  it('refuses to delete a client with contracts, invoices or feedback; archives it instead', async () => {
+    const k = await newClient('lead');
+    await created(
+      await api(C, 'POST', '/invoices', {
+        clientId: k,
+        number: 'H-2',
+        issuedOn: day(-3),
+        dueOn: day(3),
+        amountMinor: 500,
+      }),
+    );
+    await created(await api(C, 'POST', '/feedback', { clientId: k, score: 5 }));
+    const before = { invoices: await count('invoices', C.orgId), feedback: await count('feedback', C.orgId) };
+    const body = expectProblem(await api(C, 'DELETE', `/clients/${k}`), 409, 'financial-history');
+    expect(body).toMatchObject({ contracts: 0, invoices: 1, feedback: 1 });
+    expect(body.detail).toContain('Archive it instead');
+    expect(await count('invoices', C.orgId)).toBe(before.invoices);
+    expect(await count('feedback', C.orgId)).toBe(before.feedback);
+    // The database refuses as well: no cascade takes the history with the client.
+    await expect(
+      t.owner('DELETE FROM clients WHERE org_id = $1 AND id = $2', [C.orgId, k]),
+    ).rejects.toMatchObject({ code: '23503' });
+
+    const archived = await api(C, 'PATCH', `/clients/${k}`, { archived: true });
+    expect(archived.statusCode, archived.body).toBe(200);
+    expect(archived.json().archivedAt).toEqual(expect.any(String));
+    const listed = (await api(C, 'GET', '/clients?limit=100')).json().items.map((c: { id: string }) => c.id);
+    expect(listed).not.toContain(k);
+    const onlyArchived = (await api(C, 'GET', '/clients?archived=true')).json().items;
+    expect(onlyArchived.map((c: { id: string }) => c.id)).toEqual([k]);
+    // An archived client does not become active until it is brought back.
+    expectFieldError(
+      await api(C, 'PATCH', `/clients/${k}`, { status: 'active' }),
+      'status',
+      'archivedNotActive',
+      409,
+    );
+    const back = await api(C, 'PATCH', `/clients/${k}`, { archived: false, status: 'active' });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json()).toMatchObject({ status: 'active', archivedAt: null });
+    expectFieldError(
+      await api(C, 'PATCH', `/clients/${k}`, { archived: true }),
+      'archived',
+      'archivedNotActive',
+      409,
+    );
+
+    // A client without financial records may still be deleted.
+    const empty = await newClient('lead');
+    expect((await api(C, 'DELETE', `/clients/${empty}`)).statusCode).toBe(204);
+  });
+
+  it('churning a client ends its running contracts the day before, so MRR drops on the churn day', async () => {
+    C = await signUp(t, { orgName: 'Org Churn' }); // its own MRR, nothing else in it
+    const k = await newClient('active');
+    const monthly = await newContract(k, 1000, 'month', '2025-01-01'); // 1000
+    const yearly = await newContract(k, 12_006, 'year', '2024-06-01', '2099-12-31'); // 1000.5 → 1001
+    const quarterly = await newContract(k, 3_001, 'quarter', '2025-01-01'); // 1000.33 → 1000
+    const ended = await newContract(k, 500, 'month', '2024-01-01', '2024-12-31');
+    const future = await newContract(k, 700, 'month', day(1));
+
+    // A contract not started yet has nothing to end: the churn asks for it to go first.
+    const refused = expectFieldError(
+      await api(C, 'PATCH', `/clients/${k}`, { status: 'churned' }),
+      'status',
+      'noFutureContracts',
+      409,
+    );
+    expect(refused.contracts).toEqual([{ id: future.id, startDate: day(1) }]);
+    expect((await api(C, 'GET', `/clients/${k}`)).json().status).toBe('active');
+    expect((await api(C, 'GET', `/contracts/${monthly.id}`)).json().endDate).toBeNull();
+    expect((await api(C, 'DELETE', `/contracts/${future.id}`)).statusCode).toBe(204);
+
+    // The MRR of yesterday, by hand: 1000 + 1001 + 1000.
+    const mrrYesterday = 3001;
+    const churn = await api(C, 'PATCH', `/clients/${k}`, { status: 'churned' });
+    expect(churn.statusCode, churn.body).toBe(200);
+    for (const c of [monthly, yearly, quarterly]) {
+      expect((await api(C, 'GET', `/contracts/${c.id}`)).json().endDate).toBe(day(-1));
+    }
+    expect((await api(C, 'GET', `/contracts/${ended.id}`)).json().endDate).toBe('2024-12-31');
+
+    // The contracts list and MRR agree, yesterday and today.
+    const listed = (await api(C, 'GET', `/contracts?activeOn=${day(-1)}&limit=100`)).json().items as {
+      monthlyValueMinor: number;
+    }[];
+    expect(listed.reduce((n, c) => n + c.monthlyValueMinor, 0)).toBe(mrrYesterday);
+    const trend = (await api(C, 'GET', '/executive/trends?metric=mrr&days=2')).json();
+    expect(trend.series[0].points.map((p: { value: number }) => p.value)).toEqual([mrrYesterday, 0]);
+    expect((await api(C, 'GET', '/executive/metrics')).json().money[0].mrrMinor).toBe(0);
+    const churned = (await api(C, 'GET', '/executive/trends?metric=churned_clients&days=1')).json();
+    expect(churned.series[0].points[0].value).toBe(1);
+
+    const events = (
+      await api(C, 'GET', `/audit/search?resource_type=contract&resource_id=${monthly.id}`)
+    ).json().items as { action: string; metadata: unknown; changes: unknown }[];
+    expect(events.find((e) => e.action === 'contract.update')).toMatchObject({
+      metadata: { reason: 'client.churn', clientId: k },
+      changes: { end_date: { before: null, after: day(-1) } },
+    });
+  });
+});
+
+/** Asserts `attempt` leaves the table of the session's organization as it was. */
+async function nothingStoredIn(s: Session, table: string, attempt: () => Promise<void>) {
+  const rows = await count(table, s.orgId);
+  await attempt();
+  expect(await count(table, s.orgId)).toBe(rows);
+}

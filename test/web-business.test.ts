@@ -137,6 +137,22 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         await editDialog.getByRole('button', { name: 'Save' }).click();
         await editDialog.waitFor({ state: 'hidden' });
         await expect.poll(() => page.getByTestId('mrr-today').textContent(), POLL).toBe('$250.00');
+        // a quarterly 300.00 counts 100.00 a month
+        await page.getByRole('button', { name: 'New contract' }).click();
+        const quarterDialog = page.getByRole('dialog');
+        await pick(page, quarterDialog, 'Client', 'Construtora Horizonte');
+        await quarterDialog.getByLabel('Contract name').fill('Quarterly audit');
+        await quarterDialog.getByLabel('Recurring amount').fill('300');
+        await pick(page, quarterDialog, 'Billing interval', 'Quarterly');
+        await quarterDialog.getByLabel('Start date').fill('2024-01-01');
+        await quarterDialog.getByRole('button', { name: 'Create' }).click();
+        await quarterDialog.waitFor({ state: 'hidden' });
+        const quarterRow = page.locator('[data-contract="Quarterly audit"]');
+        await expect
+          .poll(() => quarterRow.getByTestId('mrr-contribution').textContent(), POLL)
+          .toBe('$100.00');
+        await expect.poll(() => quarterRow.textContent(), POLL).toContain('$300.00 / quarter');
+        await expect.poll(() => page.getByTestId('mrr-today').textContent(), POLL).toBe('$350.00');
         expect(await exportWorks('/api/v1/contracts/export')).toContain('Site supervision');
         await shot('01-contracts');
 
@@ -309,6 +325,60 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('archives a churned client: out of the list, listed apart, and back', { timeout: 120_000 }, async () => {
+    const email = uniqueEmail('archive');
+    const owner = await signUp(rig.app, { email, orgName: 'Archive', subdomain: uniqueSubdomain('archive') });
+    for (const [name, status] of [
+      ['Gone Ltd', 'churned'],
+      ['Still here', 'active'],
+    ]) {
+      const res = await rig.app.request({
+        method: 'POST',
+        url: '/api/v1/clients',
+        headers: owner.headers,
+        payload: { name, status },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const { context, page, problems } = await openPage(rig, VIEWPORTS[0], { dir: 'web-business' });
+    try {
+      await signInWithCookie(rig, context, email);
+      await page.goto(`${rig.baseUrl}/clients`);
+      const gone = page.getByRole('button', { name: 'Gone Ltd' });
+      await gone.click();
+      const dialog = page.getByRole('dialog', { name: 'Gone Ltd' });
+      await dialog.getByRole('button', { name: 'Archive' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await gone.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Still here' }).waitFor();
+      // An active client offers no archiving: it must churn first.
+      await page.getByRole('button', { name: 'Still here' }).click();
+      const active = page.getByRole('dialog', { name: 'Still here' });
+      await active.getByText('Contacts').waitFor();
+      expect(await active.getByRole('button', { name: 'Archive' }).count()).toBe(0);
+      await page.keyboard.press('Escape');
+      await active.waitFor({ state: 'hidden' });
+
+      await page.getByLabel('Archived clients').check();
+      await gone.waitFor();
+      expect(await page.getByRole('button', { name: 'Still here' }).count()).toBe(0);
+      await gone.click();
+      await page
+        .getByRole('dialog', { name: 'Gone Ltd' })
+        .getByRole('button', { name: 'Bring back' })
+        .click();
+      await gone.waitFor({ state: 'detached' });
+      const row = await rig.app.owner<{ archived_at: Date | null }>(
+        'SELECT archived_at FROM clients WHERE org_id = $1 AND name = $2',
+        [owner.orgId, 'Gone Ltd'],
+      );
+      expect(row.rows[0]!.archived_at).toBeNull();
+    } finally {
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  });
 
   it('a next page asked for before the filter changed is not added to the new list', {
     timeout: 120_000,

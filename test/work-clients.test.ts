@@ -811,3 +811,45 @@ describe('clients: audit', () => {
     expect((await auditOf('client', c.id)).map((e) => e.action)).toEqual(['client.create']);
   });
 });
+
+// ---- archive (issue 14, item 17) ------------------------------------------------------------------
+
+describe('archived clients', () => {
+  it('are kept, left out of the list and the export unless asked for, audited, and come back', async () => {
+    const lead = await createClient(admin, { name: 'Archive me', status: 'lead' });
+    const res = await api(admin, 'PATCH', `/clients/${lead.id}`, { archived: true }, { 'if-match': '"1"' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'lead', archivedAt: expect.any(String), version: 2 });
+    // A second archive is no change.
+    expect((await api(admin, 'PATCH', `/clients/${lead.id}`, { archived: true })).json().version).toBe(2);
+
+    const ids = async (query: string) =>
+      (await api(admin, 'GET', `/clients?limit=200${query}`)).json().items.map((c: { id: string }) => c.id);
+    expect(await ids('')).not.toContain(lead.id);
+    expect(await ids('&archived=false')).not.toContain(lead.id);
+    expect(await ids('&archived=true')).toEqual([lead.id]);
+    expect(await ids('&archived=true&status=active')).toEqual([]);
+    const exported = async (query: string) =>
+      (await api(admin, 'GET', `/clients/export?format=json${query}`))
+        .json()
+        .map((c: { name: string }) => c.name);
+    expect(await exported('')).not.toContain('Archive me');
+    expect(await exported('&archived=true')).toEqual(['Archive me']);
+    // Still itself when asked for by id.
+    expect((await api(admin, 'GET', `/clients/${lead.id}`)).json().archivedAt).toEqual(expect.any(String));
+
+    const back = await api(admin, 'PATCH', `/clients/${lead.id}`, { archived: false });
+    expect(back.json()).toMatchObject({ archivedAt: null, version: 3 });
+    expect(await ids('')).toContain(lead.id);
+    const events = await auditOf('client', lead.id);
+    expect(events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['client.create', 'client.archive', 'client.unarchive']),
+    );
+    expect(events.find((e) => e.action === 'client.archive')?.changes).toEqual({
+      archived: { before: false, after: true },
+    });
+
+    // Users without clients:manage cannot archive.
+    expectProblem(await api(viewer, 'PATCH', `/clients/${lead.id}`, { archived: true }), 403, 'forbidden');
+  });
+});

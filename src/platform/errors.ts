@@ -89,6 +89,12 @@ export const ERROR_CATALOGUE = {
     description:
       'The resource cannot move from its current status to the requested one; `allowedMoves` lists the moves that are.',
   },
+  'financial-history': {
+    status: 409,
+    title: 'That would rewrite financial history',
+    description:
+      'Deleting the resource would change past revenue, MRR or satisfaction; the detail says what it has and what to do instead (archive a client, end a contract).',
+  },
   'precondition-failed': {
     status: 412,
     title: 'The resource changed meanwhile',

@@ -75,7 +75,7 @@ export class DashboardService {
     const asOf = asOfOf(q.asOf);
     return this.db.transaction(s, async (tx) => {
       const { timezone } = await this.tenancy.organizations.bookSettings(tx);
-      const byStatus = await store.projectsByStatus(tx);
+      const byStatus = await store.projectsByStatus(tx, asOf);
       const weeks = await store.tasksCompletedPerWeek(tx, asOf, timezone, WEEKS);
       const overdue = await store.overdueTasks(tx, asOf, timezone, OVERDUE_ITEMS);
       const activity = await store.activityPerUser(tx, asOf, timezone, ACTIVITY_DAYS, ACTIVITY_MEMBERS);

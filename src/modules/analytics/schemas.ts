@@ -35,7 +35,10 @@ const ByStatus = Type.Object(
     completed: Type.Integer({ minimum: 0 }),
     cancelled: Type.Integer({ minimum: 0 }),
   },
-  { description: 'Number of projects in each status (every status present, 0 when none).' },
+  {
+    description:
+      'Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one.',
+  },
 );
 
 // ---- dashboard ---------------------------------------------------------------------------------
@@ -67,7 +70,8 @@ export const Dashboard = Type.Object({
   overdueTasks: Type.Object({
     count: Type.Integer({
       minimum: 0,
-      description: 'Open tasks (pending or active) whose due date is before today.',
+      description:
+        'Open tasks (pending or active) whose due date is before today, in projects that are not cancelled.',
     }),
     items: Type.Array(
       Type.Object({
@@ -95,7 +99,8 @@ export const Dashboard = Type.Object({
       }),
       tasksCompleted: Type.Integer({
         minimum: 0,
-        description: 'Tasks assigned to the member completed in the last 30 days.',
+        description:
+          'Tasks the member completed (the user who moved them to completed, whoever they were assigned to) in the last 30 days.',
       }),
     }),
     {
@@ -193,22 +198,26 @@ export const MoneyMetrics = Type.Object({
   currency: Type.String(),
   revenueThisMonthMinor: Type.Integer({
     description:
-      "Revenue this month: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day.",
+      "Revenue this month so far: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day.",
   }),
   revenueLastMonthMinor: Type.Integer({
     description: 'Revenue last month: the same sum over the whole previous calendar month.',
   }),
+  revenueLastMonthToDateMinor: Type.Integer({
+    description:
+      "Revenue over the same days of last month: the same sum from the first day of the previous month up to lastMonthSameDay (asOf's day of the month, or the previous month's last day when it is shorter).",
+  }),
   revenueGrowthPct: Pct(
-    '(revenueThisMonthMinor − revenueLastMonthMinor) ÷ revenueLastMonthMinor × 100; null when last month had no revenue.',
+    'Like for like: (revenueThisMonthMinor − revenueLastMonthToDateMinor) ÷ revenueLastMonthToDateMinor × 100 — this month so far against the same days of last month (on the 1st: the 1st against the 1st); null when those days had no revenue.',
   ),
   mrrMinor: Type.Integer({
     description:
-      "Monthly recurring revenue: contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended), monthly ones counting their amount and yearly ones amount ÷ 12, summed and rounded to an integer.",
+      "Monthly recurring revenue: the sum of the contracts' monthlyValueMinor (each contract's amount ÷ the months of its billing interval — 1, 3 or 12 — rounded half away from zero in integer arithmetic, as the contracts list shows it) over the contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended). It ties out with the list to the minor unit.",
   }),
-  averageProjectValueMinor: OrNull(
+  averageProjectBudgetMinor: OrNull(
     Type.Integer({
       description:
-        'Mean budget_minor of the projects in this currency that have a budget and are not cancelled, rounded; null when there are none.',
+        'Mean budget_minor (the planned cost, not what clients pay) of the projects in this currency that existed at asOf (created by then), have a budget and were not cancelled at asOf; rounded half away from zero; null when there are none.',
     }),
   ),
 });
@@ -220,13 +229,16 @@ export const ExecutiveMetrics = Type.Object({
   day: DateOnly("asOf's day."),
   monthStart: DateOnly("First day of asOf's month."),
   lastMonthStart: DateOnly('First day of the previous month.'),
+  lastMonthSameDay: DateOnly(
+    "asOf's day of the month in the previous month (its last day when the previous month is shorter): the end of the days revenue growth compares with.",
+  ),
   organizations: Type.Integer({ minimum: 0, description: 'Organizations counted (1 for the org scope).' }),
   money: Type.Array(MoneyMetrics, {
     description:
       "Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data.",
   }),
   projects: Type.Object({
-    total: Type.Integer({ minimum: 0, description: 'All projects (current status).' }),
+    total: Type.Integer({ minimum: 0, description: 'Projects that existed at asOf (created by then).' }),
     byStatus: ByStatus,
   }),
   activeUsers: Type.Integer({
@@ -293,7 +305,7 @@ export const TrendQuery = Type.Object(
       description: [
         'Value of each day (days in the time zone; the last day counts up to asOf):',
         '`revenue`: payments.amount_minor with paid_on that day, per currency;',
-        '`mrr`: monthly recurring revenue of the contracts active that day (yearly amount ÷ 12), rounded, per currency;',
+        '`mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed);',
         '`new_clients`: clients whose first move to active happened that day;',
         '`churned_clients`: clients moved from active to churned that day;',
         '`tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day;',

@@ -24,13 +24,15 @@ export interface StatusCountRow {
   count: number;
 }
 
-export async function projectsByStatus(sql: Sql): Promise<StatusCountRow[]> {
+/** Projects created by asOf, by their status at asOf (bul_project_status_at, migration 0011). */
+export async function projectsByStatus(sql: Sql, asOf: Date): Promise<StatusCountRow[]> {
   const { rows } = await sql.query<StatusCountRow>(
     `SELECT s.status, count(p.id)::int AS count
      FROM unnest($1::text[]) WITH ORDINALITY s (status, ord)
-     LEFT JOIN projects p ON p.status = s.status
+     LEFT JOIN (SELECT p.id, bul_project_status_at(p.org_id, p.id, p.status, p.updated_at, $2) AS status
+                FROM projects p WHERE p.created_at <= $2) p ON p.status = s.status
      GROUP BY s.status, s.ord ORDER BY s.ord`,
-    [PROJECT_STATUSES],
+    [PROJECT_STATUSES, asOf],
   );
   return rows;
 }
@@ -80,6 +82,7 @@ export interface OverdueRow {
   days_overdue: number;
 }
 
+/** Open tasks due before today, except those of cancelled projects (nobody will do them). */
 export async function overdueTasks(
   sql: Sql,
   asOf: Date,
@@ -87,14 +90,15 @@ export async function overdueTasks(
   limit: number,
 ): Promise<{ count: number; items: OverdueRow[] }> {
   const { rows } = await sql.query<OverdueRow & { total: number }>(
-    `WITH ${CLOCK}
+    `WITH ${CLOCK},
+     o AS (SELECT t.id, t.title, t.project_id, t.assignee_id, t.status, t.priority, t.due_date FROM tasks t
+           WHERE t.status IN ('pending', 'active') AND t.due_date < (SELECT today FROM clock)
+             AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.org_id = t.org_id AND p.id = t.project_id
+                               AND p.status = 'cancelled'))
      SELECT o.id, o.title, o.project_id, p.name AS project_name, o.assignee_id, o.status, o.priority,
             o.due_date, ((SELECT today FROM clock) - o.due_date) AS days_overdue,
-            (SELECT count(*) FROM tasks t WHERE t.status IN ('pending', 'active')
-               AND t.due_date < (SELECT today FROM clock))::int AS total
-     FROM (SELECT t.id, t.title, t.project_id, t.assignee_id, t.status, t.priority, t.due_date FROM tasks t
-           WHERE t.status IN ('pending', 'active') AND t.due_date < (SELECT today FROM clock)
-           ORDER BY t.due_date, t.id LIMIT $3) o
+            (SELECT count(*) FROM o)::int AS total
+     FROM (SELECT * FROM o ORDER BY o.due_date, o.id LIMIT $3) o
      JOIN projects p ON p.org_id = bul_current_org() AND p.id = o.project_id
      ORDER BY o.due_date, o.id`,
     [asOf, tz, limit],
@@ -111,7 +115,7 @@ export interface ActivityRow {
   tasks_completed: number;
 }
 
-/** Per member: audit events they acted in the window, and tasks assigned to them completed in it. */
+/** Per member: audit events they acted in the window, and tasks they completed in it (tasks.completed_by). */
 export async function activityPerUser(
   sql: Sql,
   asOf: Date,
@@ -125,10 +129,10 @@ export async function activityPerUser(
             WHERE e.org_id = bul_current_org() AND e.actor_type = 'user' AND e.outcome = 'success'
               AND e.created_at >= ${windowStart(days)} AND e.created_at <= $1::timestamptz
             GROUP BY e.actor_id),
-     done AS (SELECT t.assignee_id AS user_id, count(*) AS n FROM tasks t
-              WHERE t.assignee_id IS NOT NULL AND t.completed_at >= ${windowStart(days)}
+     done AS (SELECT t.completed_by AS user_id, count(*) AS n FROM tasks t
+              WHERE t.completed_by IS NOT NULL AND t.completed_at >= ${windowStart(days)}
                 AND t.completed_at <= $1::timestamptz
-              GROUP BY t.assignee_id)
+              GROUP BY t.completed_by)
      SELECT m.user_id, u.name, u.email, coalesce(ev.n, 0)::int AS events, coalesce(done.n, 0)::int AS tasks_completed
      FROM memberships m
      JOIN users u ON u.id = m.user_id
@@ -267,9 +271,10 @@ export interface MoneyJson {
   currency: string;
   revenueThisMonthMinor: number;
   revenueLastMonthMinor: number;
+  revenueLastMonthToDateMinor: number;
   revenueGrowthPct: number | null;
   mrrMinor: number;
-  averageProjectValueMinor: number | null;
+  averageProjectBudgetMinor: number | null;
 }
 
 export interface ExecutiveJson {
@@ -277,6 +282,7 @@ export interface ExecutiveJson {
   day: string;
   monthStart: string;
   lastMonthStart: string;
+  lastMonthSameDay: string;
   organizations: number;
   money: MoneyJson[];
   projects: { total: number; byStatus: Record<ProjectStatus, number> };

@@ -85,6 +85,8 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ business: BusinessServi
         headers: IfMatchHeaders,
         tags: ['contracts'],
         summary: 'Delete a contract (honours If-Match)',
+        description:
+          'Only a contract starting today or later: one that started before today has counted in past MRR, and deleting it would rewrite it (409 `financial-history`); end it instead by setting its endDate.',
         params: IdParams,
         response: { 204: NoContent },
       },

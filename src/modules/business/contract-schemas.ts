@@ -11,11 +11,11 @@ import {
 } from '../../platform/http/common-schemas.ts';
 import { PageQuery } from '../../platform/http/pagination.ts';
 
-export const BILLING_INTERVALS = ['month', 'year'] as const;
+export const BILLING_INTERVALS = ['month', 'quarter', 'year'] as const;
 export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 
 const BillingInterval = StringEnum(BILLING_INTERVALS, {
-  description: 'How often `amountMinor` is billed: every month or every year.',
+  description: 'How often `amountMinor` is billed: every month, every quarter (3 months) or every year.',
 });
 
 /** A positive amount of money in minor units. */
@@ -35,7 +35,7 @@ export const Contract = Type.Object({
   ),
   monthlyValueMinor: Type.Integer({
     description:
-      "The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate).",
+      "The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate).",
   }),
 });
 export type ContractDto = Static<typeof Contract>;

@@ -2,7 +2,7 @@
 // date, in the organization's currency. MRR is the sum of the active contracts' monthly values.
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
-import { invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -132,6 +132,15 @@ export class ContractService {
       const before = await store.getContract(tx, id, true);
       if (!before) throw notFound('contract');
       assertVersion(before.version, expectedVersion, 'the contract');
+      const { today } = await orgBook(tx, this.deps.tenancy);
+      // A contract that started before today has counted in past MRR: deleting it would change it.
+      if (before.start_date < today) {
+        throw new AppError(
+          'financial-history',
+          `the contract started on ${before.start_date} and has counted in MRR since; deleting it would rewrite past MRR. End it instead: set its endDate to its last billed day`,
+          { extra: { startDate: before.start_date, endDate: before.end_date } },
+        );
+      }
       await store.deleteContract(tx, id);
       await this.deps.audit.record(tx, {
         orgId: s.orgId,
@@ -143,6 +152,39 @@ export class ContractService {
         meta: ctx.meta,
       });
     });
+  }
+
+  /**
+   * A client churns today: each of its contracts still running ends the day before (endDate = its
+   * last billed day), so from the churn day on MRR no longer counts it. A contract starting today
+   * or later has nothing to end; the churn is refused until it is deleted or moved (it has not
+   * counted in past MRR, so it may be deleted). Runs in the client's transaction.
+   */
+  async endForChurn(tx: Sql, ctx: CallContext, clientId: string): Promise<void> {
+    const s = tenantScope(ctx);
+    const { today } = await orgBook(tx, this.deps.tenancy);
+    const running = await store.runningContracts(tx, clientId, today);
+    const future = running.filter((c) => c.start_date >= today);
+    if (future.length > 0) {
+      const message = `the client has ${future.length} contract(s) starting on or after today (${today}); delete them or change their dates before it churns`;
+      throw new AppError('conflict', message, {
+        errors: [{ field: 'status', in: 'body', rule: 'noFutureContracts', message }],
+        extra: { contracts: future.map((c) => ({ id: c.id, startDate: c.start_date })) },
+      });
+    }
+    for (const before of running) {
+      const after = await store.endContract(tx, before.id, today);
+      await this.deps.audit.record(tx, {
+        orgId: s.orgId,
+        actor: actorOf(ctx),
+        action: 'contract.update',
+        resourceType: 'contract',
+        resourceId: before.id,
+        changes: diff(before, after, store.CONTRACT_EDITABLE),
+        metadata: { reason: 'client.churn', clientId },
+        meta: ctx.meta,
+      });
+    }
   }
 
   /** The rules a contract's fields must meet; `given` says which fields the caller sent. */

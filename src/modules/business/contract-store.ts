@@ -20,9 +20,11 @@ export interface ContractRow {
   version: number;
 }
 
-/** A contract's contribution to MRR (the analytics module uses the same formula). */
-export const MONTHLY_VALUE_SQL = `(CASE WHEN c.billing_interval = 'year' THEN round(c.amount_minor / 12.0)
-  ELSE c.amount_minor END)::bigint`;
+/**
+ * A contract's contribution to MRR: the SQL function of migration 0011, which the executive MRR
+ * sums too, so MRR ties out with the list to the minor unit.
+ */
+export const MONTHLY_VALUE_SQL = 'bul_contract_monthly_minor(c.amount_minor, c.billing_interval)';
 
 const COLUMNS = `c.id, c.client_id, c.name, c.amount_minor, c.currency, c.billing_interval, c.start_date,
   c.end_date, ${MONTHLY_VALUE_SQL} AS monthly_value_minor, c.created_at, c.updated_at, c.version`;
@@ -76,6 +78,25 @@ export async function updateContract(sql: Sql, id: string, f: Partial<ContractFi
   const { rows } = await sql.query<ContractRow>(
     `UPDATE contracts c SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE c.id = $1 RETURNING ${COLUMNS}`,
     [id, ...keys.map((k) => f[k])],
+  );
+  return rows[0]!;
+}
+
+/** The client's contracts still running on `day` or later (no end, or ending on or after it), locked. */
+export async function runningContracts(sql: Sql, clientId: string, day: string): Promise<ContractRow[]> {
+  const { rows } = await sql.query<ContractRow>(
+    `SELECT ${COLUMNS} FROM contracts c WHERE c.client_id = $1 AND (c.end_date IS NULL OR c.end_date >= $2::date)
+     ORDER BY c.start_date, c.id FOR UPDATE`,
+    [clientId, day],
+  );
+  return rows;
+}
+
+/** Ends the contract the day before `day` (its last billed day). */
+export async function endContract(sql: Sql, id: string, day: string): Promise<ContractRow> {
+  const { rows } = await sql.query<ContractRow>(
+    `UPDATE contracts c SET end_date = $2::date - 1 WHERE c.id = $1 RETURNING ${COLUMNS}`,
+    [id, day],
   );
   return rows[0]!;
 }

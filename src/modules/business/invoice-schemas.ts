@@ -117,7 +117,9 @@ export type PaymentDto = Static<typeof Payment>;
 
 export const CreatePaymentBody = Type.Object(
   {
-    paidOn: DateOnly(),
+    paidOn: DateOnly(
+      "The day the money was received; not after today in the organization's time zone (revenue is counted by this day).",
+    ),
     amountMinor: PositiveAmount('More than 0 and not more than the invoice balance (409).'),
     currency: Type.Optional(
       Type.String({ pattern: '^[A-Z]{3}$', description: "Must be the invoice's currency (default)." }),

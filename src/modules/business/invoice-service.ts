@@ -277,6 +277,14 @@ export class InvoiceService {
       // Locking the invoice serialises payments on it, so two payments cannot both fit one balance.
       const invoice = await store.getInvoice(tx, invoiceId, today, true);
       if (!invoice) throw notFound('invoice');
+      // Revenue is counted by paid_on: a payment dated after today would show up in figures ahead of time.
+      if (body.paidOn > today) {
+        throw invalidField(
+          'paidOn',
+          'notInFuture',
+          `must not be after today (${today} in the organization's time zone)`,
+        );
+      }
       const currency = body.currency ?? invoice.currency;
       if (currency !== invoice.currency) {
         throw invalidField(

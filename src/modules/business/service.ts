@@ -5,6 +5,7 @@ import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { WorkService } from '../work/service.ts';
+import { clientLedger } from './client-ledger.ts';
 import { ContractService } from './contract-service.ts';
 import { DealService } from './deal-service.ts';
 import { BusinessExportService } from './export-service.ts';
@@ -24,5 +25,7 @@ export class BusinessService {
     this.deals = new DealService(deps);
     this.feedback = new FeedbackService(deps);
     this.exports = new BusinessExportService(deps);
+    // Client deletes and churn must respect contracts, invoices and feedback (work cannot see them).
+    deps.work.clients.useLedger(clientLedger(this.contracts));
   }
 }

@@ -71,7 +71,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
         tags: ['clients'],
         summary: 'Change a client or move its status (honours If-Match)',
         description:
-          'Status moves: lead → active or churned; active → churned; churned → active. Any other move is refused with 409 `invalid-transition` listing the allowed moves. Each move is kept in the status history.',
+          "Status moves: lead → active or churned; active → churned; churned → active. Any other move is refused with 409 `invalid-transition` listing the allowed moves. Each move is kept in the status history. Churning a client ends its contracts running on the churn day (today in the organization's time zone): their endDate becomes the day before, so from the churn day on they no longer count in MRR; a contract starting on or after the churn day is refused with 409 (delete it or move it first). Moving back to active reopens nothing. `archived` archives or restores the client (not while active: 409).",
         params: IdParams,
         body: UpdateClientBody,
         response: { 200: Client },
@@ -88,8 +88,9 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
       schema: {
         headers: IfMatchHeaders,
         tags: ['clients'],
-        summary: 'Delete a client with its contacts, contracts and invoices (honours If-Match)',
-        description: "The client's projects and deals stay, without a client.",
+        summary: 'Delete a client without financial history, with its contacts (honours If-Match)',
+        description:
+          "A client with contracts, invoices (and so payments) or feedback is refused with 409 `financial-history`, since deleting them would rewrite past revenue, MRR and satisfaction: archive it instead (PATCH `archived: true`). The client's projects and deals stay, without a client.",
         params: IdParams,
         response: { 204: NoContent },
       },

@@ -32,6 +32,11 @@ export const Client = Type.Object({
   leadAt: Nullable(Timestamp('When the client last became a lead.')),
   activeAt: Nullable(Timestamp('When the client last became active.')),
   churnedAt: Nullable(Timestamp('When the client last churned.')),
+  archivedAt: Nullable(
+    Timestamp(
+      'When the client was archived (null: not archived). Archived clients keep their contracts, invoices, payments and feedback, and are left out of the client list unless `archived=true` is asked.',
+    ),
+  ),
 });
 export type ClientDto = Static<typeof Client>;
 
@@ -60,6 +65,12 @@ export const UpdateClientBody = Type.Object(
     website: Type.Optional(Nullable(Website)),
     notes: Type.Optional(Type.String({ maxLength: 20000 })),
     tags: Type.Optional(Tags),
+    archived: Type.Optional(
+      Type.Boolean({
+        description:
+          'true archives the client (a lead or a churned client: an active one must churn first, 409), false brings it back. Archiving is how a client with financial history is put away: it cannot be deleted.',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -72,6 +83,12 @@ export const ClientListQuery = Type.Object(
     ...PageQuery,
     status: Type.Optional(ClientStatus),
     ownerId: Type.Optional(Uuid()),
+    archived: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'false (default): clients that are not archived; true: only archived clients.',
+      }),
+    ),
     tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
     q: Type.Optional(
       Type.String({

@@ -2,7 +2,7 @@
 // member, and contacts whose messaging consent records when and where it was given.
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -37,6 +37,7 @@ export function clientToDto(c: store.ClientRow): ClientDto {
     leadAt: iso(c.lead_at),
     activeAt: iso(c.active_at),
     churnedAt: iso(c.churned_at),
+    archivedAt: iso(c.archived_at),
     createdAt: c.created_at.toISOString(),
     updatedAt: c.updated_at.toISOString(),
     version: c.version,
@@ -63,15 +64,43 @@ function contactToDto(c: store.ContactRow): ContactDto {
 
 const CONTACT_AUDITED = store.CONTACT_EDITABLE;
 
+/**
+ * What the business module keeps about clients and the client lifecycle must respect. Business
+ * registers it (`useLedger`): work cannot depend on business, whose dependencies point to work.
+ */
+export interface ClientLedger {
+  /** The client's financial records by kind (contracts, invoices, feedback): any refuses a delete. */
+  history(tx: Sql, clientId: string): Promise<Record<string, number>>;
+  /** Ends what the client still has running when it churns today, in the same transaction. */
+  churned(tx: Sql, ctx: CallContext, clientId: string): Promise<void>;
+}
+
+function financialHistory(counts: Record<string, number>): AppError {
+  const has = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  return new AppError(
+    'financial-history',
+    `the client has ${has.length > 0 ? has.join(', ') : 'financial records'}; deleting it would rewrite past revenue, MRR and satisfaction. Archive it instead (archived: true)`,
+    { extra: counts },
+  );
+}
+
 export class ClientService {
   private readonly db: Db;
   private readonly audit: AuditService;
   private readonly tenancy: TenancyService;
+  private ledger: ClientLedger | null = null;
 
   constructor(deps: { db: Db; audit: AuditService; tenancy: TenancyService }) {
     this.db = deps.db;
     this.audit = deps.audit;
     this.tenancy = deps.tenancy;
+  }
+
+  /** Registers the business module's records (see ClientLedger). */
+  useLedger(ledger: ClientLedger): void {
+    this.ledger = ledger;
   }
 
   /** Whether a client exists in the organization the transaction acts for (for other modules). */
@@ -154,9 +183,24 @@ export class ClientService {
       if (body.website !== undefined) fields.website = body.website;
       if (body.notes !== undefined) fields.notes = body.notes;
       if (body.tags !== undefined) fields.tags = body.tags;
+      const wasArchived = before.archived_at !== null;
+      const archive = body.archived !== undefined && body.archived !== wasArchived ? body.archived : null;
+      const archivedAfter = archive ?? wasArchived;
+      if (archivedAfter && (fields.status ?? before.status) === 'active') {
+        const message = archive
+          ? 'an active client cannot be archived; churn it first (status: churned)'
+          : 'an archived client cannot become active; bring it back first (archived: false)';
+        throw new AppError('conflict', message, {
+          errors: [
+            { field: archive ? 'archived' : 'status', in: 'body', rule: 'archivedNotActive', message },
+          ],
+        });
+      }
       const changes = diff(before, { ...before, ...fields }, store.CLIENT_EDITABLE);
-      if (!changes) return clientToDto(before);
-      const after = await store.updateClient(tx, id, fields);
+      if (!changes && archive === null) return clientToDto(before);
+      let after = changes ? await store.updateClient(tx, id, fields) : before;
+      if (archive !== null) after = await store.setArchived(tx, id, archive);
+      if (fields.status === 'churned') await this.ledger?.churned(tx, ctx, id);
       if (fields.status) {
         await store.insertStatusChange(tx, {
           orgId: s.orgId,
@@ -170,10 +214,19 @@ export class ClientService {
       await this.audit.record(tx, {
         orgId: s.orgId,
         actor: actorOf(ctx),
-        action: fields.status ? 'client.status_change' : 'client.update',
+        action: fields.status
+          ? 'client.status_change'
+          : archive === null
+            ? 'client.update'
+            : archive
+              ? 'client.archive'
+              : 'client.unarchive',
         resourceType: 'client',
         resourceId: id,
-        changes,
+        changes: {
+          ...changes,
+          ...(archive === null ? {} : { archived: { before: wasArchived, after: archive } }),
+        },
         meta: ctx.meta,
       });
       return clientToDto(after);
@@ -186,7 +239,15 @@ export class ClientService {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
       assertVersion(before.version, expectedVersion, 'the client');
-      await store.deleteClient(tx, id);
+      const counts = (await this.ledger?.history(tx, id)) ?? {};
+      if (Object.values(counts).some((n) => n > 0)) throw financialHistory(counts);
+      try {
+        await store.deleteClient(tx, id);
+      } catch (err) {
+        // The foreign keys refuse too (migration 0011), should a record arrive meanwhile.
+        if ((err as { code?: string }).code === '23503') throw financialHistory({});
+        throw err;
+      }
       await this.audit.record(tx, {
         orgId: s.orgId,
         actor: actorOf(ctx),

@@ -19,13 +19,14 @@ export interface ClientRow {
   lead_at: Date | null;
   active_at: Date | null;
   churned_at: Date | null;
+  archived_at: Date | null;
   created_at: Date;
   updated_at: Date;
   version: number;
 }
 
 const CLIENT_COLUMNS = `c.id, c.name, c.status, c.owner_id, c.email, c.phone, c.website, c.notes, c.tags,
-  c.lead_at, c.active_at, c.churned_at, c.created_at, c.updated_at, c.version`;
+  c.lead_at, c.active_at, c.churned_at, c.archived_at, c.created_at, c.updated_at, c.version`;
 
 export const CLIENT_EDITABLE = [
   'name',
@@ -77,6 +78,15 @@ export async function updateClient(sql: Sql, id: string, f: Partial<ClientFields
   return rows[0]!;
 }
 
+/** Archives the client (now) or brings it back (archived false). */
+export async function setArchived(sql: Sql, id: string, archived: boolean): Promise<ClientRow> {
+  const { rows } = await sql.query<ClientRow>(
+    `UPDATE clients c SET archived_at = CASE WHEN $2 THEN now() END WHERE c.id = $1 RETURNING ${CLIENT_COLUMNS}`,
+    [id, archived],
+  );
+  return rows[0]!;
+}
+
 export async function deleteClient(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM clients WHERE id = $1', [id]);
 }
@@ -92,6 +102,8 @@ function clientFilter(q: Omit<ClientListQueryType, 'limit' | 'cursor' | 'sort'>)
   const w = new Conditions();
   if (q.status) w.add(`c.status = ${w.param(q.status)}`);
   if (q.ownerId) w.add(`c.owner_id = ${w.param(q.ownerId)}`);
+  // Archived clients are kept for their history and left out unless asked for.
+  w.add(q.archived === true ? 'c.archived_at IS NOT NULL' : 'c.archived_at IS NULL');
   if (q.tag) w.add(`c.tags @> ARRAY[${w.param(q.tag)}]::text[]`);
   if (q.q) w.add(`c.search @@ websearch_to_tsquery('simple', ${w.param(q.q)})`);
   return w;

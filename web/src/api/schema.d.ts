@@ -438,7 +438,7 @@ export interface paths {
                                 /** @description Successful audit events the member acted (as a user) in the last 30 days. */
                                 events: number;
                                 name: string;
-                                /** @description Tasks assigned to the member completed in the last 30 days. */
+                                /** @description Tasks the member completed (the user who moved them to completed, whoever they were assigned to) in the last 30 days. */
                                 tasksCompleted: number;
                                 /** Format: uuid */
                                 userId: string;
@@ -446,7 +446,7 @@ export interface paths {
                             /** Format: date-time */
                             asOf: string;
                             overdueTasks: {
-                                /** @description Open tasks (pending or active) whose due date is before today. */
+                                /** @description Open tasks (pending or active) whose due date is before today, in projects that are not cancelled. */
                                 count: number;
                                 /** @description Up to 10 of them, oldest due date first. */
                                 items: {
@@ -467,7 +467,7 @@ export interface paths {
                                     title: string;
                                 }[];
                             };
-                            /** @description Number of projects in each status (every status present, 0 when none). */
+                            /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
                             projectsByStatus: {
                                 active: number;
                                 cancelled: number;
@@ -1817,6 +1817,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description false (default): clients that are not archived; true: only archived clients. */
+                    archived?: boolean;
                     /** @description The `nextCursor` of the previous page. */
                     cursor?: string;
                     /** @description Page size (1–200). */
@@ -1845,6 +1847,7 @@ export interface paths {
                         "application/json": {
                             items: {
                                 activeAt: string | null;
+                                archivedAt: string | null;
                                 churnedAt: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
@@ -1914,6 +1917,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             activeAt: string | null;
+                            archivedAt: string | null;
                             churnedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -1977,6 +1981,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             activeAt: string | null;
+                            archivedAt: string | null;
                             churnedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2007,8 +2012,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a client with its contacts, contracts and invoices (honours If-Match)
-         * @description The client's projects and deals stay, without a client.
+         * Delete a client without financial history, with its contacts (honours If-Match)
+         * @description A client with contracts, invoices (and so payments) or feedback is refused with 409 `financial-history`, since deleting them would rewrite past revenue, MRR and satisfaction: archive it instead (PATCH `archived: true`). The client's projects and deals stay, without a client.
          *
          *     **Requires:** `clients:manage`
          */
@@ -2039,7 +2044,7 @@ export interface paths {
         head?: never;
         /**
          * Change a client or move its status (honours If-Match)
-         * @description Status moves: lead → active or churned; active → churned; churned → active. Any other move is refused with 409 `invalid-transition` listing the allowed moves. Each move is kept in the status history.
+         * @description Status moves: lead → active or churned; active → churned; churned → active. Any other move is refused with 409 `invalid-transition` listing the allowed moves. Each move is kept in the status history. Churning a client ends its contracts running on the churn day (today in the organization's time zone): their endDate becomes the day before, so from the churn day on they no longer count in MRR; a contract starting on or after the churn day is refused with 409 (delete it or move it first). Moving back to active reopens nothing. `archived` archives or restores the client (not while active: 409).
          *
          *     **Requires:** `clients:manage`
          */
@@ -2058,6 +2063,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description true archives the client (a lead or a churned client: an active one must churn first, 409), false brings it back. Archiving is how a client with financial history is put away: it cannot be deleted. */
+                        archived?: boolean;
                         email?: string | null;
                         name?: string;
                         notes?: string;
@@ -2083,6 +2090,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             activeAt: string | null;
+                            archivedAt: string | null;
                             churnedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2413,6 +2421,8 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    /** @description false (default): clients that are not archived; true: only archived clients. */
+                    archived?: boolean;
                     /** @description File format. */
                     format: "csv" | "xlsx" | "json";
                     ownerId?: string;
@@ -2548,8 +2558,8 @@ export interface paths {
                     active?: boolean;
                     /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
                     activeOn?: string;
-                    /** @description How often `amountMinor` is billed: every month or every year. */
-                    billingInterval?: "month" | "year";
+                    /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
+                    billingInterval?: "month" | "quarter" | "year";
                     clientId?: string;
                     /** @description The `nextCursor` of the previous page. */
                     cursor?: string;
@@ -2575,10 +2585,10 @@ export interface paths {
                                 /** @description The recurring amount per billing interval, in minor units. */
                                 amountMinor: number;
                                 /**
-                                 * @description How often `amountMinor` is billed: every month or every year.
+                                 * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                                  * @enum {string}
                                  */
-                                billingInterval: "month" | "year";
+                                billingInterval: "month" | "quarter" | "year";
                                 /** Format: uuid */
                                 clientId: string;
                                 /** Format: date-time */
@@ -2587,7 +2597,7 @@ export interface paths {
                                 endDate: string | null;
                                 /** Format: uuid */
                                 id: string;
-                                /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                                /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                                 monthlyValueMinor: number;
                                 name: string;
                                 /** Format: date */
@@ -2623,10 +2633,10 @@ export interface paths {
                         /** @description The recurring amount per billing interval in minor units; more than 0. */
                         amountMinor: number;
                         /**
-                         * @description How often `amountMinor` is billed: every month or every year.
+                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                          * @enum {string}
                          */
-                        billingInterval: "month" | "year";
+                        billingInterval: "month" | "quarter" | "year";
                         /**
                          * Format: uuid
                          * @description A client of this organization.
@@ -2655,10 +2665,10 @@ export interface paths {
                             /** @description The recurring amount per billing interval, in minor units. */
                             amountMinor: number;
                             /**
-                             * @description How often `amountMinor` is billed: every month or every year.
+                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                              * @enum {string}
                              */
-                            billingInterval: "month" | "year";
+                            billingInterval: "month" | "quarter" | "year";
                             /** Format: uuid */
                             clientId: string;
                             /** Format: date-time */
@@ -2667,7 +2677,7 @@ export interface paths {
                             endDate: string | null;
                             /** Format: uuid */
                             id: string;
-                            /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                             monthlyValueMinor: number;
                             name: string;
                             /** Format: date */
@@ -2719,10 +2729,10 @@ export interface paths {
                             /** @description The recurring amount per billing interval, in minor units. */
                             amountMinor: number;
                             /**
-                             * @description How often `amountMinor` is billed: every month or every year.
+                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                              * @enum {string}
                              */
-                            billingInterval: "month" | "year";
+                            billingInterval: "month" | "quarter" | "year";
                             /** Format: uuid */
                             clientId: string;
                             /** Format: date-time */
@@ -2731,7 +2741,7 @@ export interface paths {
                             endDate: string | null;
                             /** Format: uuid */
                             id: string;
-                            /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                             monthlyValueMinor: number;
                             name: string;
                             /** Format: date */
@@ -2749,7 +2759,9 @@ export interface paths {
         post?: never;
         /**
          * Delete a contract (honours If-Match)
-         * @description **Requires:** `business:manage`
+         * @description Only a contract starting today or later: one that started before today has counted in past MRR, and deleting it would rewrite it (409 `financial-history`); end it instead by setting its endDate.
+         *
+         *     **Requires:** `business:manage`
          */
         delete: {
             parameters: {
@@ -2800,10 +2812,10 @@ export interface paths {
                         /** @description Amount in minor units (e.g. cents); more than 0. */
                         amountMinor?: number;
                         /**
-                         * @description How often `amountMinor` is billed: every month or every year.
+                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                          * @enum {string}
                          */
-                        billingInterval?: "month" | "year";
+                        billingInterval?: "month" | "quarter" | "year";
                         /** Format: uuid */
                         clientId?: string;
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
@@ -2826,10 +2838,10 @@ export interface paths {
                             /** @description The recurring amount per billing interval, in minor units. */
                             amountMinor: number;
                             /**
-                             * @description How often `amountMinor` is billed: every month or every year.
+                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
                              * @enum {string}
                              */
-                            billingInterval: "month" | "year";
+                            billingInterval: "month" | "quarter" | "year";
                             /** Format: uuid */
                             clientId: string;
                             /** Format: date-time */
@@ -2838,7 +2850,7 @@ export interface paths {
                             endDate: string | null;
                             /** Format: uuid */
                             id: string;
-                            /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                             monthlyValueMinor: number;
                             name: string;
                             /** Format: date */
@@ -2874,8 +2886,8 @@ export interface paths {
                     active?: boolean;
                     /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
                     activeOn?: string;
-                    /** @description How often `amountMinor` is billed: every month or every year. */
-                    billingInterval?: "month" | "year";
+                    /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
+                    billingInterval?: "month" | "quarter" | "year";
                     clientId?: string;
                     /** @description File format. */
                     format: "csv" | "xlsx" | "json";
@@ -3663,21 +3675,28 @@ export interface paths {
                             day: string;
                             /**
                              * Format: date
+                             * @description asOf's day of the month in the previous month (its last day when the previous month is shorter): the end of the days revenue growth compares with.
+                             */
+                            lastMonthSameDay: string;
+                            /**
+                             * Format: date
                              * @description First day of the previous month.
                              */
                             lastMonthStart: string;
                             /** @description Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data. */
                             money: {
-                                /** @description Mean budget_minor of the projects in this currency that have a budget and are not cancelled, rounded; null when there are none. */
-                                averageProjectValueMinor: number | null;
+                                /** @description Mean budget_minor (the planned cost, not what clients pay) of the projects in this currency that existed at asOf (created by then), have a budget and were not cancelled at asOf; rounded half away from zero; null when there are none. */
+                                averageProjectBudgetMinor: number | null;
                                 currency: string;
-                                /** @description Monthly recurring revenue: contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended), monthly ones counting their amount and yearly ones amount ÷ 12, summed and rounded to an integer. */
+                                /** @description Monthly recurring revenue: the sum of the contracts' monthlyValueMinor (each contract's amount ÷ the months of its billing interval — 1, 3 or 12 — rounded half away from zero in integer arithmetic, as the contracts list shows it) over the contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended). It ties out with the list to the minor unit. */
                                 mrrMinor: number;
-                                /** @description (revenueThisMonthMinor − revenueLastMonthMinor) ÷ revenueLastMonthMinor × 100; null when last month had no revenue. */
+                                /** @description Like for like: (revenueThisMonthMinor − revenueLastMonthToDateMinor) ÷ revenueLastMonthToDateMinor × 100 — this month so far against the same days of last month (on the 1st: the 1st against the 1st); null when those days had no revenue. */
                                 revenueGrowthPct: number | null;
                                 /** @description Revenue last month: the same sum over the whole previous calendar month. */
                                 revenueLastMonthMinor: number;
-                                /** @description Revenue this month: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day. */
+                                /** @description Revenue over the same days of last month: the same sum from the first day of the previous month up to lastMonthSameDay (asOf's day of the month, or the previous month's last day when it is shorter). */
+                                revenueLastMonthToDateMinor: number;
+                                /** @description Revenue this month so far: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day. */
                                 revenueThisMonthMinor: number;
                             }[];
                             /**
@@ -3690,7 +3709,7 @@ export interface paths {
                             /** @description Organizations counted (1 for the org scope). */
                             organizations: number;
                             projects: {
-                                /** @description Number of projects in each status (every status present, 0 when none). */
+                                /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
                                 byStatus: {
                                     active: number;
                                     cancelled: number;
@@ -3698,7 +3717,7 @@ export interface paths {
                                     on_hold: number;
                                     planning: number;
                                 };
-                                /** @description All projects (current status). */
+                                /** @description Projects that existed at asOf (created by then). */
                                 total: number;
                             };
                             satisfaction: {
@@ -3744,7 +3763,7 @@ export interface paths {
                     asOf?: string;
                     /** @description Length of the series, ending with asOf's day. */
                     days?: number;
-                    /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue of the contracts active that day (yearly amount ÷ 12), rounded, per currency; `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback. */
+                    /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed); `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback. */
                     metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
                     /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
                     scope?: "org" | "global";
@@ -4805,7 +4824,10 @@ export interface paths {
                         /** @description e.g. transfer, card, cash. */
                         method?: string;
                         note?: string;
-                        /** Format: date */
+                        /**
+                         * Format: date
+                         * @description The day the money was received; not after today in the organization's time zone (revenue is counted by this day).
+                         */
                         paidOn: string;
                     };
                 };

@@ -393,7 +393,7 @@ WITH r AS MATERIALIZED (
   FROM b
 )
 INSERT INTO tasks (org_id, id, project_id, title, description, assignee_id, priority, status, tags, due_date,
-  estimate_minutes, completed_at, created_by, created_at, updated_at)
+  estimate_minutes, completed_at, completed_by, created_by, created_at, updated_at)
 SELECT p.org_id, pg_temp.demo_id(c.created_at), c.project_id,
   pg_temp.nth(p.task_verbs, c.r_verb) || ' ' || pg_temp.nth(p.task_objects, c.r_obj),
   concat_ws(chr(10), '## Context', '', pg_temp.nth(p.task_sentences, c.r_s1) || ' ' || pg_temp.nth(p.task_sentences, c.r_s2),
@@ -406,7 +406,11 @@ SELECT p.org_id, pg_temp.demo_id(c.created_at), c.project_id,
        WHEN c.status IN ('pending', 'active') THEN greatest(c.created_at::date + 1, p.today - 20 + floor((c.r_due - 0.1) / 0.9 * 110)::int)
        ELSE c.created_at::date + 1 + floor((c.r_due - 0.1) / 0.9 * 50)::int END,
   CASE WHEN c.r_est < 0.75 THEN (1 + floor(c.r_est / 0.75 * 16)::int) * 30 END,
-  c.completed_at, c.manager_id, c.created_at, coalesce(c.completed_at, c.created_at)
+  -- Completed by the assignee (the manager when there is none), not by whoever runs the seeder.
+  c.completed_at,
+  CASE WHEN c.completed_at IS NOT NULL THEN
+    coalesce(CASE WHEN c.r_assignee < 0.9 THEN pg_temp.nth(p.worker_ids, c.r_assignee / 0.9) END, c.manager_id) END,
+  c.manager_id, c.created_at, coalesce(c.completed_at, c.created_at)
 FROM c CROSS JOIN demo_params p ORDER BY c.i;
 
 CREATE TEMP TABLE demo_tasks AS

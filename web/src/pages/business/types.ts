@@ -11,7 +11,7 @@ export type BillingInterval = Contract['billingInterval'];
 export type InvoiceState = Invoice['state'];
 export type DealStage = Deal['stage'];
 
-export const BILLING_INTERVALS: readonly BillingInterval[] = ['month', 'year'];
+export const BILLING_INTERVALS: readonly BillingInterval[] = ['month', 'quarter', 'year'];
 export const INVOICE_STATES: readonly InvoiceState[] = ['open', 'partially_paid', 'overdue', 'paid', 'void'];
 export const DEAL_STAGES: readonly DealStage[] = [
   'lead',

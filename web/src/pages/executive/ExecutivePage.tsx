@@ -151,8 +151,8 @@ export default function ExecutivePage() {
               testId="kpi-conversion"
             />
             <Kpi
-              label={t('executive.avgProjectValue')}
-              value={f.money(money?.averageProjectValueMinor, currency)}
+              label={t('executive.avgProjectBudget')}
+              value={f.money(money?.averageProjectBudgetMinor, currency)}
               testId="kpi-avg-project"
             />
           </SimpleGrid>

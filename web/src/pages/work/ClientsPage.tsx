@@ -1,4 +1,5 @@
-// Clients with their status, and their contacts; create clients and contacts.
+// Clients with their status, and their contacts; create clients and contacts; archive a client
+// (lead or churned) and list the archived ones apart.
 import {
   Anchor,
   Button,
@@ -7,6 +8,7 @@ import {
   Modal,
   Select,
   Stack,
+  Switch,
   Table,
   Text,
   TextInput,
@@ -32,28 +34,37 @@ export default function ClientsPage() {
   const [creating, setCreating] = useState(false);
   const [open, setOpen] = useState<Client | null>(null);
   const [q, setQ] = useState('');
+  const [archived, setArchived] = useState(false);
+  const query = { ...(q ? { q } : {}), ...(archived ? { archived: true } : {}) };
+  const exportQuery = { ...(q ? { q } : {}), ...(archived ? { archived: 'true' } : {}) };
   const list = useLoad(
     async () =>
-      (await call(api.GET('/api/v1/clients', { params: { query: { limit: 200, ...(q ? { q } : {}) } } })))
-        .items,
-    [q],
+      (await call(api.GET('/api/v1/clients', { params: { query: { limit: 200, ...query } } }))).items,
+    [q, archived],
   );
   return (
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{t('clients.title')}</Title>
         <Group gap="xs">
-          <ExportMenu path="/api/v1/clients/export" query={q ? { q } : {}} />
+          <ExportMenu path="/api/v1/clients/export" query={exportQuery} />
           {can('clients:manage') && <Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
         </Group>
       </Group>
-      <TextInput
-        aria-label={t('common.search')}
-        placeholder={t('common.search')}
-        value={q}
-        onChange={(e) => setQ(e.currentTarget.value)}
-        maw={360}
-      />
+      <Group>
+        <TextInput
+          aria-label={t('common.search')}
+          placeholder={t('common.search')}
+          value={q}
+          onChange={(e) => setQ(e.currentTarget.value)}
+          maw={360}
+        />
+        <Switch
+          label={t('clients.showArchived')}
+          checked={archived}
+          onChange={(e) => setArchived(e.currentTarget.checked)}
+        />
+      </Group>
       <ProblemAlert error={list.error} />
       {list.data && list.data.length === 0 ? (
         <Text c="dimmed">{t('common.empty')}</Text>
@@ -96,8 +107,46 @@ export default function ClientsPage() {
         />
       </Modal>
       <Modal opened={open !== null} onClose={() => setOpen(null)} title={open?.name ?? ''} size="lg">
+        {open && can('clients:manage') && (
+          <ArchiveClient
+            client={open}
+            onDone={() => {
+              setOpen(null);
+              void list.reload();
+            }}
+          />
+        )}
         {open && <Contacts client={open} canManage={can('clients:manage')} />}
       </Modal>
+    </Stack>
+  );
+}
+
+/** Archives a lead or churned client (kept with its history, listed apart), or brings it back. */
+function ArchiveClient({ client, onDone }: { client: Client; onDone: () => void }) {
+  const { t } = useTranslation();
+  const archived = client.archivedAt !== null;
+  const submit = useSubmit(async () => {
+    await call(
+      api.PATCH('/api/v1/clients/{id}', {
+        params: { path: { id: client.id } },
+        body: { archived: !archived },
+      }),
+    );
+    onDone();
+  });
+  if (client.status === 'active') return null;
+  return (
+    <Stack gap="xs" mb="md">
+      <ProblemAlert error={submit.formError} />
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          {t(archived ? 'clients.archivedHint' : 'clients.archiveHint')}
+        </Text>
+        <Button variant="default" size="xs" loading={submit.busy} onClick={() => void submit.run()}>
+          {t(archived ? 'clients.restore' : 'clients.archive')}
+        </Button>
+      </Group>
     </Stack>
   );
 }
