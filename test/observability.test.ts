@@ -2,14 +2,16 @@
 // of them), security headers, CORS, request ids, the OpenAPI document and the error catalogue.
 // (JSON logs are checked on a real process in cli.test.ts: apps built here are log-silent.)
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPermission } from '../src/modules/access/catalogue.ts';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { ERROR_CATALOGUE } from '../src/platform/errors.ts';
+import { WEB_DIST_DIR } from '../src/platform/http/web-app.ts';
 import { createTestApp, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
+import { ensureWebBuilt } from './support/web-build.ts';
 
 const LATEST = Math.max(...readMigrations().map((m) => m.version));
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -17,22 +19,27 @@ const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 let t: TestApp;
 /** PUBLIC_URL over https, a CORS allow-list and a metrics token. */
 let hardened: TestApp;
+/** Three API requests a minute per address, to see what a refused request is counted as. */
+let limited: TestApp;
 let session: Session;
 
 beforeAll(async () => {
-  [t, hardened] = await Promise.all([
+  ensureWebBuilt(); // the web app's files and its fallback route are part of what is checked here
+  [t, hardened, limited] = await Promise.all([
     createTestApp(),
     createTestApp({
       PUBLIC_URL: 'https://bul.example',
       CORS_ORIGINS: 'https://app.example',
       METRICS_TOKEN,
     }),
+    createTestApp({ RATE_LIMIT_IP_PER_MINUTE: '3' }),
   ]);
   session = await signUp(t);
 });
 afterAll(async () => {
   await t?.close();
   await hardened?.close();
+  await limited?.close();
 });
 
 describe('health and readiness', () => {
@@ -176,11 +183,58 @@ describe('GET /metrics', () => {
       } finally {
         closeSync(fd);
       }
-      // 0: clean; 3: lint remarks only (naming style); 1: the exposition is broken.
-      expect([0, 3], `promtool exit ${r.status}: ${r.stdout}${r.stderr}`).toContain(r.status);
+      // 0: clean; 3: lint remarks (e.g. a gauge named *_total); 1: the exposition is broken.
+      expect(r.status, `promtool exit ${r.status}: ${r.stdout}${r.stderr}`).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('labels every web app file "static" and every unknown URL "unmatched", refused (429) or not (404)', async () => {
+    const files = readdirSync(path.join(WEB_DIST_DIR, 'assets')).slice(0, 6);
+    expect(files.length).toBe(6);
+    for (const file of files) {
+      const res = await limited.request({ method: 'GET', url: `/assets/${file}` });
+      expect(res.statusCode, file).toBe(200);
+    }
+    const navigation = await limited.request({
+      method: 'GET',
+      url: '/projects/some-id',
+      headers: { accept: 'text/html' },
+    });
+    expect(navigation.statusCode).toBe(200);
+    const unknown = [
+      { method: 'GET', url: '/api/v1/no-such-thing' },
+      { method: 'GET', url: '/no-such-file.js' },
+      { method: 'POST', url: '/api/v1/no-such-thing' },
+      { method: 'DELETE', url: '/elsewhere/no-such-thing' },
+    ] as const;
+    for (const r of unknown) expect((await limited.request(r)).statusCode, r.url).toBe(404);
+    // From one address, a fourth API request within the minute is refused before routing.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await limited.request({
+        method: 'GET',
+        url: `/api/v1/unknown-${i}`,
+        remoteAddress: '203.0.113.7',
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429]);
+
+    const all = samples((await limited.request({ method: 'GET', url: '/metrics' })).body).filter(
+      (x) => x.name === 'bul_http_requests_total',
+    );
+    const count = (route: string, status: string) =>
+      all
+        .filter((x) => x.labels.route === route && x.labels.status_code === status)
+        .reduce((sum, x) => sum + x.value, 0);
+    expect(count('unmatched', '429')).toBe(1);
+    expect(count('static', '200')).toBe(files.length);
+    expect(count('/*', '200')).toBe(1);
+    expect(count('unmatched', '404')).toBe(unknown.length + 3);
+    // Nothing else: one label for all files, one for all unknown URLs.
+    expect([...new Set(all.map((x) => x.labels.route))].sort()).toEqual(['/*', 'static', 'unmatched']);
   });
 
   it('with METRICS_TOKEN set, answers 401 without the bearer token and 200 with it', async () => {
