@@ -1,5 +1,6 @@
 // Operational surface, in-process: liveness and readiness, Prometheus metrics (and promtool's view
-// of them), security headers, CORS, request ids, the OpenAPI document and the error catalogue.
+// of them), security headers, caching, CORS, request ids, the OpenAPI document and
+// the error catalogue.
 // (JSON logs are checked on a real process in cli.test.ts: apps built here are log-silent.)
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { isPermission } from '../src/modules/access/catalogue.ts';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { ERROR_CATALOGUE } from '../src/platform/errors.ts';
 import { WEB_DIST_DIR } from '../src/platform/http/web-app.ts';
-import { createTestApp, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { createTestApp, login, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
 import { ensureWebBuilt } from './support/web-build.ts';
 
 const LATEST = Math.max(...readMigrations().map((m) => m.version));
@@ -310,6 +312,79 @@ describe('security headers', () => {
       expect(res.statusCode, url).toBe(200);
       expectBrowserHeaders(res.headers, url);
       expect(res.headers['strict-transport-security'], url).toBe('max-age=31536000; includeSubDomains');
+    }
+  });
+});
+
+describe('caching', () => {
+  it('API answers, sign-in and token refresh included, say Cache-Control: no-store', async () => {
+    const fresh = await login(t, session.email);
+    const responses = {
+      'POST /api/v1/auth/login (401)': await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: session.email, password: 'not the password at all' },
+      }),
+      'POST /api/v1/auth/refresh (200)': await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refreshToken: fresh.refreshToken },
+      }),
+      'GET /api/v1/auth/me (200)': await t.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: session.headers,
+      }),
+      'GET /api/v1/auth/me (401)': await t.request({ method: 'GET', url: '/api/v1/auth/me' }),
+      'GET /api/v1/roles (200)': await t.request({
+        method: 'GET',
+        url: '/api/v1/roles',
+        headers: session.headers,
+      }),
+      'GET /api/v1/errors (200)': await t.request({ method: 'GET', url: '/api/v1/errors' }),
+    };
+    expect(responses['POST /api/v1/auth/login (401)'].statusCode).toBe(401);
+    expect(responses['POST /api/v1/auth/refresh (200)'].statusCode).toBe(200);
+    expect(responses['POST /api/v1/auth/refresh (200)'].json().accessToken).toEqual(expect.any(String));
+    const signIn = await t.request({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: session.email, password: STRONG_PASSWORD },
+    });
+    expect(signIn.statusCode).toBe(200);
+    expect(signIn.headers['cache-control'], 'POST /api/v1/auth/login (200)').toBe('no-store');
+    for (const [what, res] of Object.entries(responses)) {
+      expect(res.headers['cache-control'], what).toBe('no-store');
+    }
+  });
+
+  it('hashed web app files keep their year-long cache, index.html and the key set their own', async () => {
+    const asset = readdirSync(path.join(WEB_DIST_DIR, 'assets'))[0]!;
+    const file = await t.request({ method: 'GET', url: `/assets/${asset}` });
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const index = await t.request({ method: 'GET', url: '/', headers: { accept: 'text/html' } });
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const jwks = await t.request({ method: 'GET', url: '/.well-known/jwks.json' });
+    expect(jwks.headers['cache-control']).toBe('public, max-age=300');
+  });
+
+  it('the web app fallback, which answers by Accept, says Vary: Accept', async () => {
+    const page = await t.request({ method: 'GET', url: '/projects/x', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    const data = await t.request({
+      method: 'GET',
+      url: '/projects/x',
+      headers: { accept: 'application/json' },
+    });
+    expect(data.statusCode).toBe(404);
+    expect(data.headers['content-type']).toContain('application/problem+json');
+    for (const res of [page, data]) {
+      const vary = String(res.headers.vary ?? '')
+        .split(',')
+        .map((v) => v.trim().toLowerCase());
+      expect(vary, `vary: ${res.headers.vary}`).toContain('accept');
     }
   });
 });

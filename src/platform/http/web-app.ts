@@ -59,6 +59,11 @@ export async function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): 
       // Anything that is not a navigation is an unknown URL, even when refused before the handler.
       config: { access: PUBLIC, metricsRoute: (r) => (isAppNavigation(r) ? '/*' : UNMATCHED_ROUTE) },
     },
-    (request, reply) => (isAppNavigation(request) ? sendIndex(reply) : reply.callNotFound()),
+    (request, reply) => {
+      // The answer depends on Accept (index.html or a 404 problem): caches must keep them apart.
+      const vary = reply.getHeader('vary');
+      reply.header('vary', vary ? `${vary}, Accept` : 'Accept');
+      return isAppNavigation(request) ? sendIndex(reply) : reply.callNotFound();
+    },
   );
 }
