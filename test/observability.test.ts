@@ -1,15 +1,26 @@
 // Operational surface, in-process: liveness and readiness, Prometheus metrics (and promtool's view
-// of them), security headers, caching, CORS, request ids, the OpenAPI document and
+// of them), security headers, caching and compression, CORS, request ids, the OpenAPI document and
 // the error catalogue.
 // (JSON logs are checked on a real process in cli.test.ts: apps built here are log-silent.)
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPermission } from '../src/modules/access/catalogue.ts';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { ERROR_CATALOGUE } from '../src/platform/errors.ts';
+import { COMPRESS_THRESHOLD } from '../src/platform/http/compression.ts';
 import { WEB_DIST_DIR } from '../src/platform/http/web-app.ts';
 import { STRONG_PASSWORD } from './support/constants.ts';
 import { createTestApp, login, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
@@ -386,6 +397,143 @@ describe('caching', () => {
         .map((v) => v.trim().toLowerCase());
       expect(vary, `vary: ${res.headers.vary}`).toContain('accept');
     }
+  });
+});
+
+describe('compression', () => {
+  const decode = (res: { headers: Record<string, unknown>; rawPayload: Buffer }) => {
+    const encoding = res.headers['content-encoding'];
+    if (encoding === 'gzip') return gunzipSync(res.rawPayload).toString('utf8');
+    throw new Error(`not compressed: content-encoding ${String(encoding)}`);
+  };
+  const varies = (res: { headers: Record<string, unknown> }) =>
+    String(res.headers.vary ?? '')
+      .split(',')
+      .map((v) => v.trim().toLowerCase());
+
+  it('/docs/json comes gzipped to callers that accept it, and decodes to the same document', async () => {
+    const plain = await t.request({ method: 'GET', url: '/docs/json' });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    for (const encoding of ['gzip', 'gzip, deflate, br, zstd']) {
+      const res = await t.request({
+        method: 'GET',
+        url: '/docs/json',
+        headers: { 'accept-encoding': encoding },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(varies(res)).toContain('accept-encoding');
+      expect(res.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+      expect(JSON.parse(decode(res))).toEqual(plain.json());
+    }
+  });
+
+  it('large API answers are compressed, small ones (GET /auth/me) are not', async () => {
+    const errors = await t.request({
+      method: 'GET',
+      url: '/api/v1/errors',
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
+    expect(errors.headers['content-encoding']).toBe('gzip');
+    expect(errors.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(decode(errors)).items.length).toBe(Object.keys(ERROR_CATALOGUE).length);
+    const me = await t.request({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...session.headers, 'accept-encoding': 'gzip, br' },
+    });
+    expect(me.statusCode).toBe(200);
+    expect(me.headers['content-encoding']).toBeUndefined();
+    expect(me.rawPayload.length).toBeLessThan(COMPRESS_THRESHOLD);
+    expect(me.json().user.id).toBe(session.userId);
+  });
+
+  it('a compressed answer keeps its ETag, and If-Match with it still applies or refuses the change', async () => {
+    const auth = { ...session.headers, 'accept-encoding': 'gzip' };
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: auth,
+      payload: { name: 'Long brief', description: 'A paragraph of the brief. '.repeat(200) },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['content-encoding']).toBe('gzip');
+    const id = JSON.parse(decode(created)).id;
+    const got = await t.request({ method: 'GET', url: `/api/v1/projects/${id}`, headers: auth });
+    expect(got.headers['content-encoding']).toBe('gzip');
+    expect(got.headers.etag).toBe('"1"');
+    const changed = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/projects/${id}`,
+      headers: { ...auth, 'if-match': String(got.headers.etag) },
+      payload: { name: 'Long brief, renamed' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(JSON.parse(decode(changed)).version).toBe(2);
+    const stale = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/projects/${id}`,
+      headers: { ...auth, 'if-match': String(got.headers.etag) },
+      payload: { name: 'Too late' },
+    });
+    expect(stale.statusCode).toBe(412);
+  });
+
+  it('exports still stream: JSON and CSV compressed on the way, XLSX (a zip already) sent as it is', async () => {
+    const url = '/api/v1/projects/export';
+    const headers = { ...session.headers, 'accept-encoding': 'gzip' };
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: session.headers,
+      payload: { name: 'Exported', description: 'Line of the export. '.repeat(200) },
+    });
+    expect(created.statusCode).toBe(201);
+    for (const format of ['json', 'csv']) {
+      const plain = await t.request({
+        method: 'GET',
+        url: `${url}?format=${format}`,
+        headers: session.headers,
+      });
+      expect(plain.statusCode, format).toBe(200);
+      expect(plain.headers['content-encoding'], format).toBeUndefined();
+      expect(plain.rawPayload.length, format).toBeGreaterThan(COMPRESS_THRESHOLD);
+      const res = await t.request({ method: 'GET', url: `${url}?format=${format}`, headers });
+      expect(res.statusCode, format).toBe(200);
+      expect(res.headers['content-encoding'], format).toBe('gzip');
+      expect(res.headers['content-length'], format).toBeUndefined(); // streamed: no length ahead
+      expect(res.headers['cache-control'], format).toBe('no-store');
+      expect(res.headers['content-disposition'], format).toBe(plain.headers['content-disposition']);
+      expect(decode(res), format).toBe(plain.body);
+    }
+    const xlsx = await t.request({ method: 'GET', url: `${url}?format=xlsx`, headers });
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.headers['content-encoding']).toBeUndefined();
+    expect(xlsx.rawPayload.subarray(0, 2).toString('latin1')).toBe('PK');
+  });
+
+  it('web app files are compressed and keep their year-long cache; small answers like index.html are not', async () => {
+    const script = readdirSync(path.join(WEB_DIST_DIR, 'assets'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => ({ f, size: statSync(path.join(WEB_DIST_DIR, 'assets', f)).size }))
+      .sort((a, b) => b.size - a.size)[0]!;
+    const res = await t.request({
+      method: 'GET',
+      url: `/assets/${script.f}`,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(decode(res)).toBe(readFileSync(path.join(WEB_DIST_DIR, 'assets', script.f), 'utf8'));
+    const index = await t.request({
+      method: 'GET',
+      url: '/',
+      headers: { accept: 'text/html', 'accept-encoding': 'br, gzip' },
+    });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['content-encoding']).toBeUndefined();
   });
 });
 
