@@ -480,6 +480,33 @@ describe('compression', () => {
     expect(stale.statusCode).toBe(412);
   });
 
+  it('an Idempotency-Key replay of a compressed answer is the same answer (kept before compression)', async () => {
+    const request = {
+      method: 'POST' as const,
+      url: '/api/v1/projects',
+      headers: {
+        ...session.headers,
+        'accept-encoding': 'gzip',
+        'idempotency-key': `compressed-${Date.now()}`,
+      },
+      payload: { name: 'Replayed', description: 'Replayed text. '.repeat(300) },
+    };
+    const first = await t.request(request);
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    const again = await t.request(request);
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(decode(again))).toEqual(JSON.parse(decode(first)));
+    const plain = await t.request({
+      ...request,
+      headers: { ...request.headers, 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.json()).toEqual(JSON.parse(decode(first)));
+  });
+
   it('exports still stream: JSON and CSV compressed on the way, XLSX (a zip already) sent as it is', async () => {
     const url = '/api/v1/projects/export';
     const headers = { ...session.headers, 'accept-encoding': 'gzip' };
