@@ -36,6 +36,7 @@ import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
 import { AppError } from './platform/errors.ts';
+import { registerCompression } from './platform/http/compression.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts';
@@ -173,6 +174,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     await sealer.stop();
   });
 
+  await registerCompression(app);
   await registerSecurityHeaders(app, {
     corsOrigins: config.corsOrigins,
     https: config.publicUrl.startsWith('https:'),

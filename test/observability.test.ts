@@ -1,15 +1,30 @@
 // Operational surface, in-process: liveness and readiness, Prometheus metrics (and promtool's view
-// of them), security headers, CORS, request ids, the OpenAPI document and the error catalogue.
+// of them), security headers, caching and compression, CORS, request ids, the OpenAPI document and
+// the error catalogue.
 // (JSON logs are checked on a real process in cli.test.ts: apps built here are log-silent.)
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPermission } from '../src/modules/access/catalogue.ts';
 import { readMigrations } from '../src/platform/db/migrator.ts';
 import { ERROR_CATALOGUE } from '../src/platform/errors.ts';
-import { createTestApp, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
+import { COMPRESS_THRESHOLD } from '../src/platform/http/compression.ts';
+import { WEB_DIST_DIR } from '../src/platform/http/web-app.ts';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { createTestApp, login, requirement, type Session, signUp, type TestApp } from './support/test-app.ts';
+import { ensureWebBuilt } from './support/web-build.ts';
 
 const LATEST = Math.max(...readMigrations().map((m) => m.version));
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
@@ -17,22 +32,27 @@ const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 let t: TestApp;
 /** PUBLIC_URL over https, a CORS allow-list and a metrics token. */
 let hardened: TestApp;
+/** Three API requests a minute per address, to see what a refused request is counted as. */
+let limited: TestApp;
 let session: Session;
 
 beforeAll(async () => {
-  [t, hardened] = await Promise.all([
+  ensureWebBuilt(); // the web app's files and its fallback route are part of what is checked here
+  [t, hardened, limited] = await Promise.all([
     createTestApp(),
     createTestApp({
       PUBLIC_URL: 'https://bul.example',
       CORS_ORIGINS: 'https://app.example',
       METRICS_TOKEN,
     }),
+    createTestApp({ RATE_LIMIT_IP_PER_MINUTE: '3' }),
   ]);
   session = await signUp(t);
 });
 afterAll(async () => {
   await t?.close();
   await hardened?.close();
+  await limited?.close();
 });
 
 describe('health and readiness', () => {
@@ -176,11 +196,58 @@ describe('GET /metrics', () => {
       } finally {
         closeSync(fd);
       }
-      // 0: clean; 3: lint remarks only (naming style); 1: the exposition is broken.
-      expect([0, 3], `promtool exit ${r.status}: ${r.stdout}${r.stderr}`).toContain(r.status);
+      // 0: clean; 3: lint remarks (e.g. a gauge named *_total); 1: the exposition is broken.
+      expect(r.status, `promtool exit ${r.status}: ${r.stdout}${r.stderr}`).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('labels every web app file "static" and every unknown URL "unmatched", refused (429) or not (404)', async () => {
+    const files = readdirSync(path.join(WEB_DIST_DIR, 'assets')).slice(0, 6);
+    expect(files.length).toBe(6);
+    for (const file of files) {
+      const res = await limited.request({ method: 'GET', url: `/assets/${file}` });
+      expect(res.statusCode, file).toBe(200);
+    }
+    const navigation = await limited.request({
+      method: 'GET',
+      url: '/projects/some-id',
+      headers: { accept: 'text/html' },
+    });
+    expect(navigation.statusCode).toBe(200);
+    const unknown = [
+      { method: 'GET', url: '/api/v1/no-such-thing' },
+      { method: 'GET', url: '/no-such-file.js' },
+      { method: 'POST', url: '/api/v1/no-such-thing' },
+      { method: 'DELETE', url: '/elsewhere/no-such-thing' },
+    ] as const;
+    for (const r of unknown) expect((await limited.request(r)).statusCode, r.url).toBe(404);
+    // From one address, a fourth API request within the minute is refused before routing.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await limited.request({
+        method: 'GET',
+        url: `/api/v1/unknown-${i}`,
+        remoteAddress: '203.0.113.7',
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([404, 404, 404, 429]);
+
+    const all = samples((await limited.request({ method: 'GET', url: '/metrics' })).body).filter(
+      (x) => x.name === 'bul_http_requests_total',
+    );
+    const count = (route: string, status: string) =>
+      all
+        .filter((x) => x.labels.route === route && x.labels.status_code === status)
+        .reduce((sum, x) => sum + x.value, 0);
+    expect(count('unmatched', '429')).toBe(1);
+    expect(count('static', '200')).toBe(files.length);
+    expect(count('/*', '200')).toBe(1);
+    expect(count('unmatched', '404')).toBe(unknown.length + 3);
+    // Nothing else: one label for all files, one for all unknown URLs.
+    expect([...new Set(all.map((x) => x.labels.route))].sort()).toEqual(['/*', 'static', 'unmatched']);
   });
 
   it('with METRICS_TOKEN set, answers 401 without the bearer token and 200 with it', async () => {
@@ -257,6 +324,243 @@ describe('security headers', () => {
       expectBrowserHeaders(res.headers, url);
       expect(res.headers['strict-transport-security'], url).toBe('max-age=31536000; includeSubDomains');
     }
+  });
+});
+
+describe('caching', () => {
+  it('API answers, sign-in and token refresh included, say Cache-Control: no-store', async () => {
+    const fresh = await login(t, session.email);
+    const responses = {
+      'POST /api/v1/auth/login (401)': await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: session.email, password: 'not the password at all' },
+      }),
+      'POST /api/v1/auth/refresh (200)': await t.request({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refreshToken: fresh.refreshToken },
+      }),
+      'GET /api/v1/auth/me (200)': await t.request({
+        method: 'GET',
+        url: '/api/v1/auth/me',
+        headers: session.headers,
+      }),
+      'GET /api/v1/auth/me (401)': await t.request({ method: 'GET', url: '/api/v1/auth/me' }),
+      'GET /api/v1/roles (200)': await t.request({
+        method: 'GET',
+        url: '/api/v1/roles',
+        headers: session.headers,
+      }),
+      'GET /api/v1/errors (200)': await t.request({ method: 'GET', url: '/api/v1/errors' }),
+    };
+    expect(responses['POST /api/v1/auth/login (401)'].statusCode).toBe(401);
+    expect(responses['POST /api/v1/auth/refresh (200)'].statusCode).toBe(200);
+    expect(responses['POST /api/v1/auth/refresh (200)'].json().accessToken).toEqual(expect.any(String));
+    const signIn = await t.request({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: session.email, password: STRONG_PASSWORD },
+    });
+    expect(signIn.statusCode).toBe(200);
+    expect(signIn.headers['cache-control'], 'POST /api/v1/auth/login (200)').toBe('no-store');
+    for (const [what, res] of Object.entries(responses)) {
+      expect(res.headers['cache-control'], what).toBe('no-store');
+    }
+  });
+
+  it('hashed web app files keep their year-long cache, index.html and the key set their own', async () => {
+    const asset = readdirSync(path.join(WEB_DIST_DIR, 'assets'))[0]!;
+    const file = await t.request({ method: 'GET', url: `/assets/${asset}` });
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const index = await t.request({ method: 'GET', url: '/', headers: { accept: 'text/html' } });
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const jwks = await t.request({ method: 'GET', url: '/.well-known/jwks.json' });
+    expect(jwks.headers['cache-control']).toBe('public, max-age=300');
+  });
+
+  it('the web app fallback, which answers by Accept, says Vary: Accept', async () => {
+    const page = await t.request({ method: 'GET', url: '/projects/x', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    const data = await t.request({
+      method: 'GET',
+      url: '/projects/x',
+      headers: { accept: 'application/json' },
+    });
+    expect(data.statusCode).toBe(404);
+    expect(data.headers['content-type']).toContain('application/problem+json');
+    for (const res of [page, data]) {
+      const vary = String(res.headers.vary ?? '')
+        .split(',')
+        .map((v) => v.trim().toLowerCase());
+      expect(vary, `vary: ${res.headers.vary}`).toContain('accept');
+    }
+  });
+});
+
+describe('compression', () => {
+  const decode = (res: { headers: Record<string, unknown>; rawPayload: Buffer }) => {
+    const encoding = res.headers['content-encoding'];
+    if (encoding === 'gzip') return gunzipSync(res.rawPayload).toString('utf8');
+    throw new Error(`not compressed: content-encoding ${String(encoding)}`);
+  };
+  const varies = (res: { headers: Record<string, unknown> }) =>
+    String(res.headers.vary ?? '')
+      .split(',')
+      .map((v) => v.trim().toLowerCase());
+
+  it('/docs/json comes gzipped to callers that accept it, and decodes to the same document', async () => {
+    const plain = await t.request({ method: 'GET', url: '/docs/json' });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    for (const encoding of ['gzip', 'gzip, deflate, br, zstd']) {
+      const res = await t.request({
+        method: 'GET',
+        url: '/docs/json',
+        headers: { 'accept-encoding': encoding },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(varies(res)).toContain('accept-encoding');
+      expect(res.rawPayload.length).toBeLessThan(plain.rawPayload.length / 4);
+      expect(JSON.parse(decode(res))).toEqual(plain.json());
+    }
+  });
+
+  it('large API answers are compressed, small ones (GET /auth/me) are not', async () => {
+    const errors = await t.request({
+      method: 'GET',
+      url: '/api/v1/errors',
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
+    expect(errors.headers['content-encoding']).toBe('gzip');
+    expect(errors.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(decode(errors)).items.length).toBe(Object.keys(ERROR_CATALOGUE).length);
+    const me = await t.request({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { ...session.headers, 'accept-encoding': 'gzip, br' },
+    });
+    expect(me.statusCode).toBe(200);
+    expect(me.headers['content-encoding']).toBeUndefined();
+    expect(me.rawPayload.length).toBeLessThan(COMPRESS_THRESHOLD);
+    expect(me.json().user.id).toBe(session.userId);
+  });
+
+  it('a compressed answer keeps its ETag, and If-Match with it still applies or refuses the change', async () => {
+    const auth = { ...session.headers, 'accept-encoding': 'gzip' };
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: auth,
+      payload: { name: 'Long brief', description: 'A paragraph of the brief. '.repeat(200) },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['content-encoding']).toBe('gzip');
+    const id = JSON.parse(decode(created)).id;
+    const got = await t.request({ method: 'GET', url: `/api/v1/projects/${id}`, headers: auth });
+    expect(got.headers['content-encoding']).toBe('gzip');
+    expect(got.headers.etag).toBe('"1"');
+    const changed = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/projects/${id}`,
+      headers: { ...auth, 'if-match': String(got.headers.etag) },
+      payload: { name: 'Long brief, renamed' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(JSON.parse(decode(changed)).version).toBe(2);
+    const stale = await t.request({
+      method: 'PATCH',
+      url: `/api/v1/projects/${id}`,
+      headers: { ...auth, 'if-match': String(got.headers.etag) },
+      payload: { name: 'Too late' },
+    });
+    expect(stale.statusCode).toBe(412);
+  });
+
+  it('an Idempotency-Key replay of a compressed answer is the same answer (kept before compression)', async () => {
+    const request = {
+      method: 'POST' as const,
+      url: '/api/v1/projects',
+      headers: {
+        ...session.headers,
+        'accept-encoding': 'gzip',
+        'idempotency-key': `compressed-${Date.now()}`,
+      },
+      payload: { name: 'Replayed', description: 'Replayed text. '.repeat(300) },
+    };
+    const first = await t.request(request);
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    const again = await t.request(request);
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(decode(again))).toEqual(JSON.parse(decode(first)));
+    const plain = await t.request({
+      ...request,
+      headers: { ...request.headers, 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.json()).toEqual(JSON.parse(decode(first)));
+  });
+
+  it('exports still stream: JSON and CSV compressed on the way, XLSX (a zip already) sent as it is', async () => {
+    const url = '/api/v1/projects/export';
+    const headers = { ...session.headers, 'accept-encoding': 'gzip' };
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: session.headers,
+      payload: { name: 'Exported', description: 'Line of the export. '.repeat(200) },
+    });
+    expect(created.statusCode).toBe(201);
+    for (const format of ['json', 'csv']) {
+      const plain = await t.request({
+        method: 'GET',
+        url: `${url}?format=${format}`,
+        headers: session.headers,
+      });
+      expect(plain.statusCode, format).toBe(200);
+      expect(plain.headers['content-encoding'], format).toBeUndefined();
+      expect(plain.rawPayload.length, format).toBeGreaterThan(COMPRESS_THRESHOLD);
+      const res = await t.request({ method: 'GET', url: `${url}?format=${format}`, headers });
+      expect(res.statusCode, format).toBe(200);
+      expect(res.headers['content-encoding'], format).toBe('gzip');
+      expect(res.headers['content-length'], format).toBeUndefined(); // streamed: no length ahead
+      expect(res.headers['cache-control'], format).toBe('no-store');
+      expect(res.headers['content-disposition'], format).toBe(plain.headers['content-disposition']);
+      expect(decode(res), format).toBe(plain.body);
+    }
+    const xlsx = await t.request({ method: 'GET', url: `${url}?format=xlsx`, headers });
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.headers['content-encoding']).toBeUndefined();
+    expect(xlsx.rawPayload.subarray(0, 2).toString('latin1')).toBe('PK');
+  });
+
+  it('web app files are compressed and keep their year-long cache; small answers like index.html are not', async () => {
+    const script = readdirSync(path.join(WEB_DIST_DIR, 'assets'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => ({ f, size: statSync(path.join(WEB_DIST_DIR, 'assets', f)).size }))
+      .sort((a, b) => b.size - a.size)[0]!;
+    const res = await t.request({
+      method: 'GET',
+      url: `/assets/${script.f}`,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(decode(res)).toBe(readFileSync(path.join(WEB_DIST_DIR, 'assets', script.f), 'utf8'));
+    const index = await t.request({
+      method: 'GET',
+      url: '/',
+      headers: { accept: 'text/html', 'accept-encoding': 'br, gzip' },
+    });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['content-encoding']).toBeUndefined();
   });
 });
 

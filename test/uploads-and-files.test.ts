@@ -21,6 +21,7 @@ import { streamRows } from '../src/platform/db/query-stream.ts';
 import { Db } from '../src/platform/db/transaction.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { type ExportFormat, type ExportResult, sendExport } from '../src/platform/export/send-export.ts';
+import { registerCompression } from '../src/platform/http/compression.ts';
 import { registerProblemHandlers } from '../src/platform/http/problem.ts';
 import { moveIntoStore, receiveUpload, sanitizeFileName } from '../src/platform/http/uploads.ts';
 import { registerBodyParsing } from '../src/platform/http/validation.ts';
@@ -1158,6 +1159,7 @@ describe('exports that break off', () => {
   beforeAll(async () => {
     server = Fastify({ logger: false });
     registerProblemHandlers(server);
+    await registerCompression(server); // as the app does: a caller may take the export gzipped
     server.get<{ Querystring: { format: ExportFormat; fail?: string } }>('/x', async (request, reply) => {
       const { format, fail } = request.query;
       outcome = db.transaction({ orgId: null, userId: null }, async (tx) => {
@@ -1192,52 +1194,78 @@ describe('exports that break off', () => {
     await server?.close();
   });
 
-  it('stops, closes the cursor and ends the transaction when the client goes away', async () => {
-    for (const format of ['csv', 'xlsx'] as const) {
-      cursorClosed = false;
-      await new Promise<void>((resolve, reject) => {
-        const req = http.get(`${base}/x?format=${format}`, (res) => {
+  /** Reads part of an export, then hangs up; answers the content-encoding the export came with. */
+  async function leaveMidway(
+    format: ExportFormat,
+    encoding: 'identity' | 'gzip',
+  ): Promise<string | undefined> {
+    cursorClosed = false;
+    const answered = await new Promise<string | undefined>((resolve, reject) => {
+      const req = http.get(
+        `${base}/x?format=${format}`,
+        { headers: { 'accept-encoding': encoding } },
+        (res) => {
           let seen = 0;
           res.on('data', (c: Buffer) => {
             seen += c.length;
-            if (seen > 256 * 1024) {
+            // Compressed, a few KB stand for a lot of rows already.
+            if (seen > (encoding === 'identity' ? 256 : 16) * 1024) {
               req.destroy();
-              resolve();
+              resolve(res.headers['content-encoding']);
             }
           });
           res.on('error', () => {});
-        });
-        req.on('error', () => {});
-        setTimeout(() => reject(new Error('no data')), 20_000);
-      });
-      const result = await outcome!;
-      expect(result.completed).toBe(false);
-      expect(result.rows).toBeGreaterThan(0);
-      expect(result.rows).toBeLessThan(5_000_000);
-      expect(cursorClosed).toBe(true);
+        },
+      );
+      req.on('error', () => {});
+      setTimeout(() => reject(new Error('no data')), 20_000);
+    });
+    const result = await outcome!;
+    expect(result.completed).toBe(false);
+    expect(result.rows).toBeGreaterThan(0);
+    expect(result.rows).toBeLessThan(5_000_000);
+    expect(cursorClosed).toBe(true);
+    return answered;
+  }
+
+  it('stops, closes the cursor and ends the transaction when the client goes away', async () => {
+    for (const format of ['csv', 'xlsx'] as const) {
+      expect(await leaveMidway(format, 'identity')).toBeUndefined();
     }
     await new Promise((r) => setTimeout(r, 50));
     expect(pool.idleCount).toBe(pool.totalCount);
   });
 
-  it('cuts the connection (no clean end) when a row fails after data went out', async () => {
-    const outcomeOfClient = await new Promise<string>((resolve) => {
-      http
-        .get(`${base}/x?format=csv&fail=50000`, (res) => {
-          res.on('data', () => {});
-          res.on('end', () => resolve(res.complete ? `complete ${res.statusCode}` : 'incomplete'));
-          res.on('aborted', () => resolve('aborted'));
-          res.on('error', () => resolve('error'));
-        })
-        .on('error', () => resolve('error'));
-    });
-    expect(outcomeOfClient).not.toMatch(/^complete/);
-    expect(await outcome!).toEqual({ rows: 49_999, completed: false });
-    expect(cursorClosed).toBe(true);
+  it('does the same when the export goes out gzipped', async () => {
+    for (const format of ['csv', 'json'] as const) {
+      expect(await leaveMidway(format, 'gzip')).toBe('gzip');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pool.idleCount).toBe(pool.totalCount);
+  });
+
+  it('cuts the connection (no clean end) when a row fails after data went out, gzipped or not', async () => {
+    for (const encoding of ['identity', 'gzip']) {
+      cursorClosed = false;
+      const outcomeOfClient = await new Promise<string>((resolve) => {
+        http
+          .get(`${base}/x?format=csv&fail=50000`, { headers: { 'accept-encoding': encoding } }, (res) => {
+            res.on('data', () => {});
+            res.on('end', () => resolve(res.complete ? `complete ${res.statusCode}` : 'incomplete'));
+            res.on('aborted', () => resolve('aborted'));
+            res.on('error', () => resolve('error'));
+          })
+          .on('error', () => resolve('error'));
+      });
+      expect(outcomeOfClient, encoding).not.toMatch(/^complete/);
+      expect(await outcome!, encoding).toEqual({ rows: 49_999, completed: false });
+      expect(cursorClosed, encoding).toBe(true);
+    }
   });
 
   it('answers a 500 problem when a row fails before any byte was sent', async () => {
-    const res = await fetch(`${base}/x?format=csv&fail=10`);
+    // Accepting gzip: the problem must not claim the encoding the stream would have had.
+    const res = await fetch(`${base}/x?format=csv&fail=10`, { headers: { 'accept-encoding': 'gzip' } });
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(((await res.json()) as { type: string }).type).toBe('urn:bul:error:internal');

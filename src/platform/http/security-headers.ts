@@ -1,6 +1,6 @@
 // Browser-facing protections: security headers (CSP, HSTS on https, frame-ancestors, nosniff,
-// referrer policy), a CORS allow-list, and cookie parsing for sessions. CSRF for cookie sessions
-// is checked by the authenticator (synchroniser token in X-CSRF-Token).
+// referrer policy, no-store on API answers), a CORS allow-list, and cookie parsing for sessions.
+// CSRF for cookie sessions is checked by the authenticator (synchroniser token in X-CSRF-Token).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
@@ -49,8 +49,11 @@ export async function registerSecurityHeaders(
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     crossOriginEmbedderPolicy: false,
   });
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
+    // API answers carry tokens and tenant data: no browser or proxy may keep them. A route can
+    // still choose otherwise by setting its own cache-control.
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     done();
   });
   await app.register(cors, {
