@@ -19,8 +19,9 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-/** Which suites to run: `BENCH_SUITES=foundation,work,web` (the default: all three). */
-const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work,web').split(',').map((x) => x.trim()));
+const ALL_SUITES = ['foundation', 'deployed', 'work', 'web'];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web` (the default: all four). */
+const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
 const sections: string[] = [];
 
@@ -33,14 +34,14 @@ interface Servers {
   postgres: string;
 }
 
-function startServers(): Promise<{ child: ChildProcess; servers: Servers }> {
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, 'servers.ts')], {
+function startServers<T = Servers>(script = 'servers.ts'): Promise<{ child: ChildProcess; servers: T }> {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, script)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench servers exited (${code})`)));
     createInterface({ input: child.stdout! }).once('line', (line) =>
-      resolve({ child, servers: JSON.parse(line) as Servers }),
+      resolve({ child, servers: JSON.parse(line) as T }),
     );
   });
 }
@@ -307,6 +308,94 @@ async function runFoundation() {
   }
 }
 
+interface DeployedServers {
+  ports: Record<'memory' | 'postgres' | 'redis', number | undefined>;
+  processes: number;
+  accessToken: string;
+  postgres: string;
+}
+
+/**
+ * The deployed shape (bench/deployed-servers.ts): several processes on one PostgreSQL, with the
+ * rate-limit counters in PostgreSQL (no Redis) and in Redis, each against the same processes with
+ * in-memory counters, in alternating rounds (as /auth/me against its ceiling).
+ */
+async function runDeployed() {
+  const { child, servers } = await startServers<DeployedServers>('deployed-servers.ts');
+  const auth = { authorization: `Bearer ${servers.accessToken}` };
+  const meUrl = (port: number) => `http://127.0.0.1:${port}/api/v1/auth/me`;
+  try {
+    if (!servers.ports.redis) process.stderr.write('bench deployed: REDIS_URL is not set; no Redis shape\n');
+    const shapes = (['postgres', 'redis'] as const).filter((s) => servers.ports[s]);
+    const memoryPort = servers.ports.memory!;
+    await warm(meUrl(memoryPort), auth);
+    for (const shape of shapes) await warm(meUrl(servers.ports[shape]!), auth);
+    const stores: Record<string, unknown> = {};
+    const rows: string[] = [];
+    const roundRows: string[] = [];
+    const verdicts: Record<string, boolean> = {};
+    const memory1 = await load({ url: meUrl(memoryPort), connections: 1, headers: auth });
+    for (const shape of shapes) {
+      const port = servers.ports[shape]!;
+      const rounds = await meRounds(
+        () => load({ url: meUrl(port), connections: 32, headers: auth }),
+        () => load({ url: meUrl(memoryPort), connections: 32, headers: auth }),
+      );
+      const one = await load({ url: meUrl(port), connections: 1, headers: auth });
+      const memoryFailures = rounds.rounds.reduce((n, r) => n + r.ceiling.errors + r.ceiling.non2xx, 0);
+      if (memoryFailures > 0) throw new Error(`the memory store failed ${memoryFailures} requests`);
+      stores[shape] = {
+        concurrency32: {
+          ...rounds,
+          target: shape === 'postgres' ? '>= 0.80 of the memory store, no errors' : 'reported',
+        },
+        concurrency1: { load: one, p99Ms: one.p99, target: 'p99 < 5 ms' },
+      };
+      if (shape === 'postgres') {
+        verdicts.postgresThroughput = rounds.ratio >= 0.8 && rounds.errors === 0 && rounds.non2xx === 0;
+        verdicts.postgresLatency = one.p99 < 5;
+      }
+      rows.push(
+        `| ${shape} store: GET /api/v1/auth/me, 32 connections | ${rounds.bul.rps} req/s (p99 ${rounds.bul.p99} ms, errors ${rounds.errors}, non-2xx ${rounds.non2xx}) | ${rounds.ceiling.rps} req/s | ${rounds.ratio} | ${shape === 'postgres' ? `≥ 0.80 | ${verdicts.postgresThroughput ? 'yes' : 'NO'}` : 'reported | —'} |`,
+        `| ${shape} store: GET /api/v1/auth/me, 1 connection | p50 ${one.p50} ms, p99 ${one.p99} ms (${one.rps} req/s) | p50 ${memory1.p50} ms, p99 ${memory1.p99} ms | — | p99 < 5 ms | ${one.p99 < 5 ? 'yes' : 'NO'} |`,
+      );
+      roundRows.push(
+        ...rounds.rounds.map(
+          (r, i) => `| ${shape} | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} |`,
+        ),
+      );
+    }
+    const date = new Date().toISOString();
+    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(
+      path.join(OUT_DIR, `${date.slice(0, 10)}-deployed.json`),
+      `${JSON.stringify({ name: 'deployed', date, machine, postgres: servers.postgres, processes: servers.processes, secondsPerMeasurement: DURATION, memory: { concurrency1: memory1 }, stores, verdicts }, null, 2)}\n`,
+    );
+    const md = [
+      `# Benchmark: deployed shape (${date})`,
+      '',
+      `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${servers.postgres} PostgreSQL, ${servers.processes} BUL processes per store behind one port, ${DURATION} s per measurement. The reference is the same processes with RATE_LIMIT_STORE=memory.`,
+      '',
+      '| measurement | BUL | memory store | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      `\`/auth/me\` at 32 connections in ${ME_ROUNDS} rounds per store, alternating with the memory store (the memory store first in odd rounds); the ratio is the median round's:`,
+      '',
+      '| store | round | req/s | memory store req/s | ratio |',
+      '|---|---|---|---|---|',
+      ...roundRows,
+      '',
+    ].join('\n');
+    sections.push(md);
+    process.stdout.write(`${md}\n`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
 async function runWork() {
   const date = new Date().toISOString();
   const { results, verdicts, postgres } = await runWorkBench();
@@ -366,9 +455,11 @@ async function runWeb() {
 }
 
 if (SUITES.has('foundation')) await runFoundation();
+if (SUITES.has('deployed')) await runDeployed();
 if (SUITES.has('work')) await runWork();
 if (SUITES.has('web')) await runWeb();
-if (sections.length > 0) {
+// latest.md holds a whole run's tables; a run of some suites leaves it alone (their JSON is written).
+if (ALL_SUITES.every((s) => SUITES.has(s))) {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
 }
