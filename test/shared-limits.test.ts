@@ -112,6 +112,23 @@ describe('limits shared through PostgreSQL (no Redis, several processes)', () =>
     expectProblem(await get(a, ip), 429, 'rate-limited');
   });
 
+  it('drops ended windows in the hourly housekeeping', async () => {
+    const [a] = await twoProcesses(syncByHand);
+    const ip = freshV6();
+    expect((await get(a, ip)).statusCode).toBe(200);
+    await a.services.rateLimits.sync();
+    await a.owner(
+      "INSERT INTO rate_limit_counters (key, window_end, points) VALUES ('bul:api-ip:ended', 60000, 7)",
+    );
+    const before = await a.owner('SELECT key FROM rate_limit_counters');
+    expect(before.rows.map((r) => r.key).sort()).toEqual([`bul:api-ip:${ip}`, 'bul:api-ip:ended']);
+    await a.owner('SELECT bul_cleanup_expired()');
+    const after = await a.owner<{ key: string; points: number }>(
+      'SELECT key, points FROM rate_limit_counters',
+    );
+    expect(after.rows).toEqual([{ key: `bul:api-ip:${ip}`, points: 1 }]);
+  });
+
   it('keeps lockouts exact across processes', async () => {
     const [a, b] = await twoProcesses(syncByHand);
     await lockoutIsShared(a, b);
