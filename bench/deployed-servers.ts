@@ -100,6 +100,7 @@ async function primary() {
 
   const shapes = ['memory', 'postgres', ...(redisUrl ? ['redis'] : [])];
   const ports: Record<string, number> = {};
+  const pids: Record<string, number[]> = {};
   const listening: Promise<void>[] = [];
   for (const shape of shapes) {
     const port = await freePort();
@@ -114,6 +115,7 @@ async function primary() {
         BUL_DATA_DIR: dataDir,
         REDIS_URL: shape === 'redis' ? redisUrl : '',
       });
+      pids[shape] = [...(pids[shape] ?? []), w.process.pid!];
       listening.push(
         new Promise((resolve, reject) => {
           w.once('listening', () => resolve());
@@ -124,7 +126,7 @@ async function primary() {
   }
   try {
     await Promise.all(listening);
-    await setUp(ports, location.ownerUrl, processes, Boolean(serverUrl));
+    await setUp(ports, pids, location.ownerUrl, processes, Boolean(serverUrl));
   } catch (err) {
     process.stderr.write(`bench deployed servers failed: ${(err as Error).message}\n`);
     await cleanUp();
@@ -132,7 +134,13 @@ async function primary() {
   }
 }
 
-async function setUp(ports: Record<string, number>, ownerUrl: string, processes: number, external: boolean) {
+async function setUp(
+  ports: Record<string, number>,
+  pids: Record<string, number[]>,
+  ownerUrl: string,
+  processes: number,
+  external: boolean,
+) {
   // One user on the enterprise plan (no monthly quota in the way); its token works in every group.
   const base = `http://127.0.0.1:${ports.memory}/api/v1`;
   const email = 'bench@example.com';
@@ -165,7 +173,7 @@ async function setUp(ports: Record<string, number>, ownerUrl: string, processes:
     if (me.status !== 200) throw new Error(`${shape}: /auth/me answered ${me.status}: ${await me.text()}`);
   }
   process.stdout.write(
-    `${JSON.stringify({ ports, processes, accessToken, postgres: external ? 'external' : 'embedded' })}\n`,
+    `${JSON.stringify({ ports, pids, ownerUrl, processes, accessToken, postgres: external ? 'external' : 'embedded' })}\n`,
   );
 }
 
@@ -186,7 +194,10 @@ async function worker() {
     ...raisedLimits,
   });
   const { key: masterKey } = loadMasterKey(config.masterKey, config.dataDir);
-  const pool = createAppPool(process.env.BENCH_APP_URL!, POOL_SIZE, () => {});
+  // Each group's database backends carry its name, so the runner can add up their CPU time.
+  const appUrl = new URL(process.env.BENCH_APP_URL!);
+  appUrl.searchParams.set('application_name', `bul-bench-${shape}`);
+  const pool = createAppPool(appUrl.toString(), POOL_SIZE, () => {});
   const redis = config.redisUrl
     ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2 })
     : null;

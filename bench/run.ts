@@ -1,7 +1,7 @@
 // `npm run bench`: measures BUL against ceilings measured in the same run, on the same machine,
 // and writes bench/results/<date>-<name>.json plus bench/results/latest.md. See bench/README.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
@@ -123,9 +124,9 @@ function medianRatio(ratios: number[]): number {
   return +median.toFixed(3);
 }
 
-interface MeRound {
-  bul: Load;
-  ceiling: Load;
+interface MeRound<L extends Load = Load> {
+  bul: L;
+  ceiling: L;
   ratio: number;
 }
 
@@ -136,11 +137,11 @@ interface MeRound {
  * 4,100 and 7,900 req/s a minute apart); one window each could land the ratio anywhere in that
  * range, and rounds show the spread.
  */
-async function meRounds(measureBul: () => Promise<Load>, measureCeiling: () => Promise<Load>) {
-  const rounds: MeRound[] = [];
+async function meRounds<L extends Load>(measureBul: () => Promise<L>, measureCeiling: () => Promise<L>) {
+  const rounds: MeRound<L>[] = [];
   for (let i = 0; i < ME_ROUNDS; i++) {
-    let bul: Load;
-    let ceiling: Load;
+    let bul: L;
+    let ceiling: L;
     if (i % 2 === 0) {
       ceiling = await measureCeiling();
       bul = await measureBul();
@@ -310,43 +311,99 @@ async function runFoundation() {
 
 interface DeployedServers {
   ports: Record<'memory' | 'postgres' | 'redis', number | undefined>;
+  pids: Record<string, number[]>;
+  ownerUrl: string;
   processes: number;
   accessToken: string;
   postgres: string;
 }
 
+/** CPU time (ms) of each live process among `pids`, from /proc (Linux; empty elsewhere). */
+function cpuMsOf(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100); // USER_HZ = 100
+    } catch {
+      // gone, or not Linux
+    }
+  }
+  return out;
+}
+
+type CpuLoad = Load & {
+  /** CPU microseconds per request: the BUL processes, and their PostgreSQL backends. */
+  cpuUsPerRequest: { bul: number; postgres: number };
+};
+
 /**
  * The deployed shape (bench/deployed-servers.ts): several processes on one PostgreSQL, with the
  * rate-limit counters in PostgreSQL (no Redis) and in Redis, each against the same processes with
- * in-memory counters, in alternating rounds (as /auth/me against its ceiling).
+ * in-memory counters, in alternating rounds (as /auth/me against its ceiling). On a machine shared
+ * with other work, req/s follow the share of CPU each group happens to get; CPU time per request
+ * (the group's processes and their database backends, found by application_name) does not, and is
+ * reported beside it.
  */
 async function runDeployed() {
   const { child, servers } = await startServers<DeployedServers>('deployed-servers.ts');
   const auth = { authorization: `Bearer ${servers.accessToken}` };
   const meUrl = (port: number) => `http://127.0.0.1:${port}/api/v1/auth/me`;
+  const owner = new pg.Client({ connectionString: servers.ownerUrl });
+  await owner.connect();
+  const backendPids = async (shape: string) =>
+    (
+      await owner.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+        `bul-bench-${shape}`,
+      ])
+    ).rows.map((r) => r.pid);
+  const cpuSpent = (before: Map<number, number>, after: Map<number, number>) =>
+    [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+  const measure = async (shape: string, connections: number): Promise<CpuLoad> => {
+    const workers = servers.pids[shape]!;
+    const backendsBefore = cpuMsOf(await backendPids(shape));
+    const workersBefore = cpuMsOf(workers);
+    const l = await load({ url: meUrl(servers.ports[shape as 'memory']!), connections, headers: auth });
+    const workersAfter = cpuMsOf(workers);
+    const backendsAfter = cpuMsOf(await backendPids(shape));
+    const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, l.requests));
+    return {
+      ...l,
+      cpuUsPerRequest: {
+        bul: perRequest(cpuSpent(workersBefore, workersAfter)),
+        postgres: perRequest(cpuSpent(backendsBefore, backendsAfter)),
+      },
+    };
+  };
+  const cpuTotal = (l: CpuLoad) => l.cpuUsPerRequest.bul + l.cpuUsPerRequest.postgres;
+  const cpuText = (l: CpuLoad) =>
+    `${cpuTotal(l)} µs (BUL ${l.cpuUsPerRequest.bul} + PostgreSQL ${l.cpuUsPerRequest.postgres})`;
   try {
     if (!servers.ports.redis) process.stderr.write('bench deployed: REDIS_URL is not set; no Redis shape\n');
     const shapes = (['postgres', 'redis'] as const).filter((s) => servers.ports[s]);
-    const memoryPort = servers.ports.memory!;
-    await warm(meUrl(memoryPort), auth);
+    await warm(meUrl(servers.ports.memory!), auth);
     for (const shape of shapes) await warm(meUrl(servers.ports[shape]!), auth);
     const stores: Record<string, unknown> = {};
     const rows: string[] = [];
     const roundRows: string[] = [];
     const verdicts: Record<string, boolean> = {};
-    const memory1 = await load({ url: meUrl(memoryPort), connections: 1, headers: auth });
+    const memory1 = await measure('memory', 1);
     for (const shape of shapes) {
-      const port = servers.ports[shape]!;
       const rounds = await meRounds(
-        () => load({ url: meUrl(port), connections: 32, headers: auth }),
-        () => load({ url: meUrl(memoryPort), connections: 32, headers: auth }),
+        () => measure(shape, 32),
+        () => measure('memory', 32),
       );
-      const one = await load({ url: meUrl(port), connections: 1, headers: auth });
+      const one = await measure(shape, 1);
       const memoryFailures = rounds.rounds.reduce((n, r) => n + r.ceiling.errors + r.ceiling.non2xx, 0);
       if (memoryFailures > 0) throw new Error(`the memory store failed ${memoryFailures} requests`);
+      // CPU per request of the memory store over this store's, the median round's.
+      const cpuRatio = medianRatio(rounds.rounds.map((r) => cpuTotal(r.ceiling) / cpuTotal(r.bul)));
       stores[shape] = {
         concurrency32: {
           ...rounds,
+          cpuRatio,
           target: shape === 'postgres' ? '>= 0.80 of the memory store, no errors' : 'reported',
         },
         concurrency1: { load: one, p99Ms: one.p99, target: 'p99 < 5 ms' },
@@ -356,12 +413,13 @@ async function runDeployed() {
         verdicts.postgresLatency = one.p99 < 5;
       }
       rows.push(
-        `| ${shape} store: GET /api/v1/auth/me, 32 connections | ${rounds.bul.rps} req/s (p99 ${rounds.bul.p99} ms, errors ${rounds.errors}, non-2xx ${rounds.non2xx}) | ${rounds.ceiling.rps} req/s | ${rounds.ratio} | ${shape === 'postgres' ? `≥ 0.80 | ${verdicts.postgresThroughput ? 'yes' : 'NO'}` : 'reported | —'} |`,
+        `| ${shape} store: GET /api/v1/auth/me, 32 connections | ${rounds.bul.rps} req/s (p99 ${rounds.bul.p99} ms, errors ${rounds.errors}, non-2xx ${rounds.non2xx}); CPU ${cpuText(rounds.bul)} per request | ${rounds.ceiling.rps} req/s; CPU ${cpuText(rounds.ceiling)} per request | ${rounds.ratio} (CPU per request: ${cpuRatio}) | ${shape === 'postgres' ? `≥ 0.80 | ${verdicts.postgresThroughput ? 'yes' : 'NO'}` : 'reported | —'} |`,
         `| ${shape} store: GET /api/v1/auth/me, 1 connection | p50 ${one.p50} ms, p99 ${one.p99} ms (${one.rps} req/s) | p50 ${memory1.p50} ms, p99 ${memory1.p99} ms | — | p99 < 5 ms | ${one.p99 < 5 ? 'yes' : 'NO'} |`,
       );
       roundRows.push(
         ...rounds.rounds.map(
-          (r, i) => `| ${shape} | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} |`,
+          (r, i) =>
+            `| ${shape} | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${cpuTotal(r.bul)} | ${cpuTotal(r.ceiling)} |`,
         ),
       );
     }
@@ -375,7 +433,7 @@ async function runDeployed() {
     const md = [
       `# Benchmark: deployed shape (${date})`,
       '',
-      `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${servers.postgres} PostgreSQL, ${servers.processes} BUL processes per store behind one port, ${DURATION} s per measurement. The reference is the same processes with RATE_LIMIT_STORE=memory.`,
+      `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${servers.postgres} PostgreSQL, ${servers.processes} BUL processes per store behind one port, ${DURATION} s per measurement. The reference is the same processes with RATE_LIMIT_STORE=memory. CPU per request: user + system time of the store's BUL processes and of their PostgreSQL backends over the requests served.`,
       '',
       '| measurement | BUL | memory store | ratio | target | met |',
       '|---|---|---|---|---|---|',
@@ -383,14 +441,15 @@ async function runDeployed() {
       '',
       `\`/auth/me\` at 32 connections in ${ME_ROUNDS} rounds per store, alternating with the memory store (the memory store first in odd rounds); the ratio is the median round's:`,
       '',
-      '| store | round | req/s | memory store req/s | ratio |',
-      '|---|---|---|---|---|',
+      '| store | round | req/s | memory store req/s | ratio | CPU µs per request | memory store CPU µs per request |',
+      '|---|---|---|---|---|---|---|',
       ...roundRows,
       '',
     ].join('\n');
     sections.push(md);
     process.stdout.write(`${md}\n`);
   } finally {
+    await owner.end();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
