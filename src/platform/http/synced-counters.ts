@@ -7,9 +7,10 @@
 // is allowed while (the shared total as last read + what this process counted since) stays within
 // the limit. Windows are fixed and aligned to the clock, so processes agree on them unasked.
 //
-// The bound: a process learns of the other processes' requests at its next sync, so past the
-// limit the cluster lets a key through at most for one interval (plus a round trip) per process:
-// overshoot ≤ (interval + round trip) × that key's request rate. A process's own count is exact.
+// The bound: a process reads a key's shared total back at the sync after it counts that key, so
+// past the limit each other process lets the key through for at most one interval (plus a round
+// trip) from its next request for it: overshoot ≤ 1 + (interval + round trip) × the key's request
+// rate at that process. A process's own count is exact.
 // If the database cannot be reached, every process goes on counting alone (as the memory store)
 // and adds its counts once it can.
 import type pg from 'pg';
