@@ -1,7 +1,7 @@
 // `npm run bench`: measures BUL against ceilings measured in the same run, on the same machine,
 // and writes bench/results/<date>-<name>.json plus bench/results/latest.md. See bench/README.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
@@ -19,8 +20,9 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-/** Which suites to run: `BENCH_SUITES=foundation,work,web` (the default: all three). */
-const SUITES = new Set((process.env.BENCH_SUITES ?? 'foundation,work,web').split(',').map((x) => x.trim()));
+const ALL_SUITES = ['foundation', 'deployed', 'work', 'web'];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web` (the default: all four). */
+const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
 const sections: string[] = [];
 
@@ -33,14 +35,14 @@ interface Servers {
   postgres: string;
 }
 
-function startServers(): Promise<{ child: ChildProcess; servers: Servers }> {
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, 'servers.ts')], {
+function startServers<T = Servers>(script = 'servers.ts'): Promise<{ child: ChildProcess; servers: T }> {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, script)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench servers exited (${code})`)));
     createInterface({ input: child.stdout! }).once('line', (line) =>
-      resolve({ child, servers: JSON.parse(line) as Servers }),
+      resolve({ child, servers: JSON.parse(line) as T }),
     );
   });
 }
@@ -122,9 +124,9 @@ function medianRatio(ratios: number[]): number {
   return +median.toFixed(3);
 }
 
-interface MeRound {
-  bul: Load;
-  ceiling: Load;
+interface MeRound<L extends Load = Load> {
+  bul: L;
+  ceiling: L;
   ratio: number;
 }
 
@@ -135,11 +137,11 @@ interface MeRound {
  * 4,100 and 7,900 req/s a minute apart); one window each could land the ratio anywhere in that
  * range, and rounds show the spread.
  */
-async function meRounds(measureBul: () => Promise<Load>, measureCeiling: () => Promise<Load>) {
-  const rounds: MeRound[] = [];
+async function meRounds<L extends Load>(measureBul: () => Promise<L>, measureCeiling: () => Promise<L>) {
+  const rounds: MeRound<L>[] = [];
   for (let i = 0; i < ME_ROUNDS; i++) {
-    let bul: Load;
-    let ceiling: Load;
+    let bul: L;
+    let ceiling: L;
     if (i % 2 === 0) {
       ceiling = await measureCeiling();
       bul = await measureBul();
@@ -307,6 +309,152 @@ async function runFoundation() {
   }
 }
 
+interface DeployedServers {
+  ports: Record<'memory' | 'postgres' | 'redis', number | undefined>;
+  pids: Record<string, number[]>;
+  ownerUrl: string;
+  processes: number;
+  accessToken: string;
+  postgres: string;
+}
+
+/** CPU time (ms) of each live process among `pids`, from /proc (Linux; empty elsewhere). */
+function cpuMsOf(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100); // USER_HZ = 100
+    } catch {
+      // gone, or not Linux
+    }
+  }
+  return out;
+}
+
+type CpuLoad = Load & {
+  /** CPU microseconds per request: the BUL processes, and their PostgreSQL backends. */
+  cpuUsPerRequest: { bul: number; postgres: number };
+};
+
+/**
+ * The deployed shape (bench/deployed-servers.ts): several processes on one PostgreSQL, with the
+ * rate-limit counters in PostgreSQL (no Redis) and in Redis, each against the same processes with
+ * in-memory counters, in alternating rounds (as /auth/me against its ceiling). On a machine shared
+ * with other work, req/s follow the share of CPU each group happens to get; CPU time per request
+ * (the group's processes and their database backends, found by application_name) does not, and is
+ * reported beside it.
+ */
+async function runDeployed() {
+  const { child, servers } = await startServers<DeployedServers>('deployed-servers.ts');
+  const auth = { authorization: `Bearer ${servers.accessToken}` };
+  const meUrl = (port: number) => `http://127.0.0.1:${port}/api/v1/auth/me`;
+  const owner = new pg.Client({ connectionString: servers.ownerUrl });
+  await owner.connect();
+  const backendPids = async (shape: string) =>
+    (
+      await owner.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+        `bul-bench-${shape}`,
+      ])
+    ).rows.map((r) => r.pid);
+  const cpuSpent = (before: Map<number, number>, after: Map<number, number>) =>
+    [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+  const measure = async (shape: string, connections: number): Promise<CpuLoad> => {
+    const workers = servers.pids[shape]!;
+    const backendsBefore = cpuMsOf(await backendPids(shape));
+    const workersBefore = cpuMsOf(workers);
+    const l = await load({ url: meUrl(servers.ports[shape as 'memory']!), connections, headers: auth });
+    const workersAfter = cpuMsOf(workers);
+    const backendsAfter = cpuMsOf(await backendPids(shape));
+    const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, l.requests));
+    return {
+      ...l,
+      cpuUsPerRequest: {
+        bul: perRequest(cpuSpent(workersBefore, workersAfter)),
+        postgres: perRequest(cpuSpent(backendsBefore, backendsAfter)),
+      },
+    };
+  };
+  const cpuTotal = (l: CpuLoad) => l.cpuUsPerRequest.bul + l.cpuUsPerRequest.postgres;
+  const cpuText = (l: CpuLoad) =>
+    `${cpuTotal(l)} µs (BUL ${l.cpuUsPerRequest.bul} + PostgreSQL ${l.cpuUsPerRequest.postgres})`;
+  try {
+    if (!servers.ports.redis) process.stderr.write('bench deployed: REDIS_URL is not set; no Redis shape\n');
+    const shapes = (['postgres', 'redis'] as const).filter((s) => servers.ports[s]);
+    await warm(meUrl(servers.ports.memory!), auth);
+    for (const shape of shapes) await warm(meUrl(servers.ports[shape]!), auth);
+    const stores: Record<string, unknown> = {};
+    const rows: string[] = [];
+    const roundRows: string[] = [];
+    const verdicts: Record<string, boolean> = {};
+    const memory1 = await measure('memory', 1);
+    for (const shape of shapes) {
+      const rounds = await meRounds(
+        () => measure(shape, 32),
+        () => measure('memory', 32),
+      );
+      const one = await measure(shape, 1);
+      const memoryFailures = rounds.rounds.reduce((n, r) => n + r.ceiling.errors + r.ceiling.non2xx, 0);
+      if (memoryFailures > 0) throw new Error(`the memory store failed ${memoryFailures} requests`);
+      // CPU per request of the memory store over this store's, the median round's.
+      const cpuRatio = medianRatio(rounds.rounds.map((r) => cpuTotal(r.ceiling) / cpuTotal(r.bul)));
+      stores[shape] = {
+        concurrency32: {
+          ...rounds,
+          cpuRatio,
+          target: shape === 'postgres' ? '>= 0.80 of the memory store, no errors' : 'reported',
+        },
+        concurrency1: { load: one, p99Ms: one.p99, target: 'p99 < 5 ms' },
+      };
+      if (shape === 'postgres') {
+        verdicts.postgresThroughput = rounds.ratio >= 0.8 && rounds.errors === 0 && rounds.non2xx === 0;
+        verdicts.postgresLatency = one.p99 < 5;
+      }
+      rows.push(
+        `| ${shape} store: GET /api/v1/auth/me, 32 connections | ${rounds.bul.rps} req/s (p99 ${rounds.bul.p99} ms, errors ${rounds.errors}, non-2xx ${rounds.non2xx}); CPU ${cpuText(rounds.bul)} per request | ${rounds.ceiling.rps} req/s; CPU ${cpuText(rounds.ceiling)} per request | ${rounds.ratio} (CPU per request: ${cpuRatio}) | ${shape === 'postgres' ? `≥ 0.80 | ${verdicts.postgresThroughput ? 'yes' : 'NO'}` : 'reported | —'} |`,
+        `| ${shape} store: GET /api/v1/auth/me, 1 connection | p50 ${one.p50} ms, p99 ${one.p99} ms (${one.rps} req/s) | p50 ${memory1.p50} ms, p99 ${memory1.p99} ms | — | p99 < 5 ms | ${one.p99 < 5 ? 'yes' : 'NO'} |`,
+      );
+      roundRows.push(
+        ...rounds.rounds.map(
+          (r, i) =>
+            `| ${shape} | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${cpuTotal(r.bul)} | ${cpuTotal(r.ceiling)} |`,
+        ),
+      );
+    }
+    const date = new Date().toISOString();
+    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(
+      path.join(OUT_DIR, `${date.slice(0, 10)}-deployed.json`),
+      `${JSON.stringify({ name: 'deployed', date, machine, postgres: servers.postgres, processes: servers.processes, secondsPerMeasurement: DURATION, memory: { concurrency1: memory1 }, stores, verdicts }, null, 2)}\n`,
+    );
+    const md = [
+      `# Benchmark: deployed shape (${date})`,
+      '',
+      `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${servers.postgres} PostgreSQL, ${servers.processes} BUL processes per store behind one port, ${DURATION} s per measurement. The reference is the same processes with RATE_LIMIT_STORE=memory. CPU per request: user + system time of the store's BUL processes and of their PostgreSQL backends over the requests served.`,
+      '',
+      '| measurement | BUL | memory store | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      `\`/auth/me\` at 32 connections in ${ME_ROUNDS} rounds per store, alternating with the memory store (the memory store first in odd rounds); the ratio is the median round's:`,
+      '',
+      '| store | round | req/s | memory store req/s | ratio | CPU µs per request | memory store CPU µs per request |',
+      '|---|---|---|---|---|---|---|',
+      ...roundRows,
+      '',
+    ].join('\n');
+    sections.push(md);
+    process.stdout.write(`${md}\n`);
+  } finally {
+    await owner.end();
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
 async function runWork() {
   const date = new Date().toISOString();
   const { results, verdicts, postgres } = await runWorkBench();
@@ -366,9 +514,11 @@ async function runWeb() {
 }
 
 if (SUITES.has('foundation')) await runFoundation();
+if (SUITES.has('deployed')) await runDeployed();
 if (SUITES.has('work')) await runWork();
 if (SUITES.has('web')) await runWeb();
-if (sections.length > 0) {
+// latest.md holds a whole run's tables; a run of some suites leaves it alone (their JSON is written).
+if (ALL_SUITES.every((s) => SUITES.has(s))) {
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
 }

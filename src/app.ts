@@ -40,7 +40,7 @@ import { registerCompression } from './platform/http/compression.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts';
-import { limiterFactory } from './platform/http/rate-limit.ts';
+import { createRateLimitStore, type RateLimitStore } from './platform/http/rate-limit.ts';
 import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerUploads } from './platform/http/uploads.ts';
@@ -73,6 +73,7 @@ export interface BulApp {
     meter: UsageMeter;
     work: WorkService;
     business: BusinessService;
+    rateLimits: RateLimitStore;
   };
 }
 
@@ -139,7 +140,12 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
 
   const db = new Db(pool);
   const box = new SecretBox(masterKey);
-  const limiters = limiterFactory(config.rateLimitStore, { pool, redis });
+  const rateLimits = createRateLimitStore(config.rateLimitStore, {
+    pool,
+    redis,
+    syncIntervalMs: config.rateLimitSyncIntervalMs,
+    onError: (err) => app.log.error({ err }, 'rate-limit counters could not be synced'),
+  });
   const audit = new AuditService(db);
   const access = new AccessService(db, audit);
   const tenancy = new TenancyService({ db, config, audit, access });
@@ -151,7 +157,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     maxTokenSeconds: 15 * 60,
   });
   await keys.start();
-  const lockout = new LoginLockout(limiters, config.lockout);
+  const lockout = new LoginLockout(rateLimits.exact, config.lockout);
   const identity = new IdentityService({ db, config, audit, tenancy, keys, box, lockout });
   const apiKeys = new ApiKeyService(db, audit);
   const onBackgroundError = (err: unknown) => app.log.error({ err }, 'background task failed');
@@ -172,6 +178,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     keys.stop();
     await meter.stop();
     await sealer.stop();
+    await rateLimits.stop();
   });
 
   await registerCompression(app);
@@ -193,9 +200,18 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     },
     guard: tenantGuard(meter),
     limiters: {
-      ip: limiters({ name: 'api-ip', points: config.rateLimit.ipPerMinute, durationSeconds: 60 }),
-      user: limiters({ name: 'api-user', points: config.rateLimit.userPerMinute, durationSeconds: 60 }),
-      login: limiters({
+      ip: rateLimits.perRequest({
+        name: 'api-ip',
+        points: config.rateLimit.ipPerMinute,
+        durationSeconds: 60,
+      }),
+      user: rateLimits.perRequest({
+        name: 'api-user',
+        points: config.rateLimit.userPerMinute,
+        durationSeconds: 60,
+      }),
+      // Login-class routes: exact across processes (already slow by design: argon2).
+      login: rateLimits.exact({
         name: 'login-ip',
         points: config.rateLimit.loginBurst,
         durationSeconds: Math.max(
@@ -231,5 +247,8 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     { prefix: '/api/v1' },
   );
   await app.ready();
-  return { app, services: { audit, access, tenancy, identity, apiKeys, keys, meter, work, business } };
+  return {
+    app,
+    services: { audit, access, tenancy, identity, apiKeys, keys, meter, work, business, rateLimits },
+  };
 }

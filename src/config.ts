@@ -211,6 +211,13 @@ export const SETTINGS = [
       'Where rate-limit counters live; auto: Redis if REDIS_URL, PostgreSQL if DATABASE_URL, else memory.',
   },
   {
+    env: 'RATE_LIMIT_SYNC_INTERVAL_MS',
+    kind: { type: 'int', min: 10, max: 10_000 },
+    default: '100',
+    description:
+      'With the postgres store: how often (milliseconds) each process adds its per-IP and per-user counts to the shared ones. Another process may let a client through for up to this long (plus one round trip) after the limit is spent.',
+  },
+  {
     env: 'RATE_LIMIT_IP_PER_MINUTE',
     kind: { type: 'int', min: 1, max: 100_000_000 },
     default: '1200',
@@ -337,6 +344,7 @@ export interface Config {
   mfaIssuer: string;
   passwordMinLength: number;
   rateLimitStore: 'memory' | 'postgres' | 'redis';
+  rateLimitSyncIntervalMs: number;
   rateLimit: {
     ipPerMinute: number;
     userPerMinute: number;
@@ -529,6 +537,7 @@ export function loadConfig(
     mfaIssuer: get('MFA_ISSUER'),
     passwordMinLength: get('PASSWORD_MIN_LENGTH'),
     rateLimitStore,
+    rateLimitSyncIntervalMs: get('RATE_LIMIT_SYNC_INTERVAL_MS'),
     rateLimit: {
       ipPerMinute: get('RATE_LIMIT_IP_PER_MINUTE'),
       userPerMinute: get('RATE_LIMIT_USER_PER_MINUTE'),

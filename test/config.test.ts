@@ -54,6 +54,7 @@ describe('configuration', () => {
     ['REGISTRATION_ENABLED', 'maybe', /REGISTRATION_ENABLED: must be true or false/],
     ['TRUST_PROXY', '10.0.0.0/8,banana', /TRUST_PROXY: .*bad: banana/],
     ['IP_DENYLIST', '300.1.1.1', /IP_DENYLIST: /],
+    ['RATE_LIMIT_SYNC_INTERVAL_MS', '5', /RATE_LIMIT_SYNC_INTERVAL_MS: must be between 10 and 10000/],
     ['PASSWORD_MIN_LENGTH', '8', /PASSWORD_MIN_LENGTH: must be between 12 and 128/],
     ['DATABASE_APP_ROLE', 'Robert"); DROP', /DATABASE_APP_ROLE: must be a lower-case SQL identifier/],
     ['BUL_MASTER_KEY', 'short', /BUL_MASTER_KEY: must be 32 bytes, base64 \(got a hidden value\)/],

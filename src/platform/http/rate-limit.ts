@@ -1,7 +1,9 @@
 // Rate limiting with rate-limiter-flexible. The store follows the deployment: one process keeps
 // counters in memory; several processes share them through Redis (REDIS_URL) or, without Redis,
-// through a PostgreSQL table. Store failures fall back to an in-memory limiter rather than
-// refusing or waving through all traffic.
+// through PostgreSQL. There, login-class limits and lockouts stay exact (one statement per check,
+// table rate_limits) while the per-request limits are counted locally and synced in batches
+// (synced-counters.ts: no database write on a request's path). Store failures fall back to an
+// in-memory limiter rather than refusing or waving through all traffic.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import {
@@ -12,6 +14,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { SyncedCounters } from './synced-counters.ts';
 
 export interface LimiterSpec {
   /** Distinguishes this limiter's keys from the others'. */
@@ -21,6 +24,46 @@ export interface LimiterSpec {
 }
 
 export type LimiterFactory = (spec: LimiterSpec) => RateLimiterAbstract;
+
+/** What the request pipeline needs of a limiter: one point per request. */
+export interface RequestLimiter {
+  readonly points: number;
+  /** Window, seconds. */
+  readonly duration: number;
+  /** Resolves with what is left, or rejects with a RateLimiterRes once the points are spent. */
+  consume(key: string): Promise<RateLimiterRes>;
+}
+
+export interface RateLimitStore {
+  /** Limiters exact across processes at every call: login-class limits and lockouts. */
+  exact: LimiterFactory;
+  /** Limiters taking a point on every API request (per IP, per user). */
+  perRequest(spec: LimiterSpec): RequestLimiter;
+  /** Adds what this process counted to the shared counts and reads them back now (postgres). */
+  sync(): Promise<void>;
+  /** Stops background syncing, adding what is still counted locally. */
+  stop(): Promise<void>;
+}
+
+export function createRateLimitStore(
+  store: 'memory' | 'postgres' | 'redis',
+  deps: { pool?: pg.Pool; redis?: Redis | null; syncIntervalMs: number; onError: (err: unknown) => void },
+): RateLimitStore {
+  const exact = limiterFactory(store, deps);
+  if (store !== 'postgres') return { exact, perRequest: exact, sync: async () => {}, stop: async () => {} };
+  const counters = new SyncedCounters({
+    pool: deps.pool!,
+    intervalMs: deps.syncIntervalMs,
+    onError: deps.onError,
+  });
+  counters.start();
+  return {
+    exact,
+    perRequest: (spec) => counters.limiter(spec),
+    sync: () => counters.sync(),
+    stop: () => counters.stop(),
+  };
+}
 
 export function limiterFactory(
   store: 'memory' | 'postgres' | 'redis',
@@ -58,7 +101,7 @@ export interface LimitOutcome {
  * Retry-After when the limit is spent.
  */
 export async function consumeOrThrow(
-  limiter: RateLimiterAbstract,
+  limiter: RequestLimiter,
   key: string,
   what: string,
 ): Promise<LimitOutcome> {

@@ -3,9 +3,8 @@
 //   → tenancy guard → per-user rate limit → the route's permission.
 // Routes declare what they need in `config.access`; this is the only place that enforces it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
-import { consumeOrThrow, type LimitOutcome } from './rate-limit.ts';
+import { consumeOrThrow, type LimitOutcome, type RequestLimiter } from './rate-limit.ts';
 import type { Principal, RouteAccess } from './request-context.ts';
 import { routeAccess } from './request-context.ts';
 
@@ -14,7 +13,7 @@ export interface PipelineDeps {
   ipAllowed: (ip: string) => Promise<boolean>;
   authenticate: (request: FastifyRequest) => Promise<Principal | null>;
   guard: (principal: Principal, access: RouteAccess, ip: string) => void;
-  limiters: { ip: RateLimiterAbstract; user: RateLimiterAbstract; login: RateLimiterAbstract };
+  limiters: { ip: RequestLimiter; user: RequestLimiter; login: RequestLimiter };
 }
 
 const PROBES = new Set(['/health', '/ready']);
