@@ -1408,3 +1408,96 @@ describe('CSV of tasks written by the database', () => {
     expect(theirs).not.toContain(project);
   });
 });
+
+// Item 12: LibreOffice keeps the ' of a CSV export's '+55 … in the cell when it turns the CSV into XLSX.
+describe('XLSX cells with the formula escape of a CSV export', () => {
+  it("lose the ' as CSV cells do (phones starting with +), and keep a ' that is the text's own", async () => {
+    const s = await signUp(t, { orgName: 'Apostrophes' });
+    const file = await xlsx([
+      ['name', 'phone', 'notes'],
+      ['Quote One', "'+55 11 98765-4321", "''=not a formula"],
+      ['Quote Two', "'+1 415 555 0100", "'plain quote stays"],
+      ['Quote Three', '', "'-5 degrees"],
+      ['Quote Four', '', "'@mention"],
+    ]);
+    const res = await importFile(s, 'clients', 'libreoffice.xlsx', file);
+    expect(res.statusCode, res.body).toBe(201);
+    const { rows } = await t.owner('SELECT name, phone, notes FROM clients WHERE org_id = $1 ORDER BY name', [
+      s.orgId,
+    ]);
+    expect(rows).toEqual([
+      { name: 'Quote Four', phone: null, notes: '@mention' },
+      { name: 'Quote One', phone: '+55 11 98765-4321', notes: "'=not a formula" },
+      { name: 'Quote Three', phone: null, notes: '-5 degrees' },
+      { name: 'Quote Two', phone: '+1 415 555 0100', notes: "'plain quote stays" },
+    ]);
+  });
+});
+
+// Item 13: Excel and LibreOffice in Spanish or Portuguese save CSV with ";" (a decimal comma locale).
+describe('CSV separators: comma, semicolon or tab, found from the header row', () => {
+  it('imports a semicolon file and a tab file, with quoted values holding the other separators', async () => {
+    const s = await signUp(t, { orgName: 'Separators' });
+    const semicolon =
+      '\ufeffname;status;notes;tags\r\n' +
+      '"Acme; Ltda.";active;"said ""hi""; then\tleft, twice";x,y\r\n' +
+      'Plain SA;lead;a, b (Excel quotes only what holds the separator);\r\n';
+    const res = await importFile(s, 'clients', 'clientes.csv', semicolon);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ rowCount: 2, created: 2 });
+    const tab =
+      'name\tstatus\tnotes\ttags\n' +
+      '"Tab\tInside, Corp; Inc"\tchurned\t"line one\nline two"\tz\n' +
+      'Tab Two\t\tcommas, and; semicolons\t\n';
+    const res2 = await importFile(s, 'clients', 'clients.csv', tab);
+    expect(res2.statusCode, res2.body).toBe(201);
+    const { rows } = await t.owner(
+      'SELECT name, status, notes, tags FROM clients WHERE org_id = $1 ORDER BY name COLLATE "C"',
+      [s.orgId],
+    );
+    expect(rows).toEqual([
+      { name: 'Acme; Ltda.', status: 'active', notes: 'said "hi"; then\tleft, twice', tags: ['x', 'y'] },
+      {
+        name: 'Plain SA',
+        status: 'lead',
+        notes: 'a, b (Excel quotes only what holds the separator)',
+        tags: [],
+      },
+      { name: 'Tab\tInside, Corp; Inc', status: 'churned', notes: 'line one\nline two', tags: ['z'] },
+      { name: 'Tab Two', status: 'lead', notes: 'commas, and; semicolons', tags: [] },
+    ]);
+  });
+
+  it('refuses another separator, a header mixing two, and a row using another one (422 naming the row); nothing stored', async () => {
+    const before = await snapshot(admin.orgId);
+    const cases: [string, string, RegExp][] = [
+      ['name|status|notes\nPipe|lead|x\n', 'pipes', /header row \(row 1\) separates its columns with "\|"/],
+      [
+        'name,status;notes\nA,lead,x\n',
+        'mixed header',
+        /header row \(row 1\) separates its columns with both commas and semicolons/,
+      ],
+      [
+        '\n"name";"status"\nGood;lead\nBad,lead\n',
+        'a comma row in a semicolon file',
+        /row 4 separates its cells with commas, but the header row uses semicolons/,
+      ],
+      [
+        'name\tstatus\nGood\tlead\nBad;lead\n',
+        'a semicolon row in a tab file',
+        /row 3 separates its cells with semicolons, but the header row uses tabs/,
+      ],
+    ];
+    for (const [content, what, detail] of cases) {
+      const res = await importFile(admin, 'clients', 'bad.csv', content);
+      const body = expectProblem(res, 422, 'invalid-file');
+      expect(body.detail, what).toMatch(detail);
+    }
+    // a semicolon file with a bad status: a row error naming row and column, as for commas
+    const errors = expectImportInvalid(
+      await importFile(admin, 'clients', 'bad.csv', 'name;status\nGood;lead\nBad;dormant\n'),
+    );
+    expect(cells(errors)).toEqual(['3:status']);
+    expect(await snapshot(admin.orgId)).toEqual(before);
+  });
+});
