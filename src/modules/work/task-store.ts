@@ -151,7 +151,7 @@ export function taskExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor' | 
 /**
  * The CSV export of tasks as one `COPY ... TO STDOUT WITH (FORMAT csv)` (see bulk-service
  * exportTasks), with the cells the row-by-row export writes for the same task: text a spreadsheet
- * would run as a formula gets a leading ', timestamps are ISO 8601 UTC with milliseconds, tags are
+ * would run as a formula (or that starts with ' before such a character) gets a leading ', timestamps are ISO 8601 UTC with milliseconds, tags are
  * joined with ", ", and empty text is an empty (NULL, so unquoted) cell. COPY takes no bind
  * parameters: run `text` through inlineParams with `values`.
  */
@@ -160,8 +160,7 @@ export function taskCsvExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor'
   values: unknown[];
 } {
   const w = taskFilter(q);
-  const cell = (x: string) =>
-    `CASE WHEN left(${x}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${x} ELSE NULLIF(${x}, '') END`;
+  const cell = (x: string) => `CASE WHEN ${x} ~ '^''*[-=+@\t\r]' THEN '''' || ${x} ELSE NULLIF(${x}, '') END`;
   const iso = (x: string) => `to_char(${x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   return {
     text: `COPY (SELECT t.id, ${cell('p.name')}, ${cell('t.title')}, ${cell('t.description')}, ${cell('u.email')},
