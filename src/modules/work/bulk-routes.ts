@@ -122,7 +122,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
         schema: {
           tags: [r.tag],
           summary: `Export every ${r.what.slice(0, -1)} matching the list filters (CSV, XLSX or JSON, streamed)`,
-          description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. CSV cells that a spreadsheet would run as formulas are prefixed with '.`,
+          description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.`,
           querystring: exportQuery(r.listQuery),
           produces: [
             'text/csv',

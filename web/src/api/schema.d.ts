@@ -2406,7 +2406,7 @@ export interface paths {
         };
         /**
          * Export every client matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/clients` and streams all matching rows, oldest first, in constant memory. Columns: id, name, status, ownerEmail, email, phone, website, notes, tags, leadAt, activeAt, churnedAt, createdAt, updatedAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/clients` and streams all matching rows, oldest first, in constant memory. Columns: id, name, status, ownerEmail, email, phone, website, notes, tags, leadAt, activeAt, churnedAt, createdAt, updatedAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `clients:read`
          */
@@ -2863,7 +2863,7 @@ export interface paths {
         };
         /**
          * Export every contract matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/contracts` and streams all matching rows, oldest first, in constant memory. Columns: id, name, clientId, client, amount, currency, billingInterval, monthlyValue, startDate, endDate, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). monthlyValue is the contract's contribution to MRR. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/contracts` and streams all matching rows, oldest first, in constant memory. Columns: id, name, clientId, client, amount, currency, billingInterval, monthlyValue, startDate, endDate, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. monthlyValue is the contract's contribution to MRR. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -3217,7 +3217,7 @@ export interface paths {
         };
         /**
          * Export every deal matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/deals` and streams all matching rows, oldest first, in constant memory. Columns: id, title, clientId, client, ownerEmail, amount, currency, stage, expectedCloseOn, closedAt, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/deals` and streams all matching rows, oldest first, in constant memory. Columns: id, title, clientId, client, ownerEmail, amount, currency, stage, expectedCloseOn, closedAt, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -4940,7 +4940,7 @@ export interface paths {
         };
         /**
          * Export every invoice matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/invoices` and streams all matching rows, oldest first, in constant memory. Columns: id, number, clientId, client, issuedOn, dueOn, amount, paid, balance, currency, status, state, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). paid is the sum of the payments, balance what remains (0 for a void invoice); state as in the list. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/invoices` and streams all matching rows, oldest first, in constant memory. Columns: id, number, clientId, client, issuedOn, dueOn, amount, paid, balance, currency, status, state, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. paid is the sum of the payments, balance what remains (0 for a void invoice); state as in the list. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -6632,7 +6632,7 @@ export interface paths {
         };
         /**
          * Export every project matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/projects` and streams all matching rows, oldest first, in constant memory. Columns: id, name, description, status, client, ownerEmail, budget, spent, currency, startDate, dueDate, tags, tasks, tasksCompleted, progress, progressOverride, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/projects` and streams all matching rows, oldest first, in constant memory. Columns: id, name, description, status, client, ownerEmail, budget, spent, currency, startDate, dueDate, tags, tasks, tasksCompleted, progress, progressOverride, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `projects:read`
          */
@@ -8083,7 +8083,7 @@ export interface paths {
         };
         /**
          * Export every task matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/tasks` and streams all matching rows, oldest first, in constant memory. Columns: id, project, title, description, assigneeEmail, priority, status, dueDate, estimateMinutes, tags, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/tasks` and streams all matching rows, oldest first, in constant memory. Columns: id, project, title, description, assigneeEmail, priority, status, dueDate, estimateMinutes, tags, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `tasks:read`
          */
