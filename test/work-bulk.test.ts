@@ -1522,10 +1522,10 @@ describe('round trips: what BUL exports, BUL imports (issue 14)', () => {
       expect(comparable(await jsonOf(dest, 'projects'), ['id', 'createdAt'], 'name'), format).toEqual(
         comparable(projects, ['id', 'createdAt'], 'name'),
       );
-      // tasks: completedAt is when the restore ran (task imports do not carry it)
+      // tasks, with the completion time of the completed ones
       const restoredTasks = await jsonOf(dest, 'tasks');
-      expect(comparable(restoredTasks, ['id', 'createdAt', 'completedAt'], 'title'), format).toEqual(
-        comparable(await jsonOf(src, 'tasks'), ['id', 'createdAt', 'completedAt'], 'title'),
+      expect(comparable(restoredTasks, ['id', 'createdAt'], 'title'), format).toEqual(
+        comparable(await jsonOf(src, 'tasks'), ['id', 'createdAt'], 'title'),
       );
       expect(restoredTasks.filter((r) => r.completedAt !== null).map((r) => r.status)).toEqual([
         'completed',
@@ -1546,7 +1546,7 @@ describe('round trips: what BUL exports, BUL imports (issue 14)', () => {
     }
   });
 
-  it('a project import refuses an unknown status and a completion time on a project that is not completed (422 naming row and column)', async () => {
+  it('project and task imports refuse an unknown status and a completion time on a row that is not completed (422 naming row and column)', async () => {
     const before = await snapshot(admin.orgId);
     const res = await importFile(
       manager,
@@ -1567,7 +1567,43 @@ describe('round trips: what BUL exports, BUL imports (issue 14)', () => {
     );
     expect(message(errors, 3, 'completedAt')).toContain('only a completed project has a completion time');
     expect(message(errors, 4, 'completedAt')).toContain('not a calendar date');
+    const taskErrors = expectImportInvalid(
+      await importFile(
+        admin,
+        'tasks',
+        'statuses.csv',
+        csv([
+          ['project', 'title', 'status', 'completedAt'],
+          ['Website relaunch', 'Done', 'done', ''],
+          ['Website relaunch', 'Pending but completed', '', '2025-03-04T05:06:07Z'],
+          ['Website relaunch', 'Good', 'completed', '2025-03-04T05:06:07+02:00'],
+        ]),
+      ),
+    );
+    expect(cells(taskErrors)).toEqual(['2:status', '3:completedAt']);
+    expect(message(taskErrors, 3, 'completedAt')).toBe(
+      'must be empty: only a completed task has a completion time (the status is pending)',
+    );
     expect(await snapshot(admin.orgId)).toEqual(before);
+    // the completion time of a file is kept (a zone is honoured); a completed row without one gets now
+    const ok = await importFile(
+      admin,
+      'tasks',
+      'restore.csv',
+      csv([
+        ['project', 'title', 'status', 'completedAt'],
+        ['Mobile app', 'Restored done', 'completed', '2025-03-04T05:06:07.5+02:00'],
+        ['Mobile app', 'Restored done now', 'completed', ''],
+      ]),
+    );
+    expect(ok.statusCode, ok.body).toBe(201);
+    const { rows } = await t.owner<{ title: string; completed_at: Date }>(
+      "SELECT title, completed_at FROM tasks WHERE org_id = $1 AND title LIKE 'Restored done%' ORDER BY title",
+      [admin.orgId],
+    );
+    expect(rows[0]!.completed_at.toISOString()).toBe('2025-03-04T03:06:07.500Z');
+    expect(Math.abs(rows[1]!.completed_at.getTime() - Date.now())).toBeLessThan(60_000);
+    await t.owner("DELETE FROM tasks WHERE org_id = $1 AND title LIKE 'Restored done%'", [admin.orgId]);
   });
 
   it("text starting with a tab, with ' before =, or with + comes back the same from CSV and XLSX exports", async () => {

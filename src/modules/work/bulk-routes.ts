@@ -109,7 +109,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       read: 'tasks:read',
       manage: 'tasks:manage',
       importColumns:
-        "project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags",
+        "project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags, completedAt (ISO 8601 date-time; only for a completed task, now if empty)",
       exportRows: (ctx, q, sink) => bulk.exportTasks(ctx, q, sink),
       importRows: (ctx, table, opts) => bulk.importTasks(ctx, table, opts),
     },

@@ -38,7 +38,7 @@ import {
 } from './project-schemas.ts';
 import { type ProjectService, projectProgress } from './project-service.ts';
 import * as projectStore from './project-store.ts';
-import { CreateTaskBody, type CreateTaskInput, type TaskListQueryType } from './task-schemas.ts';
+import { RestoreTaskBody, type RestoreTaskInput, type TaskListQueryType } from './task-schemas.ts';
 import type { TaskService } from './task-service.ts';
 import * as taskStore from './task-store.ts';
 import { CLIENT_STATUSES, PROJECT_STATUSES, TASK_PRIORITIES, TASK_STATUSES } from './transitions.ts';
@@ -166,6 +166,7 @@ const taskSpec = {
   dueDate: col.date(),
   estimateMinutes: col.integer({ min: 0, max: 1_000_000 }),
   tags: col.tags({ maxItems: 30, maxLength: 50 }),
+  completedAt: col.timestamp(),
 } satisfies TableSpec;
 
 /** API field → import column, for errors the create rules report. */
@@ -336,14 +337,7 @@ export class BulkService {
             ...(v.startDate && v.dueDate && v.dueDate < v.startDate
               ? [{ column: 'dueDate', message: `is before the start date ${v.startDate}` }]
               : []),
-            ...(v.completedAt && v.status !== 'completed'
-              ? [
-                  {
-                    column: 'completedAt',
-                    message: `must be empty: only a completed project has a completion time (the status is ${v.status ?? 'planning'})`,
-                  },
-                ]
-              : []),
+            ...completedOnly(v.completedAt, v.status ?? 'planning', 'project'),
           ],
         }),
       prepare: async (tx, records, fail) => {
@@ -386,7 +380,10 @@ export class BulkService {
   importTasks(ctx: CallContext, table: Table, opts: { dryRun: boolean }): Promise<ImportReport> {
     const spec = { ...taskSpec, ...ignored(TASK_EXPORT_COLUMNS, taskSpec) };
     return this.runImport(ctx, 'task', table, opts, {
-      validate: () => validateRows(table, spec),
+      validate: () =>
+        validateRows(table, spec, {
+          refine: (v) => completedOnly(v.completedAt, v.status ?? 'pending', 'task'),
+        }),
       prepare: async (tx, records, fail) => {
         const people = await this.tenancy.members.userIdsByEmail(tx, emails(records, 'assigneeEmail'));
         const projects = await projectStore.projectIdsByName(
@@ -403,7 +400,7 @@ export class BulkService {
           if (projectIds.length > 1) {
             return fail(row, 'project', `${projectIds.length} projects are called "${v.project}"`);
           }
-          const input: CreateTaskInput = {
+          const input: RestoreTaskInput = {
             projectId: projectIds[0]!,
             title: v.title,
             ...(v.description ? { description: v.description } : {}),
@@ -412,13 +409,14 @@ export class BulkService {
             ...(v.status ? { status: v.status } : {}),
             ...(v.dueDate ? { dueDate: v.dueDate } : {}),
             ...(v.estimateMinutes !== null ? { estimateMinutes: v.estimateMinutes } : {}),
+            ...(v.completedAt ? { completedAt: v.completedAt } : {}),
             tags: v.tags,
           };
           return [{ row, input }];
         });
       },
-      schema: CreateTaskBody,
-      create: (tx, input) => this.tasks.createTaskIn(tx, ctx, input),
+      schema: RestoreTaskBody,
+      create: (tx, input) => this.tasks.restoreTaskIn(tx, ctx, input),
     });
   }
 
@@ -511,6 +509,18 @@ export class BulkService {
     }
     return report;
   }
+}
+
+/** The row error of a completion time on a row whose status is not completed. */
+function completedOnly(completedAt: string | null, status: string, what: string) {
+  return completedAt && status !== 'completed'
+    ? [
+        {
+          column: 'completedAt',
+          message: `must be empty: only a completed ${what} has a completion time (the status is ${status})`,
+        },
+      ]
+    : [];
 }
 
 /** The file's own header for a spec key (errors name columns as the file does). */

@@ -40,13 +40,23 @@ export const TASK_EDITABLE = [
 ] as const;
 export type TaskFields = Pick<TaskRow, (typeof TASK_EDITABLE)[number]>;
 
-/** The INSERT of a new task, returning it (run it with its audit event: AuditService.recordWith). */
-export function insertTaskWrite(orgId: string, id: string, createdBy: string, f: TaskFields): NamedStatement {
+/**
+ * The INSERT of a new task, returning it (run it with its audit event: AuditService.recordWith).
+ * A completed task gets `completedAt` (a restored one's own) or now; any other status none.
+ */
+export function insertTaskWrite(
+  orgId: string,
+  id: string,
+  createdBy: string,
+  f: TaskFields,
+  completedAt: Date | null = null,
+): NamedStatement {
   return {
     name: 'bul_task_insert',
     text: `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status, tags,
        due_date, estimate_minutes, completed_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $8 = 'completed' THEN now() END, $12)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+       CASE WHEN $8 = 'completed' THEN coalesce($13::timestamptz, now()) END, $12)
      RETURNING ${TASK_COLUMNS}`,
     values: [
       orgId,
@@ -61,6 +71,7 @@ export function insertTaskWrite(orgId: string, id: string, createdBy: string, f:
       f.due_date,
       f.estimate_minutes,
       createdBy,
+      completedAt,
     ],
   };
 }
