@@ -81,6 +81,12 @@ describe('GET /audit/export', () => {
     const sheet = book.worksheets[0]!;
     expect(sheet.getRow(1).getCell(1).value).toBe('seq');
     expect(sheet.rowCount).toBeGreaterThanOrEqual(2);
+    // the time of an event is an Excel date-time (UTC), not text
+    expect(sheet.getRow(1).getCell(3).value).toBe('createdAt');
+    const at = sheet.getRow(2).getCell(3);
+    expect(at.type).toBe(ExcelJS.ValueType.Date);
+    expect(at.numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    expect(Math.abs((at.value as Date).getTime() - Date.now())).toBeLessThan(3_600_000);
   });
 
   it('never exports another organization’s events', async () => {

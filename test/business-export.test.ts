@@ -275,6 +275,41 @@ describe('business exports', () => {
     expect(feedback[2]![6]).toBe("'=1+1");
   });
 
+  // Issue 14 item 14: amounts and dates were text cells, so SUM and date functions ignored them.
+  it('XLSX of invoices and contracts: amounts are numbers in major units with the currency format, days are dates', async () => {
+    const load = async (resource: Resource) => {
+      const res = await exportOf(admin, resource, 'format=xlsx');
+      expect(res.statusCode, res.body).toBe(200);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
+      const ws = wb.worksheets[0]!;
+      const header = (ws.getRow(1).values as unknown[]).slice(1);
+      return (row: number, key: string) => ws.getRow(row).getCell(header.indexOf(key) + 1);
+    };
+    const invoice = await load('invoices');
+    for (const [key, value] of [
+      ['amount', 1000],
+      ['paid', 400],
+      ['balance', 600],
+    ] as const) {
+      expect(invoice(2, key).type, key).toBe(ExcelJS.ValueType.Number);
+      expect(invoice(2, key).value, key).toBe(value);
+      expect(invoice(2, key).numFmt, key).toBe('#,##0.00 "USD"');
+    }
+    expect(invoice(2, 'issuedOn').type).toBe(ExcelJS.ValueType.Date);
+    expect(invoice(2, 'issuedOn').value).toEqual(new Date(Date.UTC(2025, 0, 10)));
+    expect(invoice(2, 'issuedOn').numFmt).toBe('yyyy-mm-dd');
+    expect(invoice(2, 'createdAt').type).toBe(ExcelJS.ValueType.Date);
+    expect(invoice(2, 'createdAt').numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    // text stays text, even when it looks like a formula (a string cell never runs)
+    expect(invoice(3, 'number').value).toBe('@SUM(A1)');
+    const contract = await load('contracts');
+    expect(contract(2, 'amount').value).toBe(1234.5);
+    expect(contract(2, 'monthlyValue').type).toBe(ExcelJS.ValueType.Number);
+    expect(contract(3, 'endDate').value).toEqual(new Date(Date.UTC(2020, 11, 31)));
+    expect(contract(2, 'endDate').value).toBeNull();
+  });
+
   it('XLSX of deals reads back with exceljs', async () => {
     const res = await exportOf(admin, 'deals', 'format=xlsx&open=true');
     expect(res.statusCode, res.body).toBe(200);

@@ -14,7 +14,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_EXPORT_COLUMNS } from '../src/modules/work/bulk-service.ts';
 import { exportText, neutralizeFormula } from '../src/platform/export/send-export.ts';
-import { expectProblem } from './support/problems.ts';
+import { expectFieldError, expectProblem } from './support/problems.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -445,7 +445,8 @@ describe('export', () => {
     expect(rows).toHaveLength(1 + 4);
   });
 
-  it('XLSX of projects reads back with exceljs: header, values, numbers as numbers', async () => {
+  // Issue 14 item 14: budgets and dates used to be text cells (SUM and date functions failed).
+  it('XLSX of projects reads back with exceljs: header, values, money, dates and numbers as typed cells', async () => {
     const res = await exportOf(admin, 'projects', 'format=xlsx');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe(
@@ -471,6 +472,8 @@ describe('export', () => {
       'tags',
       'tasks',
       'tasksCompleted',
+      'progress',
+      'progressOverride',
       'completedAt',
       'createdAt',
     ]);
@@ -481,14 +484,35 @@ describe('export', () => {
     expect(website[3]).toBe('active');
     expect(website[4]).toBe('Acme Corporation');
     expect(website[5]).toBe(manager.email);
-    expect(website[6]).toBe('1234.50');
     expect(website[8]).toBe('USD');
-    expect(website[9]).toBe('2025-01-01');
-    expect(website[10]).toBe('2025-06-30');
     expect(website[11]).toBe('web');
     expect(website[12]).toBe(4);
     expect(website[13]).toBe(1);
+    expect(website[14]).toBe(25); // 1 of 4 tasks completed
+    expect(website[15]).toBeUndefined(); // no override: an empty cell
     expect(values(3)[0]).toBe(ids.mobile);
+    const cell = (row: number, col: number) => ws.getRow(row).getCell(col);
+    // money: a number in major units with the currency's format; spent 0 is a number too
+    expect(cell(2, 7).type).toBe(ExcelJS.ValueType.Number);
+    expect(cell(2, 7).value).toBe(1234.5);
+    expect(cell(2, 7).numFmt).toBe('#,##0.00 "USD"');
+    expect(cell(2, 8).value).toBe(0);
+    expect(cell(2, 8).numFmt).toBe('#,##0.00 "USD"');
+    expect(cell(3, 7).value).toBeNull(); // no budget: an empty cell, not 0
+    // dates: Excel dates (UTC midnight) shown as YYYY-MM-DD; timestamps: date-times to the millisecond
+    expect(cell(2, 10).type).toBe(ExcelJS.ValueType.Date);
+    expect(cell(2, 10).value).toEqual(new Date(Date.UTC(2025, 0, 1)));
+    expect(cell(2, 10).numFmt).toBe('yyyy-mm-dd');
+    expect(cell(2, 11).value).toEqual(new Date(Date.UTC(2025, 5, 30)));
+    const json = JSON.parse((await exportOf(admin, 'projects', 'format=json')).body) as Record<
+      string,
+      unknown
+    >[];
+    expect(cell(2, 18).type).toBe(ExcelJS.ValueType.Date);
+    expect(cell(2, 18).value).toEqual(new Date(json[0]!.createdAt as string));
+    expect(cell(2, 18).numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    // counts are numbers
+    expect(cell(2, 13).type).toBe(ExcelJS.ValueType.Number);
   });
 
   it('honours filters on clients and projects (status, q, clientId)', async () => {
@@ -1406,5 +1430,335 @@ describe('CSV of tasks written by the database', () => {
     expect(theirs).toBe(expectedCsv(theirJson));
     expect(theirs).not.toContain('Tricky');
     expect(theirs).not.toContain(project);
+  });
+});
+
+// ---- issue 14: exports import back as they were ---------------------------------------------------
+
+describe('round trips: what BUL exports, BUL imports (issue 14)', () => {
+  type Row = Record<string, unknown>;
+  const jsonOf = async (s: Session, resource: Resource): Promise<Row[]> => {
+    const res = await exportOf(s, resource, 'format=json');
+    expect(res.statusCode, res.body).toBe(200);
+    return JSON.parse(res.body) as Row[];
+  };
+  /** The rows without what a restore makes anew (ids, creation times), in name order. */
+  const comparable = (rows: Row[], drop: string[], by: string) =>
+    rows
+      .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.includes(k))))
+      .sort((a, b) => String(a[by]).localeCompare(String(b[by])));
+
+  async function patch(s: Session, url: string, payload: Record<string, unknown>) {
+    const res = await api(t, s, 'PATCH', url, payload);
+    expect(res.statusCode, `${url} ${res.body}`).toBe(200);
+  }
+
+  // Item 11: 10 of 21 exported projects failed with `status must be one of: planning, active`.
+  it('projects in every status, with clients and tasks, come back from CSV and XLSX exports into a fresh organization', async () => {
+    const src = await signUp(t, { orgName: 'Round trip source' });
+    const clientId = await created(src, '/clients', {
+      name: 'Restore Client',
+      status: 'active',
+      ownerId: src.userId,
+      phone: '+55 11 91234-5678',
+      notes: '\tindented with a tab',
+      tags: ['br'],
+    });
+    const project = (name: string, extra: Record<string, unknown> = {}) =>
+      created(src, '/projects', { name, clientId, ownerId: src.userId, ...extra });
+    await project('P1 planning', {
+      budgetMinor: 100,
+      startDate: '2025-01-01',
+      dueDate: '2025-02-01',
+      tags: ['a'],
+    });
+    await project('P2 active', {
+      status: 'active',
+      budgetMinor: 123_456,
+      description: '\tstarts with a tab\nand =1+1 on a second line',
+    });
+    const onHold = await project('P3 on hold', { status: 'active' });
+    await patch(src, `/projects/${onHold}`, { status: 'on_hold' });
+    const done = await project('P4 completed', { status: 'active', budgetMinor: 5000, tags: ['x', 'y'] });
+    for (const status of ['completed', 'completed', 'cancelled', 'pending'])
+      await created(src, '/tasks', { projectId: done, title: `Task ${status}`, status });
+    await patch(src, `/projects/${done}`, { status: 'completed' });
+    const overridden = await project('P5 completed with override', {
+      status: 'active',
+      progressOverride: 80,
+    });
+    await patch(src, `/projects/${overridden}`, { status: 'completed' });
+    const cancelled = await project('P6 cancelled', { description: '+ not a formula' });
+    await patch(src, `/projects/${cancelled}`, { status: 'cancelled' });
+
+    const projects = await jsonOf(src, 'projects');
+    expect(projects.map((p) => p.status).sort()).toEqual([
+      'active',
+      'cancelled',
+      'completed',
+      'completed',
+      'on_hold',
+      'planning',
+    ]);
+    const p4 = projects.find((p) => p.name === 'P4 completed')!;
+    expect(p4.completedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(p4.progress).toBe(66); // 2 of 3 tasks that count (cancelled ones do not)
+
+    for (const format of ['csv', 'xlsx'] as const) {
+      const dest = await signUp(t, { orgName: `Round trip ${format}` });
+      await addMember(t, dest, 'manager', src.email); // the owner, in the new organization too
+      // in the order a restore needs: clients (named by projects), projects (named by tasks), tasks
+      for (const resource of ['clients', 'projects', 'tasks'] as const) {
+        const file = await exportOf(src, resource, `format=${format}`);
+        expect(file.statusCode, file.body).toBe(200);
+        const res = await importFile(dest, resource, `${resource}.${format}`, file.rawPayload);
+        expect(res.statusCode, `${format} ${resource}: ${res.body}`).toBe(201);
+      }
+      const clientDrop = ['id', 'leadAt', 'activeAt', 'churnedAt', 'createdAt', 'updatedAt'];
+      expect(comparable(await jsonOf(dest, 'clients'), clientDrop, 'name'), format).toEqual(
+        comparable(await jsonOf(src, 'clients'), clientDrop, 'name'),
+      );
+      // every field a project export has, completedAt to the millisecond and progress included
+      expect(comparable(await jsonOf(dest, 'projects'), ['id', 'createdAt'], 'name'), format).toEqual(
+        comparable(projects, ['id', 'createdAt'], 'name'),
+      );
+      // tasks, with the completion time of the completed ones
+      const restoredTasks = await jsonOf(dest, 'tasks');
+      expect(comparable(restoredTasks, ['id', 'createdAt'], 'title'), format).toEqual(
+        comparable(await jsonOf(src, 'tasks'), ['id', 'createdAt'], 'title'),
+      );
+      expect(restoredTasks.filter((r) => r.completedAt !== null).map((r) => r.status)).toEqual([
+        'completed',
+        'completed',
+      ]);
+
+      // the status machine still rules moves of the restored projects, and creating stays planning|active
+      const list = await api(t, dest, 'GET', '/projects?status=completed&sort=name');
+      const restoredDone = (list.json().items as { id: string; name: string }[]).find(
+        (p) => p.name === 'P4 completed',
+      )!;
+      const move = await api(t, dest, 'PATCH', `/projects/${restoredDone.id}`, { status: 'on_hold' });
+      expectProblem(move, 409, 'invalid-transition');
+      expectFieldError(
+        await api(t, dest, 'POST', '/projects', { name: 'Direct', status: 'completed' }),
+        'status',
+      );
+    }
+  });
+
+  it('project and task imports refuse an unknown status and a completion time on a row that is not completed (422 naming row and column)', async () => {
+    const before = await snapshot(admin.orgId);
+    const res = await importFile(
+      manager,
+      'projects',
+      'statuses.csv',
+      csv([
+        ['name', 'status', 'completedAt'],
+        ['Finished one', 'finished', ''],
+        ['Active but completed', 'active', '2025-03-04T05:06:07.123Z'],
+        ['Bad time', 'completed', '2025-02-30T10:00:00Z'],
+        ['Good one', 'COMPLETED', '2025-03-04 05:06'],
+      ]),
+    );
+    const errors = expectImportInvalid(res);
+    expect(cells(errors)).toEqual(['2:status', '3:completedAt', '4:completedAt']);
+    expect(message(errors, 2, 'status')).toBe(
+      'must be one of: planning, active, on_hold, completed, cancelled (got "finished")',
+    );
+    expect(message(errors, 3, 'completedAt')).toContain('only a completed project has a completion time');
+    expect(message(errors, 4, 'completedAt')).toContain('not a calendar date');
+    const taskErrors = expectImportInvalid(
+      await importFile(
+        admin,
+        'tasks',
+        'statuses.csv',
+        csv([
+          ['project', 'title', 'status', 'completedAt'],
+          ['Website relaunch', 'Done', 'done', ''],
+          ['Website relaunch', 'Pending but completed', '', '2025-03-04T05:06:07Z'],
+          ['Website relaunch', 'Good', 'completed', '2025-03-04T05:06:07+02:00'],
+        ]),
+      ),
+    );
+    expect(cells(taskErrors)).toEqual(['2:status', '3:completedAt']);
+    expect(message(taskErrors, 3, 'completedAt')).toBe(
+      'must be empty: only a completed task has a completion time (the status is pending)',
+    );
+    expect(await snapshot(admin.orgId)).toEqual(before);
+    // the completion time of a file is kept (a zone is honoured); a completed row without one gets now
+    const ok = await importFile(
+      admin,
+      'tasks',
+      'restore.csv',
+      csv([
+        ['project', 'title', 'status', 'completedAt'],
+        ['Mobile app', 'Restored done', 'completed', '2025-03-04T05:06:07.5+02:00'],
+        ['Mobile app', 'Restored done now', 'completed', ''],
+      ]),
+    );
+    expect(ok.statusCode, ok.body).toBe(201);
+    const { rows } = await t.owner<{ title: string; completed_at: Date }>(
+      "SELECT title, completed_at FROM tasks WHERE org_id = $1 AND title LIKE 'Restored done%' ORDER BY title",
+      [admin.orgId],
+    );
+    expect(rows[0]!.completed_at.toISOString()).toBe('2025-03-04T03:06:07.500Z');
+    expect(Math.abs(rows[1]!.completed_at.getTime() - Date.now())).toBeLessThan(60_000);
+    await t.owner("DELETE FROM tasks WHERE org_id = $1 AND title LIKE 'Restored done%'", [admin.orgId]);
+  });
+
+  it("text starting with a tab, with ' before =, or with + comes back the same from CSV and XLSX exports", async () => {
+    const s = await signUp(t, { orgName: 'Escapes' });
+    const notes = [
+      '\tTabbed notes',
+      "'=quoted formula",
+      "''@two quotes",
+      '+55 11 3333-4444',
+      '\nstarts with a line break',
+      'trailing tab\t',
+    ];
+    for (const [i, n] of notes.entries()) await created(s, '/clients', { name: `Escape ${i}`, notes: n });
+    const drop = ['id', 'leadAt', 'createdAt', 'updatedAt'];
+    const original = comparable(await jsonOf(s, 'clients'), drop, 'name');
+    // the CSV escapes what spreadsheets would run, and escapes the escape
+    const csvText = (await exportOf(s, 'clients', 'format=csv')).rawPayload.toString('utf8');
+    expect(csvText).toContain(",'\tTabbed notes,");
+    expect(csvText).toContain(",''=quoted formula,");
+    expect(csvText).toContain(",'''@two quotes,");
+    for (const format of ['csv', 'xlsx']) {
+      const file = await exportOf(s, 'clients', `format=${format}`);
+      await t.owner('DELETE FROM clients WHERE org_id = $1', [s.orgId]);
+      const res = await importFile(s, 'clients', `clients.${format}`, file.rawPayload);
+      expect(res.statusCode, res.body).toBe(201);
+      expect(comparable(await jsonOf(s, 'clients'), drop, 'name'), format).toEqual(original);
+    }
+    // CSV written by the database (tasks) escapes the same way
+    const projectId = await created(s, '/projects', { name: 'Escapes project' });
+    for (const title of notes) await created(s, '/tasks', { projectId, title });
+    const tasks = comparable(await jsonOf(s, 'tasks'), ['id', 'createdAt'], 'title');
+    const tasksCsv = await exportOf(s, 'tasks', 'format=csv');
+    expect(tasksCsv.rawPayload.toString('utf8')).toContain(",''=quoted formula,");
+    await t.owner('DELETE FROM tasks WHERE org_id = $1', [s.orgId]);
+    const res = await importFile(s, 'tasks', 'tasks.csv', tasksCsv.rawPayload);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(comparable(await jsonOf(s, 'tasks'), ['id', 'createdAt'], 'title')).toEqual(tasks);
+  });
+
+  it('XLSX money is a number in major units with the number format of the currency (USD, JPY, BHD), and imports back', async () => {
+    for (const [currency, minor, major, format] of [
+      ['USD', 123_456, 1234.56, '#,##0.00 "USD"'],
+      ['JPY', 123_456, 123_456, '#,##0 "JPY"'],
+      ['BHD', 123_456, 123.456, '#,##0.000 "BHD"'],
+    ] as const) {
+      const s = await signUp(t, { orgName: `Money ${currency}` });
+      await t.owner('UPDATE organizations SET currency = $2 WHERE id = $1', [s.orgId, currency]);
+      await created(s, '/projects', { name: `Budget in ${currency}`, budgetMinor: minor, currency });
+      const res = await exportOf(s, 'projects', 'format=xlsx');
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(res.rawPayload as unknown as ArrayBuffer);
+      const budget = wb.worksheets[0]!.getRow(2).getCell(7);
+      expect(budget.value, currency).toBe(major);
+      expect(budget.numFmt, currency).toBe(format);
+      expect(wb.worksheets[0]!.getRow(2).getCell(9).value).toBe(currency);
+      await t.owner('DELETE FROM projects WHERE org_id = $1', [s.orgId]);
+      const back = await importFile(s, 'projects', 'projects.xlsx', res.rawPayload);
+      expect(back.statusCode, back.body).toBe(201);
+      const { rows } = await t.owner('SELECT budget_minor, currency FROM projects WHERE org_id = $1', [
+        s.orgId,
+      ]);
+      expect(rows, currency).toEqual([{ budget_minor: minor, currency }]);
+    }
+  });
+});
+
+// Item 12: LibreOffice keeps the ' of a CSV export's '+55 … in the cell when it turns the CSV into XLSX.
+describe('XLSX cells with the formula escape of a CSV export', () => {
+  it("lose the ' as CSV cells do (phones starting with +), and keep a ' that is the text's own", async () => {
+    const s = await signUp(t, { orgName: 'Apostrophes' });
+    const file = await xlsx([
+      ['name', 'phone', 'notes'],
+      ['Quote One', "'+55 11 98765-4321", "''=not a formula"],
+      ['Quote Two', "'+1 415 555 0100", "'plain quote stays"],
+      ['Quote Three', '', "'-5 degrees"],
+      ['Quote Four', '', "'@mention"],
+    ]);
+    const res = await importFile(s, 'clients', 'libreoffice.xlsx', file);
+    expect(res.statusCode, res.body).toBe(201);
+    const { rows } = await t.owner('SELECT name, phone, notes FROM clients WHERE org_id = $1 ORDER BY name', [
+      s.orgId,
+    ]);
+    expect(rows).toEqual([
+      { name: 'Quote Four', phone: null, notes: '@mention' },
+      { name: 'Quote One', phone: '+55 11 98765-4321', notes: "'=not a formula" },
+      { name: 'Quote Three', phone: null, notes: '-5 degrees' },
+      { name: 'Quote Two', phone: '+1 415 555 0100', notes: "'plain quote stays" },
+    ]);
+  });
+});
+
+// Item 13: Excel and LibreOffice in Spanish or Portuguese save CSV with ";" (a decimal comma locale).
+describe('CSV separators: comma, semicolon or tab, found from the header row', () => {
+  it('imports a semicolon file and a tab file, with quoted values holding the other separators', async () => {
+    const s = await signUp(t, { orgName: 'Separators' });
+    const semicolon =
+      '\ufeffname;status;notes;tags\r\n' +
+      '"Acme; Ltda.";active;"said ""hi""; then\tleft, twice";x,y\r\n' +
+      'Plain SA;lead;a, b (Excel quotes only what holds the separator);\r\n';
+    const res = await importFile(s, 'clients', 'clientes.csv', semicolon);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ rowCount: 2, created: 2 });
+    const tab =
+      'name\tstatus\tnotes\ttags\n' +
+      '"Tab\tInside, Corp; Inc"\tchurned\t"line one\nline two"\tz\n' +
+      'Tab Two\t\tcommas, and; semicolons\t\n';
+    const res2 = await importFile(s, 'clients', 'clients.csv', tab);
+    expect(res2.statusCode, res2.body).toBe(201);
+    const { rows } = await t.owner(
+      'SELECT name, status, notes, tags FROM clients WHERE org_id = $1 ORDER BY name COLLATE "C"',
+      [s.orgId],
+    );
+    expect(rows).toEqual([
+      { name: 'Acme; Ltda.', status: 'active', notes: 'said "hi"; then\tleft, twice', tags: ['x', 'y'] },
+      {
+        name: 'Plain SA',
+        status: 'lead',
+        notes: 'a, b (Excel quotes only what holds the separator)',
+        tags: [],
+      },
+      { name: 'Tab\tInside, Corp; Inc', status: 'churned', notes: 'line one\nline two', tags: ['z'] },
+      { name: 'Tab Two', status: 'lead', notes: 'commas, and; semicolons', tags: [] },
+    ]);
+  });
+
+  it('refuses another separator, a header mixing two, and a row using another one (422 naming the row); nothing stored', async () => {
+    const before = await snapshot(admin.orgId);
+    const cases: [string, string, RegExp][] = [
+      ['name|status|notes\nPipe|lead|x\n', 'pipes', /header row \(row 1\) separates its columns with "\|"/],
+      [
+        'name,status;notes\nA,lead,x\n',
+        'mixed header',
+        /header row \(row 1\) separates its columns with both commas and semicolons/,
+      ],
+      [
+        '\n"name";"status"\nGood;lead\nBad,lead\n',
+        'a comma row in a semicolon file',
+        /row 4 separates its cells with commas, but the header row uses semicolons/,
+      ],
+      [
+        'name\tstatus\nGood\tlead\nBad;lead\n',
+        'a semicolon row in a tab file',
+        /row 3 separates its cells with semicolons, but the header row uses tabs/,
+      ],
+    ];
+    for (const [content, what, detail] of cases) {
+      const res = await importFile(admin, 'clients', 'bad.csv', content);
+      const body = expectProblem(res, 422, 'invalid-file');
+      expect(body.detail, what).toMatch(detail);
+    }
+    // a semicolon file with a bad status: a row error naming row and column, as for commas
+    const errors = expectImportInvalid(
+      await importFile(admin, 'clients', 'bad.csv', 'name;status\nGood;lead\nBad;dormant\n'),
+    );
+    expect(cells(errors)).toEqual(['3:status']);
+    expect(await snapshot(admin.orgId)).toEqual(before);
   });
 });

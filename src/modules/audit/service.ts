@@ -123,7 +123,10 @@ export const AUDIT_EXPORT_COLUMNS: ExportColumn[] = [
   'requestId',
   'prevHash',
   'hash',
-].map((key) => ({ key, header: key }));
+].map(
+  (key): ExportColumn =>
+    key === 'createdAt' ? { key, header: key, type: 'timestamp' } : { key, header: key },
+);
 
 async function* exportRows(rows: AsyncIterable<store.AuditRow>): AsyncGenerator<Record<string, unknown>> {
   for await (const r of rows) {

@@ -47,7 +47,8 @@ interface Resource {
   exportRows: (ctx: CallContext, filters: never, sink: ExportSink) => Promise<unknown>;
 }
 
-const AMOUNTS = 'Amounts are decimals in major units of `currency` (e.g. 1234.50).';
+const AMOUNTS =
+  "Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates.";
 
 export const businessExportRoutes: FastifyPluginAsyncTypebox<{ business: BusinessService }> = async (
   app,

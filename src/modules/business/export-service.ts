@@ -5,6 +5,7 @@
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { ExportColumn } from '../../platform/export/send-export.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { majorText } from '../../platform/money/currency.ts';
 import type { ExportSink } from '../work/bulk-service.ts';
 import { orgBook } from './common.ts';
 import * as contractStore from './contract-store.ts';
@@ -17,17 +18,24 @@ type Row = Record<string, unknown>;
 
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d);
 
-/** Minor-unit digits of a currency (2 for USD, 0 for JPY), as Intl knows it. */
-const currencyDigits = (currency: string) =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 /** Minor units as decimal text in major units (pg returns bigint as text or number). */
-const major = (minor: unknown, currency: unknown) => {
-  if (minor === null || minor === undefined) return null;
-  const digits = currencyDigits(String(currency));
-  return (Number(minor) / 10 ** digits).toFixed(digits);
-};
+const major = (minor: unknown, currency: unknown) => majorText(minor, String(currency));
 
-const columns = (...keys: string[]): ExportColumn[] => keys.map((key) => ({ key, header: key }));
+/** Column keys (= headers); XLSX types the money, date and timestamp ones (send-export.ts). */
+const MONEY = new Set(['amount', 'monthlyValue', 'paid', 'balance']);
+const DATES = new Set(['startDate', 'endDate', 'issuedOn', 'dueOn', 'expectedCloseOn', 'receivedOn']);
+const TIMESTAMPS = new Set(['closedAt', 'createdAt', 'updatedAt']);
+const columns = (...keys: string[]): ExportColumn[] =>
+  keys.map((key) => {
+    const type = MONEY.has(key)
+      ? 'money'
+      : DATES.has(key)
+        ? 'date'
+        : TIMESTAMPS.has(key)
+          ? 'timestamp'
+          : undefined;
+    return type ? { key, header: key, type } : { key, header: key };
+  });
 
 export const CONTRACT_EXPORT_COLUMNS = columns(
   'id',

@@ -96,7 +96,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       read: 'projects:read',
       manage: 'projects:manage',
       importColumns:
-        "name (required), description, status (planning|active), client (a client's name), ownerEmail, budget (decimal, e.g. 1234.50, in the organization's currency), currency, startDate, dueDate (YYYY-MM-DD), tags",
+        "name (required), description, status (planning|active|on_hold|completed|cancelled: an import restores exported projects in any status), client (a client's name), ownerEmail, budget (decimal, e.g. 1234.50, in the organization's currency), currency, startDate, dueDate (YYYY-MM-DD), tags, progressOverride (0-100), completedAt (ISO 8601 date-time, UTC without a zone; only for a completed project, now if empty)",
       exportRows: (ctx, q, sink) => bulk.exportProjects(ctx, q, sink),
       importRows: (ctx, table, opts) => bulk.importProjects(ctx, table, opts),
     },
@@ -109,7 +109,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       read: 'tasks:read',
       manage: 'tasks:manage',
       importColumns:
-        "project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags",
+        "project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags, completedAt (ISO 8601 date-time; only for a completed task, now if empty)",
       exportRows: (ctx, q, sink) => bulk.exportTasks(ctx, q, sink),
       importRows: (ctx, table, opts) => bulk.importTasks(ctx, table, opts),
     },
@@ -122,7 +122,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
         schema: {
           tags: [r.tag],
           summary: `Export every ${r.what.slice(0, -1)} matching the list filters (CSV, XLSX or JSON, streamed)`,
-          description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. CSV cells that a spreadsheet would run as formulas are prefixed with '.`,
+          description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.`,
           querystring: exportQuery(r.listQuery),
           produces: [
             'text/csv',
@@ -151,7 +151,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
         schema: {
           tags: [r.tag],
           summary: `Import ${r.what} from a CSV or XLSX file (multipart field \`file\`)`,
-          description: `Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): ${r.importColumns}. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 \`import-invalid\` with \`rowErrors\` [{row, column, message}]. With \`dryRun=true\` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 \`unsupported-file\`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 \`invalid-file\`.`,
+          description: `Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): ${r.importColumns}. CSV: UTF-8, columns separated by commas, semicolons or tabs (found from the header row). A cell that an export prefixed with ' (text starting with = + - @, a tab or CR) loses that ', in CSV and XLSX alike. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 \`import-invalid\` with \`rowErrors\` [{row, column, message}]. With \`dryRun=true\` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 \`unsupported-file\`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 \`invalid-file\`.`,
           consumes: ['multipart/form-data'],
           querystring: ImportQuery,
           response: { 200: ImportReportSchema, 201: ImportReportSchema },

@@ -25,18 +25,23 @@ import {
   type TableSpec,
   validateRows,
 } from '../../platform/import/row-validation.ts';
+import { currencyDigits, majorText } from '../../platform/money/currency.ts';
 import { type AuditService, actorOf } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { type ClientListQueryType, CreateClientBody, type CreateClientInput } from './client-schemas.ts';
 import type { ClientService } from './client-service.ts';
 import * as clientStore from './client-store.ts';
-import { CreateProjectBody, type CreateProjectInput, type ProjectListQueryType } from './project-schemas.ts';
-import type { ProjectService } from './project-service.ts';
+import {
+  type ProjectListQueryType,
+  RestoreProjectBody,
+  type RestoreProjectInput,
+} from './project-schemas.ts';
+import { type ProjectService, projectProgress } from './project-service.ts';
 import * as projectStore from './project-store.ts';
-import { CreateTaskBody, type CreateTaskInput, type TaskListQueryType } from './task-schemas.ts';
+import { RestoreTaskBody, type RestoreTaskInput, type TaskListQueryType } from './task-schemas.ts';
 import type { TaskService } from './task-service.ts';
 import * as taskStore from './task-store.ts';
-import { CLIENT_STATUSES, TASK_PRIORITIES, TASK_STATUSES } from './transitions.ts';
+import { CLIENT_STATUSES, PROJECT_STATUSES, TASK_PRIORITIES, TASK_STATUSES } from './transitions.ts';
 
 /** Receives what an export is made of (the route writes it out in `format`); resolves when done. */
 export interface ExportSink {
@@ -58,13 +63,8 @@ export interface ImportReport {
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d);
 const list = (tags: unknown) => (Array.isArray(tags) ? tags.join(', ') : '');
 
-/** Minor-unit digits of a currency (2 for USD, 0 for JPY). */
-const currencyDigits = (currency: string) =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 const major = (minor: unknown, currency: string) =>
-  typeof minor === 'number'
-    ? (minor / 10 ** currencyDigits(currency)).toFixed(currencyDigits(currency))
-    : null;
+  typeof minor === 'number' ? majorText(minor, currency) : null;
 
 // ---- export columns (imports accept them back: columns an import does not use are ignored) ----
 
@@ -78,11 +78,11 @@ export const CLIENT_EXPORT_COLUMNS: ExportColumn[] = [
   { key: 'website', header: 'website' },
   { key: 'notes', header: 'notes' },
   { key: 'tags', header: 'tags' },
-  { key: 'leadAt', header: 'leadAt' },
-  { key: 'activeAt', header: 'activeAt' },
-  { key: 'churnedAt', header: 'churnedAt' },
-  { key: 'createdAt', header: 'createdAt' },
-  { key: 'updatedAt', header: 'updatedAt' },
+  { key: 'leadAt', header: 'leadAt', type: 'timestamp' },
+  { key: 'activeAt', header: 'activeAt', type: 'timestamp' },
+  { key: 'churnedAt', header: 'churnedAt', type: 'timestamp' },
+  { key: 'createdAt', header: 'createdAt', type: 'timestamp' },
+  { key: 'updatedAt', header: 'updatedAt', type: 'timestamp' },
 ];
 
 export const PROJECT_EXPORT_COLUMNS: ExportColumn[] = [
@@ -92,16 +92,18 @@ export const PROJECT_EXPORT_COLUMNS: ExportColumn[] = [
   { key: 'status', header: 'status' },
   { key: 'client', header: 'client' },
   { key: 'ownerEmail', header: 'ownerEmail' },
-  { key: 'budget', header: 'budget' },
-  { key: 'spent', header: 'spent' },
+  { key: 'budget', header: 'budget', type: 'money' },
+  { key: 'spent', header: 'spent', type: 'money' },
   { key: 'currency', header: 'currency' },
-  { key: 'startDate', header: 'startDate' },
-  { key: 'dueDate', header: 'dueDate' },
+  { key: 'startDate', header: 'startDate', type: 'date' },
+  { key: 'dueDate', header: 'dueDate', type: 'date' },
   { key: 'tags', header: 'tags' },
   { key: 'tasks', header: 'tasks' },
   { key: 'tasksCompleted', header: 'tasksCompleted' },
-  { key: 'completedAt', header: 'completedAt' },
-  { key: 'createdAt', header: 'createdAt' },
+  { key: 'progress', header: 'progress' },
+  { key: 'progressOverride', header: 'progressOverride' },
+  { key: 'completedAt', header: 'completedAt', type: 'timestamp' },
+  { key: 'createdAt', header: 'createdAt', type: 'timestamp' },
 ];
 
 export const TASK_EXPORT_COLUMNS: ExportColumn[] = [
@@ -112,11 +114,11 @@ export const TASK_EXPORT_COLUMNS: ExportColumn[] = [
   { key: 'assigneeEmail', header: 'assigneeEmail' },
   { key: 'priority', header: 'priority' },
   { key: 'status', header: 'status' },
-  { key: 'dueDate', header: 'dueDate' },
+  { key: 'dueDate', header: 'dueDate', type: 'date' },
   { key: 'estimateMinutes', header: 'estimateMinutes' },
   { key: 'tags', header: 'tags' },
-  { key: 'completedAt', header: 'completedAt' },
-  { key: 'createdAt', header: 'createdAt' },
+  { key: 'completedAt', header: 'completedAt', type: 'timestamp' },
+  { key: 'createdAt', header: 'createdAt', type: 'timestamp' },
 ];
 
 /** Spec entries for export columns an import ignores. */
@@ -141,7 +143,8 @@ const projectSpec = (digits: number) =>
   ({
     name: col.text({ required: true, maxLength: 200 }),
     description: col.text({ maxLength: 50000 }),
-    status: col.enum(['planning', 'active'] as const),
+    // every status an export holds: an import restores projects as they were (see restoreProjectIn)
+    status: col.enum(PROJECT_STATUSES),
     client: col.text({ maxLength: 200 }),
     ownerEmail: col.email(),
     budget: col.money({ digits }),
@@ -149,6 +152,8 @@ const projectSpec = (digits: number) =>
     startDate: col.date(),
     dueDate: col.date(),
     tags: col.tags({ maxItems: 30, maxLength: 50 }),
+    progressOverride: col.integer({ min: 0, max: 100 }),
+    completedAt: col.timestamp(),
   }) satisfies TableSpec;
 
 const taskSpec = {
@@ -161,6 +166,7 @@ const taskSpec = {
   dueDate: col.date(),
   estimateMinutes: col.integer({ min: 0, max: 1_000_000 }),
   tags: col.tags({ maxItems: 30, maxLength: 50 }),
+  completedAt: col.timestamp(),
 } satisfies TableSpec;
 
 /** API field → import column, for errors the create rules report. */
@@ -248,6 +254,8 @@ export class BulkService {
           tags: list(r.tags),
           tasks: r.tasks_total,
           tasksCompleted: r.tasks_completed,
+          progress: projectProgress(r as unknown as projectStore.ProjectWithFigures),
+          progressOverride: r.progress_override,
           completedAt: iso(r.completed_at),
           createdAt: iso(r.created_at),
         })),
@@ -325,10 +333,12 @@ export class BulkService {
     return this.runImport(ctx, 'project', table, opts, {
       validate: () =>
         validateRows(table, spec, {
-          refine: (v) =>
-            v.startDate && v.dueDate && v.dueDate < v.startDate
+          refine: (v) => [
+            ...(v.startDate && v.dueDate && v.dueDate < v.startDate
               ? [{ column: 'dueDate', message: `is before the start date ${v.startDate}` }]
-              : [],
+              : []),
+            ...completedOnly(v.completedAt, v.status ?? 'planning', 'project'),
+          ],
         }),
       prepare: async (tx, records, fail) => {
         const people = await this.tenancy.members.userIdsByEmail(tx, emails(records, 'ownerEmail'));
@@ -345,7 +355,7 @@ export class BulkService {
             return fail(row, 'client', `no client is called "${v.client}"`);
           if (clientIds.length > 1)
             return fail(row, 'client', `${clientIds.length} clients are called "${v.client}"`);
-          const input: CreateProjectInput = {
+          const input: RestoreProjectInput = {
             name: v.name,
             ...(v.description ? { description: v.description } : {}),
             ...(v.status ? { status: v.status } : {}),
@@ -355,20 +365,25 @@ export class BulkService {
             ...(v.currency ? { currency: v.currency.toUpperCase() } : {}),
             ...(v.startDate ? { startDate: v.startDate } : {}),
             ...(v.dueDate ? { dueDate: v.dueDate } : {}),
+            ...(v.progressOverride !== null ? { progressOverride: v.progressOverride } : {}),
+            ...(v.completedAt ? { completedAt: v.completedAt } : {}),
             tags: v.tags,
           };
           return [{ row, input }];
         });
       },
-      schema: CreateProjectBody,
-      create: (tx, input) => this.projects.createProjectIn(tx, ctx, input),
+      schema: RestoreProjectBody,
+      create: (tx, input) => this.projects.restoreProjectIn(tx, ctx, input),
     });
   }
 
   importTasks(ctx: CallContext, table: Table, opts: { dryRun: boolean }): Promise<ImportReport> {
     const spec = { ...taskSpec, ...ignored(TASK_EXPORT_COLUMNS, taskSpec) };
     return this.runImport(ctx, 'task', table, opts, {
-      validate: () => validateRows(table, spec),
+      validate: () =>
+        validateRows(table, spec, {
+          refine: (v) => completedOnly(v.completedAt, v.status ?? 'pending', 'task'),
+        }),
       prepare: async (tx, records, fail) => {
         const people = await this.tenancy.members.userIdsByEmail(tx, emails(records, 'assigneeEmail'));
         const projects = await projectStore.projectIdsByName(
@@ -385,7 +400,7 @@ export class BulkService {
           if (projectIds.length > 1) {
             return fail(row, 'project', `${projectIds.length} projects are called "${v.project}"`);
           }
-          const input: CreateTaskInput = {
+          const input: RestoreTaskInput = {
             projectId: projectIds[0]!,
             title: v.title,
             ...(v.description ? { description: v.description } : {}),
@@ -394,13 +409,14 @@ export class BulkService {
             ...(v.status ? { status: v.status } : {}),
             ...(v.dueDate ? { dueDate: v.dueDate } : {}),
             ...(v.estimateMinutes !== null ? { estimateMinutes: v.estimateMinutes } : {}),
+            ...(v.completedAt ? { completedAt: v.completedAt } : {}),
             tags: v.tags,
           };
           return [{ row, input }];
         });
       },
-      schema: CreateTaskBody,
-      create: (tx, input) => this.tasks.createTaskIn(tx, ctx, input),
+      schema: RestoreTaskBody,
+      create: (tx, input) => this.tasks.restoreTaskIn(tx, ctx, input),
     });
   }
 
@@ -493,6 +509,18 @@ export class BulkService {
     }
     return report;
   }
+}
+
+/** The row error of a completion time on a row whose status is not completed. */
+function completedOnly(completedAt: string | null, status: string, what: string) {
+  return completedAt && status !== 'completed'
+    ? [
+        {
+          column: 'completedAt',
+          message: `must be empty: only a completed ${what} has a completion time (the status is ${status})`,
+        },
+      ]
+    : [];
 }
 
 /** The file's own header for a spec key (errors name columns as the file does). */

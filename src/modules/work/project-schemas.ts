@@ -87,6 +87,20 @@ export const CreateProjectBody = Type.Object(
 );
 export type CreateProjectInput = Static<typeof CreateProjectBody>;
 
+/**
+ * Not an API body: a project as an import restores it from an export (bulk-service.ts), in any
+ * status, a completed one with its completion time.
+ */
+export const RestoreProjectBody = Type.Object(
+  {
+    ...projectFields,
+    status: Type.Optional(ProjectStatus),
+    completedAt: Type.Optional(Timestamp('When a completed project was completed (now if absent).')),
+  },
+  { additionalProperties: false },
+);
+export type RestoreProjectInput = Static<typeof RestoreProjectBody>;
+
 export const UpdateProjectBody = Type.Object(
   { ...projectFields, name: Type.Optional(projectFields.name), status: Type.Optional(ProjectStatus) },
   { additionalProperties: false, minProperties: 1 },

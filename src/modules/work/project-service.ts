@@ -21,6 +21,7 @@ import type {
   MilestoneDto,
   ProjectDto,
   ProjectListQueryType,
+  RestoreProjectInput,
   UpdateExpenseInput,
   UpdateMilestoneInput,
   UpdateProjectInput,
@@ -29,9 +30,18 @@ import * as store from './project-store.ts';
 import { lockTasksOf } from './task-store.ts';
 import { assertProjectMove } from './transitions.ts';
 
-export function projectToDto(p: store.ProjectWithFigures): ProjectDto {
+/** progressOverride when set; otherwise completed ÷ (all − cancelled) tasks, in %, rounded down. */
+export function projectProgress(
+  p: Pick<
+    store.ProjectWithFigures,
+    'progress_override' | 'tasks_total' | 'tasks_cancelled' | 'tasks_completed'
+  >,
+): number {
   const counted = p.tasks_total - p.tasks_cancelled;
-  const computed = counted > 0 ? Math.floor((p.tasks_completed * 100) / counted) : 0;
+  return p.progress_override ?? (counted > 0 ? Math.floor((p.tasks_completed * 100) / counted) : 0);
+}
+
+export function projectToDto(p: store.ProjectWithFigures): ProjectDto {
   return {
     id: p.id,
     name: p.name,
@@ -47,7 +57,7 @@ export function projectToDto(p: store.ProjectWithFigures): ProjectDto {
     remainingMinor: p.budget_minor === null ? null : p.budget_minor - p.spent_minor,
     startDate: p.start_date,
     dueDate: p.due_date,
-    progress: p.progress_override ?? computed,
+    progress: projectProgress(p),
     progressOverride: p.progress_override,
     taskCounts: {
       total: p.tasks_total,
@@ -134,8 +144,39 @@ export class ProjectService {
     return this.db.transaction(tenantScope(ctx), (tx) => this.createProjectIn(tx, ctx, body));
   }
 
-  /** Creates a project inside the caller's transaction (used by create and by imports). */
-  async createProjectIn(tx: Sql, ctx: CallContext, body: CreateProjectInput): Promise<ProjectDto> {
+  /** Creates a project inside the caller's transaction (used by create). */
+  createProjectIn(tx: Sql, ctx: CallContext, body: CreateProjectInput): Promise<ProjectDto> {
+    return this.insertProjectIn(tx, ctx, body, null);
+  }
+
+  /**
+   * Restores an exported project inside the caller's transaction (used by imports): any status,
+   * since an export holds projects in every status. A completed one keeps its completedAt (now
+   * when the file has none); any other status has none. The status machine is not involved: it
+   * rules moves of existing projects, and this is a project arriving as it was.
+   */
+  restoreProjectIn(tx: Sql, ctx: CallContext, body: RestoreProjectInput): Promise<ProjectDto> {
+    const { status, completedAt, ...rest } = body;
+    if (completedAt && status !== 'completed')
+      throw invalidField(
+        'completedAt',
+        'completedOnly',
+        `only a completed project has a completion time (the status is ${status ?? 'planning'})`,
+      );
+    return this.insertProjectIn(
+      tx,
+      ctx,
+      { ...rest, status },
+      status === 'completed' ? new Date(completedAt ?? Date.now()) : null,
+    );
+  }
+
+  private async insertProjectIn(
+    tx: Sql,
+    ctx: CallContext,
+    body: Omit<RestoreProjectInput, 'completedAt'>,
+    completedAt: Date | null,
+  ): Promise<ProjectDto> {
     const s = tenantScope(ctx);
     const { currency: orgCurrency } = await this.tenancy.organizations.bookSettings(tx);
     const fields: store.ProjectFields = {
@@ -154,7 +195,7 @@ export class ProjectService {
     };
     await this.checkProject(tx, fields, body, orgCurrency);
     const id = newId();
-    await store.insertProject(tx, s.orgId, id, fields);
+    await store.insertProject(tx, s.orgId, id, fields, completedAt);
     const row = await store.getProject(tx, id);
     if (!row) throw notFound('project');
     await this.audit.record(tx, {

@@ -72,11 +72,18 @@ export const PROJECT_EDITABLE = [
 ] as const;
 export type ProjectFields = Pick<ProjectRow, (typeof PROJECT_EDITABLE)[number]>;
 
-export async function insertProject(sql: Sql, orgId: string, id: string, f: ProjectFields): Promise<void> {
+/** A new project; `completedAt` must be set exactly when the status is completed (a CHECK says so). */
+export async function insertProject(
+  sql: Sql,
+  orgId: string,
+  id: string,
+  f: ProjectFields,
+  completedAt: Date | null = null,
+): Promise<void> {
   await sql.query(
     `INSERT INTO projects (org_id, id, name, description, status, client_id, owner_id, department_id, tags,
        budget_minor, currency, start_date, due_date, progress_override, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
     [
       orgId,
       id,
@@ -92,6 +99,7 @@ export async function insertProject(sql: Sql, orgId: string, id: string, f: Proj
       f.start_date,
       f.due_date,
       f.progress_override,
+      completedAt,
     ],
   );
 }

@@ -51,6 +51,16 @@ export const CreateTaskBody = Type.Object(
 );
 export type CreateTaskInput = Static<typeof CreateTaskBody>;
 
+/** Not an API body: a task as an import restores it from an export, a completed one with its completion time. */
+export const RestoreTaskBody = Type.Object(
+  {
+    ...CreateTaskBody.properties,
+    completedAt: Type.Optional(Timestamp('When a completed task was completed (now if absent).')),
+  },
+  { additionalProperties: false },
+);
+export type RestoreTaskInput = Static<typeof RestoreTaskBody>;
+
 export const UpdateTaskBody = Type.Object(
   {
     projectId: Type.Optional(Uuid()),

@@ -14,6 +14,7 @@ import { releaseAttachments } from './attachment-release.ts';
 import type { ProjectService } from './project-service.ts';
 import {
   type CreateTaskInput,
+  type RestoreTaskInput,
   type TaskDto,
   type TaskListQueryType,
   type UpdateTaskInput,
@@ -123,21 +124,48 @@ export class TaskService {
     return this.insertTask(tx, ctx, body);
   }
 
+  /**
+   * Restores an exported task inside the caller's transaction (imports), as createTaskIn, keeping
+   * the completion time of a completed one (now when it has none); any other status has none.
+   */
+  async restoreTaskIn(tx: Sql, ctx: CallContext, body: RestoreTaskInput): Promise<TaskDto> {
+    const { completedAt, ...rest } = body;
+    if (completedAt && rest.status !== 'completed')
+      throw invalidField(
+        'completedAt',
+        'completedOnly',
+        `only a completed task has a completion time (the status is ${rest.status ?? 'pending'})`,
+      );
+    await this.checkReferences(tx, rest);
+    return this.insertTask(tx, ctx, rest, completedAt ? new Date(completedAt) : null);
+  }
+
   /** The task's INSERT and its audit event, in one statement. */
-  private async insertTask(tx: Sql, ctx: CallContext, body: CreateTaskInput): Promise<TaskDto> {
+  private async insertTask(
+    tx: Sql,
+    ctx: CallContext,
+    body: CreateTaskInput,
+    completedAt: Date | null = null,
+  ): Promise<TaskDto> {
     const s = tenantScope(ctx);
     const id = newId();
-    const write = store.insertTaskWrite(s.orgId, id, s.userId, {
-      project_id: body.projectId,
-      title: body.title,
-      description: body.description ?? '',
-      assignee_id: body.assigneeId ?? null,
-      priority: body.priority ?? 'medium',
-      status: body.status ?? 'pending',
-      tags: body.tags ?? [],
-      due_date: body.dueDate ?? null,
-      estimate_minutes: body.estimateMinutes ?? null,
-    });
+    const write = store.insertTaskWrite(
+      s.orgId,
+      id,
+      s.userId,
+      {
+        project_id: body.projectId,
+        title: body.title,
+        description: body.description ?? '',
+        assignee_id: body.assigneeId ?? null,
+        priority: body.priority ?? 'medium',
+        status: body.status ?? 'pending',
+        tags: body.tags ?? [],
+        due_date: body.dueDate ?? null,
+        estimate_minutes: body.estimateMinutes ?? null,
+      },
+      completedAt,
+    );
     const [row] = await this.audit.recordWith<store.TaskRow>(
       tx,
       write,

@@ -40,13 +40,23 @@ export const TASK_EDITABLE = [
 ] as const;
 export type TaskFields = Pick<TaskRow, (typeof TASK_EDITABLE)[number]>;
 
-/** The INSERT of a new task, returning it (run it with its audit event: AuditService.recordWith). */
-export function insertTaskWrite(orgId: string, id: string, createdBy: string, f: TaskFields): NamedStatement {
+/**
+ * The INSERT of a new task, returning it (run it with its audit event: AuditService.recordWith).
+ * A completed task gets `completedAt` (a restored one's own) or now; any other status none.
+ */
+export function insertTaskWrite(
+  orgId: string,
+  id: string,
+  createdBy: string,
+  f: TaskFields,
+  completedAt: Date | null = null,
+): NamedStatement {
   return {
     name: 'bul_task_insert',
     text: `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status, tags,
        due_date, estimate_minutes, completed_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $8 = 'completed' THEN now() END, $12)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+       CASE WHEN $8 = 'completed' THEN coalesce($13::timestamptz, now()) END, $12)
      RETURNING ${TASK_COLUMNS}`,
     values: [
       orgId,
@@ -61,6 +71,7 @@ export function insertTaskWrite(orgId: string, id: string, createdBy: string, f:
       f.due_date,
       f.estimate_minutes,
       createdBy,
+      completedAt,
     ],
   };
 }
@@ -151,7 +162,7 @@ export function taskExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor' | 
 /**
  * The CSV export of tasks as one `COPY ... TO STDOUT WITH (FORMAT csv)` (see bulk-service
  * exportTasks), with the cells the row-by-row export writes for the same task: text a spreadsheet
- * would run as a formula gets a leading ', timestamps are ISO 8601 UTC with milliseconds, tags are
+ * would run as a formula (or that starts with ' before such a character) gets a leading ', timestamps are ISO 8601 UTC with milliseconds, tags are
  * joined with ", ", and empty text is an empty (NULL, so unquoted) cell. COPY takes no bind
  * parameters: run `text` through inlineParams with `values`.
  */
@@ -160,8 +171,7 @@ export function taskCsvExportQuery(q: Omit<TaskListQueryType, 'limit' | 'cursor'
   values: unknown[];
 } {
   const w = taskFilter(q);
-  const cell = (x: string) =>
-    `CASE WHEN left(${x}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${x} ELSE NULLIF(${x}, '') END`;
+  const cell = (x: string) => `CASE WHEN ${x} ~ '^''*[-=+@\t\r]' THEN '''' || ${x} ELSE NULLIF(${x}, '') END`;
   const iso = (x: string) => `to_char(${x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   return {
     text: `COPY (SELECT t.id, ${cell('p.name')}, ${cell('t.title')}, ${cell('t.description')}, ${cell('u.email')},

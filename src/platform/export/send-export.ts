@@ -5,7 +5,7 @@
 //     sendExport(reply, {
 //       format: 'csv' | 'xlsx' | 'json',
 //       fileName: 'tasks',                            // the extension is added
-//       columns: [{ key: 'title', header: 'Title' }, { key: 'dueDate', header: 'Due date' }],
+//       columns: [{ key: 'title', header: 'Title' }, { key: 'dueDate', header: 'Due date', type: 'date' }],
 //       rows: streamRows(tx, 'SELECT ... ORDER BY id', params),
 //     }),
 //   );
@@ -24,23 +24,35 @@
 //  - csv: UTF-8 with a BOM (Excel needs it to read UTF-8), header row, CRLF, RFC 4180 quoting
 //    (a cell with a quote, comma, CR or LF is quoted, its quotes doubled); text starting with
 //    = + - @ TAB or CR gets a leading ' so that spreadsheets do not run it as a formula (CSV
-//    injection). Numbers are written as they are. Rows may also come as finished CSV records
-//    (`csvRecords`, e.g. from PostgreSQL's COPY): then only the BOM and header are written here.
+//    injection), and so does text that starts with ' before one of those (so that imports, which
+//    take one ' off such text, give back exactly what was exported). Numbers are written as they
+//    are. Rows may also come as finished CSV records (`csvRecords`, e.g. from PostgreSQL's COPY):
+//    then only the BOM and header are written here.
 //  - json: an array streamed one object per line, keys = the columns' keys (values as JSON types).
 //  - xlsx: exceljs's streaming WorkbookWriter, one worksheet, header row, a row committed at a time,
-//    no shared strings (memory stays flat); strings are string cells (never formulas), so no
-//    prefix is needed; texts longer than Excel's 32,767 characters are cut.
+//    no shared strings (memory stays flat). Cells are typed by the column's `type`, so SUM and
+//    date functions work on them: `money` → a number in major units with the number format of the
+//    row's currency (`#,##0.00 "USD"`, `#,##0 "JPY"`; the value is the decimal text or number the
+//    CSV has), `date` (YYYY-MM-DD) → an Excel date, `timestamp` (ISO text or Date, UTC) → an Excel
+//    date-time (UTC, milliseconds kept); numbers are numbers. Other strings are string cells (never
+//    formulas), so only the ' escape above is written (for text that starts with ' before
+//    = + - @ TAB CR, which imports take one ' off); texts longer than 32,767 characters are cut.
 // Backpressure: nothing more is produced while the response's buffer is full (await 'drain').
 import { type EventEmitter, once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import type ExcelJSModule from 'exceljs';
 import type { FastifyReply } from 'fastify';
+import { moneyNumberFormat } from '../money/currency.ts';
 
 export type ExportFormat = 'csv' | 'xlsx' | 'json';
 
 export interface ExportColumn {
   key: string;
   header: string;
+  /** How an XLSX cell is typed (CSV and JSON write the value as it is); text by default. */
+  type?: 'money' | 'date' | 'timestamp';
+  /** For `money`: the key of the row's currency code (default `currency`). */
+  currencyKey?: string;
 }
 
 /**
@@ -100,10 +112,17 @@ export function exportText(value: unknown): string {
   return JSON.stringify(value, jsonReplacer);
 }
 
-/** A text that a spreadsheet would run as a formula gets a leading apostrophe. */
+/**
+ * A text that a spreadsheet would run as a formula gets a leading apostrophe; so does a text that
+ * already starts with apostrophes before such a character, so that taking one off on import
+ * (platform/import/read-table.ts) gives back exactly the exported text.
+ */
 export function neutralizeFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return FORMULA_START.test(text) ? `'${text}` : text;
 }
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+/** XLSX string cells never run as formulas: only the apostrophe case needs the escape. */
+const ESCAPED_START = /^'+[=+\-@\t\r]/;
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint')
@@ -111,15 +130,61 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-function xlsxCell(value: unknown): string | number | boolean | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'boolean') return value;
+type XlsxValue = string | number | boolean | Date | null;
+
+/**
+ * One style object per number format, shared by the cells that have it, and one for the others:
+ * exceljs only reads a cell's style to find its entry in styles.xml, which it remembers per style
+ * object, so shared objects are looked up once instead of once per cell.
+ */
+const PLAIN: Partial<ExcelJSModule.Style> = Object.freeze({});
+const STYLES = new Map<string, Partial<ExcelJSModule.Style>>();
+function styleOf(numFmt: string): Partial<ExcelJSModule.Style> {
+  let style = STYLES.get(numFmt);
+  if (!style) {
+    style = Object.freeze({ numFmt });
+    if (STYLES.size < 1000) STYLES.set(numFmt, style);
+  }
+  return style;
+}
+
+const DATE_FORMAT = 'yyyy-mm-dd';
+const TIMESTAMP_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** A typed cell for `column` (see the top): the value and, for money and dates, its number format. */
+function xlsxCell(
+  column: ExportColumn,
+  record: Record<string, unknown>,
+): { value: XlsxValue; numFmt?: string } {
+  const value = record[column.key];
+  if (value === null || value === undefined) return { value: null };
+  if (column.type === 'money') {
+    const n = typeof value === 'number' ? value : DECIMAL.test(String(value)) ? Number(value) : Number.NaN;
+    if (Number.isFinite(n)) {
+      const currency = record[column.currencyKey ?? 'currency'];
+      return { value: n, numFmt: moneyNumberFormat(typeof currency === 'string' ? currency : '') };
+    }
+  } else if (column.type === 'date' || column.type === 'timestamp') {
+    const d =
+      value instanceof Date
+        ? value
+        : typeof value === 'string' && (column.type === 'timestamp' || DAY.test(value))
+          ? new Date(DAY.test(value) ? `${value}T00:00:00Z` : value)
+          : null;
+    // exceljs turns a Date into Excel's serial day count from its UTC time, so the cell shows UTC.
+    if (d && !Number.isNaN(d.getTime()))
+      return { value: d, numFmt: column.type === 'date' ? DATE_FORMAT : TIMESTAMP_FORMAT };
+  }
+  if (typeof value === 'number') return { value: Number.isFinite(value) ? value : null };
+  if (typeof value === 'boolean') return { value };
   if (typeof value === 'bigint')
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    return { value: Number.isSafeInteger(Number(value)) ? Number(value) : value.toString() };
   // Excel breaks lines in a cell with LF (and XML would turn CR LF into LF anyway).
-  const text = exportText(value).replace(/\r\n?/g, '\n');
-  return text.length > XLSX_MAX_TEXT ? text.slice(0, XLSX_MAX_TEXT) : text;
+  let text = exportText(value).replace(/\r\n?/g, '\n');
+  if (ESCAPED_START.test(text)) text = `'${text}`;
+  return { value: text.length > XLSX_MAX_TEXT ? text.slice(0, XLSX_MAX_TEXT) : text };
 }
 
 class ClientGone extends Error {
@@ -238,7 +303,7 @@ function xlsxWriter(
 ): FormatWriter {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     stream: out,
-    useStyles: false,
+    useStyles: true, // number formats of money and date cells (a handful of styles, shared)
     useSharedStrings: false,
   });
   const sheet = workbook.addWorksheet(sheetName.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31) || 'Export');
@@ -265,7 +330,12 @@ function xlsxWriter(
       await settle();
     },
     async row(record) {
-      sheet.addRow(columns.map((c) => xlsxCell(record[c.key]))).commit();
+      const cells = columns.map((c) => xlsxCell(c, record));
+      const row = sheet.addRow(cells.map((c) => c.value));
+      cells.forEach((c, i) => {
+        row.getCell(i + 1).style = c.numFmt ? styleOf(c.numFmt) : PLAIN;
+      });
+      row.commit();
       await settle();
     },
     async end() {

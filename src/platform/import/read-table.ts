@@ -7,8 +7,12 @@
 //
 // Every failure is 422 invalid-file with a message naming the line, row or column:
 //  - CSV: UTF-8 only (a BOM is dropped), RFC 4180 quoting, CRLF or LF; a broken quote names the
-//    line; a NUL character or invalid UTF-8 is refused. A row shorter than the header is padded
-//    with empty cells; a value in a column without a header is refused.
+//    line; a NUL character or invalid UTF-8 is refused. Columns are separated by commas,
+//    semicolons (Excel and LibreOffice in locales with a decimal comma) or tabs: the one the header
+//    row uses outside quotes; a header using two of them, or none but another separator (|), is
+//    refused. A row shorter than the header is padded with empty cells, unless it holds another of
+//    the three separators outside quotes (a file mixing them: refused, naming the row); a value in
+//    a column without a header is refused.
 //  - XLSX: the zip is inspected with yauzl BEFORE any XLSX reader touches it (inspectZip): more
 //    than 1,000 entries, a declared total above 100 MB, an entry of more than 1 MB that expands
 //    more than 100:1, encrypted or unusual entries, or data outside the central directory's
@@ -18,8 +22,12 @@
 //    worksheet (the lowest numbered xl/worksheets/sheetN.xml, which is the first tab in files saved
 //    by Excel and exceljs; exceljs copies sheets to os.tmpdir() while it reads and removes the
 //    copies when done): cell values become text — dates YYYY-MM-DD
-//    (YYYY-MM-DDTHH:MM:SS with a time), numbers as plain decimals (Excel's 15 significant digits,
-//    no exponent), booleans true/false, formulas their cached result, rich text its plain text.
+//    (YYYY-MM-DDTHH:MM:SS with a time, .mmm when it has milliseconds), numbers as plain decimals
+//    (Excel's 15 significant digits, no exponent), booleans true/false, formulas their cached
+//    result, rich text its plain text.
+//  - Both: text that starts with ' before = + - @ TAB or CR loses that ' (BUL's CSV exports write
+//    it against formula injection, and a spreadsheet that turns such a CSV into XLSX keeps it in
+//    the cell; exports escape text that really starts so with one more ').
 //  - Both: an empty or duplicate header (case-insensitive) names the column; more than maxRows
 //    data rows names the limit (the rows are still counted, so the message says how many).
 import type { EventEmitter } from 'node:events';
@@ -198,24 +206,103 @@ function utf8Guard(): Transform {
 }
 
 /**
- * Undoes the formula neutralisation of BUL's CSV exports (a ' before = + - @ TAB CR), so an
- * exported file imports back as it was.
+ * Undoes the formula neutralisation of BUL's exports (a ' before = + - @ TAB CR, after any
+ * apostrophes the text itself starts with), so an exported file imports back as it was.
  */
-const unneutralize = (cell: string): string => (/^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+const unneutralize = (cell: string): string => (/^'+[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell);
+
+/** The separators a CSV may use, and how messages name them. */
+const DELIMITERS: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab' };
+const OTHER_SEPARATORS = /[|^~]/;
+
+/** The separators of DELIMITERS that `text` (one record or line) holds outside quotes. */
+function delimitersIn(text: string): Set<string> {
+  const found = new Set<string>();
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"')
+      quoted = !quoted; // a doubled quote toggles twice
+    else if (!quoted && ch in DELIMITERS) found.add(ch);
+  }
+  return found;
+}
+
+/**
+ * The separator of the header row (the first non-blank line, read up to the longest record):
+ * the one of , ; TAB it holds outside quotes; a comma for a one-column header.
+ */
+async function detectDelimiter(filePath: string): Promise<string> {
+  const handle = await open(filePath, 'r');
+  let head: string;
+  try {
+    const buffer = Buffer.alloc(MAX_CSV_RECORD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    // not fatal: a cut character at the end is harmless here, and utf8Guard judges the whole file
+    head = new TextDecoder('utf-8').decode(buffer.subarray(0, bytesRead)).replace(/^\ufeff/, '');
+  } finally {
+    await handle.close();
+  }
+  let row = 1;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i <= head.length; i++) {
+    const ch = head[i];
+    if (ch === '"') quoted = !quoted;
+    else if (i === head.length || (!quoted && (ch === '\n' || ch === '\r'))) {
+      const line = head.slice(start, i);
+      if (line.trim() !== '' || i === head.length) return headerDelimiter(line, row);
+      if (ch === '\r' && head[i + 1] === '\n') i++;
+      start = i + 1;
+      row++;
+    }
+  }
+  return ',';
+}
+
+function headerDelimiter(line: string, row: number): string {
+  const found = [...delimitersIn(line)];
+  if (found.length === 1) return found[0]!;
+  if (found.length > 1)
+    throw invalid(
+      `the header row (row ${row}) separates its columns with both ${found.map((d) => `${DELIMITERS[d]}s`).join(' and ')}; save the file with one separator (a value that holds another one goes in quotes)`,
+      { row, delimiters: found },
+    );
+  const other = OTHER_SEPARATORS.exec(line.replace(/"[^"]*"/g, ''))?.[0];
+  if (other)
+    throw invalid(
+      `the header row (row ${row}) separates its columns with "${other}"; save the file with commas, semicolons or tabs between the columns`,
+      { row, column: 'A' },
+    );
+  return ',';
+}
 
 async function readCsv(filePath: string, builder: TableBuilder): Promise<void> {
+  const delimiter = await detectDelimiter(filePath);
   const parser = parseCsv({
     bom: true,
+    delimiter,
     relax_column_count: true,
     skip_empty_lines: false,
     max_record_size: MAX_CSV_RECORD_BYTES,
     info: true,
+    raw: true,
   });
   const collect = new Transform({
     objectMode: true,
-    transform(item: { record: string[]; info: { records: number } }, _encoding, callback) {
+    transform(item: { record: string[]; raw: string; info: { records: number } }, _encoding, callback) {
       try {
-        builder.add(item.info.records, item.record.map(unneutralize));
+        const row = item.info.records;
+        const width = builder.columns?.length ?? 0;
+        if (width > 1 && item.record.length < width) {
+          // Short rows are padded; one that holds another separator is a file that mixes them.
+          const other = [...delimitersIn(item.raw)].find((d) => d !== delimiter);
+          if (other !== undefined)
+            throw invalid(
+              `row ${row} separates its cells with ${DELIMITERS[other]}s, but the header row uses ${DELIMITERS[delimiter]}s; save the file with one separator (a value that holds another one goes in quotes)`,
+              { row },
+            );
+        }
+        builder.add(row, item.record.map(unneutralize));
         callback();
       } catch (err) {
         callback(err as Error);
@@ -387,11 +474,13 @@ function excelSerialToDate(serial: number): Date {
   return new Date(Math.round((serial - 25569) * 86_400_000));
 }
 
+/** A date cell as text: YYYY-MM-DD, with THH:MM:SS when it has a time, and .mmm when it has those. */
 function dateText(d: Date): string {
   if (Number.isNaN(d.getTime())) return '';
-  const rounded = new Date(Math.round(d.getTime() / 1000) * 1000);
-  const iso = rounded.toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.slice(0, 19);
+  // exceljs rounds Excel's serial day to milliseconds, which it holds exactly (~1 µs at today's dates).
+  const iso = d.toISOString();
+  if (iso.endsWith('T00:00:00.000Z')) return iso.slice(0, 10);
+  return iso.endsWith('.000Z') ? iso.slice(0, 19) : iso.slice(0, 23);
 }
 
 /** A number as Excel shows it at most (15 significant digits), in plain decimal notation. */
@@ -410,7 +499,7 @@ export function numberText(n: number): string {
 
 function cellText(value: unknown, numFmt: string | undefined): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return unneutralize(value);
   if (typeof value === 'number')
     return isDateFormat(numFmt) ? dateText(excelSerialToDate(value)) : numberText(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
@@ -418,7 +507,7 @@ function cellText(value: unknown, numFmt: string | undefined): string {
   if (typeof value === 'object') {
     const v = value as Record<string, unknown>;
     if (Array.isArray(v.richText))
-      return (v.richText as { text?: string }[]).map((r) => r.text ?? '').join('');
+      return unneutralize((v.richText as { text?: string }[]).map((r) => r.text ?? '').join(''));
     if ('formula' in v || 'sharedFormula' in v) return cellText(v.result, numFmt);
     if ('error' in v) return String(v.error);
     if ('text' in v) return cellText(v.text, numFmt); // hyperlink

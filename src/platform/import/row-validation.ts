@@ -6,6 +6,7 @@
 //     status: col.enum(['lead', 'active', 'churned'], { required: true }),
 //     budget: col.money({ digits: 2 }),               // "1234.56" → 123456 (minor units)
 //     dueDate: col.date(),                            // YYYY-MM-DD
+//     completedAt: col.timestamp(),                   // ISO 8601 (UTC without a zone) → ISO text
 //     ownerEmail: col.email(),
 //     tags: col.tags({ maxItems: 20 }),
 //   } satisfies TableSpec;
@@ -16,7 +17,9 @@
 // Header matching ignores case, spaces, '_' and '-': "Due date", "due_date" and "dueDate" all
 // name the column `dueDate`. Unknown columns: one error each (row 1). Missing required columns:
 // one error each (row 1), and rows are then not checked (each would repeat the same error).
-// A blank cell is null (tags: []) unless the column is required. Every message says what is
+// A blank cell is null (tags: []) unless the column is required. Cells are trimmed, but text
+// cells only of spaces: a tab or line break they start or end with is the value's own (an export
+// escapes a leading tab as '<TAB>, and the reader takes the ' off). Every message says what is
 // expected. Errors are capped at `maxErrors` (default 1000); `errorCount` has the full count.
 import { AppError } from '../errors.ts';
 import type { Table } from './read-table.ts';
@@ -45,6 +48,9 @@ export interface MoneyColumn extends Base {
 export interface DateColumn extends Base {
   kind: 'date';
 }
+export interface TimestampColumn extends Base {
+  kind: 'timestamp';
+}
 export interface EnumColumn<V extends string = string> extends Base {
   kind: 'enum';
   values: readonly V[];
@@ -70,6 +76,7 @@ export type ColumnSpec =
   | IntegerColumn
   | MoneyColumn
   | DateColumn
+  | TimestampColumn
   | EnumColumn
   | EmailColumn
   | UuidColumn
@@ -79,7 +86,7 @@ export type ColumnSpec =
 /** Column key (as the record will have it) → its rule. */
 export type TableSpec = Record<string, ColumnSpec>;
 
-type ValueOf<C> = C extends { kind: 'text' | 'email' | 'uuid' | 'date' }
+type ValueOf<C> = C extends { kind: 'text' | 'email' | 'uuid' | 'date' | 'timestamp' }
   ? string
   : C extends { kind: 'integer' | 'money' }
     ? number
@@ -135,6 +142,8 @@ export const col = {
     ({ kind: 'money', ...o }) as { kind: 'money' } & NoInfer<O>,
   date: <const O extends Omit<DateColumn, 'kind'>>(o?: O) =>
     ({ kind: 'date', ...o }) as { kind: 'date' } & NoInfer<O>,
+  timestamp: <const O extends Omit<TimestampColumn, 'kind'>>(o?: O) =>
+    ({ kind: 'timestamp', ...o }) as { kind: 'timestamp' } & NoInfer<O>,
   // NoInfer: a `satisfies TableSpec` around the spec must not widen the values to string
   enum: <const V extends string, const O extends Omit<EnumColumn, 'kind' | 'values'>>(
     values: readonly V[],
@@ -203,6 +212,31 @@ export function parseCell(spec: ColumnSpec, text: string): Parsed {
       if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d)
         return { error: `is not a calendar date (${text})` };
       return { value: text };
+    }
+    case 'timestamp': {
+      // What exports write (2025-03-04T05:06:07.123Z) and what the XLSX reader makes of a date-time
+      // cell (2025-03-04T05:06:07, UTC as exports write it); a space for the T and a zone are fine.
+      const m =
+        /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+          text,
+        );
+      const bad = { error: `must be a date-time as YYYY-MM-DDTHH:MM:SSZ (got "${clip(text)}")` };
+      if (!m) return bad;
+      const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+      const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+      if (
+        day.getUTCFullYear() !== Number(y) ||
+        day.getUTCMonth() !== Number(mo) - 1 ||
+        day.getUTCDate() !== Number(d) ||
+        Number(h) > 23 ||
+        Number(mi) > 59 ||
+        Number(sec) > 59
+      )
+        return { error: `is not a calendar date and time (${clip(text)})` };
+      const ms = frac.slice(1, 4).padEnd(3, '0'); // a JS Date (so an export) holds milliseconds
+      const z = zone.toUpperCase() === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+      const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}.${ms}${z}`);
+      return Number.isNaN(at.getTime()) ? bad : { value: at.toISOString() };
     }
     case 'enum': {
       const found = spec.values.find((v) => v.toLowerCase() === text.toLowerCase());
@@ -304,7 +338,8 @@ export function validateRows<S extends TableSpec>(
     for (const key of keys) {
       const c = spec[key]!;
       const header = headerOf.get(key);
-      const text = header === undefined ? '' : (values[header] ?? '').trim();
+      const raw = header === undefined ? '' : (values[header] ?? '');
+      const text = raw.trim() === '' ? '' : c.kind === 'text' ? raw.replace(/^ +| +$/g, '') : raw.trim();
       if (text === '') {
         if (c.required) {
           rowOk = false;

@@ -2414,7 +2414,7 @@ export interface paths {
         };
         /**
          * Export every client matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/clients` and streams all matching rows, oldest first, in constant memory. Columns: id, name, status, ownerEmail, email, phone, website, notes, tags, leadAt, activeAt, churnedAt, createdAt, updatedAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/clients` and streams all matching rows, oldest first, in constant memory. Columns: id, name, status, ownerEmail, email, phone, website, notes, tags, leadAt, activeAt, churnedAt, createdAt, updatedAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `clients:read`
          */
@@ -2470,7 +2470,7 @@ export interface paths {
         put?: never;
         /**
          * Import clients from a CSV or XLSX file (multipart field `file`)
-         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): name (required), status (lead|active|churned), ownerEmail (a member), email, phone, website, notes, tags (comma-separated). Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
+         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): name (required), status (lead|active|churned), ownerEmail (a member), email, phone, website, notes, tags (comma-separated). CSV: UTF-8, columns separated by commas, semicolons or tabs (found from the header row). A cell that an export prefixed with ' (text starting with = + - @, a tab or CR) loses that ', in CSV and XLSX alike. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
          *
          *     **Requires:** `clients:manage`
          */
@@ -2875,7 +2875,7 @@ export interface paths {
         };
         /**
          * Export every contract matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/contracts` and streams all matching rows, oldest first, in constant memory. Columns: id, name, clientId, client, amount, currency, billingInterval, monthlyValue, startDate, endDate, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). monthlyValue is the contract's contribution to MRR. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/contracts` and streams all matching rows, oldest first, in constant memory. Columns: id, name, clientId, client, amount, currency, billingInterval, monthlyValue, startDate, endDate, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. monthlyValue is the contract's contribution to MRR. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -3229,7 +3229,7 @@ export interface paths {
         };
         /**
          * Export every deal matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/deals` and streams all matching rows, oldest first, in constant memory. Columns: id, title, clientId, client, ownerEmail, amount, currency, stage, expectedCloseOn, closedAt, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/deals` and streams all matching rows, oldest first, in constant memory. Columns: id, title, clientId, client, ownerEmail, amount, currency, stage, expectedCloseOn, closedAt, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -4962,7 +4962,7 @@ export interface paths {
         };
         /**
          * Export every invoice matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/invoices` and streams all matching rows, oldest first, in constant memory. Columns: id, number, clientId, client, issuedOn, dueOn, amount, paid, balance, currency, status, state, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50). paid is the sum of the payments, balance what remains (0 for a void invoice); state as in the list. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/invoices` and streams all matching rows, oldest first, in constant memory. Columns: id, number, clientId, client, issuedOn, dueOn, amount, paid, balance, currency, status, state, createdAt, updatedAt. Amounts are decimals in major units of `currency` (e.g. 1234.50); in XLSX they are numbers with the currency's format, and days and times are dates. paid is the sum of the payments, balance what remains (0 for a void invoice); state as in the list. CSV cells that a spreadsheet would run as formulas are prefixed with '.
          *
          *     **Requires:** `business:read`
          */
@@ -6654,7 +6654,7 @@ export interface paths {
         };
         /**
          * Export every project matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/projects` and streams all matching rows, oldest first, in constant memory. Columns: id, name, description, status, client, ownerEmail, budget, spent, currency, startDate, dueDate, tags, tasks, tasksCompleted, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/projects` and streams all matching rows, oldest first, in constant memory. Columns: id, name, description, status, client, ownerEmail, budget, spent, currency, startDate, dueDate, tags, tasks, tasksCompleted, progress, progressOverride, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `projects:read`
          */
@@ -6714,7 +6714,7 @@ export interface paths {
         put?: never;
         /**
          * Import projects from a CSV or XLSX file (multipart field `file`)
-         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): name (required), description, status (planning|active), client (a client's name), ownerEmail, budget (decimal, e.g. 1234.50, in the organization's currency), currency, startDate, dueDate (YYYY-MM-DD), tags. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
+         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): name (required), description, status (planning|active|on_hold|completed|cancelled: an import restores exported projects in any status), client (a client's name), ownerEmail, budget (decimal, e.g. 1234.50, in the organization's currency), currency, startDate, dueDate (YYYY-MM-DD), tags, progressOverride (0-100), completedAt (ISO 8601 date-time, UTC without a zone; only for a completed project, now if empty). CSV: UTF-8, columns separated by commas, semicolons or tabs (found from the header row). A cell that an export prefixed with ' (text starting with = + - @, a tab or CR) loses that ', in CSV and XLSX alike. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
          *
          *     **Requires:** `projects:manage`
          */
@@ -8105,7 +8105,7 @@ export interface paths {
         };
         /**
          * Export every task matching the list filters (CSV, XLSX or JSON, streamed)
-         * @description Takes the same filters as `GET /api/v1/tasks` and streams all matching rows, oldest first, in constant memory. Columns: id, project, title, description, assigneeEmail, priority, status, dueDate, estimateMinutes, tags, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with '.
+         * @description Takes the same filters as `GET /api/v1/tasks` and streams all matching rows, oldest first, in constant memory. Columns: id, project, title, description, assigneeEmail, priority, status, dueDate, estimateMinutes, tags, completedAt, createdAt. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.
          *
          *     **Requires:** `tasks:read`
          */
@@ -8167,7 +8167,7 @@ export interface paths {
         put?: never;
         /**
          * Import tasks from a CSV or XLSX file (multipart field `file`)
-         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
+         * @description Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): project (required, a project's name), title (required), description, assigneeEmail, priority (low|medium|high|urgent), status (pending|active|completed|cancelled), dueDate, estimateMinutes, tags, completedAt (ISO 8601 date-time; only for a completed task, now if empty). CSV: UTF-8, columns separated by commas, semicolons or tabs (found from the header row). A cell that an export prefixed with ' (text starting with = + - @, a tab or CR) loses that ', in CSV and XLSX alike. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 `import-invalid` with `rowErrors` [{row, column, message}]. With `dryRun=true` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 `unsupported-file`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 `invalid-file`.
          *
          *     **Requires:** `tasks:manage`
          */
