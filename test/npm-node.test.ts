@@ -27,7 +27,9 @@ describe('the Node.js that npm scripts run on', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const version = run.stdout.trim();
-    const bundled = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/node/package.json'), 'utf8')).version;
+    const bundled = JSON.parse(
+      readFileSync(path.join(ROOT, 'node_modules/node/package.json'), 'utf8'),
+    ).version;
     expect(version).toBe(`v${bundled}`);
     expect(unsupportedNode(version)).toBeNull();
     expect(Number(version.slice(1).split('.')[0])).toBeGreaterThanOrEqual(24);
