@@ -6,6 +6,8 @@ import { invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { actorOf, diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
@@ -97,7 +99,7 @@ export class ContractService {
       this.deps.db.transaction(s, async (tx) => {
         const before = await store.getContract(tx, id, true);
         if (!before) throw notFound('contract');
-        assertVersion(before.version, expectedVersion, 'the contract');
+        assertVersion(before.version, expectedVersion, 'contract');
         const { currency } = await orgBook(tx, this.deps.tenancy);
         const fields: Partial<store.ContractFields> = {};
         if (body.clientId !== undefined) fields.client_id = body.clientId;
@@ -131,7 +133,7 @@ export class ContractService {
     await this.deps.db.transaction(s, async (tx) => {
       const before = await store.getContract(tx, id, true);
       if (!before) throw notFound('contract');
-      assertVersion(before.version, expectedVersion, 'the contract');
+      assertVersion(before.version, expectedVersion, 'contract');
       await store.deleteContract(tx, id);
       await this.deps.audit.record(tx, {
         orgId: s.orgId,
@@ -157,11 +159,11 @@ export class ContractService {
       throw invalidField(
         given.endDate === undefined && given.startDate !== undefined ? 'startDate' : 'endDate',
         'notBeforeStart',
-        `the end date ${f.end_date} is before the start date ${f.start_date}`,
+        COMMON.endBeforeStart({ end: { day: f.end_date }, start: { day: f.start_date } }),
       );
     }
     if (given.clientId !== undefined && !(await this.deps.work.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
   }
 }

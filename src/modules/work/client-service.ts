@@ -6,6 +6,7 @@ import { invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type {
@@ -19,6 +20,7 @@ import type {
   UpdateContactInput,
 } from './client-schemas.ts';
 import * as store from './client-store.ts';
+import { WORK } from './messages.ts';
 import { assertClientMove } from './transitions.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -98,7 +100,7 @@ export class ClientService {
   async createClientIn(tx: Sql, ctx: CallContext, body: CreateClientInput): Promise<ClientDto> {
     const s = tenantScope(ctx);
     if (body.ownerId && !(await this.tenancy.members.isMember(tx, body.ownerId))) {
-      throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+      throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
     }
     const row = await store.insertClient(tx, s.orgId, newId(), {
       name: body.name,
@@ -140,10 +142,10 @@ export class ClientService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
-      assertVersion(before.version, expectedVersion, 'the client');
+      assertVersion(before.version, expectedVersion, 'client');
       if (body.status !== undefined) assertClientMove(before.status, body.status);
       if (body.ownerId && !(await this.tenancy.members.isMember(tx, body.ownerId))) {
-        throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+        throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
       }
       const fields: Partial<store.ClientFields> = {};
       if (body.name !== undefined) fields.name = body.name;
@@ -185,7 +187,7 @@ export class ClientService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
-      assertVersion(before.version, expectedVersion, 'the client');
+      assertVersion(before.version, expectedVersion, 'client');
       await store.deleteClient(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -253,7 +255,7 @@ export class ClientService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
-      assertVersion(before.version, expectedVersion, 'the contact');
+      assertVersion(before.version, expectedVersion, 'contact');
       const merged = contactFields(body, before);
       const changes = diff(before, { ...before, ...merged }, CONTACT_AUDITED);
       if (!changes) return contactToDto(before);
@@ -282,7 +284,7 @@ export class ClientService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
-      assertVersion(before.version, expectedVersion, 'the contact');
+      assertVersion(before.version, expectedVersion, 'contact');
       await store.deleteContact(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -312,10 +314,10 @@ function contactFields(body: UpdateContactInput, before: store.ContactRow | null
   if (consent) {
     if (!wasGiven && body.consentAt === undefined) consentAt = new Date();
     if (!consentSource) {
-      throw invalidField('consentSource', 'required', 'say where consent was given (form, call, e-mail...)');
+      throw invalidField('consentSource', 'required', WORK.consentSourceRequired());
     }
     if (consentAt && consentAt.getTime() > Date.now() + 60_000) {
-      throw invalidField('consentAt', 'notInFuture', 'consent cannot be given in the future');
+      throw invalidField('consentAt', 'notInFuture', WORK.consentInFuture());
     }
   } else {
     consentAt = null;

@@ -12,6 +12,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 
 export interface LimiterSpec {
   /** Distinguishes this limiter's keys from the others'. */
@@ -60,7 +61,7 @@ export interface LimitOutcome {
 export async function consumeOrThrow(
   limiter: RateLimiterAbstract,
   key: string,
-  what: string,
+  what: 'per-address' | 'login' | 'per-user',
 ): Promise<LimitOutcome> {
   try {
     const res = await limiter.consume(key);
@@ -72,9 +73,14 @@ export async function consumeOrThrow(
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      const message = {
+        'per-address': HTTP.rateLimitAddress,
+        login: HTTP.rateLimitLogin,
+        'per-user': HTTP.rateLimitUser,
+      }[what];
       throw new AppError(
         'rate-limited',
-        `${what} rate limit reached: ${limiter.points} per ${limiter.duration} s; retry in ${seconds} s`,
+        message({ points: limiter.points, duration: limiter.duration, seconds }),
         {
           retryAfterSeconds: seconds,
           extra: { limit: limiter.points, windowSeconds: limiter.duration },
