@@ -157,7 +157,7 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         await payment.getByLabel('Payment amount').fill('1500');
         await payment.getByRole('button', { name: 'Record payment' }).click();
         // more than the balance: 409 naming amountMinor, shown beside the field
-        await payment.getByText(/must not exceed the invoice balance of 100000/).waitFor();
+        await payment.getByText(/must not exceed the invoice balance of 100000/i).waitFor();
         await payment.getByLabel('Payment amount').fill('400');
         await payment.getByLabel('Method').fill('transfer');
         await payment.getByRole('button', { name: 'Record payment' }).click();
