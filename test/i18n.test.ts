@@ -233,6 +233,22 @@ describe('problem answers in the request language (item 22)', () => {
     const route = await t.request({ method: 'GET', url: '/api/v1/nowhere', headers: ES });
     expect(expectProblem(route, 404, 'not-found').detail).toBe('No existe la ruta GET /api/v1/nowhere');
   });
+  it('uploads: a refused file type is explained in the language', async () => {
+    const task = await api(admin, 'POST', '/tasks', { projectId, title: 'With a file' });
+    expect(task.statusCode, task.body).toBe(201);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200)])]), 'setup.exe');
+    const res = new Response(form);
+    const sent = await t.request({
+      method: 'POST',
+      url: `/api/v1/tasks/${task.json().id}/attachments`,
+      headers: { ...admin.headers, ...PT, 'content-type': res.headers.get('content-type')! },
+      payload: Buffer.from(await res.arrayBuffer()),
+    });
+    const body = expectProblem(sent, 415, 'unsupported-file');
+    expect(body.title).toBe('Este tipo de arquivo não é aceito');
+    expect(body.detail).toMatch(/^Arquivos do tipo \.exe não são aceitos \(permitidos: .+\)$/);
+  });
 });
 
 /** Every resource with a required name or title: where to create it, update it, and the field. */

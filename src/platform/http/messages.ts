@@ -340,3 +340,95 @@ export const HTTP = defineMessages('http', {
     'pt-BR': 'Não foi possível encontrar {what}',
   },
 });
+
+/** Uploads (multipart): the file field, sizes and the content checks. */
+export const UPLOAD = defineMessages('upload', {
+  jsonRoute: {
+    en: 'this route takes application/json, not multipart/form-data',
+    es: 'Esta ruta recibe application/json, no multipart/form-data',
+    'pt-BR': 'Esta rota recebe application/json, não multipart/form-data',
+  },
+  sendMultipart: {
+    en: 'send the file as multipart/form-data in the field "{field}"',
+    es: 'Envíe el archivo como multipart/form-data en el campo "{field}"',
+    'pt-BR': 'Envie o arquivo como multipart/form-data no campo "{field}"',
+  },
+  fileDetail: { en: 'file {message}', es: 'El campo «file» {message}', 'pt-BR': 'O campo “file” {message}' },
+  once: {
+    en: 'must be sent once: one file per request',
+    es: 'debe enviarse una sola vez: un archivo por solicitud',
+    'pt-BR': 'deve ser enviado uma única vez: um arquivo por requisição',
+  },
+  wrongField: {
+    en: 'must be sent in the field "{field}" (got "{got}")',
+    es: 'debe enviarse en el campo "{field}" (se recibió "{got}")',
+    'pt-BR': 'deve ser enviado no campo "{field}" (recebido: "{got}")',
+  },
+  required: {
+    en: 'is required: send one file in the multipart field "file"',
+    es: 'es obligatorio: envíe un archivo en el campo multipart "file"',
+    'pt-BR': 'é obrigatório: envie um arquivo no campo multipart "file"',
+  },
+  empty: { en: 'is empty', es: 'está vacío', 'pt-BR': 'está vazio' },
+  tooManyFields: {
+    en: 'the form has more than {max} fields',
+    es: 'El formulario tiene más de {max} campos',
+    'pt-BR': 'O formulário tem mais de {max} campos',
+  },
+  atMostFields: {
+    en: 'at most {max} fields',
+    es: 'como máximo {max} campos',
+    'pt-BR': 'no máximo {max} campos',
+  },
+  forbiddenName: {
+    en: 'a form field name is not allowed',
+    es: 'Un nombre de campo del formulario no está permitido',
+    'pt-BR': 'Um nome de campo do formulário não é permitido',
+  },
+  forbiddenNameField: {
+    en: 'forbidden field name',
+    es: 'nombre de campo prohibido',
+    'pt-BR': 'nome de campo proibido',
+  },
+  malformed: {
+    en: 'the multipart body is malformed: {reason}',
+    es: 'El cuerpo multipart está mal formado: {reason}',
+    'pt-BR': 'O corpo multipart está malformado: {reason}',
+  },
+  malformedField: {
+    en: 'is not well-formed multipart data',
+    es: 'no son datos multipart bien formados',
+    'pt-BR': 'não são dados multipart bem formados',
+  },
+  tooLarge: {
+    en: 'the file exceeds the upload limit of {size}',
+    es: 'El archivo supera el límite de subida de {size}',
+    'pt-BR': 'O arquivo excede o limite de envio de {size}',
+  },
+  typeRefused: {
+    en: 'files of type .{ext} are not accepted (allowed: {allowed})',
+    es: 'No se aceptan archivos de tipo .{ext} (permitidos: {allowed})',
+    'pt-BR': 'Arquivos do tipo .{ext} não são aceitos (permitidos: {allowed})',
+  },
+  noExtension: {
+    en: 'the file name has no extension (allowed: {allowed})',
+    es: 'El nombre del archivo no tiene extensión (permitidas: {allowed})',
+    'pt-BR': 'O nome do arquivo não tem extensão (permitidas: {allowed})',
+  },
+  contentIs: {
+    en: 'the file is named .{ext} but it is {actual} data',
+    es: 'El archivo tiene la extensión .{ext}, pero contiene datos {actual}',
+    'pt-BR': 'O arquivo tem a extensão .{ext}, mas contém dados {actual}',
+  },
+  notUtf8: {
+    en: 'the file is named .{ext} but it is not UTF-8 text (binary data or another encoding)',
+    es: 'El archivo tiene la extensión .{ext}, pero no es texto UTF-8 (son datos binarios o usa otra codificación)',
+    'pt-BR':
+      'O arquivo tem a extensão .{ext}, mas não é texto UTF-8 (são dados binários ou outra codificação)',
+  },
+  unrecognised: {
+    en: 'the file is named .{ext} but its content is not recognised as that type',
+    es: 'El archivo tiene la extensión .{ext}, pero su contenido no se reconoce como ese tipo',
+    'pt-BR': 'O arquivo tem a extensão .{ext}, mas o conteúdo não é reconhecido como desse tipo',
+  },
+});
