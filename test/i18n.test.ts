@@ -388,6 +388,29 @@ describe('names of spaces only are refused, and names are trimmed (item 20)', ()
     });
   }
 
+  it('import: a name of spaces only is a row error, and padded names are stored trimmed', async () => {
+    const importCsv = async (csv: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([csv]), 'clients.csv');
+      const res = new Response(form);
+      return t.request({
+        method: 'POST',
+        url: '/api/v1/clients/import',
+        headers: { ...admin.headers, 'content-type': res.headers.get('content-type')! },
+        payload: Buffer.from(await res.arrayBuffer()),
+      });
+    };
+    const refused = expectProblem(await importCsv('name,email\n   ,blank@example.com\nFine name,\n'), 422, 'import-invalid');
+    expect(refused.rowErrors).toEqual([{ row: 2, column: 'name', message: 'is required' }]);
+    const stored = await importCsv('name\n  Imported padded  \n');
+    expect(stored.statusCode, stored.body).toBe(201);
+    const { rows } = await t.owner<{ name: string }>(
+      "SELECT name FROM clients WHERE org_id = $1 AND name LIKE '%Imported padded%'",
+      [admin.orgId],
+    );
+    expect(rows.map((r) => r.name)).toEqual(['Imported padded']);
+  });
+
   it('API keys, organizations and people: names of spaces refused on create and rename', async () => {
     expectFieldError(
       await api(admin, 'POST', '/api-keys', { name: '  ', scopes: ['projects:read'] }),
