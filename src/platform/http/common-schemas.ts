@@ -22,7 +22,7 @@ export const Name = (maxLength = 200, description?: string) =>
     minLength: 1,
     maxLength,
     'x-trim': true,
-    description: `${description ? `${description} ` : ''}Leading and trailing spaces are removed; it must not be empty then.`,
+    description: `${description ? `${description} ` : ''}Leading and trailing spaces are removed; what remains must not be empty.`,
   });
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });

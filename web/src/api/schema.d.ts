@@ -593,6 +593,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         expiresAt?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         /** @description Permissions (`resource:action`) the key may use; each must be one the creator holds. */
                         scopes: string[];
@@ -1538,8 +1539,10 @@ export interface paths {
                         email: string;
                         /** @enum {string} */
                         locale?: "en" | "es" | "pt-BR";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         organization: {
+                            /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                             name: string;
                             /** @description Lower-case letters, digits and inner hyphens; unique across the installation. */
                             subdomain: string;
@@ -1890,6 +1893,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         email?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         notes?: string;
                         ownerId?: string | null;
@@ -2059,6 +2063,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         email?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         notes?: string;
                         ownerId?: string | null;
@@ -2191,6 +2196,7 @@ export interface paths {
                         consentSource?: string | null;
                         email?: string | null;
                         messagingConsent?: boolean;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         phone?: string | null;
                         title?: string;
@@ -2300,6 +2306,7 @@ export interface paths {
                         consentSource?: string | null;
                         email?: string | null;
                         messagingConsent?: boolean;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         phone?: string | null;
                         title?: string;
@@ -2635,6 +2642,7 @@ export interface paths {
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
                         endDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         /**
                          * Format: date
@@ -2809,6 +2817,7 @@ export interface paths {
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
                         endDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         /** Format: date */
                         startDate?: string;
@@ -3005,6 +3014,7 @@ export interface paths {
                          * @enum {string}
                          */
                         stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title: string;
                     };
                 };
@@ -3168,6 +3178,7 @@ export interface paths {
                          * @enum {string}
                          */
                         stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title?: string;
                     };
                 };
@@ -3383,6 +3394,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         parentId?: string | null;
                     };
@@ -3521,6 +3533,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         parentId?: string | null;
                     };
@@ -4324,6 +4337,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         /** @description At least 12 characters; not a commonly breached password. */
                         password: string;
@@ -4476,7 +4490,7 @@ export interface paths {
                         dueOn: string;
                         /** Format: date */
                         issuedOn: string;
-                        /** @description Unique within the organization (409 if taken). */
+                        /** @description Unique within the organization (409 if taken). Leading and trailing spaces are removed; what remains must not be empty. */
                         number: string;
                         /**
                          * @description open, or void (cancelled; an invoice with payments cannot be voided).
@@ -4669,6 +4683,7 @@ export interface paths {
                         dueOn?: string;
                         /** Format: date */
                         issuedOn?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         number?: string;
                         /**
                          * @description open, or void (cancelled; an invoice with payments cannot be voided).
@@ -5436,6 +5451,7 @@ export interface paths {
                         currency?: string;
                         /** @enum {string} */
                         locale?: "en" | "es" | "pt-BR";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         requireMfa?: boolean;
                         timezone?: string;
@@ -5672,6 +5688,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         subdomain: string;
                     };
@@ -5934,6 +5951,7 @@ export interface paths {
                         departmentId?: string | null;
                         description?: string;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         ownerId?: string | null;
                         progressOverride?: number | null;
@@ -6136,6 +6154,7 @@ export interface paths {
                         departmentId?: string | null;
                         description?: string;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         ownerId?: string | null;
                         progressOverride?: number | null;
@@ -6276,6 +6295,7 @@ export interface paths {
                     "application/json": {
                         /** @description Positive, minor units. */
                         amountMinor: number;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         category: string;
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
@@ -6382,6 +6402,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         amountMinor?: number;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         category?: string;
                         note?: string;
                         /** Format: date */
@@ -6491,6 +6512,7 @@ export interface paths {
                     "application/json": {
                         done?: boolean;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                     };
                 };
@@ -6590,6 +6612,7 @@ export interface paths {
                     "application/json": {
                         done?: boolean;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                     };
                 };
@@ -6915,6 +6938,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         permissions: string[];
                     };
@@ -7051,6 +7075,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         permissions?: string[];
                     };
@@ -7200,6 +7225,7 @@ export interface paths {
                         status?: "pending" | "active" | "completed" | "cancelled";
                         /** @description Labels (no commas); lists filter on them with `tag=`. */
                         tags?: string[];
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title: string;
                     };
                 };
@@ -7376,6 +7402,7 @@ export interface paths {
                         status?: "pending" | "active" | "completed" | "cancelled";
                         /** @description Labels (no commas); lists filter on them with `tag=`. */
                         tags?: string[];
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title?: string;
                     };
                 };
