@@ -400,7 +400,11 @@ describe('names of spaces only are refused, and names are trimmed (item 20)', ()
         payload: Buffer.from(await res.arrayBuffer()),
       });
     };
-    const refused = expectProblem(await importCsv('name,email\n   ,blank@example.com\nFine name,\n'), 422, 'import-invalid');
+    const refused = expectProblem(
+      await importCsv('name,email\n   ,blank@example.com\nFine name,\n'),
+      422,
+      'import-invalid',
+    );
     expect(refused.rowErrors).toEqual([{ row: 2, column: 'name', message: 'is required' }]);
     const stored = await importCsv('name\n  Imported padded  \n');
     expect(stored.statusCode, stored.body).toBe(201);
