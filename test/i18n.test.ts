@@ -388,6 +388,14 @@ describe('names of spaces only are refused, and names are trimmed (item 20)', ()
     });
   }
 
+  it('spaces around a name do not count toward its length limit', async () => {
+    const full = 'x'.repeat(200);
+    const ok = await api(admin, 'POST', '/projects', { name: `   ${full}  ` });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json().name).toBe(full);
+    expectFieldError(await api(admin, 'POST', '/projects', { name: ` ${full}x ` }), 'name', 'maxLength');
+  });
+
   it('import: a name of spaces only is a row error, and padded names are stored trimmed', async () => {
     const importCsv = async (csv: string) => {
       const form = new FormData();
