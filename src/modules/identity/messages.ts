@@ -229,7 +229,7 @@ export const IDENTITY = defineMessages('identity', {
   tooManyFailedLogins: {
     en: 'too many failed logins; try again in {seconds} s',
     es: 'Demasiados inicios de sesión fallidos; inténtelo de nuevo dentro de {seconds} s',
-    'pt-BR': 'Tentativas de login malsucedidas demais; tente novamente em {seconds} s',
+    'pt-BR': 'Muitas tentativas de login malsucedidas; tente novamente em {seconds} s',
   },
   weakPassword: {
     en: '{field} {problem}',

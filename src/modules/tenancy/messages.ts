@@ -120,7 +120,7 @@ export const TENANCY = defineMessages('tenancy', {
   },
   lastAdmin: {
     en: 'this is the last active organization admin; make someone else admin first',
-    es: 'Es el último administrador activo de la organización; nombre antes a otra persona administradora',
+    es: 'Es el último administrador activo de la organización; designe antes a otra persona como administradora',
     'pt-BR': 'Este é o último administrador ativo da organização; torne outra pessoa administradora primeiro',
   },
   subdomainReserved: {

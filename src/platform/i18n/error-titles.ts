@@ -61,10 +61,10 @@ const TRANSLATED: Record<ErrorCode, Record<Exclude<Locale, 'en'>, string>> = {
     es: 'Clave de idempotencia reutilizada con otra solicitud',
     'pt-BR': 'Chave de idempotência reutilizada em outra requisição',
   },
-  'rate-limited': { es: 'Demasiadas solicitudes', 'pt-BR': 'Requisições demais' },
+  'rate-limited': { es: 'Demasiadas solicitudes', 'pt-BR': 'Muitas requisições' },
   'account-locked': {
     es: 'Demasiados inicios de sesión fallidos',
-    'pt-BR': 'Tentativas de login malsucedidas demais',
+    'pt-BR': 'Muitas tentativas de login malsucedidas',
   },
   'request-quota-exceeded': {
     es: 'Se alcanzó la cuota mensual de solicitudes a la API',
