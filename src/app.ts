@@ -35,9 +35,10 @@ import { WorkService } from './modules/work/service.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
-import { AppError } from './platform/errors.ts';
+import { AppError, fieldError } from './platform/errors.ts';
 import { registerCompression } from './platform/http/compression.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
+import { HTTP } from './platform/http/messages.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts';
 import { createRateLimitStore, type RateLimitStore } from './platform/http/rate-limit.ts';
@@ -108,14 +109,14 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       reply.header('x-request-id', request.id);
       return sendProblem(
         reply,
-        new AppError('validation-failed', 'the URL path is not valid', {
+        new AppError('validation-failed', HTTP.badPath(), {
           errors: [
-            {
-              field: '(path)',
-              in: 'params',
-              rule: tooLong ? 'maxLength' : 'encoding',
-              message: tooLong ? 'a path segment is too long' : 'is not valid percent-encoding',
-            },
+            fieldError(
+              '(path)',
+              tooLong ? 'maxLength' : 'encoding',
+              tooLong ? HTTP.pathSegmentTooLong() : HTTP.badEncoding(),
+              'params',
+            ),
           ],
         }),
       );

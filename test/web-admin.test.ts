@@ -156,7 +156,7 @@ describe.skipIf(!hasChromium)('the administration area in Chromium', () => {
         await cidr.fill('10.0.0.300/33');
         await ruleForm.getByRole('button', { name: 'Add rule' }).click();
         await expect.poll(() => cidr.getAttribute('aria-invalid'), POLL).toBe('true');
-        await ruleForm.getByText(/must be an IPv4 or IPv6 address/).waitFor();
+        await ruleForm.getByText(/must be an IPv4 or IPv6 address/i).waitFor();
         await shot('04-ip-rule-refused');
         await cidr.fill('127.0.0.1/32');
         await ruleForm.getByRole('textbox', { name: 'Note' }).fill('This test');

@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         await contractDialog.getByLabel('End date').fill('2023-12-31');
         await contractDialog.getByRole('button', { name: 'Create' }).click();
         // the API names endDate: its message is shown beside the field
-        await contractDialog.getByText(/end date 2023-12-31 is before the start date/).waitFor();
+        await contractDialog.getByText(/end date December 31, 2023 is before the start date/i).waitFor();
         await contractDialog.getByLabel('End date').fill('');
         await contractDialog.getByRole('button', { name: 'Create' }).click();
         await contractDialog.waitFor({ state: 'hidden' });
@@ -173,7 +173,7 @@ describe.skipIf(!hasChromium)('the business area in Chromium', () => {
         await payment.getByLabel('Payment amount').fill('1500');
         await payment.getByRole('button', { name: 'Record payment' }).click();
         // more than the balance: 409 naming amountMinor, shown beside the field
-        await payment.getByText(/must not exceed the invoice balance of 100000/).waitFor();
+        await payment.getByText(/must not exceed the invoice balance of 100000/i).waitFor();
         await payment.getByLabel('Payment amount').fill('400');
         await payment.getByLabel('Method').fill('transfer');
         await payment.getByRole('button', { name: 'Record payment' }).click();

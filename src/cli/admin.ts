@@ -10,6 +10,7 @@ import { passwordProblem } from '../modules/identity/password-policy.ts';
 import { grantSuperAdmin } from '../modules/identity/super-admin.ts';
 import { hashPassword } from '../platform/crypto/passwords.ts';
 import { newId } from '../platform/db/ids.ts';
+import { render } from '../platform/i18n/message.ts';
 import { loggerOptions } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
@@ -44,7 +45,7 @@ export async function adminCommand(args: string[]): Promise<number> {
   if (password !== null) {
     const problem = passwordProblem(password, config.passwordMinLength, [values.email, values.name ?? '']);
     if (problem) {
-      process.stderr.write(`bul admin create: the password ${problem}\n`);
+      process.stderr.write(`bul admin create: the password ${render(problem)}\n`);
       return 2;
     }
   }

@@ -25,6 +25,7 @@ import { createAppPool } from '../platform/db/database.ts';
 import { Db } from '../platform/db/transaction.ts';
 import { AppError } from '../platform/errors.ts';
 import { limiterFactory } from '../platform/http/rate-limit.ts';
+import { render } from '../platform/i18n/message.ts';
 import { loggerOptions } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
@@ -84,7 +85,7 @@ export async function seedDemoCommand(args: string[]): Promise<number> {
   const password = values.password ?? randomBytes(18).toString('base64url');
   if (values.password !== undefined) {
     const problem = passwordProblem(values.password, config.passwordMinLength, [adminEmail, 'Demo Admin']);
-    if (problem) return usageError(`the password ${problem}`);
+    if (problem) return usageError(`the password ${render(problem)}`);
   }
 
   const log = pino(loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel));

@@ -1,6 +1,11 @@
 // The one catalogue of error codes. Services throw AppError with a code; the HTTP layer turns it
 // into an RFC 9457 problem+json whose `type` is `urn:bul:error:<code>` and whose status comes from
 // this table. The catalogue is served at GET /api/v1/errors and listed in the OpenAPI description.
+// Human text (title, detail, field messages) is answered in the request's language: titles per
+// code in i18n/error-titles.ts, details and field messages as messages (i18n/message.ts).
+import { HTTP } from './http/messages.ts';
+import { isMsg, type Msg, render } from './i18n/message.ts';
+import { type ResourceName, resourceName } from './i18n/resource-names.ts';
 
 export const ERROR_CATALOGUE = {
   'validation-failed': {
@@ -172,7 +177,9 @@ export interface FieldError {
   field: string;
   in?: 'body' | 'query' | 'params' | 'headers';
   rule: string;
+  /** English; the answer carries `msg` rendered in the request's language when there is one. */
   message: string;
+  msg?: Msg;
 }
 
 export interface AppErrorOptions {
@@ -188,11 +195,14 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly extra: Record<string, unknown> | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** The detail as a message to render per language (`message` holds its English text, for logs). */
+  readonly detail: Msg | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options: AppErrorOptions = {}) {
-    super(detail ?? ERROR_CATALOGUE[code].title);
+  constructor(code: ErrorCode, detail?: string | Msg, options: AppErrorOptions = {}) {
+    super(detail === undefined ? ERROR_CATALOGUE[code].title : isMsg(detail) ? render(detail) : detail);
     this.name = 'AppError';
     this.code = code;
+    this.detail = isMsg(detail) ? detail : undefined;
     this.errors = options.errors;
     this.extra = options.extra;
     this.retryAfterSeconds = options.retryAfterSeconds;
@@ -203,9 +213,20 @@ export class AppError extends Error {
   }
 }
 
-/** A single invalid field, for rules that schemas cannot express (checked in services). */
-export function invalidField(field: string, rule: string, message: string): AppError {
-  return new AppError('validation-failed', message, { errors: [{ field, in: 'body', rule, message }] });
+/** A field error whose message is rendered per language. */
+export function fieldError(
+  field: string,
+  rule: string,
+  msg: Msg,
+  where: FieldError['in'] = 'body',
+): FieldError {
+  return { field, in: where, rule, message: render(msg), msg };
 }
 
-export const notFound = (what: string): AppError => new AppError('not-found', `${what} not found`);
+/** A single invalid field, for rules that schemas cannot express (checked in services). */
+export function invalidField(field: string, rule: string, message: Msg): AppError {
+  return new AppError('validation-failed', message, { errors: [fieldError(field, rule, message)] });
+}
+
+export const notFound = (what: ResourceName): AppError =>
+  new AppError('not-found', HTTP.notFound({ what: resourceName(what) }));

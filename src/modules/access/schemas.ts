@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { Nullable, ResourceFields } from '../../platform/http/common-schemas.ts';
+import { Name, Nullable, ResourceFields } from '../../platform/http/common-schemas.ts';
 
 export const Role = Type.Object({
   ...ResourceFields,
@@ -18,7 +18,7 @@ const PermissionList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20
 
 export const CreateRoleBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name(100),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     permissions: PermissionList,
   },
@@ -27,7 +27,7 @@ export const CreateRoleBody = Type.Object(
 
 export const UpdateRoleBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    name: Type.Optional(Name(100)),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     permissions: Type.Optional(PermissionList),
   },

@@ -17,6 +17,7 @@ import {
   rolePermissions,
   SUPER_ADMIN,
 } from './catalogue.ts';
+import { ACCESS } from './messages.ts';
 import type { RoleDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -65,18 +66,21 @@ export function assertGrantable(
 ): Permission[] {
   const unknown = list.filter((p) => !isPermission(p));
   if (unknown.length > 0)
-    throw invalidField(field, 'permissionCatalogue', `unknown permissions: ${unknown.join(', ')}`);
+    throw invalidField(
+      field,
+      'permissionCatalogue',
+      ACCESS.unknownPermissions({ permissions: unknown.join(', ') }),
+    );
   const platform = list.filter((p) => PLATFORM_PERMISSIONS.includes(p as Permission));
   if (platform.length > 0)
     throw invalidField(
       field,
       'platformPermission',
-      `platform permissions cannot be granted by a role: ${platform.join(', ')}`,
+      ACCESS.platformPermissions({ permissions: platform.join(', ') }),
     );
   // Nobody hands out more than they hold.
   const beyond = list.filter((p) => !actor.permissions.has(p));
-  if (beyond.length > 0)
-    throw new AppError('forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`);
+  if (beyond.length > 0) throw new AppError('forbidden', ACCESS.notHeld({ permissions: beyond.join(', ') }));
   return list as Permission[];
 }
 
@@ -145,7 +149,7 @@ export class AccessService {
     if (beyond.length > 0) {
       throw new AppError(
         'forbidden',
-        `the role ${role.name} carries permissions you do not hold: ${beyond.join(', ')}`,
+        ACCESS.roleBeyondYou({ role: role.name, permissions: beyond.join(', ') }),
       );
     }
   }
@@ -200,9 +204,8 @@ export class AccessService {
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const before = await store.getRole(tx, id, true);
       if (!before) throw notFound('role');
-      if (before.key !== null)
-        throw new AppError('conflict', 'built-in roles cannot be changed; create a custom role instead');
-      assertVersion(before.version, expectedVersion, 'the role');
+      if (before.key !== null) throw new AppError('conflict', ACCESS.builtInUnchangeable());
+      assertVersion(before.version, expectedVersion, 'role');
       const after = await store.updateRole(tx, id, {
         ...body,
         permissions: permissions ? [...permissions].sort() : undefined,
@@ -229,12 +232,9 @@ export class AccessService {
     await this.db.transaction({ orgId, userId: ctx.principal.userId }, async (tx) => {
       const role = await store.getRole(tx, id, true);
       if (!role) throw notFound('role');
-      if (role.key !== null) throw new AppError('conflict', 'built-in roles cannot be deleted');
+      if (role.key !== null) throw new AppError('conflict', ACCESS.builtInUndeletable());
       if ((role.members ?? 0) > 0)
-        throw new AppError(
-          'conflict',
-          `${role.members} member(s) still hold this role; give them another role first`,
-        );
+        throw new AppError('conflict', ACCESS.roleInUse({ members: role.members ?? 0 }));
       // Invitations that offered the role go with it (foreign key ON DELETE CASCADE).
       await store.deleteRole(tx, id);
       await this.audit.record(tx, {

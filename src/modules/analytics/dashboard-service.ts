@@ -2,10 +2,11 @@
 // Both read the organization's own data in one tenant transaction; the figures come from SQL.
 
 import type { Db } from '../../platform/db/transaction.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, fieldError } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import type { TenancyService } from '../tenancy/service.ts';
+import { ANALYTICS } from './messages.ts';
 import type {
   DashboardDto,
   DashboardQueryType,
@@ -25,10 +26,8 @@ export function asOfOf(value: string | undefined): Date {
   const at = new Date(value);
   const year = at.getUTCFullYear();
   if (Number.isNaN(at.getTime()) || year < 1970 || year > 9999) {
-    throw new AppError('validation-failed', 'asOf must be between 1970 and 9999', {
-      errors: [
-        { field: 'asOf', in: 'query', rule: 'range', message: 'must be a time between 1970 and 9999' },
-      ],
+    throw new AppError('validation-failed', ANALYTICS.asOfRange(), {
+      errors: [fieldError('asOf', 'range', ANALYTICS.asOfRangeField(), 'query')],
     });
   }
   return at;

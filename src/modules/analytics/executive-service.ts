@@ -7,6 +7,7 @@ import type { CallContext, TenantScope } from '../../platform/http/request-conte
 import { tenantScope } from '../../platform/http/request-context.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { asOfOf } from './dashboard-service.ts';
+import { ANALYTICS } from './messages.ts';
 import {
   type ExecutiveMetricsDto,
   type ExecutiveMetricsQueryType,
@@ -30,7 +31,7 @@ interface ResolvedScope {
 function resolveScope(ctx: CallContext, scope: Scope | undefined): ResolvedScope {
   if (scope === 'global') {
     if (!ctx.principal.permissions.has('platform:admin')) {
-      throw new AppError('forbidden', 'the global scope is for platform administrators (super admins)', {
+      throw new AppError('forbidden', ANALYTICS.globalScope(), {
         extra: { permission: 'platform:admin' },
       });
     }

@@ -5,10 +5,11 @@
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, fieldError } from '../../platform/errors.ts';
 import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
+import { AUDIT } from './messages.ts';
 import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -158,8 +159,8 @@ function searchFilter(orgId: string, q: Omit<AuditSearchQueryType, 'limit' | 'cu
   const start = q.start_date ? new Date(q.start_date) : undefined;
   const end = q.end_date ? new Date(q.end_date) : undefined;
   if (start && end && start >= end) {
-    throw new AppError('validation-failed', 'start_date must be before end_date', {
-      errors: [{ field: 'end_date', in: 'query', rule: 'after', message: 'must be after start_date' }],
+    throw new AppError('validation-failed', AUDIT.startAfterEnd(), {
+      errors: [fieldError('end_date', 'after', AUDIT.afterStart(), 'query')],
     });
   }
   return {
@@ -218,7 +219,7 @@ export class AuditService {
    */
   async search(ctx: CallContext, q: AuditSearchQueryType, platform = false): Promise<PageOf<AuditEventDto>> {
     const orgId = platform ? PLATFORM_ORG_ID : ctx.principal.org?.id;
-    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    if (!orgId) throw new AppError('forbidden', AUDIT.noOrganization());
     const cursor = decodeCursor(q.cursor, isSeqCursor);
     const limit = q.limit ?? 50;
     await this.seal(orgId);
@@ -238,7 +239,7 @@ export class AuditService {
     sink: AuditExportSink,
   ) {
     const orgId = ctx.principal.org?.id;
-    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    if (!orgId) throw new AppError('forbidden', AUDIT.noOrganization());
     const { text, values } = store.exportEventsQuery(searchFilter(orgId, q));
     await this.seal(orgId);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
@@ -248,7 +249,7 @@ export class AuditService {
 
   async integrity(ctx: CallContext) {
     const orgId = ctx.principal.org?.id;
-    if (!orgId) throw new AppError('forbidden', 'no organization selected');
+    if (!orgId) throw new AppError('forbidden', AUDIT.noOrganization());
     await this.seal(orgId);
     const r = await this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
       store.verifyCurrentChain(tx),

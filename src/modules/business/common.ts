@@ -2,8 +2,12 @@
 // time zone), and the translation of the database's own refusals into field errors, so that a
 // rule the database enforces still answers with the field it is about.
 import type { Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField } from '../../platform/errors.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import type { Msg } from '../../platform/i18n/message.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import type { TenancyService } from '../tenancy/service.ts';
+import { BUSINESS } from './messages.ts';
 
 export interface Book {
   /** The organization's book currency (ISO 4217). */
@@ -22,10 +26,10 @@ export async function orgBook(tx: Sql, tenancy: TenancyService): Promise<Book> {
 }
 
 /** Foreign-key columns of business tables and the body field each one comes from. */
-const REFERENCE_FIELDS: [RegExp, string, string][] = [
-  [/_client_id_fkey$/, 'clientId', 'no such client in this organization'],
-  [/_project_id_fkey$/, 'projectId', 'no such project in this organization'],
-  [/_owner_id_fkey$/, 'ownerId', 'the owner must be a member of this organization'],
+const REFERENCE_FIELDS: [RegExp, string, () => Msg][] = [
+  [/_client_id_fkey$/, 'clientId', () => COMMON.noSuch({ what: resourceName('client') })],
+  [/_project_id_fkey$/, 'projectId', () => COMMON.noSuch({ what: resourceName('project') })],
+  [/_owner_id_fkey$/, 'ownerId', () => COMMON.ownerNotMember()],
 ];
 
 /**
@@ -37,17 +41,17 @@ export function translateDbError(err: unknown): never {
   const e = err as { code?: string; constraint?: string };
   if (e.code === '23503' && e.constraint) {
     const hit = REFERENCE_FIELDS.find(([re]) => re.test(e.constraint!));
-    if (hit) throw invalidField(hit[1], 'exists', hit[2]);
+    if (hit) throw invalidField(hit[1], 'exists', hit[2]());
   }
   if (e.code === '23505' && e.constraint === 'invoices_org_id_number_key') throw duplicateInvoiceNumber();
   throw err;
 }
 
 export function duplicateInvoiceNumber(number?: string): AppError {
-  const message = `an invoice numbered ${number ?? 'so'} already exists in this organization`;
-  return new AppError('conflict', message, {
-    errors: [{ field: 'number', in: 'body', rule: 'unique', message }],
-  });
+  const message = number
+    ? BUSINESS.duplicateInvoiceNumber({ number })
+    : BUSINESS.duplicateInvoiceNumberUnknown();
+  return new AppError('conflict', message, { errors: [fieldError('number', 'unique', message)] });
 }
 
 /** Runs a service body and translates database refusals (see translateDbError). */

@@ -4,6 +4,7 @@ import { sortValues } from '../../platform/db/keyset-list.ts';
 import {
   CurrencyCode,
   DateOnly,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -43,7 +44,7 @@ export type ContractDto = Static<typeof Contract>;
 export const CreateContractBody = Type.Object(
   {
     clientId: Uuid('A client of this organization.'),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Name(200),
     amountMinor: PositiveAmount('The recurring amount per billing interval in minor units; more than 0.'),
     currency: Type.Optional(CurrencyCode),
     billingInterval: BillingInterval,
@@ -59,7 +60,7 @@ export type CreateContractInput = Static<typeof CreateContractBody>;
 export const UpdateContractBody = Type.Object(
   {
     clientId: Type.Optional(Uuid()),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(Name(200)),
     amountMinor: Type.Optional(PositiveAmount()),
     currency: Type.Optional(CurrencyCode),
     billingInterval: Type.Optional(BillingInterval),

@@ -2,10 +2,12 @@
 // date, in the organization's currency. MRR is the sum of the active contracts' monthly values.
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { actorOf, diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
@@ -17,6 +19,7 @@ import type {
 } from './contract-schemas.ts';
 import * as store from './contract-store.ts';
 import type { BusinessDeps } from './deps.ts';
+import { BUSINESS } from './messages.ts';
 
 export function contractToDto(c: store.ContractRow): ContractDto {
   return {
@@ -97,7 +100,7 @@ export class ContractService {
       this.deps.db.transaction(s, async (tx) => {
         const before = await store.getContract(tx, id, true);
         if (!before) throw notFound('contract');
-        assertVersion(before.version, expectedVersion, 'the contract');
+        assertVersion(before.version, expectedVersion, 'contract');
         const { currency } = await orgBook(tx, this.deps.tenancy);
         const fields: Partial<store.ContractFields> = {};
         if (body.clientId !== undefined) fields.client_id = body.clientId;
@@ -131,13 +134,13 @@ export class ContractService {
     await this.deps.db.transaction(s, async (tx) => {
       const before = await store.getContract(tx, id, true);
       if (!before) throw notFound('contract');
-      assertVersion(before.version, expectedVersion, 'the contract');
+      assertVersion(before.version, expectedVersion, 'contract');
       const { today } = await orgBook(tx, this.deps.tenancy);
       // A contract that started before today has counted in past MRR: deleting it would change it.
       if (before.start_date < today) {
         throw new AppError(
           'financial-history',
-          `the contract started on ${before.start_date} and has counted in MRR since; deleting it would rewrite past MRR. End it instead: set its endDate to its last billed day`,
+          BUSINESS.contractHasCountedInMrr({ start: { day: before.start_date } }),
           { extra: { startDate: before.start_date, endDate: before.end_date } },
         );
       }
@@ -166,9 +169,9 @@ export class ContractService {
     const running = await store.runningContracts(tx, clientId, today);
     const future = running.filter((c) => c.start_date >= today);
     if (future.length > 0) {
-      const message = `the client has ${future.length} contract(s) starting on or after today (${today}); delete them or change their dates before it churns`;
+      const message = BUSINESS.futureContractsBlockChurn({ count: future.length, today: { day: today } });
       throw new AppError('conflict', message, {
-        errors: [{ field: 'status', in: 'body', rule: 'noFutureContracts', message }],
+        errors: [fieldError('status', 'noFutureContracts', message)],
         extra: { contracts: future.map((c) => ({ id: c.id, startDate: c.start_date })) },
       });
     }
@@ -199,11 +202,11 @@ export class ContractService {
       throw invalidField(
         given.endDate === undefined && given.startDate !== undefined ? 'startDate' : 'endDate',
         'notBeforeStart',
-        `the end date ${f.end_date} is before the start date ${f.start_date}`,
+        COMMON.endBeforeStart({ end: { day: f.end_date }, start: { day: f.start_date } }),
       );
     }
     if (given.clientId !== undefined && !(await this.deps.work.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
   }
 }

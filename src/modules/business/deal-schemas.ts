@@ -5,6 +5,7 @@ import {
   CurrencyCode,
   DateOnly,
   MinorAmount,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -33,7 +34,7 @@ export const Deal = Type.Object({
 export type DealDto = Static<typeof Deal>;
 
 const dealFields = {
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  title: Name(200),
   clientId: Type.Optional(Nullable(Uuid('A client of this organization.'))),
   ownerId: Type.Optional(Nullable(Uuid('A member of this organization.'))),
   amountMinor: Type.Optional(MinorAmount('Expected value in minor units; not negative (default 0).')),

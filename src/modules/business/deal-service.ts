@@ -6,6 +6,8 @@ import { invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { actorOf, diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
@@ -105,7 +107,7 @@ export class DealService {
       this.deps.db.transaction(s, async (tx) => {
         const before = await store.getDeal(tx, id, true);
         if (!before) throw notFound('deal');
-        assertVersion(before.version, expectedVersion, 'the deal');
+        assertVersion(before.version, expectedVersion, 'deal');
         if (body.stage !== undefined) assertDealMove(before.stage, body.stage);
         const { currency } = await orgBook(tx, this.deps.tenancy);
         const fields: Partial<store.DealFields> = {};
@@ -140,7 +142,7 @@ export class DealService {
     await this.deps.db.transaction(s, async (tx) => {
       const before = await store.getDeal(tx, id, true);
       if (!before) throw notFound('deal');
-      assertVersion(before.version, expectedVersion, 'the deal');
+      assertVersion(before.version, expectedVersion, 'deal');
       await store.deleteDeal(tx, id);
       await this.deps.audit.record(tx, {
         orgId: s.orgId,
@@ -163,10 +165,10 @@ export class DealService {
   ): Promise<void> {
     if (given.currency !== undefined) assertOrgCurrency('currency', f.currency, orgCurrency);
     if (given.clientId && !(await this.deps.work.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
     if (given.ownerId && !(await this.deps.tenancy.members.isMember(tx, given.ownerId))) {
-      throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+      throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
     }
   }
 }

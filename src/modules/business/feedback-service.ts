@@ -6,6 +6,8 @@ import { invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { actorOf, diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
 import type { BusinessDeps } from './deps.ts';
@@ -16,6 +18,7 @@ import type {
   UpdateFeedbackInput,
 } from './feedback-schemas.ts';
 import * as store from './feedback-store.ts';
+import { BUSINESS } from './messages.ts';
 
 export function feedbackToDto(f: store.FeedbackRow): FeedbackDto {
   return {
@@ -88,7 +91,7 @@ export class FeedbackService {
       this.deps.db.transaction(s, async (tx) => {
         const before = await store.getFeedback(tx, id, true);
         if (!before) throw notFound('feedback');
-        assertVersion(before.version, expectedVersion, 'the feedback');
+        assertVersion(before.version, expectedVersion, 'feedback');
         const fields: Partial<store.FeedbackFields> = {};
         if (body.clientId !== undefined) fields.client_id = body.clientId;
         if (body.projectId !== undefined) fields.project_id = body.projectId;
@@ -119,7 +122,7 @@ export class FeedbackService {
     await this.deps.db.transaction(s, async (tx) => {
       const before = await store.getFeedback(tx, id, true);
       if (!before) throw notFound('feedback');
-      assertVersion(before.version, expectedVersion, 'the feedback');
+      assertVersion(before.version, expectedVersion, 'feedback');
       await store.deleteFeedback(tx, id);
       await this.deps.audit.record(tx, {
         orgId: s.orgId,
@@ -137,13 +140,13 @@ export class FeedbackService {
   private async check(tx: Sql, f: store.FeedbackFields, given: UpdateFeedbackInput): Promise<void> {
     if (f.client_id === null && f.project_id === null) {
       const field = given.projectId !== undefined && given.clientId === undefined ? 'projectId' : 'clientId';
-      throw invalidField(field, 'clientOrProject', 'feedback must be about a client, a project or both');
+      throw invalidField(field, 'clientOrProject', BUSINESS.clientOrProject());
     }
     if (given.clientId && !(await this.deps.work.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
     if (given.projectId && !(await this.deps.work.projects.exists(tx, given.projectId))) {
-      throw invalidField('projectId', 'exists', 'no such project in this organization');
+      throw invalidField('projectId', 'exists', COMMON.noSuch({ what: resourceName('project') }));
     }
   }
 }

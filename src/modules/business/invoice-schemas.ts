@@ -4,6 +4,7 @@ import { sortValues } from '../../platform/db/keyset-list.ts';
 import {
   CurrencyCode,
   DateOnly,
+  Name,
   ResourceFields,
   StringEnum,
   Uuid,
@@ -44,11 +45,7 @@ export type InvoiceDto = Static<typeof Invoice>;
 export const CreateInvoiceBody = Type.Object(
   {
     clientId: Uuid('A client of this organization.'),
-    number: Type.String({
-      minLength: 1,
-      maxLength: 50,
-      description: 'Unique within the organization (409 if taken).',
-    }),
+    number: Name(50, 'Unique within the organization (409 if taken).'),
     issuedOn: DateOnly(),
     dueOn: DateOnly('Not before issuedOn.'),
     amountMinor: PositiveAmount(),
@@ -62,7 +59,7 @@ export type CreateInvoiceInput = Static<typeof CreateInvoiceBody>;
 export const UpdateInvoiceBody = Type.Object(
   {
     clientId: Type.Optional(Uuid()),
-    number: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+    number: Type.Optional(Name(50)),
     issuedOn: Type.Optional(DateOnly()),
     dueOn: Type.Optional(DateOnly()),
     amountMinor: Type.Optional(PositiveAmount('Not below what was already paid (409).')),

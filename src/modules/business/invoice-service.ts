@@ -3,10 +3,12 @@
 // invoice with payments can be neither voided nor deleted (its revenue would silently vanish).
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { actorOf, diff } from '../audit/service.ts';
 import { duplicateInvoiceNumber, orgBook, translated } from './common.ts';
@@ -20,6 +22,7 @@ import type {
   UpdateInvoiceInput,
 } from './invoice-schemas.ts';
 import * as store from './invoice-store.ts';
+import { BUSINESS } from './messages.ts';
 
 export function invoiceToDto(i: store.InvoiceRow): InvoiceDto {
   return {
@@ -123,7 +126,7 @@ export class InvoiceService {
         const { currency, today } = await orgBook(tx, this.deps.tenancy);
         const before = await store.getInvoice(tx, id, today, true);
         if (!before) throw notFound('invoice');
-        assertVersion(before.version, expectedVersion, 'the invoice');
+        assertVersion(before.version, expectedVersion, 'invoice');
         const fields: Partial<store.InvoiceFields> = {};
         if (body.clientId !== undefined) fields.client_id = body.clientId;
         if (body.number !== undefined) fields.number = body.number;
@@ -138,44 +141,26 @@ export class InvoiceService {
         if (!changes) return invoiceToDto(before);
         if (before.paid_minor > 0) {
           if (changes.status && merged.status === 'void') {
-            throw new AppError(
-              'conflict',
-              `the invoice has ${before.paid_minor} paid on it; delete its payments before voiding it`,
-              {
-                errors: [
-                  {
-                    field: 'status',
-                    in: 'body',
-                    rule: 'noPayments',
-                    message: 'an invoice with payments cannot be voided',
-                  },
-                ],
-                extra: { paidMinor: before.paid_minor },
-              },
-            );
+            throw new AppError('conflict', BUSINESS.paidBeforeVoid({ paid: String(before.paid_minor) }), {
+              errors: [fieldError('status', 'noPayments', BUSINESS.cannotVoidWithPayments())],
+              extra: { paidMinor: before.paid_minor },
+            });
           }
           if (merged.amount_minor < before.paid_minor) {
-            throw new AppError(
-              'conflict',
-              `the amount cannot be below the ${before.paid_minor} already paid on the invoice`,
-              {
-                errors: [
-                  {
-                    field: 'amountMinor',
-                    in: 'body',
-                    rule: 'notBelowPaid',
-                    message: `must be at least ${before.paid_minor}`,
-                  },
-                ],
-                extra: { paidMinor: before.paid_minor },
-              },
-            );
+            throw new AppError('conflict', BUSINESS.amountBelowPaid({ paid: String(before.paid_minor) }), {
+              errors: [
+                fieldError(
+                  'amountMinor',
+                  'notBelowPaid',
+                  BUSINESS.atLeast({ min: String(before.paid_minor) }),
+                ),
+              ],
+              extra: { paidMinor: before.paid_minor },
+            });
           }
           if (changes.currency) {
-            throw new AppError('conflict', 'the currency of an invoice with payments cannot change', {
-              errors: [
-                { field: 'currency', in: 'body', rule: 'noPayments', message: 'the invoice has payments' },
-              ],
+            throw new AppError('conflict', BUSINESS.currencyLockedByPayments(), {
+              errors: [fieldError('currency', 'noPayments', BUSINESS.hasPayments())],
             });
           }
         }
@@ -205,16 +190,12 @@ export class InvoiceService {
       const { today } = await orgBook(tx, this.deps.tenancy);
       const before = await store.getInvoice(tx, id, today, true);
       if (!before) throw notFound('invoice');
-      assertVersion(before.version, expectedVersion, 'the invoice');
+      assertVersion(before.version, expectedVersion, 'invoice');
       const payments = await store.countPayments(tx, id);
       if (payments > 0) {
-        throw new AppError(
-          'conflict',
-          `the invoice has ${payments} payment(s); delete them before the invoice`,
-          {
-            extra: { payments, paidMinor: before.paid_minor },
-          },
-        );
+        throw new AppError('conflict', BUSINESS.deletePaymentsFirst({ payments }), {
+          extra: { payments, paidMinor: before.paid_minor },
+        });
       }
       await store.deleteInvoice(tx, id);
       await this.deps.audit.record(tx, {
@@ -242,11 +223,11 @@ export class InvoiceService {
       throw invalidField(
         given.dueOn === undefined && given.issuedOn !== undefined ? 'issuedOn' : 'dueOn',
         'notBeforeIssued',
-        `the due date ${f.due_on} is before the issue date ${f.issued_on}`,
+        BUSINESS.dueBeforeIssued({ due: { day: f.due_on }, issued: { day: f.issued_on } }),
       );
     }
     if (given.clientId !== undefined && !(await this.deps.work.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
     if (given.number !== undefined && (await store.invoiceNumberTaken(tx, f.number, id))) {
       throw duplicateInvoiceNumber(f.number);
@@ -279,33 +260,34 @@ export class InvoiceService {
       if (!invoice) throw notFound('invoice');
       // Revenue is counted by paid_on: a payment dated after today would show up in figures ahead of time.
       if (body.paidOn > today) {
-        throw invalidField(
-          'paidOn',
-          'notInFuture',
-          `must not be after today (${today} in the organization's time zone)`,
-        );
+        throw invalidField('paidOn', 'notInFuture', BUSINESS.paymentInFuture({ today: { day: today } }));
       }
       const currency = body.currency ?? invoice.currency;
       if (currency !== invoice.currency) {
         throw invalidField(
           'currency',
           'invoiceCurrency',
-          `must be ${invoice.currency}, the invoice's currency`,
+          BUSINESS.invoiceCurrency({ currency: invoice.currency }),
         );
       }
       if (invoice.status === 'void') {
-        throw new AppError('conflict', 'the invoice is void; it takes no payments', {
-          errors: [{ field: 'id', in: 'params', rule: 'invoiceNotVoid', message: 'the invoice is void' }],
+        throw new AppError('conflict', BUSINESS.voidTakesNoPayments(), {
+          errors: [fieldError('id', 'invoiceNotVoid', BUSINESS.invoiceVoid(), 'params')],
         });
       }
       const balance = invoice.amount_minor - invoice.paid_minor;
       if (body.amountMinor > balance) {
-        const message = `must not exceed the invoice balance of ${balance}`;
         throw new AppError(
           'conflict',
-          `the payment of ${body.amountMinor} exceeds the invoice balance of ${balance}`,
+          BUSINESS.paymentAboveBalance({ amount: String(body.amountMinor), balance: String(balance) }),
           {
-            errors: [{ field: 'amountMinor', in: 'body', rule: 'notAboveBalance', message }],
+            errors: [
+              fieldError(
+                'amountMinor',
+                'notAboveBalance',
+                BUSINESS.notAboveBalance({ balance: String(balance) }),
+              ),
+            ],
             extra: { balanceMinor: balance },
           },
         );
@@ -344,7 +326,7 @@ export class InvoiceService {
       if (!(await store.getInvoice(tx, invoiceId, today, true))) throw notFound('invoice');
       const before = await store.getPayment(tx, invoiceId, id, true);
       if (!before) throw notFound('payment');
-      assertVersion(before.version, expectedVersion, 'the payment');
+      assertVersion(before.version, expectedVersion, 'payment');
       await store.deletePayment(tx, id);
       await this.deps.audit.record(tx, {
         orgId: s.orgId,

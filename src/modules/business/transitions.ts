@@ -1,6 +1,8 @@
 // The deal pipeline: which stage moves are allowed. An illegal move is refused with 409
 // `invalid-transition` listing the allowed ones. Every move needs `business:manage`.
 import { AppError } from '../../platform/errors.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 
 export const DEAL_STAGES = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const;
 export type DealStage = (typeof DEAL_STAGES)[number];
@@ -58,7 +60,9 @@ export function assertDealMove(from: DealStage, to: DealStage): void {
   if (!allowed.includes(to)) {
     throw new AppError(
       'invalid-transition',
-      `a deal cannot move from ${from} to ${to}; from ${from} it can move to ${allowed.join(', ')}`,
+      allowed.length
+        ? COMMON.invalidMove({ what: resourceName('deal'), from, to, allowed: allowed.join(', ') })
+        : COMMON.invalidMoveNowhere({ what: resourceName('deal'), from, to }),
       { extra: { from, to, allowedMoves: allowed } },
     );
   }

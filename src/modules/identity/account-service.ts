@@ -1,8 +1,9 @@
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.ts';
-import { AppError, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, notFound } from '../../platform/errors.ts';
 import type { CallContext, Principal } from '../../platform/http/request-context.ts';
 import { issueAccessToken } from './access-tokens.ts';
 import type { IdentityDeps } from './deps.ts';
+import { IDENTITY } from './messages.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
 import type { LoginResultType, SessionInfoType } from './schemas.ts';
 import * as store from './store.ts';
@@ -17,11 +18,7 @@ export class AccountService {
 
   async logout(ctx: CallContext): Promise<void> {
     const p = ctx.principal;
-    if (!p.sessionId)
-      throw new AppError(
-        'conflict',
-        'API keys do not log out; revoke the key with DELETE /api/v1/api-keys/{id}',
-      );
+    if (!p.sessionId) throw new AppError('conflict', IDENTITY.apiKeysDoNotLogOut());
     await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       await store.revokeSession(tx, p.sessionId!, 'logout');
       await this.deps.audit.record(tx, {
@@ -37,7 +34,7 @@ export class AccountService {
 
   async switchOrganization(ctx: CallContext, orgId: string): Promise<LoginResultType> {
     const p = ctx.principal;
-    if (!p.sessionId) throw new AppError('conflict', 'an API key belongs to one organization');
+    if (!p.sessionId) throw new AppError('conflict', IDENTITY.apiKeyOneOrganization());
     const target = await this.deps.tenancy.organizations.loginOrganization({
       userId: p.userId,
       isSuperAdmin: p.isSuperAdmin,
@@ -45,10 +42,7 @@ export class AccountService {
       ip: ctx.meta.ip,
     });
     if (target?.requireMfa && !p.mfaEnabled)
-      throw new AppError(
-        'mfa-enrollment-required',
-        'that organization requires MFA; enrol first (POST /api/v1/auth/mfa/setup)',
-      );
+      throw new AppError('mfa-enrollment-required', IDENTITY.organizationRequiresMfa());
     await this.deps.db.transaction({ orgId, userId: p.userId }, async (tx) => {
       await store.setSessionOrg(tx, p.sessionId!, orgId);
       await this.deps.audit.record(tx, {
@@ -88,10 +82,8 @@ export class AccountService {
     );
     if (!user || !(await verifyPassword(user.password_hash, body.currentPassword))) {
       await this.deps.lockout.recordFailure(p.email, ctx.meta.ip);
-      throw new AppError('invalid-credentials', 'the current password is wrong', {
-        errors: [
-          { field: 'currentPassword', in: 'body', rule: 'matches', message: 'is not your current password' },
-        ],
+      throw new AppError('invalid-credentials', IDENTITY.wrongCurrentPassword(), {
+        errors: [fieldError('currentPassword', 'matches', IDENTITY.notCurrentPassword())],
       });
     }
     assertPasswordAcceptable(

@@ -11,6 +11,7 @@ import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/ht
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { assertGrantable } from '../access/service.ts';
 import { type AuditService, actorOf } from '../audit/service.ts';
+import { IDENTITY } from './messages.ts';
 import type { ApiKeyDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -45,12 +46,11 @@ export class ApiKeyService {
 
   async create(ctx: CallContext, body: { name: string; scopes: string[]; expiresAt?: string | null }) {
     const s = tenantScope(ctx);
-    if (ctx.principal.kind === 'api_key')
-      throw new AppError('forbidden', 'an API key cannot create API keys');
+    if (ctx.principal.kind === 'api_key') throw new AppError('forbidden', IDENTITY.apiKeyCannotCreateKeys());
     assertGrantable(body.scopes, ctx.principal, 'scopes');
     const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now())
-      throw invalidField('expiresAt', 'future', 'must be in the future');
+      throw invalidField('expiresAt', 'future', IDENTITY.mustBeFuture());
     const secret = randomToken(API_KEY_PREFIX, 32);
     const row = await this.db.transaction(s, async (tx) => {
       const inserted = await store.insertApiKey(tx, {
@@ -94,8 +94,8 @@ export class ApiKeyService {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const key = await store.getApiKey(tx, id);
-      if (!key) throw notFound('API key');
-      if (key.revoked_at) throw new AppError('conflict', 'the key is already revoked');
+      if (!key) throw notFound('apiKey');
+      if (key.revoked_at) throw new AppError('conflict', IDENTITY.keyAlreadyRevoked());
       await store.revokeApiKey(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

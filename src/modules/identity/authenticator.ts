@@ -6,11 +6,13 @@ import type { Config } from '../../config.ts';
 import { digestToken, safeEqual } from '../../platform/crypto/tokens.ts';
 import { isUuid } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, fieldError } from '../../platform/errors.ts';
 import type { OrgSnapshot, Principal, PrincipalKind } from '../../platform/http/request-context.ts';
+import type { Msg } from '../../platform/i18n/message.ts';
 import { effectivePermissions } from '../access/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { API_KEY_PREFIX } from './api-key-service.ts';
+import { IDENTITY } from './messages.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
 import * as store from './store.ts';
 
@@ -58,7 +60,7 @@ interface AuthPayload {
   };
 }
 
-const unauthenticated = (detail: string) => new AppError('unauthenticated', detail);
+const unauthenticated = (detail: Msg) => new AppError('unauthenticated', detail);
 
 export class Authenticator {
   private readonly db: Db;
@@ -87,8 +89,8 @@ export class Authenticator {
     const header = request.headers['x-organization-id'];
     if (typeof header === 'string' && header !== '') {
       if (!isUuid(header)) {
-        throw new AppError('validation-failed', 'X-Organization-ID must be an organization id (UUID)', {
-          errors: [{ field: 'x-organization-id', in: 'headers', rule: 'format', message: 'must be a UUID' }],
+        throw new AppError('validation-failed', IDENTITY.organizationHeader(), {
+          errors: [fieldError('x-organization-id', 'format', IDENTITY.mustBeUuid(), 'headers')],
         });
       }
       return header.toLowerCase();
@@ -96,7 +98,11 @@ export class Authenticator {
     const sub = this.hostSubdomain(request);
     if (!sub) return null;
     const id = await this.tenancy.organizations.resolveSubdomain(sub);
-    if (!id) throw new AppError('not-found', `no organization at ${sub}.${this.config.baseDomain}`);
+    if (!id)
+      throw new AppError(
+        'not-found',
+        IDENTITY.noOrganizationAt({ host: `${sub}.${this.config.baseDomain}` }),
+      );
     return id;
   }
 
@@ -118,7 +124,7 @@ export class Authenticator {
 
     if (authorization) {
       const m = /^Bearer\s+(\S+)$/i.exec(authorization);
-      if (!m) throw unauthenticated('Authorization must be "Bearer <token>"');
+      if (!m) throw unauthenticated(IDENTITY.bearerFormat());
       const token = m[1]!;
       if (token.startsWith(`${API_KEY_PREFIX}_`)) return this.fromApiKey(token, orgId, request.ip);
       return this.fromJwt(token, orgId);
@@ -129,7 +135,7 @@ export class Authenticator {
   private async fromJwt(token: string, orgId: string | null): Promise<Principal> {
     const claims = await this.keys.verify(token, 'bul-api');
     if (!claims || typeof claims.sid !== 'string' || !isUuid(claims.sid))
-      throw new AppError('invalid-token', 'the access token is invalid or expired');
+      throw new AppError('invalid-token', IDENTITY.accessTokenInvalid());
     const wanted = orgId ?? (typeof claims.org === 'string' ? claims.org : null);
     const payload = (await store.authBySession(
       this.db.pool,
@@ -139,7 +145,7 @@ export class Authenticator {
     )) as AuthPayload | null;
     const s = payload?.session;
     if (!payload || !s || s.revoked || Date.parse(s.expiresAt) <= Date.now())
-      throw new AppError('invalid-token', 'the session of this token has ended');
+      throw new AppError('invalid-token', IDENTITY.tokenSessionEnded());
     return this.principal('jwt', payload, wanted, null);
   }
 
@@ -163,15 +169,12 @@ export class Authenticator {
       Date.parse(s.expiresAt) <= Date.now() ||
       Date.parse(s.lastSeenAt) < idleSince
     ) {
-      throw unauthenticated('the session has ended; sign in again');
+      throw unauthenticated(IDENTITY.sessionEnded());
     }
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !s.csrfHash || !safeEqual(digestToken(sent), s.csrfHash)) {
-        throw new AppError(
-          'csrf-failed',
-          'cookie-authenticated writes need the X-CSRF-Token header returned at login',
-        );
+        throw new AppError('csrf-failed', IDENTITY.csrf());
       }
     }
     const principal = this.principal('session', payload, orgId ?? s.orgId, null);
@@ -183,10 +186,9 @@ export class Authenticator {
     const payload = (await store.authByApiKey(this.db.pool, digestToken(token))) as AuthPayload | null;
     const k = payload?.apiKey;
     if (!payload || !k || k.revoked || (k.expiresAt && Date.parse(k.expiresAt) <= Date.now())) {
-      throw new AppError('invalid-token', 'the API key is unknown, revoked or expired');
+      throw new AppError('invalid-token', IDENTITY.apiKeyInvalid());
     }
-    if (orgId && orgId !== k.orgId)
-      throw new AppError('forbidden', 'this API key belongs to another organization');
+    if (orgId && orgId !== k.orgId) throw new AppError('forbidden', IDENTITY.apiKeyOtherOrganization());
     const last = this.lastTouch.get(k.id) ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
       this.lastTouch.set(k.id, Date.now());
@@ -211,11 +213,11 @@ export class Authenticator {
     apiKey: AuthPayload['apiKey'] | null,
   ): Principal {
     const u = p.user;
-    if (!u) throw unauthenticated('the account no longer exists');
-    if (u.status !== 'active') throw new AppError('account-disabled', 'this account is disabled');
-    if (orgId && !p.org) throw new AppError('not-found', 'no such organization');
+    if (!u) throw unauthenticated(IDENTITY.accountGone());
+    if (u.status !== 'active') throw new AppError('account-disabled', IDENTITY.accountDisabled());
+    if (orgId && !p.org) throw new AppError('not-found', IDENTITY.noSuchOrganization());
     if (p.org && !p.membership && !u.isSuperAdmin)
-      throw new AppError('forbidden', 'you are not a member of this organization');
+      throw new AppError('forbidden', IDENTITY.notMemberOfOrganization());
     const membershipActive = p.membership?.status === 'active';
     return {
       kind,

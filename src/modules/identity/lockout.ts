@@ -6,6 +6,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { LimiterFactory } from '../../platform/http/rate-limit.ts';
+import { IDENTITY } from './messages.ts';
 
 const DAY = 86_400;
 const HOUR = 3_600;
@@ -46,7 +47,7 @@ export class LoginLockout {
     );
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
-      throw new AppError('account-locked', `too many failed logins; try again in ${seconds} s`, {
+      throw new AppError('account-locked', IDENTITY.tooManyFailedLogins({ seconds }), {
         retryAfterSeconds: seconds,
       });
     }

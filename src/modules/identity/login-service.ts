@@ -6,6 +6,7 @@ import type { RequestMeta } from '../../platform/http/request-context.ts';
 import type { LoginOrganization } from '../tenancy/service.ts';
 import { issueAccessToken } from './access-tokens.ts';
 import type { IdentityDeps } from './deps.ts';
+import { IDENTITY } from './messages.ts';
 import type { MfaService } from './mfa-service.ts';
 import type { LoginResultType } from './schemas.ts';
 import * as store from './store.ts';
@@ -69,7 +70,7 @@ export class LoginService {
         },
         user?.id ?? null,
       );
-      throw new AppError('invalid-credentials', 'the e-mail or the password is wrong');
+      throw new AppError('invalid-credentials', IDENTITY.wrongLogin());
     }
     if (user.status !== 'active') {
       await this.deps.audit.recordAlone(
@@ -85,7 +86,7 @@ export class LoginService {
         },
         user.id,
       );
-      throw new AppError('account-disabled', 'this account is disabled');
+      throw new AppError('account-disabled', IDENTITY.accountDisabled());
     }
     await this.deps.lockout.recordSuccess(body.email);
     if (user.password_hash && needsRehash(user.password_hash)) {
@@ -120,7 +121,7 @@ export class LoginService {
     if (named) {
       if (isUuid(named)) return named.toLowerCase();
       const id = await this.deps.tenancy.organizations.resolveSubdomain(named);
-      if (!id) throw new AppError('not-found', `no organization "${named}"`);
+      if (!id) throw new AppError('not-found', IDENTITY.noOrganizationNamed({ name: named }));
       return id;
     }
     if (hint.hostSubdomain) return this.deps.tenancy.organizations.resolveSubdomain(hint.hostSubdomain);
@@ -133,15 +134,13 @@ export class LoginService {
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
     const claims = await this.deps.keys.verify(body.mfaToken, 'bul-mfa');
-    if (!claims) throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
+    if (!claims) throw new AppError('invalid-token', IDENTITY.mfaTokenInvalid());
     const userId = claims.sub;
     const orgId = typeof claims.org === 'string' ? claims.org : null;
     const mode: SessionMode = claims.mode === 'cookie' ? 'cookie' : 'token';
-    if (!body.code && !body.recoveryCode)
-      throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
+    if (!body.code && !body.recoveryCode) throw invalidField('code', 'required', IDENTITY.sendCode());
     const user = await this.deps.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
-    if (!user || user.status !== 'active')
-      throw new AppError('invalid-token', 'the account is not available');
+    if (!user || user.status !== 'active') throw new AppError('invalid-token', IDENTITY.accountUnavailable());
     await this.deps.lockout.assertNotLocked(user.email, meta.ip);
 
     const fail = async (reason: string) => {
@@ -159,21 +158,19 @@ export class LoginService {
         },
         user.id,
       );
-      return new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
+      return new AppError('invalid-mfa-code', IDENTITY.wrongCode());
     };
 
     let recoveryCodes: string[] | null = null;
     if (claims.purpose === 'enroll') {
       // An enrolment token from before the user enrolled must not replace the enrolled authenticator.
-      if (user.mfa_enabled)
-        throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
-      if (!body.code)
-        throw invalidField('code', 'required', 'send the code shown by the newly added authenticator');
+      if (user.mfa_enabled) throw new AppError('invalid-token', IDENTITY.mfaAlreadyEnabledSignIn());
+      if (!body.code) throw invalidField('code', 'required', IDENTITY.sendNewDeviceCode());
       recoveryCodes = await this.mfa.completeEnrollment(user, body.code, orgId, meta);
       if (recoveryCodes === null) throw await fail('wrong_enrollment_code');
     } else {
       if (!user.mfa_enabled || !user.mfa_secret_sealed)
-        throw new AppError('invalid-token', 'MFA is not enabled for this account; sign in again');
+        throw new AppError('invalid-token', IDENTITY.mfaNotEnabledSignIn());
       const accepted = body.code
         ? await this.mfa.spendLoginCode(userId, body.code)
         : await this.mfa.spendRecoveryCode(userId, body.recoveryCode!);
@@ -198,7 +195,7 @@ export class LoginService {
   async loginMfaSetup(body: { mfaToken: string }) {
     const claims = await this.deps.keys.verify(body.mfaToken, 'bul-mfa');
     if (!claims || claims.purpose !== 'enroll')
-      throw new AppError('invalid-token', 'the MFA token is invalid or expired; sign in again');
+      throw new AppError('invalid-token', IDENTITY.mfaTokenInvalid());
     return this.mfa.startEnrollment(claims.sub);
   }
 
@@ -262,7 +259,7 @@ export class LoginService {
   async refresh(refreshToken: string, meta: RequestMeta): Promise<LoginResultType> {
     const hash = digestToken(refreshToken);
     const owner = await store.refreshTokenOwner(this.deps.db.pool, hash);
-    if (!owner) throw new AppError('invalid-token', 'unknown refresh token');
+    if (!owner) throw new AppError('invalid-token', IDENTITY.unknownRefreshToken());
     const next = randomToken('rt');
     const result = await this.deps.db.transaction(
       { orgId: owner.org_id, userId: owner.user_id },
@@ -308,12 +305,8 @@ export class LoginService {
         return { kind: 'ok' as const, session, user };
       },
     );
-    if (result.kind === 'reused')
-      throw new AppError(
-        'invalid-token',
-        'this refresh token was already used; the session has been revoked for safety',
-      );
-    if (result.kind === 'ended') throw new AppError('invalid-token', 'the session has ended; sign in again');
+    if (result.kind === 'reused') throw new AppError('invalid-token', IDENTITY.refreshTokenReused());
+    if (result.kind === 'ended') throw new AppError('invalid-token', IDENTITY.sessionEnded());
     const amr = result.session.mfa_verified ? ['pwd', 'otp'] : ['pwd'];
     return {
       status: 'authenticated',

@@ -11,6 +11,7 @@ import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
 import type { AuditActor } from '../audit/service.ts';
 import type { IdentityDeps } from './deps.ts';
+import { IDENTITY } from './messages.ts';
 import * as store from './store.ts';
 import { userActor } from './user-summary.ts';
 
@@ -61,9 +62,8 @@ export class MfaService {
   async startEnrollment(userId: string) {
     return this.deps.db.transaction({ orgId: null, userId }, async (tx) => {
       const user = await store.lockUser(tx, userId);
-      if (!user) throw new AppError('invalid-token', 'the account is not available');
-      if (user.mfa_enabled)
-        throw new AppError('invalid-token', 'MFA is already enabled for this account; sign in again');
+      if (!user) throw new AppError('invalid-token', IDENTITY.accountUnavailable());
+      if (user.mfa_enabled) throw new AppError('invalid-token', IDENTITY.mfaAlreadyEnabledSignIn());
       return this.newPendingSecret(tx, user);
     });
   }
@@ -76,11 +76,7 @@ export class MfaService {
     meta: RequestMeta,
   ): Promise<string[] | null> {
     if (!user.mfa_pending_secret_sealed) {
-      throw invalidField(
-        'code',
-        'required',
-        'call /auth/login/mfa/setup first, then send the code shown by the app',
-      );
+      throw invalidField('code', 'required', IDENTITY.setupFirst());
     }
     const secret = this.deps.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
     const step = await verifyTotp({ secret, code });
@@ -95,8 +91,7 @@ export class MfaService {
     return this.deps.db.transaction({ orgId: null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
-      if (user.mfa_enabled)
-        throw new AppError('conflict', 'MFA is already enabled; disable it first to enrol a new device');
+      if (user.mfa_enabled) throw new AppError('conflict', IDENTITY.mfaAlreadyEnabledDisableFirst());
       return this.newPendingSecret(tx, user);
     });
   }
@@ -107,17 +102,13 @@ export class MfaService {
       store.getUser(tx, p.userId),
     );
     if (!user) throw notFound('user');
-    if (user.mfa_enabled) throw new AppError('conflict', 'MFA is already enabled');
-    if (!user.mfa_pending_secret_sealed)
-      throw new AppError('conflict', 'call POST /api/v1/auth/mfa/setup first');
+    if (user.mfa_enabled) throw new AppError('conflict', IDENTITY.mfaAlreadyEnabled());
+    if (!user.mfa_pending_secret_sealed) throw new AppError('conflict', IDENTITY.mfaSetupFirst());
     const secret = this.deps.box.open(user.mfa_pending_secret_sealed, `totp:${user.id}`).toString();
     const step = await verifyTotp({ secret, code });
     if (step === null) {
       await this.deps.lockout.recordFailure(user.email, ctx.meta.ip);
-      throw new AppError(
-        'invalid-mfa-code',
-        'the code does not match; check the device clock and try the current code',
-      );
+      throw new AppError('invalid-mfa-code', IDENTITY.codeMismatch());
     }
     return this.enableMfa(
       user.id,
@@ -137,7 +128,8 @@ export class MfaService {
     recoveryCode: string | undefined,
     meta: RequestMeta,
   ): Promise<void> {
-    if (!user.mfa_enabled || !user.mfa_secret_sealed) throw new AppError('conflict', 'MFA is not enabled');
+    if (!user.mfa_enabled || !user.mfa_secret_sealed)
+      throw new AppError('conflict', IDENTITY.mfaNotEnabled());
     let ok = false;
     if (code) {
       const step = await verifyTotp({
@@ -152,11 +144,11 @@ export class MfaService {
     } else if (recoveryCode) {
       ok = await store.spendRecoveryCode(tx, user.id, digestToken(normaliseRecoveryCode(recoveryCode)));
     } else {
-      throw invalidField('code', 'required', 'send `code` (or `recoveryCode`)');
+      throw invalidField('code', 'required', IDENTITY.sendCode());
     }
     if (!ok) {
       await this.deps.lockout.recordFailure(user.email, meta.ip);
-      throw new AppError('invalid-mfa-code', 'the code is wrong, expired or already used');
+      throw new AppError('invalid-mfa-code', IDENTITY.wrongCode());
     }
   }
 
@@ -169,13 +161,13 @@ export class MfaService {
     const orgs = await this.deps.tenancy.organizations.myOrganizations(p);
     const requiring = orgs.filter((o) => o.requireMfa).map((o) => o.name);
     if (requiring.length > 0)
-      throw new AppError('conflict', `MFA is required by ${requiring.join(', ')}; it cannot be turned off`);
+      throw new AppError('conflict', IDENTITY.mfaRequiredBy({ organizations: { list: requiring } }));
     await this.deps.db.transaction({ orgId: p.org?.id ?? null, userId: p.userId }, async (tx) => {
       const user = await store.lockUser(tx, p.userId);
       if (!user) throw notFound('user');
       if (!(await verifyPassword(user.password_hash, body.password))) {
         await this.deps.lockout.recordFailure(user.email, ctx.meta.ip);
-        throw new AppError('invalid-credentials', 'the password is wrong');
+        throw new AppError('invalid-credentials', IDENTITY.wrongPassword());
       }
       await this.assertSecondFactor(tx, user, body.code, body.recoveryCode, ctx.meta);
       await store.updateUser(tx, user.id, {

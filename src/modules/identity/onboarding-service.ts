@@ -1,8 +1,9 @@
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.ts';
 import { newId } from '../../platform/db/ids.ts';
-import { AppError, invalidField } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField } from '../../platform/errors.ts';
 import type { RequestMeta } from '../../platform/http/request-context.ts';
 import type { IdentityDeps } from './deps.ts';
+import { IDENTITY } from './messages.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
 import * as store from './store.ts';
 import { userActor, userSummary } from './user-summary.ts';
@@ -25,20 +26,13 @@ export class OnboardingService {
     meta: RequestMeta,
   ) {
     if (!this.deps.config.registrationEnabled)
-      throw new AppError(
-        'registration-closed',
-        'sign-up is disabled on this installation; ask an administrator for an invitation',
-      );
+      throw new AppError('registration-closed', IDENTITY.registrationClosed());
     assertPasswordAcceptable(body.password, this.deps.config.passwordMinLength, [body.email, body.name]);
     await this.deps.tenancy.organizations.assertSubdomainFree(body.organization.subdomain);
     if (await store.loginLookup(this.deps.db.pool, body.email)) {
-      throw new AppError(
-        'conflict',
-        'an account with this e-mail already exists; sign in and create the organization from there',
-        {
-          errors: [{ field: 'email', in: 'body', rule: 'unique', message: 'is already registered' }],
-        },
-      );
+      throw new AppError('conflict', IDENTITY.emailRegistered(), {
+        errors: [fieldError('email', 'unique', IDENTITY.alreadyRegistered())],
+      });
     }
     const passwordHash = await hashPassword(body.password);
     const userId = newId();
@@ -89,14 +83,11 @@ export class OnboardingService {
       await this.deps.lockout.assertNotLocked(inv.email, meta.ip);
       if (!(await verifyPassword(existing.password_hash, body.password))) {
         await this.deps.lockout.recordFailure(inv.email, meta.ip);
-        throw new AppError(
-          'invalid-credentials',
-          `an account exists for ${inv.email}; give its password to join`,
-        );
+        throw new AppError('invalid-credentials', IDENTITY.existingAccountPassword({ email: inv.email }));
       }
       userId = existing.id;
     } else {
-      if (!body.name) throw invalidField('name', 'required', 'a new account needs a name');
+      if (!body.name) throw invalidField('name', 'required', IDENTITY.newAccountNeedsName());
       assertPasswordAcceptable(body.password, this.deps.config.passwordMinLength, [inv.email, body.name]);
       passwordHash = await hashPassword(body.password);
       userId = newId();

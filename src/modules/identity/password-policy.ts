@@ -3,7 +3,9 @@
 // public breach corpora; a common password padded with digits or symbols ("password1234!") or a
 // short pattern repeated ("abcabcabcabc") counts as common too.
 import { createRequire } from 'node:module';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, fieldError } from '../../platform/errors.ts';
+import type { Msg } from '../../platform/i18n/message.ts';
+import { IDENTITY } from './messages.ts';
 
 export const PASSWORD_MAX_LENGTH = 128;
 
@@ -20,20 +22,19 @@ function commonPasswords(): Set<string> {
 }
 
 /** Why a password is refused, or null when it is acceptable. */
-export function passwordProblem(password: string, minLength: number, personal: string[] = []): string | null {
-  if ([...password].length < minLength) return `must be at least ${minLength} characters`;
-  if (password.length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
+export function passwordProblem(password: string, minLength: number, personal: string[] = []): Msg | null {
+  if ([...password].length < minLength) return IDENTITY.passwordTooShort({ min: minLength });
+  if (password.length > PASSWORD_MAX_LENGTH) return IDENTITY.passwordTooLong({ max: PASSWORD_MAX_LENGTH });
   const lower = password.toLowerCase();
   const list = commonPasswords();
-  if (list.has(lower)) return 'is a commonly used password found in breach lists';
+  if (list.has(lower)) return IDENTITY.passwordCommon();
   const core = lower.replace(/^[\d\W_]+/, '').replace(/[\d\W_]+$/, '');
-  if (core.length >= 4 && core.length < minLength && list.has(core))
-    return 'is a common password with characters added; choose something less predictable';
-  if (/^(.{1,4})\1+$/.test(lower)) return 'is a short pattern repeated';
-  if (new Set(lower).size < 4) return 'uses too few different characters';
+  if (core.length >= 4 && core.length < minLength && list.has(core)) return IDENTITY.passwordCommonPadded();
+  if (/^(.{1,4})\1+$/.test(lower)) return IDENTITY.passwordRepeated();
+  if (new Set(lower).size < 4) return IDENTITY.passwordFewCharacters();
   for (const p of personal) {
     const token = p.toLowerCase().split('@')[0] ?? '';
-    if (token.length >= 4 && lower.includes(token)) return 'must not contain your name or e-mail address';
+    if (token.length >= 4 && lower.includes(token)) return IDENTITY.passwordPersonal();
   }
   return null;
 }
@@ -46,8 +47,8 @@ export function assertPasswordAcceptable(
 ): void {
   const problem = passwordProblem(password, minLength, personal);
   if (problem) {
-    throw new AppError('weak-password', `${field} ${problem}`, {
-      errors: [{ field, in: 'body', rule: 'passwordPolicy', message: problem }],
+    throw new AppError('weak-password', IDENTITY.weakPassword({ field, problem }), {
+      errors: [fieldError(field, 'passwordPolicy', problem)],
     });
   }
 }

@@ -1,6 +1,6 @@
 // Contracts of the identity routes: validation, types and OpenAPI from one definition each.
 import { type Static, Type } from 'typebox';
-import { Email, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
+import { Email, Name, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
 import { PageQuery } from '../../platform/http/pagination.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 
@@ -15,7 +15,7 @@ const Subdomain = Type.String({
   pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
   description: 'Lower-case letters, digits and inner hyphens; unique across the installation.',
 });
-const PersonName = Type.String({ minLength: 1, maxLength: 200 });
+const PersonName = Name(200);
 const OtpCode = Type.String({
   pattern: '^[0-9]{6}$',
   description: 'Six-digit code from the authenticator app.',
@@ -35,10 +35,7 @@ export const RegisterBody = Type.Object(
     email: Email,
     password: Password,
     name: PersonName,
-    organization: Type.Object(
-      { name: Type.String({ minLength: 1, maxLength: 200 }), subdomain: Subdomain },
-      { additionalProperties: false },
-    ),
+    organization: Type.Object({ name: Name(200), subdomain: Subdomain }, { additionalProperties: false }),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
   },
   { additionalProperties: false },
@@ -212,7 +209,7 @@ export const CreatedApiKey = Type.Intersect([
 
 export const CreateApiKeyBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Name(100),
     scopes: Type.Array(Type.String({ maxLength: 64 }), {
       minItems: 1,
       maxItems: 100,

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { safeEqual } from '../../platform/crypto/tokens.ts';
 import { AppError, ERROR_CATALOGUE } from '../../platform/errors.ts';
 import { PUBLIC } from '../../platform/http/request-context.ts';
+import { SYSTEM } from './messages.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
 const Check = Type.Object({
@@ -76,8 +77,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       if (metricsToken) {
         const sent = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
-        if (!safeEqual(sent, metricsToken))
-          throw new AppError('unauthenticated', '/metrics needs Authorization: Bearer <METRICS_TOKEN>');
+        if (!safeEqual(sent, metricsToken)) throw new AppError('unauthenticated', SYSTEM.metricsToken());
       }
       reply.type(registry.contentType);
       return registry.metrics();

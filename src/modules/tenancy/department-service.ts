@@ -5,7 +5,10 @@ import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { TENANCY } from './messages.ts';
 import type { DepartmentDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -61,7 +64,7 @@ export class DepartmentService {
     return this.db.transaction(s, async (tx) => {
       await store.lockDepartments(tx, s.orgId);
       if (body.parentId && !(await store.getDepartment(tx, body.parentId))) {
-        throw invalidField('parentId', 'exists', 'no such department in this organization');
+        throw invalidField('parentId', 'exists', COMMON.noSuch({ what: resourceName('department') }));
       }
       const row = await store.insertDepartment(tx, {
         orgId: s.orgId,
@@ -94,15 +97,12 @@ export class DepartmentService {
       await store.lockDepartments(tx, s.orgId);
       const before = await store.getDepartment(tx, id, true);
       if (!before) throw notFound('department');
-      assertVersion(before.version, expectedVersion, 'the department');
+      assertVersion(before.version, expectedVersion, 'department');
       if (body.parentId) {
         if (!(await store.getDepartment(tx, body.parentId)))
-          throw invalidField('parentId', 'exists', 'no such department in this organization');
+          throw invalidField('parentId', 'exists', COMMON.noSuch({ what: resourceName('department') }));
         if (await store.isSelfOrDescendant(tx, id, body.parentId)) {
-          throw new AppError(
-            'conflict',
-            'a department cannot be moved under itself or one of its own sub-departments',
-          );
+          throw new AppError('conflict', TENANCY.departmentCycle());
         }
       }
       const after = await store.updateDepartment(tx, id, body);
@@ -129,7 +129,7 @@ export class DepartmentService {
       const before = await store.getDepartment(tx, id, true);
       if (!before) throw notFound('department');
       if (await store.hasChildDepartments(tx, id))
-        throw new AppError('conflict', 'the department has sub-departments; move or delete them first');
+        throw new AppError('conflict', TENANCY.departmentHasChildren());
       await store.deleteDepartment(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

@@ -7,8 +7,11 @@ import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import type { AccessService } from '../access/service.ts';
 import { type AuditActor, type AuditService, actorOf } from '../audit/service.ts';
+import { TENANCY } from './messages.ts';
 import type { InvitationDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -42,9 +45,10 @@ export async function assertSeatAvailable(tx: Sql, orgId: string, openInvitation
   const members = await store.countMembers(tx);
   const used = members + openInvitations;
   if (used >= plan.max_users) {
+    const params = { plan: plan.name, max: plan.max_users, members, invitations: openInvitations };
     throw new AppError(
       'quota-exceeded',
-      `the ${plan.name} plan allows ${plan.max_users} users; ${members} are members${openInvitations ? ` and ${openInvitations} invitations are open` : ''}`,
+      openInvitations ? TENANCY.seatsWithInvitations(params) : TENANCY.seats(params),
       {
         extra: { limit: { name: 'max_users', value: plan.max_users }, usage: used },
       },
@@ -68,12 +72,22 @@ export class InvitationService {
   /** The open invitation a token stands for, or 401 invalid-token. */
   async openInvitation(token: string): Promise<{ orgId: string; id: string; email: string }> {
     const ref = await store.invitationByToken(this.db.pool, digestToken(token));
-    if (!ref) throw new AppError('invalid-token', 'unknown invitation token');
+    if (!ref) throw new AppError('invalid-token', TENANCY.unknownInvitation());
     const inv = await this.db.transaction({ orgId: ref.org_id, userId: null }, (tx) =>
       store.getInvitation(tx, ref.id),
     );
     if (!inv || invitationStatus(inv) !== 'open') {
-      throw new AppError('invalid-token', `the invitation is ${inv ? invitationStatus(inv) : 'gone'}`);
+      const status = inv ? invitationStatus(inv) : 'gone';
+      throw new AppError(
+        'invalid-token',
+        status === 'accepted'
+          ? TENANCY.invitationAccepted()
+          : status === 'revoked'
+            ? TENANCY.invitationRevoked()
+            : status === 'expired'
+              ? TENANCY.invitationExpired()
+              : TENANCY.invitationGone(),
+      );
     }
     return { orgId: ref.org_id, id: ref.id, email: inv.email };
   }
@@ -93,11 +107,10 @@ export class InvitationService {
     await store.lockMemberships(tx, a.orgId);
     const inv = await store.getInvitation(tx, a.invitationId, true);
     if (!inv || invitationStatus(inv) !== 'open')
-      throw new AppError('invalid-token', 'the invitation is no longer valid (accepted, revoked or expired)');
+      throw new AppError('invalid-token', TENANCY.invitationNoLongerValid());
     if (inv.email.toLowerCase() !== a.email.toLowerCase())
-      throw new AppError('invalid-token', 'the invitation was issued to another e-mail address');
-    if (await store.memberByUser(tx, a.userId))
-      throw new AppError('conflict', 'you are already a member of this organization');
+      throw new AppError('invalid-token', TENANCY.invitationOtherEmail());
+    if (await store.memberByUser(tx, a.userId)) throw new AppError('conflict', TENANCY.alreadyMember());
     await assertSeatAvailable(tx, a.orgId, 0);
     const membershipId = newId();
     await store.insertMembership(tx, {
@@ -142,16 +155,17 @@ export class InvitationService {
     const row = await this.db.transaction(s, async (tx) => {
       await store.lockMemberships(tx, s.orgId);
       const role = await this.access.roleInTx(tx, body.roleId);
-      if (!role) throw invalidField('roleId', 'exists', 'no such role in this organization');
+      if (!role) throw invalidField('roleId', 'exists', COMMON.noSuch({ what: resourceName('role') }));
       this.access.assertCanAssign(ctx.principal, role);
       if (body.departmentId && !(await store.getDepartment(tx, body.departmentId))) {
-        throw invalidField('departmentId', 'exists', 'no such department in this organization');
+        throw invalidField('departmentId', 'exists', COMMON.noSuch({ what: resourceName('department') }));
       }
       const { rows: existing } = await tx.query(
         'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE lower(u.email) = lower($1)',
         [body.email],
       );
-      if (existing.length > 0) throw new AppError('conflict', `${body.email} is already a member`);
+      if (existing.length > 0)
+        throw new AppError('conflict', TENANCY.emailAlreadyMember({ email: body.email }));
       await store.revokeExpiredInvitationsFor(tx, body.email);
       await assertSeatAvailable(tx, s.orgId, await store.countOpenInvitations(tx));
       const id = newId();
@@ -185,7 +199,14 @@ export class InvitationService {
       const inv = await store.getInvitation(tx, id, true);
       if (!inv) throw notFound('invitation');
       if (invitationStatus(inv) !== 'open')
-        throw new AppError('conflict', `the invitation is already ${invitationStatus(inv)}`);
+        throw new AppError(
+          'conflict',
+          invitationStatus(inv) === 'accepted'
+            ? TENANCY.invitationAlreadyAccepted()
+            : invitationStatus(inv) === 'revoked'
+              ? TENANCY.invitationAlreadyRevoked()
+              : TENANCY.invitationAlreadyExpired(),
+        );
       await store.revokeInvitation(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

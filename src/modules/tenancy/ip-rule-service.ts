@@ -8,6 +8,7 @@ import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { IpRangeSet, normaliseCidr } from '../../platform/http/ip-ranges.ts';
 import { type CallContext, type OrgSnapshot, tenantScope } from '../../platform/http/request-context.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { TENANCY } from './messages.ts';
 import type { IpRuleDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -43,7 +44,7 @@ export function ipPasses(rules: readonly IpRule[], ip: string): boolean {
 
 export function assertOrgIpAllowed(org: Pick<OrgSnapshot, 'ipRules' | 'name'>, ip: string): void {
   if (!ipPasses(org.ipRules, ip)) {
-    throw new AppError('ip-blocked', `the organization ${org.name} does not accept requests from ${ip}`);
+    throw new AppError('ip-blocked', TENANCY.orgBlocksAddress({ name: org.name, ip }));
   }
 }
 
@@ -91,7 +92,7 @@ export class IpRuleService {
     try {
       cidr = normaliseCidr(body.cidr);
     } catch {
-      throw invalidField('cidr', 'cidr', 'must be an IPv4 or IPv6 address or CIDR such as 203.0.113.0/24');
+      throw invalidField('cidr', 'cidr', TENANCY.cidr());
     }
     const s = this.ipScope(ctx, platform);
     const row = await this.db.transaction(s, async (tx) => {
@@ -102,10 +103,7 @@ export class IpRuleService {
       ];
       // Refuse a rule that would shut out the very client adding it.
       if (!ipPasses(next, ctx.meta.ip)) {
-        throw new AppError(
-          'conflict',
-          `this rule would block your own address ${ctx.meta.ip}; add an allow rule for it first`,
-        );
+        throw new AppError('conflict', TENANCY.ruleBlocksYou({ ip: ctx.meta.ip }));
       }
       const inserted = await store.insertIpRule(tx, {
         orgId: platform ? null : s.orgId,
@@ -134,10 +132,10 @@ export class IpRuleService {
     await this.db.transaction(s, async (tx) => {
       const current = await store.listIpRules(tx, platform);
       const rule = current.find((r) => r.id === id);
-      if (!rule) throw notFound('IP rule');
+      if (!rule) throw notFound('ipRule');
       const next = current.filter((r) => r.id !== id).map((r) => ({ cidr: r.cidr, action: r.action }));
       if (!ipPasses(next, ctx.meta.ip)) {
-        throw new AppError('conflict', `removing this rule would block your own address ${ctx.meta.ip}`);
+        throw new AppError('conflict', TENANCY.removalBlocksYou({ ip: ctx.meta.ip }));
       }
       await store.deleteIpRule(tx, id, platform);
       await this.audit.record(tx, {

@@ -5,8 +5,11 @@ import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import type { AccessService } from '../access/service.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { TENANCY } from './messages.ts';
 import type { MemberDto } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -92,24 +95,21 @@ export class MemberService {
       await store.lockMemberships(tx, s.orgId);
       const before = await store.getMember(tx, id, true);
       if (!before) throw notFound('member');
-      assertVersion(before.version, expectedVersion, 'the member');
+      assertVersion(before.version, expectedVersion, 'member');
       const currentRole = await this.access.roleInTx(tx, before.role_id);
       // Changing someone requires holding everything their current role holds.
       if (currentRole) this.access.assertCanAssign(ctx.principal, currentRole);
       if (body.roleId !== undefined && body.roleId !== before.role_id) {
         const role = await this.access.roleInTx(tx, body.roleId);
-        if (!role) throw invalidField('roleId', 'exists', 'no such role in this organization');
+        if (!role) throw invalidField('roleId', 'exists', COMMON.noSuch({ what: resourceName('role') }));
         this.access.assertCanAssign(ctx.principal, role);
       }
       if (body.departmentId && !(await store.getDepartment(tx, body.departmentId))) {
-        throw invalidField('departmentId', 'exists', 'no such department in this organization');
+        throw invalidField('departmentId', 'exists', COMMON.noSuch({ what: resourceName('department') }));
       }
       await store.updateMembership(tx, id, body);
       if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
-        throw new AppError(
-          'conflict',
-          'this is the last active organization admin; make someone else admin first',
-        );
+        throw new AppError('conflict', TENANCY.lastAdmin());
       }
       const after = (await store.getMember(tx, id))!;
       const changes = diff(
@@ -143,10 +143,7 @@ export class MemberService {
       if (role && before.user_id !== ctx.principal.userId) this.access.assertCanAssign(ctx.principal, role);
       await store.deleteMembership(tx, id);
       if (before.role_key === 'org_admin' && (await store.countActiveAdmins(tx)) === 0) {
-        throw new AppError(
-          'conflict',
-          'this is the last active organization admin; make someone else admin first',
-        );
+        throw new AppError('conflict', TENANCY.lastAdmin());
       }
       await this.audit.record(tx, {
         orgId: s.orgId,

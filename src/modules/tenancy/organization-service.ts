@@ -3,7 +3,8 @@
 import type { Config } from '../../config.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
+import { HTTP } from '../../platform/http/messages.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import {
   type CallContext,
@@ -15,6 +16,7 @@ import { isCurrency } from '../../platform/money/currency.ts';
 import type { AccessService } from '../access/service.ts';
 import { type AuditActor, type AuditService, actorOf, diff } from '../audit/service.ts';
 import { assertOrgIpAllowed } from './ip-rule-service.ts';
+import { TENANCY } from './messages.ts';
 import type { MyOrganizationDto, OrganizationDto, PlanDto } from './schemas.ts';
 import * as store from './store.ts';
 import { monthPeriod } from './usage-meter.ts';
@@ -83,11 +85,7 @@ function planToDto(p: store.PlanRow): PlanDto {
 
 function validateSubdomain(subdomain: string): void {
   if (RESERVED_SUBDOMAINS.has(subdomain)) {
-    throw invalidField(
-      'organization.subdomain',
-      'reserved',
-      `"${subdomain}" is reserved; choose another subdomain`,
-    );
+    throw invalidField('organization.subdomain', 'reserved', TENANCY.subdomainReserved({ subdomain }));
   }
 }
 
@@ -111,10 +109,8 @@ export class OrganizationService {
   async assertSubdomainFree(subdomain: string): Promise<void> {
     validateSubdomain(subdomain);
     if (await store.subdomainTaken(this.db.pool, subdomain)) {
-      throw new AppError('conflict', `the subdomain "${subdomain}" is taken`, {
-        errors: [
-          { field: 'organization.subdomain', in: 'body', rule: 'unique', message: 'is already taken' },
-        ],
+      throw new AppError('conflict', TENANCY.subdomainTaken({ subdomain }), {
+        errors: [fieldError('organization.subdomain', 'unique', TENANCY.alreadyTaken())],
       });
     }
   }
@@ -233,7 +229,7 @@ export class OrganizationService {
     if (o.wanted) {
       row = rows.find((r) => r.org_id === o.wanted);
       if (!row) {
-        if (!o.isSuperAdmin) throw new AppError('forbidden', 'you are not a member of that organization');
+        if (!o.isSuperAdmin) throw new AppError('forbidden', TENANCY.notMemberOfThat());
         // A super admin visiting an organization they do not belong to.
         const org = await this.db.transaction({ orgId: o.wanted, userId: o.userId }, (tx) =>
           store.getOrg(tx, o.wanted!),
@@ -247,7 +243,7 @@ export class OrganizationService {
     }
     if (!o.isSuperAdmin) {
       if (row.org_status !== 'active')
-        throw new AppError('organization-suspended', `the organization ${row.name} is suspended`);
+        throw new AppError('organization-suspended', TENANCY.organizationSuspended({ name: row.name }));
       assertOrgIpAllowed({ name: row.name, ipRules: row.ip_rules }, o.ip);
     }
     return { id: row.org_id, name: row.name, subdomain: row.subdomain, requireMfa: row.require_mfa };
@@ -279,16 +275,12 @@ export class OrganizationService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getOrg(tx, s.orgId, true);
       if (!before) throw notFound('organization');
-      assertVersion(before.version, expectedVersion, 'the organization');
+      assertVersion(before.version, expectedVersion, 'organization');
       if (body.timezone !== undefined && !(await store.isTimezone(tx, body.timezone))) {
-        throw invalidField(
-          'timezone',
-          'timezone',
-          `"${body.timezone}" is not an IANA time zone (e.g. America/Sao_Paulo)`,
-        );
+        throw invalidField('timezone', 'timezone', TENANCY.timezone({ timezone: body.timezone }));
       }
       if (body.currency !== undefined && !isCurrency(body.currency)) {
-        throw invalidField('currency', 'currency', `${body.currency} is not an ISO 4217 currency code`);
+        throw invalidField('currency', 'currency', HTTP.notCurrencyCode({ currency: body.currency }));
       }
       const after = await store.updateOrg(tx, s.orgId, {
         ...(body.currency !== undefined ? { currency: body.currency } : {}),
@@ -334,7 +326,7 @@ export class OrganizationService {
     if (plan?.max_storage_bytes != null && used + bytes > plan.max_storage_bytes) {
       throw new AppError(
         'quota-exceeded',
-        `the ${plan.name} plan allows ${plan.max_storage_bytes} bytes of files; ${used} are used and this file has ${bytes}`,
+        TENANCY.storageFull({ plan: plan.name, max: plan.max_storage_bytes, used, size: bytes }),
         { extra: { limit: { name: 'max_storage_bytes', value: plan.max_storage_bytes }, usage: used } },
       );
     }
@@ -384,7 +376,7 @@ export class OrganizationService {
   ): Promise<OrganizationDto> {
     return this.db.transaction(s, async (tx) => {
       const plan = await store.getPlan(tx, planId);
-      if (!plan) throw invalidField('planId', 'exists', `no plan "${planId}"`);
+      if (!plan) throw invalidField('planId', 'exists', TENANCY.noPlan({ plan: planId }));
       await store.lockMemberships(tx, s.orgId);
       const before = await store.getOrg(tx, s.orgId, true);
       if (!before) throw notFound('organization');
@@ -392,7 +384,7 @@ export class OrganizationService {
       if (plan.max_users !== null && members > plan.max_users) {
         throw new AppError(
           'quota-exceeded',
-          `the ${plan.name} plan allows ${plan.max_users} users but the organization has ${members}`,
+          TENANCY.planTooSmall({ plan: plan.name, max: plan.max_users, members }),
           {
             extra: { limit: { name: 'max_users', value: plan.max_users }, usage: members },
           },

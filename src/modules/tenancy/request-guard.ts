@@ -4,6 +4,7 @@
 import { AppError } from '../../platform/errors.ts';
 import type { Principal, RouteAccess } from '../../platform/http/request-context.ts';
 import { assertOrgIpAllowed } from './ip-rule-service.ts';
+import { TENANCY } from './messages.ts';
 import { secondsToNextMonth, type UsageMeter } from './usage-meter.ts';
 
 export function tenantGuard(meter: UsageMeter) {
@@ -12,30 +13,23 @@ export function tenantGuard(meter: UsageMeter) {
     if (!org) return;
     if (!principal.isSuperAdmin) {
       if (org.status !== 'active')
-        throw new AppError('organization-suspended', `the organization ${org.name} is suspended`);
+        throw new AppError('organization-suspended', TENANCY.organizationSuspended({ name: org.name }));
       assertOrgIpAllowed(org, ip);
       if (principal.membership?.status === 'suspended')
-        throw new AppError('account-disabled', `your membership in ${org.name} is suspended`);
+        throw new AppError('account-disabled', TENANCY.membershipSuspended({ name: org.name }));
       const mfaStepAllowed = 'public' in access ? true : access.duringMfaEnrollment === true;
       if (org.requireMfa && !principal.mfaEnabled && !mfaStepAllowed) {
-        throw new AppError(
-          'mfa-enrollment-required',
-          `${org.name} requires multi-factor authentication: enrol with POST /api/v1/auth/mfa/setup and /auth/mfa/enable`,
-        );
+        throw new AppError('mfa-enrollment-required', TENANCY.organizationRequiresMfa({ name: org.name }));
       }
     }
     const limit = org.maxApiRequestsPerMonth;
     if (limit !== null) {
       const used = org.apiRequestsThisMonth + meter.unflushed(org.id);
       if (used >= limit) {
-        throw new AppError(
-          'request-quota-exceeded',
-          `the plan allows ${limit} API requests a month and ${used} were made`,
-          {
-            retryAfterSeconds: secondsToNextMonth(),
-            extra: { limit: { name: 'max_api_requests_per_month', value: limit }, usage: used },
-          },
-        );
+        throw new AppError('request-quota-exceeded', TENANCY.requestQuota({ limit, used }), {
+          retryAfterSeconds: secondsToNextMonth(),
+          extra: { limit: { name: 'max_api_requests_per_month', value: limit }, usage: used },
+        });
       }
     }
     meter.count(org.id);

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import {
   Email,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -29,7 +30,7 @@ export type OrganizationDto = Static<typeof Organization>;
 
 export const UpdateOrganizationBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(Name(200)),
     requireMfa: Type.Optional(Type.Boolean()),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
@@ -56,7 +57,7 @@ export type MyOrganizationDto = Static<typeof MyOrganization>;
 
 export const CreateOrganizationBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Name(200),
     subdomain: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }),
   },
   { additionalProperties: false },
@@ -168,7 +169,7 @@ export type DepartmentDto = Static<typeof Department>;
 
 export const CreateDepartmentBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Name(200),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     parentId: Type.Optional(Nullable(Uuid())),
   },
@@ -177,7 +178,7 @@ export const CreateDepartmentBody = Type.Object(
 
 export const UpdateDepartmentBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(Name(200)),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     parentId: Type.Optional(Nullable(Uuid())),
   },

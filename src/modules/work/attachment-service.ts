@@ -10,6 +10,7 @@ import { moveIntoStore, type ReceivedFile } from '../../platform/http/uploads.ts
 import { type AuditService, actorOf } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
+import { WORK } from './messages.ts';
 import type { AttachmentDto } from './task-schemas.ts';
 import { canWorkOn, type TaskService } from './task-service.ts';
 import * as store from './task-store.ts';
@@ -75,7 +76,7 @@ export class AttachmentService {
     await this.db.transaction(tenantScope(ctx), async (tx) => {
       const task = await this.tasks.requireTask(tx, taskId);
       if (!canWorkOn(ctx, task)) {
-        throw new AppError('forbidden', 'you can only attach files to tasks assigned to you', {
+        throw new AppError('forbidden', WORK.onlyOwnTaskFiles(), {
           extra: { permission: 'tasks:manage' },
         });
       }
@@ -98,7 +99,7 @@ export class AttachmentService {
       return await this.db.transaction(s, async (tx) => {
         const task = await this.tasks.requireTask(tx, taskId, true);
         if (!canWorkOn(ctx, task)) {
-          throw new AppError('forbidden', 'you can only attach files to tasks assigned to you', {
+          throw new AppError('forbidden', WORK.onlyOwnTaskFiles(), {
             extra: { permission: 'tasks:manage' },
           });
         }
@@ -160,9 +161,9 @@ export class AttachmentService {
       // Locked, so of two concurrent deletes the second finds nothing (no double refund).
       const row = await store.getAttachment(tx, taskId, id, true);
       if (!row) throw notFound('attachment');
-      assertVersion(row.version, expectedVersion, 'the attachment');
+      assertVersion(row.version, expectedVersion, 'attachment');
       if (row.uploaded_by !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
-        throw new AppError('forbidden', "deleting someone else's attachment needs tasks:manage", {
+        throw new AppError('forbidden', WORK.othersAttachmentDelete(), {
           extra: { permission: 'tasks:manage' },
         });
       }

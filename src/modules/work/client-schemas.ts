@@ -3,6 +3,7 @@ import { type Static, Type } from 'typebox';
 import { sortValues } from '../../platform/db/keyset-list.ts';
 import {
   Email,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -42,7 +43,7 @@ export type ClientDto = Static<typeof Client>;
 
 export const CreateClientBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Name(200),
     status: Type.Optional(ClientStatus),
     ownerId: Type.Optional(Nullable(Uuid())),
     email: Type.Optional(Nullable(Email)),
@@ -57,7 +58,7 @@ export type CreateClientInput = Static<typeof CreateClientBody>;
 
 export const UpdateClientBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(Name(200)),
     status: Type.Optional(ClientStatus),
     ownerId: Type.Optional(Nullable(Uuid())),
     email: Type.Optional(Nullable(Email)),
@@ -141,7 +142,7 @@ export const Contact = Type.Object({
 export type ContactDto = Static<typeof Contact>;
 
 const contactFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: Name(200),
   title: Type.Optional(Type.String({ maxLength: 200 })),
   email: Type.Optional(Nullable(Email)),
   phone: Type.Optional(Nullable(Phone)),

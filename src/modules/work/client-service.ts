@@ -2,10 +2,12 @@
 // member, and contacts whose messaging consent records when and where it was given.
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import type { Msg } from '../../platform/i18n/message.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type {
@@ -19,6 +21,7 @@ import type {
   UpdateContactInput,
 } from './client-schemas.ts';
 import * as store from './client-store.ts';
+import { WORK } from './messages.ts';
 import { assertClientMove } from './transitions.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -75,13 +78,20 @@ export interface ClientLedger {
   churned(tx: Sql, ctx: CallContext, clientId: string): Promise<void>;
 }
 
+// The kinds of record ClientLedger.history counts, as text of the request's language.
+const RECORD_COUNTS: Record<string, (p: { count: number }) => Msg> = {
+  contracts: WORK.contractsCount,
+  invoices: WORK.invoicesCount,
+  feedback: WORK.feedbackCount,
+};
+
 function financialHistory(counts: Record<string, number>): AppError {
   const has = Object.entries(counts)
     .filter(([, n]) => n > 0)
-    .map(([kind, n]) => `${n} ${kind}`);
+    .map(([kind, n]) => (RECORD_COUNTS[kind] ?? WORK.contractsCount)({ count: n }));
   return new AppError(
     'financial-history',
-    `the client has ${has.length > 0 ? has.join(', ') : 'financial records'}; deleting it would rewrite past revenue, MRR and satisfaction. Archive it instead (archived: true)`,
+    WORK.clientHasFinancialHistory({ records: has.length > 0 ? { list: has } : WORK.financialRecords() }),
     { extra: counts },
   );
 }
@@ -127,7 +137,7 @@ export class ClientService {
   async createClientIn(tx: Sql, ctx: CallContext, body: CreateClientInput): Promise<ClientDto> {
     const s = tenantScope(ctx);
     if (body.ownerId && !(await this.tenancy.members.isMember(tx, body.ownerId))) {
-      throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+      throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
     }
     const row = await store.insertClient(tx, s.orgId, newId(), {
       name: body.name,
@@ -169,10 +179,10 @@ export class ClientService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
-      assertVersion(before.version, expectedVersion, 'the client');
+      assertVersion(before.version, expectedVersion, 'client');
       if (body.status !== undefined) assertClientMove(before.status, body.status);
       if (body.ownerId && !(await this.tenancy.members.isMember(tx, body.ownerId))) {
-        throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+        throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
       }
       const fields: Partial<store.ClientFields> = {};
       if (body.name !== undefined) fields.name = body.name;
@@ -187,13 +197,9 @@ export class ClientService {
       const archive = body.archived !== undefined && body.archived !== wasArchived ? body.archived : null;
       const archivedAfter = archive ?? wasArchived;
       if (archivedAfter && (fields.status ?? before.status) === 'active') {
-        const message = archive
-          ? 'an active client cannot be archived; churn it first (status: churned)'
-          : 'an archived client cannot become active; bring it back first (archived: false)';
+        const message = archive ? WORK.activeClientCannotArchive() : WORK.archivedClientCannotBeActive();
         throw new AppError('conflict', message, {
-          errors: [
-            { field: archive ? 'archived' : 'status', in: 'body', rule: 'archivedNotActive', message },
-          ],
+          errors: [fieldError(archive ? 'archived' : 'status', 'archivedNotActive', message)],
         });
       }
       const changes = diff(before, { ...before, ...fields }, store.CLIENT_EDITABLE);
@@ -238,7 +244,7 @@ export class ClientService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
-      assertVersion(before.version, expectedVersion, 'the client');
+      assertVersion(before.version, expectedVersion, 'client');
       const counts = (await this.ledger?.history(tx, id)) ?? {};
       if (Object.values(counts).some((n) => n > 0)) throw financialHistory(counts);
       try {
@@ -314,7 +320,7 @@ export class ClientService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
-      assertVersion(before.version, expectedVersion, 'the contact');
+      assertVersion(before.version, expectedVersion, 'contact');
       const merged = contactFields(body, before);
       const changes = diff(before, { ...before, ...merged }, CONTACT_AUDITED);
       if (!changes) return contactToDto(before);
@@ -343,7 +349,7 @@ export class ClientService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
-      assertVersion(before.version, expectedVersion, 'the contact');
+      assertVersion(before.version, expectedVersion, 'contact');
       await store.deleteContact(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -373,10 +379,10 @@ function contactFields(body: UpdateContactInput, before: store.ContactRow | null
   if (consent) {
     if (!wasGiven && body.consentAt === undefined) consentAt = new Date();
     if (!consentSource) {
-      throw invalidField('consentSource', 'required', 'say where consent was given (form, call, e-mail...)');
+      throw invalidField('consentSource', 'required', WORK.consentSourceRequired());
     }
     if (consentAt && consentAt.getTime() > Date.now() + 60_000) {
-      throw invalidField('consentAt', 'notInFuture', 'consent cannot be given in the future');
+      throw invalidField('consentAt', 'notInFuture', WORK.consentInFuture());
     }
   } else {
     consentAt = null;

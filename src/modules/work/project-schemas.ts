@@ -5,6 +5,7 @@ import {
   CurrencyCode,
   DateOnly,
   MinorAmount,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -55,7 +56,7 @@ export const Project = Type.Object({
 export type ProjectDto = Static<typeof Project>;
 
 const projectFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: Name(200),
   description: Type.Optional(Type.String({ maxLength: 50000 })),
   clientId: Type.Optional(Nullable(Uuid())),
   ownerId: Type.Optional(Nullable(Uuid())),
@@ -147,7 +148,7 @@ export type MilestoneDto = Static<typeof Milestone>;
 
 export const CreateMilestoneBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Name(200),
     dueDate: Type.Optional(Nullable(DateOnly())),
     done: Type.Optional(Type.Boolean()),
   },
@@ -157,7 +158,7 @@ export type CreateMilestoneInput = Static<typeof CreateMilestoneBody>;
 
 export const UpdateMilestoneBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(Name(200)),
     dueDate: Type.Optional(Nullable(DateOnly())),
     done: Type.Optional(Type.Boolean()),
   },
@@ -188,7 +189,7 @@ export const CreateExpenseBody = Type.Object(
       description: 'Positive, minor units.',
     }),
     currency: Type.Optional(CurrencyCode),
-    category: Type.String({ minLength: 1, maxLength: 100 }),
+    category: Name(100),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
@@ -199,7 +200,7 @@ export const UpdateExpenseBody = Type.Object(
   {
     spentOn: Type.Optional(DateOnly()),
     amountMinor: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000_000_000_000 })),
-    category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    category: Type.Optional(Name(100)),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false, minProperties: 1 },

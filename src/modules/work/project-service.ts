@@ -3,16 +3,19 @@
 // overridden, start/due dates, and milestones.
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
-import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
 import { releaseAttachments } from './attachment-release.ts';
 import type { ClientService } from './client-service.ts';
+import { WORK } from './messages.ts';
 import type {
   CreateExpenseInput,
   CreateMilestoneInput,
@@ -161,7 +164,7 @@ export class ProjectService {
       throw invalidField(
         'completedAt',
         'completedOnly',
-        `only a completed project has a completion time (the status is ${status ?? 'planning'})`,
+        WORK.completedOnlyProject({ status: status ?? 'planning' }),
       );
     return this.insertProjectIn(
       tx,
@@ -222,17 +225,17 @@ export class ProjectService {
       throw invalidField(
         'dueDate',
         'notBeforeStart',
-        `the due date ${f.due_date} is before the start ${f.start_date}`,
+        WORK.dueBeforeStart({ due: { day: f.due_date }, start: { day: f.start_date } }),
       );
     }
     if (given.clientId && !(await this.clients.exists(tx, given.clientId))) {
-      throw invalidField('clientId', 'exists', 'no such client in this organization');
+      throw invalidField('clientId', 'exists', COMMON.noSuch({ what: resourceName('client') }));
     }
     if (given.ownerId && !(await this.tenancy.members.isMember(tx, given.ownerId))) {
-      throw invalidField('ownerId', 'member', 'the owner must be a member of this organization');
+      throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
     }
     if (given.departmentId && !(await this.tenancy.departments.exists(tx, given.departmentId))) {
-      throw invalidField('departmentId', 'exists', 'no such department in this organization');
+      throw invalidField('departmentId', 'exists', COMMON.noSuch({ what: resourceName('department') }));
     }
   }
 
@@ -246,7 +249,7 @@ export class ProjectService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.lockProject(tx, id);
       if (!before) throw notFound('project');
-      assertVersion(before.version, expectedVersion, 'the project');
+      assertVersion(before.version, expectedVersion, 'project');
       if (body.status !== undefined) assertProjectMove(before.status, body.status, ctx.principal.permissions);
       const fields: Partial<store.ProjectFields> = {};
       if (body.name !== undefined) fields.name = body.name;
@@ -267,20 +270,15 @@ export class ProjectService {
       const { currency: orgCurrency } = await this.tenancy.organizations.bookSettings(tx);
       await this.checkProject(tx, merged, body, orgCurrency);
       if (fields.currency && fields.currency !== before.currency && (await store.hasExpenses(tx, id))) {
-        throw new AppError(
-          'conflict',
-          `the project has expenses in ${before.currency}; its currency cannot change`,
-          {
-            errors: [
-              {
-                field: 'currency',
-                in: 'body',
-                rule: 'expensesInCurrency',
-                message: `must stay ${before.currency} while the project has expenses`,
-              },
-            ],
-          },
-        );
+        throw new AppError('conflict', WORK.currencyLockedByExpenses({ currency: before.currency }), {
+          errors: [
+            fieldError(
+              'currency',
+              'expensesInCurrency',
+              WORK.currencyMustStay({ currency: before.currency }),
+            ),
+          ],
+        });
       }
       await store.updateProject(tx, id, fields);
       await this.audit.record(tx, {
@@ -302,7 +300,7 @@ export class ProjectService {
     const files = await this.db.transaction(s, async (tx) => {
       const before = await store.lockProject(tx, id);
       if (!before) throw notFound('project');
-      assertVersion(before.version, expectedVersion, 'the project');
+      assertVersion(before.version, expectedVersion, 'project');
       // Lock the tasks first: an upload in flight (it locks its task) finishes before we count files.
       await lockTasksOf(tx, id);
       const files = await releaseAttachments(tx, this.tenancy, s.orgId, { projectId: id });
@@ -372,7 +370,7 @@ export class ProjectService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
-      assertVersion(before.version, expectedVersion, 'the milestone');
+      assertVersion(before.version, expectedVersion, 'milestone');
       const unchanged =
         (body.name === undefined || body.name === before.name) &&
         (body.dueDate === undefined || body.dueDate === before.due_date) &&
@@ -406,7 +404,7 @@ export class ProjectService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
-      assertVersion(before.version, expectedVersion, 'the milestone');
+      assertVersion(before.version, expectedVersion, 'milestone');
       await store.deleteMilestone(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -474,7 +472,7 @@ export class ProjectService {
     return this.db.transaction(s, async (tx) => {
       const before = await store.getExpense(tx, projectId, id);
       if (!before) throw notFound('expense');
-      assertVersion(before.version, expectedVersion, 'the expense');
+      assertVersion(before.version, expectedVersion, 'expense');
       const fields: Parameters<typeof store.updateExpense>[2] = {};
       if (body.spentOn !== undefined) fields.spent_on = body.spentOn;
       if (body.amountMinor !== undefined) fields.amount_minor = body.amountMinor;
@@ -507,7 +505,7 @@ export class ProjectService {
     await this.db.transaction(s, async (tx) => {
       const before = await store.getExpense(tx, projectId, id);
       if (!before) throw notFound('expense');
-      assertVersion(before.version, expectedVersion, 'the expense');
+      assertVersion(before.version, expectedVersion, 'expense');
       await store.deleteExpense(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,

@@ -7,8 +7,10 @@ import type { Db } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
+import { WORK } from './messages.ts';
 import type { CommentDto, CreateTimeEntryInput, TimeEntryDto, WatcherDto } from './task-schemas.ts';
 import { canWorkOn, type TaskService } from './task-service.ts';
 import * as store from './task-store.ts';
@@ -41,7 +43,7 @@ function timeEntryToDto(e: store.TimeEntryRow): TimeEntryDto {
 }
 
 function refuseWork(): never {
-  throw new AppError('forbidden', 'you can only work on tasks assigned to you', {
+  throw new AppError('forbidden', WORK.onlyOwnTaskWork(), {
     extra: { permission: 'tasks:manage' },
   });
 }
@@ -107,7 +109,7 @@ export class TaskActivityService {
       const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
-      assertVersion(before.version, expectedVersion, 'the comment');
+      assertVersion(before.version, expectedVersion, 'comment');
       if (body === before.body) return commentToDto(before);
       const after = await store.updateComment(tx, taskId, id, body);
       const changes = diff(before, after, ['body']);
@@ -133,7 +135,7 @@ export class TaskActivityService {
       const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
-      assertVersion(before.version, expectedVersion, 'the comment');
+      assertVersion(before.version, expectedVersion, 'comment');
       await store.deleteComment(tx, id);
       await this.audit.record(tx, {
         orgId: s.orgId,
@@ -150,7 +152,7 @@ export class TaskActivityService {
 
   private assertAuthor(ctx: CallContext, comment: store.CommentRow): void {
     if (comment.author_id !== ctx.principal.userId && !ctx.principal.permissions.has('tasks:manage')) {
-      throw new AppError('forbidden', 'only the author may change a comment (or someone with tasks:manage)', {
+      throw new AppError('forbidden', WORK.onlyAuthorComment(), {
         extra: { permission: 'tasks:manage' },
       });
     }
@@ -181,12 +183,12 @@ export class TaskActivityService {
       const userId = body.userId ?? s.userId;
       if (userId !== s.userId) {
         if (!ctx.principal.permissions.has('tasks:manage')) {
-          throw new AppError('forbidden', "logging someone else's time needs tasks:manage", {
+          throw new AppError('forbidden', WORK.othersTimeLog(), {
             extra: { permission: 'tasks:manage' },
           });
         }
         if (!(await this.tenancy.members.isMember(tx, userId))) {
-          throw invalidField('userId', 'member', 'must be a member of this organization');
+          throw invalidField('userId', 'member', COMMON.notMember());
         }
       }
       const row = await store.insertTimeEntry(tx, {
@@ -221,10 +223,10 @@ export class TaskActivityService {
     const s = tenantScope(ctx);
     await this.db.transaction(s, async (tx) => {
       const before = await store.getTimeEntry(tx, taskId, id);
-      if (!before) throw notFound('time entry');
-      assertVersion(before.version, expectedVersion, 'the time entry');
+      if (!before) throw notFound('timeEntry');
+      assertVersion(before.version, expectedVersion, 'timeEntry');
       if (before.user_id !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
-        throw new AppError('forbidden', "deleting someone else's time needs tasks:manage", {
+        throw new AppError('forbidden', WORK.othersTimeDelete(), {
           extra: { permission: 'tasks:manage' },
         });
       }
@@ -258,14 +260,14 @@ export class TaskActivityService {
   async setWatching(ctx: CallContext, taskId: string, userId: string, watching: boolean): Promise<void> {
     const s = tenantScope(ctx);
     if (userId !== s.userId && !ctx.principal.permissions.has('tasks:manage')) {
-      throw new AppError('forbidden', 'adding or removing other watchers needs tasks:manage', {
+      throw new AppError('forbidden', WORK.othersWatchers(), {
         extra: { permission: 'tasks:manage' },
       });
     }
     await this.db.transaction(s, async (tx) => {
       await this.tasks.requireTask(tx, taskId);
       if (watching && !(await this.tenancy.members.isMember(tx, userId))) {
-        throw invalidField('userId', 'member', 'watchers must be members of this organization');
+        throw invalidField('userId', 'member', WORK.watchersNotMembers());
       }
       const changed = watching
         ? await store.addWatcher(tx, s.orgId, taskId, userId)

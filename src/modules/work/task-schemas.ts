@@ -3,6 +3,7 @@ import { type Static, Type } from 'typebox';
 import { sortValues } from '../../platform/db/keyset-list.ts';
 import {
   DateOnly,
+  Name,
   Nullable,
   ResourceFields,
   StringEnum,
@@ -38,7 +39,7 @@ export type TaskDto = Static<typeof Task>;
 export const CreateTaskBody = Type.Object(
   {
     projectId: Uuid(),
-    title: Type.String({ minLength: 1, maxLength: 300 }),
+    title: Name(300),
     description: Type.Optional(Type.String({ maxLength: 50000 })),
     assigneeId: Type.Optional(Nullable(Uuid())),
     priority: Type.Optional(TaskPriority),
@@ -64,7 +65,7 @@ export type RestoreTaskInput = Static<typeof RestoreTaskBody>;
 export const UpdateTaskBody = Type.Object(
   {
     projectId: Type.Optional(Uuid()),
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    title: Type.Optional(Name(300)),
     description: Type.Optional(Type.String({ maxLength: 50000 })),
     assigneeId: Type.Optional(Nullable(Uuid())),
     priority: Type.Optional(TaskPriority),

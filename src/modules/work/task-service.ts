@@ -7,10 +7,13 @@ import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { type AuditService, actorOf, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
 import { releaseAttachments } from './attachment-release.ts';
+import { WORK } from './messages.ts';
 import type { ProjectService } from './project-service.ts';
 import {
   type CreateTaskInput,
@@ -43,17 +46,17 @@ export function taskToDto(t: store.TaskRow): TaskDto {
   };
 }
 
-const PROJECT_MISSING = 'no such project in this organization';
-const NOT_A_MEMBER = 'the assignee must be a member of this organization';
+const PROJECT_MISSING = () => COMMON.noSuch({ what: resourceName('project') });
+const NOT_A_MEMBER = () => WORK.assigneeNotMember();
 
 /** A task foreign key's refusal as the field error the lookups in checkReferences give; else null. */
 function referenceError(err: unknown): AppError | null {
   const e = err as { code?: string; constraint?: string };
   if (e.code !== '23503') return null;
   if (e.constraint === store.TASK_REFERENCE_KEYS.project)
-    return invalidField('projectId', 'exists', PROJECT_MISSING);
+    return invalidField('projectId', 'exists', PROJECT_MISSING());
   if (e.constraint === store.TASK_REFERENCE_KEYS.assignee)
-    return invalidField('assigneeId', 'member', NOT_A_MEMBER);
+    return invalidField('assigneeId', 'member', NOT_A_MEMBER());
   return null;
 }
 
@@ -134,7 +137,7 @@ export class TaskService {
       throw invalidField(
         'completedAt',
         'completedOnly',
-        `only a completed task has a completion time (the status is ${rest.status ?? 'pending'})`,
+        WORK.completedOnlyTask({ status: rest.status ?? 'pending' }),
       );
     await this.checkReferences(tx, rest);
     return this.insertTask(tx, ctx, rest, completedAt ? new Date(completedAt) : null);
@@ -187,10 +190,10 @@ export class TaskService {
     body: { projectId?: string; assigneeId?: string | null },
   ): Promise<void> {
     if (body.projectId && !(await this.projects.exists(tx, body.projectId))) {
-      throw invalidField('projectId', 'exists', PROJECT_MISSING);
+      throw invalidField('projectId', 'exists', PROJECT_MISSING());
     }
     if (body.assigneeId && !(await this.tenancy.members.isMember(tx, body.assigneeId))) {
-      throw invalidField('assigneeId', 'member', NOT_A_MEMBER);
+      throw invalidField('assigneeId', 'member', NOT_A_MEMBER());
     }
   }
 
@@ -206,7 +209,7 @@ export class TaskService {
       if (!before) throw notFound('task');
       if (!ctx.principal.permissions.has('tasks:manage')) {
         if (!canWorkOn(ctx, before)) {
-          throw new AppError('forbidden', 'you can only change tasks assigned to you', {
+          throw new AppError('forbidden', WORK.onlyOwnTasks(), {
             extra: { permission: 'tasks:manage' },
           });
         }
@@ -214,12 +217,12 @@ export class TaskService {
           (k) => !WORKER_EDITABLE.includes(k),
         );
         if (outside.length > 0) {
-          throw new AppError('forbidden', `changing ${outside.join(', ')} needs tasks:manage`, {
+          throw new AppError('forbidden', WORK.fieldsNeedManage({ fields: { list: outside } }), {
             extra: { permission: 'tasks:manage', fields: outside },
           });
         }
       }
-      assertVersion(before.version, expectedVersion, 'the task');
+      assertVersion(before.version, expectedVersion, 'task');
       if (body.status !== undefined) assertTaskMove(before.status, body.status);
       await this.checkReferences(tx, body);
       const fields: Partial<store.TaskFields> = {};
@@ -254,7 +257,7 @@ export class TaskService {
     const files = await this.db.transaction(s, async (tx) => {
       const before = await store.getTask(tx, id, true);
       if (!before) throw notFound('task');
-      assertVersion(before.version, expectedVersion, 'the task');
+      assertVersion(before.version, expectedVersion, 'task');
       const files = await releaseAttachments(tx, this.tenancy, s.orgId, { taskId: id });
       await store.deleteTask(tx, id);
       await this.audit.record(tx, {

@@ -2,7 +2,10 @@
 // move needs. An illegal move is refused with 409 `invalid-transition` listing the allowed ones.
 // The project table is documented in docs/work-statuses.md (generated from this file).
 import { AppError } from '../../platform/errors.ts';
+import { COMMON } from '../../platform/i18n/common-messages.ts';
+import { type ResourceName, resourceName } from '../../platform/i18n/resource-names.ts';
 import type { Permission } from '../access/catalogue.ts';
+import { WORK } from './messages.ts';
 
 export const CLIENT_STATUSES = ['lead', 'active', 'churned'] as const;
 export type ClientStatus = (typeof CLIENT_STATUSES)[number];
@@ -63,10 +66,11 @@ export const TASK_MOVES: Record<TaskStatus, TaskStatus[]> = {
   cancelled: ['pending'],
 };
 
-function refuse(what: string, from: string, to: string, allowed: string[]): never {
+function refuse(what: ResourceName, from: string, to: string, allowed: string[]): never {
+  const params = { what: resourceName(what), from, to, allowed: allowed.join(', ') };
   throw new AppError(
     'invalid-transition',
-    `a ${what} cannot move from ${from} to ${to}; from ${from} it can move to ${allowed.length ? allowed.join(', ') : 'nothing'}`,
+    allowed.length ? COMMON.invalidMove(params) : COMMON.invalidMoveNowhere(params),
     { extra: { from, to, allowedMoves: allowed } },
   );
 }
@@ -101,7 +105,7 @@ export function assertProjectMove(
       moves.map((m) => m.to),
     );
   if (!permissions.has(move.permission)) {
-    throw new AppError('forbidden', `moving a project from ${from} to ${to} needs ${move.permission}`, {
+    throw new AppError('forbidden', WORK.projectMoveNeeds({ from, to, permission: move.permission }), {
       extra: { permission: move.permission },
     });
   }

@@ -1,7 +1,8 @@
 // Filtered, sorted lists with keyset pagination. A module states its filters as SQL conditions
 // with bound parameters and picks one of its sort keys; the cursor carries the last row's sort
 // value and id, so a page costs an index range scan however deep it is (no OFFSET).
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import { HTTP } from '../http/messages.ts';
 import { decodeCursor, encodeCursor, type PageOf } from '../http/pagination.ts';
 import type { Sql } from './transaction.ts';
 
@@ -76,21 +77,16 @@ export async function keysetList<Row extends Record<string, unknown>, Item>(
   const name = desc ? o.sort.slice(1) : o.sort;
   const key = o.sorts[name];
   if (!key) {
-    throw new AppError('validation-failed', `cannot sort by ${o.sort}`, {
+    throw new AppError('validation-failed', HTTP.cannotSort({ sort: o.sort }), {
       errors: [
-        {
-          field: 'sort',
-          in: 'query',
-          rule: 'enum',
-          message: `must be one of ${Object.keys(o.sorts).join(', ')}`,
-        },
+        fieldError('sort', 'enum', HTTP.sortValues({ values: Object.keys(o.sorts).join(', ') }), 'query'),
       ],
     });
   }
   const cursor = decodeCursor(o.cursor, isListCursor);
   if (cursor && cursor.s !== o.sort) {
-    throw new AppError('validation-failed', 'the cursor belongs to a different sort order', {
-      errors: [{ field: 'cursor', in: 'query', rule: 'cursor', message: `was given for sort=${cursor.s}` }],
+    throw new AppError('validation-failed', HTTP.cursorOfOtherSort(), {
+      errors: [fieldError('cursor', 'cursor', HTTP.cursorSort({ sort: cursor.s }), 'query')],
     });
   }
   const where = o.where;

@@ -13,6 +13,18 @@ export const StringEnum = <const T extends readonly string[]>(
   options: { description?: string; default?: T[number] } = {},
 ) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
+/**
+ * A required name or title: leading and trailing spaces are removed (validation.ts `x-trim`) before
+ * `minLength: 1`, so a name of spaces only is refused like an empty one (rule minLength).
+ */
+export const Name = (maxLength = 200, description?: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength,
+    'x-trim': true,
+    description: `${description ? `${description} ` : ''}Leading and trailing spaces are removed; what remains must not be empty.`,
+  });
+
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 
 export const IdParams = Type.Object({ id: Uuid() }, { additionalProperties: false });

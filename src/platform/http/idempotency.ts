@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../db/transaction.ts';
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 
 const TTL_HOURS = 24;
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -41,15 +42,8 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
     // not honoured on multipart requests (a retried upload creates a second attachment).
     if (request.isMultipart()) return;
     if (typeof header !== 'string' || !KEY.test(header)) {
-      throw new AppError('validation-failed', 'Idempotency-Key must be 1–255 visible ASCII characters', {
-        errors: [
-          {
-            field: 'idempotency-key',
-            in: 'headers',
-            rule: 'format',
-            message: 'must be 1–255 visible ASCII characters',
-          },
-        ],
+      throw new AppError('validation-failed', HTTP.idempotencyKey(), {
+        errors: [fieldError('idempotency-key', 'format', HTTP.idempotencyKeyField(), 'headers')],
       });
     }
     const p = request.principal;
@@ -87,16 +81,9 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
       return;
     }
     if (existing.request_hash !== hash) {
-      throw new AppError(
-        'idempotency-key-reused',
-        'this Idempotency-Key was used with a different request; use a new key',
-      );
+      throw new AppError('idempotency-key-reused', HTTP.idempotencyKeyReused());
     }
-    if (existing.status === null)
-      throw new AppError(
-        'conflict',
-        'a request with this Idempotency-Key is still being processed; retry shortly',
-      );
+    if (existing.status === null) throw new AppError('conflict', HTTP.idempotencyInFlight());
     reply.header('idempotent-replayed', 'true');
     if (existing.content_type) reply.type(existing.content_type);
     return reply.code(existing.status).send(existing.body ?? undefined);

@@ -1,7 +1,8 @@
 // Cursor pagination shared by every list: `?limit=&cursor=`, answer `{ items, nextCursor }`.
 // A cursor is the opaque, URL-safe encoding of the last row's sort key.
 import { type TSchema, Type } from 'typebox';
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 
 export const PageQuery = {
   limit: Type.Optional(
@@ -40,8 +41,8 @@ export function decodeCursor<T>(
   } catch {
     // fall through
   }
-  throw new AppError('validation-failed', 'cursor is not a cursor this list gave out', {
-    errors: [{ field: 'cursor', in: 'query', rule: 'cursor', message: 'is not a valid cursor' }],
+  throw new AppError('validation-failed', HTTP.foreignCursor(), {
+    errors: [fieldError('cursor', 'cursor', HTTP.badCursor(), 'query')],
   });
 }
 

@@ -2,7 +2,9 @@
 // and is refused with 412 if the resource has moved on. Services compare inside their transaction.
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import { type ResourceName, resourceName } from '../i18n/resource-names.ts';
+import { HTTP } from './messages.ts';
 
 // A version, quoted as the ETag answers it ("3"), bare (3) or weak (W/"3").
 const IF_MATCH = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
@@ -24,20 +26,18 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
   if (header === undefined) return undefined;
   const m = IF_MATCH.exec(Array.isArray(header) ? (header[0] ?? '') : header);
   if (!m) {
-    throw new AppError('validation-failed', 'If-Match must be the resource version, e.g. "3"', {
-      errors: [
-        { field: 'if-match', in: 'headers', rule: 'format', message: 'must be a version number such as "3"' },
-      ],
+    throw new AppError('validation-failed', HTTP.ifMatch(), {
+      errors: [fieldError('if-match', 'format', HTTP.ifMatchField(), 'headers')],
     });
   }
   return Number(m[1]);
 }
 
-export function assertVersion(current: number, expected: number | undefined, what: string): void {
+export function assertVersion(current: number, expected: number | undefined, what: ResourceName): void {
   if (expected !== undefined && expected !== current) {
     throw new AppError(
       'precondition-failed',
-      `${what} is at version ${current}, not ${expected}; reload it and try again`,
+      HTTP.staleVersion({ what: resourceName(what), current, expected }),
       {
         extra: { currentVersion: current },
       },

@@ -1,31 +1,65 @@
 // Every failure leaves as an RFC 9457 problem document; nothing else (no stack, no SQL) reaches
 // the client. Known failures come as AppError; framework and driver errors are translated here.
+// The human text (title, detail, errors[].message) is in the language the request's
+// Accept-Language asks for; `type`, `status` and each error's `field` and `rule` never change.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors.ts';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError, fieldError } from '../errors.ts';
+import { errorTitle } from '../i18n/error-titles.ts';
+import { DEFAULT_LOCALE, type Locale, negotiateLocale } from '../i18n/locale.ts';
+import { render } from '../i18n/message.ts';
+import { HTTP } from './messages.ts';
 import { toFieldErrors } from './validation.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-export function problemBody(error: AppError, requestId: string) {
+/** Spanish and Portuguese details are sentences; a leading placeholder ("el proyecto...") is capitalized. */
+const sentence = (text: string, locale: Locale) =>
+  locale === 'en' ? text : text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
+
+export function problemBody(error: AppError, requestId: string, locale: Locale = DEFAULT_LOCALE) {
   const entry = ERROR_CATALOGUE[error.code];
   return {
     type: `urn:bul:error:${error.code}`,
-    title: entry.title,
+    title: errorTitle(error.code, locale),
     status: entry.status,
-    detail: error.message,
+    detail: error.detail
+      ? sentence(render(error.detail, locale), locale)
+      : error.message === entry.title
+        ? errorTitle(error.code, locale) // thrown without a detail
+        : error.message,
     instance: requestId,
-    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.errors
+      ? {
+          errors: error.errors.map(({ msg, ...e }) => (msg ? { ...e, message: render(msg, locale) } : e)),
+        }
+      : {}),
     ...(error.extra ?? {}),
   };
+}
+
+/** Adds a field to the Vary header without dropping what other hooks put there. */
+function addVary(reply: FastifyReply, field: string): void {
+  const current = reply.getHeader('vary');
+  const list =
+    current === undefined
+      ? []
+      : String(current)
+          .split(',')
+          .map((v) => v.trim());
+  if (list.includes('*') || list.some((v) => v.toLowerCase() === field.toLowerCase())) return;
+  reply.header('vary', [...list.filter(Boolean), field].join(', '));
 }
 
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  const locale = negotiateLocale(reply.request.headers['accept-language']);
+  addVary(reply, 'Accept-Language');
   return reply
     .code(error.status)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(problemBody(error, String(reply.request.id)));
+    .header('content-language', locale)
+    .send(problemBody(error, String(reply.request.id), locale));
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -43,10 +77,12 @@ function fromDatabase(err: { code?: string; constraint?: string; detail?: string
     case '23505':
       return new AppError(
         'conflict',
-        `a record with the same ${err.constraint ? constraintSubject(err.constraint) : 'values'} already exists`,
+        err.constraint
+          ? HTTP.duplicate({ subject: constraintSubject(err.constraint) })
+          : HTTP.duplicateValues(),
       );
     case '23503':
-      return new AppError('conflict', 'the change refers to, or is referred to by, another record');
+      return new AppError('conflict', HTTP.reference());
     case '23514':
     case '23502':
     case '22001':
@@ -56,18 +92,18 @@ function fromDatabase(err: { code?: string; constraint?: string; detail?: string
     case '22003':
     case '22021': // invalid byte sequence (a NUL character in text)
     case '22P05': // untranslatable character
-      return new AppError('validation-failed', `a value breaks the rule ${err.constraint ?? err.code}`, {
-        errors: [{ field: err.constraint ?? '(unknown)', rule: err.code, message: 'is not acceptable' }],
+      return new AppError('validation-failed', HTTP.databaseRule({ rule: err.constraint ?? err.code }), {
+        errors: [fieldError(err.constraint ?? '(unknown)', err.code, HTTP.notAcceptable())],
       });
     case '40001':
     case '40P01':
-      return new AppError('conflict', 'the change collided with a concurrent change; retry it');
+      return new AppError('conflict', HTTP.collision());
     case '57014':
     case '57P01':
     case '08006':
     case '08001':
     case '53300':
-      return new AppError('unavailable', 'the database is not available right now');
+      return new AppError('unavailable', HTTP.databaseUnavailable());
     default:
       return null;
   }
@@ -86,18 +122,31 @@ export function toAppError(err: unknown): { error: AppError; unexpected: boolean
   if (Array.isArray(e.validation)) {
     const errors: FieldError[] = toFieldErrors(e.validation as never, e.validationContext);
     const first = errors[0];
-    const detail = first
-      ? `${first.field} ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
-      : 'invalid request';
+    const detail = !first
+      ? HTTP.invalidRequest()
+      : errors.length > 1
+        ? HTTP.validationSummaryMore({
+            field: first.field,
+            message: first.msg ?? first.message,
+            more: errors.length - 1,
+          })
+        : HTTP.validationSummary({ field: first.field, message: first.msg ?? first.message });
     return { error: new AppError('validation-failed', detail, { errors }), unexpected: false };
   }
   if (e.code && FASTIFY_CODES[e.code]) {
     const code = FASTIFY_CODES[e.code]!;
-    const detail = code === 'malformed-json' ? 'the request body is not valid JSON' : e.message;
+    const detail =
+      code === 'malformed-json'
+        ? HTTP.malformedJson()
+        : code === 'payload-too-large'
+          ? HTTP.bodyTooLarge()
+          : code === 'unsupported-media-type'
+            ? HTTP.unsupportedMediaType()
+            : e.message;
     return { error: new AppError(code, detail), unexpected: code === 'internal' };
   }
   if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return { error: new AppError('malformed-json', 'the request body is not valid JSON'), unexpected: false };
+    return { error: new AppError('malformed-json', HTTP.malformedJson()), unexpected: false };
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Other client errors raised by Fastify or its plugins (prototype poisoning, bad headers...).
@@ -114,7 +163,7 @@ export function toAppError(err: unknown): { error: AppError; unexpected: boolean
   if ((e as { code?: string }).code === 'ECONNREFUSED')
     return { error: new AppError('unavailable'), unexpected: true };
   return {
-    error: new AppError('internal', 'an unexpected error occurred; quote the request id when reporting it'),
+    error: new AppError('internal', HTTP.internal()),
     unexpected: true,
   };
 }
@@ -127,6 +176,12 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, error);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      reply,
+      new AppError(
+        'not-found',
+        HTTP.noRoute({ method: request.method, path: request.url.split('?')[0] ?? '' }),
+      ),
+    ),
   );
 }

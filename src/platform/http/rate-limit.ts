@@ -14,6 +14,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 import { SyncedCounters } from './synced-counters.ts';
 
 export interface LimiterSpec {
@@ -103,7 +104,7 @@ export interface LimitOutcome {
 export async function consumeOrThrow(
   limiter: RequestLimiter,
   key: string,
-  what: string,
+  what: 'per-address' | 'login' | 'per-user',
 ): Promise<LimitOutcome> {
   try {
     const res = await limiter.consume(key);
@@ -115,9 +116,14 @@ export async function consumeOrThrow(
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      const message = {
+        'per-address': HTTP.rateLimitAddress,
+        login: HTTP.rateLimitLogin,
+        'per-user': HTTP.rateLimitUser,
+      }[what];
       throw new AppError(
         'rate-limited',
-        `${what} rate limit reached: ${limiter.points} per ${limiter.duration} s; retry in ${seconds} s`,
+        message({ points: limiter.points, duration: limiter.duration, seconds }),
         {
           retryAfterSeconds: seconds,
           extra: { limit: limiter.points, windowSeconds: limiter.duration },

@@ -2,6 +2,7 @@
 // Routes state their access in `config.access`; one chain of hooks enforces it (see app.ts).
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 
 export type PrincipalKind = 'jwt' | 'session' | 'api_key';
 
@@ -81,7 +82,7 @@ export const isPublicRoute = (access: RouteAccess | undefined): boolean => !acce
 
 /** The caller of an authenticated route, as services want it. */
 export function callContext(request: FastifyRequest): CallContext {
-  if (!request.principal) throw new AppError('unauthenticated', 'authentication is required');
+  if (!request.principal) throw new AppError('unauthenticated', HTTP.authenticationRequired());
   return { principal: request.principal, meta: requestMeta(request) };
 }
 
@@ -96,6 +97,6 @@ export interface TenantScope {
 /** The organization and user a call acts for; 403 when the caller has not chosen an organization. */
 export function tenantScope(ctx: CallContext): TenantScope {
   const orgId = ctx.principal.org?.id;
-  if (!orgId) throw new AppError('forbidden', 'no organization selected; send X-Organization-ID');
+  if (!orgId) throw new AppError('forbidden', HTTP.noOrganization());
   return { orgId, userId: ctx.principal.userId };
 }

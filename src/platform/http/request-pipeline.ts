@@ -4,6 +4,7 @@
 // Routes declare what they need in `config.access`; this is the only place that enforces it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { HTTP } from './messages.ts';
 import { consumeOrThrow, type LimitOutcome, type RequestLimiter } from './rate-limit.ts';
 import type { Principal, RouteAccess } from './request-context.ts';
 import { routeAccess } from './request-context.ts';
@@ -31,7 +32,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     const path = request.url.split('?', 1)[0]!;
     if (PROBES.has(path)) return;
     if (!(await deps.ipAllowed(request.ip)))
-      throw new AppError('ip-blocked', `requests from ${request.ip} are not accepted`);
+      throw new AppError('ip-blocked', HTTP.addressRefused({ ip: request.ip }));
 
     const access = routeAccess(request);
     if (!path.startsWith('/api/')) return; // docs, JWKS, metrics, web app: no per-user work
@@ -45,8 +46,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     }
 
     const principal = await deps.authenticate(request);
-    if (!principal)
-      throw new AppError('unauthenticated', 'send a Bearer token, an API key or the session cookie');
+    if (!principal) throw new AppError('unauthenticated', HTTP.sendCredentials());
     request.principal = principal;
     reply.log = request.log; // the completion line is written through reply.log: let it name the user too
     deps.guard(principal, access, request.ip);
@@ -57,7 +57,7 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
     );
     setRateHeaders(reply, byUser.remaining < byIp.remaining ? byUser : byIp);
     if ('permission' in access && !principal.permissions.has(access.permission)) {
-      throw new AppError('forbidden', `this needs the permission ${access.permission}`, {
+      throw new AppError('forbidden', HTTP.needsPermission({ permission: access.permission }), {
         extra: { permission: access.permission },
       });
     }

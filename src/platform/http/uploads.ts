@@ -35,7 +35,9 @@ import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fileTypeFromFile } from 'file-type';
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import type { Msg } from '../i18n/message.ts';
+import { UPLOAD } from './messages.ts';
 
 export interface ReceivedFile {
   /** Where the file is now (a temporary file in `dir` until moveIntoStore). */
@@ -103,10 +105,7 @@ export async function registerUploads(app: FastifyInstance, opts: { maxUploadSiz
   // preValidation: the multipart flag is set while the body is (lazily) parsed.
   app.addHook('preValidation', async (request) => {
     if (request.isMultipart() && !takesUploads(request)) {
-      throw new AppError(
-        'unsupported-media-type',
-        'this route takes application/json, not multipart/form-data',
-      );
+      throw new AppError('unsupported-media-type', UPLOAD.jsonRoute());
     }
   });
   await app.register(multipart, {
@@ -155,9 +154,9 @@ function extensionOf(fileName: string): string {
   return dot > 0 ? fileName.slice(dot + 1).toLowerCase() : '';
 }
 
-const fileFieldError = (message: string, rule = 'required') =>
-  new AppError('validation-failed', `file ${message}`, {
-    errors: [{ field: FILE_FIELD, in: 'body', rule, message }],
+const fileFieldError = (message: Msg, rule = 'required') =>
+  new AppError('validation-failed', UPLOAD.fileDetail({ message }), {
+    errors: [fieldError(FILE_FIELD, rule, message)],
   });
 
 /** Multipart parser failures → catalogued problems. */
@@ -166,28 +165,24 @@ function translateMultipartError(err: unknown, maxBytes: number): unknown {
   const code = (err as { code?: string }).code;
   switch (code) {
     case 'FST_FILES_LIMIT':
-      return fileFieldError('must be sent once: one file per request', 'maxItems');
+      return fileFieldError(UPLOAD.once(), 'maxItems');
     case 'FST_FIELDS_LIMIT':
     case 'FST_PARTS_LIMIT':
-      return new AppError('validation-failed', `the form has more than ${MAX_FIELDS} fields`, {
-        errors: [{ field: '(form)', in: 'body', rule: 'maxFields', message: `at most ${MAX_FIELDS} fields` }],
+      return new AppError('validation-failed', UPLOAD.tooManyFields({ max: MAX_FIELDS }), {
+        errors: [fieldError('(form)', 'maxFields', UPLOAD.atMostFields({ max: MAX_FIELDS }))],
       });
     case 'FST_REQ_FILE_TOO_LARGE':
       return tooLarge(maxBytes);
     case 'FST_PROTO_VIOLATION':
-      return new AppError('validation-failed', 'a form field name is not allowed', {
-        errors: [
-          { field: '(form)', in: 'body', rule: 'prototypePollution', message: 'forbidden field name' },
-        ],
+      return new AppError('validation-failed', UPLOAD.forbiddenName(), {
+        errors: [fieldError('(form)', 'prototypePollution', UPLOAD.forbiddenNameField())],
       });
     default: {
       // busboy's own errors (malformed part headers, unexpected end of the form...)
       const message = (err as Error)?.message ?? '';
       if (code === 'FST_MP_PREMATURE_CLOSE' || /multipart|part|form|boundary/i.test(message)) {
-        return new AppError('validation-failed', `the multipart body is malformed: ${message}`, {
-          errors: [
-            { field: '(form)', in: 'body', rule: 'multipart', message: 'is not well-formed multipart data' },
-          ],
+        return new AppError('validation-failed', UPLOAD.malformed({ reason: message }), {
+          errors: [fieldError('(form)', 'multipart', UPLOAD.malformedField())],
         });
       }
       return err;
@@ -196,17 +191,14 @@ function translateMultipartError(err: unknown, maxBytes: number): unknown {
 }
 
 const tooLarge = (maxBytes: number) =>
-  new AppError('payload-too-large', `the file exceeds the upload limit of ${formatBytes(maxBytes)}`, {
+  new AppError('payload-too-large', UPLOAD.tooLarge({ size: formatBytes(maxBytes) }), {
     extra: { limit: maxBytes },
   });
 
 /** Streams the request's single file to `opts.dir`, then checks size, extension and content. */
 export async function receiveUpload(request: FastifyRequest, opts: ReceiveOptions): Promise<ReceivedFile> {
   if (typeof request.isMultipart !== 'function' || !request.isMultipart()) {
-    throw new AppError(
-      'unsupported-media-type',
-      `send the file as multipart/form-data in the field "${FILE_FIELD}"`,
-    );
+    throw new AppError('unsupported-media-type', UPLOAD.sendMultipart({ field: FILE_FIELD }));
   }
   await mkdir(opts.dir, { recursive: true, mode: 0o700 });
   const fields: Record<string, string> = Object.create(null);
@@ -228,8 +220,8 @@ export async function receiveUpload(request: FastifyRequest, opts: ReceiveOption
       if (part.fieldname !== FILE_FIELD || tmpPath !== null) {
         part.file.resume(); // drain it so that busboy can go on
         throw part.fieldname !== FILE_FIELD
-          ? fileFieldError(`must be sent in the field "${FILE_FIELD}" (got "${part.fieldname}")`)
-          : fileFieldError('must be sent once: one file per request', 'maxItems');
+          ? fileFieldError(UPLOAD.wrongField({ field: FILE_FIELD, got: part.fieldname }))
+          : fileFieldError(UPLOAD.once(), 'maxItems');
       }
       // The name is known before the content: refuse a wrong extension without storing anything.
       fileName = sanitizeFileName(part.filename ?? '');
@@ -239,8 +231,8 @@ export async function receiveUpload(request: FastifyRequest, opts: ReceiveOption
         throw new AppError(
           'unsupported-file',
           extension
-            ? `files of type .${extension} are not accepted (allowed: ${opts.allowedExtensions.join(', ')})`
-            : `the file name has no extension (allowed: ${opts.allowedExtensions.join(', ')})`,
+            ? UPLOAD.typeRefused({ ext: extension, allowed: opts.allowedExtensions.join(', ') })
+            : UPLOAD.noExtension({ allowed: opts.allowedExtensions.join(', ') }),
           { extra: { allowedExtensions: opts.allowedExtensions } },
         );
       }
@@ -257,8 +249,8 @@ export async function receiveUpload(request: FastifyRequest, opts: ReceiveOption
       if (part.file.truncated || size > opts.maxBytes) throw tooLarge(opts.maxBytes);
       sha256 = hash.digest('hex');
     }
-    if (tmpPath === null) throw fileFieldError('is required: send one file in the multipart field "file"');
-    if (size === 0) throw fileFieldError('is empty', 'minSize');
+    if (tmpPath === null) throw fileFieldError(UPLOAD.required());
+    if (size === 0) throw fileFieldError(UPLOAD.empty(), 'minSize');
     const contentType = await verifyContent(tmpPath, extension);
     return { path: tmpPath, fileName, extension, contentType, size, sha256, fields: { ...fields }, discard };
   } catch (err) {
@@ -272,19 +264,18 @@ async function verifyContent(filePath: string, extension: string): Promise<strin
   const detected = await fileTypeFromFile(filePath).catch(() => undefined);
   const textType = TEXT_TYPES[extension];
   if (textType) {
-    if (detected) throw mismatch(extension, `it is ${detected.ext.toUpperCase()} data`);
-    if (!(await looksLikeUtf8Text(filePath)))
-      throw mismatch(extension, 'it is not UTF-8 text (binary data or another encoding)');
+    if (detected) throw mismatch(UPLOAD.contentIs({ ext: extension, actual: detected.ext.toUpperCase() }));
+    if (!(await looksLikeUtf8Text(filePath))) throw mismatch(UPLOAD.notUtf8({ ext: extension }));
     return textType;
   }
-  if (!detected) throw mismatch(extension, 'its content is not recognised as that type');
+  if (!detected) throw mismatch(UPLOAD.unrecognised({ ext: extension }));
   const accepted = DETECTED_AS[extension] ?? [extension];
-  if (!accepted.includes(detected.ext)) throw mismatch(extension, `it is ${detected.ext.toUpperCase()} data`);
+  if (!accepted.includes(detected.ext))
+    throw mismatch(UPLOAD.contentIs({ ext: extension, actual: detected.ext.toUpperCase() }));
   return detected.mime;
 }
 
-const mismatch = (extension: string, why: string) =>
-  new AppError('unsupported-file', `the file is named .${extension} but ${why}`);
+const mismatch = (message: Msg) => new AppError('unsupported-file', message);
 
 async function looksLikeUtf8Text(filePath: string): Promise<boolean> {
   const handle = await open(filePath, 'r');

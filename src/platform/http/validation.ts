@@ -5,7 +5,9 @@ import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import sjson from 'secure-json-parse';
-import { AppError, type FieldError } from '../errors.ts';
+import { AppError, type FieldError, fieldError } from '../errors.ts';
+import type { Msg } from '../i18n/message.ts';
+import { HTTP, RULE } from './messages.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -17,9 +19,36 @@ const shared: Options = {
   strict: false, // TypeBox adds annotations AJV does not know (e.g. `~kind`, hidden but present)
 };
 
+/**
+ * `x-trim: true` on a string schema (common-schemas.ts `Name`) removes leading and trailing white
+ * space before the string's other rules run, so a name of spaces only meets `minLength: 1` empty,
+ * and what is stored has no stray spaces.
+ */
+function addTrim(ajv: Ajv): void {
+  ajv.addKeyword({
+    keyword: 'x-trim',
+    type: 'string',
+    schemaType: 'boolean',
+    modifying: true,
+    before: 'maxLength',
+    validate: (
+      on: boolean,
+      data: string,
+      _schema: unknown,
+      cxt?: { parentData: unknown; parentDataProperty: string | number },
+    ) => {
+      if (on && cxt?.parentData && typeof cxt.parentData === 'object') {
+        (cxt.parentData as Record<string | number, unknown>)[cxt.parentDataProperty] = data.trim();
+      }
+      return true;
+    },
+  });
+}
+
 function build(options: Options): Ajv {
   const ajv = new Ajv({ ...shared, ...options });
   addFormats(ajv);
+  addTrim(ajv);
   return ajv;
 }
 
@@ -49,53 +78,65 @@ function pathToField(instancePath: string): string {
 
 const join = (base: string, name: string) => (base ? `${base}.${name}` : name);
 
-function describe(e: ErrorObject): { field: string; rule: string; message: string } {
-  const base = pathToField(e.instancePath);
+const FORMAT_MESSAGES: Record<string, (typeof RULE)[keyof typeof RULE]> = {
+  uuid: RULE.formatUuid,
+  email: RULE.formatEmail,
+  date: RULE.formatDate,
+  'date-time': RULE.formatDateTime,
+  uri: RULE.formatUri,
+};
+
+function message(e: ErrorObject): Msg {
   const p = e.params as Record<string, unknown>;
+  const limit = Number(p.limit);
   switch (e.keyword) {
     case 'required':
-      return { field: join(base, String(p.missingProperty)), rule: 'required', message: 'is required' };
+      return RULE.required();
     case 'additionalProperties':
-      return {
-        field: join(base, String(p.additionalProperty)),
-        rule: 'additionalProperties',
-        message: 'is not an allowed field',
-      };
+      return RULE.additionalProperties();
     case 'type':
-      return { field: base, rule: 'type', message: `must be ${String(p.type).replace(',', ' or ')}` };
+      return RULE.type({ type: { list: String(p.type).split(','), or: true } });
     case 'maxLength':
-      return { field: base, rule: 'maxLength', message: `must be at most ${String(p.limit)} characters` };
+      return RULE.maxLength({ limit });
     case 'minLength':
-      return {
-        field: base,
-        rule: 'minLength',
-        message:
-          Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters`,
-      };
-    case 'format':
-      return { field: base, rule: 'format', message: `must be a valid ${String(p.format)}` };
+      return limit === 1 ? RULE.notEmpty() : RULE.minLength({ limit });
+    case 'format': {
+      const format = String(p.format);
+      return FORMAT_MESSAGES[format]?.() ?? RULE.format({ format });
+    }
     case 'enum':
-      return {
-        field: base,
-        rule: 'enum',
-        message: `must be one of: ${(p.allowedValues as unknown[]).join(', ')}`,
-      };
+      return RULE.enum({ values: (p.allowedValues as unknown[]).join(', ') });
     case 'maxItems':
-      return { field: base, rule: 'maxItems', message: `must have at most ${String(p.limit)} items` };
+      return RULE.maxItems({ limit });
     case 'minItems':
-      return { field: base, rule: 'minItems', message: `must have at least ${String(p.limit)} items` };
+      return RULE.minItems({ limit });
     case 'uniqueItems':
-      return { field: base, rule: 'uniqueItems', message: 'must not contain duplicates' };
+      return RULE.uniqueItems();
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { field: base, rule: e.keyword, message: `must be ${String(p.comparison)} ${String(p.limit)}` };
+      return RULE[e.keyword]({ limit });
     case 'pattern':
-      return { field: base, rule: 'pattern', message: 'has an invalid format' };
+      return RULE.pattern();
+    case 'anyOf':
+    case 'oneOf':
+      return RULE.union();
     default:
-      return { field: base, rule: e.keyword, message: e.message ?? 'is invalid' };
+      return RULE.invalid();
   }
+}
+
+function describe(e: ErrorObject): { field: string; rule: string; msg: Msg } {
+  const base = pathToField(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  const field =
+    e.keyword === 'required'
+      ? join(base, String(p.missingProperty))
+      : e.keyword === 'additionalProperties'
+        ? join(base, String(p.additionalProperty))
+        : base;
+  return { field, rule: e.keyword, msg: message(e) };
 }
 
 /** A branch error that only says "not null": noise when the value was not meant to be null. */
@@ -148,7 +189,7 @@ export function toFieldErrors(allErrors: ErrorObject[], context: string | undefi
     const key = `${field}|${d.rule}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ field, in: where, rule: d.rule, message: d.message });
+    out.push(fieldError(field, d.rule, d.msg, where));
   }
   return out;
 }
@@ -191,21 +232,10 @@ export function registerBodyParsing(app: FastifyInstance): void {
       const forbidden = /prototype/.test((err as Error).message);
       done(
         forbidden
-          ? new AppError(
-              'validation-failed',
-              'the body contains a forbidden __proto__ or constructor.prototype key',
-              {
-                errors: [
-                  {
-                    field: '(root)',
-                    in: 'body',
-                    rule: 'prototypePollution',
-                    message: 'must not contain __proto__ or constructor.prototype',
-                  },
-                ],
-              },
-            )
-          : new AppError('malformed-json', 'the request body is not valid JSON'),
+          ? new AppError('validation-failed', HTTP.forbiddenKey(), {
+              errors: [fieldError('(root)', 'prototypePollution', HTTP.forbiddenKeyField())],
+            })
+          : new AppError('malformed-json', HTTP.malformedJson()),
       );
     }
   });
@@ -218,10 +248,8 @@ export function registerBodyParsing(app: FastifyInstance): void {
     for (const [part, value] of parts) {
       const field = findNul(value);
       if (field) {
-        throw new AppError('validation-failed', `${field} must not contain the NUL character`, {
-          errors: [
-            { field, in: part, rule: 'noNul', message: 'must not contain the NUL character (\\u0000)' },
-          ],
+        throw new AppError('validation-failed', HTTP.nul({ field }), {
+          errors: [fieldError(field, 'noNul', HTTP.nulField(), part)],
         });
       }
     }

@@ -1,6 +1,7 @@
 // Currencies: the ISO 4217 codes the runtime knows (Intl), and the rule that money written to an
 // organization is in its book currency (BUL converts nothing: KPIs add amounts of one currency).
-import { AppError } from '../errors.ts';
+import { AppError, fieldError } from '../errors.ts';
+import { HTTP } from '../http/messages.ts';
 
 const KNOWN = new Set(Intl.supportedValuesOf('currency'));
 
@@ -44,22 +45,13 @@ export function moneyNumberFormat(currency: string): string {
 /** Refuses a currency that is unknown or not the organization's, naming the field. */
 export function assertOrgCurrency(field: string, currency: string, orgCurrency: string): void {
   if (!isCurrency(currency)) {
-    throw new AppError('validation-failed', `${currency} is not an ISO 4217 currency`, {
-      errors: [
-        { field, in: 'body', rule: 'currency', message: `${currency} is not an ISO 4217 currency code` },
-      ],
+    throw new AppError('validation-failed', HTTP.notCurrency({ currency }), {
+      errors: [fieldError(field, 'currency', HTTP.notCurrencyCode({ currency }))],
     });
   }
   if (currency !== orgCurrency) {
-    throw new AppError('validation-failed', `amounts must be in the organization's currency ${orgCurrency}`, {
-      errors: [
-        {
-          field,
-          in: 'body',
-          rule: 'organizationCurrency',
-          message: `must be ${orgCurrency}, the organization's currency (BUL does not convert currencies)`,
-        },
-      ],
+    throw new AppError('validation-failed', HTTP.otherCurrency({ currency: orgCurrency }), {
+      errors: [fieldError(field, 'organizationCurrency', HTTP.otherCurrencyField({ currency: orgCurrency }))],
     });
   }
 }

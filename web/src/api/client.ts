@@ -2,6 +2,8 @@
 // the server's OpenAPI document (npm run api-client), so a call that no longer matches the API
 // fails `npm run check`. The browser authenticates with the session cookie; writes carry the CSRF
 // token the server set in a readable cookie at login.
+// Every request says the UI's language (Accept-Language), so problem answers come back in it.
+import i18n from 'i18next';
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
@@ -59,6 +61,15 @@ const csrf: Middleware = {
   },
 };
 
+/** The UI's current language on every request: the server answers problems in it. */
+const language: Middleware = {
+  onRequest({ request }) {
+    const lng = i18n.resolvedLanguage ?? i18n.language;
+    if (lng) request.headers.set('accept-language', lng);
+    return request;
+  },
+};
+
 /** Fired when the server says the session is gone, so the app can return to the login page. */
 export const SESSION_LOST_EVENT = 'bul:session-lost';
 
@@ -72,7 +83,7 @@ const sessionWatch: Middleware = {
 };
 
 export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
-api.use(csrf, sessionWatch);
+api.use(language, csrf, sessionWatch);
 
 /** Unwraps an openapi-fetch result: the data, or an ApiProblem. */
 export async function call<T>(

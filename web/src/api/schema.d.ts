@@ -593,6 +593,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         expiresAt?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         /** @description Permissions (`resource:action`) the key may use; each must be one the creator holds. */
                         scopes: string[];
@@ -1538,8 +1539,10 @@ export interface paths {
                         email: string;
                         /** @enum {string} */
                         locale?: "en" | "es" | "pt-BR";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         organization: {
+                            /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                             name: string;
                             /** @description Lower-case letters, digits and inner hyphens; unique across the installation. */
                             subdomain: string;
@@ -1893,6 +1896,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         email?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         notes?: string;
                         ownerId?: string | null;
@@ -2066,6 +2070,7 @@ export interface paths {
                         /** @description true archives the client (a lead or a churned client: an active one must churn first, 409), false brings it back. Archiving is how a client with financial history is put away: it cannot be deleted. */
                         archived?: boolean;
                         email?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         notes?: string;
                         ownerId?: string | null;
@@ -2199,6 +2204,7 @@ export interface paths {
                         consentSource?: string | null;
                         email?: string | null;
                         messagingConsent?: boolean;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         phone?: string | null;
                         title?: string;
@@ -2308,6 +2314,7 @@ export interface paths {
                         consentSource?: string | null;
                         email?: string | null;
                         messagingConsent?: boolean;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         phone?: string | null;
                         title?: string;
@@ -2645,6 +2652,7 @@ export interface paths {
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
                         endDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         /**
                          * Format: date
@@ -2821,6 +2829,7 @@ export interface paths {
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
                         endDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         /** Format: date */
                         startDate?: string;
@@ -3017,6 +3026,7 @@ export interface paths {
                          * @enum {string}
                          */
                         stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title: string;
                     };
                 };
@@ -3180,6 +3190,7 @@ export interface paths {
                          * @enum {string}
                          */
                         stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title?: string;
                     };
                 };
@@ -3395,6 +3406,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         parentId?: string | null;
                     };
@@ -3533,6 +3545,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         parentId?: string | null;
                     };
@@ -4343,6 +4356,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         /** @description At least 12 characters; not a commonly breached password. */
                         password: string;
@@ -4495,7 +4509,7 @@ export interface paths {
                         dueOn: string;
                         /** Format: date */
                         issuedOn: string;
-                        /** @description Unique within the organization (409 if taken). */
+                        /** @description Unique within the organization (409 if taken). Leading and trailing spaces are removed; what remains must not be empty. */
                         number: string;
                         /**
                          * @description open, or void (cancelled; an invoice with payments cannot be voided).
@@ -4688,6 +4702,7 @@ export interface paths {
                         dueOn?: string;
                         /** Format: date */
                         issuedOn?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         number?: string;
                         /**
                          * @description open, or void (cancelled; an invoice with payments cannot be voided).
@@ -5458,6 +5473,7 @@ export interface paths {
                         currency?: string;
                         /** @enum {string} */
                         locale?: "en" | "es" | "pt-BR";
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         requireMfa?: boolean;
                         timezone?: string;
@@ -5694,6 +5710,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         subdomain: string;
                     };
@@ -5956,6 +5973,7 @@ export interface paths {
                         departmentId?: string | null;
                         description?: string;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         ownerId?: string | null;
                         progressOverride?: number | null;
@@ -6158,6 +6176,7 @@ export interface paths {
                         departmentId?: string | null;
                         description?: string;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         ownerId?: string | null;
                         progressOverride?: number | null;
@@ -6298,6 +6317,7 @@ export interface paths {
                     "application/json": {
                         /** @description Positive, minor units. */
                         amountMinor: number;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         category: string;
                         /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
                         currency?: string;
@@ -6404,6 +6424,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         amountMinor?: number;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         category?: string;
                         note?: string;
                         /** Format: date */
@@ -6513,6 +6534,7 @@ export interface paths {
                     "application/json": {
                         done?: boolean;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                     };
                 };
@@ -6612,6 +6634,7 @@ export interface paths {
                     "application/json": {
                         done?: boolean;
                         dueDate?: string | null;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                     };
                 };
@@ -6937,6 +6960,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name: string;
                         permissions: string[];
                     };
@@ -7073,6 +7097,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         description?: string;
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         name?: string;
                         permissions?: string[];
                     };
@@ -7222,6 +7247,7 @@ export interface paths {
                         status?: "pending" | "active" | "completed" | "cancelled";
                         /** @description Labels (no commas); lists filter on them with `tag=`. */
                         tags?: string[];
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title: string;
                     };
                 };
@@ -7398,6 +7424,7 @@ export interface paths {
                         status?: "pending" | "active" | "completed" | "cancelled";
                         /** @description Labels (no commas); lists filter on them with `tag=`. */
                         tags?: string[];
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                         title?: string;
                     };
                 };

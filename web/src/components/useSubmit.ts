@@ -1,5 +1,6 @@
 // A form's submission state: busy flag, the problem the API answered, and the message to show
-// beside each field the problem names (translated by rule when the catalogue knows the rule).
+// beside each field the problem names: the server's own message, which is in the UI's language
+// (the client sends Accept-Language); the catalogue's text for the rule only when there is none.
 import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem } from '../api/client.ts';
@@ -29,8 +30,8 @@ export function useSubmit<A extends unknown[]>(action: (...args: A) => Promise<v
     if (!(error instanceof ApiProblem)) return undefined;
     const e = error.fieldErrors[field];
     if (!e) return undefined;
-    const rule = t(`errors.rules.${e.rule}` as 'errors.rules.required', { defaultValue: '' });
-    return rule && e.message ? `${rule}: ${e.message}` : e.message || rule;
+    if (e.message) return e.message.charAt(0).toLocaleUpperCase() + e.message.slice(1);
+    return t(`errors.rules.${e.rule}` as 'errors.rules.required', { defaultValue: '' }) || undefined;
   };
 
   /** The problem when it is not about a named field (shown above the form). */
