@@ -54,7 +54,8 @@ export const SETTINGS = [
     env: 'BUL_DATA_DIR',
     kind: { type: 'string' },
     default: './data',
-    description: 'Where the embedded PostgreSQL, the generated master key and uploads live.',
+    description:
+      'Where the embedded PostgreSQL, the generated master key and uploads live. As root, when the OS user postgres cannot enter it (e.g. under /root), the embedded PostgreSQL keeps its data in `/var/lib/bul/<id>/postgres`, linked from `BUL_DATA_DIR/postgres`.',
   },
   {
     env: 'BUL_ROLE',
