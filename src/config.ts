@@ -100,6 +100,13 @@ export const SETTINGS = [
     description: 'pino log level.',
   },
   {
+    env: 'LOG_FORMAT',
+    kind: { type: 'enum', values: ['auto', 'pretty', 'json'] },
+    default: 'auto',
+    description:
+      'json: one JSON object per line, each request one line at info. pretty: one human line per event, requests at debug (set LOG_LEVEL=debug to see them). auto: pretty when stdout is a terminal, else json.',
+  },
+  {
     env: 'BUL_MASTER_KEY',
     kind: { type: 'string', pattern: /^[A-Za-z0-9+/=_-]{43,88}$/, patternRule: '32 bytes, base64' },
     secret: true,
@@ -319,6 +326,7 @@ export interface Config {
   databasePoolMax: number;
   redisUrl: string | null;
   logLevel: string;
+  logFormat: 'auto' | 'pretty' | 'json';
   masterKey: string | null;
   bodyLimit: number;
   maxUploadSize: number;
@@ -512,6 +520,7 @@ export function loadConfig(
     databasePoolMax: get('DATABASE_POOL_MAX'),
     redisUrl: optional('REDIS_URL'),
     logLevel: get('LOG_LEVEL'),
+    logFormat: get('LOG_FORMAT'),
     masterKey: optional('BUL_MASTER_KEY'),
     bodyLimit: get('BODY_LIMIT'),
     maxUploadSize: get('MAX_UPLOAD_SIZE'),

@@ -305,7 +305,7 @@ export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> 
 
 /** Polls GET /health until it answers 200 (or the process exits, or timeoutMs passes). */
 export async function waitForHealth(
-  proc: BulProcess,
+  proc: Pick<BulProcess, 'exit' | 'describe'>,
   baseUrl: string,
   timeoutMs = 30_000,
 ): Promise<HttpResult> {
