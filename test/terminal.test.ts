@@ -26,6 +26,7 @@ import {
 
 const SCRIPT = '/usr/bin/script';
 const hasScript = existsSync(SCRIPT);
+const NO_SCRIPT = 'script (util-linux; Debian package bsdutils) is not installed';
 const databases: { adminUrl: string; dbName: string }[] = [];
 const terminals = new Set<ChildProcess>();
 
@@ -133,7 +134,7 @@ describe('bul start in a terminal', () => {
   it('writes one human line per event, no line per request, a banner naming the sign-up page, and stops on Ctrl-C', async ({
     expect,
   }) => {
-    if (!requirement(hasScript, 'script (Debian package util-linux) is not installed')) return;
+    if (!requirement(hasScript, NO_SCRIPT)) return;
     const t = await startInTerminal();
     await someRequests(t.base);
     await sleep(500); // a request line, if any, is written as the response finishes
@@ -169,7 +170,7 @@ describe('bul start in a terminal', () => {
   }, 120_000);
 
   it('at LOG_LEVEL=debug writes each request as one line: method, URL, status, time', async ({ expect }) => {
-    if (!requirement(hasScript, 'script (Debian package util-linux) is not installed')) return;
+    if (!requirement(hasScript, NO_SCRIPT)) return;
     const t = await startInTerminal({ LOG_LEVEL: 'debug' });
     await someRequests(t.base);
     await t.until(() => t.output().includes('POST /api/v1/auth/register 201'), 'the register line');
@@ -187,7 +188,7 @@ describe('bul start in a terminal', () => {
   }, 120_000);
 
   it('writes JSON lines in a terminal too when LOG_FORMAT=json', async ({ expect }) => {
-    if (!requirement(hasScript, 'script (Debian package util-linux) is not installed')) return;
+    if (!requirement(hasScript, NO_SCRIPT)) return;
     const t = await startInTerminal({ LOG_FORMAT: 'json' });
     await someRequests(t.base);
     await t.until(() => t.output().includes('"url":"/api/v1/auth/register"'), 'the register line');
@@ -203,7 +204,7 @@ describe('bul start in a terminal', () => {
 // `script` itself is what makes the terminal: check it does (a pty, so BUL sees isTTY).
 describe('the terminal of these tests', () => {
   it('is a terminal to the program it runs', ({ expect }) => {
-    if (!requirement(hasScript, 'script (Debian package util-linux) is not installed')) return;
+    if (!requirement(hasScript, NO_SCRIPT)) return;
     const r = spawnSync(
       SCRIPT,
       [
