@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, it } from 'vitest';
+import { startBanner } from '../src/cli/start.ts';
+import { loadConfig } from '../src/config.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
   bulEnv,
@@ -217,5 +219,35 @@ describe('the terminal of these tests', () => {
       { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] },
     );
     expect(r.stdout.trim()).toBe('true');
+  });
+});
+
+describe('the start banner', () => {
+  const url = 'http://localhost:3000';
+  const banner = (env: Record<string, string>, webApp = true) =>
+    startBanner({ url, config: loadConfig({ LOG_FORMAT: 'json', ...env }), webApp, embeddedDataPath: null });
+
+  it('names the sign-in page only, and why, when sign-up is off', ({ expect }) => {
+    const text = banner({ REGISTRATION_ENABLED: 'false' });
+    expect(text).not.toContain('Sign up');
+    expect(text).toContain(`Sign in:     ${url}/login  (sign-up is off: REGISTRATION_ENABLED=false)`);
+  });
+
+  it('says how to build the web app when it is not built, and signs up through the API meanwhile', ({
+    expect,
+  }) => {
+    const text = banner({}, false);
+    expect(text).toContain('Web app:     not built: run `npm run build`, then start again');
+    expect(text).toContain(`Sign up:     POST ${url}/api/v1/auth/register`);
+    expect(text).not.toContain('/signup');
+  });
+
+  it('names where the data lives: the data dir, and the database', ({ expect }) => {
+    expect(banner({ BUL_DATA_DIR: '/srv/bul' })).toContain(
+      'Data:        /srv/bul; embedded PostgreSQL in /srv/bul/postgres',
+    );
+    expect(banner({ BUL_DATA_DIR: '/srv/bul', DATABASE_URL: 'postgres://u@db/bul' })).toContain(
+      'Data:        /srv/bul; external PostgreSQL (DATABASE_URL)',
+    );
   });
 });
