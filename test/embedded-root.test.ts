@@ -145,7 +145,7 @@ describe('bul start as root in a clone that the OS user postgres cannot enter', 
     expect((await second.proc.waitForExit()).code).toBe(0);
   }, 300_000);
 
-  it('moves a cluster made where postgres could enter once that place is private, and keeps its data', async ({
+  it('moves a cluster made where postgres could enter once that place is private, keeps its data, and never replaces a lost one', async ({
     expect,
   }) => {
     if (!requirement(isRoot, 'not running as root: the private-clone start is tested as root only')) return;
@@ -190,6 +190,17 @@ describe('bul start as root in a clone that the OS user postgres cannot enter', 
     } finally {
       await second.stop();
     }
+
+    // The cluster gone (say, /var/lib of a replaced container): no empty database in its place.
+    rmSync(second.dataPath, { recursive: true, force: true });
+    const err = await startEmbeddedPostgres(opts).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe(
+      `${path.join(dataDir, 'postgres')} links to ${second.dataPath}, which does not exist: restore that directory, or remove the link to start with an empty database`,
+    );
+    expect(existsSync(second.dataPath)).toBe(false);
   }, 120_000);
 
   it('refuses with one line naming the fix when the place for postgres cannot be made', async ({

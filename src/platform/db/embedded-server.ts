@@ -286,9 +286,12 @@ function reachableByPostgres(
   } catch {}
   if (isLink) {
     const target = path.resolve(dataDir, readlinkSync(link));
-    if (existsSync(target)) return { bin, pgDir: realpathSync(target) };
-    openDir(path.dirname(target)); // the cluster was removed: initdb makes a new one there
-    return { bin, pgDir: target };
+    // Never an empty database in place of one that is missing (e.g. /var/lib of a container that was replaced).
+    if (!existsSync(target))
+      throw new Error(
+        `${link} links to ${target}, which does not exist: restore that directory, or remove the link to start with an empty database`,
+      );
+    return { bin, pgDir: realpathSync(target) };
   }
   if (canEnter(ids, dataDir)) return { bin, pgDir: link };
 
