@@ -33,7 +33,14 @@ const databases: { adminUrl: string; dbName: string }[] = [];
 const terminals = new Set<ChildProcess>();
 
 afterAll(async () => {
-  for (const t of terminals) t.kill('SIGKILL');
+  for (const t of terminals) {
+    // bul runs in the terminal's own session: killing `script` alone would leave it running.
+    try {
+      for (const pid of readFileSync(`/proc/${t.pid}/task/${t.pid}/children`, 'utf8').trim().split(' '))
+        if (pid) process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+    t.kill('SIGKILL');
+  }
   await cleanupProcesses();
   for (const d of databases) await dropTestDatabase(d.adminUrl, d.dbName);
 }, 60_000);
