@@ -3,9 +3,10 @@
 // tests (which call `inject`); only the CLI listens on a port.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { accessRoutes } from './modules/access/routes.ts';
@@ -47,7 +48,12 @@ import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerUploads } from './platform/http/uploads.ts';
 import { registerBodyParsing, validatorCompiler } from './platform/http/validation.ts';
 import { registerWebApp, webAppBuilt } from './platform/http/web-app.ts';
-import { loggerOptions, requestIdFrom } from './platform/observability/logger.ts';
+import {
+  createLogger,
+  RequestLog,
+  requestIdFrom,
+  resolveLogFormat,
+} from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 
 export const VERSION: string = pkg.version;
@@ -58,8 +64,8 @@ export interface AppOptions {
   masterKey: MasterKey;
   redis: Redis | null;
   role?: string;
-  /** pino options, or false to keep tests quiet. */
-  logger?: boolean;
+  /** The process's logger (default: one made from the configuration), or false to keep tests quiet. */
+  logger?: Logger | false;
 }
 
 export interface BulApp {
@@ -95,8 +101,11 @@ function globalIpFilter(tenancy: TenancyService): (ip: string) => Promise<boolea
 
 export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const { config, pool, masterKey, redis } = opts;
+  const logFormat = resolveLogFormat(config.logFormat);
+  const logger = opts.logger ?? createLogger(config.logLevel, logFormat);
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config.logLevel),
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    logController: new RequestLog(logFormat), // one line per request, not Fastify's two
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: config.bodyLimit,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id'], randomUUID),

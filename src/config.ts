@@ -54,7 +54,8 @@ export const SETTINGS = [
     env: 'BUL_DATA_DIR',
     kind: { type: 'string' },
     default: './data',
-    description: 'Where the embedded PostgreSQL, the generated master key and uploads live.',
+    description:
+      'Where the embedded PostgreSQL, the generated master key and uploads live. As root, when the OS user postgres cannot enter it (e.g. under /root), the embedded PostgreSQL keeps its data in `/var/lib/bul/<id>/postgres`, linked from `BUL_DATA_DIR/postgres`.',
   },
   {
     env: 'BUL_ROLE',
@@ -97,6 +98,13 @@ export const SETTINGS = [
     kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     default: 'info',
     description: 'pino log level.',
+  },
+  {
+    env: 'LOG_FORMAT',
+    kind: { type: 'enum', values: ['auto', 'pretty', 'json'] },
+    default: 'auto',
+    description:
+      'json: one JSON object per line, each request one line at info. pretty: one human line per event, requests at debug (set LOG_LEVEL=debug to see them). auto: pretty when stdout is a terminal, else json.',
   },
   {
     env: 'BUL_MASTER_KEY',
@@ -325,6 +333,7 @@ export interface Config {
   databasePoolMax: number;
   redisUrl: string | null;
   logLevel: string;
+  logFormat: 'auto' | 'pretty' | 'json';
   masterKey: string | null;
   bodyLimit: number;
   maxUploadSize: number;
@@ -519,6 +528,7 @@ export function loadConfig(
     databasePoolMax: get('DATABASE_POOL_MAX'),
     redisUrl: optional('REDIS_URL'),
     logLevel: get('LOG_LEVEL'),
+    logFormat: get('LOG_FORMAT'),
     masterKey: optional('BUL_MASTER_KEY'),
     bodyLimit: get('BODY_LIMIT'),
     maxUploadSize: get('MAX_UPLOAD_SIZE'),

@@ -59,6 +59,8 @@ export async function prepareDatabase(
 
 export interface RunningBul {
   url: string | null;
+  /** The embedded PostgreSQL's cluster directory; null on an external database. */
+  embeddedDataPath: string | null;
   stop(): Promise<void>;
 }
 
@@ -83,7 +85,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
     }
     let url: string | null = null;
     if (config.role === 'all' || config.role === 'api') {
-      const { app } = await buildApp({ config, pool, masterKey, redis, role: config.role });
+      const { app } = await buildApp({ config, pool, masterKey, redis, role: config.role, logger: log });
       const address = await app.listen({ host: config.host, port: config.port });
       url = address.replace('127.0.0.1', 'localhost');
       stops.push(() => app.close());
@@ -109,6 +111,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
     }
     return {
       url,
+      embeddedDataPath: location.embedded?.dataPath ?? null,
       async stop() {
         // HTTP first (stop accepting, finish in-flight requests), then jobs, then connections.
         for (const stop of stops) await stop().catch((err) => log.error({ err }, 'error while stopping'));

@@ -239,7 +239,11 @@ describe('bul start on the embedded PostgreSQL', () => {
     'drains on SIGTERM: a login in flight still completes with 200, new connections are refused, exit 0',
     async ({ expect }) => {
       const dataDir = makeDataDir();
-      const { proc, port, base } = await startServer(['start'], { BUL_DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      // trace: a request's arrival is logged at that level (its one line at info comes at the end).
+      const { proc, port, base } = await startServer(['start'], {
+        BUL_DATA_DIR: dataDir,
+        LOG_LEVEL: 'trace',
+      });
       const user = await register(base);
       const pm = postmaster(dataDir)!;
 
@@ -527,7 +531,7 @@ describe.concurrent('with an external DATABASE_URL', () => {
   );
 
   it(
-    'logs JSON lines with the request id, and an authenticated request logs its userId and orgId; METRICS_TOKEN_FILE is honoured',
+    'logs JSON lines, one per request with the request id, and an authenticated request logs its userId and orgId; METRICS_TOKEN_FILE is honoured',
     async ({ expect }) => {
       const { ownerUrl } = await externalDatabase();
       const dataDir = makeDataDir();
@@ -560,10 +564,17 @@ describe.concurrent('with an external DATABASE_URL', () => {
         (l) => l.reqId === reqId && l.msg === 'request completed',
         'the completion log of GET /auth/me',
       );
-      // Every stdout line is JSON.
+      // Every stdout line is JSON (stdout is a pipe here: LOG_FORMAT auto means json).
       const lines = api.proc.stdout.split('\n').filter((l) => l.trim());
       for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
       expect(done.level).toBe(30);
+      // One line per request, saying what was asked and what was answered.
+      expect(api.proc.logLines().filter((l) => l.reqId === reqId)).toHaveLength(1);
+      expect(done).toMatchObject({
+        req: { method: 'GET', url: '/api/v1/auth/me' },
+        res: { statusCode: 200 },
+      });
+      expect(done.responseTime).toBeTypeOf('number');
       // Secrets stay out of the log.
       expect(api.proc.stdout).not.toContain(STRONG_PASSWORD);
       expect(api.proc.stdout).not.toContain(login.json().accessToken);

@@ -4,14 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { passwordProblem } from '../modules/identity/password-policy.ts';
 import { grantSuperAdmin } from '../modules/identity/super-admin.ts';
 import { hashPassword } from '../platform/crypto/passwords.ts';
 import { newId } from '../platform/db/ids.ts';
 import { render } from '../platform/i18n/message.ts';
-import { loggerOptions } from '../platform/observability/logger.ts';
+import { configuredLogger } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 async function readStdin(): Promise<string> {
@@ -49,7 +48,7 @@ export async function adminCommand(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const log = pino(loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const log = configuredLogger(config, config.logLevel === 'info' ? 'warn' : config.logLevel);
   const { location } = await prepareDatabase(config, log, { adopt: true });
   const owner = new pg.Client({ connectionString: location.ownerUrl });
   await owner.connect();

@@ -1,11 +1,10 @@
 // `bul audit verify [--org ID]`: walk the hash chains on the owner connection.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { verifyChains } from '../modules/audit/service.ts';
 import { isUuid } from '../platform/db/ids.ts';
-import { loggerOptions } from '../platform/observability/logger.ts';
+import { configuredLogger } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 export async function auditCommand(args: string[]): Promise<number> {
@@ -20,7 +19,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const log = pino({ ...loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+  const log = configuredLogger(config, config.logLevel === 'info' ? 'warn' : config.logLevel);
   const { location } = await prepareDatabase(config, log, { adopt: true });
   const owner = new pg.Client({ connectionString: location.ownerUrl });
   await owner.connect();

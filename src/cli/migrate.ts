@@ -1,12 +1,11 @@
 // `bul migrate`: apply pending migrations and exit (start does this too).
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
-import { loggerOptions } from '../platform/observability/logger.ts';
+import { configuredLogger } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 export async function migrateCommand(_args: string[]): Promise<number> {
   const config = loadConfig();
-  const log = pino(loggerOptions(config.logLevel));
+  const log = configuredLogger(config);
   const { location, appliedMigrations } = await prepareDatabase(config, log, { adopt: true });
   await location.close();
   process.stderr.write(

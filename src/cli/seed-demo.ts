@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { AccessService } from '../modules/access/service.ts';
 import { AuditService } from '../modules/audit/service.ts';
@@ -26,7 +25,7 @@ import { Db } from '../platform/db/transaction.ts';
 import { AppError } from '../platform/errors.ts';
 import { limiterFactory } from '../platform/http/rate-limit.ts';
 import { render } from '../platform/i18n/message.ts';
-import { loggerOptions } from '../platform/observability/logger.ts';
+import { configuredLogger } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
 
 const USAGE = `usage: bul seed-demo [--size small|large] [--subdomain S] [--password P] [--reset]
@@ -88,7 +87,7 @@ export async function seedDemoCommand(args: string[]): Promise<number> {
     if (problem) return usageError(`the password ${render(problem)}`);
   }
 
-  const log = pino(loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  const log = configuredLogger(config, config.logLevel === 'info' ? 'warn' : config.logLevel);
   const { location, masterKey } = await prepareDatabase(config, log, { adopt: true });
   const owner = new pg.Client({ connectionString: location.ownerUrl, application_name: 'bul-seed-demo' });
   const appPool = createAppPool(location.appUrl, 2, (err) =>

@@ -2,7 +2,7 @@
 // them over real HTTP (no keep-alive, so shutdown is never held up by a pooled socket), and clean
 // up everything they leave behind — including an embedded PostgreSQL orphaned by `kill -9`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../../src/config.ts';
 import { MasterKey } from '../../src/platform/crypto/master-key.ts';
+import { ROOT_SERVER_HOME } from '../../src/platform/db/embedded-server.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.join(ROOT, 'bin', 'bul.js');
 
 const liveProcesses = new Set<BulProcess>();
 const dataDirs = new Set<string>();
@@ -21,6 +21,12 @@ const dataDirs = new Set<string>();
 /** A temporary BUL_DATA_DIR, removed (with any PostgreSQL still running in it) by cleanupProcesses(). */
 export function makeDataDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bul-cli-'));
+  dataDirs.add(dir);
+  return dir;
+}
+
+/** A BUL_DATA_DIR made elsewhere, cleaned up by cleanupProcesses() like those of makeDataDir(). */
+export function trackDataDir(dir: string): string {
   dataDirs.add(dir);
   return dir;
 }
@@ -75,9 +81,10 @@ export class BulProcess {
   private err = '';
   private waiters: (() => void)[] = [];
 
-  constructor(args: string[], env: Record<string, string | undefined>) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+  /** `at`: another copy of BUL to run (its root directory), as a clone elsewhere would be. */
+  constructor(args: string[], env: Record<string, string | undefined>, at = ROOT) {
+    this.child = spawn(process.execPath, [path.join(at, 'bin', 'bul.js'), ...args], {
+      cwd: at,
       env: bulEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -175,9 +182,9 @@ export class BulProcess {
   }
 }
 
-/** Spawns `bul <args>` in the background. */
-export function spawnBul(args: string[], env: Record<string, string | undefined>): BulProcess {
-  return new BulProcess(args, env);
+/** Spawns `bul <args>` in the background (of the copy of BUL in `at`, by default this one). */
+export function spawnBul(args: string[], env: Record<string, string | undefined>, at = ROOT): BulProcess {
+  return new BulProcess(args, env, at);
 }
 
 /** Runs `bul <args>` to completion. */
@@ -298,7 +305,7 @@ export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> 
 
 /** Polls GET /health until it answers 200 (or the process exits, or timeoutMs passes). */
 export async function waitForHealth(
-  proc: BulProcess,
+  proc: Pick<BulProcess, 'exit' | 'describe'>,
   baseUrl: string,
   timeoutMs = 30_000,
 ): Promise<HttpResult> {
@@ -378,6 +385,13 @@ export async function cleanupProcesses(): Promise<void> {
         await waitUntilDead(pm.pid, 5_000);
       }
     }
+    // As root, the cluster may live elsewhere (ROOT_SERVER_HOME/<id>/postgres), linked from here.
+    const link = path.join(dir, 'postgres');
+    try {
+      const home = path.dirname(path.resolve(dir, readlinkSync(link)));
+      if (lstatSync(link).isSymbolicLink() && path.dirname(home) === ROOT_SERVER_HOME)
+        rmSync(home, { recursive: true, force: true });
+    } catch {}
     rmSync(dir, { recursive: true, force: true });
     dataDirs.delete(dir);
   }
