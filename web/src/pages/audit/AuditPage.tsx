@@ -24,6 +24,7 @@ import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 
 type AuditEvent = Ok<'/api/v1/audit/search'>['items'][number];
@@ -191,7 +192,7 @@ export default function AuditPage() {
       {events.length === 0 && !search.busy ? (
         <Text c="dimmed">{t('audit.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={720}>
+        <WideTable minWidth={720}>
           <Table verticalSpacing="xs" data-testid="audit-results">
             <Table.Thead>
               <Table.Tr>
@@ -252,7 +253,7 @@ export default function AuditPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {cursor && (
         <Button variant="default" onClick={() => void search.run(filters, cursor)} loading={search.busy}>

@@ -11,6 +11,7 @@ import { api, call } from '../../api/client.ts';
 import type { ProjectStatus } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 
 const REFRESH_SECONDS = 30;
@@ -122,7 +123,7 @@ export default function DashboardPage() {
               <Title order={4} mb="sm">
                 {t('dashboard.activity')}
               </Title>
-              <Table.ScrollContainer minWidth={300}>
+              <WideTable minWidth={300}>
                 <Table>
                   <Table.Thead>
                     <Table.Tr>
@@ -141,7 +142,7 @@ export default function DashboardPage() {
                     ))}
                   </Table.Tbody>
                 </Table>
-              </Table.ScrollContainer>
+              </WideTable>
             </Card>
           </SimpleGrid>
         </>

@@ -9,6 +9,7 @@ import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { QrAndCode, RecoveryCodes } from '../../components/MfaEnrolment.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 
@@ -118,7 +119,7 @@ function SessionsCard() {
         />
       </Group>
       <ProblemAlert error={revoke.error} />
-      <Table.ScrollContainer minWidth={480}>
+      <WideTable minWidth={480}>
         <Table>
           <Table.Thead>
             <Table.Tr>
@@ -148,7 +149,7 @@ function SessionsCard() {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </WideTable>
     </Card>
   );
 }

@@ -24,6 +24,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { TaskBoard } from './TaskBoard.tsx';
@@ -265,7 +266,7 @@ function Expenses(props: { projectId: string; currency: string; canManage: boole
       <Title order={4} mb="sm">
         {t('projects.expenses')}
       </Title>
-      <Table.ScrollContainer minWidth={280}>
+      <WideTable minWidth={280}>
         <Table>
           <Table.Tbody>
             {(list.data ?? []).map((x) => (
@@ -277,7 +278,7 @@ function Expenses(props: { projectId: string; currency: string; canManage: boole
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </WideTable>
       {props.canManage && (
         <form onSubmit={onSubmit} noValidate>
           <Stack gap="xs" mt="sm">
