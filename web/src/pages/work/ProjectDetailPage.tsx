@@ -20,6 +20,8 @@ import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import type { Task } from '../../api/types.ts';
+import { ChartOrEmpty } from '../../components/ChartOrEmpty.tsx';
+import { moneyAxis } from '../../components/chartAxes.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useLoad } from '../../components/useLoad.ts';
@@ -119,27 +121,30 @@ export default function ProjectDetailPage() {
           <Title order={4} mb="sm">
             {t('projects.budgetChart')}
           </Title>
-          <BarChart
-            h={180}
-            data={[
-              {
-                label: p.currency,
-                budget: f.toMajor(p.budgetMinor ?? 0, p.currency),
-                spent: f.toMajor(p.spentMinor, p.currency),
-              },
-            ]}
-            dataKey="label"
-            series={[
-              { name: 'budget', label: t('projects.budget'), color: 'indigo.6' },
-              {
-                name: 'spent',
-                label: t('projects.spent'),
-                color: p.remainingMinor !== null && p.remainingMinor < 0 ? 'red.6' : 'teal.6',
-              },
-            ]}
-            valueFormatter={(v) => f.money(f.toMinor(v, p.currency), p.currency)}
-            withLegend
-          />
+          <ChartOrEmpty>
+            <BarChart
+              h={180}
+              data={[
+                {
+                  label: p.currency,
+                  budget: f.toMajor(p.budgetMinor ?? 0, p.currency),
+                  spent: f.toMajor(p.spentMinor, p.currency),
+                },
+              ]}
+              dataKey="label"
+              series={[
+                { name: 'budget', label: t('projects.budget'), color: 'indigo.6' },
+                {
+                  name: 'spent',
+                  label: t('projects.spent'),
+                  color: p.remainingMinor !== null && p.remainingMinor < 0 ? 'red.6' : 'teal.6',
+                },
+              ]}
+              valueFormatter={(v) => f.money(f.toMinor(v, p.currency), p.currency)}
+              yAxisProps={moneyAxis(f, p.currency)}
+              withLegend
+            />
+          </ChartOrEmpty>
         </Card>
         <Milestones projectId={id} canManage={can('projects:manage')} />
         <Expenses
