@@ -171,6 +171,13 @@ describe.skipIf(!hasChromium)('charts in every language', () => {
           expect(money.length).toBeGreaterThan(1);
           expect(await clippedTicks(revenue, 'y')).toEqual([]);
           expect(await clippedTicks(revenue, 'x')).toEqual([]);
+          // The figures above the charts fit their cards (two to a row on a phone).
+          const overflowing = await page
+            .locator('[data-testid^="kpi-"]')
+            .evaluateAll((els) =>
+              els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent ?? ''),
+            );
+          expect(overflowing).toEqual([]);
           await shot(`${lang}-executive`);
 
           // A project's budget against spent: the money axis fits too.

@@ -265,8 +265,10 @@ function Kpi({
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text fw={700} fz="lg" data-testid={testId}>
-        {value}
+      {/* Two cards a row on a phone: a long amount ("US$ 12.000,00") wraps, between the currency and
+          the number first (Intl joins them with a no-break space), rather than overflow the card. */}
+      <Text fw={700} fz={{ base: 'md', sm: 'lg' }} style={{ overflowWrap: 'anywhere' }} data-testid={testId}>
+        {value.replace(/[\u00a0\u202f]/g, ' ')}
       </Text>
       {hint && (
         <Text size="xs" c="dimmed">
