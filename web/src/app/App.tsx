@@ -27,21 +27,44 @@ function Loading() {
   );
 }
 
-/** Pages behind sign-in: anonymous visitors go to the login page and come back after. */
+/**
+ * Pages behind sign-in: anonymous visitors go to the login page and come back after (a deep link,
+ * or the page where their session ended). Who signed out starts again from the dashboard.
+ */
 function RequireSession({ children }: { children: ReactNode }) {
   const { state } = useSession();
   const location = useLocation();
   if (state.status === 'loading') return <Loading />;
   if (state.status === 'anonymous')
-    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+    return (
+      <Navigate
+        to="/login"
+        replace
+        state={state.signedOut ? null : { from: location.pathname + location.search }}
+      />
+    );
   return children;
 }
 
-/** Login and sign-up: a signed-in user goes straight to the dashboard. */
+/**
+ * Where a visitor sent to the login page came from (RequireSession puts it in the history state):
+ * a path of this app only, never another site's address.
+ */
+function returnPath(state: unknown): string {
+  const from = (state as { from?: unknown } | null)?.from;
+  return typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') ? from : '/';
+}
+
+/**
+ * Login and sign-up: a signed-in user goes on to the page that sent them to sign in (a deep link
+ * opened while signed out), or else to the dashboard. The redirect lives here rather than in the
+ * login page, because signing in re-renders this guard before the page's own navigation ran.
+ */
 function AnonymousOnly({ children }: { children: ReactNode }) {
   const { state } = useSession();
+  const location = useLocation();
   if (state.status === 'loading') return <Loading />;
-  if (state.status === 'signed-in') return <Navigate to="/" replace />;
+  if (state.status === 'signed-in') return <Navigate to={returnPath(location.state)} replace />;
   return children;
 }
 

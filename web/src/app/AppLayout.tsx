@@ -79,8 +79,17 @@ export function AppLayout() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('nav.mainNavigation')} component="nav">
-        {/* The list scrolls when it is taller than the screen (phones in landscape, many areas). */}
-        <AppShell.Section grow component={ScrollArea} type="auto">
+        {/* The list scrolls when it is taller than the screen (phones in landscape, many areas). Its
+            scrollbar shows while the pointer is over the list or it scrolls, and takes room of its
+            own beside the items: an overlaid, always-visible bar covered the selected item. */}
+        <AppShell.Section
+          grow
+          component={ScrollArea}
+          type="hover"
+          scrollbars="y"
+          scrollbarSize={8}
+          offsetScrollbars="present"
+        >
           <Text size="xs" c="dimmed" px="sm" pb="xs" truncate>
             {me.user.name} · {me.organization?.name}
           </Text>

@@ -1,7 +1,10 @@
 // A board with one column per status; cards move by drag (pointer or touch) or by keyboard
 // (focus a card, space to lift, arrows to choose a column, space to drop). The parent decides
 // whether a move is allowed: the API enforces the transition rules and the parent explains a refusal.
+// A screen reader hears how to move a card and where it goes in the user's language, by the card's
+// label and the column's name (dnd-kit's own texts are English and read out ids).
 import {
+  type Announcements,
   DndContext,
   type DragEndEvent,
   type KeyboardCoordinateGetter,
@@ -14,7 +17,8 @@ import {
   useSensors,
 } from '@dnd-kit/core';
 import { Badge, Flex, Group, Paper, Stack, Text } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { type ReactNode, useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 
 interface Item<S extends string> {
   id: string;
@@ -57,8 +61,9 @@ export function StatusBoard<S extends string, T extends Item<S>>(props: StatusBo
     const item = props.items.find((i) => i.id === event.active.id);
     if (item && to && to !== item.status) props.onMove(item, to);
   };
+  const accessibility = useBoardAccessibility(props);
   return (
-    <DndContext sensors={sensors} onDragEnd={onDragEnd}>
+    <DndContext sensors={sensors} onDragEnd={onDragEnd} accessibility={accessibility}>
       {/* Side by side on wide screens; stacked on phones, so every column stays reachable. */}
       <Flex
         direction={{ base: 'column', sm: 'row' }}
@@ -82,6 +87,37 @@ export function StatusBoard<S extends string, T extends Item<S>>(props: StatusBo
       </Flex>
     </DndContext>
   );
+}
+
+/** dnd-kit's screen-reader texts: what to press, and each step of a move by card and column names. */
+function useBoardAccessibility<S extends string, T extends Item<S>>(props: StatusBoardProps<S, T>) {
+  const { t } = useTranslation();
+  const { items, cardLabel, columnLabel } = props;
+  return useMemo(() => {
+    const item = (id: string | number) => items.find((i) => i.id === id);
+    const card = (id: string | number) => {
+      const found = item(id);
+      return found ? cardLabel(found) : '';
+    };
+    // Where the card was when the move started (the optimistic move changes it only after the drop).
+    const home = (id: string | number) => {
+      const found = item(id);
+      return found ? columnLabel(found.status) : '';
+    };
+    const announcements: Announcements = {
+      onDragStart: ({ active }) => t('board.pickedUp', { card: card(active.id), column: home(active.id) }),
+      onDragOver: ({ active, over }) =>
+        over
+          ? t('board.over', { card: card(active.id), column: columnLabel(over.id as S) })
+          : t('board.overNothing', { card: card(active.id) }),
+      onDragEnd: ({ active, over }) =>
+        over
+          ? t('board.dropped', { card: card(active.id), column: columnLabel(over.id as S) })
+          : t('board.droppedNothing', { card: card(active.id), column: home(active.id) }),
+      onDragCancel: ({ active }) => t('board.cancelled', { card: card(active.id), column: home(active.id) }),
+    };
+    return { announcements, screenReaderInstructions: { draggable: t('board.instructions') } };
+  }, [t, items, cardLabel, columnLabel]);
 }
 
 function Column<S extends string, T extends Item<S>>(props: {
@@ -125,9 +161,11 @@ function Column<S extends string, T extends Item<S>>(props: {
 
 function Card(props: { id: string; status: string; label: string; children: ReactNode }) {
   const { id, label, children } = props;
+  const { t } = useTranslation();
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({
     id,
     data: { status: props.status },
+    attributes: { roleDescription: t('board.roleDescription') },
   });
   const style = transform
     ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)`, zIndex: 10 }

@@ -1,12 +1,16 @@
 // English messages: the reference catalogue. es.ts and pt-BR.ts must have exactly these keys
 // (the Catalogue type enforces it at compile time). Areas keep their messages in areas/*.ts.
 import { adminMessages } from './areas/admin.ts';
+import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
+import { fieldMessages } from './areas/fields.ts';
 import type { Widen } from './catalogue-type.ts';
 
 export const en = {
   business: businessMessages.en,
   admin: adminMessages.en,
+  board: boardMessages.en,
+  fields: fieldMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },
   nav: {
     dashboard: 'Dashboard',
@@ -38,6 +42,9 @@ export const en = {
     exportAs: 'Export as {{format}}',
     empty: 'Nothing here yet.',
     loadMore: 'Load more',
+    scrollHint: 'Scroll sideways to see every column',
+    chartEmpty: 'Nothing to show yet.',
+    chartEmptyPeriod: 'Nothing to show for this period.',
     search: 'Search',
     optional: 'optional',
     copy: 'Copy',
@@ -107,6 +114,10 @@ export const en = {
     browser: 'Browser',
     token: 'API token',
     lastSeen: 'Last seen',
+    kind: 'Type',
+    device: 'Device',
+    started: 'Started',
+    expires: 'Expires',
     revoke: 'Revoke',
   },
   org: {
@@ -247,6 +258,8 @@ export const en = {
   },
   dashboard: {
     title: 'Dashboard',
+    week: 'W{{week}}',
+    weekLong: 'Week {{week}}, {{year}}',
     projectsByStatus: 'Projects by status',
     tasksPerWeek: 'Tasks completed per week',
     overdue: 'Overdue tasks',

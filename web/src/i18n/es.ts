@@ -1,11 +1,15 @@
 // Spanish messages (same keys as en.ts).
 import { adminMessages } from './areas/admin.ts';
+import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
+import { fieldMessages } from './areas/fields.ts';
 import type { Catalogue } from './en.ts';
 
 export const es: Catalogue = {
   business: businessMessages.es,
   admin: adminMessages.es,
+  board: boardMessages.es,
+  fields: fieldMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },
   nav: {
     dashboard: 'Panel',
@@ -37,6 +41,9 @@ export const es: Catalogue = {
     exportAs: 'Exportar como {{format}}',
     empty: 'Todavía no hay nada aquí.',
     loadMore: 'Cargar más',
+    scrollHint: 'Desplace hacia los lados para ver todas las columnas',
+    chartEmpty: 'Todavía no hay datos que mostrar.',
+    chartEmptyPeriod: 'No hay nada que mostrar en este periodo.',
     search: 'Buscar',
     optional: 'opcional',
     copy: 'Copiar',
@@ -106,6 +113,10 @@ export const es: Catalogue = {
     browser: 'Navegador',
     token: 'Token de API',
     lastSeen: 'Última actividad',
+    kind: 'Tipo',
+    device: 'Dispositivo',
+    started: 'Iniciada',
+    expires: 'Caduca',
     revoke: 'Revocar',
   },
   org: {
@@ -246,6 +257,8 @@ export const es: Catalogue = {
   },
   dashboard: {
     title: 'Panel',
+    week: 'S{{week}}',
+    weekLong: 'Semana {{week}} de {{year}}',
     projectsByStatus: 'Proyectos por estado',
     tasksPerWeek: 'Tareas completadas por semana',
     overdue: 'Tareas vencidas',

@@ -1,11 +1,15 @@
 // Brazilian Portuguese messages (same keys as en.ts).
 import { adminMessages } from './areas/admin.ts';
+import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
+import { fieldMessages } from './areas/fields.ts';
 import type { Catalogue } from './en.ts';
 
 export const ptBR: Catalogue = {
   business: businessMessages.ptBR,
   admin: adminMessages.ptBR,
+  board: boardMessages.ptBR,
+  fields: fieldMessages.ptBR,
   app: { name: 'BUL', tagline: 'Projetos, clientes e números do negócio da sua organização' },
   nav: {
     dashboard: 'Painel',
@@ -37,6 +41,9 @@ export const ptBR: Catalogue = {
     exportAs: 'Exportar como {{format}}',
     empty: 'Ainda não há nada aqui.',
     loadMore: 'Carregar mais',
+    scrollHint: 'Role para o lado para ver todas as colunas',
+    chartEmpty: 'Ainda não há dados para mostrar.',
+    chartEmptyPeriod: 'Nada para mostrar neste período.',
     search: 'Buscar',
     optional: 'opcional',
     copy: 'Copiar',
@@ -106,6 +113,10 @@ export const ptBR: Catalogue = {
     browser: 'Navegador',
     token: 'Token de API',
     lastSeen: 'Última atividade',
+    kind: 'Tipo',
+    device: 'Dispositivo',
+    started: 'Iniciada',
+    expires: 'Expira',
     revoke: 'Revogar',
   },
   org: {
@@ -246,6 +257,8 @@ export const ptBR: Catalogue = {
   },
   dashboard: {
     title: 'Painel',
+    week: 'S{{week}}',
+    weekLong: 'Semana {{week}} de {{year}}',
     projectsByStatus: 'Projetos por status',
     tasksPerWeek: 'Tarefas concluídas por semana',
     overdue: 'Tarefas atrasadas',

@@ -4,7 +4,11 @@ import { createContext, type ReactNode, use, useCallback, useEffect, useMemo, us
 import { ApiProblem, api, call, mayHaveSession, SESSION_LOST_EVENT } from '../api/client.ts';
 import type { Me } from '../api/types.ts';
 
-export type SessionState = { status: 'loading' } | { status: 'anonymous' } | { status: 'signed-in'; me: Me };
+export type SessionState =
+  | { status: 'loading' }
+  /** `signedOut`: the user signed out here (rather than never signed in, or the session ended). */
+  | { status: 'anonymous'; signedOut?: boolean }
+  | { status: 'signed-in'; me: Me };
 
 interface SessionApi {
   state: SessionState;
@@ -37,7 +41,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(async () => {
     await api.POST('/api/v1/auth/logout');
-    setState({ status: 'anonymous' });
+    setState({ status: 'anonymous', signedOut: true });
   }, []);
 
   useEffect(() => {

@@ -20,6 +20,7 @@ import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -104,7 +105,7 @@ export default function ApiKeysPage() {
       {keys.data && keys.data.length === 0 ? (
         <Text c="dimmed">{t('admin.apiKeys.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={760}>
+        <WideTable minWidth={760}>
           <Table verticalSpacing="xs" data-testid="api-keys-table">
             <Table.Thead>
               <Table.Tr>
@@ -180,7 +181,7 @@ export default function ApiKeysPage() {
               })}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
     </Stack>
   );

@@ -8,6 +8,7 @@ import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -85,7 +86,7 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
             {t('admin.invitations.none')}
           </Text>
         ) : (
-          <Table.ScrollContainer minWidth={600}>
+          <WideTable minWidth={600}>
             <Table verticalSpacing="xs" data-testid="invitations-table">
               <Table.Thead>
                 <Table.Tr>
@@ -122,7 +123,7 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </WideTable>
         )}
       </Stack>
     </Card>

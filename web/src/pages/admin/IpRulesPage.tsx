@@ -21,6 +21,7 @@ import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -70,7 +71,7 @@ export default function IpRulesPage() {
       {rules.data && rules.data.length === 0 ? (
         <Text c="dimmed">{t('admin.ipRules.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={560}>
+        <WideTable minWidth={560}>
           <Table verticalSpacing="xs" data-testid="ip-rules-table">
             <Table.Thead>
               <Table.Tr>
@@ -110,7 +111,7 @@ export default function IpRulesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
     </Stack>
   );

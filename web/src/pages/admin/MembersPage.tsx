@@ -10,6 +10,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { usePagedList } from '../../components/usePagedList.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { InvitationsCard } from './InvitationsCard.tsx';
@@ -128,7 +129,7 @@ function MembersCard({ roles }: { roles: Role[] }) {
         {items.length === 0 && list.loaded ? (
           <Text c="dimmed">{t('common.empty')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={720}>
+          <WideTable minWidth={720}>
             <Table verticalSpacing="xs" data-testid="members-table">
               <Table.Thead>
                 <Table.Tr>
@@ -226,7 +227,7 @@ function MembersCard({ roles }: { roles: Role[] }) {
                 })}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </WideTable>
         )}
         {list.more.hasMore && (
           <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

@@ -4,6 +4,7 @@
 import { Badge, Checkbox, Code, Stack, Table, Text } from '@mantine/core';
 import type { CSSProperties, ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { WideTable } from '../../components/WideTable.tsx';
 import { actionOf, type PermissionGroup } from './permissionGroups.ts';
 import type { Role } from './types.ts';
 import { useRoleName } from './useRoleName.ts';
@@ -30,7 +31,7 @@ export function PermissionMatrix(props: {
   const { t } = useTranslation();
   const roleName = useRoleName();
   return (
-    <Table.ScrollContainer minWidth={220 + props.roles.length * 100}>
+    <WideTable minWidth={220 + props.roles.length * 100}>
       <Table withColumnBorders verticalSpacing={4} data-testid="permission-matrix">
         <Table.Thead>
           <Table.Tr>
@@ -98,6 +99,6 @@ export function PermissionMatrix(props: {
           ])}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </WideTable>
   );
 }

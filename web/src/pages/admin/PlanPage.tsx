@@ -6,6 +6,7 @@ import { api, call } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { formatBytes } from './formatBytes.ts';
@@ -132,7 +133,7 @@ export default function PlanPage() {
         {t('admin.plan.plans')}
       </Title>
       <ProblemAlert error={plans.error ?? change.error} />
-      <Table.ScrollContainer minWidth={640}>
+      <WideTable minWidth={640}>
         <Table verticalSpacing="xs" data-testid="plans-table">
           <Table.Thead>
             <Table.Tr>
@@ -183,7 +184,7 @@ export default function PlanPage() {
             })}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </WideTable>
     </Stack>
   );
 }

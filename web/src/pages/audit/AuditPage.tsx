@@ -24,7 +24,10 @@ import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
+import { describeChanges, type Translate } from './changes.ts';
 
 type AuditEvent = Ok<'/api/v1/audit/search'>['items'][number];
 type Integrity = Ok<'/api/v1/audit/integrity'>;
@@ -64,6 +67,14 @@ export default function AuditPage() {
     async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
     [],
   );
+  const memberName = (userId: string) => members.data?.find((m) => m.userId === userId)?.name;
+  // Amounts are in the organization's currency; a change of an amount alone does not say which.
+  const { can } = useSession();
+  const org = useLoad(
+    async () => (can('organization:read') ? call(api.GET('/api/v1/organization')) : null),
+    [],
+  );
+  const currency = org.data?.currency ?? null;
 
   // Every new search starts a listing; an answer (or a failure) that is not for the latest search,
   // or a next page of an earlier one, is dropped: a slow, older answer must not replace or extend
@@ -191,7 +202,7 @@ export default function AuditPage() {
       {events.length === 0 && !search.busy ? (
         <Text c="dimmed">{t('audit.none')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={720}>
+        <WideTable minWidth={720}>
           <Table verticalSpacing="xs" data-testid="audit-results">
             <Table.Thead>
               <Table.Tr>
@@ -232,18 +243,7 @@ export default function AuditPage() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    {e.changes ? (
-                      <Stack gap={0}>
-                        {Object.entries(e.changes).map(([field, c]) => (
-                          <Text key={field} size="xs">
-                            <b>{field}</b>: {JSON.stringify(c.before) ?? '—'} →{' '}
-                            {JSON.stringify(c.after) ?? '—'}
-                          </Text>
-                        ))}
-                      </Stack>
-                    ) : (
-                      '—'
-                    )}
+                    {e.changes ? <Changes event={e} currency={currency} memberName={memberName} /> : '—'}
                   </Table.Td>
                   <Table.Td>
                     <Text size="xs">{e.ip ?? '—'}</Text>
@@ -252,13 +252,46 @@ export default function AuditPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {cursor && (
         <Button variant="default" onClick={() => void search.run(filters, cursor)} loading={search.busy}>
           {t('common.loadMore')}
         </Button>
       )}
+    </Stack>
+  );
+}
+
+/**
+ * The fields an event changed, by their names in the user's language. A creation lists the values
+ * it set (not the empty ones); an update or a deletion, each value before → after.
+ */
+function Changes(props: {
+  event: AuditEvent;
+  currency: string | null;
+  memberName: (userId: string) => string | undefined;
+}) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const changes = props.event.changes ?? {};
+  const created = /\.(create|add|register)$/.test(props.event.action);
+  const all = describeChanges(changes, {
+    resourceType: props.event.resourceType,
+    t: t as unknown as Translate,
+    f,
+    currency: props.currency,
+    memberName: props.memberName,
+  });
+  // A creation's empty fields say nothing.
+  const lines = created ? all.filter((c) => c.after !== '—') : all;
+  return (
+    <Stack gap={0}>
+      {lines.map((c) => (
+        <Text key={c.field} size="xs" data-field={c.field} lineClamp={3}>
+          <b>{c.label}</b>: {created ? c.after : `${c.before} → ${c.after}`}
+        </Text>
+      ))}
     </Stack>
   );
 }

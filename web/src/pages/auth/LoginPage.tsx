@@ -3,7 +3,7 @@
 import { Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useLocation, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { api, call } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { QrAndCode, RecoveryCodes } from '../../components/MfaEnrolment.tsx';
@@ -21,17 +21,13 @@ type Step =
 export default function LoginPage() {
   const { t } = useTranslation();
   const { reload } = useSession();
-  const navigate = useNavigate();
-  const from = (useLocation().state as { from?: string } | null)?.from ?? '/';
   const [step, setStep] = useState<Step>({ kind: 'password' });
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
 
-  const finish = async () => {
-    await reload();
-    navigate(from, { replace: true });
-  };
+  // Signed in: the route's guard (AnonymousOnly) then takes the user on to the page they came for.
+  const finish = () => reload();
 
   const signIn = useSubmit(async () => {
     const r = await call(api.POST('/api/v1/auth/login', { body: { email, password, session: 'cookie' } }));

@@ -8,6 +8,7 @@ import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { usePagedList } from '../../components/usePagedList.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ContractForm } from './ContractForm.tsx';
@@ -126,7 +127,7 @@ export default function ContractsPage() {
       {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={760}>
+        <WideTable minWidth={760}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -170,7 +171,7 @@ export default function ContractsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {list.more.hasMore && (
         <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

@@ -23,6 +23,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { usePagedList } from '../../components/usePagedList.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { DealStageBadge } from './badges.tsx';
@@ -178,7 +179,7 @@ export default function DealsPage() {
       ) : items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={820}>
+        <WideTable minWidth={820}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -245,7 +246,7 @@ export default function DealsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {list.more.hasMore && (
         <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

@@ -8,6 +8,7 @@ import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { usePagedList } from '../../components/usePagedList.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { FeedbackForm, SCORES } from './FeedbackForm.tsx';
@@ -98,7 +99,7 @@ export default function FeedbackPage() {
       {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={640}>
+        <WideTable minWidth={640}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -128,7 +129,7 @@ export default function FeedbackPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {list.more.hasMore && (
         <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

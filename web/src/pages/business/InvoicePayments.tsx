@@ -8,6 +8,7 @@ import { api, call, ifMatch } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { InvoiceStateBadge } from './badges.tsx';
 import { SummaryCard } from './SummaryCard.tsx';
@@ -106,7 +107,7 @@ export function InvoicePayments(props: {
           {t('business.invoices.noPayments')}
         </Text>
       ) : (
-        <Table.ScrollContainer minWidth={300}>
+        <WideTable minWidth={300}>
           <Table aria-label={t('business.invoices.payments')}>
             <Table.Thead>
               <Table.Tr>
@@ -132,7 +133,7 @@ export function InvoicePayments(props: {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {invoice.status === 'void' && <Alert color="gray">{t('business.invoices.isVoid')}</Alert>}
       {invoice.status !== 'void' && invoice.balanceMinor === 0 && (

@@ -20,6 +20,7 @@ import { api, call } from '../../api/client.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { usePagedList } from '../../components/usePagedList.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { InvoiceStateBadge } from './badges.tsx';
@@ -144,7 +145,7 @@ export default function InvoicesPage() {
       {items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={820}>
+        <WideTable minWidth={820}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -183,7 +184,7 @@ export default function InvoicesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {list.more.hasMore && (
         <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

@@ -2,25 +2,38 @@
 // activity per member, refreshed on its own every 30 seconds.
 import { BarChart, DonutChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Anchor, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Card, ColorSwatch, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useInterval } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, call } from '../../api/client.ts';
 import type { ProjectStatus } from '../../api/types.ts';
+import { ChartOrEmpty, EmptyChart } from '../../components/ChartOrEmpty.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 
 const REFRESH_SECONDS = 30;
+// One distinct colour per status (grey read as "no data" when every project was in planning).
 const STATUS_COLORS: Record<ProjectStatus, string> = {
-  planning: 'gray.5',
+  planning: 'grape.5',
   active: 'indigo.6',
   on_hold: 'yellow.5',
   completed: 'teal.6',
   cancelled: 'red.5',
 };
+const STATUSES = Object.keys(STATUS_COLORS) as ProjectStatus[];
+
+/** A theme colour such as `indigo.6` as CSS. */
+const cssColor = (themeColor: string) => `var(--mantine-color-${themeColor.replace('.', '-')})`;
+
+/** "2026-W38" → the week number and year. */
+function isoWeek(label: string): { week: number; year: number } {
+  const [year, week] = label.split('-W');
+  return { week: Number(week), year: Number(year) };
+}
 
 export default function DashboardPage() {
   const { t } = useTranslation();
@@ -69,31 +82,28 @@ export default function DashboardPage() {
               <Title order={4} mb="sm">
                 {t('dashboard.projectsByStatus')}
               </Title>
-              <DonutChart
-                data={(Object.keys(STATUS_COLORS) as ProjectStatus[]).map((s) => ({
-                  name: t(`projects.status.${s}`),
-                  value: d.projectsByStatus[s],
-                  color: STATUS_COLORS[s],
-                }))}
-                withLabelsLine={false}
-                tooltipDataSource="segment"
-                mx="auto"
-              />
+              <ProjectsByStatus counts={d.projectsByStatus} />
             </Card>
             <Card withBorder>
               <Title order={4} mb="sm">
                 {t('dashboard.tasksPerWeek')}
               </Title>
-              <BarChart
-                h={220}
-                data={d.tasksCompletedPerWeek.map((w) => ({
-                  week: w.isoWeek.slice(5),
-                  completed: w.completed,
-                }))}
-                dataKey="week"
-                series={[{ name: 'completed', label: t('tasks.status.completed'), color: 'teal.6' }]}
-                yAxisProps={{ allowDecimals: false }}
-              />
+              <ChartOrEmpty>
+                <BarChart
+                  h={220}
+                  data={d.tasksCompletedPerWeek.map((w) => ({
+                    week: t('dashboard.week', isoWeek(w.isoWeek)),
+                    weekLong: t('dashboard.weekLong', isoWeek(w.isoWeek)),
+                    completed: w.completed,
+                  }))}
+                  dataKey="week"
+                  series={[{ name: 'completed', label: t('tasks.status.completed'), color: 'teal.6' }]}
+                  yAxisProps={{ allowDecimals: false }}
+                  tooltipProps={{
+                    labelFormatter: (_label, payload) => payload?.[0]?.payload?.weekLong ?? _label,
+                  }}
+                />
+              </ChartOrEmpty>
             </Card>
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, md: 2 }}>
@@ -122,7 +132,7 @@ export default function DashboardPage() {
               <Title order={4} mb="sm">
                 {t('dashboard.activity')}
               </Title>
-              <Table.ScrollContainer minWidth={300}>
+              <WideTable minWidth={300}>
                 <Table>
                   <Table.Thead>
                     <Table.Tr>
@@ -141,7 +151,7 @@ export default function DashboardPage() {
                     ))}
                   </Table.Tbody>
                 </Table>
-              </Table.ScrollContainer>
+              </WideTable>
             </Card>
           </SimpleGrid>
         </>
@@ -160,5 +170,40 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
         {value}
       </Text>
     </Card>
+  );
+}
+
+/** The projects of each status: a ring with the counts on it, the total inside, and a legend. */
+function ProjectsByStatus({ counts }: { counts: Record<ProjectStatus, number> }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const total = STATUSES.reduce((sum, s) => sum + counts[s], 0);
+  if (total === 0) return <EmptyChart h={200} />;
+  return (
+    <Stack gap="xs" align="center">
+      <DonutChart
+        data={STATUSES.filter((s) => counts[s] > 0).map((s) => ({
+          name: t(`projects.status.${s}`),
+          value: counts[s],
+          color: STATUS_COLORS[s],
+        }))}
+        withLabels
+        withLabelsLine
+        chartLabel={f.number(total)}
+        valueFormatter={(v) => f.number(v)}
+        tooltipDataSource="segment"
+        mx="auto"
+      />
+      <Group component="ul" gap="md" justify="center" m={0} p={0} style={{ listStyle: 'none' }}>
+        {STATUSES.map((s) => (
+          <Group component="li" key={s} gap={6} wrap="nowrap" data-status={s}>
+            <ColorSwatch color={cssColor(STATUS_COLORS[s])} size={12} withShadow={false} />
+            <Text size="sm">
+              {t(`projects.status.${s}`)}: {f.number(counts[s])}
+            </Text>
+          </Group>
+        ))}
+      </Group>
+    </Stack>
   );
 }

@@ -10,6 +10,8 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
+import { ChartOrEmpty } from '../../components/ChartOrEmpty.tsx';
+import { moneyAxis } from '../../components/chartAxes.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useFormat } from '../../format/useFormat.ts';
@@ -59,7 +61,7 @@ export default function ExecutivePage() {
   const money = d?.metrics.money[0];
   const currency = money?.currency ?? 'USD';
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : f.percent(v / 100));
-  const short = (iso: string) => f.day(iso).replace(/,? \d{4}$/, '');
+  const short = f.dayShort;
 
   return (
     <Stack>
@@ -161,75 +163,84 @@ export default function ExecutivePage() {
               <Title order={4} mb="sm">
                 {t('executive.revenueAndMrr')} ({currency})
               </Title>
-              <AreaChart
-                h={240}
-                data={(d.revenue.series.find((s) => s.currency === currency)?.points ?? []).map((p, i) => ({
-                  day: short(p.date),
-                  revenue: f.toMajor(p.value ?? 0, currency),
-                  mrr: f.toMajor(
-                    d.mrr.series.find((s) => s.currency === currency)?.points[i]?.value ?? 0,
-                    currency,
-                  ),
-                }))}
-                dataKey="day"
-                series={[
-                  { name: 'revenue', label: t('executive.revenue'), color: 'indigo.6' },
-                  { name: 'mrr', label: t('executive.mrr'), color: 'teal.6' },
-                ]}
-                valueFormatter={(v) => f.money(f.toMinor(v, currency), currency)}
-                withLegend
-                curveType="monotone"
-              />
+              <ChartOrEmpty message={t('common.chartEmptyPeriod')}>
+                <AreaChart
+                  h={240}
+                  data={(d.revenue.series.find((s) => s.currency === currency)?.points ?? []).map((p, i) => ({
+                    day: short(p.date),
+                    revenue: f.toMajor(p.value ?? 0, currency),
+                    mrr: f.toMajor(
+                      d.mrr.series.find((s) => s.currency === currency)?.points[i]?.value ?? 0,
+                      currency,
+                    ),
+                  }))}
+                  dataKey="day"
+                  series={[
+                    { name: 'revenue', label: t('executive.revenue'), color: 'indigo.6' },
+                    { name: 'mrr', label: t('executive.mrr'), color: 'teal.6' },
+                  ]}
+                  valueFormatter={(v) => f.money(f.toMinor(v, currency), currency)}
+                  yAxisProps={moneyAxis(f, currency)}
+                  withLegend
+                  curveType="monotone"
+                />
+              </ChartOrEmpty>
             </Card>
             <Card withBorder>
               <Title order={4} mb="sm">
                 {t('executive.throughput')}
               </Title>
-              <BarChart
-                h={240}
-                data={(d.created.series[0]?.points ?? []).map((p, i) => ({
-                  day: short(p.date),
-                  created: p.value ?? 0,
-                  completed: d.completed.series[0]?.points[i]?.value ?? 0,
-                }))}
-                dataKey="day"
-                series={[
-                  { name: 'created', label: t('executive.tasksCreated'), color: 'gray.5' },
-                  { name: 'completed', label: t('executive.tasksCompleted'), color: 'teal.6' },
-                ]}
-                yAxisProps={{ allowDecimals: false }}
-                withLegend
-              />
+              <ChartOrEmpty message={t('common.chartEmptyPeriod')}>
+                <BarChart
+                  h={240}
+                  data={(d.created.series[0]?.points ?? []).map((p, i) => ({
+                    day: short(p.date),
+                    created: p.value ?? 0,
+                    completed: d.completed.series[0]?.points[i]?.value ?? 0,
+                  }))}
+                  dataKey="day"
+                  series={[
+                    { name: 'created', label: t('executive.tasksCreated'), color: 'gray.5' },
+                    { name: 'completed', label: t('executive.tasksCompleted'), color: 'teal.6' },
+                  ]}
+                  yAxisProps={{ allowDecimals: false }}
+                  withLegend
+                />
+              </ChartOrEmpty>
             </Card>
             <Card withBorder>
               <Title order={4} mb="sm">
                 {t('executive.projectsByStatus')}
               </Title>
-              <BarChart
-                h={220}
-                data={(['planning', 'active', 'on_hold', 'completed', 'cancelled'] as const).map((s) => ({
-                  status: t(`projects.status.${s}`),
-                  projects: d.metrics.projects.byStatus[s],
-                }))}
-                dataKey="status"
-                series={[{ name: 'projects', label: t('executive.projects'), color: 'indigo.6' }]}
-                yAxisProps={{ allowDecimals: false }}
-              />
+              <ChartOrEmpty message={t('common.chartEmptyPeriod')}>
+                <BarChart
+                  h={220}
+                  data={(['planning', 'active', 'on_hold', 'completed', 'cancelled'] as const).map((s) => ({
+                    status: t(`projects.status.${s}`),
+                    projects: d.metrics.projects.byStatus[s],
+                  }))}
+                  dataKey="status"
+                  series={[{ name: 'projects', label: t('executive.projects'), color: 'indigo.6' }]}
+                  yAxisProps={{ allowDecimals: false }}
+                />
+              </ChartOrEmpty>
             </Card>
             <Card withBorder>
               <Title order={4} mb="sm">
                 {t('executive.churnTrend')}
               </Title>
-              <LineChart
-                h={220}
-                data={(d.churned.series[0]?.points ?? []).map((p) => ({
-                  day: short(p.date),
-                  churned: p.value ?? 0,
-                }))}
-                dataKey="day"
-                series={[{ name: 'churned', label: t('executive.churnedClients'), color: 'red.6' }]}
-                yAxisProps={{ allowDecimals: false }}
-              />
+              <ChartOrEmpty message={t('common.chartEmptyPeriod')}>
+                <LineChart
+                  h={220}
+                  data={(d.churned.series[0]?.points ?? []).map((p) => ({
+                    day: short(p.date),
+                    churned: p.value ?? 0,
+                  }))}
+                  dataKey="day"
+                  series={[{ name: 'churned', label: t('executive.churnedClients'), color: 'red.6' }]}
+                  yAxisProps={{ allowDecimals: false }}
+                />
+              </ChartOrEmpty>
             </Card>
           </SimpleGrid>
         </>
@@ -254,8 +265,10 @@ function Kpi({
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text fw={700} fz="lg" data-testid={testId}>
-        {value}
+      {/* Two cards a row on a phone: a long amount ("US$ 12.000,00") wraps, between the currency and
+          the number first (Intl joins them with a no-break space), rather than overflow the card. */}
+      <Text fw={700} fz={{ base: 'md', sm: 'lg' }} style={{ overflowWrap: 'anywhere' }} data-testid={testId}>
+        {value.replace(/[\u00a0\u202f]/g, ' ')}
       </Text>
       {hint && (
         <Text size="xs" c="dimmed">

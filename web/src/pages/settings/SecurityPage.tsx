@@ -9,6 +9,7 @@ import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { QrAndCode, RecoveryCodes } from '../../components/MfaEnrolment.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 
@@ -118,12 +119,15 @@ function SessionsCard() {
         />
       </Group>
       <ProblemAlert error={revoke.error} />
-      <Table.ScrollContainer minWidth={480}>
-        <Table>
+      <WideTable minWidth={720}>
+        <Table data-testid="sessions-table">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>{t('common.status')}</Table.Th>
+              <Table.Th>{t('sessions.kind')}</Table.Th>
+              <Table.Th>{t('sessions.device')}</Table.Th>
+              <Table.Th>{t('sessions.started')}</Table.Th>
               <Table.Th>{t('sessions.lastSeen')}</Table.Th>
+              <Table.Th>{t('sessions.expires')}</Table.Th>
               <Table.Th>IP</Table.Th>
               <Table.Th>{t('common.actions')}</Table.Th>
             </Table.Tr>
@@ -135,7 +139,14 @@ function SessionsCard() {
                   <Text size="sm">{s.kind === 'cookie' ? t('sessions.browser') : t('sessions.token')}</Text>
                   {s.current && <Badge size="xs">{t('sessions.current')}</Badge>}
                 </Table.Td>
+                <Table.Td>
+                  <Text size="sm" title={s.userAgent ?? undefined}>
+                    {describeAgent(s.userAgent)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{f.dateTime(s.createdAt)}</Table.Td>
                 <Table.Td>{f.dateTime(s.lastSeenAt)}</Table.Td>
+                <Table.Td>{f.dateTime(s.expiresAt)}</Table.Td>
                 <Table.Td>{s.ip ?? '—'}</Table.Td>
                 <Table.Td>
                   {!s.current && (
@@ -148,7 +159,33 @@ function SessionsCard() {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </WideTable>
     </Card>
   );
+}
+
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/OPR\//, 'Opera'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrom(e|ium)\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+  [/curl\//, 'curl'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/Windows/, 'Windows'],
+  [/iPhone|iPad/, 'iOS'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/Android/, 'Android'],
+  [/CrOS/, 'ChromeOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** "Firefox · Windows" from a User-Agent header; the header itself when neither is recognised. */
+function describeAgent(userAgent: string | null): string {
+  if (!userAgent) return '—';
+  const browser = BROWSERS.find(([re]) => re.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([re]) => re.test(userAgent))?.[1];
+  if (!browser && !system) return userAgent.length > 60 ? `${userAgent.slice(0, 57)}…` : userAgent;
+  return [browser, system].filter(Boolean).join(' · ');
 }

@@ -23,6 +23,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useSession } from '../../session/SessionProvider.tsx';
 
 const STATUSES = ['lead', 'active', 'churned'] as const;
@@ -69,7 +70,7 @@ export default function ClientsPage() {
       {list.data && list.data.length === 0 ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={520}>
+        <WideTable minWidth={520}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -96,7 +97,7 @@ export default function ClientsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')}>
         <ClientForm

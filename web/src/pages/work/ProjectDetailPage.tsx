@@ -20,10 +20,13 @@ import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import type { Task } from '../../api/types.ts';
+import { ChartOrEmpty } from '../../components/ChartOrEmpty.tsx';
+import { moneyAxis } from '../../components/chartAxes.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { TaskBoard } from './TaskBoard.tsx';
@@ -118,27 +121,30 @@ export default function ProjectDetailPage() {
           <Title order={4} mb="sm">
             {t('projects.budgetChart')}
           </Title>
-          <BarChart
-            h={180}
-            data={[
-              {
-                label: p.currency,
-                budget: f.toMajor(p.budgetMinor ?? 0, p.currency),
-                spent: f.toMajor(p.spentMinor, p.currency),
-              },
-            ]}
-            dataKey="label"
-            series={[
-              { name: 'budget', label: t('projects.budget'), color: 'indigo.6' },
-              {
-                name: 'spent',
-                label: t('projects.spent'),
-                color: p.remainingMinor !== null && p.remainingMinor < 0 ? 'red.6' : 'teal.6',
-              },
-            ]}
-            valueFormatter={(v) => f.money(f.toMinor(v, p.currency), p.currency)}
-            withLegend
-          />
+          <ChartOrEmpty>
+            <BarChart
+              h={180}
+              data={[
+                {
+                  label: p.currency,
+                  budget: f.toMajor(p.budgetMinor ?? 0, p.currency),
+                  spent: f.toMajor(p.spentMinor, p.currency),
+                },
+              ]}
+              dataKey="label"
+              series={[
+                { name: 'budget', label: t('projects.budget'), color: 'indigo.6' },
+                {
+                  name: 'spent',
+                  label: t('projects.spent'),
+                  color: p.remainingMinor !== null && p.remainingMinor < 0 ? 'red.6' : 'teal.6',
+                },
+              ]}
+              valueFormatter={(v) => f.money(f.toMinor(v, p.currency), p.currency)}
+              yAxisProps={moneyAxis(f, p.currency)}
+              withLegend
+            />
+          </ChartOrEmpty>
         </Card>
         <Milestones projectId={id} canManage={can('projects:manage')} />
         <Expenses
@@ -265,7 +271,7 @@ function Expenses(props: { projectId: string; currency: string; canManage: boole
       <Title order={4} mb="sm">
         {t('projects.expenses')}
       </Title>
-      <Table.ScrollContainer minWidth={280}>
+      <WideTable minWidth={280}>
         <Table>
           <Table.Tbody>
             {(list.data ?? []).map((x) => (
@@ -277,7 +283,7 @@ function Expenses(props: { projectId: string; currency: string; canManage: boole
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </WideTable>
       {props.canManage && (
         <form onSubmit={onSubmit} noValidate>
           <Stack gap="xs" mt="sm">

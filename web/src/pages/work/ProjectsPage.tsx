@@ -24,6 +24,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
 import { usePagedList } from '../../components/usePagedList.ts';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { moveRefusal } from './moveRefusal.ts';
@@ -121,7 +122,7 @@ export default function ProjectsPage() {
       ) : items.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <Table.ScrollContainer minWidth={640}>
+        <WideTable minWidth={640}>
           <Table highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -150,7 +151,7 @@ export default function ProjectsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
       {list.more.hasMore && (
         <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>

@@ -10,6 +10,7 @@ import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
+import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { moveRefusal } from './moveRefusal.ts';
 
@@ -101,7 +102,7 @@ export function TaskBoard(props: {
           />
         </>
       ) : (
-        <Table.ScrollContainer minWidth={560}>
+        <WideTable minWidth={560}>
           <Table>
             <Table.Thead>
               <Table.Tr>
@@ -130,7 +131,7 @@ export function TaskBoard(props: {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </WideTable>
       )}
     </Stack>
   );
