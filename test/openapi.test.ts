@@ -157,7 +157,7 @@ describe('problem answers', () => {
     expect(problems).toEqual([]);
   });
 
-  it('the Problem schema is referenced, with an example', () => {
+  it('the Problem schema has an example', () => {
     const problem = (doc as unknown as { components: { schemas: Record<string, { examples?: unknown[] }> } })
       .components.schemas.Problem!;
     expect(problem.examples?.length).toBeGreaterThan(0);
@@ -240,6 +240,20 @@ describe('requests', () => {
     expect(exportClients.parameters!.find((p) => p.name === 'format')).toMatchObject({
       required: false,
       schema: { default: 'csv' },
+    });
+  });
+
+  it('has examples: ids, times and sign-in bodies', () => {
+    const getClient = operations.find((o) => o.operationId === 'getClient')!;
+    const id = getClient.parameters!.find((p) => p.in === 'path')! as Parameter & { example?: string };
+    expect(id.example).toMatch(/^[0-9a-f-]{36}$/);
+    const login = operations.find((o) => o.operationId === 'login')!;
+    const media = login.requestBody!.content['application/json'] as {
+      example?: unknown;
+      examples?: Record<string, { value: unknown }>;
+    };
+    expect(media.example ?? Object.values(media.examples ?? {})[0]?.value).toMatchObject({
+      email: 'ada@example.com',
     });
   });
 

@@ -41,7 +41,17 @@ export const RegisterBody = Type.Object(
     ),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        email: 'ada@example.com',
+        password: 'correct horse battery staple',
+        name: 'Ada Lovelace',
+        organization: { name: 'Analytical Engines Ltd', subdomain: 'engines' },
+      },
+    ],
+  },
 );
 
 export const UserSummary = Type.Object({
@@ -75,7 +85,10 @@ export const LoginBody = Type.Object(
     ),
     session: Type.Optional(SessionMode),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', session: 'token' }],
+  },
 );
 
 export const LoginResult = Type.Object({

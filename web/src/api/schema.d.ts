@@ -2258,7 +2258,10 @@ export interface operations {
                 resource_type?: string;
                 /** @description Inclusive lower bound (RFC 3339). */
                 start_date?: string;
-                /** @description Only events by this actor. */
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
                 user_id?: string;
             };
             header?: {
@@ -2292,10 +2295,16 @@ export interface operations {
                                     before: unknown;
                                 };
                             } | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             hash: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             ip: string | null;
                             metadata: {
@@ -2377,12 +2386,21 @@ export interface operations {
                             action: "allow" | "deny";
                             /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
                             cidr: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             note: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -2469,12 +2487,21 @@ export interface operations {
                         action: "allow" | "deny";
                         /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
                         cidr: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         note: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -2565,6 +2592,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -2654,9 +2682,15 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             members: number;
                             name: string;
@@ -2717,6 +2751,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -2738,11 +2773,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         locale: string;
                         name: string;
@@ -2754,7 +2795,10 @@ export interface operations {
                         subdomain: string;
                         /** @description IANA time zone; days in reports are counted in it. */
                         timezone: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -2838,7 +2882,10 @@ export interface operations {
     getDashboard: {
         parameters: {
             query?: {
-                /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
                 asOf?: string;
             };
             header?: {
@@ -2865,10 +2912,16 @@ export interface operations {
                             name: string;
                             /** @description Tasks assigned to the member completed in the last 30 days. */
                             tasksCompleted: number;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             userId: string;
                         }[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         asOf: string;
                         overdueTasks: {
                             /** @description Open tasks (pending or active) whose due date is before today. */
@@ -2878,13 +2931,22 @@ export interface operations {
                                 assigneeId: string | null;
                                 /** @description today − dueDate, in days. */
                                 daysOverdue: number;
-                                /** Format: date */
+                                /**
+                                 * Format: date
+                                 * @example 2026-03-14
+                                 */
                                 dueDate: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 id: string;
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 projectId: string;
                                 projectName: string;
                                 /** @enum {string} */
@@ -2909,6 +2971,7 @@ export interface operations {
                             /**
                              * Format: date
                              * @description Monday of the ISO week.
+                             * @example 2026-03-14
                              */
                             weekStart: string;
                         }[];
@@ -2917,6 +2980,7 @@ export interface operations {
                         /**
                          * Format: date
                          * @description asOf's day in the time zone.
+                         * @example 2026-03-14
                          */
                         today: string;
                         totals: {
@@ -2993,10 +3057,16 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             expiresAt: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             lastUsedAt: string | null;
                             lastUsedIp: string | null;
@@ -3005,11 +3075,15 @@ export interface operations {
                             prefix: string;
                             revokedAt: string | null;
                             scopes: string[];
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /**
                              * Format: uuid
                              * @description The member the key acts as; its permissions are the scopes that member still holds.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
                              */
                             userId: string;
                             version: number;
@@ -3088,10 +3162,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         expiresAt: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         lastUsedAt: string | null;
                         lastUsedIp: string | null;
@@ -3100,11 +3180,15 @@ export interface operations {
                         prefix: string;
                         revokedAt: string | null;
                         scopes: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /**
                          * Format: uuid
                          * @description The member the key acts as; its permissions are the scopes that member still holds.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
                          */
                         userId: string;
                         version: number;
@@ -3198,6 +3282,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -3281,7 +3366,10 @@ export interface operations {
                 resource_type?: string;
                 /** @description Inclusive lower bound (RFC 3339). */
                 start_date?: string;
-                /** @description Only events by this actor. */
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
                 user_id?: string;
             };
             header?: {
@@ -3424,7 +3512,10 @@ export interface operations {
                 resource_type?: string;
                 /** @description Inclusive lower bound (RFC 3339). */
                 start_date?: string;
-                /** @description Only events by this actor. */
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
                 user_id?: string;
             };
             header?: {
@@ -3458,10 +3549,16 @@ export interface operations {
                                     before: unknown;
                                 };
                             } | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             hash: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             ip: string | null;
                             metadata: {
@@ -3528,6 +3625,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "session": "token"
+                 *     }
+                 */
                 "application/json": {
                     email: string;
                     /** @description Organization id or subdomain to sign in to (default: the X-Organization-ID header, the host subdomain, or the first membership). */
@@ -3559,7 +3663,10 @@ export interface operations {
                         /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
                         mfaToken?: string;
                         organization?: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             subdomain: string;
@@ -3568,7 +3675,10 @@ export interface operations {
                         recoveryCodes?: string[];
                         /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
                         refreshToken?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         sessionId?: string;
                         /** @enum {string} */
                         status: "authenticated" | "mfa_required";
@@ -3576,7 +3686,10 @@ export interface operations {
                         tokenType?: "Bearer";
                         user?: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -3687,7 +3800,10 @@ export interface operations {
                         /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
                         mfaToken?: string;
                         organization?: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             subdomain: string;
@@ -3696,7 +3812,10 @@ export interface operations {
                         recoveryCodes?: string[];
                         /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
                         refreshToken?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         sessionId?: string;
                         /** @enum {string} */
                         status: "authenticated" | "mfa_required";
@@ -3704,7 +3823,10 @@ export interface operations {
                         tokenType?: "Bearer";
                         user?: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -3975,7 +4097,10 @@ export interface operations {
                         /** @enum {string} */
                         authMethod: "jwt" | "session" | "api_key";
                         organization: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             planId: string;
@@ -3984,7 +4109,10 @@ export interface operations {
                         } | null;
                         permissions: string[];
                         role: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             key: string | null;
                             name: string;
@@ -3992,7 +4120,10 @@ export interface operations {
                         sessionId: string | null;
                         user: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -4586,7 +4717,10 @@ export interface operations {
                         /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
                         mfaToken?: string;
                         organization?: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             subdomain: string;
@@ -4595,7 +4729,10 @@ export interface operations {
                         recoveryCodes?: string[];
                         /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
                         refreshToken?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         sessionId?: string;
                         /** @enum {string} */
                         status: "authenticated" | "mfa_required";
@@ -4603,7 +4740,10 @@ export interface operations {
                         tokenType?: "Bearer";
                         user?: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -4687,8 +4827,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "name": "Ada Lovelace",
+                 *       "organization": {
+                 *         "name": "Analytical Engines Ltd",
+                 *         "subdomain": "engines"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
-                    /** Format: email */
+                    /**
+                     * Format: email
+                     * @example ada@example.com
+                     */
                     email: string;
                     /** @enum {string} */
                     locale?: "en" | "es" | "pt-BR";
@@ -4712,14 +4866,20 @@ export interface operations {
                 content: {
                     "application/json": {
                         organization: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             subdomain: string;
                         };
                         user: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -4814,17 +4974,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             current: boolean;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             expiresAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             ip: string | null;
                             /** @enum {string} */
                             kind: "cookie" | "token";
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             lastSeenAt: string;
                             organizationId: string | null;
                             userAgent: string | null;
@@ -4881,6 +5053,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5050,7 +5223,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     organizationId: string;
                 };
             };
@@ -5073,7 +5249,10 @@ export interface operations {
                         /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
                         mfaToken?: string;
                         organization?: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             subdomain: string;
@@ -5082,7 +5261,10 @@ export interface operations {
                         recoveryCodes?: string[];
                         /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
                         refreshToken?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         sessionId?: string;
                         /** @enum {string} */
                         status: "authenticated" | "mfa_required";
@@ -5090,7 +5272,10 @@ export interface operations {
                         tokenType?: "Bearer";
                         user?: {
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             isSuperAdmin: boolean;
                             locale: string | null;
@@ -5181,6 +5366,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description Full-text search in name, e-mail and notes. */
                 q?: string;
@@ -5209,10 +5395,16 @@ export interface operations {
                         items: {
                             activeAt: string | null;
                             churnedAt: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             email: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             leadAt: string | null;
                             name: string;
@@ -5225,7 +5417,10 @@ export interface operations {
                              */
                             status: "lead" | "active" | "churned";
                             tags: string[];
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -5316,10 +5511,16 @@ export interface operations {
                     "application/json": {
                         activeAt: string | null;
                         churnedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         email: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         leadAt: string | null;
                         name: string;
@@ -5332,7 +5533,10 @@ export interface operations {
                          */
                         status: "lead" | "active" | "churned";
                         tags: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -5422,6 +5626,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5437,10 +5642,16 @@ export interface operations {
                     "application/json": {
                         activeAt: string | null;
                         churnedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         email: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         leadAt: string | null;
                         name: string;
@@ -5453,7 +5664,10 @@ export interface operations {
                          */
                         status: "lead" | "active" | "churned";
                         tags: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -5520,6 +5734,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5610,6 +5825,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5643,10 +5859,16 @@ export interface operations {
                     "application/json": {
                         activeAt: string | null;
                         churnedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         email: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         leadAt: string | null;
                         name: string;
@@ -5659,7 +5881,10 @@ export interface operations {
                          */
                         status: "lead" | "active" | "churned";
                         tags: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -5758,6 +5983,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5772,21 +5998,33 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             clientId: string;
                             consentAt: string | null;
                             consentSource: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             email: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
                             messagingConsent: boolean;
                             name: string;
                             phone: string | null;
                             title: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -5855,6 +6093,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -5881,21 +6120,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
                         consentAt: string | null;
                         consentSource: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         email: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
                         messagingConsent: boolean;
                         name: string;
                         phone: string | null;
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -5998,7 +6249,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 contactId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6089,7 +6342,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 contactId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6116,21 +6371,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
                         consentAt: string | null;
                         consentSource: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         email: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
                         messagingConsent: boolean;
                         name: string;
                         phone: string | null;
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -6229,6 +6496,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6243,11 +6511,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             changedAt: string;
                             changedBy: string | null;
                             fromStatus: ("lead" | "active" | "churned") | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /**
                              * @description lead → active | churned; active → churned; churned → active (409 for other moves).
@@ -6311,6 +6585,7 @@ export interface operations {
             query?: {
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description Full-text search in name, e-mail and notes. */
                 q?: string;
@@ -6528,10 +6803,14 @@ export interface operations {
             query?: {
                 /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
                 active?: boolean;
-                /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
+                /**
+                 * @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true.
+                 * @example 2026-03-14
+                 */
                 activeOn?: string;
                 /** @description How often `amountMinor` is billed: every month or every year. */
                 billingInterval?: "month" | "year";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
@@ -6564,20 +6843,32 @@ export interface operations {
                              * @enum {string}
                              */
                             billingInterval: "month" | "year";
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             clientId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             currency: string;
                             endDate: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                             monthlyValueMinor: number;
                             name: string;
                             /** Format: date */
                             startDate: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -6651,15 +6942,20 @@ export interface operations {
                     /**
                      * Format: uuid
                      * @description A client of this organization.
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
                      */
                     clientId: string;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     endDate?: string | null;
                     name: string;
                     /**
                      * Format: date
                      * @description First day of the contract.
+                     * @example 2026-03-14
                      */
                     startDate: string;
                 };
@@ -6680,20 +6976,32 @@ export interface operations {
                          * @enum {string}
                          */
                         billingInterval: "month" | "year";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         endDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                         monthlyValueMinor: number;
                         name: string;
                         /** Format: date */
                         startDate: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -6782,6 +7090,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6802,20 +7111,32 @@ export interface operations {
                          * @enum {string}
                          */
                         billingInterval: "month" | "year";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         endDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                         monthlyValueMinor: number;
                         name: string;
                         /** Format: date */
                         startDate: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -6881,6 +7202,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6971,6 +7293,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -6985,13 +7308,22 @@ export interface operations {
                      * @enum {string}
                      */
                     billingInterval?: "month" | "year";
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     clientId?: string;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     endDate?: string | null;
                     name?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     startDate?: string;
                 };
             };
@@ -7011,20 +7343,32 @@ export interface operations {
                          * @enum {string}
                          */
                         billingInterval: "month" | "year";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         endDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description The contract's contribution to MRR: amountMinor for monthly contracts, round(amountMinor ÷ 12) (half away from zero) for yearly ones. MRR on a day = the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
                         monthlyValueMinor: number;
                         name: string;
                         /** Format: date */
                         startDate: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -7119,10 +7463,14 @@ export interface operations {
             query?: {
                 /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
                 active?: boolean;
-                /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
+                /**
+                 * @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true.
+                 * @example 2026-03-14
+                 */
                 activeOn?: string;
                 /** @description How often `amountMinor` is billed: every month or every year. */
                 billingInterval?: "month" | "year";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
@@ -7188,6 +7536,7 @@ export interface operations {
     listDeals: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
@@ -7195,6 +7544,7 @@ export interface operations {
                 limit?: number;
                 /** @description true: only open deals; false: only won or lost ones. */
                 open?: boolean;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description Prefix - for descending; deals without expectedCloseOn sort last. */
                 sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "title" | "-title" | "amountMinor" | "-amountMinor" | "expectedCloseOn" | "-expectedCloseOn";
@@ -7222,11 +7572,17 @@ export interface operations {
                             amountMinor: number;
                             clientId: string | null;
                             closedAt: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             currency: string;
                             expectedCloseOn: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             ownerId: string | null;
                             /**
@@ -7235,7 +7591,10 @@ export interface operations {
                              */
                             stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
                             title: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -7299,10 +7658,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Expected value in minor units; not negative (default 0). */
+                    /**
+                     * @description Expected value in minor units; not negative (default 0).
+                     * @example 125000
+                     */
                     amountMinor?: number;
                     clientId?: string | null;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     expectedCloseOn?: string | null;
                     ownerId?: string | null;
@@ -7327,11 +7692,17 @@ export interface operations {
                         amountMinor: number;
                         clientId: string | null;
                         closedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         expectedCloseOn: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         ownerId: string | null;
                         /**
@@ -7340,7 +7711,10 @@ export interface operations {
                          */
                         stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -7429,6 +7803,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -7446,11 +7821,17 @@ export interface operations {
                         amountMinor: number;
                         clientId: string | null;
                         closedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         expectedCloseOn: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         ownerId: string | null;
                         /**
@@ -7459,7 +7840,10 @@ export interface operations {
                          */
                         stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -7525,6 +7909,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -7615,6 +8000,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -7622,10 +8008,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Expected value in minor units; not negative (default 0). */
+                    /**
+                     * @description Expected value in minor units; not negative (default 0).
+                     * @example 125000
+                     */
                     amountMinor?: number;
                     clientId?: string | null;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     expectedCloseOn?: string | null;
                     ownerId?: string | null;
@@ -7650,11 +8042,17 @@ export interface operations {
                         amountMinor: number;
                         clientId: string | null;
                         closedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         expectedCloseOn: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         ownerId: string | null;
                         /**
@@ -7663,7 +8061,10 @@ export interface operations {
                          */
                         stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -7756,11 +8157,13 @@ export interface operations {
     exportDeals: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
                 /** @description true: only open deals; false: only won or lost ones. */
                 open?: boolean;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
                 stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
@@ -7917,19 +8320,28 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             /** @description 0 for top-level departments. */
                             depth: number;
                             description: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             members: number;
                             name: string;
                             parentId: string | null;
                             /** @description Ancestor ids, from the top. */
                             path: string[];
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -8007,19 +8419,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description 0 for top-level departments. */
                         depth: number;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         members: number;
                         name: string;
                         parentId: string | null;
                         /** @description Ancestor ids, from the top. */
                         path: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -8108,6 +8529,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -8121,19 +8543,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description 0 for top-level departments. */
                         depth: number;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         members: number;
                         name: string;
                         parentId: string | null;
                         /** @description Ancestor ids, from the top. */
                         path: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -8197,6 +8628,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -8278,6 +8710,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -8299,19 +8732,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description 0 for top-level departments. */
                         depth: number;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         members: number;
                         name: string;
                         parentId: string | null;
                         /** @description Ancestor ids, from the top. */
                         path: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -8451,7 +8893,10 @@ export interface operations {
     getExecutiveMetrics: {
         parameters: {
             query?: {
-                /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
                 asOf?: string;
                 /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
                 scope?: "org" | "global";
@@ -8474,7 +8919,10 @@ export interface operations {
                     "application/json": {
                         /** @description Distinct users who acted (successful audit events with a user actor) in the 30 days before asOf. */
                         activeUsers: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         asOf: string;
                         churn: {
                             /** @description Clients whose status at the instant this month began was active (latest status change before it). */
@@ -8495,11 +8943,13 @@ export interface operations {
                         /**
                          * Format: date
                          * @description asOf's day.
+                         * @example 2026-03-14
                          */
                         day: string;
                         /**
                          * Format: date
                          * @description First day of the previous month.
+                         * @example 2026-03-14
                          */
                         lastMonthStart: string;
                         /** @description Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data. */
@@ -8519,6 +8969,7 @@ export interface operations {
                         /**
                          * Format: date
                          * @description First day of asOf's month.
+                         * @example 2026-03-14
                          */
                         monthStart: string;
                         /** @description Clients whose first move to active (client status history) falls in this month, from its first local midnight up to asOf. */
@@ -8591,7 +9042,10 @@ export interface operations {
     getExecutiveTrends: {
         parameters: {
             query: {
-                /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
                 asOf?: string;
                 /** @description Length of the series, ending with asOf's day. */
                 days?: number;
@@ -8616,11 +9070,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         asOf: string;
                         /**
                          * Format: date
                          * @description First day of the series.
+                         * @example 2026-03-14
                          */
                         from: string;
                         /** @enum {string} */
@@ -8633,7 +9091,10 @@ export interface operations {
                             currency: string | null;
                             /** @description One point per day, oldest first, 0 on days without data (satisfaction: null). */
                             points: {
-                                /** Format: date */
+                                /**
+                                 * Format: date
+                                 * @example 2026-03-14
+                                 */
                                 date: string;
                                 value: number | null;
                             }[];
@@ -8642,6 +9103,7 @@ export interface operations {
                         /**
                          * Format: date
                          * @description Last day of the series (asOf's day).
+                         * @example 2026-03-14
                          */
                         to: string;
                         /**
@@ -8693,15 +9155,23 @@ export interface operations {
     listFeedback: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 projectId?: string;
-                /** @description Received on or after this day. */
+                /**
+                 * @description Received on or after this day.
+                 * @example 2026-03-14
+                 */
                 receivedFrom?: string;
-                /** @description Received on or before this day. */
+                /**
+                 * @description Received on or before this day.
+                 * @example 2026-03-14
+                 */
                 receivedTo?: string;
                 /** @description Satisfaction from 1 (worst) to 5 (best). */
                 score?: number;
@@ -8727,16 +9197,25 @@ export interface operations {
                         items: {
                             clientId: string | null;
                             comment: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             projectId: string | null;
                             /** Format: date */
                             receivedOn: string;
                             /** @description Satisfaction from 1 (worst) to 5 (best). */
                             score: number;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -8806,6 +9285,7 @@ export interface operations {
                     /**
                      * Format: date
                      * @description Default today in the organization's time zone.
+                     * @example 2026-03-14
                      */
                     receivedOn?: string;
                     /** @description Satisfaction from 1 (worst) to 5 (best). */
@@ -8823,16 +9303,25 @@ export interface operations {
                     "application/json": {
                         clientId: string | null;
                         comment: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         projectId: string | null;
                         /** Format: date */
                         receivedOn: string;
                         /** @description Satisfaction from 1 (worst) to 5 (best). */
                         score: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -8921,6 +9410,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -8936,16 +9426,25 @@ export interface operations {
                     "application/json": {
                         clientId: string | null;
                         comment: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         projectId: string | null;
                         /** Format: date */
                         receivedOn: string;
                         /** @description Satisfaction from 1 (worst) to 5 (best). */
                         score: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -9011,6 +9510,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -9101,6 +9601,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -9111,7 +9612,10 @@ export interface operations {
                     clientId?: string | null;
                     comment?: string;
                     projectId?: string | null;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     receivedOn?: string;
                     /** @description Satisfaction from 1 (worst) to 5 (best). */
                     score?: number;
@@ -9128,16 +9632,25 @@ export interface operations {
                     "application/json": {
                         clientId: string | null;
                         comment: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         projectId: string | null;
                         /** Format: date */
                         receivedOn: string;
                         /** @description Satisfaction from 1 (worst) to 5 (best). */
                         score: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -9230,13 +9743,21 @@ export interface operations {
     exportFeedback: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 projectId?: string;
-                /** @description Received on or after this day. */
+                /**
+                 * @description Received on or after this day.
+                 * @example 2026-03-14
+                 */
                 receivedFrom?: string;
-                /** @description Received on or before this day. */
+                /**
+                 * @description Received on or before this day.
+                 * @example 2026-03-14
+                 */
                 receivedTo?: string;
                 /** @description Satisfaction from 1 (worst) to 5 (best). */
                 score?: number;
@@ -9326,23 +9847,38 @@ export interface operations {
                     "application/json": {
                         items: {
                             acceptedAt: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             departmentId: string | null;
                             email: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             expiresAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             invitedBy: string | null;
                             role: {
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 id: string;
                                 name: string;
                             };
                             /** @enum {string} */
                             status: "open" | "accepted" | "revoked" | "expired";
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -9407,9 +9943,15 @@ export interface operations {
             content: {
                 "application/json": {
                     departmentId?: string | null;
-                    /** Format: email */
+                    /**
+                     * Format: email
+                     * @example ada@example.com
+                     */
                     email: string;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     roleId: string;
                 };
             };
@@ -9423,23 +9965,38 @@ export interface operations {
                 content: {
                     "application/json": {
                         acceptedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         departmentId: string | null;
                         email: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         expiresAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         invitedBy: string | null;
                         role: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                         };
                         /** @enum {string} */
                         status: "open" | "accepted" | "revoked" | "expired";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -9533,6 +10090,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -9627,12 +10185,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         membershipId: string;
                         newAccount: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         organizationId: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         userId: string;
                     };
                 };
@@ -9714,14 +10281,24 @@ export interface operations {
     listInvoices: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
-                /** @description Due before this day. */
+                /**
+                 * @description Due before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
-                /** @description Issued on or after this day. */
+                /**
+                 * @description Issued on or after this day.
+                 * @example 2026-03-14
+                 */
                 issuedFrom?: string;
-                /** @description Issued on or before this day. */
+                /**
+                 * @description Issued on or before this day.
+                 * @example 2026-03-14
+                 */
                 issuedTo?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
@@ -9753,14 +10330,23 @@ export interface operations {
                             amountMinor: number;
                             /** @description amountMinor − paidMinor (0 for a void invoice). */
                             balanceMinor: number;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             clientId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             currency: string;
                             /** Format: date */
                             dueOn: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /** Format: date */
                             issuedOn: string;
@@ -9778,7 +10364,10 @@ export interface operations {
                              * @enum {string}
                              */
                             status: "open" | "void";
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -9847,16 +10436,24 @@ export interface operations {
                     /**
                      * Format: uuid
                      * @description A client of this organization.
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
                      */
                     clientId: string;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     /**
                      * Format: date
                      * @description Not before issuedOn.
+                     * @example 2026-03-14
                      */
                     dueOn: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     issuedOn: string;
                     /** @description Unique within the organization (409 if taken). */
                     number: string;
@@ -9880,14 +10477,23 @@ export interface operations {
                         amountMinor: number;
                         /** @description amountMinor − paidMinor (0 for a void invoice). */
                         balanceMinor: number;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         /** Format: date */
                         dueOn: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** Format: date */
                         issuedOn: string;
@@ -9905,7 +10511,10 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "open" | "void";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -9994,6 +10603,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -10011,14 +10621,23 @@ export interface operations {
                         amountMinor: number;
                         /** @description amountMinor − paidMinor (0 for a void invoice). */
                         balanceMinor: number;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         /** Format: date */
                         dueOn: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** Format: date */
                         issuedOn: string;
@@ -10036,7 +10655,10 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "open" | "void";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -10102,6 +10724,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -10192,6 +10815,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -10201,13 +10825,25 @@ export interface operations {
                 "application/json": {
                     /** @description Not below what was already paid (409). */
                     amountMinor?: number;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     clientId?: string;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     dueOn?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     issuedOn?: string;
                     number?: string;
                     /**
@@ -10230,14 +10866,23 @@ export interface operations {
                         amountMinor: number;
                         /** @description amountMinor − paidMinor (0 for a void invoice). */
                         balanceMinor: number;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         clientId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         /** Format: date */
                         dueOn: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** Format: date */
                         issuedOn: string;
@@ -10255,7 +10900,10 @@ export interface operations {
                          * @enum {string}
                          */
                         status: "open" | "void";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -10353,6 +11001,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -10368,18 +11017,30 @@ export interface operations {
                     "application/json": {
                         items: {
                             amountMinor: number;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             currency: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             invoiceId: string;
                             method: string;
                             note: string;
                             /** Format: date */
                             paidOn: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -10447,6 +11108,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -10461,7 +11123,10 @@ export interface operations {
                     /** @description e.g. transfer, card, cash. */
                     method?: string;
                     note?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     paidOn: string;
                 };
             };
@@ -10475,18 +11140,30 @@ export interface operations {
                 content: {
                     "application/json": {
                         amountMinor: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         invoiceId: string;
                         method: string;
                         note: string;
                         /** Format: date */
                         paidOn: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -10584,7 +11261,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 paymentId: string;
             };
             cookie?: never;
@@ -10599,18 +11278,30 @@ export interface operations {
                 content: {
                     "application/json": {
                         amountMinor: number;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         invoiceId: string;
                         method: string;
                         note: string;
                         /** Format: date */
                         paidOn: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -10676,7 +11367,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 paymentId: string;
             };
             cookie?: never;
@@ -10758,14 +11451,24 @@ export interface operations {
     exportInvoices: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
-                /** @description Due before this day. */
+                /**
+                 * @description Due before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
-                /** @description Issued on or after this day. */
+                /**
+                 * @description Issued on or after this day.
+                 * @example 2026-03-14
+                 */
                 issuedFrom?: string;
-                /** @description Issued on or before this day. */
+                /**
+                 * @description Issued on or before this day.
+                 * @example 2026-03-14
+                 */
                 issuedTo?: string;
                 /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
                 state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
@@ -10854,12 +11557,21 @@ export interface operations {
                             action: "allow" | "deny";
                             /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
                             cidr: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             note: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -10946,12 +11658,21 @@ export interface operations {
                         action: "allow" | "deny";
                         /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
                         cidr: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         note: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11042,6 +11763,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -11116,11 +11838,13 @@ export interface operations {
             query?: {
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 department_id?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
                 /** @description Part of the name or e-mail. */
                 q?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 role_id?: string;
                 status?: "active" | "suspended";
             };
@@ -11141,25 +11865,40 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             departmentId: string | null;
                             email: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             mfaEnabled: boolean;
                             name: string;
                             role: {
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 id: string;
                                 key: string | null;
                                 name: string;
                             };
                             /** @enum {string} */
                             status: "active" | "suspended";
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             userId: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -11214,6 +11953,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -11227,25 +11967,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         departmentId: string | null;
                         email: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         mfaEnabled: boolean;
                         name: string;
                         role: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             key: string | null;
                             name: string;
                         };
                         /** @enum {string} */
                         status: "active" | "suspended";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         userId: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11309,6 +12064,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -11390,6 +12146,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -11398,7 +12155,10 @@ export interface operations {
             content: {
                 "application/json": {
                     departmentId?: string | null;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     roleId?: string;
                     /** @enum {string} */
                     status?: "active" | "suspended";
@@ -11413,25 +12173,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         departmentId: string | null;
                         email: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         mfaEnabled: boolean;
                         name: string;
                         role: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             key: string | null;
                             name: string;
                         };
                         /** @enum {string} */
                         status: "active" | "suspended";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         userId: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11540,11 +12315,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         locale: string;
                         name: string;
@@ -11556,7 +12337,10 @@ export interface operations {
                         subdomain: string;
                         /** @description IANA time zone; days in reports are counted in it. */
                         timezone: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11636,11 +12420,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         locale: string;
                         name: string;
@@ -11652,7 +12442,10 @@ export interface operations {
                         subdomain: string;
                         /** @description IANA time zone; days in reports are counted in it. */
                         timezone: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11760,11 +12553,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         locale: string;
                         name: string;
@@ -11776,7 +12575,10 @@ export interface operations {
                         subdomain: string;
                         /** @description IANA time zone; days in reports are counted in it. */
                         timezone: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -11946,10 +12748,16 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             membership: {
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 id: string;
                                 /** @enum {string} */
                                 status: "active" | "suspended";
@@ -11957,7 +12765,10 @@ export interface operations {
                             name: string;
                             requireMfa: boolean;
                             role: {
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
                                 id: string;
                                 key: string | null;
                                 name: string;
@@ -12038,11 +12849,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         locale: string;
                         name: string;
@@ -12054,7 +12871,10 @@ export interface operations {
                         subdomain: string;
                         /** @description IANA time zone; days in reports are counted in it. */
                         timezone: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -12280,16 +13100,25 @@ export interface operations {
     listProjects: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 departmentId?: string;
-                /** @description Due on or after this day. */
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
                 dueAfter?: string;
-                /** @description Due on or before this day. */
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description Full-text search in name and description. */
                 q?: string;
@@ -12319,14 +13148,20 @@ export interface operations {
                             budgetMinor: number | null;
                             clientId: string | null;
                             completedAt: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             currency: string;
                             departmentId: string | null;
                             /** @description Markdown. */
                             description: string;
                             dueDate: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             ownerId: string | null;
@@ -12350,7 +13185,10 @@ export interface operations {
                                 pending: number;
                                 total: number;
                             };
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -12416,7 +13254,10 @@ export interface operations {
                 "application/json": {
                     budgetMinor?: number | null;
                     clientId?: string | null;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     departmentId?: string | null;
                     description?: string;
@@ -12446,14 +13287,20 @@ export interface operations {
                         budgetMinor: number | null;
                         clientId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         departmentId: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         name: string;
                         ownerId: string | null;
@@ -12477,7 +13324,10 @@ export interface operations {
                             pending: number;
                             total: number;
                         };
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -12566,6 +13416,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -12582,14 +13433,20 @@ export interface operations {
                         budgetMinor: number | null;
                         clientId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         departmentId: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         name: string;
                         ownerId: string | null;
@@ -12613,7 +13470,10 @@ export interface operations {
                             pending: number;
                             total: number;
                         };
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -12679,6 +13539,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -12769,6 +13630,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -12778,7 +13640,10 @@ export interface operations {
                 "application/json": {
                     budgetMinor?: number | null;
                     clientId?: string | null;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     departmentId?: string | null;
                     description?: string;
@@ -12808,14 +13673,20 @@ export interface operations {
                         budgetMinor: number | null;
                         clientId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         currency: string;
                         departmentId: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         name: string;
                         ownerId: string | null;
@@ -12839,7 +13710,10 @@ export interface operations {
                             pending: number;
                             total: number;
                         };
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -12937,6 +13811,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -12953,18 +13828,30 @@ export interface operations {
                         items: {
                             amountMinor: number;
                             category: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             createdBy: string | null;
                             currency: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             note: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             projectId: string;
                             /** Format: date */
                             spentOn: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -13032,6 +13919,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13042,10 +13930,16 @@ export interface operations {
                     /** @description Positive, minor units. */
                     amountMinor: number;
                     category: string;
-                    /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
                     currency?: string;
                     note?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     spentOn: string;
                 };
             };
@@ -13060,18 +13954,30 @@ export interface operations {
                     "application/json": {
                         amountMinor: number;
                         category: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         createdBy: string | null;
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         note: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
                         /** Format: date */
                         spentOn: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -13173,7 +14079,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13264,7 +14172,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13275,7 +14185,10 @@ export interface operations {
                     amountMinor?: number;
                     category?: string;
                     note?: string;
-                    /** Format: date */
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
                     spentOn?: string;
                 };
             };
@@ -13290,18 +14203,30 @@ export interface operations {
                     "application/json": {
                         amountMinor: number;
                         category: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         createdBy: string | null;
                         currency: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         note: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
                         /** Format: date */
                         spentOn: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -13399,6 +14324,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13413,17 +14339,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             done: boolean;
                             doneAt: string | null;
                             dueDate: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             projectId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -13491,6 +14429,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13512,17 +14451,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         done: boolean;
                         doneAt: string | null;
                         dueDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         name: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -13624,7 +14575,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13715,7 +14668,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -13737,17 +14692,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         done: boolean;
                         doneAt: string | null;
                         dueDate: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         name: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -13840,14 +14807,23 @@ export interface operations {
     exportProjects: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 departmentId?: string;
-                /** @description Due on or after this day. */
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
                 dueAfter?: string;
-                /** @description Due on or before this day. */
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 ownerId?: string;
                 /** @description Full-text search in name and description. */
                 q?: string;
@@ -14063,8 +15039,12 @@ export interface operations {
     getProjectPerformanceReport: {
         parameters: {
             query?: {
-                /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
                 asOf?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
@@ -14096,7 +15076,10 @@ export interface operations {
                             /** @description Currency of the budget and of the expenses counted. */
                             currency: string;
                             dueDate: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             name: string;
                             /** @description true: completed on or before its due date (completion day in the time zone); false: completed after it, or still open (planning, active, on hold) with the due date before today; null: no due date, cancelled, or open and not yet due. */
@@ -14186,17 +15169,26 @@ export interface operations {
                     "application/json": {
                         items: {
                             builtin: boolean;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             description: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             key: string | null;
                             /** @description Members holding this role. */
                             members: number;
                             name: string;
                             permissions: string[];
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -14275,17 +15267,26 @@ export interface operations {
                 content: {
                     "application/json": {
                         builtin: boolean;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         key: string | null;
                         /** @description Members holding this role. */
                         members: number;
                         name: string;
                         permissions: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -14374,6 +15375,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -14388,17 +15390,26 @@ export interface operations {
                 content: {
                     "application/json": {
                         builtin: boolean;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         key: string | null;
                         /** @description Members holding this role. */
                         members: number;
                         name: string;
                         permissions: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -14462,6 +15473,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -14543,6 +15555,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -14565,17 +15578,26 @@ export interface operations {
                 content: {
                     "application/json": {
                         builtin: boolean;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         description: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         key: string | null;
                         /** @description Members holding this role. */
                         members: number;
                         name: string;
                         permissions: string[];
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -14668,18 +15690,29 @@ export interface operations {
     listTasks: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 assigneeId?: string;
-                /** @description Tasks of this client's projects. */
+                /**
+                 * @description Tasks of this client's projects.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
                 clientId?: string;
                 /** @description The `nextCursor` of the previous page. */
                 cursor?: string;
-                /** @description Due on or after this day. */
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
                 dueAfter?: string;
-                /** @description Due on or before this day. */
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
                 /** @description Page size (1–200). */
                 limit?: number;
                 priority?: "low" | "medium" | "high" | "urgent";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 projectId?: string;
                 /** @description Full-text search in title and description. */
                 q?: string;
@@ -14708,18 +15741,27 @@ export interface operations {
                         items: {
                             assigneeId: string | null;
                             completedAt: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             createdBy: string | null;
                             /** @description Markdown. */
                             description: string;
                             dueDate: string | null;
                             estimateMinutes: number | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /** @enum {string} */
                             priority: "low" | "medium" | "high" | "urgent";
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             projectId: string;
                             /**
                              * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -14728,7 +15770,10 @@ export interface operations {
                             status: "pending" | "active" | "completed" | "cancelled";
                             tags: string[];
                             title: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -14798,7 +15843,10 @@ export interface operations {
                     estimateMinutes?: number | null;
                     /** @enum {string} */
                     priority?: "low" | "medium" | "high" | "urgent";
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     projectId: string;
                     /**
                      * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -14821,18 +15869,27 @@ export interface operations {
                     "application/json": {
                         assigneeId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         createdBy: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
                         estimateMinutes: number | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @enum {string} */
                         priority: "low" | "medium" | "high" | "urgent";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
                         /**
                          * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -14841,7 +15898,10 @@ export interface operations {
                         status: "pending" | "active" | "completed" | "cancelled";
                         tags: string[];
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -14930,6 +15990,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -14945,18 +16006,27 @@ export interface operations {
                     "application/json": {
                         assigneeId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         createdBy: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
                         estimateMinutes: number | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @enum {string} */
                         priority: "low" | "medium" | "high" | "urgent";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
                         /**
                          * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -14965,7 +16035,10 @@ export interface operations {
                         status: "pending" | "active" | "completed" | "cancelled";
                         tags: string[];
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -15031,6 +16104,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15121,6 +16195,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15134,7 +16209,10 @@ export interface operations {
                     estimateMinutes?: number | null;
                     /** @enum {string} */
                     priority?: "low" | "medium" | "high" | "urgent";
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
                     projectId?: string;
                     /**
                      * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -15157,18 +16235,27 @@ export interface operations {
                     "application/json": {
                         assigneeId: string | null;
                         completedAt: string | null;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         createdBy: string | null;
                         /** @description Markdown. */
                         description: string;
                         dueDate: string | null;
                         estimateMinutes: number | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @enum {string} */
                         priority: "low" | "medium" | "high" | "urgent";
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         projectId: string;
                         /**
                          * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
@@ -15177,7 +16264,10 @@ export interface operations {
                         status: "pending" | "active" | "completed" | "cancelled";
                         tags: string[];
                         title: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -15275,6 +16365,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15290,17 +16381,29 @@ export interface operations {
                     "application/json": {
                         items: {
                             contentType: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
                             fileName: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             /** @description SHA-256 of the content, hex. */
                             sha256: string;
                             sizeBytes: number;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             taskId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             uploadedBy: string | null;
                             /** @description Increases on every change; send it as If-Match to update safely. */
@@ -15367,6 +16470,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15391,17 +16495,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         contentType: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
                         fileName: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         /** @description SHA-256 of the content, hex. */
                         sha256: string;
                         sizeBytes: number;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         taskId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         uploadedBy: string | null;
                         /** @description Increases on every change; send it as If-Match to update safely. */
@@ -15491,7 +16607,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15566,7 +16684,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15653,6 +16773,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15671,13 +16792,25 @@ export interface operations {
                             authorName: string | null;
                             /** @description Markdown. */
                             body: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             taskId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             /** @description Increases on every change; send it as If-Match to update safely. */
                             version: number;
@@ -15745,6 +16878,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15768,13 +16902,25 @@ export interface operations {
                         authorName: string | null;
                         /** @description Markdown. */
                         body: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         taskId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -15876,7 +17022,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15967,7 +17115,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -15991,13 +17141,25 @@ export interface operations {
                         authorName: string | null;
                         /** @description Markdown. */
                         body: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         taskId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         /** @description Increases on every change; send it as If-Match to update safely. */
                         version: number;
@@ -16095,6 +17257,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -16110,17 +17273,29 @@ export interface operations {
                     "application/json": {
                         estimateMinutes: number | null;
                         items: {
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             id: string;
                             minutes: number;
                             note: string;
                             /** Format: date */
                             spentOn: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             taskId: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             updatedAt: string;
                             userId: string | null;
                             /** @description Increases on every change; send it as If-Match to update safely. */
@@ -16190,6 +17365,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -16202,11 +17378,13 @@ export interface operations {
                     /**
                      * Format: date
                      * @description The day the work was done.
+                     * @example 2026-03-14
                      */
                     spentOn: string;
                     /**
                      * Format: uuid
                      * @description Who did the work (default: me; someone else needs tasks:manage).
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
                      */
                     userId?: string;
                 };
@@ -16220,17 +17398,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         id: string;
                         minutes: number;
                         note: string;
                         /** Format: date */
                         spentOn: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
                         taskId: string;
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
                         updatedAt: string;
                         userId: string | null;
                         /** @description Increases on every change; send it as If-Match to update safely. */
@@ -16333,7 +17523,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -16420,6 +17612,7 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
             };
             cookie?: never;
@@ -16435,9 +17628,15 @@ export interface operations {
                     "application/json": {
                         items: {
                             name: string | null;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
                             since: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
                             userId: string;
                         }[];
                         nextCursor: null;
@@ -16501,7 +17700,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 userId: string;
             };
             cookie?: never;
@@ -16581,7 +17782,9 @@ export interface operations {
                 "X-Organization-ID"?: string;
             };
             path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 userId: string;
             };
             cookie?: never;
@@ -16654,16 +17857,27 @@ export interface operations {
     exportTasks: {
         parameters: {
             query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 assigneeId?: string;
-                /** @description Tasks of this client's projects. */
+                /**
+                 * @description Tasks of this client's projects.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
                 clientId?: string;
-                /** @description Due on or after this day. */
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
                 dueAfter?: string;
-                /** @description Due on or before this day. */
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
                 dueBefore?: string;
                 /** @description File format. */
                 format?: "csv" | "xlsx" | "json";
                 priority?: "low" | "medium" | "high" | "urgent";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 projectId?: string;
                 /** @description Full-text search in title and description. */
                 q?: string;
