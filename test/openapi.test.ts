@@ -19,6 +19,7 @@ interface Parameter {
   schema?: { default?: unknown; format?: string };
 }
 interface Response {
+  $ref?: string;
   description: string;
   content?: Record<string, { schema?: { $ref?: string } & Record<string, unknown> }>;
 }
@@ -44,6 +45,7 @@ let doc: {
   servers: { url: string }[];
   tags: { name: string; description?: string }[];
   info: { license?: { name: string; identifier?: string } };
+  components: { responses: Record<string, Response>; schemas: Record<string, { examples?: unknown[] }> };
   paths: Record<string, Record<string, Omit<Operation, 'method' | 'path' | 'label'>>>;
 };
 let operations: Operation[];
@@ -74,6 +76,12 @@ const header = (o: Operation, name: string) =>
   o.parameters?.find((p) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase());
 const signedIn = (o: Operation) => Array.isArray(o.security) && o.security.length > 0;
 const statuses = (o: Operation) => Object.keys(o.responses).map(Number);
+/** An operation's answers, with the shared ones (`#/components/responses/...`) looked up. */
+const answers = (o: Operation): [string, Response][] =>
+  Object.entries(o.responses).map(([status, r]) => [
+    status,
+    r.$ref ? doc.components.responses[r.$ref.replace('#/components/responses/', '')]! : r,
+  ]);
 
 describe('operationId', () => {
   it('every operation has one, in camelCase, and no two share one', () => {
@@ -130,7 +138,7 @@ describe('problem answers', () => {
   it('every operation but the probes documents its 4xx answers as Problem (application/problem+json)', () => {
     const problems: string[] = [];
     for (const o of operations) {
-      for (const [status, r] of Object.entries(o.responses)) {
+      for (const [status, r] of answers(o)) {
         if (Number(status) < 400 || (o.label === 'GET /ready' && status === '503')) continue;
         if (r.content?.['application/problem+json']?.schema?.$ref !== '#/components/schemas/Problem')
           problems.push(`${o.label} ${status}: not a Problem`);
@@ -157,9 +165,17 @@ describe('problem answers', () => {
     expect(problems).toEqual([]);
   });
 
+  it('are shared components named by status and error types, each used', () => {
+    const used = new Set(operations.flatMap((o) => Object.values(o.responses).map((r) => r.$ref)));
+    const names = Object.keys(doc.components.responses);
+    expect(names).toContain('404.not-found');
+    expect(names.filter((n) => !used.has(`#/components/responses/${n}`))).toEqual([]);
+    const getClient = operations.find((o) => o.operationId === 'getClient')!;
+    expect(getClient.responses['404']).toEqual({ $ref: '#/components/responses/404.not-found' });
+  });
+
   it('the Problem schema has an example', () => {
-    const problem = (doc as unknown as { components: { schemas: Record<string, { examples?: unknown[] }> } })
-      .components.schemas.Problem!;
+    const problem = doc.components.schemas.Problem!;
     expect(problem.examples?.length).toBeGreaterThan(0);
   });
 
@@ -272,7 +288,7 @@ describe('the document', () => {
     expect(doc.tags.map((tag) => tag.name).sort()).toEqual([...used].sort());
     for (const tag of doc.tags) expect(tag.description, tag.name).toBeTruthy();
     const generic = operations.flatMap((o) =>
-      Object.entries(o.responses)
+      answers(o)
         .filter(([, r]) => !r.description || r.description === 'Default Response')
         .map(([status]) => `${o.label} ${status}`),
     );

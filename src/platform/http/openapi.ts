@@ -7,7 +7,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.ts';
-import { derivedOperationId, problemResponses, routeProblems } from './openapi-operations.ts';
+import {
+  derivedOperationId,
+  problemResponses,
+  routeProblems,
+  shareProblemResponses,
+} from './openapi-operations.ts';
 import type { RouteAccess } from './request-context.ts';
 import { docsContentSecurityPolicy } from './security-headers.ts';
 
@@ -230,6 +235,8 @@ export async function registerOpenApi(
         schemas: { Problem: PROBLEM_SCHEMA as never },
       },
     },
+    transformObject: (documents) =>
+      shareProblemResponses((documents as { openapiObject: object }).openapiObject),
     transform: ({ schema, url, route }) => {
       if (!schema || (schema as RouteSchema).hide) return { schema, url };
       return { schema: documentRoute(schema as RouteSchema, route, url) as never, url };

@@ -2201,7 +2201,305 @@ export interface components {
             [key: string]: unknown;
         };
     };
-    responses: never;
+    responses: {
+        /** @description `validation-failed`: The request is not valid */
+        "400.validation-failed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
+        "400.validation-failed.malformed-json": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-credentials`: E-mail or password is wrong */
+        "401.invalid-credentials": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
+        "401.invalid-credentials.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-token`: The token is not valid */
+        "401.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required */
+        "401.unauthenticated": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-credentials.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-credentials.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled; `quota-exceeded`: Plan limit reached */
+        "403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.forbidden.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed */
+        "403.ip-blocked": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed; `account-disabled`: The account is disabled */
+        "403.ip-blocked.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed; `registration-closed`: Registration is closed */
+        "403.ip-blocked.registration-closed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not-found`: Not found */
+        "404.not-found": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: Conflict with the current state */
+        "409.conflict": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
+        "409.conflict.invalid-transition": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `precondition-failed`: The resource changed meanwhile */
+        "412.precondition-failed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `payload-too-large`: The request body is too large */
+        "413.payload-too-large": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: Unsupported content type */
+        "415.unsupported-media-type": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
+        "415.unsupported-media-type.unsupported-file": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `idempotency-key-reused`: Idempotency key reused with another request */
+        "422.idempotency-key-reused": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-file`: The file cannot be read; `import-invalid`: The import has invalid rows */
+        "422.invalid-file.import-invalid": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `weak-password`: The password is too weak */
+        "422.weak-password": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests */
+        "429.rate-limited": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
+        "429.rate-limited.account-locked": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
+        "429.rate-limited.account-locked.request-quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
+        "429.rate-limited.request-quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2231,15 +2529,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["403.ip-blocked"];
         };
     };
     searchAllAuditEvents: {
@@ -2324,42 +2614,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listPlatformIpRules: {
@@ -2409,42 +2667,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createPlatformIpRule: {
@@ -2508,78 +2734,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deletePlatformIpRule: {
@@ -2606,60 +2768,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listAllOrganizations: {
@@ -2703,42 +2817,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateAnyOrganization: {
@@ -2805,78 +2887,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getDashboard: {
@@ -2992,42 +3010,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listApiKeys: {
@@ -3092,42 +3078,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createApiKey: {
@@ -3198,78 +3152,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     revokeApiKey: {
@@ -3296,60 +3186,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportAuditEvents: {
@@ -3392,42 +3234,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     checkAuditIntegrity: {
@@ -3458,42 +3268,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     searchAuditEvents: {
@@ -3578,42 +3356,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     login: {
@@ -3699,69 +3445,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-credentials`: E-mail or password is wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-credentials"];
+            403: components["responses"]["403.ip-blocked.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
         };
     };
     completeLoginWithMfa: {
@@ -3836,69 +3526,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
         };
     };
     enrolMfaAtLogin: {
@@ -3930,69 +3564,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
         };
     };
     logout: {
@@ -4018,60 +3596,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getCurrentUser: {
@@ -4133,42 +3663,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     disableMfa: {
@@ -4204,78 +3702,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-credentials.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
         };
     };
     enableMfa: {
@@ -4313,78 +3747,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
         };
     };
     regenerateRecoveryCodes: {
@@ -4422,78 +3792,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
         };
     };
     startMfaSetup: {
@@ -4526,60 +3832,12 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     changePassword: {
@@ -4611,78 +3869,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `weak-password`: The password is too weak */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-credentials.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
         };
     };
     refreshTokens: {
@@ -4753,69 +3947,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited"];
         };
     };
     register: {
@@ -4889,69 +4027,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed; `registration-closed`: Registration is closed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `weak-password`: The password is too weak */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            403: components["responses"]["403.ip-blocked.registration-closed"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited"];
         };
     };
     listSessions: {
@@ -5005,42 +4087,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     revokeSession: {
@@ -5067,60 +4117,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     revokeOtherSessions: {
@@ -5150,60 +4152,12 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     switchOrganization: {
@@ -5285,78 +4239,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listClients: {
@@ -5430,42 +4320,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createClient: {
@@ -5544,78 +4402,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getClient: {
@@ -5675,51 +4469,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteClient: {
@@ -5748,69 +4502,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateClient: {
@@ -5892,87 +4590,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listClientContacts: {
@@ -6034,51 +4660,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createClientContact: {
@@ -6154,87 +4740,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteClientContact: {
@@ -6265,69 +4779,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateClientContact: {
@@ -6405,87 +4863,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listClientStatusChanges: {
@@ -6533,51 +4919,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportClients: {
@@ -6613,42 +4959,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     importClients: {
@@ -6724,78 +5038,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-file`: The file cannot be read; `import-invalid`: The import has invalid rows */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listContracts: {
@@ -6877,42 +5127,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createContract: {
@@ -7008,78 +5226,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getContract: {
@@ -7143,51 +5297,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteContract: {
@@ -7216,69 +5330,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateContract: {
@@ -7375,87 +5433,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportContracts: {
@@ -7495,42 +5481,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listDeals: {
@@ -7603,42 +5557,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createDeal: {
@@ -7721,78 +5643,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getDeal: {
@@ -7850,51 +5708,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteDeal: {
@@ -7923,69 +5741,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateDeal: {
@@ -8071,87 +5833,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportDeals: {
@@ -8188,42 +5878,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getDealPipeline: {
@@ -8262,42 +5920,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listDepartments: {
@@ -8350,42 +5976,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createDepartment: {
@@ -8447,78 +6041,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getDepartment: {
@@ -8571,51 +6101,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteDepartment: {
@@ -8642,60 +6132,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateDepartment: {
@@ -8760,87 +6202,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listErrorTypes: {
@@ -8870,24 +6240,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            403: components["responses"]["403.ip-blocked"];
+            429: components["responses"]["429.rate-limited"];
         };
     };
     getExecutiveMetrics: {
@@ -9001,42 +6355,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getExecutiveTrends: {
@@ -9114,42 +6436,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listFeedback: {
@@ -9224,42 +6514,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createFeedback: {
@@ -9328,78 +6586,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getFeedback: {
@@ -9451,51 +6645,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteFeedback: {
@@ -9524,69 +6678,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateFeedback: {
@@ -9657,87 +6755,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportFeedback: {
@@ -9782,42 +6808,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listInvitations: {
@@ -9887,42 +6881,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createInvitation: {
@@ -10006,78 +6968,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled; `quota-exceeded`: Plan limit reached */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     revokeInvitation: {
@@ -10104,60 +7002,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     acceptInvitation: {
@@ -10204,78 +7054,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `weak-password`: The password is too weak */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-credentials.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited.account-locked"];
         };
     };
     listInvoices: {
@@ -10376,42 +7162,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createInvoice: {
@@ -10521,78 +7275,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getInvoice: {
@@ -10665,51 +7355,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteInvoice: {
@@ -10738,69 +7388,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateInvoice: {
@@ -10910,87 +7504,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listInvoicePayments: {
@@ -11049,51 +7571,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createInvoicePayment: {
@@ -11170,87 +7652,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getInvoicePayment: {
@@ -11308,51 +7718,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteInvoicePayment: {
@@ -11383,69 +7753,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportInvoices: {
@@ -11495,42 +7809,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listIpRules: {
@@ -11580,42 +7862,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createIpRule: {
@@ -11679,78 +7929,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteIpRule: {
@@ -11777,60 +7963,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listMembers: {
@@ -11907,42 +8045,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getMember: {
@@ -12007,51 +8113,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     removeMember: {
@@ -12078,60 +8144,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateMember: {
@@ -12213,87 +8231,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getOrganization: {
@@ -12347,42 +8293,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateOrganization: {
@@ -12452,78 +8366,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     changeOrganizationPlan: {
@@ -12585,69 +8435,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled; `quota-exceeded`: Plan limit reached */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getOrganizationUsage: {
@@ -12690,42 +8484,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listOrganizations: {
@@ -12781,42 +8543,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createOrganization: {
@@ -12881,78 +8611,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listPermissions: {
@@ -12988,42 +8654,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listPlans: {
@@ -13059,42 +8693,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listProjects: {
@@ -13197,42 +8799,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createProject: {
@@ -13334,78 +8904,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getProject: {
@@ -13480,51 +8986,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteProject: {
@@ -13553,69 +9019,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateProject: {
@@ -13720,87 +9130,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listProjectExpenses: {
@@ -13860,51 +9198,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createProjectExpense: {
@@ -13984,87 +9282,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteProjectExpense: {
@@ -14095,69 +9321,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateProjectExpense: {
@@ -14233,87 +9403,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listProjectMilestones: {
@@ -14370,51 +9468,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createProjectMilestone: {
@@ -14480,87 +9538,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteProjectMilestone: {
@@ -14591,69 +9577,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateProjectMilestone: {
@@ -14721,87 +9651,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportProjects: {
@@ -14851,42 +9709,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     importProjects: {
@@ -14962,78 +9788,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-file`: The file cannot be read; `import-invalid`: The import has invalid rows */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getProjectPerformanceReport: {
@@ -15110,42 +9872,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listRoles: {
@@ -15197,42 +9927,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createRole: {
@@ -15293,78 +9991,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getRole: {
@@ -15416,51 +10050,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteRole: {
@@ -15487,60 +10081,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateRole: {
@@ -15604,87 +10150,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listTasks: {
@@ -15782,42 +10256,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createTask: {
@@ -15908,78 +10350,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getTask: {
@@ -16045,51 +10423,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteTask: {
@@ -16118,69 +10456,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateTask: {
@@ -16274,87 +10556,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listTaskAttachments: {
@@ -16413,51 +10623,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createTaskAttachment: {
@@ -16525,78 +10695,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled; `quota-exceeded`: Plan limit reached */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     downloadTaskAttachment: {
@@ -16625,51 +10731,11 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteTaskAttachment: {
@@ -16700,69 +10766,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listTaskComments: {
@@ -16819,51 +10829,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createTaskComment: {
@@ -16927,87 +10897,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteTaskComment: {
@@ -17038,69 +10936,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     updateTaskComment: {
@@ -17166,87 +11008,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listTaskTimeEntries: {
@@ -17306,51 +11076,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     createTaskTimeEntry: {
@@ -17428,87 +11158,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `idempotency-key-reused`: Idempotency key reused with another request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     deleteTaskTimeEntry: {
@@ -17539,69 +11197,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition-failed`: The resource changed meanwhile */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listTaskWatchers: {
@@ -17643,51 +11245,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     addTaskWatcher: {
@@ -17716,60 +11278,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     removeTaskWatcher: {
@@ -17798,60 +11312,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not-found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     exportTasks: {
@@ -17905,42 +11371,10 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     importTasks: {
@@ -18016,78 +11450,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description `validation-failed`: The request is not valid */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `payload-too-large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `invalid-file`: The file cannot be read; `import-invalid`: The import has invalid rows */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getHealth: {
@@ -18132,24 +11502,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description `unauthenticated`: Authentication is required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `ip-blocked`: Access from this address is not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["401.unauthenticated"];
+            403: components["responses"]["403.ip-blocked"];
         };
     };
     getReadiness: {
