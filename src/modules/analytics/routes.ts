@@ -24,6 +24,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
     '/analytics/dashboard',
     {
       schema: {
+        operationId: 'getDashboard',
         tags: ['analytics'],
         summary: 'Organization dashboard: projects by status, weekly completions, overdue tasks, activity',
         description:
@@ -40,6 +41,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
     '/reports/project-performance',
     {
       schema: {
+        operationId: 'getProjectPerformanceReport',
         tags: ['analytics'],
         summary: 'Per project: on-time status and rate, budget variance, velocity, progress',
         description: 'Ordered by project id (creation order), cursor-paginated.',
@@ -55,6 +57,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
     '/executive/metrics',
     {
       schema: {
+        operationId: 'getExecutiveMetrics',
         tags: ['analytics'],
         summary:
           'Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion',
@@ -72,6 +75,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
     '/executive/trends',
     {
       schema: {
+        operationId: 'getExecutiveTrends',
         tags: ['analytics'],
         summary: 'One executive metric as a daily series',
         description:

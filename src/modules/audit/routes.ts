@@ -13,6 +13,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     '/audit/search',
     {
       schema: {
+        operationId: 'searchAuditEvents',
         tags: ['audit'],
         summary: "Search the organization's audit trail, newest first",
         querystring: AuditSearchQuery,
@@ -27,6 +28,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     '/audit/export',
     {
       schema: {
+        operationId: 'exportAuditEvents',
         tags: ['audit'],
         summary: 'Export the audit events matching the search filters (CSV, XLSX or JSON, streamed)',
         description: `Takes the filters of \`GET /api/v1/audit/search\` and streams every matching event, oldest first (chain order), in constant memory. Columns: ${AUDIT_EXPORT_COLUMNS.map((c) => c.key).join(', ')}; changes and metadata are JSON text. CSV cells that a spreadsheet would run as formulas are prefixed with '.`,
@@ -41,7 +43,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
       config: { access: requires('audit:read') },
     },
     async (request, reply) => {
-      const { format, ...filters } = request.query;
+      const { format = 'csv', ...filters } = request.query; // validation fills the default in
       const stamp = new Date().toISOString().slice(0, 10);
       await audit.exportEvents(callContext(request), filters, {
         send: (source) =>
@@ -55,6 +57,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     '/audit/integrity',
     {
       schema: {
+        operationId: 'checkAuditIntegrity',
         tags: ['audit'],
         summary: "Walk the organization's hash chain and report the first broken event",
         description:
@@ -70,6 +73,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
     '/admin/audit/search',
     {
       schema: {
+        operationId: 'searchAllAuditEvents',
         tags: ['platform'],
         summary: 'Search platform-level events (failed logins for unknown accounts, global rules)',
         querystring: AuditSearchQuery,

@@ -56,7 +56,10 @@ export type AuditSearchQueryType = Static<typeof AuditSearchQuery>;
 export const AuditExportQuery = Type.Object(
   {
     ...Type.Omit(AuditSearchQuery, ['limit', 'cursor']).properties,
-    format: StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+    // Optional with a default (filled in by validation): a required parameter cannot have one.
+    format: Type.Optional(
+      StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -38,6 +38,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ business: BusinessService }
     '/deals/pipeline',
     {
       schema: {
+        operationId: 'getDealPipeline',
         tags: ['deals'],
         summary: 'The pipeline: deals and their total amount per stage',
         description:
@@ -89,7 +90,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<{ business: BusinessService }
         body: UpdateDealBody,
         response: { 200: Deal },
       },
-      config: { access: requires('business:manage') },
+      config: { access: requires('business:manage'), problems: ['invalid-transition'] },
     },
     async (request) =>
       deals.update(callContext(request), request.params.id, request.body, ifMatchVersion(request)),

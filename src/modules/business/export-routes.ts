@@ -27,7 +27,10 @@ function exportQuery<T extends TObject>(listQuery: T) {
   return Type.Object(
     {
       ...filters,
-      format: StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+      // Optional with a default (filled in by validation): a required parameter cannot have one.
+      format: Type.Optional(
+        StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -103,6 +106,7 @@ export const businessExportRoutes: FastifyPluginAsyncTypebox<{ business: Busines
       `${r.path}/export`,
       {
         schema: {
+          operationId: `export${r.what.charAt(0).toUpperCase()}${r.what.slice(1)}`,
           tags: [r.tag],
           summary: `Export every ${r.one} matching the list filters (CSV, XLSX or JSON, streamed)`,
           description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. ${r.note} CSV cells that a spreadsheet would run as formulas are prefixed with '.`,

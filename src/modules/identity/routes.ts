@@ -70,12 +70,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/register',
     {
       schema: {
+        operationId: 'register',
         tags: ['auth'],
         summary: 'Sign up: create an account and an organization, with the new user as its admin',
         body: RegisterBody,
         response: { 201: RegisterResult },
       },
-      config: LOGIN_CLASS,
+      config: { ...LOGIN_CLASS, problems: ['registration-closed', 'weak-password'] },
     },
     async (request, reply) =>
       reply.code(201).send(await identity.onboarding.register(request.body, requestMeta(request))),
@@ -85,6 +86,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/login',
     {
       schema: {
+        operationId: 'login',
         tags: ['auth'],
         summary: 'Log in with e-mail and password',
         description:
@@ -92,7 +94,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
         body: LoginBody,
         response: { 200: LoginResult },
       },
-      config: LOGIN_CLASS,
+      config: { ...LOGIN_CLASS, problems: ['invalid-credentials', 'account-locked', 'account-disabled'] },
     },
     async (request, reply) => {
       const outcome = await identity.login.login(
@@ -112,6 +114,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/login/mfa',
     {
       schema: {
+        operationId: 'completeLoginWithMfa',
         tags: ['auth'],
         summary: 'Second login step: a TOTP code or a recovery code',
         description:
@@ -119,7 +122,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
         body: MfaLoginBody,
         response: { 200: LoginResult },
       },
-      config: LOGIN_CLASS,
+      config: { ...LOGIN_CLASS, problems: ['invalid-token', 'invalid-mfa-code', 'account-locked'] },
     },
     async (request, reply) => {
       const outcome = await identity.login.loginMfa(request.body, requestMeta(request));
@@ -132,12 +135,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/login/mfa/setup',
     {
       schema: {
+        operationId: 'enrolMfaAtLogin',
         tags: ['auth'],
         summary: 'During login: create the TOTP secret of an organization that requires MFA',
         body: MfaTokenBody,
         response: { 200: MfaSetupResult },
       },
-      config: LOGIN_CLASS,
+      config: { ...LOGIN_CLASS, problems: ['invalid-token', 'invalid-mfa-code', 'account-locked'] },
     },
     async (request) => identity.login.loginMfaSetup(request.body),
   );
@@ -146,6 +150,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/refresh',
     {
       schema: {
+        operationId: 'refreshTokens',
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new access token and the next refresh token',
         description:
@@ -153,7 +158,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
         body: RefreshBody,
         response: { 200: LoginResult },
       },
-      config: LOGIN_CLASS,
+      config: { ...LOGIN_CLASS, problems: ['invalid-token'] },
     },
     async (request) => identity.login.refresh(request.body.refreshToken, requestMeta(request)),
   );
@@ -162,6 +167,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/logout',
     {
       schema: {
+        operationId: 'logout',
         tags: ['auth'],
         summary: 'End the current session (its tokens stop working at once)',
         response: { 204: NoContent },
@@ -179,6 +185,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/me',
     {
       schema: {
+        operationId: 'getCurrentUser',
         tags: ['auth'],
         summary: 'The caller: user, organization acted for, role and permissions',
         response: { 200: MeResult },
@@ -192,6 +199,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/switch-organization',
     {
       schema: {
+        operationId: 'switchOrganization',
         tags: ['auth'],
         summary: 'Make another of my organizations the default of this session',
         description:
@@ -208,12 +216,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/password',
     {
       schema: {
+        operationId: 'changePassword',
         tags: ['auth'],
         summary: 'Change my password (ends my other sessions)',
         body: ChangePasswordBody,
         response: { 204: NoContent },
       },
-      config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
+      config: {
+        access: DURING_ENROLMENT,
+        rateLimitClass: 'login',
+        problems: ['invalid-credentials', 'weak-password', 'account-locked'],
+      },
     },
     async (request, reply) => {
       await identity.account.changePassword(callContext(request), request.body);
@@ -225,6 +238,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/sessions',
     {
       schema: {
+        operationId: 'listSessions',
         tags: ['auth'],
         summary: 'My live sessions',
         response: { 200: Type.Object({ items: Type.Array(SessionInfo), nextCursor: Type.Null() }) },
@@ -241,6 +255,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/sessions/:id',
     {
       schema: {
+        operationId: 'revokeSession',
         tags: ['auth'],
         summary: 'Revoke one of my sessions',
         params: IdParams,
@@ -258,6 +273,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/sessions/revoke-others',
     {
       schema: {
+        operationId: 'revokeOtherSessions',
         tags: ['auth'],
         summary: 'Revoke all my sessions except this one',
         response: { 200: RevokedCount },
@@ -271,6 +287,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/mfa/setup',
     {
       schema: {
+        operationId: 'startMfaSetup',
         tags: ['mfa'],
         summary: 'Start TOTP enrolment: a new secret and its otpauth:// URI',
         response: { 200: MfaSetupResult },
@@ -284,12 +301,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/mfa/enable',
     {
       schema: {
+        operationId: 'enableMfa',
         tags: ['mfa'],
         summary: 'Finish enrolment with a code from the app; returns recovery codes once',
         body: MfaCodeBody,
         response: { 200: RecoveryCodesResult },
       },
-      config: { access: DURING_ENROLMENT, rateLimitClass: 'login' },
+      config: {
+        access: DURING_ENROLMENT,
+        rateLimitClass: 'login',
+        problems: ['invalid-mfa-code', 'account-locked'],
+      },
     },
     async (request) => ({
       recoveryCodes: await identity.mfa.enable(callContext(request), request.body.code),
@@ -300,12 +322,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/mfa/disable',
     {
       schema: {
+        operationId: 'disableMfa',
         tags: ['mfa'],
         summary: 'Turn MFA off (password and a code; refused where an organization requires MFA)',
         body: MfaDisableBody,
         response: { 204: NoContent },
       },
-      config: { access: SIGNED_IN, rateLimitClass: 'login' },
+      config: {
+        access: SIGNED_IN,
+        rateLimitClass: 'login',
+        problems: ['invalid-credentials', 'invalid-mfa-code', 'account-locked'],
+      },
     },
     async (request, reply) => {
       await identity.mfa.disable(callContext(request), request.body);
@@ -317,12 +344,17 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/auth/mfa/recovery-codes',
     {
       schema: {
+        operationId: 'regenerateRecoveryCodes',
         tags: ['mfa'],
         summary: 'Replace my recovery codes (needs a current TOTP code)',
         body: MfaCodeBody,
         response: { 200: RecoveryCodesResult },
       },
-      config: { access: SIGNED_IN, rateLimitClass: 'login' },
+      config: {
+        access: SIGNED_IN,
+        rateLimitClass: 'login',
+        problems: ['invalid-mfa-code', 'account-locked'],
+      },
     },
     async (request) => ({
       recoveryCodes: await identity.mfa.regenerateRecoveryCodes(callContext(request), request.body.code),
@@ -333,6 +365,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/invitations/accept',
     {
       schema: {
+        operationId: 'acceptInvitation',
         tags: ['members'],
         summary: 'Accept an invitation',
         description:
@@ -340,7 +373,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
         body: AcceptInvitationBody,
         response: { 201: AcceptInvitationResult },
       },
-      config: LOGIN_CLASS,
+      config: {
+        ...LOGIN_CLASS,
+        problems: ['invalid-token', 'invalid-credentials', 'weak-password', 'account-locked'],
+      },
     },
     async (request, reply) =>
       reply.code(201).send(await identity.onboarding.acceptInvitation(request.body, requestMeta(request))),
@@ -380,6 +416,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<Deps> = async (
     '/api-keys/:id',
     {
       schema: {
+        operationId: 'revokeApiKey',
         tags: ['api-keys'],
         summary: 'Revoke an API key',
         params: IdParams,
@@ -400,6 +437,7 @@ export const jwksRoute: FastifyPluginAsyncTypebox<{ keys: SigningKeyRing }> = as
     '/.well-known/jwks.json',
     {
       schema: {
+        operationId: 'getSigningKeys',
         tags: ['auth'],
         summary: 'Public keys (JWKS) that verify access tokens',
         response: { 200: Jwks },

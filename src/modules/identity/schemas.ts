@@ -38,7 +38,17 @@ export const RegisterBody = Type.Object(
     organization: Type.Object({ name: Name(200), subdomain: Subdomain }, { additionalProperties: false }),
     locale: Type.Optional(StringEnum(['en', 'es', 'pt-BR'] as const)),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        email: 'ada@example.com',
+        password: 'correct horse battery staple',
+        name: 'Ada Lovelace',
+        organization: { name: 'Analytical Engines Ltd', subdomain: 'engines' },
+      },
+    ],
+  },
 );
 
 export const UserSummary = Type.Object({
@@ -72,7 +82,10 @@ export const LoginBody = Type.Object(
     ),
     session: Type.Optional(SessionMode),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', session: 'token' }],
+  },
 );
 
 export const LoginResult = Type.Object({

@@ -25,6 +25,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['system'],
         summary: 'Liveness: the process is up',
         response: { 200: Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }) },
@@ -45,6 +46,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['system'],
         summary: 'Readiness: database reachable, migrations current (and Redis, when configured)',
         response: { 200: ReadyResult, 503: ReadyResult },
@@ -68,11 +70,12 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         tags: ['system'],
         summary: 'Prometheus metrics (Bearer METRICS_TOKEN when that is set)',
         produces: ['text/plain'],
       },
-      config: { access: PUBLIC },
+      config: { access: PUBLIC, problems: ['unauthenticated'] },
     },
     async (request, reply) => {
       if (metricsToken) {
@@ -88,6 +91,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     '/api/v1/errors',
     {
       schema: {
+        operationId: 'listErrorTypes',
         tags: ['system'],
         summary: 'The catalogue of error types (problem+json `type` = urn:bul:error:<code>)',
         response: {

@@ -74,6 +74,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/organization',
     {
       schema: {
+        operationId: 'getOrganization',
         tags: ['organization'],
         summary: 'The organization acted for',
         response: { 200: Organization },
@@ -91,6 +92,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/organization',
     {
       schema: {
+        operationId: 'updateOrganization',
         headers: IfMatchHeaders,
         tags: ['organization'],
         summary: 'Change name, MFA requirement, time zone or locale (honours If-Match)',
@@ -119,7 +121,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/organization/usage',
     {
-      schema: { tags: ['organization'], summary: 'Plan limits and current usage', response: { 200: Usage } },
+      schema: {
+        operationId: 'getOrganizationUsage',
+        tags: ['organization'],
+        summary: 'Plan limits and current usage',
+        response: { 200: Usage },
+      },
       config: { access: requires('plan:read') },
     },
     async (request) => {
@@ -132,6 +139,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/organization/plan',
     {
       schema: {
+        operationId: 'changeOrganizationPlan',
         tags: ['organization'],
         summary: 'Change plan',
         description:
@@ -139,7 +147,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
         body: ChangePlanBody,
         response: { 200: Organization },
       },
-      config: { access: requires('plan:manage') },
+      config: { access: requires('plan:manage'), problems: ['quota-exceeded'] },
     },
     async (request) => tenancy.organizations.changePlan(callContext(request), request.body.planId),
   );
@@ -196,6 +204,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/members/:id',
     {
       schema: {
+        operationId: 'removeMember',
         tags: ['members'],
         summary: 'Remove a member',
         params: IdParams,
@@ -235,7 +244,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
         body: CreateInvitationBody,
         response: { 201: CreatedInvitation },
       },
-      config: { access: requires('members:invite') },
+      config: { access: requires('members:invite'), problems: ['quota-exceeded'] },
     },
     async (request, reply) =>
       reply.code(201).send(await tenancy.invitations.createInvitation(callContext(request), request.body)),
@@ -245,6 +254,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/invitations/:id',
     {
       schema: {
+        operationId: 'revokeInvitation',
         tags: ['members'],
         summary: 'Revoke an open invitation',
         params: IdParams,
@@ -394,6 +404,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/admin/organizations',
     {
       schema: {
+        operationId: 'listAllOrganizations',
         tags: ['platform'],
         summary: 'Every organization of the installation',
         response: { 200: WholeList(PlatformOrganization) },
@@ -410,6 +421,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/admin/organizations/:id',
     {
       schema: {
+        operationId: 'updateAnyOrganization',
         tags: ['platform'],
         summary: 'Suspend, reactivate or re-plan an organization',
         params: IdParams,
@@ -426,6 +438,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/admin/ip-rules',
     {
       schema: {
+        operationId: 'listPlatformIpRules',
         tags: ['platform'],
         summary: 'Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too)',
         response: { 200: WholeList(IpRule) },
@@ -442,6 +455,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/admin/ip-rules',
     {
       schema: {
+        operationId: 'createPlatformIpRule',
         tags: ['platform'],
         summary: 'Add a global IP rule',
         body: CreateIpRuleBody,
@@ -457,6 +471,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
     '/admin/ip-rules/:id',
     {
       schema: {
+        operationId: 'deletePlatformIpRule',
         tags: ['platform'],
         summary: 'Remove a global IP rule',
         params: IdParams,

@@ -49,7 +49,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; co
         params: IdParams,
         response: { 201: Attachment },
       },
-      config: { access: requires('tasks:work') },
+      config: { access: requires('tasks:work'), problems: ['quota-exceeded'] },
     },
     async (request, reply) => {
       const ctx = callContext(request);
@@ -71,6 +71,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; co
     '/tasks/:id/attachments/:childId',
     {
       schema: {
+        operationId: 'downloadTaskAttachment',
         tags: ['tasks'],
         summary: 'Download an attachment',
         description: 'Always sent as a download (Content-Disposition: attachment), never rendered inline.',

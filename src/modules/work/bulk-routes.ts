@@ -28,7 +28,10 @@ function exportQuery<T extends TObject>(listQuery: T) {
   return Type.Object(
     {
       ...filters,
-      format: StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+      // Optional with a default (filled in by validation): a required parameter cannot have one.
+      format: Type.Optional(
+        StringEnum(['csv', 'xlsx', 'json'] as const, { default: 'csv', description: 'File format.' }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -120,6 +123,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       `${r.path}/export`,
       {
         schema: {
+          operationId: `export${r.what.charAt(0).toUpperCase()}${r.what.slice(1)}`,
           tags: [r.tag],
           summary: `Export every ${r.what.slice(0, -1)} matching the list filters (CSV, XLSX or JSON, streamed)`,
           description: `Takes the same filters as \`GET /api/v1${r.path}\` and streams all matching rows, oldest first, in constant memory. Columns: ${r.columns.map((c) => c.header).join(', ')}. CSV cells that a spreadsheet would run as formulas are prefixed with ' (imports take it off). In XLSX, amounts are numbers in major units with the currency's format, and days and times (UTC) are dates.`,
@@ -149,6 +153,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
       `${r.path}/import`,
       {
         schema: {
+          operationId: `import${r.what.charAt(0).toUpperCase()}${r.what.slice(1)}`,
           tags: [r.tag],
           summary: `Import ${r.what} from a CSV or XLSX file (multipart field \`file\`)`,
           description: `Columns (header row; case, spaces, _ and - are ignored; columns that exports add, like id and createdAt, are ignored): ${r.importColumns}. CSV: UTF-8, columns separated by commas, semicolons or tabs (found from the header row). A cell that an export prefixed with ' (text starting with = + - @, a tab or CR) loses that ', in CSV and XLSX alike. Every row is checked with the same rules as the API. All or nothing: if any row is bad nothing is stored and the answer is 422 \`import-invalid\` with \`rowErrors\` [{row, column, message}]. With \`dryRun=true\` the rows are checked the same way, nothing is stored, and the report (200) lists the problems. At most IMPORT_MAX_ROWS rows; files up to MAX_UPLOAD_SIZE; a file whose content is not what its extension says is 415 \`unsupported-file\`; a damaged file, or an XLSX that would expand beyond safe limits (zip bomb), is 422 \`invalid-file\`.`,
@@ -156,7 +161,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<{ work: WorkService; config: 
           querystring: ImportQuery,
           response: { 200: ImportReportSchema, 201: ImportReportSchema },
         },
-        config: { access: requires(r.manage) },
+        config: { access: requires(r.manage), problems: ['import-invalid', 'invalid-file'] },
       },
       async (request, reply) => {
         const ctx = callContext(request);

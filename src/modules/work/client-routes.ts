@@ -76,7 +76,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
         body: UpdateClientBody,
         response: { 200: Client },
       },
-      config: { access: requires('clients:manage') },
+      config: { access: requires('clients:manage'), problems: ['invalid-transition'] },
     },
     async (request) =>
       clients.updateClient(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
@@ -106,6 +106,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = as
     '/clients/:id/status-history',
     {
       schema: {
+        operationId: 'listClientStatusChanges',
         tags: ['clients'],
         summary: "The client's status changes, oldest first",
         params: IdParams,

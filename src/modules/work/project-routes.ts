@@ -80,7 +80,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = a
         body: UpdateProjectBody,
         response: { 200: Project },
       },
-      config: { access: requires('projects:manage') },
+      config: { access: requires('projects:manage'), problems: ['invalid-transition'] },
     },
     async (request) =>
       projects.updateProject(callContext(request), request.params.id, request.body, ifMatchVersion(request)),

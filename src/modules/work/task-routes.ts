@@ -80,7 +80,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
         body: UpdateTaskBody,
         response: { 200: Task },
       },
-      config: { access: requires('tasks:work') },
+      config: { access: requires('tasks:work'), problems: ['invalid-transition'] },
     },
     async (request) =>
       tasks.updateTask(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
@@ -266,6 +266,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id/watchers/:userId',
     {
       schema: {
+        operationId: 'addTaskWatcher',
         tags: ['tasks'],
         summary: 'Watch a task (yourself; others need tasks:manage)',
         params: TaskWatcherParams,
@@ -283,6 +284,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ work: WorkService }> = asyn
     '/tasks/:id/watchers/:userId',
     {
       schema: {
+        operationId: 'removeTaskWatcher',
         tags: ['tasks'],
         summary: 'Stop watching a task (yourself; others need tasks:manage)',
         params: TaskWatcherParams,

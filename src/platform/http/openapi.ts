@@ -1,10 +1,20 @@
 // The OpenAPI 3.1 document is generated from the route schemas (the single source of contracts)
-// and served at /docs (Swagger UI) and /docs/json. Each operation states the permission it needs.
+// and served at /docs (Swagger UI) and /docs/json. Each operation states the permission it needs,
+// its operationId and its problem answers (derived in openapi-operations.ts), and the headers
+// that the prose mentions. `test/openapi.test.ts` lints the document with Redocly and Spectral.
+import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
-import { ERROR_CATALOGUE } from '../errors.ts';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors.ts';
+import {
+  derivedOperationId,
+  problemResponses,
+  routeProblems,
+  shareProblemResponses,
+} from './openapi-operations.ts';
 import type { RouteAccess } from './request-context.ts';
+import { docsContentSecurityPolicy } from './security-headers.ts';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -29,7 +39,147 @@ const PROBLEM_SCHEMA = {
     },
   },
   additionalProperties: true,
+  examples: [
+    {
+      type: 'urn:bul:error:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: 'client 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f does not exist',
+      instance: '7d2c3b1e-5f4a-4e8b-9c6d-1a2b3c4d5e6f',
+    },
+  ],
 };
+
+/** The operation groups, in the order Swagger UI shows them. */
+const TAGS = [
+  { name: 'auth', description: 'Sign-up, sign-in, tokens and sessions, the signed-in user' },
+  { name: 'mfa', description: 'Two-factor authentication (TOTP) of the signed-in user' },
+  { name: 'api-keys', description: "The signed-in user's API keys" },
+  { name: 'organization', description: 'The current organization, its plan and usage' },
+  { name: 'members', description: 'Members of the organization and invitations' },
+  { name: 'departments', description: 'Departments of the organization' },
+  { name: 'roles', description: 'Roles and the permission catalogue' },
+  { name: 'security', description: "The organization's IP rules" },
+  { name: 'audit', description: "The organization's audit trail" },
+  { name: 'clients', description: 'Clients, their contacts and status history' },
+  { name: 'projects', description: 'Projects, milestones and expenses' },
+  { name: 'tasks', description: 'Tasks, comments, time entries, watchers and attachments' },
+  { name: 'contracts', description: 'Contracts with clients' },
+  { name: 'invoices', description: 'Invoices and their payments' },
+  { name: 'deals', description: 'Sales deals and the pipeline' },
+  { name: 'feedback', description: 'Client feedback' },
+  { name: 'analytics', description: 'Dashboard, reports and executive metrics' },
+  { name: 'platform', description: 'Installation-wide administration (super admins)' },
+  { name: 'system', description: 'Health, readiness, metrics, the error catalogue and signing keys' },
+];
+
+/** Headers the prose describes, declared where they apply (documentation only: checked in code). */
+const ORGANIZATION_HEADER = {
+  type: 'string',
+  format: 'uuid',
+  description:
+    'The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one).',
+};
+const CSRF_HEADER = {
+  type: 'string',
+  description:
+    'With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`.',
+};
+const IDEMPOTENCY_HEADER = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[!-~]+$',
+  description:
+    'Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409.',
+};
+
+/** The one file field of a multipart upload (`receiveUpload`). */
+const UPLOAD_BODY = {
+  type: 'object',
+  required: ['file'],
+  properties: {
+    file: {
+      type: 'string',
+      format: 'binary',
+      contentMediaType: 'application/octet-stream',
+      description: 'The file (exactly one, in the field `file`).',
+    },
+  },
+};
+
+interface RouteSchema {
+  hide?: boolean;
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  consumes?: string[];
+  params?: unknown;
+  querystring?: unknown;
+  body?: unknown;
+  headers?: { properties?: Record<string, unknown>; required?: string[] };
+  response?: Record<string, Record<string, unknown>>;
+}
+
+/** The documented form of one route: operationId, headers, upload body, answers and access. */
+function documentRoute(schema: RouteSchema, route: RouteOptions, url: string): Record<string, unknown> {
+  const method = String(route.method).toUpperCase();
+  const config = route.config as { access?: RouteAccess; problems?: readonly ErrorCode[] } | undefined;
+  const access = config?.access;
+  const signedIn = access !== undefined && !('public' in access);
+  const multipart = schema.consumes?.includes('multipart/form-data') ?? false;
+  const out: Record<string, unknown> = { ...schema };
+
+  const operationId = schema.operationId ?? derivedOperationId(method, url);
+  if (operationId) out.operationId = operationId;
+
+  const headers: Record<string, unknown> = { ...(schema.headers?.properties ?? {}) };
+  if (signedIn) {
+    headers['X-Organization-ID'] = ORGANIZATION_HEADER;
+    if (method !== 'GET') headers['X-CSRF-Token'] = CSRF_HEADER;
+    if (method === 'POST' && !multipart) headers['Idempotency-Key'] = IDEMPOTENCY_HEADER;
+  }
+  if (Object.keys(headers).length > 0)
+    out.headers = { type: 'object', properties: headers, required: schema.headers?.required ?? [] };
+  if (multipart && !schema.body) out.body = UPLOAD_BODY;
+
+  const summary = schema.summary ?? '';
+  const response: Record<string, unknown> = {};
+  // A route without a response schema (its answer is not JSON): documented, not serialized.
+  if (!schema.response) response['200'] = { type: 'string', 'x-response-description': `OK: ${summary}` };
+  for (const [status, answer] of Object.entries(schema.response ?? {})) {
+    response[status] =
+      answer.description || answer['x-response-description']
+        ? answer
+        : { ...answer, 'x-response-description': `${STATUS_CODES[Number(status)] ?? status}: ${summary}` };
+  }
+  const problems = routeProblems({
+    method,
+    url,
+    access,
+    problems: config?.problems ?? [],
+    hasParams: Boolean(schema.params) || url.includes(':'),
+    hasQuery: Boolean(schema.querystring),
+    hasJsonBody: Boolean(schema.body),
+    multipart,
+    ifMatch: Boolean(schema.headers?.properties?.['if-match']),
+  });
+  for (const [status, answer] of Object.entries(problemResponses(problems)))
+    if (!(status in response)) response[status] = answer;
+  out.response = response;
+
+  const said = schema.description ? `${schema.description}\n\n` : '';
+  if (signedIn) {
+    out.security = [{ bearer: [] }, { session: [] }];
+    const needs = 'permission' in access ? access.permission : 'any signed-in user';
+    out['x-permission'] = needs;
+    out.description = `${said}**Requires:** \`${needs}\``;
+  } else {
+    out.security = [];
+    out.description = `${said}**Public:** no authentication.`;
+  }
+  return out;
+}
 
 function errorTable(): string {
   const rows = Object.entries(ERROR_CATALOGUE).map(
@@ -49,6 +199,7 @@ export async function registerOpenApi(
       info: {
         title: 'BUL API',
         version: opts.version,
+        license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
         description: [
           'BUL is a self-hosted, multi-tenant enterprise operations platform. All routes are JSON under `/api/v1`.',
           '',
@@ -61,7 +212,11 @@ export async function registerOpenApi(
           errorTable(),
         ].join('\n'),
       },
-      servers: [{ url: opts.publicUrl }],
+      // Relative: the document is served by the installation it describes, so Swagger UI's
+      // "Try it out" calls the origin the page was opened at (localhost, 127.0.0.1, a LAN name or
+      // PUBLIC_URL alike) and stays within the page's CSP connect-src 'self'.
+      servers: [{ url: '/', description: 'This installation' }],
+      tags: TAGS,
       components: {
         securitySchemes: {
           bearer: {
@@ -80,25 +235,20 @@ export async function registerOpenApi(
         schemas: { Problem: PROBLEM_SCHEMA as never },
       },
     },
+    transformObject: (documents) =>
+      shareProblemResponses((documents as { openapiObject: object }).openapiObject),
     transform: ({ schema, url, route }) => {
-      const access = (route.config as { access?: RouteAccess } | undefined)?.access;
-      const out: Record<string, unknown> = { ...(schema as object) };
-      if (access && !('public' in access)) {
-        out.security = [{ bearer: [] }, { session: [] }];
-        const needs = 'permission' in access ? access.permission : 'any signed-in user';
-        out['x-permission'] = needs;
-        out.description = `${(schema as { description?: string })?.description ? `${(schema as { description?: string }).description}\n\n` : ''}**Requires:** \`${needs}\``;
-      } else {
-        out.security = [];
-      }
-      return { schema: out as never, url };
+      if (!schema || (schema as RouteSchema).hide) return { schema, url };
+      return { schema: documentRoute(schema as RouteSchema, route, url) as never, url };
     },
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: true,
     // Over plain http (a laptop, a LAN address) upgrading requests to https would break the page.
-    transformStaticCSP: (header) => (https ? header : header.replace(/\s*upgrade-insecure-requests;?/, '')),
-    uiConfig: { deepLinking: true },
+    staticCSP: docsContentSecurityPolicy({ https }),
+    // No badge fetched from validator.swagger.io: the page talks to this installation only. The
+    // tags start collapsed, with a filter: rendering all 143 operations at once took Chromium
+    // tens of seconds on a loaded machine.
+    uiConfig: { deepLinking: true, validatorUrl: null, docExpansion: 'none', filter: true },
   });
 }

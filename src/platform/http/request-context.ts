@@ -1,7 +1,7 @@
 // What every request carries once it is authenticated, and what each route declares it needs.
 // Routes state their access in `config.access`; one chain of hooks enforces it (see app.ts).
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../errors.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
 import { HTTP } from './messages.ts';
 
 export type PrincipalKind = 'jwt' | 'session' | 'api_key';
@@ -66,6 +66,11 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Stricter per-IP limit for credential-guessing targets (login, MFA, sign-up, invitations). */
     rateLimitClass?: 'login';
+    /**
+     * Error types the route's service answers beyond those its declaration implies (access,
+     * parameters, body, If-Match, writes): the OpenAPI document lists them with the rest.
+     */
+    problems?: readonly ErrorCode[];
   }
 }
 

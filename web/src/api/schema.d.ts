@@ -8,31 +8,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public keys (JWKS) that verify access tokens */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            keys: {
-                                [key: string]: unknown;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Public keys (JWKS) that verify access tokens
+         * @description **Public:** no authentication.
+         */
+        get: operations["getSigningKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -52,78 +32,7 @@ export interface paths {
          * Search platform-level events (failed logins for unknown accounts, global rules)
          * @description **Requires:** `platform:admin`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
-                    action?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Exclusive upper bound (RFC 3339). */
-                    end_date?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    outcome?: "success" | "failure";
-                    resource_id?: string;
-                    resource_type?: string;
-                    /** @description Inclusive lower bound (RFC 3339). */
-                    start_date?: string;
-                    /** @description Only events by this actor. */
-                    user_id?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description What happened, e.g. `auth.login`, `member.update`. */
-                                action: string;
-                                actor: {
-                                    id: string | null;
-                                    label: string | null;
-                                    /** @enum {string} */
-                                    type: "user" | "api_key" | "system" | "anonymous";
-                                };
-                                changes: {
-                                    [key: string]: {
-                                        after: unknown;
-                                        before: unknown;
-                                    };
-                                } | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                hash: string;
-                                /** Format: uuid */
-                                id: string;
-                                ip: string | null;
-                                metadata: {
-                                    [key: string]: unknown;
-                                } | null;
-                                /** @enum {string} */
-                                outcome: "success" | "failure";
-                                prevHash: string;
-                                requestId: string | null;
-                                resourceId: string | null;
-                                resourceType: string | null;
-                                /** @description Position in the organization's hash chain (1, 2, 3, ...). */
-                                seq: number;
-                                userAgent: string | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["searchAllAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -143,95 +52,13 @@ export interface paths {
          * Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too)
          * @description **Requires:** `platform:admin`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @enum {string} */
-                                action: "allow" | "deny";
-                                /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
-                                cidr: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                note: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listPlatformIpRules"];
         put?: never;
         /**
          * Add a global IP rule
          * @description **Requires:** `platform:admin`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description `deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.
-                         * @enum {string}
-                         */
-                        action: "allow" | "deny";
-                        /** @description IPv4 or IPv6 address or CIDR. */
-                        cidr: string;
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            action: "allow" | "deny";
-                            /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
-                            cidr: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            note: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createPlatformIpRule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -252,26 +79,7 @@ export interface paths {
          * Remove a global IP rule
          * @description **Requires:** `platform:admin`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deletePlatformIpRule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -288,40 +96,7 @@ export interface paths {
          * Every organization of the installation
          * @description **Requires:** `platform:admin`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                members: number;
-                                name: string;
-                                planId: string;
-                                /** @enum {string} */
-                                status: "active" | "suspended";
-                                subdomain: string;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listAllOrganizations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -347,57 +122,7 @@ export interface paths {
          * Suspend, reactivate or re-plan an organization
          * @description **Requires:** `platform:admin`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        planId?: string;
-                        /** @enum {string} */
-                        status?: "active" | "suspended";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            locale: string;
-                            name: string;
-                            planId: string;
-                            /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
-                            requireMfa: boolean;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            subdomain: string;
-                            /** @description IANA time zone; days in reports are counted in it. */
-                            timezone: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateAnyOrganization"];
         trace?: never;
     };
     "/api/v1/analytics/dashboard": {
@@ -413,98 +138,7 @@ export interface paths {
          *
          *     **Requires:** `analytics:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
-                    asOf?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Every member (up to the 100 most active), most events first (then most tasks completed, then name). */
-                            activityPerUser: {
-                                email: string;
-                                /** @description Successful audit events the member acted (as a user) in the last 30 days. */
-                                events: number;
-                                name: string;
-                                /** @description Tasks the member completed (the user who moved them to completed, whoever they were assigned to) in the last 30 days. */
-                                tasksCompleted: number;
-                                /** Format: uuid */
-                                userId: string;
-                            }[];
-                            /** Format: date-time */
-                            asOf: string;
-                            overdueTasks: {
-                                /** @description Open tasks (pending or active) whose due date is before today, in projects that are not cancelled. */
-                                count: number;
-                                /** @description Up to 10 of them, oldest due date first. */
-                                items: {
-                                    assigneeId: string | null;
-                                    /** @description today − dueDate, in days. */
-                                    daysOverdue: number;
-                                    /** Format: date */
-                                    dueDate: string;
-                                    /** Format: uuid */
-                                    id: string;
-                                    /** @enum {string} */
-                                    priority: "low" | "medium" | "high" | "urgent";
-                                    /** Format: uuid */
-                                    projectId: string;
-                                    projectName: string;
-                                    /** @enum {string} */
-                                    status: "pending" | "active";
-                                    title: string;
-                                }[];
-                            };
-                            /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
-                            projectsByStatus: {
-                                active: number;
-                                cancelled: number;
-                                completed: number;
-                                on_hold: number;
-                                planning: number;
-                            };
-                            /** @description The 12 ISO weeks (Monday to Sunday) ending with asOf's week, oldest first, every week present (0 when none). */
-                            tasksCompletedPerWeek: {
-                                /** @description Tasks whose completed_at (local day) falls in the week, up to asOf. */
-                                completed: number;
-                                /** @description ISO week label, e.g. 2025-W09. */
-                                isoWeek: string;
-                                /**
-                                 * Format: date
-                                 * @description Monday of the ISO week.
-                                 */
-                                weekStart: string;
-                            }[];
-                            /** @description The organization's time zone, in which days and weeks are counted. */
-                            timezone: string;
-                            /**
-                             * Format: date
-                             * @description asOf's day in the time zone.
-                             */
-                            today: string;
-                            totals: {
-                                /** @description Tasks in status pending or active. */
-                                openTasks: number;
-                                /** @description Tasks whose completed_at falls in the last 30 days. */
-                                tasksCompletedLast30Days: number;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -524,57 +158,7 @@ export interface paths {
          * API keys of the organization
          * @description **Requires:** `api_keys:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    /** @description Only keys I created. */
-                    mine?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                expiresAt: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                lastUsedAt: string | null;
-                                lastUsedIp: string | null;
-                                name: string;
-                                /** @description First characters of the key, to recognise it. */
-                                prefix: string;
-                                revokedAt: string | null;
-                                scopes: string[];
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /**
-                                 * Format: uuid
-                                 * @description The member the key acts as; its permissions are the scopes that member still holds.
-                                 */
-                                userId: string;
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listApiKeys"];
         put?: never;
         /**
          * Create an API key (the secret is in this answer only)
@@ -582,60 +166,7 @@ export interface paths {
          *
          *     **Requires:** `api_keys:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        expiresAt?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        /** @description Permissions (`resource:action`) the key may use; each must be one the creator holds. */
-                        scopes: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            expiresAt: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            lastUsedAt: string | null;
-                            lastUsedIp: string | null;
-                            name: string;
-                            /** @description First characters of the key, to recognise it. */
-                            prefix: string;
-                            revokedAt: string | null;
-                            scopes: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /**
-                             * Format: uuid
-                             * @description The member the key acts as; its permissions are the scopes that member still holds.
-                             */
-                            userId: string;
-                            version: number;
-                        } & {
-                            /** @description The secret. Shown only in this response. */
-                            key: string;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -656,26 +187,7 @@ export interface paths {
          * Revoke an API key
          * @description **Requires:** `api_keys:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -694,42 +206,7 @@ export interface paths {
          *
          *     **Requires:** `audit:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
-                    action?: string;
-                    /** @description Exclusive upper bound (RFC 3339). */
-                    end_date?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    outcome?: "success" | "failure";
-                    resource_id?: string;
-                    resource_type?: string;
-                    /** @description Inclusive lower bound (RFC 3339). */
-                    start_date?: string;
-                    /** @description Only events by this actor. */
-                    user_id?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -751,33 +228,7 @@ export interface paths {
          *
          *     **Requires:** `audit:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            badEventId: string | null;
-                            badSeq: number | null;
-                            /** @description Events walked. */
-                            checked: number;
-                            ok: boolean;
-                            problem: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["checkAuditIntegrity"];
         put?: never;
         post?: never;
         delete?: never;
@@ -797,78 +248,7 @@ export interface paths {
          * Search the organization's audit trail, newest first
          * @description **Requires:** `audit:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
-                    action?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Exclusive upper bound (RFC 3339). */
-                    end_date?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    outcome?: "success" | "failure";
-                    resource_id?: string;
-                    resource_type?: string;
-                    /** @description Inclusive lower bound (RFC 3339). */
-                    start_date?: string;
-                    /** @description Only events by this actor. */
-                    user_id?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description What happened, e.g. `auth.login`, `member.update`. */
-                                action: string;
-                                actor: {
-                                    id: string | null;
-                                    label: string | null;
-                                    /** @enum {string} */
-                                    type: "user" | "api_key" | "system" | "anonymous";
-                                };
-                                changes: {
-                                    [key: string]: {
-                                        after: unknown;
-                                        before: unknown;
-                                    };
-                                } | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                hash: string;
-                                /** Format: uuid */
-                                id: string;
-                                ip: string | null;
-                                metadata: {
-                                    [key: string]: unknown;
-                                } | null;
-                                /** @enum {string} */
-                                outcome: "success" | "failure";
-                                prevHash: string;
-                                requestId: string | null;
-                                resourceId: string | null;
-                                resourceType: string | null;
-                                /** @description Position in the organization's hash chain (1, 2, 3, ...). */
-                                seq: number;
-                                userAgent: string | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["searchAuditEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -889,76 +269,10 @@ export interface paths {
         /**
          * Log in with e-mail and password
          * @description Answers `status: authenticated` with tokens (or a session cookie when `session` is `cookie`), or `status: mfa_required` with an `mfaToken` for `/auth/login/mfa`. Failed attempts lock the account and the address progressively (429 `account-locked`).
+         *
+         *     **Public:** no authentication.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        email: string;
-                        /** @description Organization id or subdomain to sign in to (default: the X-Organization-ID header, the host subdomain, or the first membership). */
-                        organization?: string;
-                        password: string;
-                        /**
-                         * @description `token` (default): JWT access token plus rotating refresh token. `cookie`: a server-side browser session in an HttpOnly cookie, with a CSRF token for writes.
-                         * @enum {string}
-                         */
-                        session?: "token" | "cookie";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            accessToken?: string;
-                            /** @description Cookie sessions: send as X-CSRF-Token on every write. */
-                            csrfToken?: string;
-                            /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
-                            enrollmentRequired?: boolean;
-                            /** @description Access-token lifetime in seconds. */
-                            expiresIn?: number;
-                            /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
-                            mfaToken?: string;
-                            organization?: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                subdomain: string;
-                            } | null;
-                            /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
-                            recoveryCodes?: string[];
-                            /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
-                            refreshToken?: string;
-                            /** Format: uuid */
-                            sessionId?: string;
-                            /** @enum {string} */
-                            status: "authenticated" | "mfa_required";
-                            /** @enum {string} */
-                            tokenType?: "Bearer";
-                            user?: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -977,72 +291,10 @@ export interface paths {
         /**
          * Second login step: a TOTP code or a recovery code
          * @description During enrolment (`enrollmentRequired`), the code of the newly added authenticator; the answer then includes the recovery codes.
+         *
+         *     **Public:** no authentication.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Six-digit code from the authenticator app. */
-                        code?: string;
-                        mfaToken: string;
-                        /** @description One of the one-time recovery codes. */
-                        recoveryCode?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            accessToken?: string;
-                            /** @description Cookie sessions: send as X-CSRF-Token on every write. */
-                            csrfToken?: string;
-                            /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
-                            enrollmentRequired?: boolean;
-                            /** @description Access-token lifetime in seconds. */
-                            expiresIn?: number;
-                            /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
-                            mfaToken?: string;
-                            organization?: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                subdomain: string;
-                            } | null;
-                            /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
-                            recoveryCodes?: string[];
-                            /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
-                            refreshToken?: string;
-                            /** Format: uuid */
-                            sessionId?: string;
-                            /** @enum {string} */
-                            status: "authenticated" | "mfa_required";
-                            /** @enum {string} */
-                            tokenType?: "Bearer";
-                            user?: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["completeLoginWithMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1058,38 +310,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** During login: create the TOTP secret of an organization that requires MFA */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        mfaToken: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description otpauth:// URI to show as a QR code. */
-                            otpauthUrl: string;
-                            /** @description Base32 secret, for manual entry. */
-                            secret: string;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * During login: create the TOTP secret of an organization that requires MFA
+         * @description **Public:** no authentication.
+         */
+        post: operations["enrolMfaAtLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1109,24 +334,7 @@ export interface paths {
          * End the current session (its tokens stop working at once)
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1144,55 +352,7 @@ export interface paths {
          * The caller: user, organization acted for, role and permissions
          * @description **Requires:** `any signed-in user`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            apiKeyId: string | null;
-                            /** @enum {string} */
-                            authMethod: "jwt" | "session" | "api_key";
-                            organization: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                planId: string;
-                                requireMfa: boolean;
-                                subdomain: string;
-                            } | null;
-                            permissions: string[];
-                            role: {
-                                /** Format: uuid */
-                                id: string;
-                                key: string | null;
-                                name: string;
-                            } | null;
-                            sessionId: string | null;
-                            user: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getCurrentUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1214,34 +374,7 @@ export interface paths {
          * Turn MFA off (password and a code; refused where an organization requires MFA)
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Six-digit code from the authenticator app. */
-                        code?: string;
-                        password: string;
-                        /** @description One of the one-time recovery codes. */
-                        recoveryCode?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["disableMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1261,36 +394,7 @@ export interface paths {
          * Finish enrolment with a code from the app; returns recovery codes once
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Six-digit code from the authenticator app. */
-                        code: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Shown once; each works one time. */
-                            recoveryCodes: string[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["enableMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1310,36 +414,7 @@ export interface paths {
          * Replace my recovery codes (needs a current TOTP code)
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Six-digit code from the authenticator app. */
-                        code: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Shown once; each works one time. */
-                            recoveryCodes: string[];
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["regenerateRecoveryCodes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1359,31 +434,7 @@ export interface paths {
          * Start TOTP enrolment: a new secret and its otpauth:// URI
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description otpauth:// URI to show as a QR code. */
-                            otpauthUrl: string;
-                            /** @description Base32 secret, for manual entry. */
-                            secret: string;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["startMfaSetup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1402,32 +453,7 @@ export interface paths {
          * Change my password (ends my other sessions)
          * @description **Requires:** `any signed-in user`
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        currentPassword: string;
-                        /** @description At least 12 characters; not a commonly breached password. */
-                        newPassword: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        put: operations["changePassword"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1447,68 +473,10 @@ export interface paths {
         /**
          * Exchange a refresh token for a new access token and the next refresh token
          * @description Each refresh token works once. Presenting a spent one revokes the whole session (token family).
+         *
+         *     **Public:** no authentication.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        refreshToken: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            accessToken?: string;
-                            /** @description Cookie sessions: send as X-CSRF-Token on every write. */
-                            csrfToken?: string;
-                            /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
-                            enrollmentRequired?: boolean;
-                            /** @description Access-token lifetime in seconds. */
-                            expiresIn?: number;
-                            /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
-                            mfaToken?: string;
-                            organization?: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                subdomain: string;
-                            } | null;
-                            /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
-                            recoveryCodes?: string[];
-                            /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
-                            refreshToken?: string;
-                            /** Format: uuid */
-                            sessionId?: string;
-                            /** @enum {string} */
-                            status: "authenticated" | "mfa_required";
-                            /** @enum {string} */
-                            tokenType?: "Bearer";
-                            user?: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1524,62 +492,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign up: create an account and an organization, with the new user as its admin */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        /** @enum {string} */
-                        locale?: "en" | "es" | "pt-BR";
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        organization: {
-                            /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                            name: string;
-                            /** @description Lower-case letters, digits and inner hyphens; unique across the installation. */
-                            subdomain: string;
-                        };
-                        /** @description At least 12 characters; not a commonly breached password. */
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            organization: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                subdomain: string;
-                            };
-                            user: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Sign up: create an account and an organization, with the new user as its admin
+         * @description **Public:** no authentication.
+         */
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1597,44 +514,7 @@ export interface paths {
          * My live sessions
          * @description **Requires:** `any signed-in user`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                current: boolean;
-                                /** Format: date-time */
-                                expiresAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                ip: string | null;
-                                /** @enum {string} */
-                                kind: "cookie" | "token";
-                                /** Format: date-time */
-                                lastSeenAt: string;
-                                organizationId: string | null;
-                                userAgent: string | null;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1657,26 +537,7 @@ export interface paths {
          * Revoke one of my sessions
          * @description **Requires:** `any signed-in user`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["revokeSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1695,28 +556,7 @@ export interface paths {
          * Revoke all my sessions except this one
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            revoked: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["revokeOtherSessions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1738,68 +578,7 @@ export interface paths {
          *
          *     **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        organizationId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            accessToken?: string;
-                            /** @description Cookie sessions: send as X-CSRF-Token on every write. */
-                            csrfToken?: string;
-                            /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
-                            enrollmentRequired?: boolean;
-                            /** @description Access-token lifetime in seconds. */
-                            expiresIn?: number;
-                            /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
-                            mfaToken?: string;
-                            organization?: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                subdomain: string;
-                            } | null;
-                            /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
-                            recoveryCodes?: string[];
-                            /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
-                            refreshToken?: string;
-                            /** Format: uuid */
-                            sessionId?: string;
-                            /** @enum {string} */
-                            status: "authenticated" | "mfa_required";
-                            /** @enum {string} */
-                            tokenType?: "Bearer";
-                            user?: {
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                isSuperAdmin: boolean;
-                                locale: string | null;
-                                mfaEnabled: boolean;
-                                name: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["switchOrganization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1817,138 +596,13 @@ export interface paths {
          * Clients, filtered, searched and sorted
          * @description **Requires:** `clients:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description false (default): clients that are not archived; true: only archived clients. */
-                    archived?: boolean;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    ownerId?: string;
-                    /** @description Full-text search in name, e-mail and notes. */
-                    q?: string;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name";
-                    /** @description lead → active | churned; active → churned; churned → active (409 for other moves). */
-                    status?: "lead" | "active" | "churned";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                activeAt: string | null;
-                                archivedAt: string | null;
-                                churnedAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                email: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                leadAt: string | null;
-                                name: string;
-                                notes: string;
-                                ownerId: string | null;
-                                phone: string | null;
-                                /**
-                                 * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                                 * @enum {string}
-                                 */
-                                status: "lead" | "active" | "churned";
-                                tags: string[];
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                                website: string | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listClients"];
         put?: never;
         /**
          * Create a client (status lead unless given)
          * @description **Requires:** `clients:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        email?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        notes?: string;
-                        ownerId?: string | null;
-                        phone?: string | null;
-                        /**
-                         * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                         * @enum {string}
-                         */
-                        status?: "lead" | "active" | "churned";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                        website?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeAt: string | null;
-                            archivedAt: string | null;
-                            churnedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            email: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            leadAt: string | null;
-                            name: string;
-                            notes: string;
-                            ownerId: string | null;
-                            phone: string | null;
-                            /**
-                             * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                             * @enum {string}
-                             */
-                            status: "lead" | "active" | "churned";
-                            tags: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                            website: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createClient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1966,53 +620,7 @@ export interface paths {
          * One client
          * @description **Requires:** `clients:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeAt: string | null;
-                            archivedAt: string | null;
-                            churnedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            email: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            leadAt: string | null;
-                            name: string;
-                            notes: string;
-                            ownerId: string | null;
-                            phone: string | null;
-                            /**
-                             * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                             * @enum {string}
-                             */
-                            status: "lead" | "active" | "churned";
-                            tags: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                            website: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getClient"];
         put?: never;
         post?: never;
         /**
@@ -2021,29 +629,7 @@ export interface paths {
          *
          *     **Requires:** `clients:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteClient"];
         options?: never;
         head?: never;
         /**
@@ -2052,77 +638,7 @@ export interface paths {
          *
          *     **Requires:** `clients:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description true archives the client (a lead or a churned client: an active one must churn first, 409), false brings it back. Archiving is how a client with financial history is put away: it cannot be deleted. */
-                        archived?: boolean;
-                        email?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        notes?: string;
-                        ownerId?: string | null;
-                        phone?: string | null;
-                        /**
-                         * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                         * @enum {string}
-                         */
-                        status?: "lead" | "active" | "churned";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                        website?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            activeAt: string | null;
-                            archivedAt: string | null;
-                            churnedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            email: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            leadAt: string | null;
-                            name: string;
-                            notes: string;
-                            ownerId: string | null;
-                            phone: string | null;
-                            /**
-                             * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                             * @enum {string}
-                             */
-                            status: "lead" | "active" | "churned";
-                            tags: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                            website: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateClient"];
         trace?: never;
     };
     "/api/v1/clients/{id}/contacts": {
@@ -2136,51 +652,7 @@ export interface paths {
          * The client's contacts
          * @description **Requires:** `clients:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                clientId: string;
-                                consentAt: string | null;
-                                consentSource: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                email: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
-                                messagingConsent: boolean;
-                                name: string;
-                                phone: string | null;
-                                title: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                                whatsapp: string | null;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listClientContacts"];
         put?: never;
         /**
          * Add a contact
@@ -2188,62 +660,7 @@ export interface paths {
          *
          *     **Requires:** `clients:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        consentAt?: string | null;
-                        consentSource?: string | null;
-                        email?: string | null;
-                        messagingConsent?: boolean;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        phone?: string | null;
-                        title?: string;
-                        whatsapp?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            clientId: string;
-                            consentAt: string | null;
-                            consentSource: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            email: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
-                            messagingConsent: boolean;
-                            name: string;
-                            phone: string | null;
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                            whatsapp: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createClientContact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2264,96 +681,14 @@ export interface paths {
          * Delete a contact (honours If-Match)
          * @description **Requires:** `clients:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    contactId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteClientContact"];
         options?: never;
         head?: never;
         /**
          * Change a contact or its consent (honours If-Match)
          * @description **Requires:** `clients:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    contactId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        consentAt?: string | null;
-                        consentSource?: string | null;
-                        email?: string | null;
-                        messagingConsent?: boolean;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        phone?: string | null;
-                        title?: string;
-                        whatsapp?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            clientId: string;
-                            consentAt: string | null;
-                            consentSource: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            email: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
-                            messagingConsent: boolean;
-                            name: string;
-                            phone: string | null;
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                            whatsapp: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateClientContact"];
         trace?: never;
     };
     "/api/v1/clients/{id}/status-history": {
@@ -2367,43 +702,7 @@ export interface paths {
          * The client's status changes, oldest first
          * @description **Requires:** `clients:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                changedAt: string;
-                                changedBy: string | null;
-                                fromStatus: ("lead" | "active" | "churned") | null;
-                                /** Format: uuid */
-                                id: string;
-                                /**
-                                 * @description lead → active | churned; active → churned; churned → active (409 for other moves).
-                                 * @enum {string}
-                                 */
-                                toStatus: "lead" | "active" | "churned";
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listClientStatusChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2425,39 +724,7 @@ export interface paths {
          *
          *     **Requires:** `clients:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description false (default): clients that are not archived; true: only archived clients. */
-                    archived?: boolean;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    ownerId?: string;
-                    /** @description Full-text search in name, e-mail and notes. */
-                    q?: string;
-                    /** @description lead → active | churned; active → churned; churned → active (409 for other moves). */
-                    status?: "lead" | "active" | "churned";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportClients"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2481,66 +748,7 @@ export interface paths {
          *
          *     **Requires:** `clients:manage`
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Check every row and report, store nothing. */
-                    dryRun?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["importClients"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2558,68 +766,7 @@ export interface paths {
          * Contracts, filtered and sorted
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
-                    active?: boolean;
-                    /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
-                    activeOn?: string;
-                    /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
-                    billingInterval?: "month" | "quarter" | "year";
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name" | "startDate" | "-startDate" | "amountMinor" | "-amountMinor";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description The recurring amount per billing interval, in minor units. */
-                                amountMinor: number;
-                                /**
-                                 * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                                 * @enum {string}
-                                 */
-                                billingInterval: "month" | "quarter" | "year";
-                                /** Format: uuid */
-                                clientId: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                currency: string;
-                                endDate: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
-                                monthlyValueMinor: number;
-                                name: string;
-                                /** Format: date */
-                                startDate: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listContracts"];
         put?: never;
         /**
          * Record a contract
@@ -2627,78 +774,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description The recurring amount per billing interval in minor units; more than 0. */
-                        amountMinor: number;
-                        /**
-                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                         * @enum {string}
-                         */
-                        billingInterval: "month" | "quarter" | "year";
-                        /**
-                         * Format: uuid
-                         * @description A client of this organization.
-                         */
-                        clientId: string;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        endDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        /**
-                         * Format: date
-                         * @description First day of the contract.
-                         */
-                        startDate: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The recurring amount per billing interval, in minor units. */
-                            amountMinor: number;
-                            /**
-                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                             * @enum {string}
-                             */
-                            billingInterval: "month" | "quarter" | "year";
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            endDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
-                            monthlyValueMinor: number;
-                            name: string;
-                            /** Format: date */
-                            startDate: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createContract"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2716,53 +792,7 @@ export interface paths {
          * One contract
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The recurring amount per billing interval, in minor units. */
-                            amountMinor: number;
-                            /**
-                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                             * @enum {string}
-                             */
-                            billingInterval: "month" | "quarter" | "year";
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            endDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
-                            monthlyValueMinor: number;
-                            name: string;
-                            /** Format: date */
-                            startDate: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getContract"];
         put?: never;
         post?: never;
         /**
@@ -2771,29 +801,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteContract"];
         options?: never;
         head?: never;
         /**
@@ -2802,77 +810,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Amount in minor units (e.g. cents); more than 0. */
-                        amountMinor?: number;
-                        /**
-                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                         * @enum {string}
-                         */
-                        billingInterval?: "month" | "quarter" | "year";
-                        /** Format: uuid */
-                        clientId?: string;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        endDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        /** Format: date */
-                        startDate?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The recurring amount per billing interval, in minor units. */
-                            amountMinor: number;
-                            /**
-                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
-                             * @enum {string}
-                             */
-                            billingInterval: "month" | "quarter" | "year";
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            endDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
-                            monthlyValueMinor: number;
-                            name: string;
-                            /** Format: date */
-                            startDate: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateContract"];
         trace?: never;
     };
     "/api/v1/contracts/export": {
@@ -2888,38 +826,7 @@ export interface paths {
          *
          *     **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
-                    active?: boolean;
-                    /** @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true. */
-                    activeOn?: string;
-                    /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
-                    billingInterval?: "month" | "quarter" | "year";
-                    clientId?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportContracts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2939,64 +846,7 @@ export interface paths {
          * Deals, filtered and sorted
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    /** @description true: only open deals; false: only won or lost ones. */
-                    open?: boolean;
-                    ownerId?: string;
-                    /** @description Prefix - for descending; deals without expectedCloseOn sort last. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "title" | "-title" | "amountMinor" | "-amountMinor" | "expectedCloseOn" | "-expectedCloseOn";
-                    /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
-                    stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description Expected value in minor units. */
-                                amountMinor: number;
-                                clientId: string | null;
-                                closedAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                currency: string;
-                                expectedCloseOn: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                ownerId: string | null;
-                                /**
-                                 * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                                 * @enum {string}
-                                 */
-                                stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                                title: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listDeals"];
         put?: never;
         /**
          * Record a deal (stage lead unless given)
@@ -3004,67 +854,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Expected value in minor units; not negative (default 0). */
-                        amountMinor?: number;
-                        clientId?: string | null;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        expectedCloseOn?: string | null;
-                        ownerId?: string | null;
-                        /**
-                         * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                         * @enum {string}
-                         */
-                        stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        title: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Expected value in minor units. */
-                            amountMinor: number;
-                            clientId: string | null;
-                            closedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            expectedCloseOn: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            ownerId: string | null;
-                            /**
-                             * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                             * @enum {string}
-                             */
-                            stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createDeal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3082,79 +872,14 @@ export interface paths {
          * One deal
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Expected value in minor units. */
-                            amountMinor: number;
-                            clientId: string | null;
-                            closedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            expectedCloseOn: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            ownerId: string | null;
-                            /**
-                             * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                             * @enum {string}
-                             */
-                            stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getDeal"];
         put?: never;
         post?: never;
         /**
          * Delete a deal (honours If-Match)
          * @description **Requires:** `business:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteDeal"];
         options?: never;
         head?: never;
         /**
@@ -3163,72 +888,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Expected value in minor units; not negative (default 0). */
-                        amountMinor?: number;
-                        clientId?: string | null;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        expectedCloseOn?: string | null;
-                        ownerId?: string | null;
-                        /**
-                         * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                         * @enum {string}
-                         */
-                        stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        title?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Expected value in minor units. */
-                            amountMinor: number;
-                            clientId: string | null;
-                            closedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            expectedCloseOn: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            ownerId: string | null;
-                            /**
-                             * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                             * @enum {string}
-                             */
-                            stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateDeal"];
         trace?: never;
     };
     "/api/v1/deals/export": {
@@ -3244,37 +904,7 @@ export interface paths {
          *
          *     **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    clientId?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    /** @description true: only open deals; false: only won or lost ones. */
-                    open?: boolean;
-                    ownerId?: string;
-                    /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
-                    stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportDeals"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3296,41 +926,7 @@ export interface paths {
          *
          *     **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The organization's currency, which every amount is in. */
-                            currency: string;
-                            /** @description Every stage, in pipeline order, with zeros for empty ones. */
-                            stages: {
-                                /** @description Sum of their amounts. */
-                                amountMinor: number;
-                                /** @description Deals in this stage. */
-                                count: number;
-                                /**
-                                 * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
-                                 * @enum {string}
-                                 */
-                                stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getDealPipeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3350,97 +946,13 @@ export interface paths {
          * The department tree, depth-first
          * @description **Requires:** `departments:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** @description 0 for top-level departments. */
-                                depth: number;
-                                description: string;
-                                /** Format: uuid */
-                                id: string;
-                                members: number;
-                                name: string;
-                                parentId: string | null;
-                                /** @description Ancestor ids, from the top. */
-                                path: string[];
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listDepartments"];
         put?: never;
         /**
          * Create a department
          * @description **Requires:** `departments:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        parentId?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description 0 for top-level departments. */
-                            depth: number;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            members: number;
-                            name: string;
-                            parentId: string | null;
-                            /** @description Ancestor ids, from the top. */
-                            path: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createDepartment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3458,128 +970,21 @@ export interface paths {
          * One department
          * @description **Requires:** `departments:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description 0 for top-level departments. */
-                            depth: number;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            members: number;
-                            name: string;
-                            parentId: string | null;
-                            /** @description Ancestor ids, from the top. */
-                            path: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getDepartment"];
         put?: never;
         post?: never;
         /**
          * Delete a department without sub-departments
          * @description **Requires:** `departments:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteDepartment"];
         options?: never;
         head?: never;
         /**
          * Rename or move a department (no cycles; honours If-Match)
          * @description **Requires:** `departments:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        parentId?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description 0 for top-level departments. */
-                            depth: number;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            members: number;
-                            name: string;
-                            parentId: string | null;
-                            /** @description Ancestor ids, from the top. */
-                            path: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateDepartment"];
         trace?: never;
     };
     "/api/v1/errors": {
@@ -3589,36 +994,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The catalogue of error types (problem+json `type` = urn:bul:error:<code>) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                code: string;
-                                description: string;
-                                status: number;
-                                title: string;
-                                type: string;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * The catalogue of error types (problem+json `type` = urn:bul:error:<code>)
+         * @description **Public:** no authentication.
+         */
+        get: operations["listErrorTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3640,114 +1020,7 @@ export interface paths {
          *
          *     **Requires:** `executive:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
-                    asOf?: string;
-                    /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
-                    scope?: "org" | "global";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Distinct users who acted (successful audit events with a user actor) in the 30 days before asOf. */
-                            activeUsers: number;
-                            /** Format: date-time */
-                            asOf: string;
-                            churn: {
-                                /** @description Clients whose status at the instant this month began was active (latest status change before it). */
-                                activeAtMonthStart: number;
-                                /** @description Of those, clients moved to churned this month (up to asOf). */
-                                churned: number;
-                                /** @description Churn rate: churned ÷ activeAtMonthStart × 100; null when no client was active at the month start. */
-                                ratePct: number | null;
-                            };
-                            conversion: {
-                                /** @description Deals closed lost in the same window. */
-                                lost: number;
-                                /** @description Conversion rate: won ÷ (won + lost) × 100; null when no deal closed. */
-                                ratePct: number | null;
-                                /** @description Deals closed won in the 90 days before asOf (by closed_at). */
-                                won: number;
-                            };
-                            /**
-                             * Format: date
-                             * @description asOf's day.
-                             */
-                            day: string;
-                            /**
-                             * Format: date
-                             * @description asOf's day of the month in the previous month (its last day when the previous month is shorter): the end of the days revenue growth compares with.
-                             */
-                            lastMonthSameDay: string;
-                            /**
-                             * Format: date
-                             * @description First day of the previous month.
-                             */
-                            lastMonthStart: string;
-                            /** @description Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data. */
-                            money: {
-                                /** @description Mean budget_minor (the planned cost, not what clients pay) of the projects in this currency that existed at asOf (created by then), have a budget and were not cancelled at asOf; rounded half away from zero; null when there are none. */
-                                averageProjectBudgetMinor: number | null;
-                                currency: string;
-                                /** @description Monthly recurring revenue: the sum of the contracts' monthlyValueMinor (each contract's amount ÷ the months of its billing interval — 1, 3 or 12 — rounded half away from zero in integer arithmetic, as the contracts list shows it) over the contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended). It ties out with the list to the minor unit. */
-                                mrrMinor: number;
-                                /** @description Like for like: (revenueThisMonthMinor − revenueLastMonthToDateMinor) ÷ revenueLastMonthToDateMinor × 100 — this month so far against the same days of last month (on the 1st: the 1st against the 1st); null when those days had no revenue. */
-                                revenueGrowthPct: number | null;
-                                /** @description Revenue last month: the same sum over the whole previous calendar month. */
-                                revenueLastMonthMinor: number;
-                                /** @description Revenue over the same days of last month: the same sum from the first day of the previous month up to lastMonthSameDay (asOf's day of the month, or the previous month's last day when it is shorter). */
-                                revenueLastMonthToDateMinor: number;
-                                /** @description Revenue this month so far: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day. */
-                                revenueThisMonthMinor: number;
-                            }[];
-                            /**
-                             * Format: date
-                             * @description First day of asOf's month.
-                             */
-                            monthStart: string;
-                            /** @description Clients whose first move to active (client status history) falls in this month, from its first local midnight up to asOf. */
-                            newClients: number;
-                            /** @description Organizations counted (1 for the org scope). */
-                            organizations: number;
-                            projects: {
-                                /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
-                                byStatus: {
-                                    active: number;
-                                    cancelled: number;
-                                    completed: number;
-                                    on_hold: number;
-                                    planning: number;
-                                };
-                                /** @description Projects that existed at asOf (created by then). */
-                                total: number;
-                            };
-                            satisfaction: {
-                                /** @description Mean feedback score (1–5) received in the 90 days before asOf, 2 decimals; null without feedback. */
-                                average: number | null;
-                                /** @description Feedback entries averaged. */
-                                responses: number;
-                            };
-                            /** @enum {string} */
-                            scope: "org" | "global";
-                            /** @description Time zone of the days and months (UTC for the global scope). */
-                            timezone: string;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getExecutiveMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3769,69 +1042,7 @@ export interface paths {
          *
          *     **Requires:** `executive:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
-                    asOf?: string;
-                    /** @description Length of the series, ending with asOf's day. */
-                    days?: number;
-                    /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed); `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback. */
-                    metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
-                    /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
-                    scope?: "org" | "global";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            asOf: string;
-                            /**
-                             * Format: date
-                             * @description First day of the series.
-                             */
-                            from: string;
-                            /** @enum {string} */
-                            metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
-                            /** @enum {string} */
-                            scope: "org" | "global";
-                            /** @description One series; money metrics one per currency (the book currency always, others when they carry data). */
-                            series: {
-                                /** @description For money metrics; null for the others. */
-                                currency: string | null;
-                                /** @description One point per day, oldest first, 0 on days without data (satisfaction: null). */
-                                points: {
-                                    /** Format: date */
-                                    date: string;
-                                    value: number | null;
-                                }[];
-                            }[];
-                            timezone: string;
-                            /**
-                             * Format: date
-                             * @description Last day of the series (asOf's day).
-                             */
-                            to: string;
-                            /**
-                             * @description count: a number of things; minor: minor units of the series currency; score: 1–5.
-                             * @enum {string}
-                             */
-                            unit: "count" | "minor" | "score";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getExecutiveTrends"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3851,60 +1062,7 @@ export interface paths {
          * Satisfaction feedback, filtered and sorted
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    projectId?: string;
-                    /** @description Received on or after this day. */
-                    receivedFrom?: string;
-                    /** @description Received on or before this day. */
-                    receivedTo?: string;
-                    /** @description Satisfaction from 1 (worst) to 5 (best). */
-                    score?: number;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "receivedOn" | "-receivedOn" | "score" | "-score";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                clientId: string | null;
-                                comment: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                projectId: string | null;
-                                /** Format: date */
-                                receivedOn: string;
-                                /** @description Satisfaction from 1 (worst) to 5 (best). */
-                                score: number;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listFeedback"];
         put?: never;
         /**
          * Record feedback
@@ -3912,57 +1070,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        clientId?: string | null;
-                        comment?: string;
-                        projectId?: string | null;
-                        /**
-                         * Format: date
-                         * @description Default today in the organization's time zone.
-                         */
-                        receivedOn?: string;
-                        /** @description Satisfaction from 1 (worst) to 5 (best). */
-                        score: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            clientId: string | null;
-                            comment: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            projectId: string | null;
-                            /** Format: date */
-                            receivedOn: string;
-                            /** @description Satisfaction from 1 (worst) to 5 (best). */
-                            score: number;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createFeedback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3980,73 +1088,14 @@ export interface paths {
          * One feedback entry
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            clientId: string | null;
-                            comment: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            projectId: string | null;
-                            /** Format: date */
-                            receivedOn: string;
-                            /** @description Satisfaction from 1 (worst) to 5 (best). */
-                            score: number;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getFeedback"];
         put?: never;
         post?: never;
         /**
          * Delete feedback (honours If-Match)
          * @description **Requires:** `business:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteFeedback"];
         options?: never;
         head?: never;
         /**
@@ -4055,59 +1104,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        clientId?: string | null;
-                        comment?: string;
-                        projectId?: string | null;
-                        /** Format: date */
-                        receivedOn?: string;
-                        /** @description Satisfaction from 1 (worst) to 5 (best). */
-                        score?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            clientId: string | null;
-                            comment: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            projectId: string | null;
-                            /** Format: date */
-                            receivedOn: string;
-                            /** @description Satisfaction from 1 (worst) to 5 (best). */
-                            score: number;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateFeedback"];
         trace?: never;
     };
     "/api/v1/feedback/export": {
@@ -4123,39 +1120,7 @@ export interface paths {
          *
          *     **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    clientId?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    projectId?: string;
-                    /** @description Received on or after this day. */
-                    receivedFrom?: string;
-                    /** @description Received on or before this day. */
-                    receivedTo?: string;
-                    /** @description Satisfaction from 1 (worst) to 5 (best). */
-                    score?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportFeedback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4175,57 +1140,7 @@ export interface paths {
          * Invitations
          * @description **Requires:** `members:invite`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    status?: "open" | "accepted" | "revoked" | "expired";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                acceptedAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                departmentId: string | null;
-                                email: string;
-                                /** Format: date-time */
-                                expiresAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                invitedBy: string | null;
-                                role: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    name: string;
-                                };
-                                /** @enum {string} */
-                                status: "open" | "accepted" | "revoked" | "expired";
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listInvitations"];
         put?: never;
         /**
          * Invite someone by e-mail (counts against the plan's user limit)
@@ -4233,61 +1148,7 @@ export interface paths {
          *
          *     **Requires:** `members:invite`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        departmentId?: string | null;
-                        /** Format: email */
-                        email: string;
-                        /** Format: uuid */
-                        roleId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            acceptedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            departmentId: string | null;
-                            email: string;
-                            /** Format: date-time */
-                            expiresAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            invitedBy: string | null;
-                            role: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            };
-                            /** @enum {string} */
-                            status: "open" | "accepted" | "revoked" | "expired";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        } & {
-                            /** @description Shown only here. Give it to the invitee, who accepts with POST /api/v1/invitations/accept. */
-                            token: string;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4308,26 +1169,7 @@ export interface paths {
          * Revoke an open invitation
          * @description **Requires:** `members:invite`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["revokeInvitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4345,45 +1187,10 @@ export interface paths {
         /**
          * Accept an invitation
          * @description A new e-mail address gets an account with `name` and `password`; an existing account proves itself with its password.
+         *
+         *     **Public:** no authentication.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        /** @description At least 12 characters; not a commonly breached password. */
-                        password: string;
-                        token: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            membershipId: string;
-                            newAccount: boolean;
-                            /** Format: uuid */
-                            organizationId: string;
-                            /** Format: uuid */
-                            userId: string;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["acceptInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4401,81 +1208,7 @@ export interface paths {
          * Invoices with what was paid and their state, filtered and sorted
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Due before this day. */
-                    dueBefore?: string;
-                    /** @description Issued on or after this day. */
-                    issuedFrom?: string;
-                    /** @description Issued on or before this day. */
-                    issuedTo?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "number" | "-number" | "issuedOn" | "-issuedOn" | "dueOn" | "-dueOn" | "amountMinor" | "-amountMinor";
-                    /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
-                    state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                    /** @description open, or void (cancelled; an invoice with payments cannot be voided). */
-                    status?: "open" | "void";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description The invoiced amount in minor units. */
-                                amountMinor: number;
-                                /** @description amountMinor − paidMinor (0 for a void invoice). */
-                                balanceMinor: number;
-                                /** Format: uuid */
-                                clientId: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                currency: string;
-                                /** Format: date */
-                                dueOn: string;
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: date */
-                                issuedOn: string;
-                                /** @description Unique within the organization. */
-                                number: string;
-                                /** @description Sum of the payments. */
-                                paidMinor: number;
-                                /**
-                                 * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
-                                 * @enum {string}
-                                 */
-                                state: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                                /**
-                                 * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                                 * @enum {string}
-                                 */
-                                status: "open" | "void";
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listInvoices"];
         put?: never;
         /**
          * Record an invoice
@@ -4483,88 +1216,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Amount in minor units (e.g. cents); more than 0. */
-                        amountMinor: number;
-                        /**
-                         * Format: uuid
-                         * @description A client of this organization.
-                         */
-                        clientId: string;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        /**
-                         * Format: date
-                         * @description Not before issuedOn.
-                         */
-                        dueOn: string;
-                        /** Format: date */
-                        issuedOn: string;
-                        /** @description Unique within the organization (409 if taken). Leading and trailing spaces are removed; what remains must not be empty. */
-                        number: string;
-                        /**
-                         * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                         * @enum {string}
-                         */
-                        status?: "open" | "void";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The invoiced amount in minor units. */
-                            amountMinor: number;
-                            /** @description amountMinor − paidMinor (0 for a void invoice). */
-                            balanceMinor: number;
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            /** Format: date */
-                            dueOn: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: date */
-                            issuedOn: string;
-                            /** @description Unique within the organization. */
-                            number: string;
-                            /** @description Sum of the payments. */
-                            paidMinor: number;
-                            /**
-                             * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
-                             * @enum {string}
-                             */
-                            state: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                            /**
-                             * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                             * @enum {string}
-                             */
-                            status: "open" | "void";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createInvoice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4582,62 +1234,7 @@ export interface paths {
          * One invoice
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The invoiced amount in minor units. */
-                            amountMinor: number;
-                            /** @description amountMinor − paidMinor (0 for a void invoice). */
-                            balanceMinor: number;
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            /** Format: date */
-                            dueOn: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: date */
-                            issuedOn: string;
-                            /** @description Unique within the organization. */
-                            number: string;
-                            /** @description Sum of the payments. */
-                            paidMinor: number;
-                            /**
-                             * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
-                             * @enum {string}
-                             */
-                            state: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                            /**
-                             * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                             * @enum {string}
-                             */
-                            status: "open" | "void";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getInvoice"];
         put?: never;
         post?: never;
         /**
@@ -4646,29 +1243,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteInvoice"];
         options?: never;
         head?: never;
         /**
@@ -4677,87 +1252,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Not below what was already paid (409). */
-                        amountMinor?: number;
-                        /** Format: uuid */
-                        clientId?: string;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        /** Format: date */
-                        dueOn?: string;
-                        /** Format: date */
-                        issuedOn?: string;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        number?: string;
-                        /**
-                         * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                         * @enum {string}
-                         */
-                        status?: "open" | "void";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The invoiced amount in minor units. */
-                            amountMinor: number;
-                            /** @description amountMinor − paidMinor (0 for a void invoice). */
-                            balanceMinor: number;
-                            /** Format: uuid */
-                            clientId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            /** Format: date */
-                            dueOn: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: date */
-                            issuedOn: string;
-                            /** @description Unique within the organization. */
-                            number: string;
-                            /** @description Sum of the payments. */
-                            paidMinor: number;
-                            /**
-                             * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
-                             * @enum {string}
-                             */
-                            state: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                            /**
-                             * @description open, or void (cancelled; an invoice with payments cannot be voided).
-                             * @enum {string}
-                             */
-                            status: "open" | "void";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateInvoice"];
         trace?: never;
     };
     "/api/v1/invoices/{id}/payments": {
@@ -4771,48 +1266,7 @@ export interface paths {
          * The invoice's payments, oldest first
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                amountMinor: number;
-                                /** Format: date-time */
-                                createdAt: string;
-                                currency: string;
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                invoiceId: string;
-                                method: string;
-                                note: string;
-                                /** Format: date */
-                                paidOn: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listInvoicePayments"];
         put?: never;
         /**
          * Record a payment on an invoice
@@ -4820,62 +1274,7 @@ export interface paths {
          *
          *     **Requires:** `business:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description More than 0 and not more than the invoice balance (409). */
-                        amountMinor: number;
-                        /** @description Must be the invoice's currency (default). */
-                        currency?: string;
-                        /** @description e.g. transfer, card, cash. */
-                        method?: string;
-                        note?: string;
-                        /**
-                         * Format: date
-                         * @description The day the money was received; not after today in the organization's time zone (revenue is counted by this day).
-                         */
-                        paidOn: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            amountMinor: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            invoiceId: string;
-                            method: string;
-                            note: string;
-                            /** Format: date */
-                            paidOn: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createInvoicePayment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4893,76 +1292,14 @@ export interface paths {
          * One payment
          * @description **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    paymentId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            amountMinor: number;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            invoiceId: string;
-                            method: string;
-                            note: string;
-                            /** Format: date */
-                            paidOn: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getInvoicePayment"];
         put?: never;
         post?: never;
         /**
          * Delete a payment (honours If-Match)
          * @description **Requires:** `business:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                    paymentId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteInvoicePayment"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4981,42 +1318,7 @@ export interface paths {
          *
          *     **Requires:** `business:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    clientId?: string;
-                    /** @description Due before this day. */
-                    dueBefore?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    /** @description Issued on or after this day. */
-                    issuedFrom?: string;
-                    /** @description Issued on or before this day. */
-                    issuedTo?: string;
-                    /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
-                    state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
-                    /** @description open, or void (cancelled; an invoice with payments cannot be voided). */
-                    status?: "open" | "void";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportInvoices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5036,95 +1338,13 @@ export interface paths {
          * IP allow/deny rules of the organization
          * @description **Requires:** `ip_rules:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @enum {string} */
-                                action: "allow" | "deny";
-                                /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
-                                cidr: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                note: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listIpRules"];
         put?: never;
         /**
          * Add an IP rule (refused if it would shut out your own address)
          * @description **Requires:** `ip_rules:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * @description `deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.
-                         * @enum {string}
-                         */
-                        action: "allow" | "deny";
-                        /** @description IPv4 or IPv6 address or CIDR. */
-                        cidr: string;
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            action: "allow" | "deny";
-                            /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
-                            cidr: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            note: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createIpRule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5145,26 +1365,7 @@ export interface paths {
          * Remove an IP rule
          * @description **Requires:** `ip_rules:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteIpRule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -5181,62 +1382,7 @@ export interface paths {
          * Members of the organization
          * @description **Requires:** `members:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    department_id?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    /** @description Part of the name or e-mail. */
-                    q?: string;
-                    role_id?: string;
-                    status?: "active" | "suspended";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                departmentId: string | null;
-                                email: string;
-                                /** Format: uuid */
-                                id: string;
-                                mfaEnabled: boolean;
-                                name: string;
-                                role: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    key: string | null;
-                                    name: string;
-                                };
-                                /** @enum {string} */
-                                status: "active" | "suspended";
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** Format: uuid */
-                                userId: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listMembers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5256,77 +1402,14 @@ export interface paths {
          * One member
          * @description **Requires:** `members:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            departmentId: string | null;
-                            email: string;
-                            /** Format: uuid */
-                            id: string;
-                            mfaEnabled: boolean;
-                            name: string;
-                            role: {
-                                /** Format: uuid */
-                                id: string;
-                                key: string | null;
-                                name: string;
-                            };
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: uuid */
-                            userId: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getMember"];
         put?: never;
         post?: never;
         /**
          * Remove a member
          * @description **Requires:** `members:remove`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["removeMember"];
         options?: never;
         head?: never;
         /**
@@ -5335,64 +1418,7 @@ export interface paths {
          *
          *     **Requires:** `members:update`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        departmentId?: string | null;
-                        /** Format: uuid */
-                        roleId?: string;
-                        /** @enum {string} */
-                        status?: "active" | "suspended";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            departmentId: string | null;
-                            email: string;
-                            /** Format: uuid */
-                            id: string;
-                            mfaEnabled: boolean;
-                            name: string;
-                            role: {
-                                /** Format: uuid */
-                                id: string;
-                                key: string | null;
-                                name: string;
-                            };
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** Format: uuid */
-                            userId: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateMember"];
         trace?: never;
     };
     "/api/v1/organization": {
@@ -5406,47 +1432,7 @@ export interface paths {
          * The organization acted for
          * @description **Requires:** `organization:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            locale: string;
-                            name: string;
-                            planId: string;
-                            /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
-                            requireMfa: boolean;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            subdomain: string;
-                            /** @description IANA time zone; days in reports are counted in it. */
-                            timezone: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getOrganization"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5456,63 +1442,7 @@ export interface paths {
          * Change name, MFA requirement, time zone or locale (honours If-Match)
          * @description **Requires:** `organization:update`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description New money is written in it; amounts already stored keep their currency. */
-                        currency?: string;
-                        /** @enum {string} */
-                        locale?: "en" | "es" | "pt-BR";
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        requireMfa?: boolean;
-                        timezone?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            locale: string;
-                            name: string;
-                            planId: string;
-                            /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
-                            requireMfa: boolean;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            subdomain: string;
-                            /** @description IANA time zone; days in reports are counted in it. */
-                            timezone: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateOrganization"];
         trace?: never;
     };
     "/api/v1/organization/plan": {
@@ -5529,53 +1459,7 @@ export interface paths {
          *
          *     **Requires:** `plan:manage`
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        planId: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            locale: string;
-                            name: string;
-                            planId: string;
-                            /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
-                            requireMfa: boolean;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            subdomain: string;
-                            /** @description IANA time zone; days in reports are counted in it. */
-                            timezone: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["changeOrganizationPlan"];
         post?: never;
         delete?: never;
         options?: never;
@@ -5594,45 +1478,7 @@ export interface paths {
          * Plan limits and current usage
          * @description **Requires:** `plan:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description First day (UTC) of the month the request counter covers. */
-                            period: string;
-                            plan: {
-                                currency: string;
-                                id: string;
-                                maxApiRequestsPerMonth: number | null;
-                                maxStorageBytes: number | null;
-                                maxUsers: number | null;
-                                name: string;
-                                /** @description Monthly price in minor units of `currency`. */
-                                priceMinor: number;
-                            };
-                            usage: {
-                                apiRequestsThisMonth: number;
-                                members: number;
-                                openInvitations: number;
-                                storageBytes: number;
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getOrganizationUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5652,103 +1498,13 @@ export interface paths {
          * My organizations and my role in each
          * @description **Requires:** `any signed-in user`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: uuid */
-                                id: string;
-                                membership: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    /** @enum {string} */
-                                    status: "active" | "suspended";
-                                };
-                                name: string;
-                                requireMfa: boolean;
-                                role: {
-                                    /** Format: uuid */
-                                    id: string;
-                                    key: string | null;
-                                    name: string;
-                                };
-                                /** @enum {string} */
-                                status: "active" | "suspended";
-                                subdomain: string;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listOrganizations"];
         put?: never;
         /**
          * Create another organization, with me as its admin
          * @description **Requires:** `any signed-in user`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        subdomain: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            locale: string;
-                            name: string;
-                            planId: string;
-                            /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
-                            requireMfa: boolean;
-                            /** @enum {string} */
-                            status: "active" | "suspended";
-                            subdomain: string;
-                            /** @description IANA time zone; days in reports are counted in it. */
-                            timezone: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createOrganization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5766,38 +1522,7 @@ export interface paths {
          * The permission catalogue and the built-in roles
          * @description **Requires:** `roles:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            builtinRoles: {
-                                description: string;
-                                key: string;
-                                name: string;
-                                permissions: string[];
-                            }[];
-                            permissions: {
-                                description: string;
-                                name: string;
-                                platformOnly: boolean;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listPermissions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5817,38 +1542,7 @@ export interface paths {
          * Available plans and their limits
          * @description **Requires:** `any signed-in user`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                currency: string;
-                                id: string;
-                                maxApiRequestsPerMonth: number | null;
-                                maxStorageBytes: number | null;
-                                maxUsers: number | null;
-                                name: string;
-                                /** @description Monthly price in minor units of `currency`. */
-                                priceMinor: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listPlans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5868,87 +1562,7 @@ export interface paths {
          * Projects, filtered, searched and sorted, with spent budget and progress
          * @description **Requires:** `projects:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    departmentId?: string;
-                    /** @description Due on or after this day. */
-                    dueAfter?: string;
-                    /** @description Due on or before this day. */
-                    dueBefore?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    ownerId?: string;
-                    /** @description Full-text search in name and description. */
-                    q?: string;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name" | "dueDate" | "-dueDate";
-                    /** @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`. */
-                    status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                budgetMinor: number | null;
-                                clientId: string | null;
-                                completedAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                currency: string;
-                                departmentId: string | null;
-                                /** @description Markdown. */
-                                description: string;
-                                dueDate: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                ownerId: string | null;
-                                /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
-                                progress: number;
-                                progressOverride: number | null;
-                                remainingMinor: number | null;
-                                /** @description Sum of the expenses. */
-                                spentMinor: number;
-                                startDate: string | null;
-                                /**
-                                 * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
-                                 * @enum {string}
-                                 */
-                                status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                                tags: string[];
-                                taskCounts: {
-                                    active: number;
-                                    cancelled: number;
-                                    completed: number;
-                                    pending: number;
-                                    total: number;
-                                };
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjects"];
         put?: never;
         /**
          * Create a project
@@ -5956,89 +1570,7 @@ export interface paths {
          *
          *     **Requires:** `projects:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        budgetMinor?: number | null;
-                        clientId?: string | null;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        departmentId?: string | null;
-                        description?: string;
-                        dueDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        ownerId?: string | null;
-                        progressOverride?: number | null;
-                        startDate?: string | null;
-                        /**
-                         * @description A project starts in planning or active.
-                         * @enum {string}
-                         */
-                        status?: "planning" | "active";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            budgetMinor: number | null;
-                            clientId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            departmentId: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            ownerId: string | null;
-                            /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
-                            progress: number;
-                            progressOverride: number | null;
-                            remainingMinor: number | null;
-                            /** @description Sum of the expenses. */
-                            spentMinor: number;
-                            startDate: string | null;
-                            /**
-                             * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
-                             * @enum {string}
-                             */
-                            status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                            tags: string[];
-                            taskCounts: {
-                                active: number;
-                                cancelled: number;
-                                completed: number;
-                                pending: number;
-                                total: number;
-                            };
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6056,96 +1588,14 @@ export interface paths {
          * One project
          * @description **Requires:** `projects:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            budgetMinor: number | null;
-                            clientId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            departmentId: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            ownerId: string | null;
-                            /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
-                            progress: number;
-                            progressOverride: number | null;
-                            remainingMinor: number | null;
-                            /** @description Sum of the expenses. */
-                            spentMinor: number;
-                            startDate: string | null;
-                            /**
-                             * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
-                             * @enum {string}
-                             */
-                            status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                            tags: string[];
-                            taskCounts: {
-                                active: number;
-                                cancelled: number;
-                                completed: number;
-                                pending: number;
-                                total: number;
-                            };
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getProject"];
         put?: never;
         post?: never;
         /**
          * Delete a project with its tasks, milestones and expenses (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteProject"];
         options?: never;
         head?: never;
         /**
@@ -6154,94 +1604,7 @@ export interface paths {
          *
          *     **Requires:** `projects:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        budgetMinor?: number | null;
-                        clientId?: string | null;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        departmentId?: string | null;
-                        description?: string;
-                        dueDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        ownerId?: string | null;
-                        progressOverride?: number | null;
-                        startDate?: string | null;
-                        /**
-                         * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
-                         * @enum {string}
-                         */
-                        status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            budgetMinor: number | null;
-                            clientId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            currency: string;
-                            departmentId: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            ownerId: string | null;
-                            /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
-                            progress: number;
-                            progressOverride: number | null;
-                            remainingMinor: number | null;
-                            /** @description Sum of the expenses. */
-                            spentMinor: number;
-                            startDate: string | null;
-                            /**
-                             * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
-                             * @enum {string}
-                             */
-                            status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                            tags: string[];
-                            taskCounts: {
-                                active: number;
-                                cancelled: number;
-                                completed: number;
-                                pending: number;
-                                total: number;
-                            };
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{id}/expenses": {
@@ -6255,108 +1618,13 @@ export interface paths {
          * Expenses, newest first
          * @description **Requires:** `projects:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                amountMinor: number;
-                                category: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                createdBy: string | null;
-                                currency: string;
-                                /** Format: uuid */
-                                id: string;
-                                note: string;
-                                /** Format: uuid */
-                                projectId: string;
-                                /** Format: date */
-                                spentOn: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjectExpenses"];
         put?: never;
         /**
          * Record an expense (in the project currency)
          * @description **Requires:** `projects:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Positive, minor units. */
-                        amountMinor: number;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        category: string;
-                        /** @description ISO 4217 code, e.g. USD; must be the organization's currency. */
-                        currency?: string;
-                        note?: string;
-                        /** Format: date */
-                        spentOn: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            amountMinor: number;
-                            category: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            createdBy: string | null;
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            note: string;
-                            /** Format: uuid */
-                            projectId: string;
-                            /** Format: date */
-                            spentOn: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createProjectExpense"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6377,91 +1645,14 @@ export interface paths {
          * Delete an expense (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteProjectExpense"];
         options?: never;
         head?: never;
         /**
          * Change an expense (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        amountMinor?: number;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        category?: string;
-                        note?: string;
-                        /** Format: date */
-                        spentOn?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            amountMinor: number;
-                            category: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            createdBy: string | null;
-                            currency: string;
-                            /** Format: uuid */
-                            id: string;
-                            note: string;
-                            /** Format: uuid */
-                            projectId: string;
-                            /** Format: date */
-                            spentOn: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateProjectExpense"];
         trace?: never;
     };
     "/api/v1/projects/{id}/milestones": {
@@ -6475,97 +1666,13 @@ export interface paths {
          * Milestones, by due date
          * @description **Requires:** `projects:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                done: boolean;
-                                doneAt: string | null;
-                                dueDate: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                /** Format: uuid */
-                                projectId: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProjectMilestones"];
         put?: never;
         /**
          * Add a milestone
          * @description **Requires:** `projects:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        done?: boolean;
-                        dueDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            done: boolean;
-                            doneAt: string | null;
-                            dueDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** Format: uuid */
-                            projectId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createProjectMilestone"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6586,86 +1693,14 @@ export interface paths {
          * Delete a milestone (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteProjectMilestone"];
         options?: never;
         head?: never;
         /**
          * Change a milestone or mark it done (honours If-Match)
          * @description **Requires:** `projects:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        done?: boolean;
-                        dueDate?: string | null;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            done: boolean;
-                            doneAt: string | null;
-                            dueDate: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** Format: uuid */
-                            projectId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateProjectMilestone"];
         trace?: never;
     };
     "/api/v1/projects/export": {
@@ -6681,43 +1716,7 @@ export interface paths {
          *
          *     **Requires:** `projects:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    clientId?: string;
-                    departmentId?: string;
-                    /** @description Due on or after this day. */
-                    dueAfter?: string;
-                    /** @description Due on or before this day. */
-                    dueBefore?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    ownerId?: string;
-                    /** @description Full-text search in name and description. */
-                    q?: string;
-                    /** @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`. */
-                    status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportProjects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6741,66 +1740,7 @@ export interface paths {
          *
          *     **Requires:** `projects:manage`
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Check every row and report, store nothing. */
-                    dryRun?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["importProjects"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6820,72 +1760,7 @@ export interface paths {
          *
          *     **Requires:** `analytics:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month". */
-                    asOf?: string;
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description Budget in minor units of `currency`. */
-                                budgetMinor: number | null;
-                                clientId: string | null;
-                                completedAt: string | null;
-                                /** @description Currency of the budget and of the expenses counted. */
-                                currency: string;
-                                dueDate: string | null;
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                                /** @description true: completed on or before its due date (completion day in the time zone); false: completed after it, or still open (planning, active, on hold) with the due date before today; null: no due date, cancelled, or open and not yet due. */
-                                onTime: boolean | null;
-                                /** @description The progress override when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
-                                progress: number;
-                                /** @description Sum of the project's expenses in `currency`. */
-                                spentMinor: number;
-                                /** @enum {string} */
-                                status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
-                                /** @description Completed tasks with a due date completed on or before it (local day) ÷ completed tasks with a due date × 100; null when there are none. */
-                                taskOnTimeRate: number | null;
-                                tasks: {
-                                    cancelled: number;
-                                    completed: number;
-                                    completedOnTime: number;
-                                    completedWithDueDate: number;
-                                    total: number;
-                                };
-                                /** @description budgetMinor − spentMinor (negative when over budget); null without a budget. */
-                                varianceMinor: number | null;
-                                /** @description (budgetMinor − spentMinor) ÷ budgetMinor × 100; null without a budget or with a budget of 0. */
-                                variancePct: number | null;
-                                /** @description Tasks completed per week over the last 28 days: tasks completed in them ÷ 4 (2 decimals). */
-                                velocity: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getProjectPerformanceReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6905,95 +1780,13 @@ export interface paths {
          * Roles of the organization
          * @description **Requires:** `roles:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                builtin: boolean;
-                                /** Format: date-time */
-                                createdAt: string;
-                                description: string;
-                                /** Format: uuid */
-                                id: string;
-                                key: string | null;
-                                /** @description Members holding this role. */
-                                members: number;
-                                name: string;
-                                permissions: string[];
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listRoles"];
         put?: never;
         /**
          * Create a custom role (only with permissions you hold)
          * @description **Requires:** `roles:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name: string;
-                        permissions: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            builtin: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            key: string | null;
-                            /** @description Members holding this role. */
-                            members: number;
-                            name: string;
-                            permissions: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createRole"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7011,126 +1804,21 @@ export interface paths {
          * One role
          * @description **Requires:** `roles:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            builtin: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            key: string | null;
-                            /** @description Members holding this role. */
-                            members: number;
-                            name: string;
-                            permissions: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getRole"];
         put?: never;
         post?: never;
         /**
          * Delete a custom role nobody holds (its open invitations go too)
          * @description **Requires:** `roles:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteRole"];
         options?: never;
         head?: never;
         /**
          * Change a custom role (honours If-Match)
          * @description **Requires:** `roles:manage`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        description?: string;
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        name?: string;
-                        permissions?: string[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            builtin: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            description: string;
-                            /** Format: uuid */
-                            id: string;
-                            key: string | null;
-                            /** @description Members holding this role. */
-                            members: number;
-                            name: string;
-                            permissions: string[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateRole"];
         trace?: never;
     };
     "/api/v1/tasks": {
@@ -7144,77 +1832,7 @@ export interface paths {
          * Tasks, filtered, searched and sorted
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: {
-                    assigneeId?: string;
-                    /** @description Tasks of this client's projects. */
-                    clientId?: string;
-                    /** @description The `nextCursor` of the previous page. */
-                    cursor?: string;
-                    /** @description Due on or after this day. */
-                    dueAfter?: string;
-                    /** @description Due on or before this day. */
-                    dueBefore?: string;
-                    /** @description Page size (1–200). */
-                    limit?: number;
-                    priority?: "low" | "medium" | "high" | "urgent";
-                    projectId?: string;
-                    /** @description Full-text search in title and description. */
-                    q?: string;
-                    /** @description Prefix - for descending. */
-                    sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "dueDate" | "-dueDate" | "priority" | "-priority" | "title" | "-title";
-                    /** @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending. */
-                    status?: "pending" | "active" | "completed" | "cancelled";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                assigneeId: string | null;
-                                completedAt: string | null;
-                                /** Format: date-time */
-                                createdAt: string;
-                                createdBy: string | null;
-                                /** @description Markdown. */
-                                description: string;
-                                dueDate: string | null;
-                                estimateMinutes: number | null;
-                                /** Format: uuid */
-                                id: string;
-                                /** @enum {string} */
-                                priority: "low" | "medium" | "high" | "urgent";
-                                /** Format: uuid */
-                                projectId: string;
-                                /**
-                                 * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                                 * @enum {string}
-                                 */
-                                status: "pending" | "active" | "completed" | "cancelled";
-                                tags: string[];
-                                title: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTasks"];
         put?: never;
         /**
          * Create a task in a project
@@ -7222,75 +1840,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:manage`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        assigneeId?: string | null;
-                        description?: string;
-                        dueDate?: string | null;
-                        estimateMinutes?: number | null;
-                        /** @enum {string} */
-                        priority?: "low" | "medium" | "high" | "urgent";
-                        /** Format: uuid */
-                        projectId: string;
-                        /**
-                         * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                         * @enum {string}
-                         */
-                        status?: "pending" | "active" | "completed" | "cancelled";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        title: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            assigneeId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            createdBy: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            estimateMinutes: number | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            /** Format: uuid */
-                            projectId: string;
-                            /**
-                             * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                             * @enum {string}
-                             */
-                            status: "pending" | "active" | "completed" | "cancelled";
-                            tags: string[];
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7308,84 +1858,14 @@ export interface paths {
          * One task
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            assigneeId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            createdBy: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            estimateMinutes: number | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            /** Format: uuid */
-                            projectId: string;
-                            /**
-                             * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                             * @enum {string}
-                             */
-                            status: "pending" | "active" | "completed" | "cancelled";
-                            tags: string[];
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getTask"];
         put?: never;
         post?: never;
         /**
          * Delete a task with its comments, time and attachments (honours If-Match)
          * @description **Requires:** `tasks:manage`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteTask"];
         options?: never;
         head?: never;
         /**
@@ -7394,80 +1874,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:work`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        assigneeId?: string | null;
-                        description?: string;
-                        dueDate?: string | null;
-                        estimateMinutes?: number | null;
-                        /** @enum {string} */
-                        priority?: "low" | "medium" | "high" | "urgent";
-                        /** Format: uuid */
-                        projectId?: string;
-                        /**
-                         * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                         * @enum {string}
-                         */
-                        status?: "pending" | "active" | "completed" | "cancelled";
-                        /** @description Labels (no commas); lists filter on them with `tag=`. */
-                        tags?: string[];
-                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
-                        title?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            assigneeId: string | null;
-                            completedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            createdBy: string | null;
-                            /** @description Markdown. */
-                            description: string;
-                            dueDate: string | null;
-                            estimateMinutes: number | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            /** Format: uuid */
-                            projectId: string;
-                            /**
-                             * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
-                             * @enum {string}
-                             */
-                            status: "pending" | "active" | "completed" | "cancelled";
-                            tags: string[];
-                            title: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateTask"];
         trace?: never;
     };
     "/api/v1/tasks/{id}/attachments": {
@@ -7481,48 +1888,7 @@ export interface paths {
          * The task's attachments
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                contentType: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                fileName: string;
-                                /** Format: uuid */
-                                id: string;
-                                /** @description SHA-256 of the content, hex. */
-                                sha256: string;
-                                sizeBytes: number;
-                                /** Format: uuid */
-                                taskId: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                uploadedBy: string | null;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTaskAttachments"];
         put?: never;
         /**
          * Attach a file (multipart/form-data, field `file`)
@@ -7530,45 +1896,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:work`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            contentType: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            fileName: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** @description SHA-256 of the content, hex. */
-                            sha256: string;
-                            sizeBytes: number;
-                            /** Format: uuid */
-                            taskId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            uploadedBy: string | null;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createTaskAttachment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7588,59 +1916,14 @@ export interface paths {
          *
          *     **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The file content. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/octet-stream": string;
-                    };
-                };
-            };
-        };
+        get: operations["downloadTaskAttachment"];
         put?: never;
         post?: never;
         /**
          * Delete an attachment (mine, or anyone's with tasks:manage; honours If-Match)
          * @description **Requires:** `tasks:work`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteTaskAttachment"];
         options?: never;
         head?: never;
         patch?: never;
@@ -7657,46 +1940,7 @@ export interface paths {
          * Comments, oldest first
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                authorId: string | null;
-                                authorName: string | null;
-                                /** @description Markdown. */
-                                body: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                /** Format: uuid */
-                                taskId: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTaskComments"];
         put?: never;
         /**
          * Comment on a task (markdown)
@@ -7704,49 +1948,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:work`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        body: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            authorId: string | null;
-                            authorName: string | null;
-                            /** @description Markdown. */
-                            body: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            taskId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createTaskComment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7767,83 +1969,14 @@ export interface paths {
          * Delete my comment (honours If-Match)
          * @description **Requires:** `tasks:work`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteTaskComment"];
         options?: never;
         head?: never;
         /**
          * Edit my comment (honours If-Match)
          * @description **Requires:** `tasks:work`
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        body: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            authorId: string | null;
-                            authorName: string | null;
-                            /** @description Markdown. */
-                            body: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            taskId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateTaskComment"];
         trace?: never;
     };
     "/api/v1/tasks/{id}/time-entries": {
@@ -7857,109 +1990,13 @@ export interface paths {
          * Time logged on a task, with the total against the estimate
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            estimateMinutes: number | null;
-                            items: {
-                                /** Format: date-time */
-                                createdAt: string;
-                                /** Format: uuid */
-                                id: string;
-                                minutes: number;
-                                note: string;
-                                /** Format: date */
-                                spentOn: string;
-                                /** Format: uuid */
-                                taskId: string;
-                                /** Format: date-time */
-                                updatedAt: string;
-                                userId: string | null;
-                                /** @description Increases on every change; send it as If-Match to update safely. */
-                                version: number;
-                            }[];
-                            nextCursor: null;
-                            totalMinutes: number;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTaskTimeEntries"];
         put?: never;
         /**
          * Log time on a task
          * @description **Requires:** `tasks:work`
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        minutes: number;
-                        note?: string;
-                        /**
-                         * Format: date
-                         * @description The day the work was done.
-                         */
-                        spentOn: string;
-                        /**
-                         * Format: uuid
-                         * @description Who did the work (default: me; someone else needs tasks:manage).
-                         */
-                        userId?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: uuid */
-                            id: string;
-                            minutes: number;
-                            note: string;
-                            /** Format: date */
-                            spentOn: string;
-                            /** Format: uuid */
-                            taskId: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            userId: string | null;
-                            /** @description Increases on every change; send it as If-Match to update safely. */
-                            version: number;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createTaskTimeEntry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7980,30 +2017,7 @@ export interface paths {
          * Delete a time entry (mine, or anyone's with tasks:manage; honours If-Match)
          * @description **Requires:** `tasks:work`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
-                    "if-match"?: string;
-                };
-                path: {
-                    childId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["deleteTaskTimeEntry"];
         options?: never;
         head?: never;
         patch?: never;
@@ -8020,37 +2034,7 @@ export interface paths {
          * Who watches the task
          * @description **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                name: string | null;
-                                /** Format: date-time */
-                                since: string;
-                                /** Format: uuid */
-                                userId: string;
-                            }[];
-                            nextCursor: null;
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTaskWatchers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8071,53 +2055,13 @@ export interface paths {
          * Watch a task (yourself; others need tasks:manage)
          * @description **Requires:** `tasks:read`
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        put: operations["addTaskWatcher"];
         post?: never;
         /**
          * Stop watching a task (yourself; others need tasks:manage)
          * @description **Requires:** `tasks:read`
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    userId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["removeTaskWatcher"];
         options?: never;
         head?: never;
         patch?: never;
@@ -8136,45 +2080,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:read`
          */
-        get: {
-            parameters: {
-                query: {
-                    assigneeId?: string;
-                    /** @description Tasks of this client's projects. */
-                    clientId?: string;
-                    /** @description Due on or after this day. */
-                    dueAfter?: string;
-                    /** @description Due on or before this day. */
-                    dueBefore?: string;
-                    /** @description File format. */
-                    format: "csv" | "xlsx" | "json";
-                    priority?: "low" | "medium" | "high" | "urgent";
-                    projectId?: string;
-                    /** @description Full-text search in title and description. */
-                    q?: string;
-                    /** @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending. */
-                    status?: "pending" | "active" | "completed" | "cancelled";
-                    tag?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                        "text/csv": string;
-                    };
-                };
-            };
-        };
+        get: operations["exportTasks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8198,66 +2104,7 @@ export interface paths {
          *
          *     **Requires:** `tasks:manage`
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Check every row and report, store nothing. */
-                    dryRun?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Records created (a dry run: records a commit would create). */
-                            created: number;
-                            dryRun: boolean;
-                            errorCount: number;
-                            /** @description Data rows in the file. */
-                            rowCount: number;
-                            /** @description Every bad cell: row 1 is the header. */
-                            rowErrors: {
-                                column: string;
-                                message: string;
-                                row: number;
-                            }[];
-                            valid: boolean;
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["importTasks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8271,31 +2118,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok";
-                            uptimeSeconds: number;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Liveness: the process is up
+         * @description **Public:** no authentication.
+         */
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8311,25 +2138,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (Bearer METRICS_TOKEN when that is set) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        /**
+         * Prometheus metrics (Bearer METRICS_TOKEN when that is set)
+         * @description **Public:** no authentication.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8345,58 +2158,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database reachable, migrations current (and Redis, when configured) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            checks: {
-                                detail?: string;
-                                ms: number;
-                                name: string;
-                                ok: boolean;
-                            }[];
-                            role: string;
-                            startedAt: string;
-                            status: "ready" | "not_ready";
-                            version: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            checks: {
-                                detail?: string;
-                                ms: number;
-                                name: string;
-                                ok: boolean;
-                            }[];
-                            role: string;
-                            startedAt: string;
-                            status: "ready" | "not_ready";
-                            version: string;
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Readiness: database reachable, migrations current (and Redis, when configured)
+         * @description **Public:** no authentication.
+         */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -8409,7 +2175,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description RFC 9457 problem details */
+        /**
+         * @description RFC 9457 problem details
+         * @example {
+         *       "type": "urn:bul:error:not-found",
+         *       "title": "Not found",
+         *       "status": 404,
+         *       "detail": "client 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f does not exist",
+         *       "instance": "7d2c3b1e-5f4a-4e8b-9c6d-1a2b3c4d5e6f"
+         *     }
+         */
         Problem: {
             detail?: string;
             errors?: {
@@ -8428,11 +2203,9406 @@ export interface components {
             [key: string]: unknown;
         };
     };
-    responses: never;
+    responses: {
+        /** @description `validation-failed`: The request is not valid */
+        "400.validation-failed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation-failed`: The request is not valid; `malformed-json`: The body is not valid JSON */
+        "400.validation-failed.malformed-json": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-credentials`: E-mail or password is wrong */
+        "401.invalid-credentials": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
+        "401.invalid-credentials.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-token`: The token is not valid */
+        "401.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required */
+        "401.unauthenticated": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-credentials.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-credentials`: E-mail or password is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-credentials.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthenticated`: Authentication is required; `invalid-token`: The token is not valid */
+        "401.unauthenticated.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `csrf-failed`: CSRF token missing or wrong; `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled; `quota-exceeded`: Plan limit reached */
+        "403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden`: Not allowed; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.forbidden.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden`: Not allowed; `mfa-enrollment-required`: Multi-factor authentication is required; `ip-blocked`: Access from this address is not allowed; `organization-suspended`: The organization is suspended; `account-disabled`: The account is disabled */
+        "403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed */
+        "403.ip-blocked": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed; `account-disabled`: The account is disabled */
+        "403.ip-blocked.account-disabled": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `ip-blocked`: Access from this address is not allowed; `registration-closed`: Registration is closed */
+        "403.ip-blocked.registration-closed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not-found`: Not found */
+        "404.not-found": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: Conflict with the current state */
+        "409.conflict": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: Conflict with the current state; `invalid-transition`: That status change is not allowed */
+        "409.conflict.invalid-transition": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `precondition-failed`: The resource changed meanwhile */
+        "412.precondition-failed": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `payload-too-large`: The request body is too large */
+        "413.payload-too-large": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: Unsupported content type */
+        "415.unsupported-media-type": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
+        "415.unsupported-media-type.unsupported-file": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `idempotency-key-reused`: Idempotency key reused with another request */
+        "422.idempotency-key-reused": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-file`: The file cannot be read; `import-invalid`: The import has invalid rows */
+        "422.invalid-file.import-invalid": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `weak-password`: The password is too weak */
+        "422.weak-password": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests */
+        "429.rate-limited": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins */
+        "429.rate-limited.account-locked": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `account-locked`: Too many failed logins; `request-quota-exceeded`: Monthly API request quota reached */
+        "429.rate-limited.account-locked.request-quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate-limited`: Too many requests; `request-quota-exceeded`: Monthly API request quota reached */
+        "429.rate-limited.request-quota-exceeded": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Public keys (JWKS) that verify access tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+        };
+    };
+    searchAllAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
+                action?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Exclusive upper bound (RFC 3339). */
+                end_date?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                outcome?: "success" | "failure";
+                resource_id?: string;
+                resource_type?: string;
+                /** @description Inclusive lower bound (RFC 3339). */
+                start_date?: string;
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                user_id?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Search platform-level events (failed logins for unknown accounts, global rules) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description What happened, e.g. `auth.login`, `member.update`. */
+                            action: string;
+                            actor: {
+                                id: string | null;
+                                label: string | null;
+                                /** @enum {string} */
+                                type: "user" | "api_key" | "system" | "anonymous";
+                            };
+                            changes: {
+                                [key: string]: {
+                                    after: unknown;
+                                    before: unknown;
+                                };
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            hash: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            ip: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            outcome: "success" | "failure";
+                            prevHash: string;
+                            requestId: string | null;
+                            resourceId: string | null;
+                            resourceType: string | null;
+                            /** @description Position in the organization's hash chain (1, 2, 3, ...). */
+                            seq: number;
+                            userAgent: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listPlatformIpRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Global IP rules stored in the database (the IP_ALLOWLIST/IP_DENYLIST settings apply too) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @enum {string} */
+                            action: "allow" | "deny";
+                            /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
+                            cidr: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            note: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createPlatformIpRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description `deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.
+                     * @enum {string}
+                     */
+                    action: "allow" | "deny";
+                    /** @description IPv4 or IPv6 address or CIDR. */
+                    cidr: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add a global IP rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "allow" | "deny";
+                        /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
+                        cidr: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        note: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deletePlatformIpRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listAllOrganizations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Every organization of the installation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            members: number;
+                            name: string;
+                            planId: string;
+                            /** @enum {string} */
+                            status: "active" | "suspended";
+                            subdomain: string;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateAnyOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    planId?: string;
+                    /** @enum {string} */
+                    status?: "active" | "suspended";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Suspend, reactivate or re-plan an organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        locale: string;
+                        name: string;
+                        planId: string;
+                        /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
+                        requireMfa: boolean;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        subdomain: string;
+                        /** @description IANA time zone; days in reports are counted in it. */
+                        timezone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                asOf?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Organization dashboard: projects by status, weekly completions, overdue tasks, activity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Every member (up to the 100 most active), most events first (then most tasks completed, then name). */
+                        activityPerUser: {
+                            email: string;
+                            /** @description Successful audit events the member acted (as a user) in the last 30 days. */
+                            events: number;
+                            name: string;
+                            /** @description Tasks the member completed (the user who moved them to completed, whoever they were assigned to) in the last 30 days. */
+                            tasksCompleted: number;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            userId: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        asOf: string;
+                        overdueTasks: {
+                            /** @description Open tasks (pending or active) whose due date is before today, in projects that are not cancelled. */
+                            count: number;
+                            /** @description Up to 10 of them, oldest due date first. */
+                            items: {
+                                assigneeId: string | null;
+                                /** @description today − dueDate, in days. */
+                                daysOverdue: number;
+                                /**
+                                 * Format: date
+                                 * @example 2026-03-14
+                                 */
+                                dueDate: string;
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                /** @enum {string} */
+                                priority: "low" | "medium" | "high" | "urgent";
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                projectId: string;
+                                projectName: string;
+                                /** @enum {string} */
+                                status: "pending" | "active";
+                                title: string;
+                            }[];
+                        };
+                        /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
+                        projectsByStatus: {
+                            active: number;
+                            cancelled: number;
+                            completed: number;
+                            on_hold: number;
+                            planning: number;
+                        };
+                        /** @description The 12 ISO weeks (Monday to Sunday) ending with asOf's week, oldest first, every week present (0 when none). */
+                        tasksCompletedPerWeek: {
+                            /** @description Tasks whose completed_at (local day) falls in the week, up to asOf. */
+                            completed: number;
+                            /** @description ISO week label, e.g. 2025-W09. */
+                            isoWeek: string;
+                            /**
+                             * Format: date
+                             * @description Monday of the ISO week.
+                             * @example 2026-03-14
+                             */
+                            weekStart: string;
+                        }[];
+                        /** @description The organization's time zone, in which days and weeks are counted. */
+                        timezone: string;
+                        /**
+                         * Format: date
+                         * @description asOf's day in the time zone.
+                         * @example 2026-03-14
+                         */
+                        today: string;
+                        totals: {
+                            /** @description Tasks in status pending or active. */
+                            openTasks: number;
+                            /** @description Tasks whose completed_at falls in the last 30 days. */
+                            tasksCompletedLast30Days: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description Only keys I created. */
+                mine?: boolean;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: API keys of the organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            expiresAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            lastUsedAt: string | null;
+                            lastUsedIp: string | null;
+                            name: string;
+                            /** @description First characters of the key, to recognise it. */
+                            prefix: string;
+                            revokedAt: string | null;
+                            scopes: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /**
+                             * Format: uuid
+                             * @description The member the key acts as; its permissions are the scopes that member still holds.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            userId: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    expiresAt?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    /** @description Permissions (`resource:action`) the key may use; each must be one the creator holds. */
+                    scopes: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create an API key (the secret is in this answer only) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        expiresAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        lastUsedAt: string | null;
+                        lastUsedIp: string | null;
+                        name: string;
+                        /** @description First characters of the key, to recognise it. */
+                        prefix: string;
+                        revokedAt: string | null;
+                        scopes: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /**
+                         * Format: uuid
+                         * @description The member the key acts as; its permissions are the scopes that member still holds.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        userId: string;
+                        version: number;
+                    } & {
+                        /** @description The secret. Shown only in this response. */
+                        key: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
+                action?: string;
+                /** @description Exclusive upper bound (RFC 3339). */
+                end_date?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                outcome?: "success" | "failure";
+                resource_id?: string;
+                resource_type?: string;
+                /** @description Inclusive lower bound (RFC 3339). */
+                start_date?: string;
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                user_id?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export the audit events matching the search filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    checkAuditIntegrity: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Walk the organization's hash chain and report the first broken event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        badEventId: string | null;
+                        badSeq: number | null;
+                        /** @description Events walked. */
+                        checked: number;
+                        ok: boolean;
+                        problem: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    searchAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description An action, or a prefix ending in `*` (e.g. `auth.*`). */
+                action?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Exclusive upper bound (RFC 3339). */
+                end_date?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                outcome?: "success" | "failure";
+                resource_id?: string;
+                resource_type?: string;
+                /** @description Inclusive lower bound (RFC 3339). */
+                start_date?: string;
+                /**
+                 * @description Only events by this actor.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                user_id?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Search the organization's audit trail, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description What happened, e.g. `auth.login`, `member.update`. */
+                            action: string;
+                            actor: {
+                                id: string | null;
+                                label: string | null;
+                                /** @enum {string} */
+                                type: "user" | "api_key" | "system" | "anonymous";
+                            };
+                            changes: {
+                                [key: string]: {
+                                    after: unknown;
+                                    before: unknown;
+                                };
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            hash: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            ip: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            outcome: "success" | "failure";
+                            prevHash: string;
+                            requestId: string | null;
+                            resourceId: string | null;
+                            resourceType: string | null;
+                            /** @description Position in the organization's hash chain (1, 2, 3, ...). */
+                            seq: number;
+                            userAgent: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "session": "token"
+                 *     }
+                 */
+                "application/json": {
+                    email: string;
+                    /** @description Organization id or subdomain to sign in to (default: the X-Organization-ID header, the host subdomain, or the first membership). */
+                    organization?: string;
+                    password: string;
+                    /**
+                     * @description `token` (default): JWT access token plus rotating refresh token. `cookie`: a server-side browser session in an HttpOnly cookie, with a CSRF token for writes.
+                     * @enum {string}
+                     */
+                    session?: "token" | "cookie";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Log in with e-mail and password */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken?: string;
+                        /** @description Cookie sessions: send as X-CSRF-Token on every write. */
+                        csrfToken?: string;
+                        /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
+                        enrollmentRequired?: boolean;
+                        /** @description Access-token lifetime in seconds. */
+                        expiresIn?: number;
+                        /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
+                        mfaToken?: string;
+                        organization?: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            subdomain: string;
+                        } | null;
+                        /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
+                        recoveryCodes?: string[];
+                        /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
+                        refreshToken?: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        sessionId?: string;
+                        /** @enum {string} */
+                        status: "authenticated" | "mfa_required";
+                        /** @enum {string} */
+                        tokenType?: "Bearer";
+                        user?: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-credentials"];
+            403: components["responses"]["403.ip-blocked.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
+        };
+    };
+    completeLoginWithMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Six-digit code from the authenticator app. */
+                    code?: string;
+                    mfaToken: string;
+                    /** @description One of the one-time recovery codes. */
+                    recoveryCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Second login step: a TOTP code or a recovery code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken?: string;
+                        /** @description Cookie sessions: send as X-CSRF-Token on every write. */
+                        csrfToken?: string;
+                        /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
+                        enrollmentRequired?: boolean;
+                        /** @description Access-token lifetime in seconds. */
+                        expiresIn?: number;
+                        /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
+                        mfaToken?: string;
+                        organization?: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            subdomain: string;
+                        } | null;
+                        /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
+                        recoveryCodes?: string[];
+                        /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
+                        refreshToken?: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        sessionId?: string;
+                        /** @enum {string} */
+                        status: "authenticated" | "mfa_required";
+                        /** @enum {string} */
+                        tokenType?: "Bearer";
+                        user?: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
+        };
+    };
+    enrolMfaAtLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    mfaToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: During login: create the TOTP secret of an organization that requires MFA */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description otpauth:// URI to show as a QR code. */
+                        otpauthUrl: string;
+                        /** @description Base32 secret, for manual entry. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.account-locked"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The caller: user, organization acted for, role and permissions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        apiKeyId: string | null;
+                        /** @enum {string} */
+                        authMethod: "jwt" | "session" | "api_key";
+                        organization: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            planId: string;
+                            requireMfa: boolean;
+                            subdomain: string;
+                        } | null;
+                        permissions: string[];
+                        role: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            key: string | null;
+                            name: string;
+                        } | null;
+                        sessionId: string | null;
+                        user: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    disableMfa: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Six-digit code from the authenticator app. */
+                    code?: string;
+                    password: string;
+                    /** @description One of the one-time recovery codes. */
+                    recoveryCode?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-credentials.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
+        };
+    };
+    enableMfa: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Six-digit code from the authenticator app. */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Finish enrolment with a code from the app; returns recovery codes once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Shown once; each works one time. */
+                        recoveryCodes: string[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Six-digit code from the authenticator app. */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Replace my recovery codes (needs a current TOTP code) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Shown once; each works one time. */
+                        recoveryCodes: string[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-mfa-code.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
+        };
+    };
+    startMfaSetup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Start TOTP enrolment: a new secret and its otpauth:// URI */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description otpauth:// URI to show as a QR code. */
+                        otpauthUrl: string;
+                        /** @description Base32 secret, for manual entry. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword: string;
+                    /** @description At least 12 characters; not a commonly breached password. */
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-credentials.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited.account-locked.request-quota-exceeded"];
+        };
+    };
+    refreshTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    refreshToken: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Exchange a refresh token for a new access token and the next refresh token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken?: string;
+                        /** @description Cookie sessions: send as X-CSRF-Token on every write. */
+                        csrfToken?: string;
+                        /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
+                        enrollmentRequired?: boolean;
+                        /** @description Access-token lifetime in seconds. */
+                        expiresIn?: number;
+                        /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
+                        mfaToken?: string;
+                        organization?: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            subdomain: string;
+                        } | null;
+                        /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
+                        recoveryCodes?: string[];
+                        /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
+                        refreshToken?: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        sessionId?: string;
+                        /** @enum {string} */
+                        status: "authenticated" | "mfa_required";
+                        /** @enum {string} */
+                        tokenType?: "Bearer";
+                        user?: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "name": "Ada Lovelace",
+                 *       "organization": {
+                 *         "name": "Analytical Engines Ltd",
+                 *         "subdomain": "engines"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @example ada@example.com
+                     */
+                    email: string;
+                    /** @enum {string} */
+                    locale?: "en" | "es" | "pt-BR";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    organization: {
+                        /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                        name: string;
+                        /** @description Lower-case letters, digits and inner hyphens; unique across the installation. */
+                        subdomain: string;
+                    };
+                    /** @description At least 12 characters; not a commonly breached password. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Sign up: create an account and an organization, with the new user as its admin */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organization: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            subdomain: string;
+                        };
+                        user: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            403: components["responses"]["403.ip-blocked.registration-closed"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My live sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            current: boolean;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            expiresAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            ip: string | null;
+                            /** @enum {string} */
+                            kind: "cookie" | "token";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            lastSeenAt: string;
+                            organizationId: string | null;
+                            userAgent: string | null;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    revokeSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    revokeOtherSessions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Revoke all my sessions except this one */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revoked: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    switchOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    organizationId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Make another of my organizations the default of this session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        accessToken?: string;
+                        /** @description Cookie sessions: send as X-CSRF-Token on every write. */
+                        csrfToken?: string;
+                        /** @description When `mfa_required`: the organization requires MFA and the user has none yet; call /auth/login/mfa/setup first. */
+                        enrollmentRequired?: boolean;
+                        /** @description Access-token lifetime in seconds. */
+                        expiresIn?: number;
+                        /** @description When `mfa_required`: send it with a code to /auth/login/mfa (valid 5 minutes). */
+                        mfaToken?: string;
+                        organization?: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            subdomain: string;
+                        } | null;
+                        /** @description Only right after MFA enrolment at login: store them now, they are not shown again. */
+                        recoveryCodes?: string[];
+                        /** @description One use only: each refresh returns the next. Reusing a spent one revokes the whole session. */
+                        refreshToken?: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        sessionId?: string;
+                        /** @enum {string} */
+                        status: "authenticated" | "mfa_required";
+                        /** @enum {string} */
+                        tokenType?: "Bearer";
+                        user?: {
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            isSuperAdmin: boolean;
+                            locale: string | null;
+                            mfaEnabled: boolean;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listClients: {
+        parameters: {
+            query?: {
+                /** @description false (default): clients that are not archived; true: only archived clients. */
+                archived?: boolean;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description Full-text search in name, e-mail and notes. */
+                q?: string;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name";
+                /** @description lead → active | churned; active → churned; churned → active (409 for other moves). */
+                status?: "lead" | "active" | "churned";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Clients, filtered, searched and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            activeAt: string | null;
+                            archivedAt: string | null;
+                            churnedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            email: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            leadAt: string | null;
+                            name: string;
+                            notes: string;
+                            ownerId: string | null;
+                            phone: string | null;
+                            /**
+                             * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                             * @enum {string}
+                             */
+                            status: "lead" | "active" | "churned";
+                            tags: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                            website: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createClient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    notes?: string;
+                    ownerId?: string | null;
+                    phone?: string | null;
+                    /**
+                     * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                     * @enum {string}
+                     */
+                    status?: "lead" | "active" | "churned";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                    website?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create a client (status lead unless given) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeAt: string | null;
+                        archivedAt: string | null;
+                        churnedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        email: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        leadAt: string | null;
+                        name: string;
+                        notes: string;
+                        ownerId: string | null;
+                        phone: string | null;
+                        /**
+                         * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                         * @enum {string}
+                         */
+                        status: "lead" | "active" | "churned";
+                        tags: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                        website: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getClient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One client */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeAt: string | null;
+                        archivedAt: string | null;
+                        churnedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        email: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        leadAt: string | null;
+                        name: string;
+                        notes: string;
+                        ownerId: string | null;
+                        phone: string | null;
+                        /**
+                         * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                         * @enum {string}
+                         */
+                        status: "lead" | "active" | "churned";
+                        tags: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                        website: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteClient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateClient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description true archives the client (a lead or a churned client: an active one must churn first, 409), false brings it back. Archiving is how a client with financial history is put away: it cannot be deleted. */
+                    archived?: boolean;
+                    email?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    notes?: string;
+                    ownerId?: string | null;
+                    phone?: string | null;
+                    /**
+                     * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                     * @enum {string}
+                     */
+                    status?: "lead" | "active" | "churned";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                    website?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a client or move its status (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        activeAt: string | null;
+                        archivedAt: string | null;
+                        churnedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        email: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        leadAt: string | null;
+                        name: string;
+                        notes: string;
+                        ownerId: string | null;
+                        phone: string | null;
+                        /**
+                         * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                         * @enum {string}
+                         */
+                        status: "lead" | "active" | "churned";
+                        tags: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                        website: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listClientContacts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The client's contacts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            clientId: string;
+                            consentAt: string | null;
+                            consentSource: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            email: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
+                            messagingConsent: boolean;
+                            name: string;
+                            phone: string | null;
+                            title: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                            whatsapp: string | null;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createClientContact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    consentAt?: string | null;
+                    consentSource?: string | null;
+                    email?: string | null;
+                    messagingConsent?: boolean;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    phone?: string | null;
+                    title?: string;
+                    whatsapp?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add a contact */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        consentAt: string | null;
+                        consentSource: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        email: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
+                        messagingConsent: boolean;
+                        name: string;
+                        phone: string | null;
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                        whatsapp: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteClientContact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                contactId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateClientContact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                contactId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    consentAt?: string | null;
+                    consentSource?: string | null;
+                    email?: string | null;
+                    messagingConsent?: boolean;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    phone?: string | null;
+                    title?: string;
+                    whatsapp?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a contact or its consent (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        consentAt: string | null;
+                        consentSource: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        email: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description Whether the contact agreed to be messaged (WhatsApp, SMS). */
+                        messagingConsent: boolean;
+                        name: string;
+                        phone: string | null;
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                        whatsapp: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listClientStatusChanges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The client's status changes, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            changedAt: string;
+                            changedBy: string | null;
+                            fromStatus: ("lead" | "active" | "churned") | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * @description lead → active | churned; active → churned; churned → active (409 for other moves).
+                             * @enum {string}
+                             */
+                            toStatus: "lead" | "active" | "churned";
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportClients: {
+        parameters: {
+            query?: {
+                /** @description false (default): clients that are not archived; true: only archived clients. */
+                archived?: boolean;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description Full-text search in name, e-mail and notes. */
+                q?: string;
+                /** @description lead → active | churned; active → churned; churned → active (409 for other moves). */
+                status?: "lead" | "active" | "churned";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every client matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    importClients: {
+        parameters: {
+            query?: {
+                /** @description Check every row and report, store nothing. */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (exactly one, in the field `file`).
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Import clients from a CSV or XLSX file (multipart field `file`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            /** @description Created: Import clients from a CSV or XLSX file (multipart field `file`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listContracts: {
+        parameters: {
+            query?: {
+                /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
+                active?: boolean;
+                /**
+                 * @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true.
+                 * @example 2026-03-14
+                 */
+                activeOn?: string;
+                /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
+                billingInterval?: "month" | "quarter" | "year";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name" | "startDate" | "-startDate" | "amountMinor" | "-amountMinor";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Contracts, filtered and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The recurring amount per billing interval, in minor units. */
+                            amountMinor: number;
+                            /**
+                             * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                             * @enum {string}
+                             */
+                            billingInterval: "month" | "quarter" | "year";
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            clientId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            endDate: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                            monthlyValueMinor: number;
+                            name: string;
+                            /** Format: date */
+                            startDate: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The recurring amount per billing interval in minor units; more than 0. */
+                    amountMinor: number;
+                    /**
+                     * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                     * @enum {string}
+                     */
+                    billingInterval: "month" | "quarter" | "year";
+                    /**
+                     * Format: uuid
+                     * @description A client of this organization.
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    clientId: string;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    endDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    /**
+                     * Format: date
+                     * @description First day of the contract.
+                     * @example 2026-03-14
+                     */
+                    startDate: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record a contract */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The recurring amount per billing interval, in minor units. */
+                        amountMinor: number;
+                        /**
+                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                         * @enum {string}
+                         */
+                        billingInterval: "month" | "quarter" | "year";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        endDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                        monthlyValueMinor: number;
+                        name: string;
+                        /** Format: date */
+                        startDate: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One contract */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The recurring amount per billing interval, in minor units. */
+                        amountMinor: number;
+                        /**
+                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                         * @enum {string}
+                         */
+                        billingInterval: "month" | "quarter" | "year";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        endDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                        monthlyValueMinor: number;
+                        name: string;
+                        /** Format: date */
+                        startDate: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Amount in minor units (e.g. cents); more than 0. */
+                    amountMinor?: number;
+                    /**
+                     * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                     * @enum {string}
+                     */
+                    billingInterval?: "month" | "quarter" | "year";
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    clientId?: string;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    endDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    startDate?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a contract (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The recurring amount per billing interval, in minor units. */
+                        amountMinor: number;
+                        /**
+                         * @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year.
+                         * @enum {string}
+                         */
+                        billingInterval: "month" | "quarter" | "year";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        endDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description The contract's contribution to MRR: amountMinor ÷ the months in its billing interval (1, 3 or 12), rounded half away from zero in integer arithmetic (a yearly 120,006 gives 10,001; a quarterly 100 gives 33). MRR on a day is exactly the sum of monthlyValueMinor over the contracts active that day (startDate ≤ day ≤ endDate, or no endDate). */
+                        monthlyValueMinor: number;
+                        name: string;
+                        /** Format: date */
+                        startDate: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportContracts: {
+        parameters: {
+            query?: {
+                /** @description true: only contracts active on `activeOn` (startDate ≤ activeOn ≤ endDate or no endDate); false: only the others. */
+                active?: boolean;
+                /**
+                 * @description The day `active` refers to (default today in the organization's time zone); given alone it means active=true.
+                 * @example 2026-03-14
+                 */
+                activeOn?: string;
+                /** @description How often `amountMinor` is billed: every month, every quarter (3 months) or every year. */
+                billingInterval?: "month" | "quarter" | "year";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every contract matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listDeals: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description true: only open deals; false: only won or lost ones. */
+                open?: boolean;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description Prefix - for descending; deals without expectedCloseOn sort last. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "title" | "-title" | "amountMinor" | "-amountMinor" | "expectedCloseOn" | "-expectedCloseOn";
+                /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
+                stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Deals, filtered and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Expected value in minor units. */
+                            amountMinor: number;
+                            clientId: string | null;
+                            closedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            expectedCloseOn: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            ownerId: string | null;
+                            /**
+                             * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                             * @enum {string}
+                             */
+                            stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                            title: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createDeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Expected value in minor units; not negative (default 0).
+                     * @example 125000
+                     */
+                    amountMinor?: number;
+                    clientId?: string | null;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    expectedCloseOn?: string | null;
+                    ownerId?: string | null;
+                    /**
+                     * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                     * @enum {string}
+                     */
+                    stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record a deal (stage lead unless given) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Expected value in minor units. */
+                        amountMinor: number;
+                        clientId: string | null;
+                        closedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        expectedCloseOn: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        ownerId: string | null;
+                        /**
+                         * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                         * @enum {string}
+                         */
+                        stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getDeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One deal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Expected value in minor units. */
+                        amountMinor: number;
+                        clientId: string | null;
+                        closedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        expectedCloseOn: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        ownerId: string | null;
+                        /**
+                         * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                         * @enum {string}
+                         */
+                        stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteDeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateDeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Expected value in minor units; not negative (default 0).
+                     * @example 125000
+                     */
+                    amountMinor?: number;
+                    clientId?: string | null;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    expectedCloseOn?: string | null;
+                    ownerId?: string | null;
+                    /**
+                     * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                     * @enum {string}
+                     */
+                    stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a deal or move its stage (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Expected value in minor units. */
+                        amountMinor: number;
+                        clientId: string | null;
+                        closedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        expectedCloseOn: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        ownerId: string | null;
+                        /**
+                         * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                         * @enum {string}
+                         */
+                        stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportDeals: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                /** @description true: only open deals; false: only won or lost ones. */
+                open?: boolean;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`. */
+                stage?: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every deal matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getDealPipeline: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The pipeline: deals and their total amount per stage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The organization's currency, which every amount is in. */
+                        currency: string;
+                        /** @description Every stage, in pipeline order, with zeros for empty ones. */
+                        stages: {
+                            /** @description Sum of their amounts. */
+                            amountMinor: number;
+                            /** @description Deals in this stage. */
+                            count: number;
+                            /**
+                             * @description lead → qualified → proposal → negotiation → won | lost. Open stages move forward (skipping allowed) or back among themselves, or to won/lost; won and lost only reopen to negotiation. Other moves get 409 `invalid-transition` with `allowedMoves`.
+                             * @enum {string}
+                             */
+                            stage: "lead" | "qualified" | "proposal" | "negotiation" | "won" | "lost";
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listDepartments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The department tree, depth-first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /** @description 0 for top-level departments. */
+                            depth: number;
+                            description: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            members: number;
+                            name: string;
+                            parentId: string | null;
+                            /** @description Ancestor ids, from the top. */
+                            path: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createDepartment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    parentId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create a department */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description 0 for top-level departments. */
+                        depth: number;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        members: number;
+                        name: string;
+                        parentId: string | null;
+                        /** @description Ancestor ids, from the top. */
+                        path: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getDepartment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One department */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description 0 for top-level departments. */
+                        depth: number;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        members: number;
+                        name: string;
+                        parentId: string | null;
+                        /** @description Ancestor ids, from the top. */
+                        path: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteDepartment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateDepartment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    parentId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Rename or move a department (no cycles; honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description 0 for top-level departments. */
+                        depth: number;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        members: number;
+                        name: string;
+                        parentId: string | null;
+                        /** @description Ancestor ids, from the top. */
+                        path: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listErrorTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The catalogue of error types (problem+json `type` = urn:bul:error:<code>) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            code: string;
+                            description: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    getExecutiveMetrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                asOf?: string;
+                /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
+                scope?: "org" | "global";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Distinct users who acted (successful audit events with a user actor) in the 30 days before asOf. */
+                        activeUsers: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        asOf: string;
+                        churn: {
+                            /** @description Clients whose status at the instant this month began was active (latest status change before it). */
+                            activeAtMonthStart: number;
+                            /** @description Of those, clients moved to churned this month (up to asOf). */
+                            churned: number;
+                            /** @description Churn rate: churned ÷ activeAtMonthStart × 100; null when no client was active at the month start. */
+                            ratePct: number | null;
+                        };
+                        conversion: {
+                            /** @description Deals closed lost in the same window. */
+                            lost: number;
+                            /** @description Conversion rate: won ÷ (won + lost) × 100; null when no deal closed. */
+                            ratePct: number | null;
+                            /** @description Deals closed won in the 90 days before asOf (by closed_at). */
+                            won: number;
+                        };
+                        /**
+                         * Format: date
+                         * @description asOf's day.
+                         * @example 2026-03-14
+                         */
+                        day: string;
+                        /**
+                         * Format: date
+                         * @description asOf's day of the month in the previous month (its last day when the previous month is shorter): the end of the days revenue growth compares with.
+                         * @example 2026-03-14
+                         */
+                        lastMonthSameDay: string;
+                        /**
+                         * Format: date
+                         * @description First day of the previous month.
+                         * @example 2026-03-14
+                         */
+                        lastMonthStart: string;
+                        /** @description Money figures per currency (BUL converts nothing). The book currency (every organization's for the global scope) is always listed, first for the org scope; other currencies appear when they carry data. */
+                        money: {
+                            /** @description Mean budget_minor (the planned cost, not what clients pay) of the projects in this currency that existed at asOf (created by then), have a budget and were not cancelled at asOf; rounded half away from zero; null when there are none. */
+                            averageProjectBudgetMinor: number | null;
+                            currency: string;
+                            /** @description Monthly recurring revenue: the sum of the contracts' monthlyValueMinor (each contract's amount ÷ the months of its billing interval — 1, 3 or 12 — rounded half away from zero in integer arithmetic, as the contracts list shows it) over the contracts active on asOf's day (start_date ≤ day ≤ end_date, no end_date = open-ended). It ties out with the list to the minor unit. */
+                            mrrMinor: number;
+                            /** @description Like for like: (revenueThisMonthMinor − revenueLastMonthToDateMinor) ÷ revenueLastMonthToDateMinor × 100 — this month so far against the same days of last month (on the 1st: the 1st against the 1st); null when those days had no revenue. */
+                            revenueGrowthPct: number | null;
+                            /** @description Revenue last month: the same sum over the whole previous calendar month. */
+                            revenueLastMonthMinor: number;
+                            /** @description Revenue over the same days of last month: the same sum from the first day of the previous month up to lastMonthSameDay (asOf's day of the month, or the previous month's last day when it is shorter). */
+                            revenueLastMonthToDateMinor: number;
+                            /** @description Revenue this month so far: sum of payments.amount_minor in this currency with paid_on from the first day of asOf's month up to asOf's day. */
+                            revenueThisMonthMinor: number;
+                        }[];
+                        /**
+                         * Format: date
+                         * @description First day of asOf's month.
+                         * @example 2026-03-14
+                         */
+                        monthStart: string;
+                        /** @description Clients whose first move to active (client status history) falls in this month, from its first local midnight up to asOf. */
+                        newClients: number;
+                        /** @description Organizations counted (1 for the org scope). */
+                        organizations: number;
+                        projects: {
+                            /** @description Projects that existed at asOf (created by then), by the status each had at asOf (every status present, 0 when none). A project changed since asOf counts with the status of the latest audit event at or before asOf that recorded one. */
+                            byStatus: {
+                                active: number;
+                                cancelled: number;
+                                completed: number;
+                                on_hold: number;
+                                planning: number;
+                            };
+                            /** @description Projects that existed at asOf (created by then). */
+                            total: number;
+                        };
+                        satisfaction: {
+                            /** @description Mean feedback score (1–5) received in the 90 days before asOf, 2 decimals; null without feedback. */
+                            average: number | null;
+                            /** @description Feedback entries averaged. */
+                            responses: number;
+                        };
+                        /** @enum {string} */
+                        scope: "org" | "global";
+                        /** @description Time zone of the days and months (UTC for the global scope). */
+                        timezone: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getExecutiveTrends: {
+        parameters: {
+            query: {
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                asOf?: string;
+                /** @description Length of the series, ending with asOf's day. */
+                days?: number;
+                /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed); `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback. */
+                metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
+                /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
+                scope?: "org" | "global";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One executive metric as a daily series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        asOf: string;
+                        /**
+                         * Format: date
+                         * @description First day of the series.
+                         * @example 2026-03-14
+                         */
+                        from: string;
+                        /** @enum {string} */
+                        metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
+                        /** @enum {string} */
+                        scope: "org" | "global";
+                        /** @description One series; money metrics one per currency (the book currency always, others when they carry data). */
+                        series: {
+                            /** @description For money metrics; null for the others. */
+                            currency: string | null;
+                            /** @description One point per day, oldest first, 0 on days without data (satisfaction: null). */
+                            points: {
+                                /**
+                                 * Format: date
+                                 * @example 2026-03-14
+                                 */
+                                date: string;
+                                value: number | null;
+                            }[];
+                        }[];
+                        timezone: string;
+                        /**
+                         * Format: date
+                         * @description Last day of the series (asOf's day).
+                         * @example 2026-03-14
+                         */
+                        to: string;
+                        /**
+                         * @description count: a number of things; minor: minor units of the series currency; score: 1–5.
+                         * @enum {string}
+                         */
+                        unit: "count" | "minor" | "score";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listFeedback: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                projectId?: string;
+                /**
+                 * @description Received on or after this day.
+                 * @example 2026-03-14
+                 */
+                receivedFrom?: string;
+                /**
+                 * @description Received on or before this day.
+                 * @example 2026-03-14
+                 */
+                receivedTo?: string;
+                /** @description Satisfaction from 1 (worst) to 5 (best). */
+                score?: number;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "receivedOn" | "-receivedOn" | "score" | "-score";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Satisfaction feedback, filtered and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            clientId: string | null;
+                            comment: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            projectId: string | null;
+                            /** Format: date */
+                            receivedOn: string;
+                            /** @description Satisfaction from 1 (worst) to 5 (best). */
+                            score: number;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createFeedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    clientId?: string | null;
+                    comment?: string;
+                    projectId?: string | null;
+                    /**
+                     * Format: date
+                     * @description Default today in the organization's time zone.
+                     * @example 2026-03-14
+                     */
+                    receivedOn?: string;
+                    /** @description Satisfaction from 1 (worst) to 5 (best). */
+                    score: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record feedback */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId: string | null;
+                        comment: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        projectId: string | null;
+                        /** Format: date */
+                        receivedOn: string;
+                        /** @description Satisfaction from 1 (worst) to 5 (best). */
+                        score: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getFeedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One feedback entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId: string | null;
+                        comment: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        projectId: string | null;
+                        /** Format: date */
+                        receivedOn: string;
+                        /** @description Satisfaction from 1 (worst) to 5 (best). */
+                        score: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteFeedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateFeedback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    clientId?: string | null;
+                    comment?: string;
+                    projectId?: string | null;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    receivedOn?: string;
+                    /** @description Satisfaction from 1 (worst) to 5 (best). */
+                    score?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change feedback (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId: string | null;
+                        comment: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        projectId: string | null;
+                        /** Format: date */
+                        receivedOn: string;
+                        /** @description Satisfaction from 1 (worst) to 5 (best). */
+                        score: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportFeedback: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                projectId?: string;
+                /**
+                 * @description Received on or after this day.
+                 * @example 2026-03-14
+                 */
+                receivedFrom?: string;
+                /**
+                 * @description Received on or before this day.
+                 * @example 2026-03-14
+                 */
+                receivedTo?: string;
+                /** @description Satisfaction from 1 (worst) to 5 (best). */
+                score?: number;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every feedback matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                status?: "open" | "accepted" | "revoked" | "expired";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Invitations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            acceptedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            departmentId: string | null;
+                            email: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            expiresAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            invitedBy: string | null;
+                            role: {
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                name: string;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "accepted" | "revoked" | "expired";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    departmentId?: string | null;
+                    /**
+                     * Format: email
+                     * @example ada@example.com
+                     */
+                    email: string;
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    roleId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Invite someone by e-mail (counts against the plan's user limit) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        acceptedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        departmentId: string | null;
+                        email: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        expiresAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        invitedBy: string | null;
+                        role: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                        };
+                        /** @enum {string} */
+                        status: "open" | "accepted" | "revoked" | "expired";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        /** @description Shown only here. Give it to the invitee, who accepts with POST /api/v1/invitations/accept. */
+                        token: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    /** @description At least 12 characters; not a commonly breached password. */
+                    password: string;
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Accept an invitation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        membershipId: string;
+                        newAccount: boolean;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        organizationId: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        userId: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.invalid-credentials.invalid-token"];
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.weak-password"];
+            429: components["responses"]["429.rate-limited.account-locked"];
+        };
+    };
+    listInvoices: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Due before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /**
+                 * @description Issued on or after this day.
+                 * @example 2026-03-14
+                 */
+                issuedFrom?: string;
+                /**
+                 * @description Issued on or before this day.
+                 * @example 2026-03-14
+                 */
+                issuedTo?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "number" | "-number" | "issuedOn" | "-issuedOn" | "dueOn" | "-dueOn" | "amountMinor" | "-amountMinor";
+                /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
+                state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                /** @description open, or void (cancelled; an invoice with payments cannot be voided). */
+                status?: "open" | "void";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Invoices with what was paid and their state, filtered and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The invoiced amount in minor units. */
+                            amountMinor: number;
+                            /** @description amountMinor − paidMinor (0 for a void invoice). */
+                            balanceMinor: number;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            clientId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            /** Format: date */
+                            dueOn: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** Format: date */
+                            issuedOn: string;
+                            /** @description Unique within the organization. */
+                            number: string;
+                            /** @description Sum of the payments. */
+                            paidMinor: number;
+                            /**
+                             * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
+                             * @enum {string}
+                             */
+                            state: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                            /**
+                             * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                             * @enum {string}
+                             */
+                            status: "open" | "void";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Amount in minor units (e.g. cents); more than 0. */
+                    amountMinor: number;
+                    /**
+                     * Format: uuid
+                     * @description A client of this organization.
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    clientId: string;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    /**
+                     * Format: date
+                     * @description Not before issuedOn.
+                     * @example 2026-03-14
+                     */
+                    dueOn: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    issuedOn: string;
+                    /** @description Unique within the organization (409 if taken). Leading and trailing spaces are removed; what remains must not be empty. */
+                    number: string;
+                    /**
+                     * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                     * @enum {string}
+                     */
+                    status?: "open" | "void";
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record an invoice */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The invoiced amount in minor units. */
+                        amountMinor: number;
+                        /** @description amountMinor − paidMinor (0 for a void invoice). */
+                        balanceMinor: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        /** Format: date */
+                        dueOn: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** Format: date */
+                        issuedOn: string;
+                        /** @description Unique within the organization. */
+                        number: string;
+                        /** @description Sum of the payments. */
+                        paidMinor: number;
+                        /**
+                         * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
+                         * @enum {string}
+                         */
+                        state: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                        /**
+                         * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                         * @enum {string}
+                         */
+                        status: "open" | "void";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One invoice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The invoiced amount in minor units. */
+                        amountMinor: number;
+                        /** @description amountMinor − paidMinor (0 for a void invoice). */
+                        balanceMinor: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        /** Format: date */
+                        dueOn: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** Format: date */
+                        issuedOn: string;
+                        /** @description Unique within the organization. */
+                        number: string;
+                        /** @description Sum of the payments. */
+                        paidMinor: number;
+                        /**
+                         * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
+                         * @enum {string}
+                         */
+                        state: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                        /**
+                         * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                         * @enum {string}
+                         */
+                        status: "open" | "void";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Not below what was already paid (409). */
+                    amountMinor?: number;
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    clientId?: string;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    dueOn?: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    issuedOn?: string;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    number?: string;
+                    /**
+                     * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                     * @enum {string}
+                     */
+                    status?: "open" | "void";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change or void an invoice (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The invoiced amount in minor units. */
+                        amountMinor: number;
+                        /** @description amountMinor − paidMinor (0 for a void invoice). */
+                        balanceMinor: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        clientId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        /** Format: date */
+                        dueOn: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** Format: date */
+                        issuedOn: string;
+                        /** @description Unique within the organization. */
+                        number: string;
+                        /** @description Sum of the payments. */
+                        paidMinor: number;
+                        /**
+                         * @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open.
+                         * @enum {string}
+                         */
+                        state: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                        /**
+                         * @description open, or void (cancelled; an invoice with payments cannot be voided).
+                         * @enum {string}
+                         */
+                        status: "open" | "void";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listInvoicePayments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The invoice's payments, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            amountMinor: number;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            invoiceId: string;
+                            method: string;
+                            note: string;
+                            /** Format: date */
+                            paidOn: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createInvoicePayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description More than 0 and not more than the invoice balance (409). */
+                    amountMinor: number;
+                    /** @description Must be the invoice's currency (default). */
+                    currency?: string;
+                    /** @description e.g. transfer, card, cash. */
+                    method?: string;
+                    note?: string;
+                    /**
+                     * Format: date
+                     * @description The day the money was received; not after today in the organization's time zone (revenue is counted by this day).
+                     * @example 2026-03-14
+                     */
+                    paidOn: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record a payment on an invoice */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        amountMinor: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        invoiceId: string;
+                        method: string;
+                        note: string;
+                        /** Format: date */
+                        paidOn: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getInvoicePayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One payment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        amountMinor: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        invoiceId: string;
+                        method: string;
+                        note: string;
+                        /** Format: date */
+                        paidOn: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteInvoicePayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportInvoices: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /**
+                 * @description Due before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                /**
+                 * @description Issued on or after this day.
+                 * @example 2026-03-14
+                 */
+                issuedFrom?: string;
+                /**
+                 * @description Issued on or before this day.
+                 * @example 2026-03-14
+                 */
+                issuedTo?: string;
+                /** @description Derived, first match wins: void when status is void; paid when paidMinor ≥ amountMinor; overdue when dueOn is before today (organization's time zone) and a balance remains; partially_paid when some but not all is paid; otherwise open. */
+                state?: "paid" | "partially_paid" | "overdue" | "open" | "void";
+                /** @description open, or void (cancelled; an invoice with payments cannot be voided). */
+                status?: "open" | "void";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every invoice matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listIpRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: IP allow/deny rules of the organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @enum {string} */
+                            action: "allow" | "deny";
+                            /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
+                            cidr: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            note: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createIpRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description `deny` refuses matching addresses. Once any `allow` rule exists, only matching addresses get in.
+                     * @enum {string}
+                     */
+                    action: "allow" | "deny";
+                    /** @description IPv4 or IPv6 address or CIDR. */
+                    cidr: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add an IP rule (refused if it would shut out your own address) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "allow" | "deny";
+                        /** @description Normalised network, e.g. 203.0.113.0/24 or 2001:db8::/32. */
+                        cidr: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        note: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteIpRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                department_id?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description Part of the name or e-mail. */
+                q?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                role_id?: string;
+                status?: "active" | "suspended";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Members of the organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            departmentId: string | null;
+                            email: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            mfaEnabled: boolean;
+                            name: string;
+                            role: {
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                key: string | null;
+                                name: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "suspended";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            userId: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        departmentId: string | null;
+                        email: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        mfaEnabled: boolean;
+                        name: string;
+                        role: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            key: string | null;
+                            name: string;
+                        };
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        userId: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    departmentId?: string | null;
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    roleId?: string;
+                    /** @enum {string} */
+                    status?: "active" | "suspended";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a member's role, department or status (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        departmentId: string | null;
+                        email: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        mfaEnabled: boolean;
+                        name: string;
+                        role: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            key: string | null;
+                            name: string;
+                        };
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        userId: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The organization acted for */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        locale: string;
+                        name: string;
+                        planId: string;
+                        /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
+                        requireMfa: boolean;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        subdomain: string;
+                        /** @description IANA time zone; days in reports are counted in it. */
+                        timezone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description New money is written in it; amounts already stored keep their currency. */
+                    currency?: string;
+                    /** @enum {string} */
+                    locale?: "en" | "es" | "pt-BR";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    requireMfa?: boolean;
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change name, MFA requirement, time zone or locale (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        locale: string;
+                        name: string;
+                        planId: string;
+                        /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
+                        requireMfa: boolean;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        subdomain: string;
+                        /** @description IANA time zone; days in reports are counted in it. */
+                        timezone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    changeOrganizationPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    planId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        locale: string;
+                        name: string;
+                        planId: string;
+                        /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
+                        requireMfa: boolean;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        subdomain: string;
+                        /** @description IANA time zone; days in reports are counted in it. */
+                        timezone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getOrganizationUsage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Plan limits and current usage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description First day (UTC) of the month the request counter covers. */
+                        period: string;
+                        plan: {
+                            currency: string;
+                            id: string;
+                            maxApiRequestsPerMonth: number | null;
+                            maxStorageBytes: number | null;
+                            maxUsers: number | null;
+                            name: string;
+                            /** @description Monthly price in minor units of `currency`. */
+                            priceMinor: number;
+                        };
+                        usage: {
+                            apiRequestsThisMonth: number;
+                            members: number;
+                            openInvitations: number;
+                            storageBytes: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listOrganizations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My organizations and my role in each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            membership: {
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                /** @enum {string} */
+                                status: "active" | "suspended";
+                            };
+                            name: string;
+                            requireMfa: boolean;
+                            role: {
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                key: string | null;
+                                name: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "suspended";
+                            subdomain: string;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    subdomain: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create another organization, with me as its admin */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /** @description ISO 4217 book currency: budgets, expenses, contracts, invoices, payments and deals are written in it. */
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        locale: string;
+                        name: string;
+                        planId: string;
+                        /** @description Members must use TOTP MFA; those without it are made to enrol at their next login. */
+                        requireMfa: boolean;
+                        /** @enum {string} */
+                        status: "active" | "suspended";
+                        subdomain: string;
+                        /** @description IANA time zone; days in reports are counted in it. */
+                        timezone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listPermissions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The permission catalogue and the built-in roles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinRoles: {
+                            description: string;
+                            key: string;
+                            name: string;
+                            permissions: string[];
+                        }[];
+                        permissions: {
+                            description: string;
+                            name: string;
+                            platformOnly: boolean;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Available plans and their limits */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            currency: string;
+                            id: string;
+                            maxApiRequestsPerMonth: number | null;
+                            maxStorageBytes: number | null;
+                            maxUsers: number | null;
+                            name: string;
+                            /** @description Monthly price in minor units of `currency`. */
+                            priceMinor: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                departmentId?: string;
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
+                dueAfter?: string;
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description Full-text search in name and description. */
+                q?: string;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "name" | "-name" | "dueDate" | "-dueDate";
+                /** @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`. */
+                status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Projects, filtered, searched and sorted, with spent budget and progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            budgetMinor: number | null;
+                            clientId: string | null;
+                            completedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            departmentId: string | null;
+                            /** @description Markdown. */
+                            description: string;
+                            dueDate: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            ownerId: string | null;
+                            /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
+                            progress: number;
+                            progressOverride: number | null;
+                            remainingMinor: number | null;
+                            /** @description Sum of the expenses. */
+                            spentMinor: number;
+                            startDate: string | null;
+                            /**
+                             * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
+                             * @enum {string}
+                             */
+                            status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                            tags: string[];
+                            taskCounts: {
+                                active: number;
+                                cancelled: number;
+                                completed: number;
+                                pending: number;
+                                total: number;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    budgetMinor?: number | null;
+                    clientId?: string | null;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    departmentId?: string | null;
+                    description?: string;
+                    dueDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    ownerId?: string | null;
+                    progressOverride?: number | null;
+                    startDate?: string | null;
+                    /**
+                     * @description A project starts in planning or active.
+                     * @enum {string}
+                     */
+                    status?: "planning" | "active";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create a project */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        budgetMinor: number | null;
+                        clientId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        departmentId: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        ownerId: string | null;
+                        /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
+                        progress: number;
+                        progressOverride: number | null;
+                        remainingMinor: number | null;
+                        /** @description Sum of the expenses. */
+                        spentMinor: number;
+                        startDate: string | null;
+                        /**
+                         * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
+                         * @enum {string}
+                         */
+                        status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                        tags: string[];
+                        taskCounts: {
+                            active: number;
+                            cancelled: number;
+                            completed: number;
+                            pending: number;
+                            total: number;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One project */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        budgetMinor: number | null;
+                        clientId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        departmentId: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        ownerId: string | null;
+                        /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
+                        progress: number;
+                        progressOverride: number | null;
+                        remainingMinor: number | null;
+                        /** @description Sum of the expenses. */
+                        spentMinor: number;
+                        startDate: string | null;
+                        /**
+                         * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
+                         * @enum {string}
+                         */
+                        status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                        tags: string[];
+                        taskCounts: {
+                            active: number;
+                            cancelled: number;
+                            completed: number;
+                            pending: number;
+                            total: number;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    budgetMinor?: number | null;
+                    clientId?: string | null;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    departmentId?: string | null;
+                    description?: string;
+                    dueDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    ownerId?: string | null;
+                    progressOverride?: number | null;
+                    startDate?: string | null;
+                    /**
+                     * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
+                     * @enum {string}
+                     */
+                    status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a project or move its status (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        budgetMinor: number | null;
+                        clientId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        currency: string;
+                        departmentId: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        ownerId: string | null;
+                        /** @description progressOverride when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
+                        progress: number;
+                        progressOverride: number | null;
+                        remainingMinor: number | null;
+                        /** @description Sum of the expenses. */
+                        spentMinor: number;
+                        startDate: string | null;
+                        /**
+                         * @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`.
+                         * @enum {string}
+                         */
+                        status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                        tags: string[];
+                        taskCounts: {
+                            active: number;
+                            cancelled: number;
+                            completed: number;
+                            pending: number;
+                            total: number;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listProjectExpenses: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Expenses, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            amountMinor: number;
+                            category: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            createdBy: string | null;
+                            currency: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            note: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            projectId: string;
+                            /** Format: date */
+                            spentOn: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createProjectExpense: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Positive, minor units. */
+                    amountMinor: number;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    category: string;
+                    /**
+                     * @description ISO 4217 code, e.g. USD; must be the organization's currency.
+                     * @example USD
+                     */
+                    currency?: string;
+                    note?: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    spentOn: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Record an expense (in the project currency) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        amountMinor: number;
+                        category: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        createdBy: string | null;
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        note: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /** Format: date */
+                        spentOn: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteProjectExpense: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateProjectExpense: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    amountMinor?: number;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    category?: string;
+                    note?: string;
+                    /**
+                     * Format: date
+                     * @example 2026-03-14
+                     */
+                    spentOn?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change an expense (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        amountMinor: number;
+                        category: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        createdBy: string | null;
+                        currency: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        note: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /** Format: date */
+                        spentOn: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listProjectMilestones: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Milestones, by due date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            done: boolean;
+                            doneAt: string | null;
+                            dueDate: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            projectId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createProjectMilestone: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    done?: boolean;
+                    dueDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add a milestone */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        done: boolean;
+                        doneAt: string | null;
+                        dueDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteProjectMilestone: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateProjectMilestone: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    done?: boolean;
+                    dueDate?: string | null;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a milestone or mark it done (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        done: boolean;
+                        doneAt: string | null;
+                        dueDate: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportProjects: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                departmentId?: string;
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
+                dueAfter?: string;
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ownerId?: string;
+                /** @description Full-text search in name and description. */
+                q?: string;
+                /** @description Moves follow the table in docs/work-statuses.md; others get 409 `invalid-transition`. */
+                status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every project matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    importProjects: {
+        parameters: {
+            query?: {
+                /** @description Check every row and report, store nothing. */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (exactly one, in the field `file`).
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Import projects from a CSV or XLSX file (multipart field `file`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            /** @description Created: Import projects from a CSV or XLSX file (multipart field `file`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getProjectPerformanceReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The instant the figures are computed for (default: now). Its day and month, in the time zone, are "today" and "this month".
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                asOf?: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                status?: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Per project: on-time status and rate, budget variance, velocity, progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Budget in minor units of `currency`. */
+                            budgetMinor: number | null;
+                            clientId: string | null;
+                            completedAt: string | null;
+                            /** @description Currency of the budget and of the expenses counted. */
+                            currency: string;
+                            dueDate: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            /** @description true: completed on or before its due date (completion day in the time zone); false: completed after it, or still open (planning, active, on hold) with the due date before today; null: no due date, cancelled, or open and not yet due. */
+                            onTime: boolean | null;
+                            /** @description The progress override when set; otherwise completed tasks ÷ (all tasks − cancelled) × 100, rounded down (0 without tasks). */
+                            progress: number;
+                            /** @description Sum of the project's expenses in `currency`. */
+                            spentMinor: number;
+                            /** @enum {string} */
+                            status: "planning" | "active" | "on_hold" | "completed" | "cancelled";
+                            /** @description Completed tasks with a due date completed on or before it (local day) ÷ completed tasks with a due date × 100; null when there are none. */
+                            taskOnTimeRate: number | null;
+                            tasks: {
+                                cancelled: number;
+                                completed: number;
+                                completedOnTime: number;
+                                completedWithDueDate: number;
+                                total: number;
+                            };
+                            /** @description budgetMinor − spentMinor (negative when over budget); null without a budget. */
+                            varianceMinor: number | null;
+                            /** @description (budgetMinor − spentMinor) ÷ budgetMinor × 100; null without a budget or with a budget of 0. */
+                            variancePct: number | null;
+                            /** @description Tasks completed per week over the last 28 days: tasks completed in them ÷ 4 (2 decimals). */
+                            velocity: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Roles of the organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            builtin: boolean;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            description: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            key: string | null;
+                            /** @description Members holding this role. */
+                            members: number;
+                            name: string;
+                            permissions: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    permissions: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create a custom role (only with permissions you hold) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtin: boolean;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        key: string | null;
+                        /** @description Members holding this role. */
+                        members: number;
+                        name: string;
+                        permissions: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One role */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtin: boolean;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        key: string | null;
+                        /** @description Members holding this role. */
+                        members: number;
+                        name: string;
+                        permissions: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateRole: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    permissions?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a custom role (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtin: boolean;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        key: string | null;
+                        /** @description Members holding this role. */
+                        members: number;
+                        name: string;
+                        permissions: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listTasks: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                assigneeId?: string;
+                /**
+                 * @description Tasks of this client's projects.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                clientId?: string;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
+                dueAfter?: string;
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                priority?: "low" | "medium" | "high" | "urgent";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                projectId?: string;
+                /** @description Full-text search in title and description. */
+                q?: string;
+                /** @description Prefix - for descending. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "dueDate" | "-dueDate" | "priority" | "-priority" | "title" | "-title";
+                /** @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending. */
+                status?: "pending" | "active" | "completed" | "cancelled";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Tasks, filtered, searched and sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            assigneeId: string | null;
+                            completedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            createdBy: string | null;
+                            /** @description Markdown. */
+                            description: string;
+                            dueDate: string | null;
+                            estimateMinutes: number | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** @enum {string} */
+                            priority: "low" | "medium" | "high" | "urgent";
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            projectId: string;
+                            /**
+                             * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                             * @enum {string}
+                             */
+                            status: "pending" | "active" | "completed" | "cancelled";
+                            tags: string[];
+                            title: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    assigneeId?: string | null;
+                    description?: string;
+                    dueDate?: string | null;
+                    estimateMinutes?: number | null;
+                    /** @enum {string} */
+                    priority?: "low" | "medium" | "high" | "urgent";
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    projectId: string;
+                    /**
+                     * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                     * @enum {string}
+                     */
+                    status?: "pending" | "active" | "completed" | "cancelled";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create a task in a project */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        assigneeId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        createdBy: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        estimateMinutes: number | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        priority: "low" | "medium" | "high" | "urgent";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /**
+                         * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                         * @enum {string}
+                         */
+                        status: "pending" | "active" | "completed" | "cancelled";
+                        tags: string[];
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        assigneeId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        createdBy: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        estimateMinutes: number | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        priority: "low" | "medium" | "high" | "urgent";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /**
+                         * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                         * @enum {string}
+                         */
+                        status: "pending" | "active" | "completed" | "cancelled";
+                        tags: string[];
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    assigneeId?: string | null;
+                    description?: string;
+                    dueDate?: string | null;
+                    estimateMinutes?: number | null;
+                    /** @enum {string} */
+                    priority?: "low" | "medium" | "high" | "urgent";
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    projectId?: string;
+                    /**
+                     * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                     * @enum {string}
+                     */
+                    status?: "pending" | "active" | "completed" | "cancelled";
+                    /** @description Labels (no commas); lists filter on them with `tag=`. */
+                    tags?: string[];
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a task or move its status (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        assigneeId: string | null;
+                        completedAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        createdBy: string | null;
+                        /** @description Markdown. */
+                        description: string;
+                        dueDate: string | null;
+                        estimateMinutes: number | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        priority: "low" | "medium" | "high" | "urgent";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        projectId: string;
+                        /**
+                         * @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending.
+                         * @enum {string}
+                         */
+                        status: "pending" | "active" | "completed" | "cancelled";
+                        tags: string[];
+                        title: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listTaskAttachments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The task's attachments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            contentType: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            fileName: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** @description SHA-256 of the content, hex. */
+                            sha256: string;
+                            sizeBytes: number;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            taskId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            uploadedBy: string | null;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createTaskAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (exactly one, in the field `file`).
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Attach a file (multipart/form-data, field `file`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contentType: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        fileName: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @description SHA-256 of the content, hex. */
+                        sha256: string;
+                        sizeBytes: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        taskId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        uploadedBy: string | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled.quota-exceeded"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    downloadTaskAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file content. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteTaskAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listTaskComments: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Comments, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            authorId: string | null;
+                            authorName: string | null;
+                            /** @description Markdown. */
+                            body: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            taskId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createTaskComment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Comment on a task (markdown) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorId: string | null;
+                        authorName: string | null;
+                        /** @description Markdown. */
+                        body: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        taskId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteTaskComment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateTaskComment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Edit my comment (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorId: string | null;
+                        authorName: string | null;
+                        /** @description Markdown. */
+                        body: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        taskId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listTaskTimeEntries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Time logged on a task, with the total against the estimate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        estimateMinutes: number | null;
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            minutes: number;
+                            note: string;
+                            /** Format: date */
+                            spentOn: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            taskId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            userId: string | null;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: null;
+                        totalMinutes: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createTaskTimeEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    minutes: number;
+                    note?: string;
+                    /**
+                     * Format: date
+                     * @description The day the work was done.
+                     * @example 2026-03-14
+                     */
+                    spentOn: string;
+                    /**
+                     * Format: uuid
+                     * @description Who did the work (default: me; someone else needs tasks:manage).
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    userId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Log time on a task */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        minutes: number;
+                        note: string;
+                        /** Format: date */
+                        spentOn: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        taskId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        userId: string | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteTaskTimeEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                childId: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listTaskWatchers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Who watches the task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            name: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            since: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            userId: string;
+                        }[];
+                        nextCursor: null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    addTaskWatcher: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    removeTaskWatcher: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    exportTasks: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                assigneeId?: string;
+                /**
+                 * @description Tasks of this client's projects.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                clientId?: string;
+                /**
+                 * @description Due on or after this day.
+                 * @example 2026-03-14
+                 */
+                dueAfter?: string;
+                /**
+                 * @description Due on or before this day.
+                 * @example 2026-03-14
+                 */
+                dueBefore?: string;
+                /** @description File format. */
+                format?: "csv" | "xlsx" | "json";
+                priority?: "low" | "medium" | "high" | "urgent";
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                projectId?: string;
+                /** @description Full-text search in title and description. */
+                q?: string;
+                /** @description pending → active | completed | cancelled; active → pending | completed | cancelled; completed → active; cancelled → pending. */
+                status?: "pending" | "active" | "completed" | "cancelled";
+                tag?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Export every task matching the list filters (CSV, XLSX or JSON, streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    importTasks: {
+        parameters: {
+            query?: {
+                /** @description Check every row and report, store nothing. */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The file (exactly one, in the field `file`).
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Import tasks from a CSV or XLSX file (multipart field `file`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            /** @description Created: Import tasks from a CSV or XLSX file (multipart field `file`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Records created (a dry run: records a commit would create). */
+                        created: number;
+                        dryRun: boolean;
+                        errorCount: number;
+                        /** @description Data rows in the file. */
+                        rowCount: number;
+                        /** @description Every bad cell: row 1 is the header. */
+                        rowErrors: {
+                            column: string;
+                            message: string;
+                            row: number;
+                        }[];
+                        valid: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type.unsupported-file"];
+            422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Liveness: the process is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                        uptimeSeconds: number;
+                    };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Prometheus metrics (Bearer METRICS_TOKEN when that is set) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["401.unauthenticated"];
+            403: components["responses"]["403.ip-blocked"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Readiness: database reachable, migrations current (and Redis, when configured) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        checks: {
+                            detail?: string;
+                            ms: number;
+                            name: string;
+                            ok: boolean;
+                        }[];
+                        role: string;
+                        startedAt: string;
+                        status: "ready" | "not_ready";
+                        version: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: Readiness: database reachable, migrations current (and Redis, when configured) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        checks: {
+                            detail?: string;
+                            ms: number;
+                            name: string;
+                            ok: boolean;
+                        }[];
+                        role: string;
+                        startedAt: string;
+                        status: "ready" | "not_ready";
+                        version: string;
+                    };
+                };
+            };
+        };
+    };
+}
