@@ -31,6 +31,8 @@ import { tenantGuard } from './modules/tenancy/request-guard.ts';
 import { tenancyRoutes } from './modules/tenancy/routes.ts';
 import { compileIpRules, TenancyService } from './modules/tenancy/service.ts';
 import { UsageMeter } from './modules/tenancy/usage-meter.ts';
+import { webhookRoutes } from './modules/webhooks/routes.ts';
+import { WebhookService } from './modules/webhooks/service.ts';
 import { workRoutes } from './modules/work/routes.ts';
 import { WorkService } from './modules/work/service.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
@@ -80,6 +82,7 @@ export interface BulApp {
     meter: UsageMeter;
     work: WorkService;
     business: BusinessService;
+    webhooks: WebhookService;
     rateLimits: RateLimitStore;
   };
 }
@@ -182,6 +185,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   const work = new WorkService({ db, config, audit, tenancy });
   const analytics = new AnalyticsService({ db, tenancy, audit });
   const business = new BusinessService({ db, audit, tenancy, work });
+  const webhooks = new WebhookService({ db, box, audit, config });
   const authenticator = new Authenticator({ db, config, keys, tenancy, onError: onBackgroundError });
 
   app.addHook('onClose', async () => {
@@ -253,12 +257,25 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       await api.register(analyticsRoutes, { analytics });
       await api.register(workRoutes, { work, config });
       await api.register(businessRoutes, { business });
+      await api.register(webhookRoutes, { webhooks });
     },
     { prefix: '/api/v1' },
   );
   await app.ready();
   return {
     app,
-    services: { audit, access, tenancy, identity, apiKeys, keys, meter, work, business, rateLimits },
+    services: {
+      audit,
+      access,
+      tenancy,
+      identity,
+      apiKeys,
+      keys,
+      meter,
+      work,
+      business,
+      webhooks,
+      rateLimits,
+    },
   };
 }

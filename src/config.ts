@@ -312,6 +312,20 @@ export const SETTINGS = [
       'How often (milliseconds) each process links newly committed audit events into their hash chain (reading a chain links its pending events first).',
   },
   {
+    env: 'WEBHOOK_ALLOW_PRIVATE',
+    kind: { type: 'bool' },
+    default: 'false',
+    description:
+      'Let webhook endpoints point at loopback, link-local, private and other non-public addresses (checked at registration and at each delivery). Off, an endpoint must resolve to public addresses only (SSRF guard); turn on for tests or a closed network.',
+  },
+  {
+    env: 'WEBHOOK_TIMEOUT_MS',
+    kind: { type: 'int', min: 100, max: 60_000 },
+    default: '10000',
+    description:
+      'How long (milliseconds) one webhook delivery attempt may take in all (connecting, sending, the answer); connecting alone gets at most 5 seconds of it.',
+  },
+  {
     env: 'SHUTDOWN_TIMEOUT',
     kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE },
     default: '15s',
@@ -367,6 +381,8 @@ export interface Config {
   defaultPlan: string;
   workerConcurrency: number;
   auditSealIntervalMs: number;
+  webhookAllowPrivate: boolean;
+  webhookTimeoutMs: number;
   shutdownTimeout: number;
 }
 
@@ -566,6 +582,8 @@ export function loadConfig(
     defaultPlan: get('DEFAULT_PLAN'),
     workerConcurrency: get('WORKER_CONCURRENCY'),
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
+    webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
+    webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
   };
 }

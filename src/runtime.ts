@@ -7,6 +7,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { AuditSealer } from './modules/audit/sealer.ts';
 import { housekeepingJobs } from './modules/system/jobs.ts';
+import { standaloneWebhookJobs } from './modules/webhooks/jobs.ts';
 import { loadMasterKey, type MasterKey } from './platform/crypto/master-key.ts';
 import {
   createAppPool,
@@ -93,7 +94,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
     if (config.role === 'all' || config.role === 'worker') {
       const worker = await startWorker({
         pool,
-        jobs: housekeepingJobs(pool),
+        jobs: [...housekeepingJobs(pool), ...standaloneWebhookJobs(pool, masterKey, config)],
         concurrency: config.workerConcurrency,
         log: log.child({ component: 'worker' }),
       });

@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'api_keys:manage': 'Create and revoke API keys',
   'ip_rules:read': 'See the organization IP allow and deny rules',
   'ip_rules:manage': 'Add and remove organization IP rules',
+  'webhooks:manage':
+    'Register, change, delete and rotate the secrets of webhook endpoints; see their deliveries and resend them',
   'audit:read': 'Search the audit trail and check its integrity',
   'clients:read': 'See clients, their contacts and status history',
   'clients:manage': 'Create, change, import and delete clients and contacts',

@@ -26,6 +26,8 @@ const NAMES = defineMessages('resource', {
   invoice: { en: 'invoice', es: 'la factura', 'pt-BR': 'a fatura' },
   payment: { en: 'payment', es: 'el pago', 'pt-BR': 'o pagamento' },
   feedback: { en: 'feedback', es: 'la opinión', 'pt-BR': 'a avaliação' },
+  webhookEndpoint: { en: 'webhook endpoint', es: 'el destino de webhook', 'pt-BR': 'o destino de webhook' },
+  webhookDelivery: { en: 'webhook delivery', es: 'la entrega de webhook', 'pt-BR': 'a entrega de webhook' },
 });
 
 export type ResourceName = keyof typeof NAMES;

@@ -1,0 +1,160 @@
+// One HTTP attempt of a webhook delivery: POST the signed body, never follow a redirect, keep at
+// most the first RESPONSE_EXCERPT_BYTES of the answer (the rest is not read: the connection is
+// closed), give up after the connect and total timeouts, and classify what went wrong.
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockedAddressError, checkedLookup, hostOf, resolveChecked } from './address-guard.ts';
+
+/** What is kept of an answer's body in the delivery log. */
+export const RESPONSE_EXCERPT_BYTES = 64 * 1024;
+
+export type ErrorClass =
+  | 'http_status' // answered, but not 2xx
+  | 'redirect' // 3xx: not followed
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns' // the host does not resolve
+  | 'blocked_address' // resolves to a non-public address (SSRF guard)
+  | 'tls'
+  | 'network';
+
+export interface AttemptResult {
+  ok: boolean;
+  statusCode: number | null;
+  latencyMs: number;
+  excerpt: string;
+  /** The answer was longer than the excerpt; the rest was discarded unread. */
+  truncated: boolean;
+  errorClass: ErrorClass | null;
+}
+
+export interface SignedMessage {
+  /** webhook-id: the event id, the same on every attempt. */
+  id: string;
+  /** webhook-timestamp, in seconds. */
+  timestamp: number;
+  body: string;
+}
+
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the secret's base64-decoded bytes. */
+export function sign(secret: string, m: SignedMessage): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const mac = createHmac('sha256', key).update(`${m.id}.${m.timestamp}.${m.body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
+function classify(err: NodeJS.ErrnoException): ErrorClass {
+  if (err instanceof BlockedAddressError) return 'blocked_address';
+  const code = err.code ?? '';
+  if (code === 'ETIMEDOUT' || code === 'ECONNTIMEOUT' || code === 'ABORT_ERR') return 'timeout';
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'connection_reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return 'dns';
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /SSL|TLS/i.test(err.message)) return 'tls';
+  return 'network';
+}
+
+export interface SendOptions {
+  url: string;
+  secret: string;
+  message: SignedMessage;
+  allowPrivate: boolean;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+export async function send(o: SendOptions): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const url = new URL(o.url);
+  const fail = (errorClass: ErrorClass, statusCode: number | null = null): AttemptResult => ({
+    ok: false,
+    statusCode,
+    latencyMs: elapsed(),
+    excerpt: '',
+    truncated: false,
+    errorClass,
+  });
+  try {
+    // An IP literal skips the lookup hook, so it is checked here; names are checked in the lookup.
+    await resolveChecked(hostOf(url), o.allowPrivate).catch((err) => {
+      if (err instanceof BlockedAddressError) throw err;
+    });
+  } catch (err) {
+    return fail(classify(err as NodeJS.ErrnoException));
+  }
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise<AttemptResult>((resolve) => {
+    let settled = false;
+    const finish = (r: AttemptResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(totalTimer);
+      clearTimeout(connectTimer);
+      resolve(r);
+    };
+    const req = transport.request(url, {
+      method: 'POST',
+      agent: false, // a fresh connection, whose lookup is ours
+      lookup: checkedLookup(o.allowPrivate),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'BUL-Webhooks/1',
+        'webhook-id': o.message.id,
+        'webhook-timestamp': String(o.message.timestamp),
+        'webhook-signature': sign(o.secret, o.message),
+        'content-length': Buffer.byteLength(o.message.body),
+      },
+    });
+    const timedOut = () => {
+      req.destroy();
+      finish(fail('timeout'));
+    };
+    const totalTimer = setTimeout(timedOut, o.totalTimeoutMs);
+    const connectTimer = setTimeout(timedOut, Math.min(o.connectTimeoutMs, o.totalTimeoutMs));
+    req.on('socket', (socket) => {
+      const connected = () => clearTimeout(connectTimer);
+      if (!socket.connecting) connected();
+      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+    });
+    req.on('error', (err) => finish(fail(classify(err))));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let truncated = false;
+      const done = () => {
+        const ok = status >= 200 && status < 300;
+        finish({
+          ok,
+          statusCode: status,
+          latencyMs: elapsed(),
+          excerpt: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+          errorClass: ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http_status',
+        });
+      };
+      res.on('data', (chunk: Buffer) => {
+        const room = RESPONSE_EXCERPT_BYTES - kept;
+        if (chunk.length > room) {
+          if (room > 0) chunks.push(chunk.subarray(0, room));
+          kept = RESPONSE_EXCERPT_BYTES;
+          truncated = true;
+          // Enough: close the connection rather than read (or buffer) the rest.
+          done();
+          res.destroy();
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+        kept += chunk.length;
+      });
+      res.on('end', done);
+      res.on('error', (err) => finish(fail(classify(err), status)));
+      res.on('aborted', () => finish(fail('connection_reset', status)));
+    });
+    req.end(o.message.body);
+  });
+}
