@@ -8,6 +8,8 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import { generateSync } from 'otplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/platform/db/ids.ts';
+import { Db } from '../src/platform/db/transaction.ts';
 import {
   addMember,
   createTestApp,
@@ -53,6 +55,10 @@ const KNOWN_TENANT_TABLES = [
   'payments',
   'deals',
   'feedback',
+  // outbound webhooks (issue 15)
+  'webhook_endpoints',
+  'webhook_deliveries',
+  'webhook_delivery_attempts',
 ];
 
 interface Org {
@@ -80,6 +86,8 @@ interface Org {
   paymentId: string;
   dealId: string;
   feedbackId: string;
+  webhookEndpointId: string;
+  webhookDeliveryId: string;
 }
 
 interface OpenApiDoc {
@@ -241,6 +249,23 @@ async function populatedOrg(label: string): Promise<Org> {
     [client.id, project.id],
   );
 
+  // Webhooks: an endpoint, a delivery of a domain event and its (failed: nothing listens) attempt.
+  const webhookEndpoint = await created(admin, '/api/v1/webhooks/endpoints', {
+    url: 'http://127.0.0.1:1/hook',
+    events: ['task.created'],
+  });
+  const event = {
+    id: newId(),
+    type: 'task.created',
+    orgId: admin.orgId,
+    occurredAt: new Date().toISOString(),
+    actor: { type: 'system' as const, id: null },
+    payload: { id: task.id },
+  };
+  const [webhookDeliveryId] = await new Db(t.pool).transaction({ orgId: admin.orgId, userId: null }, (tx) =>
+    t.services.webhooks.enqueueFor(tx, event),
+  );
+  await t.services.webhooks.deliver(admin.orgId, webhookDeliveryId!);
   return {
     admin,
     member,
@@ -265,6 +290,8 @@ async function populatedOrg(label: string): Promise<Org> {
     paymentId: payment.id,
     dealId: deal.id,
     feedbackId: feedback.id,
+    webhookEndpointId: webhookEndpoint.id,
+    webhookDeliveryId: webhookDeliveryId!,
   };
 }
 
@@ -303,7 +330,11 @@ async function createdOrSeeded(
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'bul-isolation-'));
-  t = await createTestApp({ BUL_DATA_DIR: dataDir });
+  t = await createTestApp({
+    BUL_DATA_DIR: dataDir,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_TIMEOUT_MS: '1000',
+  });
   doc = (await t.request({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc;
   A = await populatedOrg('A');
   B = await populatedOrg('B');
@@ -479,6 +510,19 @@ const TARGETS: Record<string, Target> = {
   },
   '/api/v1/deals/{id}': { table: 'deals', id: () => B.dealId, body: { title: 'Renamed by A' } },
   '/api/v1/feedback/{id}': { table: 'feedback', id: () => B.feedbackId, body: { score: 1 } },
+  // outbound webhooks
+  '/api/v1/webhooks/endpoints/{id}': {
+    table: 'webhook_endpoints',
+    id: () => B.webhookEndpointId,
+    body: { description: 'changed by A', enabled: false },
+  },
+  '/api/v1/webhooks/endpoints/{id}/rotate-secret': {
+    table: 'webhook_endpoints',
+    id: () => B.webhookEndpointId,
+  },
+  '/api/v1/webhooks/endpoints/{id}/deliveries': { table: 'webhook_endpoints', id: () => B.webhookEndpointId },
+  '/api/v1/webhooks/deliveries/{id}': { table: 'webhook_deliveries', id: () => B.webhookDeliveryId },
+  '/api/v1/webhooks/deliveries/{id}/resend': { table: 'webhook_deliveries', id: () => B.webhookDeliveryId },
 };
 
 /** Routes with `{id}` that are not organization resources. */

@@ -69,6 +69,7 @@ const TAGS = [
   { name: 'deals', description: 'Sales deals and the pipeline' },
   { name: 'feedback', description: 'Client feedback' },
   { name: 'analytics', description: 'Dashboard, reports and executive metrics' },
+  { name: 'webhooks', description: 'Outbound webhook endpoints, their deliveries and attempts' },
   { name: 'platform', description: 'Installation-wide administration (super admins)' },
   { name: 'system', description: 'Health, readiness, metrics, the error catalogue and signing keys' },
 ];
