@@ -37,10 +37,10 @@ export interface BrowserRig {
   close(): Promise<void>;
 }
 
-/** Builds the web app if needed, starts BUL on a free port and launches Chromium. */
-export async function startBrowserRig(): Promise<BrowserRig> {
+/** Builds the web app if needed, starts BUL (with `env` settings) on a free port and launches Chromium. */
+export async function startBrowserRig(env: Record<string, string> = {}): Promise<BrowserRig> {
   ensureWebBuilt();
-  const app = await createTestApp();
+  const app = await createTestApp(env);
   await app.app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.app.server.address();
   if (!address || typeof address === 'string') throw new Error('BUL did not listen on a port');

@@ -2111,6 +2111,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A delivery with its attempts and their whole response excerpts
+         * @description **Requires:** `webhooks:manage`
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/deliveries/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now (a new round of retries)
+         * @description **Requires:** `webhooks:manage`
+         */
+        post: operations["resendWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook endpoints of the organization
+         * @description **Requires:** `webhooks:manage`
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (the signing secret is in this answer only)
+         * @description BUL POSTs each subscribed event as `{ type, timestamp, data }`, signed per the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`, `webhook-signature`), and retries failures for about a day.
+         *
+         *     **Requires:** `webhooks:manage`
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint
+         * @description **Requires:** `webhooks:manage`
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint and its delivery log
+         * @description **Requires:** `webhooks:manage`
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint (URL, events, description, enabled)
+         * @description **Requires:** `webhooks:manage`
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries to an endpoint, newest first, each with its attempts
+         * @description **Requires:** `webhooks:manage`
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret (the new one is in this answer only)
+         * @description **Requires:** `webhooks:manage`
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -11505,6 +11639,599 @@ export interface operations {
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type.unsupported-file"];
             422: components["responses"]["422.invalid-file.import-invalid"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A delivery with its attempts and their whole response excerpts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attemptCount: number;
+                        attempts: {
+                            attempt: number;
+                            errorClass: string | null;
+                            latencyMs: number;
+                            nextAttemptAt: string | null;
+                            /** @description The start of the answer (64 KB at most are kept; lists show the first 4 KB). */
+                            responseExcerpt: string;
+                            responseTruncated: boolean;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            statusCode: number | null;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        deliveredAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        endpointId: string;
+                        /**
+                         * Format: uuid
+                         * @description The domain event; also the `webhook-id` header of every attempt.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        eventId: string;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        lastErrorClass: string | null;
+                        lastStatusCode: number | null;
+                        nextAttemptAt: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "succeeded" | "failed";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    resendWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: Send a delivery again now (a new round of retries) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attemptCount: number;
+                        attempts: {
+                            attempt: number;
+                            errorClass: string | null;
+                            latencyMs: number;
+                            nextAttemptAt: string | null;
+                            /** @description The start of the answer (64 KB at most are kept; lists show the first 4 KB). */
+                            responseExcerpt: string;
+                            responseTruncated: boolean;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            statusCode: number | null;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        deliveredAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        endpointId: string;
+                        /**
+                         * Format: uuid
+                         * @description The domain event; also the `webhook-id` header of every attempt.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        eventId: string;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        lastErrorClass: string | null;
+                        lastStatusCode: number | null;
+                        nextAttemptAt: string | null;
+                        /** @enum {string} */
+                        status: "pending" | "succeeded" | "failed";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Webhook endpoints of the organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            description: string;
+                            disabledReason: ("manual" | "failing") | null;
+                            enabled: boolean;
+                            events: string[];
+                            failingSince: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            url: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    /** @description The event types sent to this endpoint. */
+                    events: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "task.created" | "task.updated" | "task.deleted" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "project.status_changed" | "task.status_changed" | "task.assigned" | "comment.added" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled")[];
+                    /**
+                     * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
+                     * @example https://hooks.example.com/bul
+                     */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Register a webhook endpoint (the signing secret is in this answer only) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        disabledReason: ("manual" | "failing") | null;
+                        enabled: boolean;
+                        events: string[];
+                        failingSince: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        url: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        /** @description The signing secret (Standard Webhooks form, `whsec_` + base64). Shown only in this response. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A webhook endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        disabledReason: ("manual" | "failing") | null;
+                        enabled: boolean;
+                        events: string[];
+                        failingSince: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        url: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    enabled?: boolean;
+                    /** @description The event types sent to this endpoint. */
+                    events?: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "task.created" | "task.updated" | "task.deleted" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "project.status_changed" | "task.status_changed" | "task.assigned" | "comment.added" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled")[];
+                    /**
+                     * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
+                     * @example https://hooks.example.com/bul
+                     */
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a webhook endpoint (URL, events, description, enabled) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        disabledReason: ("manual" | "failing") | null;
+                        enabled: boolean;
+                        events: string[];
+                        failingSince: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        url: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Deliveries to an endpoint, newest first, each with its attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            attemptCount: number;
+                            attempts: {
+                                attempt: number;
+                                errorClass: string | null;
+                                latencyMs: number;
+                                nextAttemptAt: string | null;
+                                /** @description The start of the answer (64 KB at most are kept; lists show the first 4 KB). */
+                                responseExcerpt: string;
+                                responseTruncated: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                startedAt: string;
+                                statusCode: number | null;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            endpointId: string;
+                            /**
+                             * Format: uuid
+                             * @description The domain event; also the `webhook-id` header of every attempt.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            eventId: string;
+                            eventType: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            lastErrorClass: string | null;
+                            lastStatusCode: number | null;
+                            nextAttemptAt: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Replace the signing secret (the new one is in this answer only) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The new signing secret; shown only in this response. */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };

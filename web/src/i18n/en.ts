@@ -4,11 +4,13 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { webhookMessages } from './areas/webhooks.ts';
 import type { Widen } from './catalogue-type.ts';
 
 export const en = {
   business: businessMessages.en,
   admin: adminMessages.en,
+  webhooks: webhookMessages.en,
   board: boardMessages.en,
   fields: fieldMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },

@@ -3,11 +3,13 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
 
 export const es: Catalogue = {
   business: businessMessages.es,
   admin: adminMessages.es,
+  webhooks: webhookMessages.es,
   board: boardMessages.es,
   fields: fieldMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },

@@ -3,11 +3,13 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
 
 export const ptBR: Catalogue = {
   business: businessMessages.ptBR,
   admin: adminMessages.ptBR,
+  webhooks: webhookMessages.ptBR,
   board: boardMessages.ptBR,
   fields: fieldMessages.ptBR,
   app: { name: 'BUL', tagline: 'Projetos, clientes e números do negócio da sua organização' },

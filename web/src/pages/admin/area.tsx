@@ -11,6 +11,8 @@ const IpRulesPage = lazy(() => import('./IpRulesPage.tsx'));
 const ApiKeysPage = lazy(() => import('./ApiKeysPage.tsx'));
 const PlanPage = lazy(() => import('./PlanPage.tsx'));
 const OrganizationPage = lazy(() => import('./OrganizationPage.tsx'));
+const WebhooksPage = lazy(() => import('./WebhooksPage.tsx'));
+const WebhookDeliveriesPage = lazy(() => import('./WebhookDeliveriesPage.tsx'));
 
 export const adminNav: NavSection | null = {
   label: (t) => t('admin.nav.section'),
@@ -20,6 +22,7 @@ export const adminNav: NavSection | null = {
     { to: '/admin/departments', label: (t) => t('admin.nav.departments'), permission: 'departments:read' },
     { to: '/admin/ip-rules', label: (t) => t('admin.nav.ipRules'), permission: 'ip_rules:read' },
     { to: '/admin/api-keys', label: (t) => t('admin.nav.apiKeys'), permission: 'api_keys:read' },
+    { to: '/admin/webhooks', label: (t) => t('webhooks.nav'), permission: 'webhooks:manage' },
     { to: '/admin/plan', label: (t) => t('admin.nav.plan'), permission: 'plan:read' },
     { to: '/admin/organization', label: (t) => t('admin.nav.organization'), permission: 'organization:read' },
   ],
@@ -32,6 +35,8 @@ export const adminRoutes: ReactNode = (
     <Route path="admin/departments" element={<DepartmentsPage />} />
     <Route path="admin/ip-rules" element={<IpRulesPage />} />
     <Route path="admin/api-keys" element={<ApiKeysPage />} />
+    <Route path="admin/webhooks" element={<WebhooksPage />} />
+    <Route path="admin/webhooks/:id" element={<WebhookDeliveriesPage />} />
     <Route path="admin/plan" element={<PlanPage />} />
     <Route path="admin/organization" element={<OrganizationPage />} />
   </>

@@ -1,5 +1,5 @@
 // The admin area's resources, read off the generated API contract.
-import type { Ok } from '../../api/types.ts';
+import type { BodyOf, Ok } from '../../api/types.ts';
 
 export type Member = Ok<'/api/v1/members'>['items'][number];
 export type MemberStatus = Member['status'];
@@ -15,3 +15,7 @@ export type CreatedApiKey = Ok<'/api/v1/api-keys', 'post'>;
 export type Usage = Ok<'/api/v1/organization/usage'>;
 export type Plan = Ok<'/api/v1/plans'>['items'][number];
 export type Organization = Ok<'/api/v1/organization'>;
+export type WebhookEndpoint = Ok<'/api/v1/webhooks/endpoints'>['items'][number];
+export type CreatedWebhookEndpoint = Ok<'/api/v1/webhooks/endpoints', 'post'>;
+export type WebhookDelivery = Ok<'/api/v1/webhooks/endpoints/{id}/deliveries'>['items'][number];
+export type WebhookEventType = BodyOf<'/api/v1/webhooks/endpoints', 'post'>['events'][number];

@@ -1,0 +1,132 @@
+// The webhook screens in a real Chromium against a real BUL: an org admin registers an endpoint (a
+// local sink) for task.created, sees the signing secret once and copies it; a domain event is
+// delivered by the job worker, signed so that the sink verifies it with that secret; the endpoint's
+// deliveries page shows the delivery and its attempt, and Resend sends it again (attempt 2).
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookJobs } from '../src/modules/webhooks/jobs.ts';
+import type { DomainEvent } from '../src/modules/webhooks/service.ts';
+import { newId } from '../src/platform/db/ids.ts';
+import { Db } from '../src/platform/db/transaction.ts';
+import { type JobRunner, startWorker } from '../src/platform/jobs/worker.ts';
+import {
+  type BrowserRig,
+  chromiumAvailable,
+  openPage,
+  signInWithCookie,
+  startBrowserRig,
+  VIEWPORTS,
+} from './support/browser.ts';
+import { signUp, uniqueEmail } from './support/test-app.ts';
+import { type Sink, startSink } from './support/webhook-sink.ts';
+
+const hasChromium = chromiumAvailable();
+let rig: BrowserRig;
+let worker: JobRunner;
+let sink: Sink;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  rig = await startBrowserRig({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+  worker = await startWorker({
+    pool: rig.app.pool,
+    jobs: webhookJobs(rig.app.services.webhooks),
+    concurrency: 1,
+    log: pino({ level: 'silent' }),
+  });
+  sink = await startSink();
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await sink?.close();
+  await rig?.close();
+});
+
+describe.skipIf(!hasChromium)('webhook screens in Chromium', () => {
+  it('creates an endpoint, shows its secret once, and shows a delivery with its attempts', {
+    timeout: 120_000,
+  }, async () => {
+    const email = uniqueEmail('hooks');
+    const admin = await signUp(rig.app, { email, orgName: 'Hooks UI' });
+    const vp = VIEWPORTS[0];
+    const { context, page, problems, shot } = await openPage(rig, vp, { dir: 'web-webhooks' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: rig.baseUrl });
+    try {
+      await signInWithCookie(rig, context, email);
+      await page.goto(`${rig.baseUrl}/`);
+      await page.getByRole('navigation').getByRole('link', { name: 'Webhooks', exact: true }).click();
+      await page.getByRole('heading', { name: 'Webhooks', level: 2 }).waitFor();
+
+      const form = page.getByRole('form', { name: 'New endpoint' });
+      await form.getByRole('textbox', { name: 'URL' }).fill(sink.url);
+      await form.getByLabel('Events').click();
+      await page.getByRole('option', { name: 'task.created', exact: true }).click();
+      await page.keyboard.press('Escape');
+      await form.getByRole('button', { name: 'Add endpoint' }).click();
+      const secretBox = page.getByTestId('webhook-secret');
+      await secretBox.waitFor();
+      const secret = (await secretBox.textContent())!.trim();
+      expect(secret).toMatch(/^whsec_/);
+      sink.secret = secret;
+      await page.getByRole('button', { name: 'Copy', exact: true }).click();
+      await page.getByRole('button', { name: 'Copied', exact: true }).waitFor();
+      await page.getByTestId('webhooks-table').getByText(sink.url).waitFor();
+      await shot('01-endpoint');
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      await secretBox.waitFor({ state: 'detached' });
+      expect(await page.content()).not.toContain(secret);
+
+      // A domain event of the shared shape, handed to the webhooks handler as the dispatcher will.
+      const event: DomainEvent = {
+        id: newId(),
+        type: 'task.created',
+        orgId: admin.orgId,
+        occurredAt: new Date().toISOString(),
+        actor: { type: 'user', id: admin.userId },
+        payload: { id: newId(), title: 'Wire the webhook' },
+      };
+      await new Db(rig.app.pool).transaction({ orgId: admin.orgId, userId: null }, (tx) =>
+        rig.app.services.webhooks.enqueueFor(tx, event),
+      );
+
+      await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
+      await page.getByRole('heading', { name: `Deliveries to ${sink.url}` }).waitFor();
+      const card = page.getByTestId('webhook-delivery').first();
+      // The worker sends it; Refresh until the page shows it delivered.
+      for (
+        let i = 0;
+        i < 60 &&
+        !(await card
+          .getByText('Delivered')
+          .isVisible()
+          .catch(() => false));
+        i++
+      ) {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(250);
+      }
+      await card.getByText('Delivered').waitFor();
+      await card.getByText('task.created').waitFor();
+      await card.getByText(event.id).waitFor();
+      await card.getByRole('cell', { name: '200' }).waitFor();
+      expect(sink.requests).toHaveLength(1);
+      expect(sink.requests[0]!.verifyError).toBeNull();
+      expect(sink.requests[0]!.headers['webhook-id']).toBe(event.id);
+      await shot('02-delivered');
+
+      await card.getByRole('button', { name: 'Resend the task.created event' }).click();
+      for (let i = 0; i < 60 && (await card.getByRole('row').count()) < 3; i++) {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(250);
+      }
+      expect(await card.getByRole('row').count()).toBe(3); // header + two attempts
+      await card.getByText('Delivered').waitFor();
+      expect(sink.requests.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
+      await shot('03-resent');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

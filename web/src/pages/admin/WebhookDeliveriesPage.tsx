@@ -1,0 +1,156 @@
+// The deliveries to one webhook endpoint, newest first: each event sent, its state, every attempt
+// (status code, latency, error class, the start of the answer, when the next one is due), and a
+// button to send it again.
+import { Anchor, Badge, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { api, call } from '../../api/client.ts';
+import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { useLoad } from '../../components/useLoad.ts';
+import { useSubmit } from '../../components/useSubmit.ts';
+import { useFormat } from '../../format/useFormat.ts';
+import type { WebhookDelivery } from './types.ts';
+
+const STATUS_COLORS = { pending: 'yellow', succeeded: 'green', failed: 'red' } as const;
+
+export default function WebhookDeliveriesPage() {
+  const { t } = useTranslation();
+  const { id = '' } = useParams();
+  const [more, setMore] = useState<WebhookDelivery[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const endpoint = useLoad(
+    async () => call(api.GET('/api/v1/webhooks/endpoints/{id}', { params: { path: { id } } })),
+    [id],
+  );
+  const deliveries = useLoad(
+    async () =>
+      call(
+        api.GET('/api/v1/webhooks/endpoints/{id}/deliveries', {
+          params: { path: { id }, query: { limit: 50 } },
+        }),
+      ),
+    [id],
+    (page) => {
+      setMore([]);
+      setCursor(page.nextCursor);
+    },
+  );
+  const loadMore = async () => {
+    if (!cursor) return;
+    const page = await call(
+      api.GET('/api/v1/webhooks/endpoints/{id}/deliveries', {
+        params: { path: { id }, query: { limit: 50, cursor } },
+      }),
+    );
+    setMore((m) => [...m, ...page.items]);
+    setCursor(page.nextCursor);
+  };
+  const items = [...(deliveries.data?.items ?? []), ...more];
+
+  return (
+    <Stack>
+      <Anchor component={Link} to="/admin/webhooks" size="sm">
+        ← {t('webhooks.title')}
+      </Anchor>
+      <Title order={2}>{t('webhooks.deliveriesOf', { url: endpoint.data?.url ?? '' })}</Title>
+      <ProblemAlert error={endpoint.error ?? deliveries.error} />
+      <Group>
+        <Button size="xs" variant="default" onClick={() => void deliveries.reload()}>
+          {t('webhooks.refresh')}
+        </Button>
+      </Group>
+      {deliveries.data && items.length === 0 && <Text c="dimmed">{t('webhooks.noDeliveries')}</Text>}
+      <Stack data-testid="webhook-deliveries">
+        {items.map((d) => (
+          <DeliveryCard key={d.id} delivery={d} onResent={() => void deliveries.reload()} />
+        ))}
+      </Stack>
+      {cursor && (
+        <Group>
+          <Button variant="default" onClick={() => void loadMore()}>
+            {t('common.loadMore')}
+          </Button>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+function DeliveryCard({ delivery: d, onResent }: { delivery: WebhookDelivery; onResent: () => void }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const resend = useSubmit(async () => {
+    await call(api.POST('/api/v1/webhooks/deliveries/{id}/resend', { params: { path: { id: d.id } } }));
+    onResent();
+  });
+  return (
+    <Card withBorder data-testid="webhook-delivery">
+      <Stack gap="xs">
+        <Group justify="space-between">
+          <Group gap="xs">
+            <Code>{d.eventType}</Code>
+            <Badge color={STATUS_COLORS[d.status]} variant="light">
+              {t(`webhooks.status.${d.status}`)}
+            </Badge>
+            <Text size="xs" c="dimmed">
+              {f.dateTime(d.createdAt)}
+            </Text>
+          </Group>
+          <Button
+            size="xs"
+            variant="default"
+            loading={resend.busy}
+            onClick={() => void resend.run()}
+            aria-label={t('webhooks.resendWho', { type: d.eventType })}
+          >
+            {t('webhooks.resend')}
+          </Button>
+        </Group>
+        <ProblemAlert error={resend.error} />
+        <Text size="xs" c="dimmed">
+          {t('webhooks.messageId')}: <Code fz="xs">{d.eventId}</Code>
+          {d.nextAttemptAt && ` · ${t('webhooks.nextAttempt', { when: f.dateTime(d.nextAttemptAt) })}`}
+        </Text>
+        {d.attempts.length > 0 && (
+          <Table fz="sm" verticalSpacing={4}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>#</Table.Th>
+                <Table.Th>{t('webhooks.when')}</Table.Th>
+                <Table.Th>{t('webhooks.result')}</Table.Th>
+                <Table.Th>{t('webhooks.latency')}</Table.Th>
+                <Table.Th>{t('webhooks.response')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {d.attempts.map((a) => (
+                <Table.Tr key={a.attempt}>
+                  <Table.Td>{a.attempt}</Table.Td>
+                  <Table.Td>{f.dateTime(a.startedAt)}</Table.Td>
+                  <Table.Td>
+                    {a.statusCode !== null && <Code fz="xs">{a.statusCode}</Code>}{' '}
+                    {a.errorClass && (
+                      <Badge size="xs" color="red" variant="light" tt="none">
+                        {t(`webhooks.errorClass.${a.errorClass}` as 'webhooks.errorClass.network', {
+                          defaultValue: a.errorClass,
+                        })}
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td>{t('webhooks.ms', { ms: a.latencyMs })}</Table.Td>
+                  <Table.Td>
+                    <Text size="xs" lineClamp={2} style={{ wordBreak: 'break-all' }}>
+                      {a.responseExcerpt}
+                      {a.responseTruncated && ' …'}
+                    </Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Stack>
+    </Card>
+  );
+}
