@@ -630,4 +630,20 @@ describe('SSRF guard', () => {
     expect(await attemptsOf(id)).toMatchObject([{ error_class: 'blocked_address', status_code: null }]);
     expect(s.requests).toHaveLength(0);
   });
+
+  it("checks names in the connection's own DNS lookup: a name resolving to loopback is not called", async () => {
+    const s = await sink();
+    s.url = s.url.replace('127.0.0.1', 'localhost');
+    await endpoint(adminA, s, ['invoice.updated']);
+    const { svc } = clockedService({ allowPrivate: false });
+    const id = (await emit(adminA.orgId, 'invoice.updated', svc)).deliveries[0]!;
+    await svc.deliver(adminA.orgId, id);
+    expect(await attemptsOf(id)).toMatchObject([{ error_class: 'blocked_address', status_code: null }]);
+    expect(s.requests).toHaveLength(0);
+    // The same endpoint is reached when private addresses are allowed (the refusal above is the guard's).
+    const open = clockedService({ allowPrivate: true }).svc;
+    const id2 = (await emit(adminA.orgId, 'invoice.updated', open)).deliveries[0]!;
+    await open.deliver(adminA.orgId, id2);
+    expect(s.requests).toHaveLength(1);
+  });
 });

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { BlockedAddressError, checkedLookup, hostOf, resolveChecked } from './address-guard.ts';
 
 /** What is kept of an answer's body in the delivery log. */
@@ -77,13 +78,15 @@ export async function send(o: SendOptions): Promise<AttemptResult> {
     truncated: false,
     errorClass,
   });
-  try {
-    // An IP literal skips the lookup hook, so it is checked here; names are checked in the lookup.
-    await resolveChecked(hostOf(url), o.allowPrivate).catch((err) => {
-      if (err instanceof BlockedAddressError) throw err;
-    });
-  } catch (err) {
-    return fail(classify(err as NodeJS.ErrnoException));
+  // An IP literal never reaches the lookup hook, so it is checked here; names are checked in the
+  // lookup, on the very addresses the socket then connects to.
+  const host = hostOf(url);
+  if (isIP(host)) {
+    try {
+      await resolveChecked(host, o.allowPrivate);
+    } catch (err) {
+      return fail(classify(err as NodeJS.ErrnoException));
+    }
   }
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<AttemptResult>((resolve) => {
