@@ -300,6 +300,17 @@ describe('retries, timeouts, redirects and large answers', () => {
     expect(await deliveryRow(id)).toMatchObject({ status: 'succeeded', attempts: 2, last_status_code: 204 });
   });
 
+  it('records a refused connection as such', async () => {
+    const s = await sink();
+    await endpoint(adminA, s, ['contract.deleted']);
+    await s.close(); // nothing listens on its port any more
+    const { svc } = clockedService();
+    const id = (await emit(adminA.orgId, 'contract.deleted', svc)).deliveries[0]!;
+    await svc.deliver(adminA.orgId, id);
+    expect(await attemptsOf(id)).toMatchObject([{ error_class: 'connection_refused', status_code: null }]);
+    expect((await deliveryRow(id)).status).toBe('pending');
+  });
+
   it('does not follow a redirect: a 3xx is a failure recorded as such', async () => {
     const target = await sink();
     const s = await sink((_r, res) => {
