@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
+import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { requires } from '../access/catalogue.ts';
 import {
@@ -76,15 +77,17 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
     {
       schema: {
         operationId: 'updateWebhookEndpoint',
+        headers: IfMatchHeaders,
         tags,
-        summary: 'Change a webhook endpoint (URL, events, description, enabled)',
+        summary: 'Change a webhook endpoint (URL, events, description, enabled; honours If-Match)',
         params: IdParams,
         body: UpdateWebhookEndpointBody,
         response: { 200: WebhookEndpoint },
       },
       config: MANAGE,
     },
-    async (request) => webhooks.updateEndpoint(callContext(request), request.params.id, request.body),
+    async (request) =>
+      webhooks.updateEndpoint(callContext(request), request.params.id, request.body, ifMatchVersion(request)),
   );
 
   app.delete(

@@ -10,6 +10,7 @@ import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
+import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { type AuditService, actorOf, diff, SYSTEM_ACTOR } from '../audit/service.ts';
 import { BlockedAddressError, hostOf, resolveChecked } from './address-guard.ts';
@@ -202,12 +203,14 @@ export class WebhookService {
     ctx: CallContext,
     id: string,
     body: { url?: string; events?: string[]; description?: string; enabled?: boolean },
+    expectedVersion?: number,
   ): Promise<WebhookEndpointDto> {
     const s = tenantScope(ctx);
     const url = body.url === undefined ? undefined : await this.checkUrl(body.url);
     const row = await this.d.db.transaction(s, async (tx) => {
       const before = await store.getEndpoint(tx, id, true);
       if (!before) throw notFound('webhookEndpoint');
+      assertVersion(before.version, expectedVersion, 'webhookEndpoint');
       const enabled = body.enabled ?? before.enabled;
       const reenabled = enabled && !before.enabled;
       const after = await store.updateEndpoint(tx, id, {

@@ -2199,7 +2199,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a webhook endpoint (URL, events, description, enabled)
+         * Change a webhook endpoint (URL, events, description, enabled; honours If-Match)
          * @description **Requires:** `webhooks:manage`
          */
         patch: operations["updateWebhookEndpoint"];
@@ -12035,6 +12035,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
                 /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
                 "X-CSRF-Token"?: string;
                 /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
@@ -12062,7 +12064,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK: Change a webhook endpoint (URL, events, description, enabled) */
+            /** @description OK: Change a webhook endpoint (URL, events, description, enabled; honours If-Match) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12100,6 +12102,7 @@ export interface operations {
             403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
             404: components["responses"]["404.not-found"];
             409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
