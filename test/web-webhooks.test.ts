@@ -1,7 +1,8 @@
 // The webhook screens in a real Chromium against a real BUL: an org admin registers an endpoint (a
 // local sink) for task.created, sees the signing secret once and copies it; a domain event is
 // delivered by the job worker, signed so that the sink verifies it with that secret; the endpoint's
-// deliveries page shows the delivery and its attempt, and Resend sends it again (attempt 2).
+// deliveries page shows the delivery and its attempt, and Resend sends it again (attempt 2); back on
+// the list, the endpoint is disabled with its switch, given another event type, and deleted.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookJobs } from '../src/modules/webhooks/jobs.ts';
@@ -124,6 +125,29 @@ describe.skipIf(!hasChromium)('webhook screens in Chromium', () => {
       await card.getByText('Delivered').waitFor();
       expect(sink.requests.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
       await shot('03-resent');
+
+      // Back on the list: disable it, add an event type, then delete it.
+      await page.getByRole('link', { name: '← Webhooks' }).click();
+      const table = page.getByTestId('webhooks-table');
+      await table.getByText(sink.url).waitFor();
+      await page.getByRole('switch', { name: `Enabled: ${sink.url}` }).click();
+      await table.getByText('Disabled', { exact: true }).waitFor();
+      const endpointNow = async () =>
+        (
+          await rig.app.request({ method: 'GET', url: '/api/v1/webhooks/endpoints', headers: admin.headers })
+        ).json().items[0] as { enabled: boolean; events: string[]; disabledReason: string | null };
+      expect(await endpointNow()).toMatchObject({ enabled: false, disabledReason: 'manual' });
+      await table.getByRole('button', { name: 'Edit', exact: true }).click();
+      const editForm = page.getByRole('form', { name: 'Change endpoint' });
+      await editForm.getByLabel('Events').click();
+      await page.getByRole('option', { name: 'task.updated', exact: true }).click();
+      await page.keyboard.press('Escape');
+      await editForm.getByRole('button', { name: 'Save' }).click();
+      await table.getByText('task.updated').waitFor();
+      expect((await endpointNow()).events).toEqual(['task.created', 'task.updated']);
+      await table.getByRole('button', { name: `Delete the endpoint ${sink.url}` }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.getByText('No webhook endpoints yet.').waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();
