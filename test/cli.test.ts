@@ -9,7 +9,13 @@ import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { missingNodeFlags, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { unsupportedNode } from '../bin/node-version.js';
+import { AuditService } from '../src/modules/audit/service.ts';
+import { newSecret, WebhookService } from '../src/modules/webhooks/service.ts';
+import { MasterKey } from '../src/platform/crypto/master-key.ts';
+import { SecretBox } from '../src/platform/crypto/secret-box.ts';
+import { newId } from '../src/platform/db/ids.ts';
 import { readMigrations } from '../src/platform/db/migrator.ts';
+import { Db } from '../src/platform/db/transaction.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
   type BulProcess,
@@ -28,6 +34,7 @@ import {
   waitUntilDead,
 } from './support/process.ts';
 import { createTestDatabase, dropTestDatabase, uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
+import { startSink } from './support/webhook-sink.ts';
 
 const SLOW = 240_000;
 const QUICK = 120_000;
@@ -447,13 +454,13 @@ describe.concurrent('with an external DATABASE_URL', () => {
   );
 
   it(
-    'runs --role worker without HTTP and --role api with HTTP on one database; both stop on SIGTERM',
+    'runs --role worker without HTTP (delivering webhooks) and --role api with HTTP on one database; both stop on SIGTERM',
     async ({ expect }) => {
       const { ownerUrl } = await externalDatabase({ empty: true });
       const workerPort = await freePort();
       const worker = spawnBul(
         ['start', '--role', 'worker'],
-        externalEnv(ownerUrl, { PORT: String(workerPort) }),
+        externalEnv(ownerUrl, { PORT: String(workerPort), WEBHOOK_ALLOW_PRIVATE: 'true' }),
       );
       await worker.waitForLog((l) => l.msg === 'BUL worker is running', 'the worker to start', 60_000);
       // The worker installed graphile-worker's schema and registered the cron schedule there.
@@ -478,6 +485,56 @@ describe.concurrent('with an external DATABASE_URL', () => {
       const status = await runBul(['status', '--url', `http://localhost:${api.port}`], {});
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/: ready \(role api/);
+
+      // The worker process has the services its jobs need: it delivers a webhook, signed.
+      const sink = await startSink();
+      try {
+        const tenant = await register(api.base);
+        const token = (await loginOver(api.base, tenant.email)).json().accessToken as string;
+        const created = await httpRequest(`${api.base}/api/v1/webhooks/endpoints`, {
+          headers: { authorization: `Bearer ${token}` },
+          json: { url: 'http://127.0.0.1:1/refused-by-the-api', events: ['task.created'] },
+        });
+        expect(created.status).toBe(400); // the API process refuses loopback (no WEBHOOK_ALLOW_PRIVATE)
+        const owner = new pg.Pool({ connectionString: ownerUrl, max: 1 });
+        try {
+          // As the owner (the API refuses a loopback sink): an endpoint, then an event handed to the handler.
+          const box = new SecretBox(new MasterKey(Buffer.from(TEST_MASTER_KEY, 'base64')));
+          const webhooks = new WebhookService({
+            db: new Db(owner),
+            box,
+            audit: new AuditService(new Db(owner)),
+            config: { webhookAllowPrivate: true, webhookTimeoutMs: 5000 },
+          });
+          const secret = newSecret();
+          const endpointId = newId();
+          await owner.query(
+            `INSERT INTO webhook_endpoints (org_id, id, url, event_types, secret_sealed) VALUES ($1, $2, $3, '{task.created}', $4)`,
+            [tenant.orgId, endpointId, sink.url, box.seal(secret, `webhook:${tenant.orgId}:${endpointId}`)],
+          );
+          sink.secret = secret;
+          const eventId = newId();
+          await new Db(owner).transaction({ orgId: tenant.orgId, userId: null }, (tx) =>
+            webhooks.enqueueFor(tx, {
+              id: eventId,
+              type: 'task.created',
+              orgId: tenant.orgId,
+              occurredAt: new Date().toISOString(),
+              actor: { type: 'system', id: null },
+              payload: { id: newId() },
+            }),
+          );
+          for (let i = 0; i < 300 && sink.requests.length === 0; i++)
+            await new Promise((r) => setTimeout(r, 50));
+          expect(sink.requests.map((r) => [r.headers['webhook-id'], r.verifyError])).toEqual([
+            [eventId, null],
+          ]);
+        } finally {
+          await owner.end();
+        }
+      } finally {
+        await sink.close();
+      }
 
       expect(await stop(api.proc)).toBe(0);
       expect(await stop(worker)).toBe(0);
