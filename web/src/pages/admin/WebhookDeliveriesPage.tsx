@@ -53,7 +53,9 @@ export default function WebhookDeliveriesPage() {
       <Anchor component={Link} to="/admin/webhooks" size="sm">
         ← {t('webhooks.title')}
       </Anchor>
-      <Title order={2}>{t('webhooks.deliveriesOf', { url: endpoint.data?.url ?? '' })}</Title>
+      <Title order={2} style={{ overflowWrap: 'anywhere' }}>
+        {t('webhooks.deliveriesOf', { url: endpoint.data?.url ?? '' })}
+      </Title>
       <ProblemAlert error={endpoint.error ?? deliveries.error} />
       <Group>
         <Button size="xs" variant="default" onClick={() => void deliveries.reload()}>
