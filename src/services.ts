@@ -11,7 +11,7 @@ import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
 import { createRateLimitStore } from './platform/http/rate-limit.ts';
-import type { BackgroundLoop, PlatformDeps } from './platform/module.ts';
+import type { AnyModule, BackgroundLoop, PlatformDeps } from './platform/module.ts';
 
 export type BulComposition = Composition<typeof MODULES> & {
   /** Every loop this process may run: the modules' and the platform's. */
@@ -24,6 +24,8 @@ export async function composeBul(opts: {
   masterKey: MasterKey;
   redis: Redis | null;
   log: Logger;
+  /** The module list (tests add one to it); MODULES otherwise. */
+  modules?: readonly AnyModule[];
 }): Promise<BulComposition> {
   const { config, pool, redis, log } = opts;
   const rateLimits = createRateLimitStore(config.rateLimitStore, {
@@ -42,7 +44,7 @@ export async function composeBul(opts: {
     log,
     onBackgroundError: (err) => log.error({ err }, 'background task failed'),
   };
-  const composition = await composeModules(MODULES, deps);
+  const composition = (await composeModules(opts.modules ?? MODULES, deps)) as Composition<typeof MODULES>;
   const loops: BackgroundLoop[] = [
     // The per-IP and per-user limits are taken by API requests only.
     {
