@@ -1,5 +1,5 @@
 // Builds the HTTP application: platform plugins first (errors, security headers, docs, metrics,
-// the request pipeline), then the feature modules under /api/v1. Used by `bul start` and by the
+// the request pipeline), then the modules' routes under /api/v1, from the module list. Used by `bul start` and by the
 // tests (which call `inject`); only the CLI listens on a port.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -123,6 +123,9 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     }
   });
 
+  // The services come from the module list (src/services.ts): given by `bul start`, which shares
+  // them with the worker and runs their loops; otherwise (tests, benches) built here, with the
+  // API role's loops running until the app closes.
   let composition = opts.composition;
   let background: RunningLoops | null = null;
   if (!composition) {
@@ -134,8 +137,23 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       log: logger || pino({ level: 'silent' }),
     });
     background = await startBackground(composition.loops, ['api']);
-    app.addHook('onClose', () => background?.stop());
   }
+  try {
+    return await buildHttp(app, opts, composition, background);
+  } catch (err) {
+    await background?.stop();
+    throw err;
+  }
+}
+
+async function buildHttp(
+  app: FastifyInstance,
+  opts: AppOptions,
+  composition: BulComposition,
+  background: RunningLoops | null,
+): Promise<BulApp> {
+  const { config, pool, redis } = opts;
+  if (background) app.addHook('onClose', () => background.stop());
   const { services } = composition;
   const { tenancy, meter, authenticator } = services;
   const { rateLimits } = composition.deps;
