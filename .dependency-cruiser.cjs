@@ -59,8 +59,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(platform|modules)/' },
       to: {
-        path: ['^src/(app|runtime|services|main|config)\\.ts$', '^src/modules/index\\.ts$', '^src/cli/'],
-        pathNot: '^src/config\\.ts$',
+        path: ['^src/(app|runtime|services|main)\\.ts$', '^src/modules/index\\.ts$', '^src/cli/'],
       },
     },
     {

@@ -4,7 +4,7 @@
 // (one after another: the whole tree is checked too).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'vitest';
@@ -83,5 +83,30 @@ describe('the dependency rules (npm run check)', () => {
     expect(r.output).toContain(
       `error composition-root-imported-by-nothing-below: ${r.file} → src/modules/index.ts`,
     );
+  });
+});
+
+describe('between two new modules (not in the order of .dependency-cruiser.cjs)', () => {
+  it('a cycle fails the check', { timeout: 60_000 }, async ({ expect }) => {
+    const tag = randomBytes(4).toString('hex');
+    const [a, b] = [`probe-a-${tag}`, `probe-b-${tag}`];
+    const dirs = [a, b].map((m) => path.join(ROOT, 'src', 'modules', m));
+    try {
+      for (const [dir, other] of [
+        [dirs[0]!, b],
+        [dirs[1]!, a],
+      ] as const) {
+        mkdirSync(dir);
+        writeFileSync(
+          path.join(dir, 'service.ts'),
+          `import type { X as Y } from '../${other}/service.ts';\nexport type X = { other?: Y };\n`,
+        );
+      }
+      const r = await depcruise(`src/modules/${a}`, `src/modules/${b}`);
+      expect(r.code).not.toBe(0);
+      expect(r.output).toContain(`error no-circular-between-modules: src/modules/${a}/service.ts → `);
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
