@@ -61,7 +61,7 @@ export function permissionsDoc(): string {
   const perms = Object.keys(PERMISSIONS) as Permission[];
   // The module whose definition declares it (src/modules/<name>/definition.ts).
   const moduleOf = (p: Permission) =>
-    MODULES.filter((m) => (m.permissions as readonly string[] | undefined)?.includes(p))
+    MODULES.filter((m) => m.permissions?.includes(p))
       .map((m) => m.name)
       .join(', ') || '—';
   const head = [

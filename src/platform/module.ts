@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/transaction.ts';
+import type { Permission } from './http/permissions.ts';
 import type { RateLimitStore } from './http/rate-limit.ts';
 import type { JobDefinition } from './jobs/worker.ts';
 
@@ -96,7 +97,7 @@ export interface ModuleDefinition<
   /** Loops a process keeps running for this module (started and stopped by background.ts). */
   background?(ctx: ModuleContext<Provides & Needs>): BackgroundLoop[];
   /** The permissions of the catalogue this module's routes are guarded by (docs/permissions.md). */
-  permissions?: readonly string[];
+  permissions?: readonly Permission[];
   events?: {
     /** The event types this module's services emit. */
     emits?: readonly string[];
