@@ -180,6 +180,28 @@ describe('the module list', () => {
     );
   });
 
+  it('refuses event types that are not <resource>.<verb> and jobs not named after their module', async () => {
+    const bad = defineModule({
+      name: 'bad',
+      needs: [],
+      build: () => ({}),
+      events: { handles: () => ({ TaskCreated: async () => {} }) },
+    });
+    await expect(composeModules([bad], composeDeps())).rejects.toThrow(
+      'module bad: event type TaskCreated is not <resource>.<verb> in lower snake case',
+    );
+    const stray = defineModule({
+      name: 'stray',
+      needs: [],
+      build: () => ({}),
+      jobs: () => [{ name: 'system:cleanup_expired', handler: async () => {} }],
+    });
+    const composed = await composeModules([stray], composeDeps());
+    expect(() => composed.jobs()).toThrow(
+      'module stray: job system:cleanup_expired must be named stray:<task>',
+    );
+  });
+
   it('builds each service once, every module named once', () => {
     const names = MODULES.map((m) => m.name);
     expect(new Set(names).size).toBe(names.length);

@@ -11,6 +11,9 @@ import type {
   ServicesOf,
 } from './module.ts';
 
+/** `task.created`, `project.status_changed`: `<resource>.<verb>`, lower snake case. */
+const EVENT_TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+
 export interface RegisteredHandler {
   module: string;
   handle: EventHandler;
@@ -54,6 +57,12 @@ export async function composeModules<const L extends readonly AnyModule[]>(
     }
   }
   const ctx: ModuleContext<Record<string, unknown>> = { services, deps };
+  for (const m of modules) {
+    const types = [...(m.events?.emits ?? []), ...Object.keys(m.events?.handles?.(ctx) ?? {})];
+    const badType = types.find((type) => !EVENT_TYPE.test(type));
+    if (badType)
+      throw new Error(`module ${m.name}: event type ${badType} is not <resource>.<verb> in lower snake case`);
+  }
   const names = <T extends { name: string }>(what: string, list: T[]): T[] => {
     const seenNames = new Set<string>();
     for (const { name } of list) {
@@ -75,7 +84,13 @@ export async function composeModules<const L extends readonly AnyModule[]>(
     jobs: () =>
       names(
         'job',
-        modules.flatMap((m) => m.jobs?.(ctx) ?? []),
+        modules.flatMap((m) =>
+          (m.jobs?.(ctx) ?? []).map((job) => {
+            if (!job.name.startsWith(`${m.name}:`))
+              throw new Error(`module ${m.name}: job ${job.name} must be named ${m.name}:<task>`);
+            return job;
+          }),
+        ),
       ),
     backgroundLoops: () =>
       names(
