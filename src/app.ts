@@ -1,50 +1,27 @@
 // Builds the HTTP application: platform plugins first (errors, security headers, docs, metrics,
-// the request pipeline), then the feature modules under /api/v1. Used by `bul start` and by the
+// the request pipeline), then the modules' routes under /api/v1, from the module list. Used by `bul start` and by the
 // tests (which call `inject`); only the CLI listens on a port.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
-import { accessRoutes } from './modules/access/routes.ts';
-import { AccessService } from './modules/access/service.ts';
-import { analyticsRoutes } from './modules/analytics/routes.ts';
-import { AnalyticsService } from './modules/analytics/service.ts';
-import { auditRoutes } from './modules/audit/routes.ts';
-import { AuditSealer } from './modules/audit/sealer.ts';
-import { AuditService } from './modules/audit/service.ts';
-import { businessRoutes } from './modules/business/routes.ts';
-import { BusinessService } from './modules/business/service.ts';
-import { ApiKeyService } from './modules/identity/api-key-service.ts';
-import { Authenticator } from './modules/identity/authenticator.ts';
-import { LoginLockout } from './modules/identity/lockout.ts';
-import { identityRoutes, jwksRoute } from './modules/identity/routes.ts';
-import { IdentityService } from './modules/identity/service.ts';
-import { SigningKeyRing } from './modules/identity/signing-keys.ts';
 import { landingRoute } from './modules/system/landing.ts';
 import { readinessCheck } from './modules/system/readiness.ts';
 import { systemRoutes } from './modules/system/routes.ts';
 import { tenantGuard } from './modules/tenancy/request-guard.ts';
-import { tenancyRoutes } from './modules/tenancy/routes.ts';
-import { compileIpRules, TenancyService } from './modules/tenancy/service.ts';
-import { UsageMeter } from './modules/tenancy/usage-meter.ts';
-import { webhookRoutes } from './modules/webhooks/routes.ts';
-import { WebhookService } from './modules/webhooks/service.ts';
-import { workRoutes } from './modules/work/routes.ts';
-import { WorkService } from './modules/work/service.ts';
+import { compileIpRules, type TenancyService } from './modules/tenancy/service.ts';
+import { type RunningLoops, startBackground } from './platform/background.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
-import { SecretBox } from './platform/crypto/secret-box.ts';
-import { Db } from './platform/db/transaction.ts';
 import { AppError, fieldError } from './platform/errors.ts';
 import { registerCompression } from './platform/http/compression.ts';
 import { registerIdempotency } from './platform/http/idempotency.ts';
 import { HTTP } from './platform/http/messages.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { registerProblemHandlers, sendProblem } from './platform/http/problem.ts';
-import { createRateLimitStore, type RateLimitStore } from './platform/http/rate-limit.ts';
 import { registerRequestPipeline } from './platform/http/request-pipeline.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerUploads } from './platform/http/uploads.ts';
@@ -57,6 +34,7 @@ import {
   resolveLogFormat,
 } from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
+import { type BulComposition, composeBul } from './services.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -68,23 +46,17 @@ export interface AppOptions {
   role?: string;
   /** The process's logger (default: one made from the configuration), or false to keep tests quiet. */
   logger?: Logger | false;
+  /**
+   * The process's services, when the caller composed them (`bul start`, which shares them with the
+   * worker and runs their background loops). Without it, buildApp composes its own and runs the
+   * API role's loops until the app closes.
+   */
+  composition?: BulComposition;
 }
 
 export interface BulApp {
   app: FastifyInstance;
-  services: {
-    audit: AuditService;
-    access: AccessService;
-    tenancy: TenancyService;
-    identity: IdentityService;
-    apiKeys: ApiKeyService;
-    keys: SigningKeyRing;
-    meter: UsageMeter;
-    work: WorkService;
-    business: BusinessService;
-    webhooks: WebhookService;
-    rateLimits: RateLimitStore;
-  };
+  services: BulComposition['services'] & { rateLimits: BulComposition['deps']['rateLimits'] };
 }
 
 /** The global IP check, recompiled only when the rule list changes. */
@@ -151,49 +123,40 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     }
   });
 
-  const db = new Db(pool);
-  const box = new SecretBox(masterKey);
-  const rateLimits = createRateLimitStore(config.rateLimitStore, {
-    pool,
-    redis,
-    syncIntervalMs: config.rateLimitSyncIntervalMs,
-    onError: (err) => app.log.error({ err }, 'rate-limit counters could not be synced'),
-  });
-  const audit = new AuditService(db);
-  const access = new AccessService(db, audit);
-  const tenancy = new TenancyService({ db, config, audit, access });
-  const keys = new SigningKeyRing({
-    db,
-    box,
-    issuer: config.publicUrl,
-    rotationSeconds: config.jwtKeyRotation,
-    maxTokenSeconds: 15 * 60,
-  });
-  await keys.start();
-  const lockout = new LoginLockout(rateLimits.exact, config.lockout);
-  const identity = new IdentityService({ db, config, audit, tenancy, keys, box, lockout });
-  const apiKeys = new ApiKeyService(db, audit);
-  const onBackgroundError = (err: unknown) => app.log.error({ err }, 'background task failed');
-  const meter = new UsageMeter(db, onBackgroundError);
-  meter.start();
-  const sealer = new AuditSealer({
-    pool,
-    intervalMs: config.auditSealIntervalMs,
-    onError: onBackgroundError,
-  });
-  sealer.start();
-  const work = new WorkService({ db, config, audit, tenancy });
-  const analytics = new AnalyticsService({ db, tenancy, audit });
-  const business = new BusinessService({ db, audit, tenancy, work });
-  const webhooks = new WebhookService({ db, box, audit, config });
-  const authenticator = new Authenticator({ db, config, keys, tenancy, onError: onBackgroundError });
+  // The services come from the module list (src/services.ts): given by `bul start`, which shares
+  // them with the worker and runs their loops; otherwise (tests, benches) built here, with the
+  // API role's loops running until the app closes.
+  let composition = opts.composition;
+  let background: RunningLoops | null = null;
+  if (!composition) {
+    composition = await composeBul({
+      config,
+      pool,
+      masterKey,
+      redis,
+      log: logger || pino({ level: 'silent' }),
+    });
+    background = await startBackground(composition.loops, ['api']);
+  }
+  try {
+    return await buildHttp(app, opts, composition, background);
+  } catch (err) {
+    await background?.stop();
+    throw err;
+  }
+}
 
-  app.addHook('onClose', async () => {
-    keys.stop();
-    await meter.stop();
-    await sealer.stop();
-    await rateLimits.stop();
-  });
+async function buildHttp(
+  app: FastifyInstance,
+  opts: AppOptions,
+  composition: BulComposition,
+  background: RunningLoops | null,
+): Promise<BulApp> {
+  const { config, pool, redis } = opts;
+  if (background) app.addHook('onClose', () => background.stop());
+  const { services } = composition;
+  const { tenancy, meter, authenticator } = services;
+  const { rateLimits } = composition.deps;
 
   await registerCompression(app);
   await registerSecurityHeaders(app, {
@@ -236,7 +199,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
     },
   });
 
-  registerIdempotency(app, db);
+  registerIdempotency(app, composition.deps.db);
 
   await app.register(systemRoutes, {
     readiness: readinessCheck(pool, redis),
@@ -247,35 +210,8 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   // The web app at `/` once built (npm run build); until then a page that says how to build it.
   if (webAppBuilt()) await registerWebApp(app);
   else await app.register(landingRoute);
-  await app.register(jwksRoute, { keys });
-  await app.register(
-    async (api) => {
-      await api.register(identityRoutes, { identity, apiKeys, authenticator, config });
-      await api.register(tenancyRoutes, { tenancy, meter });
-      await api.register(accessRoutes, { access });
-      await api.register(auditRoutes, { audit });
-      await api.register(analyticsRoutes, { analytics });
-      await api.register(workRoutes, { work, config });
-      await api.register(businessRoutes, { business });
-      await api.register(webhookRoutes, { webhooks });
-    },
-    { prefix: '/api/v1' },
-  );
+  await composition.registerRootRoutes(app);
+  await app.register((api) => composition.registerRoutes(api), { prefix: '/api/v1' });
   await app.ready();
-  return {
-    app,
-    services: {
-      audit,
-      access,
-      tenancy,
-      identity,
-      apiKeys,
-      keys,
-      meter,
-      work,
-      business,
-      webhooks,
-      rateLimits,
-    },
-  };
+  return { app, services: { ...services, rateLimits } };
 }

@@ -5,9 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
-import { AuditSealer } from './modules/audit/sealer.ts';
-import { housekeepingJobs } from './modules/system/jobs.ts';
-import { standaloneWebhookJobs } from './modules/webhooks/jobs.ts';
+import { rolesOf, startBackground } from './platform/background.ts';
 import { loadMasterKey, type MasterKey } from './platform/crypto/master-key.ts';
 import {
   createAppPool,
@@ -17,6 +15,7 @@ import {
 } from './platform/db/database.ts';
 import { migrate } from './platform/db/migrator.ts';
 import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
+import { composeBul } from './services.ts';
 
 export interface PreparedDatabase {
   location: DatabaseLocation;
@@ -78,37 +77,51 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         lazyConnect: true,
       })
     : null;
+  // In the order they run at shutdown: HTTP, then jobs, then background loops.
   const stops: (() => Promise<unknown>)[] = [];
   try {
     if (redis) {
       redis.on('error', (err) => log.warn({ err }, 'redis connection problem'));
       await redis.connect();
     }
+    // One set of services per process, from the module list, whatever its role; the loops of
+    // its role(s) run until it stops.
+    const composition = await composeBul({ config, pool, masterKey, redis, log });
+    const roles = rolesOf(config.role);
+    const background = await startBackground(composition.loops, roles, log);
+    stops.push(() => background.stop());
     let url: string | null = null;
-    if (config.role === 'all' || config.role === 'api') {
-      const { app } = await buildApp({ config, pool, masterKey, redis, role: config.role, logger: log });
-      const address = await app.listen({ host: config.host, port: config.port });
-      url = address.replace('127.0.0.1', 'localhost');
-      stops.push(() => app.close());
-    }
-    if (config.role === 'all' || config.role === 'worker') {
+    if (roles.includes('worker')) {
+      const jobs = composition.jobs();
       const worker = await startWorker({
         pool,
-        jobs: [...housekeepingJobs(pool), ...standaloneWebhookJobs(pool, masterKey, config)],
+        jobs,
         concurrency: config.workerConcurrency,
         log: log.child({ component: 'worker' }),
       });
-      stops.push(() => worker.stop());
-      if (config.role === 'worker') {
-        // Jobs record audit events too; API processes run their own sealer (buildApp).
-        const sealer = new AuditSealer({
-          pool,
-          intervalMs: config.auditSealIntervalMs,
-          onError: (err) => log.error({ err }, 'audit sealing failed'),
-        });
-        sealer.start();
-        stops.push(() => sealer.stop());
-      }
+      stops.unshift(() => worker.stop());
+      log.info(
+        {
+          modules: composition.modules.map((m) => m.name),
+          jobs: jobs.map((j) => j.name),
+          background: background.names,
+        },
+        'worker composed',
+      );
+    }
+    if (roles.includes('api')) {
+      const { app } = await buildApp({
+        config,
+        pool,
+        masterKey,
+        redis,
+        role: config.role,
+        logger: log,
+        composition,
+      });
+      const address = await app.listen({ host: config.host, port: config.port });
+      url = address.replace('127.0.0.1', 'localhost');
+      stops.unshift(() => app.close());
     }
     return {
       url,
@@ -122,7 +135,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
       },
     };
   } catch (err) {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    for (const stop of stops) await stop().catch(() => {});
     await pool.end().catch(() => {});
     redis?.disconnect();
     await location.close();

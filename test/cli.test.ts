@@ -10,6 +10,7 @@ import { afterAll, describe, it } from 'vitest';
 import { missingNodeFlags, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { unsupportedNode } from '../bin/node-version.js';
 import { AuditService } from '../src/modules/audit/service.ts';
+import { MODULES } from '../src/modules/index.ts';
 import { newSecret, WebhookService } from '../src/modules/webhooks/service.ts';
 import { MasterKey } from '../src/platform/crypto/master-key.ts';
 import { SecretBox } from '../src/platform/crypto/secret-box.ts';
@@ -475,6 +476,25 @@ describe.concurrent('with an external DATABASE_URL', () => {
         if (!crontabs.includes('system:cleanup_expired')) await new Promise((r) => setTimeout(r, 100));
       }
       expect(crontabs).toContain('system:cleanup_expired');
+      // It built every module's services from the module list and runs the worker's loops only.
+      const composed = await worker.waitForLog((l) => l.msg === 'worker composed', 'the worker composed');
+      expect(composed.modules).toEqual(MODULES.map((m) => m.name));
+      expect(composed.jobs).toEqual(['webhooks:deliver', 'system:cleanup_expired']);
+      expect(composed.background).toEqual(['audit-sealer', 'signing-keys']);
+      // A queued job runs in the worker process: the housekeeping drops an ended counter window.
+      await query(
+        ownerUrl,
+        "INSERT INTO rate_limit_counters (key, window_end, points) VALUES ('bul:api-ip:ended', 60000, 7)",
+      );
+      await query(ownerUrl, "SELECT graphile_worker.add_job('system:cleanup_expired')");
+      let left = 1;
+      for (let i = 0; i < 100 && left > 0; i++) {
+        left =
+          (await query(ownerUrl, "SELECT 1 FROM rate_limit_counters WHERE key = 'bul:api-ip:ended'"))
+            .rowCount ?? 0;
+        if (left > 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(left).toBe(0);
       expect(await portAccepts(workerPort)).toBe(false);
       expect(worker.stderr).not.toContain('BUL is running at');
 

@@ -4,12 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../config.ts';
-import { AccessService } from '../modules/access/service.ts';
-import { AuditService } from '../modules/audit/service.ts';
-import { LoginLockout } from '../modules/identity/lockout.ts';
 import { passwordProblem } from '../modules/identity/password-policy.ts';
-import { IdentityService } from '../modules/identity/service.ts';
-import { SigningKeyRing } from '../modules/identity/signing-keys.ts';
 import {
   DEMO_ORGANIZATION_NAME,
   DEMO_SIZES,
@@ -18,15 +13,12 @@ import {
   isDemoSize,
   seedDemo,
 } from '../modules/system/demo-data.ts';
-import { TenancyService } from '../modules/tenancy/service.ts';
-import { SecretBox } from '../platform/crypto/secret-box.ts';
 import { createAppPool } from '../platform/db/database.ts';
-import { Db } from '../platform/db/transaction.ts';
 import { AppError } from '../platform/errors.ts';
-import { limiterFactory } from '../platform/http/rate-limit.ts';
 import { render } from '../platform/i18n/message.ts';
 import { configuredLogger } from '../platform/observability/logger.ts';
 import { prepareDatabase } from '../runtime.ts';
+import { composeBul } from '../services.ts';
 
 const USAGE = `usage: bul seed-demo [--size small|large] [--subdomain S] [--password P] [--reset]
 
@@ -97,21 +89,11 @@ export async function seedDemoCommand(args: string[]): Promise<number> {
     await owner.connect();
     // The services sign-up uses, on the application role (RLS and all), as in a real sign-up.
     // Seeding is an administrator's act, so it works even where self-service sign-up is closed.
-    const seedConfig = { ...config, registrationEnabled: true };
-    const db = new Db(appPool);
-    const audit = new AuditService(db);
-    const access = new AccessService(db, audit);
-    const tenancy = new TenancyService({ db, config: seedConfig, audit, access });
-    const box = new SecretBox(masterKey);
-    const keys = new SigningKeyRing({
-      db,
-      box,
-      issuer: config.publicUrl,
-      rotationSeconds: config.jwtKeyRotation,
-      maxTokenSeconds: 15 * 60,
-    });
-    const lockout = new LoginLockout(limiterFactory('memory', {}), config.lockout);
-    const identity = new IdentityService({ db, config: seedConfig, audit, tenancy, keys, box, lockout });
+    // Lockouts counted in memory: this command signs nobody in. No background loop runs: readers
+    // of the chain seal it themselves.
+    const seedConfig = { ...config, registrationEnabled: true, rateLimitStore: 'memory' as const };
+    const { services } = await composeBul({ config: seedConfig, pool: appPool, masterKey, redis: null, log });
+    const { identity } = services;
 
     process.stderr.write(`seeding the ${size} demo organization "${subdomain}" (${describe(size)})\n`);
     const result = await seedDemo(

@@ -1,53 +1,23 @@
-// The permission catalogue (`resource:action`) and the built-in roles. Every route names one of
-// these permissions (or is explicitly public / for any signed-in user). docs/permissions.md is
-// generated from this file (`npm run docs`) and a test keeps it current.
+// The built-in roles, made of the permissions of the catalogue (src/platform/http/permissions.ts,
+// re-exported here). docs/permissions.md is generated from both (`npm run docs`) and a test keeps
+// it current.
+import {
+  ALL_PERMISSIONS,
+  isPermission,
+  ORG_PERMISSIONS,
+  type Permission,
+  PLATFORM_PERMISSIONS,
+} from '../../platform/http/permissions.ts';
 
-export const PERMISSIONS = {
-  'organization:read': 'See the organization profile and settings',
-  'organization:update': 'Change the organization name, time zone, locale and MFA requirement',
-  'plan:read': 'See the plan, its limits and the usage counters',
-  'plan:manage': 'Change the organization plan',
-  'members:read': 'List members and see their roles and departments',
-  'members:invite': 'Invite people and revoke open invitations',
-  'members:update': 'Change a member role, department or status',
-  'members:remove': 'Remove a member from the organization',
-  'roles:read': 'See roles and the permission catalogue',
-  'roles:manage': 'Create, change and delete custom roles',
-  'departments:read': 'See the department tree',
-  'departments:manage': 'Create, move, rename and delete departments',
-  'api_keys:read': 'List the API keys of the organization',
-  'api_keys:manage': 'Create and revoke API keys',
-  'ip_rules:read': 'See the organization IP allow and deny rules',
-  'ip_rules:manage': 'Add and remove organization IP rules',
-  'webhooks:manage':
-    'Register, change, delete and rotate the secrets of webhook endpoints; see their deliveries and resend them',
-  'audit:read': 'Search the audit trail and check its integrity',
-  'clients:read': 'See clients, their contacts and status history',
-  'clients:manage': 'Create, change, import and delete clients and contacts',
-  'projects:read': 'See projects, milestones, expenses and budgets',
-  'projects:manage':
-    'Create, change, import and delete projects, milestones and expenses; move a project between open statuses',
-  'projects:reopen': 'Reopen a completed or cancelled project',
-  'tasks:read': 'See tasks, comments, time entries and attachments',
-  'tasks:work':
-    'Work on tasks assigned to me (status, description, estimate, time, files) and comment on tasks I am assigned to or watch',
-  'tasks:manage': 'Create, assign, change, import and delete any task',
-  'business:read': 'See contracts, invoices, payments, deals and feedback',
-  'business:manage': 'Record and change contracts, invoices, payments, deals and feedback',
-  'analytics:read': 'See the organization dashboard and project performance reports',
-  'executive:read': "See the organization's executive metrics and trends",
-  'platform:admin':
-    'Administer the whole installation: all organizations, global IP rules (super admins only)',
-} as const;
-
-export type Permission = keyof typeof PERMISSIONS;
-export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
-
-/** Permissions that only the platform's super admins hold; no organization role can carry them. */
-export const PLATFORM_PERMISSIONS: readonly Permission[] = ['platform:admin'];
-export const ORG_PERMISSIONS = ALL_PERMISSIONS.filter((p) => !PLATFORM_PERMISSIONS.includes(p));
-
-export const isPermission = (value: string): value is Permission => Object.hasOwn(PERMISSIONS, value);
+export {
+  ALL_PERMISSIONS,
+  isPermission,
+  ORG_PERMISSIONS,
+  PERMISSIONS,
+  type Permission,
+  PLATFORM_PERMISSIONS,
+  requires,
+} from '../../platform/http/permissions.ts';
 
 export type BuiltinRoleKey = 'org_admin' | 'manager' | 'developer' | 'analyst' | 'user' | 'viewer';
 
@@ -142,9 +112,3 @@ export function rolePermissions(role: { key: string | null; permissions: readonl
     return [...BUILTIN_ROLES[role.key as BuiltinRoleKey].permissions];
   return role.permissions.filter(isPermission).filter((p) => !PLATFORM_PERMISSIONS.includes(p));
 }
-
-/** Route access for a permission of the catalogue (type-checked). */
-export const requires = (permission: Permission, opts: { duringMfaEnrollment?: boolean } = {}) => ({
-  permission,
-  ...opts,
-});

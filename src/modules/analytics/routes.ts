@@ -2,8 +2,8 @@
 // metrics and trends (executive:read; scope=global also needs platform:admin, checked by the service).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Page } from '../../platform/http/pagination.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
-import { requires } from '../access/catalogue.ts';
 import {
   Dashboard,
   DashboardQuery,

@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { sendExport } from '../../platform/export/send-export.ts';
 import { Page } from '../../platform/http/pagination.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
-import { requires } from '../access/catalogue.ts';
 import { AuditEvent, AuditExportQuery, AuditIntegrity, AuditSearchQuery } from './schemas.ts';
 import { AUDIT_EXPORT_COLUMNS, type AuditService } from './service.ts';
 

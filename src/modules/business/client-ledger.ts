@@ -2,7 +2,7 @@
 // which financial records make a client undeletable, and what churning it ends.
 import type { Sql } from '../../platform/db/transaction.ts';
 import type { CallContext } from '../../platform/http/request-context.ts';
-import type { ClientLedger } from '../work/client-service.ts';
+import type { ClientLedger } from '../work/service.ts';
 import type { ContractService } from './contract-service.ts';
 
 /** Contracts, invoices (payments hang off them) and feedback of the client, counted. */

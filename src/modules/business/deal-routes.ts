@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
-import { requires } from '../access/catalogue.ts';
 import { CreateDealBody, Deal, DealListQuery, Pipeline, UpdateDealBody } from './deal-schemas.ts';
 import type { BusinessService } from './service.ts';
 

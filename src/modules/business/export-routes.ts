@@ -6,9 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type TObject, Type } from 'typebox';
 import { type ExportColumn, type ExportFormat, sendExport } from '../../platform/export/send-export.ts';
 import { StringEnum } from '../../platform/http/common-schemas.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { type CallContext, callContext } from '../../platform/http/request-context.ts';
-import { requires } from '../access/catalogue.ts';
-import type { ExportSink } from '../work/bulk-service.ts';
+import type { ExportSink } from '../work/service.ts';
 import { ContractListQuery } from './contract-schemas.ts';
 import { DealListQuery } from './deal-schemas.ts';
 import {

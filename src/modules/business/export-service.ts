@@ -6,7 +6,7 @@ import { streamRows } from '../../platform/db/query-stream.ts';
 import type { ExportColumn } from '../../platform/export/send-export.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { majorText } from '../../platform/money/currency.ts';
-import type { ExportSink } from '../work/bulk-service.ts';
+import type { ExportSink } from '../work/service.ts';
 import { orgBook } from './common.ts';
 import * as contractStore from './contract-store.ts';
 import * as dealStore from './deal-store.ts';

@@ -5,8 +5,8 @@ import { Type } from 'typebox';
 import type { Config } from '../../config.ts';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { callContext, PUBLIC, requestMeta, SIGNED_IN } from '../../platform/http/request-context.ts';
-import { requires } from '../access/catalogue.ts';
 import type { ApiKeyService } from './api-key-service.ts';
 import { type Authenticator, CSRF_COOKIE, SESSION_COOKIE } from './authenticator.ts';
 import {

@@ -6,10 +6,10 @@ import type { Config } from '../../config.ts';
 import { notFound } from '../../platform/errors.ts';
 import { contentDisposition } from '../../platform/export/send-export.ts';
 import { IdParams, NoContent } from '../../platform/http/common-schemas.ts';
+import { requires } from '../../platform/http/permissions.ts';
 import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import { receiveUpload } from '../../platform/http/uploads.ts';
-import { requires } from '../access/catalogue.ts';
 import type { WorkService } from './service.ts';
 import { Attachment, TaskChildParams } from './task-schemas.ts';
 

@@ -6,10 +6,10 @@ import { type TObject, Type } from 'typebox';
 import type { Config } from '../../config.ts';
 import { type ExportColumn, type ExportFormat, sendExport } from '../../platform/export/send-export.ts';
 import { StringEnum } from '../../platform/http/common-schemas.ts';
+import { type Permission, requires } from '../../platform/http/permissions.ts';
 import { type CallContext, callContext } from '../../platform/http/request-context.ts';
 import { receiveUpload } from '../../platform/http/uploads.ts';
 import { readTable, type Table } from '../../platform/import/read-table.ts';
-import { type Permission, requires } from '../access/catalogue.ts';
 import {
   CLIENT_EXPORT_COLUMNS,
   type ExportSink,

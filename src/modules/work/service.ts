@@ -13,6 +13,11 @@ import { ProjectService } from './project-service.ts';
 import { TaskActivityService } from './task-activity-service.ts';
 import { TaskService } from './task-service.ts';
 
+// What other modules plug into work (business registers its ledger, writes its exports to work's
+// sinks): they reach these types through this file, like the services.
+export type { ExportSink } from './bulk-service.ts';
+export type { ClientLedger } from './client-service.ts';
+
 export interface WorkDeps {
   db: Db;
   config: Config;

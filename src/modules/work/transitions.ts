@@ -2,9 +2,9 @@
 // move needs. An illegal move is refused with 409 `invalid-transition` listing the allowed ones.
 // The project table is documented in docs/work-statuses.md (generated from this file).
 import { AppError } from '../../platform/errors.ts';
+import type { Permission } from '../../platform/http/permissions.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { type ResourceName, resourceName } from '../../platform/i18n/resource-names.ts';
-import type { Permission } from '../access/catalogue.ts';
 import { WORK } from './messages.ts';
 
 export const CLIENT_STATUSES = ['lead', 'active', 'churned'] as const;

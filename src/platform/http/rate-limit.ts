@@ -42,6 +42,8 @@ export interface RateLimitStore {
   perRequest(spec: LimiterSpec): RequestLimiter;
   /** Adds what this process counted to the shared counts and reads them back now (postgres). */
   sync(): Promise<void>;
+  /** Starts background syncing (postgres; API processes, which take the per-request limits). */
+  start(): void;
   /** Stops background syncing, adding what is still counted locally. */
   stop(): Promise<void>;
 }
@@ -51,17 +53,18 @@ export function createRateLimitStore(
   deps: { pool?: pg.Pool; redis?: Redis | null; syncIntervalMs: number; onError: (err: unknown) => void },
 ): RateLimitStore {
   const exact = limiterFactory(store, deps);
-  if (store !== 'postgres') return { exact, perRequest: exact, sync: async () => {}, stop: async () => {} };
+  if (store !== 'postgres')
+    return { exact, perRequest: exact, sync: async () => {}, start: () => {}, stop: async () => {} };
   const counters = new SyncedCounters({
     pool: deps.pool!,
     intervalMs: deps.syncIntervalMs,
     onError: deps.onError,
   });
-  counters.start();
   return {
     exact,
     perRequest: (spec) => counters.limiter(spec),
     sync: () => counters.sync(),
+    start: () => counters.start(),
     stop: () => counters.stop(),
   };
 }

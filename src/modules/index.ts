@@ -1,0 +1,28 @@
+// Every module of BUL, in dependency order: a module comes after those whose services it needs.
+// The API process and the worker are both composed from this list (src/app.ts, src/runtime.ts);
+// adding a module is its folder plus one line here.
+import type { ServicesOf } from '../platform/module.ts';
+import { accessModule } from './access/definition.ts';
+import { analyticsModule } from './analytics/definition.ts';
+import { auditModule } from './audit/definition.ts';
+import { businessModule } from './business/definition.ts';
+import { identityModule } from './identity/definition.ts';
+import { systemModule } from './system/definition.ts';
+import { tenancyModule } from './tenancy/definition.ts';
+import { webhooksModule } from './webhooks/definition.ts';
+import { workModule } from './work/definition.ts';
+
+export const MODULES = [
+  auditModule,
+  accessModule,
+  tenancyModule,
+  identityModule,
+  workModule,
+  businessModule,
+  analyticsModule,
+  webhooksModule,
+  systemModule,
+] as const;
+
+/** Every service the modules build, by name (what a job or an event handler can use). */
+export type Services = ServicesOf<typeof MODULES>;
