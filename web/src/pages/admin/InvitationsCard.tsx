@@ -4,9 +4,9 @@ import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Titl
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -21,11 +21,11 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
   const f = useFormat();
   const roleName = useRoleName();
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
-  const open = useLoad(
+  const open = useApiQuery(
+    key('invitations', 'InvitationsCard.open'),
     async () =>
       (await call(api.GET('/api/v1/invitations', { params: { query: { status: 'open', limit: 200 } } })))
         .items,
-    [],
   );
   const revoke = async (inv: Invitation) => {
     await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: inv.id } } }));
@@ -142,9 +142,8 @@ function InviteForm({ roles, onInvited }: { roles: Role[]; onInvited: (inv: Crea
   const [email, setEmail] = useState('');
   const [roleId, setRoleId] = useState<string | null>(null);
   const [departmentId, setDepartmentId] = useState<string | null>(null);
-  const departments = useLoad(
-    async () => (can('departments:read') ? (await call(api.GET('/api/v1/departments'))).items : []),
-    [],
+  const departments = useApiQuery(key('departments', 'InvitationsCard.departments'), async () =>
+    can('departments:read') ? (await call(api.GET('/api/v1/departments'))).items : [],
   );
   const submit = useSubmit(async () => {
     const inv = await call(

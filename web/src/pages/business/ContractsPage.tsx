@@ -4,10 +4,10 @@ import { Button, Group, Modal, Select, SimpleGrid, Stack, Table, Text, Title } f
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
+import { clientOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -47,17 +47,19 @@ export default function ContractsPage() {
     ...(interval ? { billingInterval: interval } : {}),
     ...(activity === 'all' ? {} : { active: activity === 'active' }),
   };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/contracts', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('contracts', 'ContractsPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/contracts', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items } = list;
-  const active = useLoad(activeContracts, []);
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
+  );
+  const active = useApiQuery(key('contracts', 'ContractsPage.active'), activeContracts);
 
   const currency = book.currency ?? 'USD';
   const mrr = (active.data ?? []).reduce(
@@ -93,14 +95,13 @@ export default function ContractsPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -144,7 +145,7 @@ export default function ContractsPage() {
               {items.map((c) => (
                 <Table.Tr key={c.id} data-contract={c.name}>
                   <Table.Td>{c.name}</Table.Td>
-                  <Table.Td>{book.clientName(c.clientId)}</Table.Td>
+                  <Table.Td>{clientName(c.clientId) ?? '—'}</Table.Td>
                   <Table.Td ta="right">
                     {t(`business.contracts.per.${c.billingInterval}`, {
                       amount: f.money(c.amountMinor, c.currency),

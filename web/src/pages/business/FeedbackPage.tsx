@@ -4,10 +4,10 @@ import { Button, Group, Modal, Rating, Select, SimpleGrid, Stack, Table, Text, T
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
+import { clientOptions, projectOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -25,21 +25,22 @@ export default function FeedbackPage() {
   const [creating, setCreating] = useState(false);
 
   const filters = { ...(clientId ? { clientId } : {}), ...(score ? { score: Number(score) } : {}) };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/feedback', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('feedback', 'FeedbackPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/feedback', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items } = list;
-  const projects = useLoad(
-    async () => (await call(api.GET('/api/v1/projects', { params: { query: { limit: 200 } } }))).items,
-    [],
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
   );
-  const projectName = (id: string | null) => (id && projects.data?.find((p) => p.id === id)?.name) || '—';
+  const projectName = useNames(
+    projectOptions(),
+    items.map((x) => x.projectId),
+  );
 
   const average = items.length > 0 ? items.reduce((s, x) => s + x.score, 0) / items.length : null;
   const exportQuery: Record<string, string> = Object.fromEntries(
@@ -76,14 +77,13 @@ export default function FeedbackPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -114,8 +114,8 @@ export default function FeedbackPage() {
               {items.map((x) => (
                 <Table.Tr key={x.id}>
                   <Table.Td>{f.day(x.receivedOn)}</Table.Td>
-                  <Table.Td>{book.clientName(x.clientId)}</Table.Td>
-                  <Table.Td>{projectName(x.projectId)}</Table.Td>
+                  <Table.Td>{clientName(x.clientId) ?? '—'}</Table.Td>
+                  <Table.Td>{projectName(x.projectId) ?? '—'}</Table.Td>
                   <Table.Td>
                     <Rating
                       value={x.score}

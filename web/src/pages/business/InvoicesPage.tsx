@@ -17,9 +17,10 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { usePagedList } from '../../components/usePagedList.ts';
+import { clientOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -48,16 +49,18 @@ export default function InvoicesPage() {
     ...(issuedFrom ? { issuedFrom } : {}),
     ...(issuedTo ? { issuedTo } : {}),
   };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/invoices', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('invoices', 'InvoicesPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/invoices', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items, setItems } = list;
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
+  );
   const replace = (updated: Invoice) =>
     setItems((prev) => prev.map((i) => (i.id === updated.id ? updated : i)));
 
@@ -108,14 +111,13 @@ export default function InvoicesPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -167,7 +169,7 @@ export default function InvoicesPage() {
                       {i.number}
                     </Anchor>
                   </Table.Td>
-                  <Table.Td>{book.clientName(i.clientId)}</Table.Td>
+                  <Table.Td>{clientName(i.clientId) ?? '—'}</Table.Td>
                   <Table.Td>{f.day(i.issuedOn)}</Table.Td>
                   <Table.Td>{f.day(i.dueOn)}</Table.Td>
                   <Table.Td ta="right">{f.money(i.amountMinor, i.currency)}</Table.Td>
@@ -210,7 +212,7 @@ export default function InvoicesPage() {
         {open && (
           <InvoicePayments
             invoice={open}
-            clientName={book.clientName(open.clientId)}
+            clientName={clientName(open.clientId) ?? '—'}
             decimals={book.decimals(open.currency)}
             canManage={manage}
             onChanged={replace}

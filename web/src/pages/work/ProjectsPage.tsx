@@ -17,13 +17,13 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import type { Project, ProjectStatus } from '../../api/types.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
-import { usePagedList } from '../../components/usePagedList.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -42,10 +42,8 @@ export default function ProjectsPage() {
   const [creating, setCreating] = useState(false);
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
 
-  const list = usePagedList(
-    (cursor) =>
-      call(api.GET('/api/v1/projects', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
-    [],
+  const list = usePagedQuery(key('projects', 'ProjectsPage.list'), (cursor) =>
+    call(api.GET('/api/v1/projects', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
   );
   const { items, setItems } = list;
 
