@@ -69,12 +69,19 @@ export function ListTable<T extends { id: string }>(props: {
           </Table>
         </WideTable>
       )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      <LoadMore list={list} />
     </Stack>
+  );
+}
+
+/** "Load more" while the API has another page of the listing (a board shows it under its columns). */
+export function LoadMore<T>({ list }: { list: PagedList<T> }) {
+  const { t } = useTranslation();
+  if (!list.more.hasMore) return null;
+  return (
+    <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
+      {t('common.loadMore')}
+    </Button>
   );
 }
 
