@@ -1,8 +1,8 @@
-// The web app's cache invalidation by domain event (web/src/api/queries.ts), without a browser:
+// The web app's cache invalidation by domain event (web/src/api/invalidation.ts), without a browser:
 // a realtime message marks stale exactly the queries showing what it changed, by key prefix.
-import { QueryClient } from '@tanstack/react-query';
+import { QueryClient } from '@tanstack/query-core';
 import { describe, expect, it } from 'vitest';
-import { invalidateForEvent, keysForEvent } from '../web/src/api/queries.ts';
+import { invalidateForEvent, keysForEvent } from '../web/src/api/invalidation.ts';
 
 function seeded() {
   const client = new QueryClient();
