@@ -15,8 +15,9 @@ export type PagedList<T> = ReturnType<typeof usePagedQuery<T>>;
 export interface Column<T> {
   header: ReactNode;
   cell: (row: T) => ReactNode;
-  /** Cell props (alignment) for this column. */
   align?: 'left' | 'right';
+  /** data-testid of this column's cells. */
+  testId?: string;
 }
 
 export function ListTable<T extends { id: string }>(props: {
@@ -29,6 +30,8 @@ export function ListTable<T extends { id: string }>(props: {
   tableProps?: TableProps;
   /** Shown instead of the table while the listing is empty (default: "None yet"). */
   empty?: ReactNode;
+  /** Attributes of a row (e.g. `data-invoice` for tests and styles). */
+  rowProps?: (row: T) => Record<`data-${string}`, string>;
 }) {
   const { t } = useTranslation();
   const { list } = props;
@@ -56,10 +59,10 @@ export function ListTable<T extends { id: string }>(props: {
             </Table.Thead>
             <Table.Tbody>
               {list.items.map((row) => (
-                <Table.Tr key={row.id}>
+                <Table.Tr key={row.id} {...props.rowProps?.(row)}>
                   {props.columns.map((c, i) => (
                     // biome-ignore lint/suspicious/noArrayIndexKey: columns are fixed per page
-                    <Table.Td key={i} ta={c.align}>
+                    <Table.Td key={i} ta={c.align} data-testid={c.testId}>
                       {c.cell(row)}
                     </Table.Td>
                   ))}
