@@ -77,6 +77,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Every row of a listing, page after page (for a download of all of it, or a total). */
+export async function allPages<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await fetchPage(cursor);
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 /** Applies a change to the rows of a paged listing, keeping each loaded page where it was. */
 function updateRows<T>(data: InfiniteData<Page<T>, string | null>, update: (prev: T[]) => T[]) {
   const next = update(data.pages.flatMap((p) => p.items));

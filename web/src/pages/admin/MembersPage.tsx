@@ -16,7 +16,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
-import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
+import { allPages, key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ListTable } from '../../components/ListPage.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
@@ -130,22 +130,17 @@ function MembersCard({ roles }: { roles: Role[] }) {
         <Title order={4}>{t('admin.members.list')}</Title>
         <DownloadMenu
           fileName="members"
-          fetchAll={async () => {
-            const all: Member[] = [];
-            let next: string | undefined;
-            do {
-              const r = await call(
+          fetchAll={() =>
+            allPages((cursor) =>
+              call(
                 api.GET('/api/v1/members', {
                   params: {
-                    query: { limit: 200, ...(next ? { cursor: next } : {}), ...(query ? { q: query } : {}) },
+                    query: { limit: 200, ...(cursor ? { cursor } : {}), ...(query ? { q: query } : {}) },
                   },
                 }),
-              );
-              all.push(...r.items);
-              next = r.nextCursor ?? undefined;
-            } while (next);
-            return all;
-          }}
+              ),
+            )
+          }
           columns={[
             { header: 'name', value: (m) => m.name },
             { header: 'email', value: (m) => m.email },

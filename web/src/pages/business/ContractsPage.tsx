@@ -4,7 +4,7 @@ import { Button, Group, Modal, Select, SimpleGrid, Stack, Title } from '@mantine
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
-import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
+import { allPages, key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
@@ -19,17 +19,14 @@ import { useBook } from './useBook.ts';
 type Activity = 'all' | 'active' | 'inactive';
 
 /** Every contract active today (all pages), for MRR today. */
-async function activeContracts(): Promise<Contract[]> {
-  const out: Contract[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await call(
-      api.GET('/api/v1/contracts', { params: { query: { active: true, limit: 200, cursor } } }),
-    );
-    out.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
+function activeContracts(): Promise<Contract[]> {
+  return allPages((cursor) =>
+    call(
+      api.GET('/api/v1/contracts', {
+        params: { query: { active: true, limit: 200, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
 }
 
 export default function ContractsPage() {
