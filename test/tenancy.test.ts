@@ -655,6 +655,27 @@ describe('departments', () => {
 // ---- members (T1) ----------------------------------------------------------------------------
 
 describe('members', () => {
+  it('?user_id= lists only the members who are those users (one or several; what names assignees)', async () => {
+    const admin = await signUp(t);
+    const a = await addMember(t, admin, 'user');
+    const b = await addMember(t, admin, 'user');
+    await addMember(t, admin, 'user');
+    const list = async (qs: string) => {
+      const res = await t.request({ method: 'GET', url: `/api/v1/members?${qs}`, headers: admin.headers });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json().items as { userId: string }[]).map((m) => m.userId).sort();
+    };
+    expect(await list(`user_id=${a.userId}`)).toEqual([a.userId]);
+    expect(await list(`user_id=${a.userId}&user_id=${b.userId}`)).toEqual([a.userId, b.userId].sort());
+    expect(await list('limit=200')).toHaveLength(4);
+    const bad = await t.request({
+      method: 'GET',
+      url: '/api/v1/members?user_id=nope',
+      headers: admin.headers,
+    });
+    expectFieldError(bad, 'user_id[0]');
+  });
+
   it('changing a role is audited as member.role_change with before and after', async () => {
     const admin = await signUp(t);
     const member = await addMember(t, admin, 'user');

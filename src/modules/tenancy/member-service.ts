@@ -57,6 +57,7 @@ export class MemberService {
       department_id?: string;
       status?: string;
       q?: string;
+      user_id?: string[];
       limit?: number;
       cursor?: string;
     },
@@ -70,6 +71,7 @@ export class MemberService {
         departmentId: q.department_id,
         status: q.status,
         q: q.q,
+        userIds: q.user_id,
         afterId: cursor?.id,
         limit,
       }),

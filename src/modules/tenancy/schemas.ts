@@ -110,6 +110,12 @@ export const MemberListQuery = Type.Object(
     q: Type.Optional(
       Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name or e-mail.' }),
     ),
+    user_id: Type.Optional(
+      Type.Array(Uuid(), {
+        maxItems: 200,
+        description: 'Only the members who are these users (repeat the parameter), e.g. to name assignees.',
+      }),
+    ),
     ...PageQuery,
   },
   { additionalProperties: false },

@@ -180,6 +180,7 @@ export interface MemberFilter {
   departmentId?: string;
   status?: string;
   q?: string;
+  userIds?: string[];
   afterId?: string;
   limit: number;
 }
@@ -191,6 +192,7 @@ export async function listMembers(sql: Sql, f: MemberFilter): Promise<MemberRow[
        AND ($3::text IS NULL OR m.status = $3)
        AND ($4::text IS NULL OR u.email ILIKE '%' || $4 || '%' OR u.name ILIKE '%' || $4 || '%')
        AND ($5::uuid IS NULL OR m.id > $5)
+       AND ($7::uuid[] IS NULL OR m.user_id = ANY($7))
      ORDER BY m.id LIMIT $6`,
     [
       f.roleId ?? null,
@@ -199,6 +201,7 @@ export async function listMembers(sql: Sql, f: MemberFilter): Promise<MemberRow[
       f.q ? f.q.replace(/[\\%_]/g, (c) => `\\${c}`) : null,
       f.afterId ?? null,
       f.limit + 1,
+      f.userIds ?? null,
     ],
   );
   return rows;

@@ -8155,6 +8155,8 @@ export interface operations {
                 /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
                 role_id?: string;
                 status?: "active" | "suspended";
+                /** @description Only the members who are these users (repeat the parameter), e.g. to name assignees. */
+                user_id?: string[];
             };
             header?: {
                 /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */

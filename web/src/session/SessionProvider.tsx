@@ -2,6 +2,7 @@
 // sign-out. Pages read it through useSession(); a 401 anywhere returns the app to the login page.
 import { createContext, type ReactNode, use, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiProblem, api, call, mayHaveSession, SESSION_LOST_EVENT } from '../api/client.ts';
+import { queryClient } from '../api/queries.ts';
 import type { Me } from '../api/types.ts';
 
 export type SessionState =
@@ -50,6 +51,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     window.addEventListener(SESSION_LOST_EVENT, lost);
     return () => window.removeEventListener(SESSION_LOST_EVENT, lost);
   }, [reload]);
+
+  // What the cache holds belongs to one user in one organization: another one starts empty.
+  const who = state.status === 'signed-in' ? `${state.me.user.id}/${state.me.organization?.id ?? ''}` : '';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: clears when `who` changes
+  useEffect(() => queryClient.clear(), [who]);
 
   const value = useMemo<SessionApi>(
     () => ({

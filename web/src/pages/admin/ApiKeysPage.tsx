@@ -16,9 +16,9 @@ import {
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -44,9 +44,9 @@ export default function ApiKeysPage() {
   const { can } = useSession();
   const manage = can('api_keys:manage');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const keys = useLoad(
+  const keys = useApiQuery(
+    key('api-keys', 'ApiKeysPage.keys'),
     async () => (await call(api.GET('/api/v1/api-keys', { params: { query: { limit: 200 } } }))).items,
-    [],
   );
 
   const revoke = async (k: ApiKey) => {

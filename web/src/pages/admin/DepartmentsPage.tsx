@@ -16,9 +16,9 @@ import {
 import { type FormEvent, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -29,7 +29,10 @@ export default function DepartmentsPage() {
   const { t } = useTranslation();
   const { can } = useSession();
   const manage = can('departments:manage');
-  const list = useLoad(async () => (await call(api.GET('/api/v1/departments'))).items, []);
+  const list = useApiQuery(
+    key('departments', 'DepartmentsPage.list'),
+    async () => (await call(api.GET('/api/v1/departments'))).items,
+  );
   const [editing, setEditing] = useState<Department | null>(null);
   const all = list.data ?? [];
   const byId = useMemo(() => new Map(all.map((d) => [d.id, d])), [all]);

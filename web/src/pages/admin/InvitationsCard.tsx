@@ -1,14 +1,25 @@
 // Inviting by e-mail with a role (the token the API returns once is shown to hand over), and the
 // open invitations, each of which can be revoked.
-import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  Select,
+  Stack,
+  type TableProps,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { allPages, key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
+import { ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -21,11 +32,12 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
   const f = useFormat();
   const roleName = useRoleName();
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
-  const open = useLoad(
-    async () =>
-      (await call(api.GET('/api/v1/invitations', { params: { query: { status: 'open', limit: 200 } } })))
-        .items,
-    [],
+  const open = usePagedQuery(key('invitations', 'open'), (cursor) =>
+    call(
+      api.GET('/api/v1/invitations', {
+        params: { query: { status: 'open', limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const revoke = async (inv: Invitation) => {
     await call(api.DELETE('/api/v1/invitations/{id}', { params: { path: { id: inv.id } } }));
@@ -38,20 +50,15 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
         <Title order={4}>{t('admin.invitations.title')}</Title>
         <DownloadMenu
           fileName="invitations"
-          fetchAll={async () => {
-            const all: Invitation[] = [];
-            let next: string | undefined;
-            do {
-              const r = await call(
+          fetchAll={() =>
+            allPages((cursor) =>
+              call(
                 api.GET('/api/v1/invitations', {
-                  params: { query: { limit: 200, ...(next ? { cursor: next } : {}) } },
+                  params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } },
                 }),
-              );
-              all.push(...r.items);
-              next = r.nextCursor ?? undefined;
-            } while (next);
-            return all;
-          }}
+              ),
+            )
+          }
           columns={[
             { header: 'email', value: (i) => i.email },
             { header: 'role', value: (i) => i.role.name },
@@ -80,51 +87,54 @@ export function InvitationsCard({ roles }: { roles: Role[] }) {
           }}
         />
         <Title order={5}>{t('admin.invitations.pending')}</Title>
-        <ProblemAlert error={open.error} />
-        {open.data && open.data.length === 0 ? (
-          <Text c="dimmed" size="sm">
-            {t('admin.invitations.none')}
-          </Text>
-        ) : (
-          <WideTable minWidth={600}>
-            <Table verticalSpacing="xs" data-testid="invitations-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('admin.invitations.email')}</Table.Th>
-                  <Table.Th>{t('admin.members.role')}</Table.Th>
-                  <Table.Th>{t('admin.invitations.sent')}</Table.Th>
-                  <Table.Th>{t('admin.invitations.expires')}</Table.Th>
-                  <Table.Th>{t('common.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {(open.data ?? []).map((inv) => (
-                  <Table.Tr key={inv.id}>
-                    <Table.Td>
-                      <Text size="sm">{inv.email}</Text>
-                      <Badge size="xs" variant="light">
-                        {t(`admin.invitations.status.${inv.status}`)}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>{roleName({ name: inv.role.name, key: keyOf(roles, inv.role.id) })}</Table.Td>
-                    <Table.Td>{f.dateTime(inv.createdAt)}</Table.Td>
-                    <Table.Td>{f.dateTime(inv.expiresAt)}</Table.Td>
-                    <Table.Td>
-                      <ConfirmButton
-                        label={t('admin.invitations.revoke')}
-                        ariaLabel={t('admin.invitations.revokeWho', { email: inv.email })}
-                        title={t('admin.invitations.revokeTitle')}
-                        message={t('admin.invitations.revokeConfirm', { email: inv.email })}
-                        confirmLabel={t('admin.invitations.revoke')}
-                        onConfirm={() => revoke(inv)}
-                      />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </WideTable>
-        )}
+        <ListTable
+          list={open}
+          minWidth={600}
+          tableProps={
+            {
+              verticalSpacing: 'xs',
+              highlightOnHover: false,
+              'data-testid': 'invitations-table',
+            } as TableProps
+          }
+          empty={
+            <Text c="dimmed" size="sm">
+              {t('admin.invitations.none')}
+            </Text>
+          }
+          columns={[
+            {
+              header: t('admin.invitations.email'),
+              cell: (inv) => (
+                <>
+                  <Text size="sm">{inv.email}</Text>
+                  <Badge size="xs" variant="light">
+                    {t(`admin.invitations.status.${inv.status}`)}
+                  </Badge>
+                </>
+              ),
+            },
+            {
+              header: t('admin.members.role'),
+              cell: (inv) => roleName({ name: inv.role.name, key: keyOf(roles, inv.role.id) }),
+            },
+            { header: t('admin.invitations.sent'), cell: (inv) => f.dateTime(inv.createdAt) },
+            { header: t('admin.invitations.expires'), cell: (inv) => f.dateTime(inv.expiresAt) },
+            {
+              header: t('common.actions'),
+              cell: (inv) => (
+                <ConfirmButton
+                  label={t('admin.invitations.revoke')}
+                  ariaLabel={t('admin.invitations.revokeWho', { email: inv.email })}
+                  title={t('admin.invitations.revokeTitle')}
+                  message={t('admin.invitations.revokeConfirm', { email: inv.email })}
+                  confirmLabel={t('admin.invitations.revoke')}
+                  onConfirm={() => revoke(inv)}
+                />
+              ),
+            },
+          ]}
+        />
       </Stack>
     </Card>
   );
@@ -142,9 +152,8 @@ function InviteForm({ roles, onInvited }: { roles: Role[]; onInvited: (inv: Crea
   const [email, setEmail] = useState('');
   const [roleId, setRoleId] = useState<string | null>(null);
   const [departmentId, setDepartmentId] = useState<string | null>(null);
-  const departments = useLoad(
-    async () => (can('departments:read') ? (await call(api.GET('/api/v1/departments'))).items : []),
-    [],
+  const departments = useApiQuery(key('departments', 'InvitationsCard.departments'), async () =>
+    can('departments:read') ? (await call(api.GET('/api/v1/departments'))).items : [],
   );
   const submit = useSubmit(async () => {
     const inv = await call(

@@ -17,9 +17,9 @@ import {
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -34,7 +34,10 @@ export default function IpRulesPage() {
   const f = useFormat();
   const { can } = useSession();
   const manage = can('ip_rules:manage');
-  const rules = useLoad(async () => (await call(api.GET('/api/v1/ip-rules'))).items, []);
+  const rules = useApiQuery(
+    key('ip-rules', 'IpRulesPage.rules'),
+    async () => (await call(api.GET('/api/v1/ip-rules'))).items,
+  );
 
   const remove = async (rule: IpRule) => {
     await call(api.DELETE('/api/v1/ip-rules/{id}', { params: { path: { id: rule.id } } }));

@@ -1,16 +1,25 @@
 // Members of the organization (role, status, MFA), with their role and status changeable and
 // removal for those allowed; below, the invitations.
-import { Badge, Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Card,
+  Group,
+  Select,
+  Stack,
+  type TableProps,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { allPages, key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
-import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
+import { ListTable } from '../../components/ListPage.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { InvitationsCard } from './InvitationsCard.tsx';
@@ -21,9 +30,8 @@ export default function MembersPage() {
   const { t } = useTranslation();
   const { can } = useSession();
   // The roles a member can be given or invited with (needs roles:read; else only the current ones).
-  const roles = useLoad(
-    async () => (can('roles:read') ? (await call(api.GET('/api/v1/roles'))).items : []),
-    [can('roles:read')],
+  const roles = useApiQuery(key('roles', 'MembersPage.roles', can('roles:read')), async () =>
+    can('roles:read') ? (await call(api.GET('/api/v1/roles'))).items : [],
   );
   return (
     <Stack>
@@ -41,16 +49,14 @@ function MembersCard({ roles }: { roles: Role[] }) {
   const roleName = useRoleName();
   const [q, setQ] = useState('');
   const [query] = useDebouncedValue(q.trim(), 300);
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/members', {
-          params: { query: { limit: 100, ...(cursor ? { cursor } : {}), ...(query ? { q: query } : {}) } },
-        }),
-      ),
-    [query],
+  const list = usePagedQuery(key('members', 'MembersPage.list', query), (cursor) =>
+    call(
+      api.GET('/api/v1/members', {
+        params: { query: { limit: 100, ...(cursor ? { cursor } : {}), ...(query ? { q: query } : {}) } },
+      }),
+    ),
   );
-  const { items, setItems } = list;
+  const { setItems } = list;
 
   const replace = (m: Member) => setItems((prev) => prev.map((x) => (x.id === m.id ? m : x)));
 
@@ -82,28 +88,59 @@ function MembersCard({ roles }: { roles: Role[] }) {
     return known.map((r) => ({ value: r.id, label: roleName(r) }));
   };
 
+  const actions = (m: Member) => (
+    <Group gap="xs" wrap="nowrap">
+      {can('members:update') &&
+        (m.status === 'active' ? (
+          <Button
+            size="xs"
+            variant="light"
+            color="orange"
+            aria-label={t('admin.members.suspendWho', { name: m.name })}
+            onClick={() => void change.run(m, { status: 'suspended' })}
+          >
+            {t('admin.members.suspend')}
+          </Button>
+        ) : (
+          <Button
+            size="xs"
+            variant="light"
+            aria-label={t('admin.members.reactivateWho', { name: m.name })}
+            onClick={() => void change.run(m, { status: 'active' })}
+          >
+            {t('admin.members.reactivate')}
+          </Button>
+        ))}
+      {can('members:remove') && (
+        <ConfirmButton
+          label={t('admin.members.remove')}
+          ariaLabel={t('admin.members.removeWho', { name: m.name })}
+          title={t('admin.members.removeTitle')}
+          message={t('admin.members.removeConfirm', { name: m.name, email: m.email })}
+          confirmLabel={t('admin.members.remove')}
+          onConfirm={() => remove(m)}
+        />
+      )}
+    </Group>
+  );
+
   return (
     <Card withBorder>
       <Group justify="space-between" mb="sm">
         <Title order={4}>{t('admin.members.list')}</Title>
         <DownloadMenu
           fileName="members"
-          fetchAll={async () => {
-            const all: Member[] = [];
-            let next: string | undefined;
-            do {
-              const r = await call(
+          fetchAll={() =>
+            allPages((cursor) =>
+              call(
                 api.GET('/api/v1/members', {
                   params: {
-                    query: { limit: 200, ...(next ? { cursor: next } : {}), ...(query ? { q: query } : {}) },
+                    query: { limit: 200, ...(cursor ? { cursor } : {}), ...(query ? { q: query } : {}) },
                   },
                 }),
-              );
-              all.push(...r.items);
-              next = r.nextCursor ?? undefined;
-            } while (next);
-            return all;
-          }}
+              ),
+            )
+          }
           columns={[
             { header: 'name', value: (m) => m.name },
             { header: 'email', value: (m) => m.email },
@@ -123,118 +160,70 @@ function MembersCard({ roles }: { roles: Role[] }) {
           w={{ base: '100%', xs: 240 }}
         />
       </Group>
-      <Stack gap="sm">
-        <ProblemAlert error={list.error} />
-        <ProblemAlert error={change.error} />
-        {items.length === 0 && list.loaded ? (
-          <Text c="dimmed">{t('common.empty')}</Text>
-        ) : (
-          <WideTable minWidth={720}>
-            <Table verticalSpacing="xs" data-testid="members-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('common.name')}</Table.Th>
-                  <Table.Th>{t('admin.members.role')}</Table.Th>
-                  <Table.Th>{t('common.status')}</Table.Th>
-                  <Table.Th>{t('admin.members.mfa')}</Table.Th>
-                  <Table.Th>{t('common.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((m) => {
-                  const self = m.userId === me.user.id;
-                  return (
-                    <Table.Tr key={m.id}>
-                      <Table.Td>
-                        <Group gap={6} wrap="nowrap">
-                          <Text size="sm" fw={500}>
-                            {m.name}
-                          </Text>
-                          {self && (
-                            <Badge size="xs" variant="outline">
-                              {t('admin.members.you')}
-                            </Badge>
-                          )}
-                        </Group>
-                        <Text size="xs" c="dimmed">
-                          {m.email}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {can('members:update') && !self ? (
-                          <Select
-                            aria-label={t('admin.members.roleOf', { name: m.name })}
-                            size="xs"
-                            w={200}
-                            data={roleOptions(m)}
-                            value={m.role.id}
-                            onChange={(v) => v && v !== m.role.id && void change.run(m, { roleId: v })}
-                            allowDeselect={false}
-                          />
-                        ) : (
-                          <Text size="sm">{roleName(m.role)}</Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={m.status === 'active' ? 'green' : 'orange'} variant="light">
-                          {t(`admin.members.status.${m.status}`)}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={m.mfaEnabled ? 'green' : 'gray'} variant="light">
-                          {m.mfaEnabled ? t('admin.members.mfaOn') : t('admin.members.mfaOff')}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        {!self && (
-                          <Group gap="xs" wrap="nowrap">
-                            {can('members:update') &&
-                              (m.status === 'active' ? (
-                                <Button
-                                  size="xs"
-                                  variant="light"
-                                  color="orange"
-                                  aria-label={t('admin.members.suspendWho', { name: m.name })}
-                                  onClick={() => void change.run(m, { status: 'suspended' })}
-                                >
-                                  {t('admin.members.suspend')}
-                                </Button>
-                              ) : (
-                                <Button
-                                  size="xs"
-                                  variant="light"
-                                  aria-label={t('admin.members.reactivateWho', { name: m.name })}
-                                  onClick={() => void change.run(m, { status: 'active' })}
-                                >
-                                  {t('admin.members.reactivate')}
-                                </Button>
-                              ))}
-                            {can('members:remove') && (
-                              <ConfirmButton
-                                label={t('admin.members.remove')}
-                                ariaLabel={t('admin.members.removeWho', { name: m.name })}
-                                title={t('admin.members.removeTitle')}
-                                message={t('admin.members.removeConfirm', { name: m.name, email: m.email })}
-                                confirmLabel={t('admin.members.remove')}
-                                onConfirm={() => remove(m)}
-                              />
-                            )}
-                          </Group>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </WideTable>
-        )}
-        {list.more.hasMore && (
-          <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-            {t('common.loadMore')}
-          </Button>
-        )}
-      </Stack>
+      <ListTable
+        list={list}
+        minWidth={720}
+        errors={[change.error]}
+        tableProps={
+          { verticalSpacing: 'xs', highlightOnHover: false, 'data-testid': 'members-table' } as TableProps
+        }
+        columns={[
+          {
+            header: t('common.name'),
+            cell: (m) => (
+              <>
+                <Group gap={6} wrap="nowrap">
+                  <Text size="sm" fw={500}>
+                    {m.name}
+                  </Text>
+                  {m.userId === me.user.id && (
+                    <Badge size="xs" variant="outline">
+                      {t('admin.members.you')}
+                    </Badge>
+                  )}
+                </Group>
+                <Text size="xs" c="dimmed">
+                  {m.email}
+                </Text>
+              </>
+            ),
+          },
+          {
+            header: t('admin.members.role'),
+            cell: (m) =>
+              can('members:update') && m.userId !== me.user.id ? (
+                <Select
+                  aria-label={t('admin.members.roleOf', { name: m.name })}
+                  size="xs"
+                  w={200}
+                  data={roleOptions(m)}
+                  value={m.role.id}
+                  onChange={(v) => v && v !== m.role.id && void change.run(m, { roleId: v })}
+                  allowDeselect={false}
+                />
+              ) : (
+                <Text size="sm">{roleName(m.role)}</Text>
+              ),
+          },
+          {
+            header: t('common.status'),
+            cell: (m) => (
+              <Badge color={m.status === 'active' ? 'green' : 'orange'} variant="light">
+                {t(`admin.members.status.${m.status}`)}
+              </Badge>
+            ),
+          },
+          {
+            header: t('admin.members.mfa'),
+            cell: (m) => (
+              <Badge color={m.mfaEnabled ? 'green' : 'gray'} variant="light">
+                {m.mfaEnabled ? t('admin.members.mfaOn') : t('admin.members.mfaOff')}
+              </Badge>
+            ),
+          },
+          { header: t('common.actions'), cell: (m) => m.userId !== me.user.id && actions(m) },
+        ]}
+      />
     </Card>
   );
 }

@@ -4,8 +4,8 @@ import { Button, Card, Group, Select, Stack, Switch, Text, TextInput, Title } fr
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { LANGUAGES } from '../../i18n/index.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -15,7 +15,9 @@ type Locale = (typeof LANGUAGES)[number]['code'];
 
 export default function OrganizationPage() {
   const { t } = useTranslation();
-  const org = useLoad(() => call(api.GET('/api/v1/organization')), []);
+  const org = useApiQuery(key('organization', 'OrganizationPage.org'), () =>
+    call(api.GET('/api/v1/organization')),
+  );
   return (
     <Stack>
       <Title order={2}>{t('admin.organization.title')}</Title>

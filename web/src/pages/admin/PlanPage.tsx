@@ -3,8 +3,8 @@
 import { Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -70,8 +70,11 @@ export default function PlanPage() {
   const { t } = useTranslation();
   const f = useFormat();
   const { can } = useSession();
-  const usage = useLoad(() => call(api.GET('/api/v1/organization/usage')), []);
-  const plans = useLoad(async () => (await call(api.GET('/api/v1/plans'))).items, []);
+  const usage = useApiQuery(key('plan', 'PlanPage.usage'), () => call(api.GET('/api/v1/organization/usage')));
+  const plans = useApiQuery(
+    key('plan', 'PlanPage.plans'),
+    async () => (await call(api.GET('/api/v1/plans'))).items,
+  );
   const change = useSubmit(async (plan: Plan) => {
     await call(api.PUT('/api/v1/organization/plan', { body: { planId: plan.id } }));
     await usage.reload();

@@ -4,9 +4,9 @@ import { Alert, Button, Group, Modal, Select, Stack, Text, Textarea, TextInput, 
 import { type FormEvent, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -21,8 +21,13 @@ export default function RolesPage() {
   const { can } = useSession();
   const roleName = useRoleName();
   const manage = can('roles:manage');
-  const catalogue = useLoad(() => call(api.GET('/api/v1/permissions')), []);
-  const roles = useLoad(async () => (await call(api.GET('/api/v1/roles'))).items, []);
+  const catalogue = useApiQuery(key('roles', 'RolesPage.catalogue'), () =>
+    call(api.GET('/api/v1/permissions')),
+  );
+  const roles = useApiQuery(
+    key('roles', 'RolesPage.roles'),
+    async () => (await call(api.GET('/api/v1/roles'))).items,
+  );
   /** Unsaved permission sets of custom roles, by role id. */
   const [drafts, setDrafts] = useState<Record<string, ReadonlySet<string>>>({});
   const [creating, setCreating] = useState(false);

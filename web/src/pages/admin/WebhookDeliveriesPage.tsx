@@ -2,12 +2,12 @@
 // (status code, latency, error class, the start of the answer, when the next one is due), and a
 // button to send it again.
 import { Anchor, Badge, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
-import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
+import { LoadMore } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import type { WebhookDelivery } from './types.ts';
@@ -17,36 +17,17 @@ const STATUS_COLORS = { pending: 'yellow', succeeded: 'green', failed: 'red' } a
 export default function WebhookDeliveriesPage() {
   const { t } = useTranslation();
   const { id = '' } = useParams();
-  const [more, setMore] = useState<WebhookDelivery[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const endpoint = useLoad(
-    async () => call(api.GET('/api/v1/webhooks/endpoints/{id}', { params: { path: { id } } })),
-    [id],
+  const endpoint = useApiQuery(key('webhooks', id), async () =>
+    call(api.GET('/api/v1/webhooks/endpoints/{id}', { params: { path: { id } } })),
   );
-  const deliveries = useLoad(
-    async () =>
-      call(
-        api.GET('/api/v1/webhooks/endpoints/{id}/deliveries', {
-          params: { path: { id }, query: { limit: 50 } },
-        }),
-      ),
-    [id],
-    (page) => {
-      setMore([]);
-      setCursor(page.nextCursor);
-    },
-  );
-  const loadMore = async () => {
-    if (!cursor) return;
-    const page = await call(
+  const deliveries = usePagedQuery<WebhookDelivery>(key('webhooks', id, 'deliveries'), (cursor) =>
+    call(
       api.GET('/api/v1/webhooks/endpoints/{id}/deliveries', {
-        params: { path: { id }, query: { limit: 50, cursor } },
+        params: { path: { id }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
       }),
-    );
-    setMore((m) => [...m, ...page.items]);
-    setCursor(page.nextCursor);
-  };
-  const items = [...(deliveries.data?.items ?? []), ...more];
+    ),
+  );
+  const items = deliveries.items;
 
   return (
     <Stack>
@@ -62,19 +43,13 @@ export default function WebhookDeliveriesPage() {
           {t('webhooks.refresh')}
         </Button>
       </Group>
-      {deliveries.data && items.length === 0 && <Text c="dimmed">{t('webhooks.noDeliveries')}</Text>}
+      {deliveries.loaded && items.length === 0 && <Text c="dimmed">{t('webhooks.noDeliveries')}</Text>}
       <Stack data-testid="webhook-deliveries">
         {items.map((d) => (
           <DeliveryCard key={d.id} delivery={d} onResent={() => void deliveries.reload()} />
         ))}
       </Stack>
-      {cursor && (
-        <Group>
-          <Button variant="default" onClick={() => void loadMore()}>
-            {t('common.loadMore')}
-          </Button>
-        </Group>
-      )}
+      <LoadMore list={deliveries} />
     </Stack>
   );
 }

@@ -20,8 +20,8 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -35,10 +35,10 @@ export default function WebhooksPage() {
   const f = useFormat();
   const [secret, setSecret] = useState<{ title: string; secret: string } | null>(null);
   const [editing, setEditing] = useState<WebhookEndpoint | null>(null);
-  const endpoints = useLoad(
+  const endpoints = useApiQuery(
+    key('webhooks'),
     async () =>
       (await call(api.GET('/api/v1/webhooks/endpoints', { params: { query: { limit: 200 } } }))).items,
-    [],
   );
 
   const setEnabled = async (e: WebhookEndpoint, enabled: boolean) => {

@@ -16,18 +16,19 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import type { Ok } from '../../api/types.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { useSubmit } from '../../components/useSubmit.ts';
+import { memberOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
+import { useProblemFields, useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
-import { describeChanges, type Translate } from './changes.ts';
+import { describeChanges, type Translate, userIdsIn } from './changes.ts';
 
 type AuditEvent = Ok<'/api/v1/audit/search'>['items'][number];
 type Integrity = Ok<'/api/v1/audit/integrity'>;
@@ -59,44 +60,30 @@ export default function AuditPage() {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [filters, setFilters] = useState<Filters>({});
-  const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [integrity, setIntegrity] = useState<Integrity | null>(null);
 
-  const members = useLoad(
-    async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
-    [],
-  );
-  const memberName = (userId: string) => members.data?.find((m) => m.userId === userId)?.name;
   // Amounts are in the organization's currency; a change of an amount alone does not say which.
   const { can } = useSession();
-  const org = useLoad(
-    async () => (can('organization:read') ? call(api.GET('/api/v1/organization')) : null),
-    [],
+  const org = useApiQuery(key('organization', 'AuditPage.org'), async () =>
+    can('organization:read') ? call(api.GET('/api/v1/organization')) : null,
   );
   const currency = org.data?.currency ?? null;
 
-  // Every new search starts a listing; an answer (or a failure) that is not for the latest search,
-  // or a next page of an earlier one, is dropped: a slow, older answer must not replace or extend
-  // a newer one.
-  const listing = useRef(0);
-  const search = useSubmit(async (next: Filters, after?: string) => {
-    const mine = after ? listing.current : ++listing.current;
-    if (!after) setCursor(null);
-    const page = await call(
+  // Every search is a listing of its own (a slower answer for older filters never replaces it).
+  const list = usePagedQuery(key('audit', 'AuditPage.search', filters), (after) =>
+    call(
       api.GET('/api/v1/audit/search', {
-        params: { query: { ...next, limit: 50, ...(after ? { cursor: after } : {}) } },
+        params: { query: { ...filters, limit: 50, ...(after ? { cursor: after } : {}) } },
       }),
-    ).catch((err: unknown) => {
-      if (mine === listing.current) throw err;
-      return null;
-    });
-    if (!page || mine !== listing.current) return;
-    setEvents((prev) => (after ? [...prev, ...page.items] : page.items));
-    setCursor(page.nextCursor);
-    setFilters(next);
-  });
-  const initial = useLoad(() => search.run({}), []);
+    ),
+  );
+  const events = list.items;
+  // Changes name people by user id (an assignee, an owner): the names of those on screen.
+  const memberName = useNames(
+    memberOptions,
+    events.flatMap((e) => userIdsIn(e.changes)),
+  );
+  const search = useProblemFields(list.error, ['action', 'resource_type']);
   const verify = useSubmit(async () => {
     setIntegrity(await call(api.GET('/api/v1/audit/integrity')));
   });
@@ -112,7 +99,9 @@ export default function AuditPage() {
     const end = dayStart(to, 1); // the end day is included
     if (start) next.start_date = start;
     if (end) next.end_date = end;
-    void search.run(next);
+    // The same search again asks again (someone may have acted meanwhile).
+    if (JSON.stringify(next) === JSON.stringify(filters)) void list.reload();
+    else setFilters(next);
   };
 
   const exportQuery = Object.fromEntries(
@@ -130,7 +119,7 @@ export default function AuditPage() {
           <ExportMenu path="/api/v1/audit/export" query={exportQuery} />
         </Group>
       </Group>
-      <ProblemAlert error={verify.error ?? initial.error} />
+      <ProblemAlert error={verify.error} />
       {integrity && (
         <Alert
           color={integrity.ok ? 'green' : 'red'}
@@ -145,14 +134,13 @@ export default function AuditPage() {
       <Card withBorder>
         <form onSubmit={onSubmit} noValidate aria-label={t('audit.filters')}>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <Select
+            <RemoteSelect
               label={t('audit.actor')}
               placeholder={t('audit.anyone')}
-              data={(members.data ?? []).map((m) => ({ value: m.userId, label: `${m.name} <${m.email}>` }))}
+              source={memberOptions}
               value={userId}
               onChange={setUserId}
               clearable
-              searchable
             />
             <TextInput
               label={t('audit.action')}
@@ -192,14 +180,14 @@ export default function AuditPage() {
             />
           </SimpleGrid>
           <Group justify="flex-end" mt="sm">
-            <Button type="submit" loading={search.busy}>
+            <Button type="submit" loading={list.fetching}>
               {t('common.search')}
             </Button>
           </Group>
         </form>
       </Card>
       <ProblemAlert error={search.formError} />
-      {events.length === 0 && !search.busy ? (
+      {events.length === 0 && list.loaded ? (
         <Text c="dimmed">{t('audit.none')}</Text>
       ) : (
         <WideTable minWidth={720}>
@@ -254,8 +242,8 @@ export default function AuditPage() {
           </Table>
         </WideTable>
       )}
-      {cursor && (
-        <Button variant="default" onClick={() => void search.run(filters, cursor)} loading={search.busy}>
+      {list.more.hasMore && (
+        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
           {t('common.loadMore')}
         </Button>
       )}

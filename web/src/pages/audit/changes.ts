@@ -42,6 +42,14 @@ export function readableKey(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** The user ids a change names (its assignee, owner… before and after), to look their names up. */
+export function userIdsIn(changes: Record<string, { before?: unknown; after?: unknown }> | null): string[] {
+  return Object.entries(changes ?? {})
+    .filter(([field]) => USER_FIELDS.has(field))
+    .flatMap(([, c]) => [c.before, c.after])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
 export function describeChanges(
   changes: Record<string, { before?: unknown; after?: unknown }>,
   context: {

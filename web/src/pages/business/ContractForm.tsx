@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { clientOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { BILLING_INTERVALS, type BillingInterval, type Contract } from './types.ts';
@@ -61,13 +62,12 @@ export function ContractForm(props: {
     >
       <Stack>
         <ProblemAlert error={submit.formError} />
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           error={submit.fieldError('clientId')}
-          searchable
           required
           data-autofocus
         />

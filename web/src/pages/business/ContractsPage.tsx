@@ -1,14 +1,14 @@
 // Contracts: the recurring agreements MRR is made of. Filters as the API offers them (client,
 // billing interval, active today), each contract's MRR contribution, MRR today, create and edit.
-import { Button, Group, Modal, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Group, Modal, Select, SimpleGrid, Stack, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { allPages, key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
-import { WideTable } from '../../components/WideTable.tsx';
+import { clientOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { ContractForm } from './ContractForm.tsx';
@@ -19,17 +19,14 @@ import { useBook } from './useBook.ts';
 type Activity = 'all' | 'active' | 'inactive';
 
 /** Every contract active today (all pages), for MRR today. */
-async function activeContracts(): Promise<Contract[]> {
-  const out: Contract[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await call(
-      api.GET('/api/v1/contracts', { params: { query: { active: true, limit: 200, cursor } } }),
-    );
-    out.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
+function activeContracts(): Promise<Contract[]> {
+  return allPages((cursor) =>
+    call(
+      api.GET('/api/v1/contracts', {
+        params: { query: { active: true, limit: 200, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
 }
 
 export default function ContractsPage() {
@@ -47,17 +44,19 @@ export default function ContractsPage() {
     ...(interval ? { billingInterval: interval } : {}),
     ...(activity === 'all' ? {} : { active: activity === 'active' }),
   };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/contracts', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('contracts', 'ContractsPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/contracts', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items } = list;
-  const active = useLoad(activeContracts, []);
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
+  );
+  const active = useApiQuery(key('contracts', 'ContractsPage.active'), activeContracts);
 
   const currency = book.currency ?? 'USD';
   const mrr = (active.data ?? []).reduce(
@@ -78,7 +77,7 @@ export default function ContractsPage() {
           {manage && <Button onClick={() => setEditing('new')}>{t('business.contracts.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={list.error ?? active.error ?? book.error} />
+      <ProblemAlert error={active.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.contracts.mrrToday')}
@@ -93,14 +92,13 @@ export default function ContractsPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -124,60 +122,51 @@ export default function ContractsPage() {
           w={{ base: '100%', xs: 200 }}
         />
       </Group>
-      {items.length === 0 && list.loaded ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
-      ) : (
-        <WideTable minWidth={760}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('business.contracts.name')}</Table.Th>
-                <Table.Th>{t('business.common.client')}</Table.Th>
-                <Table.Th ta="right">{t('business.contracts.amount')}</Table.Th>
-                <Table.Th ta="right">{t('business.contracts.mrr')}</Table.Th>
-                <Table.Th>{t('business.contracts.startDate')}</Table.Th>
-                <Table.Th>{t('business.contracts.endDate')}</Table.Th>
-                {manage && <Table.Th>{t('common.actions')}</Table.Th>}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((c) => (
-                <Table.Tr key={c.id} data-contract={c.name}>
-                  <Table.Td>{c.name}</Table.Td>
-                  <Table.Td>{book.clientName(c.clientId)}</Table.Td>
-                  <Table.Td ta="right">
-                    {t(`business.contracts.per.${c.billingInterval}`, {
-                      amount: f.money(c.amountMinor, c.currency),
-                    })}
-                  </Table.Td>
-                  <Table.Td ta="right" data-testid="mrr-contribution">
-                    {f.money(c.monthlyValueMinor, c.currency)}
-                  </Table.Td>
-                  <Table.Td>{f.day(c.startDate)}</Table.Td>
-                  <Table.Td>{c.endDate ? f.day(c.endDate) : t('business.contracts.openEnded')}</Table.Td>
-                  {manage && (
-                    <Table.Td>
-                      <Button
-                        size="xs"
-                        variant="subtle"
-                        onClick={() => setEditing(c)}
-                        aria-label={`${t('business.common.edit')}: ${c.name}`}
-                      >
-                        {t('business.common.edit')}
-                      </Button>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
-      )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      <ListTable
+        list={list}
+        minWidth={760}
+        rowProps={(c) => ({ 'data-contract': c.name })}
+        columns={[
+          { header: t('business.contracts.name'), cell: (c) => c.name },
+          { header: t('business.common.client'), cell: (c) => clientName(c.clientId) ?? '—' },
+          {
+            header: t('business.contracts.amount'),
+            align: 'right',
+            cell: (c) =>
+              t(`business.contracts.per.${c.billingInterval}`, {
+                amount: f.money(c.amountMinor, c.currency),
+              }),
+          },
+          {
+            header: t('business.contracts.mrr'),
+            align: 'right',
+            testId: 'mrr-contribution',
+            cell: (c) => f.money(c.monthlyValueMinor, c.currency),
+          },
+          { header: t('business.contracts.startDate'), cell: (c) => f.day(c.startDate) },
+          {
+            header: t('business.contracts.endDate'),
+            cell: (c) => (c.endDate ? f.day(c.endDate) : t('business.contracts.openEnded')),
+          },
+          ...(manage
+            ? [
+                {
+                  header: t('common.actions'),
+                  cell: (c: Contract) => (
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      onClick={() => setEditing(c)}
+                      aria-label={`${t('business.common.edit')}: ${c.name}`}
+                    >
+                      {t('business.common.edit')}
+                    </Button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
       <Modal
         opened={editing !== null}
         onClose={() => setEditing(null)}

@@ -5,16 +5,13 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { clientOptions, memberOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { DEAL_STAGES, type Deal, type DealStage } from './types.ts';
 import type { useBook } from './useBook.ts';
 
-export function DealForm(props: {
-  book: ReturnType<typeof useBook>;
-  members: { userId: string; name: string }[];
-  onCreated: (d: Deal) => void;
-}) {
+export function DealForm(props: { book: ReturnType<typeof useBook>; onCreated: (d: Deal) => void }) {
   const { t } = useTranslation();
   const f = useFormat();
   const { book } = props;
@@ -58,25 +55,23 @@ export function DealForm(props: {
           required
           data-autofocus
         />
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.noClient')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           error={submit.fieldError('clientId')}
           clearable
-          searchable
         />
-        <Select
+        <RemoteSelect
           label={t('business.deals.owner')}
           placeholder={t('business.deals.noOwner')}
-          data={props.members.map((m) => ({ value: m.userId, label: m.name }))}
+          source={memberOptions}
           value={ownerId}
           onChange={setOwnerId}
           error={submit.fieldError('ownerId')}
           clearable
-          searchable
         />
         <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
           <NumberInput

@@ -17,12 +17,12 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
 import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { clientOptions, memberOptions, useNames } from '../../components/RemoteSelect.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
@@ -45,18 +45,21 @@ export default function DealsPage() {
   const [creating, setCreating] = useState(false);
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
 
-  const list = usePagedList(
-    (cursor) =>
-      call(api.GET('/api/v1/deals', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
-    [],
+  const list = usePagedQuery(key('deals', 'DealsPage.list'), (cursor) =>
+    call(api.GET('/api/v1/deals', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
   );
   const { items, setItems } = list;
-  const pipeline = useLoad(() => call(api.GET('/api/v1/deals/pipeline')), []);
-  const members = useLoad(
-    async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
-    [],
+  const pipeline = useApiQuery(key('deals', 'DealsPage.pipeline'), () =>
+    call(api.GET('/api/v1/deals/pipeline')),
   );
-  const memberName = (id: string | null) => (id && members.data?.find((m) => m.userId === id)?.name) || '—';
+  const ownerName = useNames(
+    memberOptions,
+    items.map((d) => d.ownerId),
+  );
+  const clientName = useNames(
+    clientOptions,
+    items.map((d) => d.clientId),
+  );
 
   const move = async (deal: Deal, to: DealStage) => {
     setRefusal(null);
@@ -169,7 +172,7 @@ export default function DealsPage() {
                 </Text>
                 <Text size="xs">{f.money(d.amountMinor, d.currency)}</Text>
                 <Text size="xs" c="dimmed">
-                  {book.clientName(d.clientId)}
+                  {clientName(d.clientId) ?? '—'}
                   {d.expectedCloseOn ? ` · ${f.day(d.expectedCloseOn)}` : ''}
                 </Text>
               </Stack>
@@ -196,8 +199,8 @@ export default function DealsPage() {
               {items.map((d) => (
                 <Table.Tr key={d.id} data-deal={d.title}>
                   <Table.Td>{d.title}</Table.Td>
-                  <Table.Td>{book.clientName(d.clientId)}</Table.Td>
-                  <Table.Td>{memberName(d.ownerId)}</Table.Td>
+                  <Table.Td>{clientName(d.clientId) ?? '—'}</Table.Td>
+                  <Table.Td>{ownerName(d.ownerId) ?? '—'}</Table.Td>
                   <Table.Td>
                     <DealStageBadge stage={d.stage} />
                   </Table.Td>
@@ -256,7 +259,6 @@ export default function DealsPage() {
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.deals.new')}>
         <DealForm
           book={book}
-          members={members.data ?? []}
           onCreated={(d) => {
             setCreating(false);
             setItems((prev) => [d, ...prev]);

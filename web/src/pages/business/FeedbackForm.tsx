@@ -1,11 +1,11 @@
 // Record satisfaction feedback: a score from 1 to 5 about a client, a project or both, with an
 // optional comment and the day it was received.
-import { Button, Group, Input, SegmentedControl, Select, Stack, Textarea, TextInput } from '@mantine/core';
+import { Button, Group, Input, SegmentedControl, Stack, Textarea, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
+import { clientOptions, projectOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import type { Feedback } from './types.ts';
 import type { useBook } from './useBook.ts';
@@ -19,18 +19,6 @@ export function FeedbackForm(props: { book: ReturnType<typeof useBook>; onCreate
   const [score, setScore] = useState('5');
   const [comment, setComment] = useState('');
   const [receivedOn, setReceivedOn] = useState(new Date().toISOString().slice(0, 10));
-  const projects = useLoad(
-    async () =>
-      (
-        await call(
-          api.GET('/api/v1/projects', {
-            params: { query: { limit: 200, ...(clientId ? { clientId } : {}) } },
-          }),
-        )
-      ).items,
-    [clientId],
-  );
-
   const submit = useSubmit(async () => {
     const created = await call(
       api.POST('/api/v1/feedback', {
@@ -48,11 +36,11 @@ export function FeedbackForm(props: { book: ReturnType<typeof useBook>; onCreate
     <form onSubmit={onSubmit} noValidate aria-label={t('business.feedback.new')}>
       <Stack>
         <ProblemAlert error={submit.formError} />
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           description={t('business.feedback.aboutHint')}
           placeholder={t('business.common.noClient')}
-          data={props.book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={(v) => {
             setClientId(v);
@@ -60,18 +48,16 @@ export function FeedbackForm(props: { book: ReturnType<typeof useBook>; onCreate
           }}
           error={submit.fieldError('clientId')}
           clearable
-          searchable
           data-autofocus
         />
-        <Select
+        <RemoteSelect
           label={t('business.feedback.project')}
           placeholder={t('business.feedback.noProject')}
-          data={(projects.data ?? []).map((p) => ({ value: p.id, label: p.name }))}
+          source={projectOptions(clientId)}
           value={projectId}
           onChange={setProjectId}
           error={submit.fieldError('projectId')}
           clearable
-          searchable
         />
         <Input.Wrapper
           label={t('business.feedback.score')}

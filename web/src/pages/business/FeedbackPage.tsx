@@ -1,14 +1,14 @@
 // Satisfaction feedback: scores from 1 to 5 per client or project, filtered as the API offers
 // (client, score, received dates), with the average of those listed; record new feedback.
-import { Button, Group, Modal, Rating, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Group, Modal, Rating, Select, SimpleGrid, Stack, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
-import { usePagedList } from '../../components/usePagedList.ts';
-import { WideTable } from '../../components/WideTable.tsx';
+import { clientOptions, projectOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { FeedbackForm, SCORES } from './FeedbackForm.tsx';
@@ -25,21 +25,22 @@ export default function FeedbackPage() {
   const [creating, setCreating] = useState(false);
 
   const filters = { ...(clientId ? { clientId } : {}), ...(score ? { score: Number(score) } : {}) };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/feedback', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('feedback', 'FeedbackPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/feedback', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items } = list;
-  const projects = useLoad(
-    async () => (await call(api.GET('/api/v1/projects', { params: { query: { limit: 200 } } }))).items,
-    [],
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
   );
-  const projectName = (id: string | null) => (id && projects.data?.find((p) => p.id === id)?.name) || '—';
+  const projectName = useNames(
+    projectOptions(),
+    items.map((x) => x.projectId),
+  );
 
   const average = items.length > 0 ? items.reduce((s, x) => s + x.score, 0) / items.length : null;
   const exportQuery: Record<string, string> = Object.fromEntries(
@@ -57,7 +58,7 @@ export default function FeedbackPage() {
           )}
         </Group>
       </Group>
-      <ProblemAlert error={list.error ?? book.error} />
+      <ProblemAlert error={book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.feedback.average')}
@@ -76,14 +77,13 @@ export default function FeedbackPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -96,46 +96,27 @@ export default function FeedbackPage() {
           w={{ base: '100%', xs: 160 }}
         />
       </Group>
-      {items.length === 0 && list.loaded ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
-      ) : (
-        <WideTable minWidth={640}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('business.feedback.receivedOn')}</Table.Th>
-                <Table.Th>{t('business.common.client')}</Table.Th>
-                <Table.Th>{t('business.feedback.project')}</Table.Th>
-                <Table.Th>{t('business.feedback.score')}</Table.Th>
-                <Table.Th>{t('business.feedback.comment')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((x) => (
-                <Table.Tr key={x.id}>
-                  <Table.Td>{f.day(x.receivedOn)}</Table.Td>
-                  <Table.Td>{book.clientName(x.clientId)}</Table.Td>
-                  <Table.Td>{projectName(x.projectId)}</Table.Td>
-                  <Table.Td>
-                    <Rating
-                      value={x.score}
-                      readOnly
-                      size="sm"
-                      aria-label={t('business.feedback.scoreOf', { score: x.score })}
-                    />
-                  </Table.Td>
-                  <Table.Td>{x.comment}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
-      )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      <ListTable
+        list={list}
+        minWidth={640}
+        columns={[
+          { header: t('business.feedback.receivedOn'), cell: (x) => f.day(x.receivedOn) },
+          { header: t('business.common.client'), cell: (x) => clientName(x.clientId) ?? '—' },
+          { header: t('business.feedback.project'), cell: (x) => projectName(x.projectId) ?? '—' },
+          {
+            header: t('business.feedback.score'),
+            cell: (x) => (
+              <Rating
+                value={x.score}
+                readOnly
+                size="sm"
+                aria-label={t('business.feedback.scoreOf', { score: x.score })}
+              />
+            ),
+          },
+          { header: t('business.feedback.comment'), cell: (x) => x.comment },
+        ]}
+      />
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.feedback.new')}>
         <FeedbackForm
           book={book}

@@ -1,9 +1,10 @@
 // Create an invoice: client, number, issue and due dates, amount in the organization's currency.
-import { Button, Group, NumberInput, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
+import { Button, Group, NumberInput, SimpleGrid, Stack, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { clientOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import type { Invoice } from './types.ts';
@@ -44,13 +45,12 @@ export function InvoiceForm(props: { book: ReturnType<typeof useBook>; onCreated
     <form onSubmit={onSubmit} noValidate aria-label={t('business.invoices.new')}>
       <Stack>
         <ProblemAlert error={submit.formError} />
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           error={submit.fieldError('clientId')}
-          searchable
           required
           data-autofocus
         />

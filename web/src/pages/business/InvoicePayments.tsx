@@ -5,8 +5,8 @@ import { Alert, Button, Group, NumberInput, SimpleGrid, Stack, Table, Text, Text
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -28,9 +28,8 @@ export function InvoicePayments(props: {
   const [amount, setAmount] = useState<number | string>('');
   const [method, setMethod] = useState('');
   const [note, setNote] = useState('');
-  const payments = useLoad(
-    async () => call(api.GET('/api/v1/invoices/{id}/payments', { params: { path: { id: invoice.id } } })),
-    [invoice.id],
+  const payments = useApiQuery(key('payments', 'InvoicePayments.payments', invoice.id), async () =>
+    call(api.GET('/api/v1/invoices/{id}/payments', { params: { path: { id: invoice.id } } })),
   );
 
   /** The invoice as it is now (paid, balance and state follow the payments). */

@@ -1,26 +1,15 @@
 // Invoices with what was paid, the balance and the derived state; filters as the API offers them
 // (client, state, issue dates); totals of the listed invoices; create an invoice; open one to see
 // and record its payments, or to void it.
-import {
-  Anchor,
-  Button,
-  Group,
-  Modal,
-  Select,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Anchor, Button, Group, Modal, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { usePagedList } from '../../components/usePagedList.ts';
-import { WideTable } from '../../components/WideTable.tsx';
+import { clientOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { InvoiceStateBadge } from './badges.tsx';
@@ -48,16 +37,18 @@ export default function InvoicesPage() {
     ...(issuedFrom ? { issuedFrom } : {}),
     ...(issuedTo ? { issuedTo } : {}),
   };
-  const list = usePagedList(
-    (cursor) =>
-      call(
-        api.GET('/api/v1/invoices', {
-          params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [filters],
+  const list = usePagedQuery(key('invoices', 'InvoicesPage.list', filters), (cursor) =>
+    call(
+      api.GET('/api/v1/invoices', {
+        params: { query: { ...filters, limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { items, setItems } = list;
+  const clientName = useNames(
+    clientOptions,
+    items.map((x) => x.clientId),
+  );
   const replace = (updated: Invoice) =>
     setItems((prev) => prev.map((i) => (i.id === updated.id ? updated : i)));
 
@@ -76,7 +67,7 @@ export default function InvoicesPage() {
           {manage && <Button onClick={() => setCreating(true)}>{t('business.invoices.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={list.error ?? book.error} />
+      <ProblemAlert error={book.error} />
       <SimpleGrid cols={{ base: 2, sm: 3 }}>
         <SummaryCard
           label={t('business.invoices.outstanding')}
@@ -108,14 +99,13 @@ export default function InvoicesPage() {
         />
       </SimpleGrid>
       <Group gap="xs" align="flex-end" role="group" aria-label={t('business.common.filters')}>
-        <Select
+        <RemoteSelect
           label={t('business.common.client')}
           placeholder={t('business.common.allClients')}
-          data={book.clientOptions}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           clearable
-          searchable
           w={{ base: '100%', xs: 220 }}
         />
         <Select
@@ -142,55 +132,42 @@ export default function InvoicesPage() {
           w={{ base: 'calc(50% - 5px)', xs: 160 }}
         />
       </Group>
-      {items.length === 0 && list.loaded ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
-      ) : (
-        <WideTable minWidth={820}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('business.invoices.number')}</Table.Th>
-                <Table.Th>{t('business.common.client')}</Table.Th>
-                <Table.Th>{t('business.invoices.issuedOn')}</Table.Th>
-                <Table.Th>{t('business.invoices.dueOn')}</Table.Th>
-                <Table.Th ta="right">{t('business.invoices.amount')}</Table.Th>
-                <Table.Th ta="right">{t('business.invoices.paid')}</Table.Th>
-                <Table.Th ta="right">{t('business.invoices.balance')}</Table.Th>
-                <Table.Th>{t('business.invoices.state')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((i) => (
-                <Table.Tr key={i.id} data-invoice={i.number}>
-                  <Table.Td>
-                    <Anchor component="button" type="button" onClick={() => setOpenId(i.id)} fw={600}>
-                      {i.number}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{book.clientName(i.clientId)}</Table.Td>
-                  <Table.Td>{f.day(i.issuedOn)}</Table.Td>
-                  <Table.Td>{f.day(i.dueOn)}</Table.Td>
-                  <Table.Td ta="right">{f.money(i.amountMinor, i.currency)}</Table.Td>
-                  <Table.Td ta="right" data-testid="paid">
-                    {f.money(i.paidMinor, i.currency)}
-                  </Table.Td>
-                  <Table.Td ta="right" data-testid="balance">
-                    {f.money(i.balanceMinor, i.currency)}
-                  </Table.Td>
-                  <Table.Td>
-                    <InvoiceStateBadge state={i.state} />
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
-      )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      <ListTable
+        list={list}
+        minWidth={820}
+        rowProps={(i) => ({ 'data-invoice': i.number })}
+        columns={[
+          {
+            header: t('business.invoices.number'),
+            cell: (i) => (
+              <Anchor component="button" type="button" onClick={() => setOpenId(i.id)} fw={600}>
+                {i.number}
+              </Anchor>
+            ),
+          },
+          { header: t('business.common.client'), cell: (i) => clientName(i.clientId) ?? '—' },
+          { header: t('business.invoices.issuedOn'), cell: (i) => f.day(i.issuedOn) },
+          { header: t('business.invoices.dueOn'), cell: (i) => f.day(i.dueOn) },
+          {
+            header: t('business.invoices.amount'),
+            align: 'right',
+            cell: (i) => f.money(i.amountMinor, i.currency),
+          },
+          {
+            header: t('business.invoices.paid'),
+            align: 'right',
+            testId: 'paid',
+            cell: (i) => f.money(i.paidMinor, i.currency),
+          },
+          {
+            header: t('business.invoices.balance'),
+            align: 'right',
+            testId: 'balance',
+            cell: (i) => f.money(i.balanceMinor, i.currency),
+          },
+          { header: t('business.invoices.state'), cell: (i) => <InvoiceStateBadge state={i.state} /> },
+        ]}
+      />
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.invoices.new')}>
         <InvoiceForm
           book={book}
@@ -210,7 +187,7 @@ export default function InvoicesPage() {
         {open && (
           <InvoicePayments
             invoice={open}
-            clientName={book.clientName(open.clientId)}
+            clientName={clientName(open.clientId) ?? '—'}
             decimals={book.decimals(open.currency)}
             canManage={manage}
             onChanged={replace}

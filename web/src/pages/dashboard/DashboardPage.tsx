@@ -4,14 +4,14 @@ import { BarChart, DonutChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import { Anchor, Card, ColorSwatch, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useInterval } from '@mantine/hooks';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import type { ProjectStatus } from '../../api/types.ts';
 import { ChartOrEmpty, EmptyChart } from '../../components/ChartOrEmpty.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 
@@ -38,11 +38,8 @@ function isoWeek(label: string): { week: number; year: number } {
 export default function DashboardPage() {
   const { t } = useTranslation();
   const f = useFormat();
-  const [loadedAt, setLoadedAt] = useState<Date | null>(null);
-  const dash = useLoad(
-    () => call(api.GET('/api/v1/analytics/dashboard')),
-    [],
-    () => setLoadedAt(new Date()),
+  const dash = useApiQuery(key('analytics', 'DashboardPage.dash'), () =>
+    call(api.GET('/api/v1/analytics/dashboard')),
   );
   const interval = useInterval(() => void dash.reload(), REFRESH_SECONDS * 1000);
   // biome-ignore lint/correctness/useExhaustiveDependencies: start once, stop on leave
@@ -56,10 +53,10 @@ export default function DashboardPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{t('dashboard.title')}</Title>
-        {loadedAt && (
+        {dash.updatedAt && (
           <Text size="xs" c="dimmed">
             {t('dashboard.refreshed', {
-              time: loadedAt.toLocaleTimeString(f.locale),
+              time: dash.updatedAt.toLocaleTimeString(f.locale),
               seconds: REFRESH_SECONDS,
             })}
           </Text>

@@ -9,11 +9,11 @@ import { useInterval } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import type { Ok } from '../../api/types.ts';
 import { ChartOrEmpty } from '../../components/ChartOrEmpty.tsx';
 import { moneyAxis } from '../../components/chartAxes.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { useMe } from '../../session/SessionProvider.tsx';
 
@@ -32,24 +32,19 @@ export default function ExecutivePage() {
   const me = useMe();
   const [scope, setScope] = useState<Scope>('org');
   const [days, setDays] = useState('30');
-  const [loadedAt, setLoadedAt] = useState<Date | null>(null);
 
-  const data = useLoad(
-    async () => {
-      const n = Number(days);
-      const [metrics, revenue, mrr, created, completed, churned] = await Promise.all([
-        call(api.GET('/api/v1/executive/metrics', { params: { query: { scope } } })),
-        trend('revenue', n, scope),
-        trend('mrr', n, scope),
-        trend('tasks_created', n, scope),
-        trend('tasks_completed', n, scope),
-        trend('churned_clients', n, scope),
-      ]);
-      return { metrics, revenue, mrr, created, completed, churned };
-    },
-    [scope, days],
-    () => setLoadedAt(new Date()),
-  );
+  const data = useApiQuery(key('analytics', 'ExecutivePage.data', scope, days), async () => {
+    const n = Number(days);
+    const [metrics, revenue, mrr, created, completed, churned] = await Promise.all([
+      call(api.GET('/api/v1/executive/metrics', { params: { query: { scope } } })),
+      trend('revenue', n, scope),
+      trend('mrr', n, scope),
+      trend('tasks_created', n, scope),
+      trend('tasks_completed', n, scope),
+      trend('churned_clients', n, scope),
+    ]);
+    return { metrics, revenue, mrr, created, completed, churned };
+  });
   const interval = useInterval(() => void data.reload(), REFRESH_SECONDS * 1000);
   // biome-ignore lint/correctness/useExhaustiveDependencies: start once, stop on leave
   useEffect(() => {
@@ -90,10 +85,10 @@ export default function ExecutivePage() {
           />
         </Group>
       </Group>
-      {loadedAt && (
+      {data.updatedAt && (
         <Text size="xs" c="dimmed">
           {t('dashboard.refreshed', {
-            time: loadedAt.toLocaleTimeString(f.locale),
+            time: data.updatedAt.toLocaleTimeString(f.locale),
             seconds: REFRESH_SECONDS,
           })}
         </Text>

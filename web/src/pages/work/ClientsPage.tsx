@@ -9,21 +9,20 @@ import {
   Select,
   Stack,
   Switch,
-  Table,
   Text,
   TextInput,
   Title,
 } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, queryClient, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import type { Client } from '../../api/types.ts';
-import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListPage, ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useSession } from '../../session/SessionProvider.tsx';
 
 const STATUSES = ['lead', 'active', 'churned'] as const;
@@ -34,76 +33,63 @@ export default function ClientsPage() {
   const { can } = useSession();
   const [creating, setCreating] = useState(false);
   const [open, setOpen] = useState<Client | null>(null);
-  const [q, setQ] = useState('');
+  const [typed, setTyped] = useState('');
+  const [q] = useDebouncedValue(typed.trim(), 300);
   const [archived, setArchived] = useState(false);
   const query = { ...(q ? { q } : {}), ...(archived ? { archived: true } : {}) };
   const exportQuery = { ...(q ? { q } : {}), ...(archived ? { archived: 'true' } : {}) };
-  const list = useLoad(
-    async () =>
-      (await call(api.GET('/api/v1/clients', { params: { query: { limit: 200, ...query } } }))).items,
-    [q, archived],
+  const list = usePagedQuery(key('clients', 'list', query), (cursor) =>
+    call(
+      api.GET('/api/v1/clients', {
+        params: { query: { limit: 100, ...query, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   return (
-    <Stack>
-      <Group justify="space-between">
-        <Title order={2}>{t('clients.title')}</Title>
-        <Group gap="xs">
-          <ExportMenu path="/api/v1/clients/export" query={exportQuery} />
-          {can('clients:manage') && <Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
-        </Group>
-      </Group>
-      <Group>
-        <TextInput
-          aria-label={t('common.search')}
-          placeholder={t('common.search')}
-          value={q}
-          onChange={(e) => setQ(e.currentTarget.value)}
-          maw={360}
-        />
-        <Switch
-          label={t('clients.showArchived')}
-          checked={archived}
-          onChange={(e) => setArchived(e.currentTarget.checked)}
-        />
-      </Group>
-      <ProblemAlert error={list.error} />
-      {list.data && list.data.length === 0 ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
-      ) : (
-        <WideTable minWidth={520}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('common.name')}</Table.Th>
-                <Table.Th>{t('common.status')}</Table.Th>
-                <Table.Th>{t('clients.email')}</Table.Th>
-                <Table.Th>{t('clients.phone')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {(list.data ?? []).map((c) => (
-                <Table.Tr key={c.id}>
-                  <Table.Td>
-                    <Anchor component="button" type="button" onClick={() => setOpen(c)}>
-                      {c.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>
-                    <StatusBadge kind="clients" status={c.status} />
-                  </Table.Td>
-                  <Table.Td>{c.email ?? '—'}</Table.Td>
-                  <Table.Td>{c.phone ?? '—'}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
-      )}
+    <ListPage
+      title={t('clients.title')}
+      exportPath="/api/v1/clients/export"
+      exportQuery={exportQuery}
+      actions={can('clients:manage') && <Button onClick={() => setCreating(true)}>{t('clients.new')}</Button>}
+      filters={
+        <>
+          <TextInput
+            aria-label={t('common.search')}
+            placeholder={t('common.search')}
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value)}
+            maw={360}
+          />
+          <Switch
+            label={t('clients.showArchived')}
+            checked={archived}
+            onChange={(e) => setArchived(e.currentTarget.checked)}
+          />
+        </>
+      }
+    >
+      <ListTable
+        list={list}
+        minWidth={520}
+        columns={[
+          {
+            header: t('common.name'),
+            cell: (c) => (
+              <Anchor component="button" type="button" onClick={() => setOpen(c)}>
+                {c.name}
+              </Anchor>
+            ),
+          },
+          { header: t('common.status'), cell: (c) => <StatusBadge kind="clients" status={c.status} /> },
+          { header: t('clients.email'), cell: (c) => c.email ?? '—' },
+          { header: t('clients.phone'), cell: (c) => c.phone ?? '—' },
+        ]}
+      />
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')}>
         <ClientForm
           onCreated={() => {
             setCreating(false);
-            void list.reload();
+            void queryClient.invalidateQueries({ queryKey: ['clients'] });
           }}
         />
       </Modal>
@@ -113,13 +99,13 @@ export default function ClientsPage() {
             client={open}
             onDone={() => {
               setOpen(null);
-              void list.reload();
+              void queryClient.invalidateQueries({ queryKey: ['clients'] });
             }}
           />
         )}
         {open && <Contacts client={open} canManage={can('clients:manage')} />}
       </Modal>
-    </Stack>
+    </ListPage>
   );
 }
 
@@ -217,10 +203,10 @@ function Contacts({ client, canManage }: { client: Client; canManage: boolean })
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [whatsapp, setWhatsapp] = useState('');
-  const list = useLoad(
+  const list = useApiQuery(
+    key('contacts', 'ClientsPage.list', client.id),
     async () =>
       (await call(api.GET('/api/v1/clients/{id}/contacts', { params: { path: { id: client.id } } }))).items,
-    [client.id],
   );
   const add = useSubmit(async () => {
     await call(

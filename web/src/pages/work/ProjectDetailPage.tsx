@@ -19,12 +19,12 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
-import type { Task } from '../../api/types.ts';
+import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ChartOrEmpty } from '../../components/ChartOrEmpty.tsx';
 import { moneyAxis } from '../../components/chartAxes.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { memberOptions, useNames } from '../../components/RemoteSelect.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -37,22 +37,22 @@ export default function ProjectDetailPage() {
   const { t } = useTranslation();
   const f = useFormat();
   const { can } = useSession();
-  const project = useLoad(() => call(api.GET('/api/v1/projects/{id}', { params: { path: { id } } })), [id]);
-  const tasks = useLoad(
-    async () =>
-      (
-        await call(
-          api.GET('/api/v1/tasks', { params: { query: { projectId: id, limit: 200, sort: 'createdAt' } } }),
-        )
-      ).items,
-    [id],
+  const project = useApiQuery(key('projects', 'ProjectDetailPage.project', id), () =>
+    call(api.GET('/api/v1/projects/{id}', { params: { path: { id } } })),
   );
-  const members = useLoad(
-    async () => (await call(api.GET('/api/v1/members', { params: { query: { limit: 200 } } }))).items,
-    [],
+  // Every task of the project, a page at a time (a project may have thousands).
+  const tasks = usePagedQuery(key('tasks', 'project', id), (cursor) =>
+    call(
+      api.GET('/api/v1/tasks', {
+        params: { query: { projectId: id, limit: 200, sort: 'createdAt', ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
-  const memberName = (userId: string | null) =>
-    (userId && members.data?.find((m) => m.userId === userId)?.name) || t('tasks.unassigned');
+  const names = useNames(
+    memberOptions,
+    tasks.items.map((task) => task.assigneeId),
+  );
+  const memberName = (userId: string | null) => names(userId) ?? t('tasks.unassigned');
 
   if (project.error) return <ProblemAlert error={project.error} />;
   const p = project.data;
@@ -100,20 +100,25 @@ export default function ProjectDetailPage() {
           {can('tasks:manage') && (
             <TaskForm
               projectId={id}
-              members={members.data ?? []}
               onCreated={(task) => {
-                tasks.setData((prev) => [...(prev ?? []), task]);
+                tasks.setItems((prev) => [...prev, task]);
                 void project.reload();
               }}
             />
           )}
           <TaskBoard
             projectId={id}
-            tasks={tasks.data ?? []}
-            setTasks={(update) => tasks.setData((prev) => update(prev ?? ([] as Task[])))}
+            tasks={tasks.items}
+            setTasks={tasks.setItems}
             memberName={memberName}
             onChanged={() => void project.reload()}
           />
+          <ProblemAlert error={tasks.error} />
+          {tasks.more.hasMore && (
+            <Button variant="default" onClick={() => void tasks.more.run()} loading={tasks.more.busy}>
+              {t('common.loadMore')}
+            </Button>
+          )}
         </Stack>
       </Card>
       <SimpleGrid cols={{ base: 1, md: 3 }}>
@@ -163,11 +168,11 @@ function Milestones({ projectId, canManage }: { projectId: string; canManage: bo
   const f = useFormat();
   const [name, setName] = useState('');
   const [dueDate, setDueDate] = useState('');
-  const list = useLoad(
+  const list = useApiQuery(
+    key('milestones', 'ProjectDetailPage.list', projectId),
     async () =>
       (await call(api.GET('/api/v1/projects/{id}/milestones', { params: { path: { id: projectId } } })))
         .items,
-    [projectId],
   );
   const add = useSubmit(async () => {
     await call(
@@ -244,11 +249,11 @@ function Expenses(props: { projectId: string; currency: string; canManage: boole
   const [spentOn, setSpentOn] = useState(new Date().toISOString().slice(0, 10));
   const [amount, setAmount] = useState<number | string>('');
   const [category, setCategory] = useState('');
-  const list = useLoad(
+  const list = useApiQuery(
+    key('expenses', 'ProjectDetailPage.list', props.projectId),
     async () =>
       (await call(api.GET('/api/v1/projects/{id}/expenses', { params: { path: { id: props.projectId } } })))
         .items,
-    [props.projectId],
   );
   const add = useSubmit(async () => {
     await call(

@@ -1,11 +1,12 @@
 // Create a project: name, client, budget in the organization's currency, dates.
-import { Button, Group, NumberInput, Select, Stack, Textarea, TextInput } from '@mantine/core';
+import { Button, Group, NumberInput, Stack, Textarea, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import type { Project } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
+import { clientOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 
@@ -18,8 +19,9 @@ export function ProjectForm({ onCreated }: { onCreated: (p: Project) => void }) 
   const [budget, setBudget] = useState<number | string>('');
   const [startDate, setStartDate] = useState('');
   const [dueDate, setDueDate] = useState('');
-  const org = useLoad(() => call(api.GET('/api/v1/organization')), []);
-  const clients = useLoad(() => call(api.GET('/api/v1/clients', { params: { query: { limit: 200 } } })), []);
+  const org = useApiQuery(key('organization', 'ProjectForm.org'), () =>
+    call(api.GET('/api/v1/organization')),
+  );
   const currency = org.data?.currency ?? 'USD';
 
   const submit = useSubmit(async () => {
@@ -53,15 +55,14 @@ export function ProjectForm({ onCreated }: { onCreated: (p: Project) => void }) 
           required
           data-autofocus
         />
-        <Select
+        <RemoteSelect
           label={t('projects.client')}
           placeholder={t('projects.noClient')}
-          data={(clients.data?.items ?? []).map((c) => ({ value: c.id, label: c.name }))}
+          source={clientOptions}
           value={clientId}
           onChange={setClientId}
           error={submit.fieldError('clientId')}
           clearable
-          searchable
         />
         <NumberInput
           label={`${t('projects.budget')} (${currency})`}

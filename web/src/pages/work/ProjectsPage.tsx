@@ -9,7 +9,6 @@ import {
   Progress,
   SegmentedControl,
   Stack,
-  Table,
   Text,
   Title,
 } from '@mantine/core';
@@ -17,14 +16,14 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
 import type { Project, ProjectStatus } from '../../api/types.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListTable, LoadMore } from '../../components/ListPage.tsx';
 import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
-import { usePagedList } from '../../components/usePagedList.ts';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { moveRefusal } from './moveRefusal.ts';
@@ -42,10 +41,8 @@ export default function ProjectsPage() {
   const [creating, setCreating] = useState(false);
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
 
-  const list = usePagedList(
-    (cursor) =>
-      call(api.GET('/api/v1/projects', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
-    [],
+  const list = usePagedQuery(key('projects', 'ProjectsPage.list'), (cursor) =>
+    call(api.GET('/api/v1/projects', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } })),
   );
   const { items, setItems } = list;
 
@@ -87,7 +84,7 @@ export default function ProjectsPage() {
           {can('projects:manage') && <Button onClick={() => setCreating(true)}>{t('projects.new')}</Button>}
         </Group>
       </Group>
-      <ProblemAlert error={list.error} />
+      {view === 'board' && <ProblemAlert error={list.error} />}
       {refusal && (
         <Alert
           color="orange"
@@ -119,45 +116,27 @@ export default function ProjectsPage() {
             </Stack>
           )}
         />
-      ) : items.length === 0 && list.loaded ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <WideTable minWidth={640}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('common.name')}</Table.Th>
-                <Table.Th>{t('common.status')}</Table.Th>
-                <Table.Th>{t('projects.progress')}</Table.Th>
-                <Table.Th>{t('projects.budget')}</Table.Th>
-                <Table.Th>{t('projects.dueDate')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((p) => (
-                <Table.Tr key={p.id}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/projects/${p.id}`}>
-                      {p.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>
-                    <StatusBadge kind="projects" status={p.status} />
-                  </Table.Td>
-                  <Table.Td>{f.percent(p.progress / 100)}</Table.Td>
-                  <Table.Td>{f.money(p.budgetMinor, p.currency)}</Table.Td>
-                  <Table.Td>{f.day(p.dueDate)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
+        <ListTable
+          list={list}
+          minWidth={640}
+          columns={[
+            {
+              header: t('common.name'),
+              cell: (p) => (
+                <Anchor component={Link} to={`/projects/${p.id}`}>
+                  {p.name}
+                </Anchor>
+              ),
+            },
+            { header: t('common.status'), cell: (p) => <StatusBadge kind="projects" status={p.status} /> },
+            { header: t('projects.progress'), cell: (p) => f.percent(p.progress / 100) },
+            { header: t('projects.budget'), cell: (p) => f.money(p.budgetMinor, p.currency) },
+            { header: t('projects.dueDate'), cell: (p) => f.day(p.dueDate) },
+          ]}
+        />
       )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      {view === 'board' && <LoadMore list={list} />}
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('projects.new')}>
         <ProjectForm
           onCreated={(p) => {

@@ -20,9 +20,9 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
+import { key, useApiQuery } from '../../api/queries.ts';
 import type { TaskStatus } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { useLoad } from '../../components/useLoad.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { moveRefusal } from './moveRefusal.ts';
@@ -33,7 +33,9 @@ export default function TaskDetailPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const f = useFormat();
-  const task = useLoad(() => call(api.GET('/api/v1/tasks/{id}', { params: { path: { id } } })), [id]);
+  const task = useApiQuery(key('tasks', 'TaskDetailPage.task', id), () =>
+    call(api.GET('/api/v1/tasks/{id}', { params: { path: { id } } })),
+  );
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
 
   const setStatus = useSubmit(async (to: TaskStatus) => {
@@ -110,10 +112,10 @@ function Comments({ taskId }: { taskId: string }) {
   const { t } = useTranslation();
   const f = useFormat();
   const [body, setBody] = useState('');
-  const list = useLoad(
+  const list = useApiQuery(
+    key('comments', 'TaskDetailPage.list', taskId),
     async () =>
       (await call(api.GET('/api/v1/tasks/{id}/comments', { params: { path: { id: taskId } } }))).items,
-    [taskId],
   );
   const post = useSubmit(async () => {
     await call(api.POST('/api/v1/tasks/{id}/comments', { params: { path: { id: taskId } }, body: { body } }));
@@ -169,9 +171,8 @@ function TimeEntries({ taskId }: { taskId: string }) {
   const f = useFormat();
   const [minutes, setMinutes] = useState<number | string>('');
   const [spentOn, setSpentOn] = useState(new Date().toISOString().slice(0, 10));
-  const list = useLoad(
-    () => call(api.GET('/api/v1/tasks/{id}/time-entries', { params: { path: { id: taskId } } })),
-    [taskId],
+  const list = useApiQuery(key('tasks', 'TaskDetailPage.list', taskId), () =>
+    call(api.GET('/api/v1/tasks/{id}/time-entries', { params: { path: { id: taskId } } })),
   );
   const log = useSubmit(async () => {
     await call(
@@ -238,10 +239,10 @@ function TimeEntries({ taskId }: { taskId: string }) {
 function Attachments({ taskId }: { taskId: string }) {
   const { t } = useTranslation();
   const f = useFormat();
-  const list = useLoad(
+  const list = useApiQuery(
+    key('tasks', 'TaskDetailPage.list', taskId),
     async () =>
       (await call(api.GET('/api/v1/tasks/{id}/attachments', { params: { path: { id: taskId } } }))).items,
-    [taskId],
   );
   const upload = useSubmit(async (file: File | null) => {
     if (!file) return;

@@ -5,16 +5,13 @@ import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import type { Task } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { memberOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 
 const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 type Priority = (typeof PRIORITIES)[number];
 
-export function TaskForm(props: {
-  projectId: string;
-  members: { userId: string; name: string }[];
-  onCreated: (t: Task) => void;
-}) {
+export function TaskForm(props: { projectId: string; onCreated: (t: Task) => void }) {
   const { t } = useTranslation();
   const [title, setTitle] = useState('');
   const [assigneeId, setAssigneeId] = useState<string | null>(null);
@@ -54,10 +51,10 @@ export function TaskForm(props: {
           required
         />
         <Group grow align="flex-start">
-          <Select
+          <RemoteSelect
             label={t('tasks.assignee')}
             placeholder={t('tasks.unassigned')}
-            data={props.members.map((m) => ({ value: m.userId, label: m.name }))}
+            source={memberOptions}
             value={assigneeId}
             onChange={setAssigneeId}
             error={submit.fieldError('assigneeId')}

@@ -1,0 +1,146 @@
+// The web app's lists and pickers past one page of the API, in Chromium: an organization with
+// 5,000 members (inserted through the owner connection) finds member #4,321 in a task's assignee
+// picker by typing (a server-side search), and scrolling the picker loads further pages; a project
+// with 250 tasks shows all of them (200, then "load more"), naming the assignee by id; 230 clients
+// are all reachable on the clients page. Before the query cache every one of these lists stopped
+// at the first 200 rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BrowserRig,
+  chromiumAvailable,
+  openPage,
+  POLL,
+  signInWithCookie,
+  startBrowserRig,
+  VIEWPORTS,
+} from './support/browser.ts';
+import { type Session, signUp } from './support/test-app.ts';
+
+const hasChromium = chromiumAvailable();
+const MEMBERS = 5000;
+const TASKS = 250;
+const CLIENTS = 230;
+
+let rig: BrowserRig;
+let admin: Session;
+let projectId: string;
+let wanted: { userId: string; name: string };
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  rig = await startBrowserRig();
+  const t = rig.app;
+  admin = await signUp(t, { name: 'Alba Admin' });
+  // 5,000 members in one statement: users, then their memberships with the built-in "user" role.
+  await t.owner(
+    `WITH role AS (SELECT id FROM roles WHERE org_id = $1 AND key = 'user'),
+          made AS (
+            INSERT INTO users (id, email, name)
+            SELECT gen_random_uuid(), 'bulk' || n || '.' || $2 || '@example.com', 'Member ' || n
+            FROM generate_series(1, $3::int) AS n
+            RETURNING id)
+     INSERT INTO memberships (org_id, id, user_id, role_id)
+     SELECT $1, gen_random_uuid(), made.id, role.id FROM made, role`,
+    [admin.orgId, `${process.pid}-${Date.now()}`, MEMBERS],
+  );
+  const found = await t.owner<{ id: string }>(
+    `SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id AND m.org_id = $1 WHERE u.name = 'Member 4321'`,
+    [admin.orgId],
+  );
+  wanted = { userId: found.rows[0]!.id, name: 'Member 4321' };
+
+  const post = async (url: string, payload: object) => {
+    const res = await t.request({ method: 'POST', url, headers: admin.headers, payload });
+    if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json() as { id: string };
+  };
+  projectId = (await post('/api/v1/projects', { name: 'Big project' })).id;
+  for (let i = 1; i <= TASKS; i++) {
+    await post('/api/v1/tasks', { projectId, title: `Job ${String(i).padStart(3, '0')}` });
+  }
+  for (let i = 1; i <= CLIENTS; i++) {
+    await post('/api/v1/clients', { name: `Customer ${String(i).padStart(3, '0')}`, status: 'lead' });
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+describe.skipIf(!hasChromium)('lists and pickers beyond one page', () => {
+  const vp = VIEWPORTS[0];
+
+  it(`a project's ${TASKS} tasks all show; member #4,321 of ${MEMBERS} is found in the assignee picker by typing`, {
+    timeout: 180_000,
+  }, async () => {
+    const { context, page, problems, shot } = await openPage(rig, vp, { dir: 'web-data' });
+    try {
+      await signInWithCookie(rig, context, admin.email);
+      await page.goto(`${rig.baseUrl}/projects/${projectId}`);
+      await page.getByRole('heading', { name: 'Big project' }).waitFor();
+      const cards = page.locator('[data-card]');
+      await expect.poll(() => cards.count(), POLL).toBe(200);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => cards.count(), POLL).toBe(TASKS);
+      await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count(), POLL).toBe(0);
+      for (const title of ['Job 001', 'Job 200', 'Job 201', `Job ${TASKS}`]) {
+        await page.getByText(title, { exact: true }).waitFor();
+      }
+
+      // The picker loads a page when it opens, and the next one when scrolled to its end.
+      const form = page.getByRole('form', { name: 'New task' });
+      await form.getByLabel('Assignee').click();
+      const options = page.getByRole('option');
+      await expect.poll(() => options.count(), POLL).toBe(50);
+      await page.getByRole('listbox').evaluate((list) => {
+        // The options scroll inside the listbox (Mantine's ScrollArea viewport).
+        const scroller = list.querySelector('.mantine-ScrollArea-viewport')!;
+        scroller.scrollTop = scroller.scrollHeight;
+      });
+      await expect.poll(() => options.count(), POLL).toBe(100);
+
+      // Typing searches the server: member #4,321 is one option away.
+      await form.getByLabel('Assignee').fill('Member 4321');
+      await expect.poll(() => options.allTextContents(), POLL).toEqual(['Member 4321']);
+      await shot('assignee-search');
+      await options.first().click();
+      await form.getByLabel('Title').fill('Call the customer');
+      await form.getByRole('button', { name: 'New task' }).click();
+
+      // Stored with her user id, and shown on the board by her name (looked up by id).
+      const card = page.locator('[data-card]', { hasText: 'Call the customer' });
+      await card.getByText(wanted.name).waitFor();
+      const stored = await rig.app.request({
+        method: 'GET',
+        url: `/api/v1/tasks?projectId=${projectId}&q=customer`,
+        headers: admin.headers,
+      });
+      expect(stored.json().items.map((x: { assigneeId: string }) => x.assigneeId)).toEqual([wanted.userId]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it(`the clients page reaches all ${CLIENTS} clients, a page at a time, and searches on the server`, {
+    timeout: 120_000,
+  }, async () => {
+    const { context, page, problems } = await openPage(rig, vp, { dir: 'web-data' });
+    try {
+      await signInWithCookie(rig, context, admin.email);
+      await page.goto(`${rig.baseUrl}/clients`);
+      const rows = page.getByRole('button', { name: /^Customer \d{3}$/ });
+      await expect.poll(() => rows.count(), POLL).toBe(100);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => rows.count(), POLL).toBe(200);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => rows.count(), POLL).toBe(CLIENTS);
+      await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count(), POLL).toBe(0);
+      await page.getByRole('textbox', { name: 'Search' }).fill('Customer 217');
+      await expect.poll(() => rows.allTextContents(), POLL).toEqual(['Customer 217']);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
