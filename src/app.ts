@@ -18,6 +18,8 @@ import { AuditSealer } from './modules/audit/sealer.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { businessRoutes } from './modules/business/routes.ts';
 import { BusinessService } from './modules/business/service.ts';
+import { eventRoutes } from './modules/events/routes.ts';
+import { EventFailureService } from './modules/events/service.ts';
 import { ApiKeyService } from './modules/identity/api-key-service.ts';
 import { Authenticator } from './modules/identity/authenticator.ts';
 import { LoginLockout } from './modules/identity/lockout.ts';
@@ -250,6 +252,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
       await api.register(tenancyRoutes, { tenancy, meter });
       await api.register(accessRoutes, { access });
       await api.register(auditRoutes, { audit });
+      await api.register(eventRoutes, { failures: new EventFailureService({ db, audit }) });
       await api.register(analyticsRoutes, { analytics });
       await api.register(workRoutes, { work, config });
       await api.register(businessRoutes, { business });

@@ -15,6 +15,8 @@ import {
   provisionAppRole,
 } from './platform/db/database.ts';
 import { migrate } from './platform/db/migrator.ts';
+import { startEventDispatch } from './platform/events/dispatcher.ts';
+import { EventHandlerRegistry } from './platform/events/registry.ts';
 import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
 
 export interface PreparedDatabase {
@@ -98,6 +100,8 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         log: log.child({ component: 'worker' }),
       });
       stops.push(() => worker.stop());
+      // Domain event handlers register here (platform/events/registry.ts); none ship yet.
+      stops.push(await startEventDispatch({ pool, config, log, registry: new EventHandlerRegistry() }));
       if (config.role === 'worker') {
         // Jobs record audit events too; API processes run their own sealer (buildApp).
         const sealer = new AuditSealer({

@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'ip_rules:read': 'See the organization IP allow and deny rules',
   'ip_rules:manage': 'Add and remove organization IP rules',
   'audit:read': 'Search the audit trail and check its integrity',
+  'events:manage': 'See the event handlers that failed for good and retry them',
   'clients:read': 'See clients, their contacts and status history',
   'clients:manage': 'Create, change, import and delete clients and contacts',
   'projects:read': 'See projects, milestones, expenses and budgets',

@@ -6,9 +6,12 @@ import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError } from '../../platform/errors.ts';
+import type { EventInput } from '../../platform/events/catalogue.ts';
+import { eventsParam } from '../../platform/events/outbox.ts';
 import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
+import type { AuditAction } from './actions.ts';
 import { AUDIT } from './messages.ts';
 import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
 import * as store from './store.ts';
@@ -23,7 +26,9 @@ export interface AuditEventInput {
   /** null: the platform chain (events with no organization, e.g. a failed login for an unknown e-mail). */
   orgId: string | null;
   actor: AuditActor;
-  action: string;
+  action: AuditAction;
+  /** The domain events of the change (catalogue: platform/events/catalogue.ts), emitted with it. */
+  events?: readonly EventInput[];
   outcome?: 'success' | 'failure';
   resourceType?: string;
   resourceId?: string;
@@ -75,6 +80,12 @@ function eventRow(e: AuditEventInput): store.NewAuditRow {
     userAgent: e.meta?.userAgent ?? null,
     requestId: e.meta?.requestId ?? null,
   };
+}
+
+/** The outbox part of an audit event: its domain events, with the actor as events name it. */
+function outboxOf(e: AuditEventInput): store.OutboxEvents | undefined {
+  if (!e.events || e.events.length === 0) return undefined;
+  return { actorType: e.actor.type === 'anonymous' ? 'system' : e.actor.type, events: eventsParam(e.events) };
 }
 
 export function toDto(r: store.AuditRow): AuditEventDto {
@@ -181,9 +192,12 @@ export class AuditService {
     this.db = db;
   }
 
-  /** Writes one event inside the caller's transaction. */
+  /**
+   * Writes one event, and the change's domain events (`e.events`, the outbox), inside the caller's
+   * transaction: the one call a mutation makes after its write.
+   */
   async record(tx: Sql, e: AuditEventInput): Promise<void> {
-    await store.insertEvent(tx, eventRow(e));
+    await store.insertEvent(tx, eventRow(e), outboxOf(e));
   }
 
   /**
@@ -198,7 +212,7 @@ export class AuditService {
     e: AuditEventInput,
     createdFields?: readonly string[],
   ): Promise<R[]> {
-    return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields);
+    return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields, outboxOf(e));
   }
 
   /** Records an event in a transaction of its own (events not tied to another write). */

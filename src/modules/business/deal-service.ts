@@ -3,6 +3,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
 import { invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -93,6 +94,7 @@ export class DealService {
           action: 'deal.create',
           resourceType: 'deal',
           resourceId: row.id,
+          events: [{ type: 'deal.created', payload: { id: row.id } }],
           changes: diff(null, row, store.DEAL_AUDITED),
           meta: ctx.meta,
         });
@@ -129,6 +131,7 @@ export class DealService {
           action: fields.stage ? 'deal.stage_change' : 'deal.update',
           resourceType: 'deal',
           resourceId: id,
+          events: [{ type: 'deal.updated', payload: { id, fields: changedFields(changes) } }],
           changes,
           meta: ctx.meta,
         });
@@ -150,6 +153,7 @@ export class DealService {
         action: 'deal.delete',
         resourceType: 'deal',
         resourceId: id,
+        events: [{ type: 'deal.deleted', payload: { id } }],
         changes: diff(before, null, store.DEAL_AUDITED),
         meta: ctx.meta,
       });

@@ -26,6 +26,7 @@ const NAMES = defineMessages('resource', {
   invoice: { en: 'invoice', es: 'la factura', 'pt-BR': 'a fatura' },
   payment: { en: 'payment', es: 'el pago', 'pt-BR': 'o pagamento' },
   feedback: { en: 'feedback', es: 'la opinión', 'pt-BR': 'a avaliação' },
+  eventFailure: { en: 'event failure', es: 'el fallo de evento', 'pt-BR': 'a falha de evento' },
 });
 
 export type ResourceName = keyof typeof NAMES;
