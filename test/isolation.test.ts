@@ -7,7 +7,10 @@ import path from 'node:path';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { generateSync } from 'otplib';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
+import { EventHandlerRegistry } from '../src/platform/events/registry.ts';
 import {
   addMember,
   createTestApp,
@@ -53,6 +56,11 @@ const KNOWN_TENANT_TABLES = [
   'payments',
   'deals',
   'feedback',
+  // domain events (issue 15)
+  'domain_events',
+  'domain_event_heads',
+  'domain_event_cursors',
+  'domain_event_deliveries',
 ];
 
 interface Org {
@@ -80,6 +88,7 @@ interface Org {
   paymentId: string;
   dealId: string;
   feedbackId: string;
+  eventFailureId: string;
 }
 
 interface OpenApiDoc {
@@ -241,6 +250,30 @@ async function populatedOrg(label: string): Promise<Org> {
     [client.id, project.id],
   );
 
+  // Domain events: a handler that always throws parks the first one (heads, cursors, deliveries).
+  const failing = new EventDispatcher({
+    pool: t.pool,
+    registry: new EventHandlerRegistry().register({
+      name: 'isolation.refuses',
+      events: ['*'],
+      handle: async () => {
+        throw new Error('refused');
+      },
+    }),
+    log: pino({ level: 'silent' }),
+    maxAttempts: 1,
+    retryBaseMs: 1,
+    pollMs: 60_000,
+    batchSize: 1,
+  });
+  await failing.dispatchOrg(admin.orgId);
+  const eventFailure = (
+    await t.owner<{ id: string }>(
+      `SELECT id FROM domain_event_deliveries WHERE org_id = $1 AND status = 'failed'`,
+      [admin.orgId],
+    )
+  ).rows[0]!;
+
   return {
     admin,
     member,
@@ -265,6 +298,7 @@ async function populatedOrg(label: string): Promise<Org> {
     paymentId: payment.id,
     dealId: deal.id,
     feedbackId: feedback.id,
+    eventFailureId: eventFailure.id,
   };
 }
 
@@ -384,6 +418,7 @@ const TARGETS: Record<string, Target> = {
   '/api/v1/invitations/{id}': { table: 'invitations', id: () => B.invitationId },
   '/api/v1/api-keys/{id}': { table: 'api_keys', id: () => B.apiKeyId },
   '/api/v1/ip-rules/{id}': { table: 'ip_rules', id: () => B.ipRuleId },
+  '/api/v1/events/failures/{id}/retry': { table: 'domain_event_deliveries', id: () => B.eventFailureId },
   // work management: clients
   '/api/v1/clients/{id}': {
     table: 'clients',
