@@ -31,7 +31,7 @@ const { api } = apiHelpers(
   () => t,
   () => admin,
 );
-const quiet = pino({ level: 'silent' });
+const quiet = pino({ level: process.env.EV_LOG ?? 'silent' });
 
 async function created(res: { statusCode: number; body: string; json(): unknown }) {
   expect(res.statusCode, res.body).toBe(201);
@@ -356,6 +356,60 @@ describe('dispatch', () => {
     expect((await api(other, 'GET', '/events/failures')).json().items).toEqual([]);
     const trail = await api(other, 'GET', '/audit/search?action=events.failure_retry');
     expect(trail.json().items.length).toBe(1);
+  }, 60_000);
+
+  it('a handler that hangs or breaks its own transaction is retried and parked; the others go on', async () => {
+    const org = (await signUp(t, { orgName: 'Events D' })).orgId;
+    await emitMany(org, 3, 3);
+    const registry = new EventHandlerRegistry().register(
+      recorder('fine'),
+      {
+        name: 'hangs',
+        events: ['*'],
+        handle: (event) => (event.seq === 1 ? new Promise<void>(() => {}) : Promise.resolve()),
+      },
+      {
+        name: 'breaks',
+        events: ['*'],
+        async handle(event, ctx) {
+          if (event.seq === 2) await ctx.tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        },
+      },
+    );
+    const d = new EventDispatcher({
+      pool: t.pool,
+      registry,
+      log: quiet,
+      maxAttempts: 2,
+      retryBaseMs: 1,
+      pollMs: 60_000,
+      handlerTimeoutMs: 100,
+    });
+    for (let i = 0; i < 6; i++) {
+      await d.dispatchOrg(org);
+      await sleep(5);
+    }
+    expect((await handled('fine', org)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    const { rows } = await t.owner<{ handler: string; seq: number; status: string; attempts: number }>(
+      `SELECT d.handler, e.seq::int AS seq, d.status, d.attempts FROM domain_event_deliveries d
+       JOIN domain_events e ON e.org_id = d.org_id AND e.id = d.event_id
+       WHERE d.org_id = $1 AND d.status <> 'done' ORDER BY d.handler`,
+      [org],
+    );
+    expect(rows).toEqual([
+      { handler: 'breaks', seq: 2, status: 'failed', attempts: 2 },
+      { handler: 'hangs', seq: 1, status: 'failed', attempts: 2 },
+    ]);
+    // Both went on past the event they were parked on.
+    const cursors = await t.owner<{ handler: string; last_seq: number }>(
+      'SELECT handler, last_seq::int AS last_seq FROM domain_event_cursors WHERE org_id = $1 ORDER BY handler',
+      [org],
+    );
+    expect(cursors.rows).toEqual([
+      { handler: 'breaks', last_seq: 3 },
+      { handler: 'fine', last_seq: 3 },
+      { handler: 'hangs', last_seq: 3 },
+    ]);
   }, 60_000);
 
   it('a worker killed with SIGKILL in the middle of 1,000 events finishes them after a restart, each effect once', async () => {

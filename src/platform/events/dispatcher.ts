@@ -18,7 +18,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { newId as newDeliveryId } from '../db/ids.ts';
-import { inTransaction } from '../db/transaction.ts';
+import { inTransaction, type Sql } from '../db/transaction.ts';
 import type { DomainEvent, EventType } from './catalogue.ts';
 import type { EventHandler, EventHandlerRegistry } from './registry.ts';
 
@@ -40,6 +40,8 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Organizations dispatched at the same time. */
   concurrency?: number;
+  /** How long one handler run may take before it counts as a failed attempt. */
+  handlerTimeoutMs?: number;
 }
 
 interface EventRow {
@@ -98,7 +100,7 @@ export class EventDispatcher {
   private pumping: Promise<void> | null = null;
 
   constructor(opts: DispatcherOptions) {
-    this.o = { batchSize: 200, concurrency: 4, ...opts };
+    this.o = { batchSize: 200, concurrency: 4, handlerTimeoutMs: 30_000, ...opts };
   }
 
   private handlers(): EventHandler[] {
@@ -204,7 +206,16 @@ export class EventDispatcher {
         const r = await tx.query<{ head: string }>('SELECT bul_events_sequence() AS head');
         return Number(r.rows[0]!.head);
       });
-      const more = await Promise.all(handlers.map((h) => this.runHandler(orgId, h, head)));
+      const more = await Promise.all(
+        handlers.map((h) => {
+          const on = { eventId: null as string | null };
+          return this.runHandler(orgId, h, head, on).catch(async (err) => {
+            this.o.log.error({ err, orgId, handler: h.name }, 'event handler transaction failed');
+            if (on.eventId) await this.recordBrokenRun(orgId, h, on.eventId, err).catch(() => {});
+            return false;
+          });
+        }),
+      );
       await this.runRequestedRetries(orgId);
       return more.some(Boolean);
     } catch (err) {
@@ -223,8 +234,74 @@ export class EventDispatcher {
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
 
+  /**
+   * Runs one handler on one event within its time limit. Past the limit the run counts as failed
+   * and its transaction handle refuses further statements (a late statement would otherwise land in
+   * the transaction of whatever runs next).
+   */
+  private async runOne(h: EventHandler, event: DomainEvent, tx: Sql, orgId: string, attempt: number) {
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const guarded: Sql = {
+      query: ((...args: Parameters<Sql['query']>) =>
+        expired
+          ? Promise.reject(new Error('the handler ran past its time limit'))
+          : (tx.query as (...a: unknown[]) => unknown)(...args)) as Sql['query'],
+    };
+    try {
+      await Promise.race([
+        h.handle(event, { tx: guarded, orgId, attempt, log: this.o.log }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            expired = true;
+            reject(new Error(`timed out after ${this.o.handlerTimeoutMs} ms`));
+          }, this.o.handlerTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * When a handler's whole transaction fails (its connection died, a statement the savepoint
+   * could not contain), the event it was on gets the attempt, so it still ends parked after its
+   * attempts instead of being retried for ever; the batch's earlier events run again (their
+   * done marks rolled back with their effects).
+   */
+  private async recordBrokenRun(
+    orgId: string,
+    h: EventHandler,
+    eventId: string,
+    err: unknown,
+  ): Promise<void> {
+    await inTransaction(this.o.pool, { orgId, userId: null }, async (tx) => {
+      const { rows } = await tx.query<{ id: string; attempts: number }>(
+        `SELECT id, attempts FROM domain_event_deliveries WHERE org_id = $1 AND handler = $2 AND event_id = $3`,
+        [orgId, h.name, eventId],
+      );
+      const attempt = (rows[0]?.attempts ?? 0) + 1;
+      const parked = attempt >= this.o.maxAttempts;
+      await tx.query(UPSERT_DELIVERY, [
+        orgId,
+        h.name,
+        eventId,
+        rows[0]?.id ?? newDeliveryId(),
+        parked ? 'failed' : 'retrying',
+        attempt,
+        errorText(err),
+        parked ? null : new Date(Date.now() + this.backoffMs(attempt)),
+      ]);
+    });
+  }
+
   /** One batch of one handler over one organization's events; true when a full batch was read. */
-  private async runHandler(orgId: string, h: EventHandler, head: number): Promise<boolean> {
+  private async runHandler(
+    orgId: string,
+    h: EventHandler,
+    head: number,
+    on: { eventId: string | null },
+  ): Promise<boolean> {
     const types = h.events.includes('*') ? null : [...h.events];
     return inTransaction(this.o.pool, { orgId, userId: null }, async (tx) => {
       await tx.query(
@@ -264,9 +341,10 @@ export class EventDispatcher {
           break;
         }
         const attempt = (d?.attempts ?? 0) + 1;
+        on.eventId = row.id; // should the whole transaction fail, this event gets the attempt
         await tx.query('SAVEPOINT bul_handler');
         try {
-          await h.handle(toDomainEvent(row), { tx, orgId, attempt, log: this.o.log });
+          await this.runOne(h, toDomainEvent(row), tx, orgId, attempt);
           await tx.query('RELEASE SAVEPOINT bul_handler');
           await tx.query(UPSERT_DELIVERY, [
             orgId,
@@ -328,7 +406,7 @@ export class EventDispatcher {
         const attempt = r.attempts + 1;
         await tx.query('SAVEPOINT bul_handler');
         try {
-          await h.handle(toDomainEvent(r), { tx, orgId, attempt, log: this.o.log });
+          await this.runOne(h, toDomainEvent(r), tx, orgId, attempt);
           await tx.query('RELEASE SAVEPOINT bul_handler');
           await tx.query(UPSERT_DELIVERY, [orgId, h.name, r.id, r.delivery_id, 'done', attempt, null, null]);
         } catch (err) {
