@@ -2,6 +2,7 @@
 // transaction as the change it describes. Other modules call `record` with their transaction.
 // Events are linked into their organization's hash chain after they commit (AuditSealer, and
 // `seal` before every read of a chain); see migration 0006.
+import type pg from 'pg';
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
@@ -10,7 +11,7 @@ import type { EventInput } from '../../platform/events/catalogue.ts';
 import { eventsParam } from '../../platform/events/outbox.ts';
 import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
-import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
+import { type CallContext, type RequestMeta, tenantScope } from '../../platform/http/request-context.ts';
 import type { AuditAction } from './actions.ts';
 import { AUDIT } from './messages.ts';
 import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
@@ -38,6 +39,12 @@ export interface AuditEventInput {
 }
 
 export type Changes = Record<string, { before: unknown; after: unknown }>;
+
+/** What a mutation says about its change; the organization, actor and request come from the caller. */
+export type ChangeRecord = Omit<AuditEventInput, 'orgId' | 'actor' | 'meta'>;
+
+/** Records a change's audit event and domain events in the transaction of `AuditService.change`. */
+export type RecordChange = (e: ChangeRecord) => Promise<void>;
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'system' };
 
@@ -213,6 +220,25 @@ export class AuditService {
     createdFields?: readonly string[],
   ): Promise<R[]> {
     return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields, outboxOf(e));
+  }
+
+  /**
+   * The one shape of a mutation by a caller: a tenant transaction acting for them (`app.org_id`,
+   * `app.user_id`), in which `record` writes the change's audit event and its domain events with
+   * the caller's organization, actor and request filled in. Nothing is emitted unless it commits.
+   */
+  change<T>(
+    ctx: CallContext,
+    work: (tx: pg.PoolClient, record: RecordChange, scope: { orgId: string; userId: string }) => Promise<T>,
+  ): Promise<T> {
+    const scope = tenantScope(ctx);
+    const actor = actorOf(ctx);
+    return this.db.transaction(scope, (tx) =>
+      work(tx, (e) => this.record(tx, { ...e, orgId: scope.orgId, actor, meta: ctx.meta }), {
+        orgId: scope.orgId,
+        userId: ctx.principal.userId,
+      }),
+    );
   }
 
   /** Records an event in a transaction of its own (events not tied to another write). */
