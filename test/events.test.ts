@@ -298,6 +298,35 @@ describe('dispatch', () => {
     expect(mine).toEqual(['task.created', 'task.updated']);
   }, 60_000);
 
+  it('wakes a listening dispatcher when an emitting transaction commits (no poll needed)', async () => {
+    const registry = new EventHandlerRegistry().register(recorder('woken'));
+    const d = new EventDispatcher({
+      pool: t.pool,
+      registry,
+      log: quiet,
+      maxAttempts: 3,
+      retryBaseMs: 1,
+      pollMs: 600_000,
+    });
+    await drain(d, admin.orgId); // the organization's earlier events
+    await d.start(); // its first poll runs now; the next would be in ten minutes
+    try {
+      const before = (await handled('woken', admin.orgId)).length;
+      const deal = await created(await api(admin, 'POST', '/deals', { title: 'Wake up' }));
+      const deadline = Date.now() + 20_000;
+      let mine: { id: string }[] = [];
+      while (Date.now() < deadline) {
+        mine = (await handled('woken', admin.orgId)).slice(before);
+        if (mine.length > 0) break;
+        await sleep(20);
+      }
+      const ids = (await eventsOf(admin.orgId, 'deal.created')).filter((e) => e.payload.id === deal.id);
+      expect(mine.map((e) => e.id)).toEqual(ids.map((e) => e.id));
+    } finally {
+      await d.stop();
+    }
+  }, 30_000);
+
   it('retries a throwing handler, parks the event after its attempts, never blocks the others; admins see and retry it', async () => {
     let broken = true;
     const registry = new EventHandlerRegistry().register(

@@ -89,15 +89,9 @@ BEGIN
   END LOOP;
 END $$;
 
--- Wakes the dispatchers when the inserting transaction commits (NOTIFY is delivered at commit and
--- not at all on rollback; PostgreSQL folds identical notifications of one transaction into one).
-CREATE FUNCTION bul_domain_event_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('bul_domain_events', NEW.org_id::text);
-  RETURN NULL;
-END $$;
-CREATE TRIGGER domain_events_notify AFTER INSERT ON domain_events
-  FOR EACH ROW EXECUTE FUNCTION bul_domain_event_notify();
+-- No trigger NOTIFYs here: a transaction that NOTIFYs takes a database-wide lock at commit and
+-- holds it through its WAL flush, which would make every emitting transaction commit alone. The
+-- application NOTIFYs `bul_domain_events` after the commit instead (platform/events/outbox.ts).
 
 -- Numbers the committed unnumbered events of the current organization (see 2). The caller holds
 -- the organization's dispatch lock; returns the organization's last number.

@@ -8,7 +8,7 @@ import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError } from '../../platform/errors.ts';
 import type { EventInput } from '../../platform/events/catalogue.ts';
-import { eventsParam } from '../../platform/events/outbox.ts';
+import { eventsParam, wakeAfterCommit } from '../../platform/events/outbox.ts';
 import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, type RequestMeta, tenantScope } from '../../platform/http/request-context.ts';
@@ -204,7 +204,10 @@ export class AuditService {
    * transaction: the one call a mutation makes after its write.
    */
   async record(tx: Sql, e: AuditEventInput): Promise<void> {
-    await store.insertEvent(tx, eventRow(e), outboxOf(e));
+    const row = eventRow(e);
+    const out = outboxOf(e);
+    await store.insertEvent(tx, row, out);
+    if (out) wakeAfterCommit(tx, row.orgId);
   }
 
   /**
@@ -219,7 +222,10 @@ export class AuditService {
     e: AuditEventInput,
     createdFields?: readonly string[],
   ): Promise<R[]> {
-    return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields, outboxOf(e));
+    const row = eventRow(e);
+    const out = outboxOf(e);
+    if (out) wakeAfterCommit(tx, row.orgId);
+    return store.writeWithEvent<R>(tx, write, row, createdFields, out);
   }
 
   /**

@@ -11,7 +11,7 @@
 // `maxAttempts` the event is parked as failed (the dead letter: GET /api/v1/events/failures) and
 // the handler goes on with the next one; an org admin can retry it from there, out of order.
 //
-// Wake-ups: the outbox trigger NOTIFYs `bul_domain_events` with the organization at commit; a
+// Wake-ups: the emitting process NOTIFYs `bul_domain_events` with the organization after commit; a
 // dispatcher LISTENs and runs that organization at once. A poll (`pollMs`) catches what a lost
 // connection missed and retries that became due. One dispatcher per organization at a time,
 // across processes: a transaction-scoped advisory lock, released if the process dies.

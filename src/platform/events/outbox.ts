@@ -2,8 +2,9 @@
 // inserted by the transaction of the change, so they exist exactly when the change committed.
 // Services do not call this directly: they pass `events` to AuditService.record/recordWith, the
 // one call that records a change's audit event and its domain events in its transaction.
+import type pg from 'pg';
 import { newId } from '../db/ids.ts';
-import type { Sql } from '../db/transaction.ts';
+import { onCommit, type Sql } from '../db/transaction.ts';
 import type { EventInput } from './catalogue.ts';
 
 export type EventActorType = 'user' | 'api_key' | 'system';
@@ -32,6 +33,46 @@ export function insertEventsSql(
     FROM ${gate}jsonb_array_elements($${p.events}::jsonb) e`;
 }
 
+/**
+ * Wakes the dispatchers (NOTIFY bul_domain_events, payload: the organization) once the emitting
+ * transaction has committed. Not from inside it: a transaction that NOTIFYs takes a database-wide
+ * lock at commit and holds it through its WAL flush, so every emitting transaction would commit
+ * one at a time (pgbench, 16 clients, one INSERT each: about 8,000-10,000 commits/s without a
+ * NOTIFY trigger, 900-3,700 with it; a NOTIFY of its own after the commit cost nothing visible).
+ * The organizations committed within one tick go out in one statement, off the request's path.
+ * A lost wake-up (a crash, a transaction not run by inTransaction) waits for the dispatchers' poll.
+ */
+export function wakeAfterCommit(tx: Sql, orgId: string): void {
+  onCommit(tx, (pool) => wakerOf(pool).add(orgId));
+}
+
+const wakers = new WeakMap<pg.Pool, { add(orgId: string): void }>();
+function wakerOf(pool: pg.Pool) {
+  let waker = wakers.get(pool);
+  if (!waker) {
+    const orgs = new Set<string>();
+    waker = {
+      add(orgId) {
+        if (orgs.size === 0)
+          setImmediate(() => {
+            const batch = [...orgs];
+            orgs.clear();
+            pool
+              .query({
+                name: 'bul-events-wake',
+                text: `SELECT pg_notify('bul_domain_events', o) FROM unnest($1::text[]) o`,
+                values: [batch],
+              })
+              .catch(() => {}); // the poll catches up
+          });
+        orgs.add(orgId);
+      },
+    };
+    wakers.set(pool, waker);
+  }
+  return waker;
+}
+
 /** Inserts events inside the caller's transaction. */
 export async function emitEvents(
   tx: Sql,
@@ -45,6 +86,7 @@ export async function emitEvents(
     text: insertEventsSql({ org: 1, actorType: 2, actorId: 3, events: 4 }),
     values: [orgId, actor.type, actor.id, eventsParam(events)],
   });
+  wakeAfterCommit(tx, orgId);
 }
 
 /** The names of the fields a change touched (the `fields` of an `*.updated` event). */
