@@ -17,7 +17,7 @@
 // across processes: a transaction-scoped advisory lock, released if the process dies.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { newId as newDeliveryId } from '../db/ids.ts';
+import { isUuid, newId as newDeliveryId } from '../db/ids.ts';
 import { inTransaction, type Sql } from '../db/transaction.ts';
 import type { DomainEvent, EventType } from './catalogue.ts';
 import type { EventHandler, EventHandlerRegistry } from './registry.ts';
@@ -119,7 +119,8 @@ export class EventDispatcher {
     if (this.stopped) return;
     const client = new pg.Client({ ...this.o.pool.options, application_name: 'bul-events-listen' });
     client.on('notification', (n) => {
-      if (n.channel === CHANNEL && n.payload) this.wake(n.payload);
+      // Anyone may NOTIFY this channel: only a UUID names an organization.
+      if (n.channel === CHANNEL && n.payload && isUuid(n.payload)) this.wake(n.payload);
     });
     client.on('error', (err) => {
       this.o.log.warn({ err }, 'event notification connection lost; reconnecting');
@@ -133,7 +134,8 @@ export class EventDispatcher {
       this.listener = client;
     } catch (err) {
       client.end().catch(() => {});
-      this.o.log.warn({ err }, 'cannot listen for events; polling only');
+      this.o.log.warn({ err }, 'cannot listen for events; polling until it can');
+      setTimeout(() => void this.listen().catch(() => {}), 5000).unref();
     }
   }
 
