@@ -39,13 +39,15 @@ export function insertEventsSql(
  * lock at commit and holds it through its WAL flush, so every emitting transaction would commit
  * one at a time (pgbench, 16 clients, one INSERT each: about 8,000-10,000 commits/s without a
  * NOTIFY trigger, 900-3,700 with it; a NOTIFY of its own after the commit cost nothing visible).
- * The organizations committed within one tick go out in one statement, off the request's path.
+ * The organizations committed within WAKE_WINDOW_MS go out in one statement, off the request's
+ * path: at most 100 such statements a second per process, whatever the write rate.
  * A lost wake-up (a crash, a transaction not run by inTransaction) waits for the dispatchers' poll.
  */
 export function wakeAfterCommit(tx: Sql, orgId: string): void {
   onCommit(tx, (pool) => wakerOf(pool).add(orgId));
 }
 
+const WAKE_WINDOW_MS = 10;
 const wakers = new WeakMap<pg.Pool, { add(orgId: string): void }>();
 function wakerOf(pool: pg.Pool) {
   let waker = wakers.get(pool);
@@ -54,7 +56,7 @@ function wakerOf(pool: pg.Pool) {
     waker = {
       add(orgId) {
         if (orgs.size === 0)
-          setImmediate(() => {
+          setTimeout(() => {
             const batch = [...orgs];
             orgs.clear();
             pool
@@ -64,7 +66,7 @@ function wakerOf(pool: pg.Pool) {
                 values: [batch],
               })
               .catch(() => {}); // the poll catches up
-          });
+          }, WAKE_WINDOW_MS);
         orgs.add(orgId);
       },
     };
