@@ -326,6 +326,27 @@ export const SETTINGS = [
       'How long (milliseconds) one webhook delivery attempt may take in all (connecting, sending, the answer); connecting alone gets at most 5 seconds of it.',
   },
   {
+    env: 'EVENT_HANDLER_MAX_ATTEMPTS',
+    kind: { type: 'int', min: 1, max: 100 },
+    default: '8',
+    description:
+      'Attempts of an event handler on one event before it is parked as failed (GET /api/v1/events/failures) and the handler goes on.',
+  },
+  {
+    env: 'EVENT_RETRY_BASE_MS',
+    kind: { type: 'int', min: 10, max: 3_600_000 },
+    default: '1000',
+    description:
+      'Delay (milliseconds) before the first retry of a failed event handler; each next retry doubles it (±20% jitter, at most an hour).',
+  },
+  {
+    env: 'EVENT_POLL_INTERVAL_MS',
+    kind: { type: 'int', min: 50, max: 60_000 },
+    default: '1000',
+    description:
+      'How often (milliseconds) workers look for event work that no notification announced (retries due, a lost connection).',
+  },
+  {
     env: 'SHUTDOWN_TIMEOUT',
     kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE },
     default: '15s',
@@ -383,6 +404,9 @@ export interface Config {
   auditSealIntervalMs: number;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
+  eventHandlerMaxAttempts: number;
+  eventRetryBaseMs: number;
+  eventPollIntervalMs: number;
   shutdownTimeout: number;
 }
 
@@ -584,6 +608,9 @@ export function loadConfig(
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
     webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
+    eventHandlerMaxAttempts: get('EVENT_HANDLER_MAX_ATTEMPTS'),
+    eventRetryBaseMs: get('EVENT_RETRY_BASE_MS'),
+    eventPollIntervalMs: get('EVENT_POLL_INTERVAL_MS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
   };
 }

@@ -14,6 +14,8 @@ import {
   provisionAppRole,
 } from './platform/db/database.ts';
 import { migrate } from './platform/db/migrator.ts';
+import { startEventDispatch } from './platform/events/dispatcher.ts';
+import { EventHandlerRegistry, moduleEventHandlers } from './platform/events/registry.ts';
 import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
 import { composeBul } from './services.ts';
 
@@ -100,6 +102,11 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         log: log.child({ component: 'worker' }),
       });
       stops.unshift(() => worker.stop());
+      // Every worker dispatches committed domain events to the modules' handlers.
+      const registry = new EventHandlerRegistry().register(
+        ...moduleEventHandlers(composition.eventHandlers()),
+      );
+      stops.unshift(await startEventDispatch({ pool, config, log, registry }));
       log.info(
         {
           modules: composition.modules.map((m) => m.name),

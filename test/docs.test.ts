@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   envExample,
+  eventsDoc,
   permissionsDoc,
   ROOT,
   readmeWithTable,
@@ -31,6 +32,10 @@ describe('generated documents are current (npm run docs)', () => {
 
   it('docs/permissions.md matches the permission catalogue and built-in roles', () => {
     expect(read('docs/permissions.md')).toBe(permissionsDoc());
+  });
+
+  it('docs/events.md matches the event catalogue and the audit actions', () => {
+    expect(read('docs/events.md')).toBe(eventsDoc());
   });
 
   it('README shows the two commands', () => {

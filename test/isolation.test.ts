@@ -7,9 +7,12 @@ import path from 'node:path';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { generateSync } from 'otplib';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/platform/db/ids.ts';
 import { Db } from '../src/platform/db/transaction.ts';
+import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
+import { EventHandlerRegistry } from '../src/platform/events/registry.ts';
 import {
   addMember,
   createTestApp,
@@ -59,6 +62,11 @@ const KNOWN_TENANT_TABLES = [
   'webhook_endpoints',
   'webhook_deliveries',
   'webhook_delivery_attempts',
+  // domain events (issue 15)
+  'domain_events',
+  'domain_event_heads',
+  'domain_event_cursors',
+  'domain_event_deliveries',
 ];
 
 interface Org {
@@ -88,6 +96,7 @@ interface Org {
   feedbackId: string;
   webhookEndpointId: string;
   webhookDeliveryId: string;
+  eventFailureId: string;
 }
 
 interface OpenApiDoc {
@@ -266,6 +275,30 @@ async function populatedOrg(label: string): Promise<Org> {
     t.services.webhooks.enqueueFor(tx, event),
   );
   await t.services.webhooks.deliver(admin.orgId, webhookDeliveryId!);
+  // Domain events: a handler that always throws parks the first one (heads, cursors, deliveries).
+  const failing = new EventDispatcher({
+    pool: t.pool,
+    registry: new EventHandlerRegistry().register({
+      name: 'isolation.refuses',
+      events: ['*'],
+      handle: async () => {
+        throw new Error('refused');
+      },
+    }),
+    log: pino({ level: 'silent' }),
+    maxAttempts: 1,
+    retryBaseMs: 1,
+    pollMs: 60_000,
+    batchSize: 1,
+  });
+  await failing.dispatchOrg(admin.orgId);
+  const eventFailure = (
+    await t.owner<{ id: string }>(
+      `SELECT id FROM domain_event_deliveries WHERE org_id = $1 AND status = 'failed'`,
+      [admin.orgId],
+    )
+  ).rows[0]!;
+
   return {
     admin,
     member,
@@ -292,6 +325,7 @@ async function populatedOrg(label: string): Promise<Org> {
     feedbackId: feedback.id,
     webhookEndpointId: webhookEndpoint.id,
     webhookDeliveryId: webhookDeliveryId!,
+    eventFailureId: eventFailure.id,
   };
 }
 
@@ -415,6 +449,7 @@ const TARGETS: Record<string, Target> = {
   '/api/v1/invitations/{id}': { table: 'invitations', id: () => B.invitationId },
   '/api/v1/api-keys/{id}': { table: 'api_keys', id: () => B.apiKeyId },
   '/api/v1/ip-rules/{id}': { table: 'ip_rules', id: () => B.ipRuleId },
+  '/api/v1/events/failures/{id}/retry': { table: 'domain_event_deliveries', id: () => B.eventFailureId },
   // work management: clients
   '/api/v1/clients/{id}': {
     table: 'clients',

@@ -15,6 +15,7 @@ import { workModule } from '../src/modules/work/definition.ts';
 import { startBackground } from '../src/platform/background.ts';
 import { composeModules } from '../src/platform/compose.ts';
 import { MasterKey } from '../src/platform/crypto/master-key.ts';
+import { Db } from '../src/platform/db/transaction.ts';
 import { ALL_PERMISSIONS, PLATFORM_PERMISSIONS, requires } from '../src/platform/http/permissions.ts';
 import { jobQueue, startWorker } from '../src/platform/jobs/worker.ts';
 import { type DomainEvent, defineModule } from '../src/platform/module.ts';
@@ -164,8 +165,12 @@ describe('a module added to the list', () => {
         occurredAt: new Date().toISOString(),
         actor: { type: 'user', id: admin.userId },
         payload: { id: '01930000-0000-7000-8000-000000000002' },
+        seq: 1,
       };
-      await handlers[0]!.handle(event, { log: silent });
+      // As the dispatcher runs it: in a tenant transaction of the event's organization.
+      await new Db(t.pool).transaction({ orgId: admin.orgId, userId: null }, (tx) =>
+        handlers[0]!.handle(event, { tx, orgId: admin.orgId, attempt: 1, log: silent }),
+      );
       expect(seen.events).toEqual([event.id]);
     } finally {
       await app.close();

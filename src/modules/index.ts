@@ -6,6 +6,7 @@ import { accessModule } from './access/definition.ts';
 import { analyticsModule } from './analytics/definition.ts';
 import { auditModule } from './audit/definition.ts';
 import { businessModule } from './business/definition.ts';
+import { eventsModule } from './events/definition.ts';
 import { identityModule } from './identity/definition.ts';
 import { systemModule } from './system/definition.ts';
 import { tenancyModule } from './tenancy/definition.ts';
@@ -14,6 +15,7 @@ import { workModule } from './work/definition.ts';
 
 export const MODULES = [
   auditModule,
+  eventsModule,
   accessModule,
   tenancyModule,
   identityModule,

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/transaction.ts';
+import type { DomainEvent } from './events/catalogue.ts';
+import type { EventHandlerContext } from './events/registry.ts';
 import type { Permission } from './http/permissions.ts';
 import type { RateLimitStore } from './http/rate-limit.ts';
 import type { JobDefinition } from './jobs/worker.ts';
@@ -39,30 +41,14 @@ export interface BackgroundLoop {
   stop(): void | Promise<void>;
 }
 
-/**
- * A committed domain event as handlers, webhooks and /ws see it (the shared shape of issue 15).
- * Event types are `<resource>.<verb>` in lower snake case: `task.created`, `member.joined`.
- */
-export interface DomainEvent<P extends object = Record<string, unknown>> {
-  /** UUIDv7; handlers are idempotent by it (delivery is at least once). */
-  id: string;
-  type: string;
-  orgId: string;
-  occurredAt: string;
-  actor: { type: 'user' | 'api_key' | 'system'; id: string | null };
-  /** Holds the resource's id, e.g. `{ id, projectId, ... }`. */
-  payload: P;
-}
-
-/** What the dispatcher hands a handler besides the event. */
-export interface EventHandlerContext {
-  log: Logger;
-}
+export type { DomainEvent } from './events/catalogue.ts';
+export type { EventHandlerContext } from './events/registry.ts';
 
 /**
- * The seam to the event dispatcher: a handler for one event type. It may run more than once for
- * one event (at least once delivery), so it must be idempotent by `event.id`; throwing asks for a
- * retry.
+ * A module's handler for one event type, run by every worker's dispatcher for each committed event
+ * of that type, inside a tenant transaction (`ctx.tx`) that also marks the event done for the
+ * module: its database writes commit once however often the event is delivered (at least once).
+ * Throwing asks for a retry (platform/events/registry.ts).
  */
 export type EventHandler = (event: DomainEvent, ctx: EventHandlerContext) => Promise<void>;
 

@@ -2,13 +2,17 @@
 // transaction as the change it describes. Other modules call `record` with their transaction.
 // Events are linked into their organization's hash chain after they commit (AuditSealer, and
 // `seal` before every read of a chain); see migration 0006.
+import type pg from 'pg';
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { streamRows } from '../../platform/db/query-stream.ts';
 import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError } from '../../platform/errors.ts';
+import type { EventInput } from '../../platform/events/catalogue.ts';
+import { eventsParam, wakeAfterCommit } from '../../platform/events/outbox.ts';
 import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
-import type { CallContext, RequestMeta } from '../../platform/http/request-context.ts';
+import { type CallContext, type RequestMeta, tenantScope } from '../../platform/http/request-context.ts';
+import type { AuditAction } from './actions.ts';
 import { AUDIT } from './messages.ts';
 import type { AuditEventDto, AuditSearchQueryType } from './schemas.ts';
 import * as store from './store.ts';
@@ -23,7 +27,9 @@ export interface AuditEventInput {
   /** null: the platform chain (events with no organization, e.g. a failed login for an unknown e-mail). */
   orgId: string | null;
   actor: AuditActor;
-  action: string;
+  action: AuditAction;
+  /** The domain events of the change (catalogue: platform/events/catalogue.ts), emitted with it. */
+  events?: readonly EventInput[];
   outcome?: 'success' | 'failure';
   resourceType?: string;
   resourceId?: string;
@@ -33,6 +39,12 @@ export interface AuditEventInput {
 }
 
 export type Changes = Record<string, { before: unknown; after: unknown }>;
+
+/** What a mutation says about its change; the organization, actor and request come from the caller. */
+export type ChangeRecord = Omit<AuditEventInput, 'orgId' | 'actor' | 'meta'>;
+
+/** Records a change's audit event and domain events in the transaction of `AuditService.change`. */
+export type RecordChange = (e: ChangeRecord) => Promise<void>;
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'system' };
 
@@ -75,6 +87,12 @@ function eventRow(e: AuditEventInput): store.NewAuditRow {
     userAgent: e.meta?.userAgent ?? null,
     requestId: e.meta?.requestId ?? null,
   };
+}
+
+/** The outbox part of an audit event: its domain events, with the actor as events name it. */
+function outboxOf(e: AuditEventInput): store.OutboxEvents | undefined {
+  if (!e.events || e.events.length === 0) return undefined;
+  return { actorType: e.actor.type === 'anonymous' ? 'system' : e.actor.type, events: eventsParam(e.events) };
 }
 
 export function toDto(r: store.AuditRow): AuditEventDto {
@@ -181,9 +199,15 @@ export class AuditService {
     this.db = db;
   }
 
-  /** Writes one event inside the caller's transaction. */
+  /**
+   * Writes one event, and the change's domain events (`e.events`, the outbox), inside the caller's
+   * transaction: the one call a mutation makes after its write.
+   */
   async record(tx: Sql, e: AuditEventInput): Promise<void> {
-    await store.insertEvent(tx, eventRow(e));
+    const row = eventRow(e);
+    const out = outboxOf(e);
+    await store.insertEvent(tx, row, out);
+    if (out) wakeAfterCommit(tx, row.orgId);
   }
 
   /**
@@ -198,7 +222,29 @@ export class AuditService {
     e: AuditEventInput,
     createdFields?: readonly string[],
   ): Promise<R[]> {
-    return store.writeWithEvent<R>(tx, write, eventRow(e), createdFields);
+    const row = eventRow(e);
+    const out = outboxOf(e);
+    if (out) wakeAfterCommit(tx, row.orgId);
+    return store.writeWithEvent<R>(tx, write, row, createdFields, out);
+  }
+
+  /**
+   * The one shape of a mutation by a caller: a tenant transaction acting for them (`app.org_id`,
+   * `app.user_id`), in which `record` writes the change's audit event and its domain events with
+   * the caller's organization, actor and request filled in. Nothing is emitted unless it commits.
+   */
+  change<T>(
+    ctx: CallContext,
+    work: (tx: pg.PoolClient, record: RecordChange, scope: { orgId: string; userId: string }) => Promise<T>,
+  ): Promise<T> {
+    const scope = tenantScope(ctx);
+    const actor = actorOf(ctx);
+    return this.db.transaction(scope, (tx) =>
+      work(tx, (e) => this.record(tx, { ...e, orgId: scope.orgId, actor, meta: ctx.meta }), {
+        orgId: scope.orgId,
+        userId: ctx.principal.userId,
+      }),
+    );
   }
 
   /** Records an event in a transaction of its own (events not tied to another write). */

@@ -1,6 +1,7 @@
 // SQL for the audit trail. The chain fields (seq, prev_hash, hash) are set by the database's sealer
 // after the event's transaction commits (migration 0006, `bul_audit_seal`), never by this code.
 import type { NamedStatement, Sql } from '../../platform/db/transaction.ts';
+import { insertEventsSql } from '../../platform/events/outbox.ts';
 
 export interface AuditRow {
   id: string;
@@ -89,11 +90,24 @@ function eventExpressions(from: number, changes: string): string {
   ].join(', ');
 }
 
-export async function insertEvent(sql: Sql, e: NewAuditRow): Promise<void> {
+/** The domain events that go with an audit event: the outbox actor and the events' JSON (outbox.ts). */
+export interface OutboxEvents {
+  actorType: 'user' | 'api_key' | 'system';
+  events: string;
+}
+
+export async function insertEvent(sql: Sql, e: NewAuditRow, out?: OutboxEvents): Promise<void> {
+  const audit = `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (${eventExpressions(1, '$14::jsonb')})`;
+  const values = [...eventValues(e), e.changes === null ? null : JSON.stringify(e.changes)];
+  if (!out) {
+    await sql.query({ name: 'bul_audit_insert', text: audit, values });
+    return;
+  }
+  // One statement, one round trip: the audit row and the domain events.
   await sql.query({
-    name: 'bul_audit_insert',
-    text: `INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES (${eventExpressions(1, '$14::jsonb')})`,
-    values: [...eventValues(e), e.changes === null ? null : JSON.stringify(e.changes)],
+    name: 'bul_audit_insert+events',
+    text: `WITH audited AS (${audit}) ${insertEventsSql({ org: 1, actorType: 15, actorId: 4, events: 16 })}`,
+    values: [...values, out.actorType, out.events],
   });
 }
 
@@ -110,6 +124,7 @@ export async function writeWithEvent<R>(
   write: NamedStatement,
   e: NewAuditRow,
   createdFields?: readonly string[],
+  out?: OutboxEvents,
 ): Promise<R[]> {
   const from = write.values.length + 1;
   const values = [...write.values, ...eventValues(e)];
@@ -122,10 +137,17 @@ export async function writeWithEvent<R>(
     values.push(e.changes === null ? null : JSON.stringify(e.changes));
     changes = `$${values.length}::jsonb`;
   }
+  let emitted = '';
+  if (out) {
+    values.push(out.actorType, out.events);
+    const n = values.length;
+    // The events only when the write changed its row, like the audit event.
+    emitted = `, emitted AS (${insertEventsSql({ org: from, actorType: n - 1, actorId: from + 3, events: n }, '(SELECT 1 FROM w LIMIT 1) g, ')})`;
+  }
   const { rows } = await sql.query<R & Record<string, unknown>>({
-    name: `${write.name}+audit${createdFields ? '-created' : ''}`,
+    name: `${write.name}+audit${createdFields ? '-created' : ''}${out ? '+events' : ''}`,
     text: `WITH w AS (${write.text}),
-      audited AS (INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${eventExpressions(from, changes)} FROM w)
+      audited AS (INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT ${eventExpressions(from, changes)} FROM w)${emitted}
       SELECT * FROM w`,
     values,
   });

@@ -3,6 +3,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -81,6 +82,7 @@ export class ContractService {
           action: 'contract.create',
           resourceType: 'contract',
           resourceId: row.id,
+          events: [{ type: 'contract.created', payload: { id: row.id, clientId: row.client_id } }],
           changes: diff(null, row, store.CONTRACT_EDITABLE),
           meta: ctx.meta,
         });
@@ -121,6 +123,12 @@ export class ContractService {
           action: 'contract.update',
           resourceType: 'contract',
           resourceId: id,
+          events: [
+            {
+              type: 'contract.updated',
+              payload: { id, clientId: after.client_id, fields: changedFields(changes) },
+            },
+          ],
           changes,
           meta: ctx.meta,
         });
@@ -151,6 +159,7 @@ export class ContractService {
         action: 'contract.delete',
         resourceType: 'contract',
         resourceId: id,
+        events: [{ type: 'contract.deleted', payload: { id, clientId: before.client_id } }],
         changes: diff(before, null, store.CONTRACT_EDITABLE),
         meta: ctx.meta,
       });
@@ -183,6 +192,16 @@ export class ContractService {
         action: 'contract.update',
         resourceType: 'contract',
         resourceId: before.id,
+        events: [
+          {
+            type: 'contract.updated',
+            payload: {
+              id: before.id,
+              clientId: before.client_id,
+              fields: changedFields(diff(before, after, store.CONTRACT_EDITABLE)),
+            },
+          },
+        ],
         changes: diff(before, after, store.CONTRACT_EDITABLE),
         metadata: { reason: 'client.churn', clientId },
         meta: ctx.meta,

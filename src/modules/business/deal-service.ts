@@ -3,13 +3,14 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
 import { invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
-import { actorOf, diff } from '../audit/service.ts';
+import { diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
 import type {
   CreateDealInput,
@@ -72,9 +73,8 @@ export class DealService {
   }
 
   create(ctx: CallContext, body: CreateDealInput): Promise<DealDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record, s) => {
         const { currency } = await orgBook(tx, this.deps.tenancy);
         const fields: store.DealFields = {
           title: body.title,
@@ -87,14 +87,12 @@ export class DealService {
         };
         await this.check(tx, fields, body, currency);
         const row = await store.insertDeal(tx, s.orgId, newId(), fields);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'deal.create',
           resourceType: 'deal',
           resourceId: row.id,
+          events: [{ type: 'deal.created', payload: { id: row.id } }],
           changes: diff(null, row, store.DEAL_AUDITED),
-          meta: ctx.meta,
         });
         return dealToDto(row);
       }),
@@ -102,9 +100,8 @@ export class DealService {
   }
 
   update(ctx: CallContext, id: string, body: UpdateDealInput, expectedVersion?: number): Promise<DealDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record) => {
         const before = await store.getDeal(tx, id, true);
         if (!before) throw notFound('deal');
         assertVersion(before.version, expectedVersion, 'deal');
@@ -123,14 +120,12 @@ export class DealService {
         if (!diff(before, merged, store.DEAL_EDITABLE)) return dealToDto(before);
         const after = await store.updateDeal(tx, id, fields);
         const changes = diff(before, after, store.DEAL_AUDITED);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: fields.stage ? 'deal.stage_change' : 'deal.update',
           resourceType: 'deal',
           resourceId: id,
+          events: [{ type: 'deal.updated', payload: { id, fields: changedFields(changes) } }],
           changes,
-          meta: ctx.meta,
         });
         return dealToDto(after);
       }),
@@ -138,20 +133,17 @@ export class DealService {
   }
 
   async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.deps.db.transaction(s, async (tx) => {
+    await this.deps.audit.change(ctx, async (tx, record) => {
       const before = await store.getDeal(tx, id, true);
       if (!before) throw notFound('deal');
       assertVersion(before.version, expectedVersion, 'deal');
       await store.deleteDeal(tx, id);
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'deal.delete',
         resourceType: 'deal',
         resourceId: id,
+        events: [{ type: 'deal.deleted', payload: { id } }],
         changes: diff(before, null, store.DEAL_AUDITED),
-        meta: ctx.meta,
       });
     });
   }

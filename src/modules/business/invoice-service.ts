@@ -4,6 +4,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -106,6 +107,7 @@ export class InvoiceService {
           action: 'invoice.create',
           resourceType: 'invoice',
           resourceId: id,
+          events: [{ type: 'invoice.created', payload: { id, clientId: row.client_id } }],
           changes: diff(null, row, store.INVOICE_EDITABLE),
           meta: ctx.meta,
         });
@@ -176,6 +178,12 @@ export class InvoiceService {
             : 'invoice.update',
           resourceType: 'invoice',
           resourceId: id,
+          events: [
+            {
+              type: 'invoice.updated',
+              payload: { id, clientId: after.client_id, fields: changedFields(changes) },
+            },
+          ],
           changes,
           meta: ctx.meta,
         });
@@ -204,6 +212,7 @@ export class InvoiceService {
         action: 'invoice.delete',
         resourceType: 'invoice',
         resourceId: id,
+        events: [{ type: 'invoice.deleted', payload: { id, clientId: before.client_id } }],
         changes: diff(before, null, store.INVOICE_EDITABLE),
         meta: ctx.meta,
       });

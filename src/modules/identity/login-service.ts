@@ -2,6 +2,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../../platform/crypto
 import { digestToken, randomToken } from '../../platform/crypto/tokens.ts';
 import { isUuid, newId } from '../../platform/db/ids.ts';
 import { AppError, invalidField } from '../../platform/errors.ts';
+import type { EventInput } from '../../platform/events/catalogue.ts';
 import type { RequestMeta } from '../../platform/http/request-context.ts';
 import type { LoginOrganization } from '../tenancy/service.ts';
 import { issueAccessToken } from './access-tokens.ts';
@@ -26,6 +27,14 @@ interface OrgHint {
   organization?: string; // id or subdomain, from the body
   headerOrgId?: string | null;
   hostSubdomain?: string | null;
+}
+
+/** The security events of a member's failed login or MFA step (and of the lockout it caused). */
+function securityFailure(userId: string, reason: string, lockedFor: number | null | undefined): EventInput[] {
+  const events: EventInput[] = [{ type: 'security.login_failed', payload: { id: userId, reason } }];
+  if (lockedFor)
+    events.push({ type: 'security.locked_out', payload: { id: userId, lockedForSeconds: lockedFor } });
+  return events;
 }
 
 export class LoginService {
@@ -61,6 +70,7 @@ export class LoginService {
           outcome: 'failure',
           resourceType: 'user',
           resourceId: user?.id,
+          events: user ? securityFailure(user.id, 'wrong_password', lockedFor) : [],
           metadata: {
             reason: user ? 'wrong_password' : 'unknown_email',
             email: body.email.slice(0, 254),
@@ -153,6 +163,7 @@ export class LoginService {
           outcome: 'failure',
           resourceType: 'user',
           resourceId: user.id,
+          events: securityFailure(user.id, reason, lockedFor),
           metadata: { reason, ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) },
           meta,
         },

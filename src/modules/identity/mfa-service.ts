@@ -183,6 +183,7 @@ export class MfaService {
         action: 'auth.mfa_disable',
         resourceType: 'user',
         resourceId: user.id,
+        events: [{ type: 'security.mfa_changed', payload: { id: user.id, enabled: false } }],
         meta: ctx.meta,
       });
     });
@@ -251,6 +252,7 @@ export class MfaService {
         action: 'auth.mfa_enable',
         resourceType: 'user',
         resourceId: userId,
+        events: [{ type: 'security.mfa_changed', payload: { id: userId, enabled: true } }],
         meta,
       });
     });

@@ -127,6 +127,7 @@ export class InvitationService {
       action: 'invitation.accept',
       resourceType: 'invitation',
       resourceId: inv.id,
+      events: [{ type: 'member.joined', payload: { id: a.userId, roleId: inv.role_id } }],
       metadata: { membershipId, email: inv.email, role: inv.role_name },
       meta: a.meta,
     });
@@ -185,6 +186,9 @@ export class InvitationService {
         action: 'invitation.create',
         resourceType: 'invitation',
         resourceId: id,
+        events: [
+          { type: 'member.invited', payload: { id, email: body.email.toLowerCase(), roleId: role.id } },
+        ],
         metadata: { email: body.email.toLowerCase(), role: role.name },
         meta: ctx.meta,
       });

@@ -126,6 +126,14 @@ export class MemberService {
           action: changes.role ? 'member.role_change' : 'member.update',
           resourceType: 'membership',
           resourceId: id,
+          events: changes.role
+            ? [
+                {
+                  type: 'role.changed',
+                  payload: { id: before.user_id, roleId: after.role_id, previousRoleId: before.role_id },
+                },
+              ]
+            : [],
           changes,
           metadata: { userId: before.user_id, email: before.email },
           meta: ctx.meta,
@@ -153,6 +161,7 @@ export class MemberService {
         action: 'member.remove',
         resourceType: 'membership',
         resourceId: id,
+        events: [{ type: 'member.removed', payload: { id: before.user_id } }],
         changes: { role: { before: before.role_name, after: null } },
         metadata: { userId: before.user_id, email: before.email },
         meta: ctx.meta,

@@ -1,10 +1,11 @@
 // The webhooks module as the processes compose it: endpoints and their delivery log (API), and the
 // delivery job (worker). enqueueFor is the entry point for the event dispatcher: one delivery per
 // subscribed, enabled endpoint of the event's organization.
-import { defineModule } from '../../platform/module.ts';
+import { type DomainEvent, defineModule, type EventHandlerContext } from '../../platform/module.ts';
 import type { AuditService } from '../audit/service.ts';
 import { webhookJobs } from './jobs.ts';
 import { webhookRoutes } from './routes.ts';
+import { WEBHOOK_EVENT_TYPES } from './schemas.ts';
 import { WebhookService } from './service.ts';
 
 export const webhooksModule = defineModule({
@@ -17,5 +18,17 @@ export const webhooksModule = defineModule({
     await api.register(webhookRoutes, { webhooks: services.webhooks });
   },
   jobs: ({ services }) => webhookJobs(services.webhooks),
+  events: {
+    // Every event type an endpoint can subscribe to becomes deliveries, in the event's transaction.
+    handles: ({ services }) =>
+      Object.fromEntries(
+        WEBHOOK_EVENT_TYPES.map((type) => [
+          type,
+          async (event: DomainEvent, ctx: EventHandlerContext) => {
+            await services.webhooks.enqueueFor(ctx.tx, event);
+          },
+        ]),
+      ),
+  },
   permissions: ['webhooks:manage'],
 });

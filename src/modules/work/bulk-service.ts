@@ -426,7 +426,7 @@ export class BulkService {
    */
   private async runImport<S extends TableSpec, I>(
     ctx: CallContext,
-    kind: string,
+    kind: 'client' | 'project' | 'task',
     table: Table,
     opts: { dryRun: boolean },
     steps: {

@@ -3,6 +3,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -163,6 +164,7 @@ export class ClientService {
       action: 'client.create',
       resourceType: 'client',
       resourceId: row.id,
+      events: [{ type: 'client.created', payload: { id: row.id } }],
       changes: diff(null, row, store.CLIENT_EDITABLE),
       meta: ctx.meta,
     });
@@ -229,6 +231,12 @@ export class ClientService {
               : 'client.unarchive',
         resourceType: 'client',
         resourceId: id,
+        events: [
+          {
+            type: 'client.updated',
+            payload: { id, fields: [...changedFields(changes), ...(archive === null ? [] : ['archived'])] },
+          },
+        ],
         changes: {
           ...changes,
           ...(archive === null ? {} : { archived: { before: wasArchived, after: archive } }),
@@ -260,6 +268,7 @@ export class ClientService {
         action: 'client.delete',
         resourceType: 'client',
         resourceId: id,
+        events: [{ type: 'client.deleted', payload: { id } }],
         changes: diff(before, null, store.CLIENT_EDITABLE),
         meta: ctx.meta,
       });

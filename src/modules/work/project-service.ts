@@ -4,6 +4,7 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -207,6 +208,7 @@ export class ProjectService {
       action: 'project.create',
       resourceType: 'project',
       resourceId: id,
+      events: [{ type: 'project.created', payload: { id } }],
       changes: diff(null, row, store.PROJECT_EDITABLE),
       meta: ctx.meta,
     });
@@ -287,6 +289,17 @@ export class ProjectService {
         action: fields.status ? 'project.status_change' : 'project.update',
         resourceType: 'project',
         resourceId: id,
+        events: [
+          { type: 'project.updated', payload: { id, fields: changedFields(changes) } },
+          ...(fields.status
+            ? [
+                {
+                  type: 'project.status_changed' as const,
+                  payload: { id, from: before.status, to: fields.status },
+                },
+              ]
+            : []),
+        ],
         changes,
         meta: ctx.meta,
       });
@@ -311,6 +324,7 @@ export class ProjectService {
         action: 'project.delete',
         resourceType: 'project',
         resourceId: id,
+        events: [{ type: 'project.deleted', payload: { id } }],
         changes: diff(before, null, store.PROJECT_EDITABLE),
         metadata: files.length > 0 ? { attachmentsDeleted: files.length } : undefined,
         meta: ctx.meta,
@@ -351,6 +365,7 @@ export class ProjectService {
         action: 'milestone.create',
         resourceType: 'milestone',
         resourceId: row.id,
+        events: [{ type: 'milestone.created', payload: { id: row.id, projectId } }],
         changes: diff(null, row, ['name', 'due_date', 'done_at']),
         metadata: { projectId },
         meta: ctx.meta,
@@ -385,6 +400,7 @@ export class ProjectService {
           action: 'milestone.update',
           resourceType: 'milestone',
           resourceId: id,
+          events: [{ type: 'milestone.updated', payload: { id, projectId, fields: changedFields(changes) } }],
           changes,
           metadata: { projectId },
           meta: ctx.meta,
@@ -412,6 +428,7 @@ export class ProjectService {
         action: 'milestone.delete',
         resourceType: 'milestone',
         resourceId: id,
+        events: [{ type: 'milestone.deleted', payload: { id, projectId } }],
         changes: diff(before, null, ['name', 'due_date', 'done_at']),
         metadata: { projectId },
         meta: ctx.meta,

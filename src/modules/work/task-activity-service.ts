@@ -88,6 +88,12 @@ export class TaskActivityService {
         action: 'comment.create',
         resourceType: 'comment',
         resourceId: row.id,
+        events: [
+          {
+            type: 'comment.added',
+            payload: { id: row.id, taskId, projectId: task.project_id, authorId: s.userId },
+          },
+        ],
         changes: diff(null, row, ['body']),
         metadata: { taskId },
         meta: ctx.meta,

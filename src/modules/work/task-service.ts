@@ -4,6 +4,8 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import type { EventInput } from '../../platform/events/catalogue.ts';
+import { changedFields } from '../../platform/events/outbox.ts';
 import type { PageOf } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -44,6 +46,24 @@ export function taskToDto(t: store.TaskRow): TaskDto {
     updatedAt: t.updated_at.toISOString(),
     version: t.version,
   };
+}
+
+/** The events of a task change: updated, and status_changed / assigned when those moved. */
+function taskChangeEvents(before: store.TaskRow, after: store.TaskRow, fields: string[]): EventInput[] {
+  const id = after.id;
+  const projectId = after.project_id;
+  const events: EventInput[] = [{ type: 'task.updated', payload: { id, projectId, fields } }];
+  if (after.status !== before.status)
+    events.push({
+      type: 'task.status_changed',
+      payload: { id, projectId, from: before.status, to: after.status },
+    });
+  if (after.assignee_id !== before.assignee_id)
+    events.push({
+      type: 'task.assigned',
+      payload: { id, projectId, assigneeId: after.assignee_id, previousAssigneeId: before.assignee_id },
+    });
+  return events;
 }
 
 const PROJECT_MISSING = () => COMMON.noSuch({ what: resourceName('project') });
@@ -178,6 +198,30 @@ export class TaskService {
         action: 'task.create',
         resourceType: 'task',
         resourceId: id,
+        events: [
+          {
+            type: 'task.created',
+            payload: {
+              id,
+              projectId: body.projectId,
+              assigneeId: body.assigneeId ?? null,
+              status: body.status ?? 'pending',
+            },
+          },
+          ...(body.assigneeId
+            ? [
+                {
+                  type: 'task.assigned' as const,
+                  payload: {
+                    id,
+                    projectId: body.projectId,
+                    assigneeId: body.assigneeId,
+                    previousAssigneeId: null,
+                  },
+                },
+              ]
+            : []),
+        ],
         meta: ctx.meta,
       },
       store.TASK_EDITABLE,
@@ -244,6 +288,7 @@ export class TaskService {
         action: fields.status ? 'task.status_change' : 'task.update',
         resourceType: 'task',
         resourceId: id,
+        events: taskChangeEvents(before, after, changedFields(changes)),
         changes,
         meta: ctx.meta,
       });
@@ -266,6 +311,7 @@ export class TaskService {
         action: 'task.delete',
         resourceType: 'task',
         resourceId: id,
+        events: [{ type: 'task.deleted', payload: { id, projectId: before.project_id } }],
         changes: diff(before, null, store.TASK_EDITABLE),
         metadata: files.length > 0 ? { attachmentsDeleted: files.length } : undefined,
         meta: ctx.meta,

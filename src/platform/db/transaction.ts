@@ -27,12 +27,25 @@ function literal(id: string | null): string {
   return `'${id.toLowerCase()}'`;
 }
 
+const afterCommit = new WeakMap<object, ((pool: pg.Pool) => void)[]>();
+
+/**
+ * Runs `fn` once the transaction `tx` belongs to has committed through inTransaction (never when
+ * it rolls back): for wake-ups that must not be seen before the data (see platform/events/outbox.ts).
+ */
+export function onCommit(tx: Sql, fn: (pool: pg.Pool) => void): void {
+  const list = afterCommit.get(tx);
+  if (list) list.push(fn);
+  else afterCommit.set(tx, [fn]);
+}
+
 export async function inTransaction<T>(
   pool: pg.Pool,
   scope: TenantScope,
   work: (tx: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  afterCommit.delete(client); // left by a transaction not run here
   let broken = false;
   try {
     await client.query(
@@ -40,8 +53,14 @@ export async function inTransaction<T>(
     );
     const result = await work(client);
     await client.query('COMMIT');
+    const callbacks = afterCommit.get(client);
+    if (callbacks) {
+      afterCommit.delete(client);
+      for (const fn of callbacks) fn(pool);
+    }
     return result;
   } catch (err) {
+    afterCommit.delete(client);
     try {
       await client.query('ROLLBACK');
     } catch {

@@ -61,6 +61,7 @@ const TAGS = [
   { name: 'roles', description: 'Roles and the permission catalogue' },
   { name: 'security', description: "The organization's IP rules" },
   { name: 'audit', description: "The organization's audit trail" },
+  { name: 'events', description: 'Domain events: the handler runs that failed, and their retry' },
   { name: 'clients', description: 'Clients, their contacts and status history' },
   { name: 'projects', description: 'Projects, milestones and expenses' },
   { name: 'tasks', description: 'Tasks, comments, time entries, watchers and attachments' },

@@ -24,6 +24,7 @@ export const PERMISSIONS = {
   'webhooks:manage':
     'Register, change, delete and rotate the secrets of webhook endpoints; see their deliveries and resend them',
   'audit:read': 'Search the audit trail and check its integrity',
+  'events:manage': 'See the event handlers that failed for good and retry them',
   'clients:read': 'See clients, their contacts and status history',
   'clients:manage': 'Create, change, import and delete clients and contacts',
   'projects:read': 'See projects, milestones, expenses and budgets',

@@ -28,6 +28,7 @@ const NAMES = defineMessages('resource', {
   feedback: { en: 'feedback', es: 'la opinión', 'pt-BR': 'a avaliação' },
   webhookEndpoint: { en: 'webhook endpoint', es: 'el destino de webhook', 'pt-BR': 'o destino de webhook' },
   webhookDelivery: { en: 'webhook delivery', es: 'la entrega de webhook', 'pt-BR': 'a entrega de webhook' },
+  eventFailure: { en: 'event failure', es: 'el fallo de evento', 'pt-BR': 'a falha de evento' },
 });
 
 export type ResourceName = keyof typeof NAMES;

@@ -1007,6 +1007,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the event handler runs that failed after their retries, newest first
+         * @description A handler that keeps throwing on an event is retried with backoff, then parked here; the handler goes on with later events. See docs/events.md.
+         *
+         *     **Requires:** `events:manage`
+         */
+        get: operations["listEventFailures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/failures/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a failed event handler once more (asynchronously, by a worker)
+         * @description **Requires:** `events:manage`
+         */
+        post: operations["retryEventFailure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executive/metrics": {
         parameters: {
             query?: never;
@@ -6401,6 +6443,164 @@ export interface operations {
             };
             403: components["responses"]["403.ip-blocked"];
             429: components["responses"]["429.rate-limited"];
+        };
+    };
+    listEventFailures: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: List the event handler runs that failed after their retries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            attempts: number;
+                            event: {
+                                actor: {
+                                    id: string | null;
+                                    type: string;
+                                };
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                occurredAt: string;
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                seq: number;
+                                type: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description When the last attempt failed (or the retry was asked for).
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            failedAt: string;
+                            /** @description The handler that failed. */
+                            handler: string;
+                            /**
+                             * Format: uuid
+                             * @description The failure (the handler × event); retry with POST /events/failures/{id}/retry.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            lastError: string | null;
+                            /**
+                             * @description `failed`: parked after its attempts; `retry_requested`: a retry is queued.
+                             * @enum {string}
+                             */
+                            status: "failed" | "retry_requested";
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    retryEventFailure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: Run a failed event handler once more (asynchronously, by a worker) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attempts: number;
+                        event: {
+                            actor: {
+                                id: string | null;
+                                type: string;
+                            };
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            occurredAt: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            seq: number;
+                            type: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description When the last attempt failed (or the retry was asked for).
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        failedAt: string;
+                        /** @description The handler that failed. */
+                        handler: string;
+                        /**
+                         * Format: uuid
+                         * @description The failure (the handler × event); retry with POST /events/failures/{id}/retry.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        lastError: string | null;
+                        /**
+                         * @description `failed`: parked after its attempts; `retry_requested`: a retry is queued.
+                         * @enum {string}
+                         */
+                        status: "failed" | "retry_requested";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     getExecutiveMetrics: {

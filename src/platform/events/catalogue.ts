@@ -1,0 +1,118 @@
+// The catalogue of domain events: name → payload schema and meaning, like the error catalogue
+// (../errors.ts) and the permission catalogue. A service can only emit a name listed here with a
+// payload of its schema (TypeScript checks it; the event tests validate every emitted payload).
+// docs/events.md is generated from this file (`npm run docs`) and a test keeps it current.
+// Every payload holds the resource's `id`, plus what a consumer needs without another read.
+import { type Static, type TSchema, Type } from 'typebox';
+
+const Id = Type.String({ format: 'uuid' });
+const NullableId = Type.Union([Id, Type.Null()]);
+const Fields = Type.Array(Type.String(), { description: 'the fields that changed' });
+
+const entry = <S extends TSchema>(description: string, payload: S) => ({ description, payload });
+
+function crud<P extends Record<string, TSchema>>(resource: string, extra: P) {
+  return {
+    created: entry(`${resource} was created.`, Type.Object({ id: Id, ...extra })),
+    updated: entry(`${resource} was changed.`, Type.Object({ id: Id, ...extra, fields: Fields })),
+    deleted: entry(`${resource} was deleted.`, Type.Object({ id: Id, ...extra })),
+  };
+}
+
+const client = crud('A client', {});
+const project = crud('A project', {});
+const task = crud('A task', { projectId: Id });
+const milestone = crud('A milestone', { projectId: Id });
+const contract = crud('A contract', { clientId: Id });
+const invoice = crud('An invoice', { clientId: Id });
+const deal = crud('A deal', {});
+
+export const EVENT_CATALOGUE = {
+  'client.created': client.created,
+  'client.updated': client.updated,
+  'client.deleted': client.deleted,
+  'project.created': project.created,
+  'project.updated': project.updated,
+  'project.deleted': project.deleted,
+  'project.status_changed': entry(
+    'A project moved from one status to another.',
+    Type.Object({ id: Id, from: Type.String(), to: Type.String() }),
+  ),
+  'milestone.created': milestone.created,
+  'milestone.updated': milestone.updated,
+  'milestone.deleted': milestone.deleted,
+  'task.created': entry(
+    'A task was created.',
+    Type.Object({ id: Id, projectId: Id, assigneeId: NullableId, status: Type.String() }),
+  ),
+  'task.updated': task.updated,
+  'task.deleted': task.deleted,
+  'task.status_changed': entry(
+    'A task moved from one status to another.',
+    Type.Object({ id: Id, projectId: Id, from: Type.String(), to: Type.String() }),
+  ),
+  'task.assigned': entry(
+    'A task got another assignee (null: unassigned), at creation or later.',
+    Type.Object({ id: Id, projectId: Id, assigneeId: NullableId, previousAssigneeId: NullableId }),
+  ),
+  'comment.added': entry(
+    'A comment was added to a task.',
+    Type.Object({ id: Id, taskId: Id, projectId: Id, authorId: NullableId }),
+  ),
+  'contract.created': contract.created,
+  'contract.updated': contract.updated,
+  'contract.deleted': contract.deleted,
+  'invoice.created': invoice.created,
+  'invoice.updated': invoice.updated,
+  'invoice.deleted': invoice.deleted,
+  'deal.created': deal.created,
+  'deal.updated': deal.updated,
+  'deal.deleted': deal.deleted,
+  'member.invited': entry(
+    'Someone was invited to join the organization (`id`: the invitation).',
+    Type.Object({ id: Id, email: Type.String(), roleId: Id }),
+  ),
+  'member.joined': entry(
+    'A user joined the organization by accepting an invitation; `id`: the user.',
+    Type.Object({ id: Id, roleId: Id }),
+  ),
+  'member.removed': entry('A member was removed; `id`: the user.', Type.Object({ id: Id })),
+  'role.changed': entry(
+    "A member's role changed; `id`: the user.",
+    Type.Object({ id: Id, roleId: Id, previousRoleId: Id }),
+  ),
+  'security.login_failed': entry(
+    'A login or MFA step of a member failed; `id`: the user.',
+    Type.Object({ id: Id, reason: Type.String() }),
+  ),
+  'security.locked_out': entry(
+    "A member's login was locked after repeated failures; `id`: the user.",
+    Type.Object({ id: Id, lockedForSeconds: Type.Integer({ minimum: 1 }) }),
+  ),
+  'security.mfa_changed': entry(
+    'A member turned multi-factor authentication on or off; `id`: the user.',
+    Type.Object({ id: Id, enabled: Type.Boolean() }),
+  ),
+} as const;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
+export type EventPayload<T extends EventType> = Static<(typeof EVENT_CATALOGUE)[T]['payload']>;
+export const isEventType = (value: string): value is EventType => Object.hasOwn(EVENT_CATALOGUE, value);
+
+/** An event to emit: a catalogued name with its payload (checked against each other by TypeScript). */
+export type EventInput = { [T in EventType]: { type: T; payload: EventPayload<T> } }[EventType];
+
+/** A committed domain event, as handlers (and webhooks, realtime) see it. */
+export interface DomainEvent {
+  /** UUIDv7 */
+  id: string;
+  type: EventType;
+  orgId: string;
+  /** ISO 8601 */
+  occurredAt: string;
+  actor: { type: 'user' | 'api_key' | 'system'; id: string | null };
+  payload: Record<string, unknown>;
+  /** The event's place in its organization's commit order (1, 2, ...). */
+  seq: number;
+}
