@@ -157,7 +157,8 @@ describe('a module added to the list', () => {
 
       // Events: the dispatcher finds the module's handler by event type.
       const handlers = composition.eventHandlers().get('task.created') ?? [];
-      expect(handlers.map((h) => h.module)).toEqual(['probe']);
+      expect(handlers.map((h) => h.module)).toEqual(['webhooks', 'probe']);
+      const probe = handlers.find((h) => h.module === 'probe')!;
       const event: DomainEvent = {
         id: '01930000-0000-7000-8000-000000000001',
         type: 'task.created',
@@ -169,7 +170,7 @@ describe('a module added to the list', () => {
       };
       // As the dispatcher runs it: in a tenant transaction of the event's organization.
       await new Db(t.pool).transaction({ orgId: admin.orgId, userId: null }, (tx) =>
-        handlers[0]!.handle(event, { tx, orgId: admin.orgId, attempt: 1, log: silent }),
+        probe.handle(event, { tx, orgId: admin.orgId, attempt: 1, log: silent }),
       );
       expect(seen.events).toEqual([event.id]);
     } finally {
@@ -218,6 +219,7 @@ describe('the module list', () => {
         'audit',
         'authenticator',
         'business',
+        'eventFailures',
         'identity',
         'keys',
         'meter',

@@ -56,21 +56,23 @@ export class LoginService {
     const ok = await verifyPassword(user?.password_hash ?? null, body.password);
     if (!user || !ok) {
       const lockedFor = await this.deps.lockout.recordFailure(body.email, meta.ip);
+      const orgId = user
+        ? await this.deps.tenancy.organizations.auditOrganizationFor(
+            user.id,
+            await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
+            user.organizations,
+          )
+        : null;
       await this.deps.audit.recordAlone(
         {
-          orgId: user
-            ? await this.deps.tenancy.organizations.auditOrganizationFor(
-                user.id,
-                await this.resolveOrgHint({ ...hint, organization: body.organization }).catch(() => null),
-                user.organizations,
-              )
-            : null,
+          orgId,
           actor: user ? userActor(user) : { type: 'anonymous', id: null, label: body.email.slice(0, 254) },
           action: 'auth.login',
           outcome: 'failure',
           resourceType: 'user',
           resourceId: user?.id,
-          events: user ? securityFailure(user.id, 'wrong_password', lockedFor) : [],
+          // Domain events belong to an organization: a user with none (e.g. imported) emits none.
+          events: user && orgId ? securityFailure(user.id, 'wrong_password', lockedFor) : [],
           metadata: {
             reason: user ? 'wrong_password' : 'unknown_email',
             email: body.email.slice(0, 254),
@@ -163,7 +165,7 @@ export class LoginService {
           outcome: 'failure',
           resourceType: 'user',
           resourceId: user.id,
-          events: securityFailure(user.id, reason, lockedFor),
+          events: orgId ? securityFailure(user.id, reason, lockedFor) : [],
           metadata: { reason, ...(lockedFor ? { lockedForSeconds: lockedFor } : {}) },
           meta,
         },
