@@ -199,7 +199,7 @@ async function buildHttp(
     },
   });
 
-  registerIdempotency(app, composition.deps.db);
+  registerIdempotency(app, composition.deps.db, composition.deps.box);
 
   await app.register(systemRoutes, {
     readiness: readinessCheck(pool, redis),

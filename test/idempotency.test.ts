@@ -33,6 +33,28 @@ describe('Idempotency-Key on POST', () => {
     expect(await countDepartments('Sales')).toBe(1);
   });
 
+  it('keeps the answer sealed: a key shown once is replayed but never stored in the clear', async () => {
+    const post = () =>
+      t.request({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: { ...admin.headers, 'idempotency-key': 'create-key-1' },
+        payload: { name: 'nightly', scopes: ['projects:read'] },
+      });
+    const first = await post();
+    expect(first.statusCode, first.body).toBe(201);
+    const secret = first.json().key as string;
+    const { rows } = await t.owner<{ body: string }>(
+      `SELECT body FROM idempotency_keys WHERE key = 'create-key-1'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.body).not.toContain(secret);
+    expect(rows[0]!.body).not.toContain('nightly');
+    const again = await post();
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().key).toBe(secret);
+  });
+
   it('refuses the same key with a different body (422) and stores nothing', async () => {
     const headers = { ...admin.headers, 'idempotency-key': 'create-x' };
     expect(

@@ -2,8 +2,11 @@
 // (2xx or 4xx) is kept for 24 hours and replayed, with `Idempotent-Replayed: true`, to any retry
 // of the same request by the same caller. The same key with a different request is refused (422);
 // a retry while the first is still running gets 409. A 5xx frees the key for another attempt.
+// The kept body is sealed with the master key: some answers are shown once and never stored in
+// the clear (an API key, a webhook signing secret).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/transaction.ts';
 import { AppError, fieldError } from '../errors.ts';
 import { HTTP } from './messages.ts';
@@ -32,7 +35,13 @@ function requestHash(request: FastifyRequest): string {
     .digest('hex');
 }
 
-export function registerIdempotency(app: FastifyInstance, db: Db): void {
+/** Bodies kept before they were sealed carry no prefix; they expire within TTL_HOURS of an upgrade. */
+const SEALED = 'sealed:';
+const AAD = 'idempotency-body';
+
+export function registerIdempotency(app: FastifyInstance, db: Db, box: SecretBox): void {
+  const unseal = (body: string | null) =>
+    body?.startsWith(SEALED) ? box.open(body.slice(SEALED.length), AAD).toString('utf8') : body;
   app.decorateRequest('idempotency', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -86,7 +95,7 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
     if (existing.status === null) throw new AppError('conflict', HTTP.idempotencyInFlight());
     reply.header('idempotent-replayed', 'true');
     if (existing.content_type) reply.type(existing.content_type);
-    return reply.code(existing.status).send(existing.body ?? undefined);
+    return reply.code(existing.status).send(unseal(existing.body) ?? undefined);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -105,7 +114,12 @@ export function registerIdempotency(app: FastifyInstance, db: Db): void {
           typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
         await tx.query(
           'UPDATE idempotency_keys SET status = $4, content_type = $5, body = $6 WHERE user_id = $1 AND principal = $2 AND key = $3',
-          [...where, reply.statusCode, String(reply.getHeader('content-type') ?? ''), body],
+          [
+            ...where,
+            reply.statusCode,
+            String(reply.getHeader('content-type') ?? ''),
+            body === null ? null : SEALED + box.seal(body, AAD),
+          ],
         );
       }
     });
