@@ -9,6 +9,7 @@ import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, invalidField, notFound } from '../../platform/errors.ts';
+import type { DomainEvent as CommittedEvent } from '../../platform/events/catalogue.ts';
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
@@ -20,15 +21,11 @@ import type { DeliveryAttemptDto, WebhookDeliveryDto, WebhookEndpointDto } from 
 import { type AttemptResult, send } from './sender.ts';
 import * as store from './store.ts';
 
-/** A committed domain event, in the shape shared by handlers, webhooks and /ws (issue 15). */
-export interface DomainEvent {
-  id: string;
-  type: string;
-  orgId: string;
-  occurredAt: string;
-  actor: { type: 'user' | 'api_key' | 'system'; id: string | null };
-  payload: Record<string, unknown>;
-}
+/**
+ * A committed domain event (platform/events) as this module reads it: any type name (an endpoint
+ * stores the types it subscribes to as text) and without its place in the commit order.
+ */
+export type DomainEvent = Omit<CommittedEvent, 'type' | 'seq'> & { type: string };
 
 /** Where this module emits its own events (the events outbox, once connected). */
 export interface EventSink {
