@@ -1,7 +1,7 @@
 // `npm run bench`: measures BUL against ceilings measured in the same run, on the same machine,
 // and writes bench/results/<date>-<name>.json plus bench/results/latest.md. See bench/README.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +11,7 @@ import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { runEventsBench } from './events.ts';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
 
@@ -20,11 +21,12 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-const ALL_SUITES = ['foundation', 'deployed', 'work', 'web'];
-/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web` (the default: all four). */
+const ALL_SUITES = ['foundation', 'deployed', 'work', 'web', 'events'];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events` (the default: all). */
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
-const sections: string[] = [];
+/** Each suite's markdown section of this run, by suite. */
+const sections = new Map<string, string>();
 
 interface Servers {
   bulPort: number;
@@ -301,7 +303,7 @@ async function runFoundation() {
       ),
       '',
     ].join('\n');
-    sections.push(md);
+    sections.set('foundation', md);
     process.stdout.write(`${md}\n`);
   } finally {
     child.kill('SIGCONT');
@@ -446,7 +448,7 @@ async function runDeployed() {
       ...roundRows,
       '',
     ].join('\n');
-    sections.push(md);
+    sections.set('deployed', md);
     process.stdout.write(`${md}\n`);
   } finally {
     await owner.end();
@@ -486,7 +488,7 @@ async function runWork() {
     ...results.explain.map((p) => `| ${p.list} | ${p.ms} ms | ${p.scans.join('; ')} |`),
     '',
   ].join('\n');
-  sections.push(md);
+  sections.set('work', md);
   process.stdout.write(`${md}\n`);
 }
 
@@ -506,19 +508,112 @@ async function runWeb() {
       path.join(OUT_DIR, `${date.slice(0, 10)}-web.json`),
       `${JSON.stringify({ name: 'web', date, machine, ...results, verdicts }, null, 2)}\n`,
     );
-    sections.push(md);
+    sections.set('web', md);
     process.stdout.write(`${md}\n`);
   } finally {
     child.kill('SIGTERM');
   }
 }
 
+/**
+ * The events suite (bench/events.ts): webhook latency at a paced event rate, a WebSocket broadcast
+ * to 10,000 connections over two API processes, and task create with the worker dispatching.
+ */
+async function runEvents() {
+  const date = new Date().toISOString();
+  const { results, verdicts } = await runEventsBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-events.json`),
+    `${JSON.stringify({ name: 'events', date, machine, secondsPerMeasurement: DURATION, ...results, verdicts }, null, 2)}\n`,
+  );
+  const yes = (v: boolean) => (v ? 'yes' : 'NO');
+  const { webhooks: w, websocket: ws, create } = results;
+  const pct = (p: { p50: number; p95: number; p99: number; max: number }) =>
+    `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, max ${p.max} ms`;
+  const md = [
+    `# Benchmark: events (${date})`,
+    '',
+    `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${results.postgres} (a database made for the run), no Redis (events travel between processes by PostgreSQL NOTIFY). BUL: two \`bul start --role api\` processes and one \`--role worker\` (measurements 1 and 2); API and worker in one process (3).`,
+    '',
+    '| measurement | BUL | ceiling | target | met |',
+    '|---|---|---|---|---|',
+    `| task created through the API → its webhook at a local sink, ${w.rate} events/s for ${w.secondsPerRound} s, ${w.rounds.length} rounds | median round: p50 ${w.bul.medianRoundP50Ms} ms, p95 ${w.bul.medianRoundP95Ms} ms, p99 ${w.bul.medianRoundP99Ms} ms; worst round's p99 ${w.bul.worstRoundP99Ms} ms; delivered ${w.bul.delivered}/${w.bul.sent} | the sink receiving direct POSTs at the same rate from a plain Node sender: p50 ${w.ceiling.medianRoundP50Ms} ms, p95 ${w.ceiling.medianRoundP95Ms} ms, p99 ${w.ceiling.medianRoundP99Ms} ms; ${w.ceiling.delivered}/${w.ceiling.sent} | p99 < 500 ms in every round, all delivered once | ${yes(verdicts.webhooks)} |`,
+    `| one task update → the event on each of ${ws.connections.toLocaleString('en')} WebSocket connections (half on each API process), ${ws.broadcasts} broadcasts | ${pct(ws.bul.latencyMs)}; received ${ws.bul.received}/${ws.bul.expected} | a bare \`ws\` server pair broadcasting a frame of the same size (${ws.frameBytes.ceiling} bytes; BUL's ${ws.frameBytes.bul}) to as many clients: ${pct(ws.ceiling.latencyMs)}; received ${ws.ceiling.received}/${ws.ceiling.expected} | p95 < 100 ms, every connection receives every broadcast | ${yes(verdicts.websocket)} |`,
+    `| POST /api/v1/tasks, 16 connections, with the worker dispatching the events (ratio: the median of ${create.rounds.length} alternating rounds) | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.errors}, non-2xx ${create.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg); ratio ${create.ratio} | ≥ 0.35 | ${yes(verdicts.create)} |`,
+    '',
+    'Webhook rounds (latency: sink receive time − the 201 answer to the create; "from occurred_at": − the event\'s occurred_at; the ceiling first in odd rounds):',
+    '',
+    '| round | BUL latency | from occurred_at | create answer | delivered / sent | ceiling latency | load average |',
+    '|---|---|---|---|---|---|---|',
+    ...w.rounds.map(
+      (r, i) =>
+        `| ${i + 1} | ${pct(r.bul.latencyMs)} | p50 ${r.bul.fromOccurredMs?.p50} ms, p99 ${r.bul.fromOccurredMs?.p99} ms | p50 ${r.bul.createMs?.p50} ms, p99 ${r.bul.createMs?.p99} ms | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
+    ),
+    '',
+    `CPU seconds of the BUL processes over the webhook rounds: ${Object.entries(w.cpuSecondsOfBulProcesses)
+      .map(([n, s]) => `${n} ${s}`)
+      .join(', ')}.`,
+    '',
+    `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Load average ${ws.load}.`,
+    '',
+    '| broadcast | BUL | ceiling |',
+    '|---|---|---|',
+    ...ws.bul.perBroadcast.map(
+      (b, i) =>
+        `| ${i + 1} | ${pct(b.latencyMs)} (${b.received}/${b.expected}) | ${ws.ceiling.perBroadcast[i] ? `${pct(ws.ceiling.perBroadcast[i].latencyMs)} (${ws.ceiling.perBroadcast[i].received}/${ws.ceiling.perBroadcast[i].expected})` : '—'} |`,
+    ),
+    '',
+    'Task create rounds (after each BUL round: the events not yet handled by every handler, and how long the dispatcher took to finish them):',
+    '',
+    '| round | BUL tasks/s | ceiling inserts/s | ratio | backlog at the end | caught up in | load average |',
+    '|---|---|---|---|---|---|---|',
+    ...create.rounds.map(
+      (r, i) =>
+        `| ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${r.backlogAtEnd} events | ${r.catchUpSeconds} s | ${r.load} |`,
+    ),
+    '',
+    `BUL processes' warnings and errors: ${results.processes.map((p) => `${p.process} ${p.warnings}${p.exit ? ` (exited: ${JSON.stringify(p.exit)})` : ''}`).join(', ')}.`,
+    '',
+  ].join('\n');
+  sections.set('events', md);
+  process.stdout.write(`${md}\n`);
+}
+
 if (SUITES.has('foundation')) await runFoundation();
 if (SUITES.has('deployed')) await runDeployed();
 if (SUITES.has('work')) await runWork();
 if (SUITES.has('web')) await runWeb();
-// latest.md holds a whole run's tables; a run of some suites leaves it alone (their JSON is written).
-if (ALL_SUITES.every((s) => SUITES.has(s))) {
+if (SUITES.has('events')) await runEvents();
+writeLatest();
+
+/**
+ * latest.md holds each suite's section from the latest run of that suite, in suite order; each
+ * section's heading carries the date of its run. A run of some suites replaces their sections only.
+ */
+function writeLatest() {
+  if (sections.size === 0) return;
+  const file = path.join(OUT_DIR, 'latest.md');
+  const headings: Record<string, RegExp> = {
+    foundation: /^# Benchmark: foundation/,
+    deployed: /^# Benchmark: deployed/,
+    work: /^# Benchmark: work/,
+    web: /^# Benchmark: web/,
+    events: /^# Benchmark: events/,
+  };
+  const kept = new Map<string, string>();
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  for (const part of previous.split(/^(?=# Benchmark: )/m)) {
+    const suite = Object.keys(headings).find((s) => headings[s]!.test(part));
+    if (suite) kept.set(suite, `${part.trimEnd()}\n`);
+  }
+  for (const [suite, md] of sections) kept.set(suite, md);
   mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
+  writeFileSync(
+    file,
+    ALL_SUITES.filter((s) => kept.has(s))
+      .map((s) => kept.get(s)!)
+      .join('\n'),
+  );
 }
