@@ -30,6 +30,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Events per second of measurement 1 (tasks created through the API, and ceiling messages). */
 const EVENT_RATE = Number(process.env.BENCH_EVENT_RATE ?? 500);
+/** One more BUL round at this rate, reported beside: the path's latency when it is not saturated. */
+const LOW_EVENT_RATE = Number(process.env.BENCH_EVENT_LOW_RATE ?? 100);
 /** Alternating rounds of measurements 1 and 3. */
 const ROUNDS = Number(process.env.BENCH_EVENT_ROUNDS ?? 3);
 const WS_CONNECTIONS = Number(process.env.BENCH_WS_CONNECTIONS ?? 10_000);
@@ -133,20 +135,21 @@ function startBulProcess(name: string, role: 'api' | 'worker', env: NodeJS.Proce
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const p: BulProcess = { name, child, port, problems: [], problemCount: 0, exit: null };
-  const onLine = (line: string) => {
-    let level = 50;
+  const onLine = (line: string, stream: 'stdout' | 'stderr') => {
+    let level: number;
     try {
       level = (JSON.parse(line) as { level?: number }).level ?? 50;
     } catch {
-      // not JSON: stderr text (a crash): keep it
+      // Not JSON: on stdout, the start banner; on stderr, a crash's text (kept).
+      level = stream === 'stderr' ? 50 : 30;
     }
     if (level >= 40) {
       p.problemCount++;
       if (p.problems.length < 50) p.problems.push(line.slice(0, 600));
     }
   };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
+  createInterface({ input: child.stdout! }).on('line', (l) => onLine(l, 'stdout'));
+  createInterface({ input: child.stderr! }).on('line', (l) => onLine(l, 'stderr'));
   child.once('exit', (code, signal) => {
     p.exit = { code, signal };
   });
@@ -297,6 +300,8 @@ interface WebhookRound {
   fromOccurredMs?: Percentiles;
   /** The API's answer times to the creates (BUL only). */
   createMs?: Percentiles;
+  /** Where the time went, from the database (BUL only): see deliveryStages. */
+  stagesMs?: Record<string, { p50: number; p95: number; p99: number }>;
   load: string;
 }
 
@@ -392,19 +397,53 @@ function summarizeWebhooks(
   };
 }
 
+/**
+ * The stages of the round's deliveries, from the rows BUL wrote: `dispatch` from the event's
+ * occurred_at (its transaction's start) to the start of the dispatcher's transaction that queued
+ * its delivery (the delivery row's created_at); `queue` from there to the start of the delivery's
+ * first attempt (it includes the rest of that dispatch transaction, until its commit makes the job
+ * visible); `send` the attempt's HTTP exchange with the sink.
+ */
+async function deliveryStages(owner: pg.Client, taskIds: string[]) {
+  const stage = (expr: string) => `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${expr})`;
+  const { rows } = await owner.query<Record<string, number[]>>(
+    `SELECT ${stage('extract(epoch FROM d.created_at - e.occurred_at) * 1000')} AS dispatch,
+            ${stage('extract(epoch FROM a.started_at - d.created_at) * 1000')} AS queue,
+            ${stage('a.latency_ms')} AS send
+     FROM webhook_deliveries d
+     JOIN domain_events e ON e.org_id = d.org_id AND e.id = d.event_id
+     JOIN webhook_delivery_attempts a ON a.org_id = d.org_id AND a.delivery_id = d.id AND a.attempt = 1
+     WHERE e.type = 'task.created' AND e.payload->>'id' = ANY($1)`,
+    [taskIds],
+  );
+  return Object.fromEntries(
+    Object.entries(rows[0] ?? {}).map(([k, v]) => [
+      k,
+      {
+        p50: +(v?.[0] ?? NaN).toFixed(1),
+        p95: +(v?.[1] ?? NaN).toFixed(1),
+        p99: +(v?.[2] ?? NaN).toFixed(1),
+      },
+    ]),
+  );
+}
+
 async function webhookBulRound(
+  owner: pg.Client,
   sink: ChildProcess,
   apiBases: string[],
   apiKey: string,
   projectId: string,
   round: number,
+  seconds = DURATION,
+  rate = EVENT_RATE,
 ): Promise<WebhookRound> {
   const committedAt = new Map<string, number>();
   const createMs: number[] = [];
   let failedSends = 0;
   const sending: Promise<unknown>[] = [];
   const load = loadNote();
-  const done = paced(EVENT_RATE, DURATION, (i) => {
+  const done = paced(rate, seconds, (i) => {
     const base = apiBases[i % apiBases.length]!;
     const started = now();
     sending.push(
@@ -428,7 +467,10 @@ async function webhookBulRound(
   const allAnswered = done.then(() => Promise.all(sending));
   const records = await collectUntil(sink, () => committedAt.size, allAnswered);
   const secondsSending = await done;
-  return summarizeWebhooks(records, committedAt, failedSends, secondsSending, load, createMs);
+  return {
+    ...summarizeWebhooks(records, committedAt, failedSends, secondsSending, load, createMs),
+    stagesMs: await deliveryStages(owner, [...committedAt.keys()]),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,7 +512,8 @@ export async function runEventsBench() {
   const dbName = `bul_bench_events_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: SERVER_URL });
   await admin.connect();
-  const postgresVersion = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+  const postgresVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+    .server_version;
   await admin.query(`CREATE DATABASE ${dbName}`);
   await admin.end();
   const dbUrl = new URL(SERVER_URL);
@@ -540,7 +583,7 @@ export async function runEventsBench() {
     });
     const { key: apiKey } = await api<{ key: string }>(bases[0]!, 'POST', '/api-keys', accessToken, {
       name: 'bench',
-      scopes: ['projects:read', 'projects:manage', 'tasks:read', 'tasks:manage'],
+      scopes: ['projects:read', 'projects:manage', 'tasks:read', 'tasks:work', 'tasks:manage'],
     });
     const project = await api<{ id: string }>(bases[0]!, 'POST', '/projects', apiKey, {
       name: 'Events bench',
@@ -556,23 +599,32 @@ export async function runEventsBench() {
 
     // ---- 1. webhooks at EVENT_RATE events/s ----
     process.stderr.write(`bench events: webhooks at ${EVENT_RATE}/s, ${ROUNDS} rounds of ${DURATION} s…\n`);
-    // Warm-up: a second at the rate, through the whole path; its body is the ceiling's model.
-    const warmRound = await webhookBulRound(sink, bases, apiKey, project.id, 0);
+    // Warm-up: two seconds at the rate, through the whole path (its backlog drained before round 1).
+    const warmRound = await webhookBulRound(owner, sink, bases, apiKey, project.id, 0, 2);
     const sampleBody = JSON.stringify({
       type: 'task.created',
       timestamp: new Date().toISOString(),
       data: { projectId: project.id, assigneeId: null, status: 'pending' },
     });
     const webhookRounds: { bul: WebhookRound; ceiling: WebhookRound }[] = [];
+    const backendPids = async () =>
+      (
+        await owner.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [dbName],
+        )
+      ).rows.map((r) => r.pid);
+    const pgCpu = (pids: number[]) => new Map(pids.map((pid) => [pid, procStat(pid).cpuMs]));
+    const pgBefore = pgCpu(await backendPids());
     const cpuBefore = procs.map((p) => procStat(p.child.pid!).cpuMs);
     for (let i = 0; i < ROUNDS; i++) {
       let bul: WebhookRound;
       let ceiling: WebhookRound;
       if (i % 2 === 0) {
         ceiling = await webhookCeilingRound(sink, sinkUrl, sampleBody);
-        bul = await webhookBulRound(sink, bases, apiKey, project.id, i + 1);
+        bul = await webhookBulRound(owner, sink, bases, apiKey, project.id, i + 1);
       } else {
-        bul = await webhookBulRound(sink, bases, apiKey, project.id, i + 1);
+        bul = await webhookBulRound(owner, sink, bases, apiKey, project.id, i + 1);
         ceiling = await webhookCeilingRound(sink, sinkUrl, sampleBody);
       }
       webhookRounds.push({ bul, ceiling });
@@ -581,6 +633,14 @@ export async function runEventsBench() {
       );
     }
     const cpuAfter = procs.map((p) => procStat(p.child.pid!).cpuMs);
+    const lowRateRound =
+      LOW_EVENT_RATE > 0
+        ? await webhookBulRound(owner, sink, bases, apiKey, project.id, ROUNDS + 1, DURATION, LOW_EVENT_RATE)
+        : null;
+    const pgAfter = pgCpu(await backendPids());
+    // Backends present at both ends (the pools keep theirs); ones that came and went are missed.
+    const pgCpuSeconds =
+      [...pgAfter].reduce((sum, [pid, ms]) => sum + ms - (pgBefore.get(pid) ?? ms), 0) / 1000;
 
     // ---- 2. WebSocket broadcast ----
     process.stderr.write(`bench events: ${WS_CONNECTIONS} WebSocket connections…\n`);
@@ -740,6 +800,7 @@ export async function runEventsBench() {
       postgres: `external ${postgresVersion}`,
       webhooks: {
         rate: EVENT_RATE,
+        lowRate: lowRateRound && { rate: LOW_EVENT_RATE, round: lowRateRound, target: 'reported' },
         secondsPerRound: DURATION,
         warmUp: warmRound,
         rounds: webhookRounds,
@@ -756,12 +817,16 @@ export async function runEventsBench() {
           medianRoundP95Ms: medianOf(webhookCeiling.map((r) => r.latencyMs.p95)),
           medianRoundP99Ms: medianOf(webhookCeiling.map((r) => r.latencyMs.p99)),
         },
-        cpuSecondsOfBulProcesses: Object.fromEntries(
-          ['api-1', 'api-2', 'worker'].map((n, i) => [
-            n,
-            +((cpuAfter[i]! - cpuBefore[i]!) / 1000).toFixed(1),
-          ]),
-        ),
+        cpuSecondsOfBulProcesses: {
+          ...Object.fromEntries(
+            ['api-1', 'api-2', 'worker'].map((n, i) => [
+              n,
+              +((cpuAfter[i]! - cpuBefore[i]!) / 1000).toFixed(1),
+            ]),
+          ),
+          'their PostgreSQL backends': +pgCpuSeconds.toFixed(1),
+        },
+        workerConcurrency: 'default (WORKER_CONCURRENCY 5)',
         target: `p99 < 500 ms (every round), every event delivered once`,
       },
       websocket: {
@@ -796,10 +861,14 @@ export async function runEventsBench() {
     for (const p of procs) await stopBul(p).catch(() => {});
     for (const c of children) c.kill('SIGTERM');
     await owner.end().catch(() => {});
-    const a = new pg.Client({ connectionString: SERVER_URL });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await a.end();
+    if (process.env.BENCH_KEEP_DATABASE) {
+      process.stderr.write(`bench events: kept database ${dbUrl} (BENCH_KEEP_DATABASE)\n`);
+    } else {
+      const a = new pg.Client({ connectionString: SERVER_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
+      await a.end();
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

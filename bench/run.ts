@@ -545,14 +545,35 @@ async function runEvents() {
     '',
     'Webhook rounds (latency: sink receive time − the 201 answer to the create; "from occurred_at": − the event\'s occurred_at; the ceiling first in odd rounds):',
     '',
-    '| round | BUL latency | from occurred_at | create answer | delivered / sent | ceiling latency | load average |',
-    '|---|---|---|---|---|---|---|',
+    '| round | BUL latency | from occurred_at | create answer | stages (p50 / p99): dispatch, queue, send | delivered / sent | ceiling latency | load average |',
+    '|---|---|---|---|---|---|---|---|',
     ...w.rounds.map(
       (r, i) =>
-        `| ${i + 1} | ${pct(r.bul.latencyMs)} | p50 ${r.bul.fromOccurredMs?.p50} ms, p99 ${r.bul.fromOccurredMs?.p99} ms | p50 ${r.bul.createMs?.p50} ms, p99 ${r.bul.createMs?.p99} ms | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
+        `| ${i + 1} | ${pct(r.bul.latencyMs)} | p50 ${r.bul.fromOccurredMs?.p50} ms, p99 ${r.bul.fromOccurredMs?.p99} ms | p50 ${r.bul.createMs?.p50} ms, p99 ${r.bul.createMs?.p99} ms | ${Object.entries(
+          r.bul.stagesMs ?? {},
+        )
+          .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
+          .join(
+            '; ',
+          )} | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
     ),
+    ...(w.lowRate
+      ? [
+          `| at ${w.lowRate.rate} events/s (reported) | ${pct(w.lowRate.round.latencyMs)} | p50 ${w.lowRate.round.fromOccurredMs?.p50} ms, p99 ${w.lowRate.round.fromOccurredMs?.p99} ms | p50 ${w.lowRate.round.createMs?.p50} ms, p99 ${w.lowRate.round.createMs?.p99} ms | ${Object.entries(
+            w.lowRate.round.stagesMs ?? {},
+          )
+            .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
+            .join(
+              '; ',
+            )} | ${w.lowRate.round.delivered} / ${w.lowRate.round.sent} | — | ${w.lowRate.round.load} |`,
+        ]
+      : []),
     '',
-    `CPU seconds of the BUL processes over the webhook rounds: ${Object.entries(w.cpuSecondsOfBulProcesses)
+    "Stages, from the rows BUL wrote: dispatch = the event's occurred_at → the start of the dispatcher transaction that queued its delivery; queue = → the start of the delivery job's attempt (includes the rest of that transaction, until its commit); send = the HTTP exchange with the sink.",
+    '',
+    `CPU seconds over the webhook rounds (BUL and ceiling together): ${Object.entries(
+      w.cpuSecondsOfBulProcesses,
+    )
       .map(([n, s]) => `${n} ${s}`)
       .join(', ')}.`,
     '',
