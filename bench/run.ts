@@ -478,7 +478,7 @@ async function runWork() {
     '|---|---|---|---|---|---|',
     `| ${list.query}, 1 connection | p50 ${list.concurrency1.p50} ms, p95 ${list.concurrency1.p95} ms, p99 ${list.concurrency1.p99} ms (${list.concurrency1.requests} requests, ${list.concurrency1.failures} failed) | — | — | p95 < 20 ms | ${yes(verdicts.listLatency)} |`,
     `| the same list, 32 connections | ${list.concurrency32.bul.rps} req/s (p99 ${list.concurrency32.bul.p99} ms, errors ${list.concurrency32.bul.errors}, non-2xx ${list.concurrency32.bul.non2xx}) | ${list.concurrency32.ceiling.rps} req/s (node:http, the same SQL in one round trip) | ${list.concurrency32.ratio} | ≥ 0.25 | ${yes(verdicts.listThroughput)} |`,
-    `| POST /api/v1/tasks, 16 connections | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.30 | ${yes(verdicts.create)} |`,
+    `| POST /api/v1/tasks, 16 connections, the worker dispatching the events | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.35 | ${yes(verdicts.create)} |`,
     `| GET /api/v1/tasks/export?format=csv, ${e.expectedRows.toLocaleString('en')} rows | ${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB in ${e.seconds} s; server RSS ${e.rssBeforeMiB} MiB before, peak ${e.peakRssMiB} MiB | — | — | peak RSS < 200 MiB | ${yes(verdicts.export)} |`,
     '',
     'List queries on the large data (EXPLAIN ANALYZE as the application role, row-level security on):',

@@ -26,6 +26,8 @@ interface Conn {
 interface Group {
   conns: Conn[];
   key: string | null;
+  /** The key as bytes: frames are searched as they arrive, not decoded. */
+  keyBytes: Buffer | null;
   received: number;
   bytes: number;
   closes: Record<string, number>;
@@ -38,7 +40,17 @@ const groups = new Map<string, Group>();
 function groupOf(name: string): Group {
   let g = groups.get(name);
   if (!g) {
-    g = { conns: [], key: null, received: 0, bytes: 0, closes: {}, errors: 0, messages: 0, onAll: null };
+    g = {
+      conns: [],
+      key: null,
+      keyBytes: null,
+      received: 0,
+      bytes: 0,
+      closes: {},
+      errors: 0,
+      messages: 0,
+      onAll: null,
+    };
     groups.set(name, g);
   }
   return g;
@@ -70,17 +82,14 @@ function connect(g: Group, url: string, headers: Record<string, string>): Promis
     ws.on('close', (code) => {
       if (settled && g.conns.includes(conn)) g.closes[code] = (g.closes[code] ?? 0) + 1;
     });
-    ws.on('message', (data) => {
+    ws.on('message', (data: Buffer) => {
       g.messages++;
-      if (g.key === null || conn.got) return;
+      if (g.keyBytes === null || conn.got) return;
       const at = now();
-      // Cheap pre-check before parsing: most frames are not the awaited one.
-      const text = data.toString();
-      if (!text.includes(g.key)) return;
-      const msg = JSON.parse(text) as { payload?: { id?: string } };
-      if (msg.payload?.id !== g.key) return;
+      // The key is a fresh UUID: a frame that holds it is the awaited one; no need to parse it.
+      if (data.indexOf(g.keyBytes) === -1) return;
       conn.got = at;
-      g.bytes = text.length;
+      g.bytes = data.length;
       g.received++;
       if (g.received === g.conns.length) g.onAll?.();
     });
@@ -118,6 +127,7 @@ function arm(o: { group: string; key: string }) {
   for (const c of g.conns) c.got = 0;
   g.received = 0;
   g.key = o.key;
+  g.keyBytes = Buffer.from(o.key);
   return { armed: true };
 }
 
@@ -128,6 +138,7 @@ function collect(o: { group: string; timeoutMs: number }) {
       clearTimeout(timer);
       g.onAll = null;
       g.key = null;
+      g.keyBytes = null;
       const times = g.conns.filter((c) => c.got).map((c) => c.got);
       resolve({ times, missing: g.conns.length - times.length, bytes: g.bytes });
     };
