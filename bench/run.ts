@@ -555,7 +555,7 @@ async function runEvents() {
           .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
           .join(
             '; ',
-          )} | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
+          )} | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}; the last ${r.bul.drainSeconds} s after the last create's answer) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
     ),
     ...(w.lowRate
       ? [
@@ -575,6 +575,8 @@ async function runEvents() {
       w.cpuSecondsOfBulProcesses,
     )
       .map(([n, s]) => `${n} ${s}`)
+      .join(', ')}; per task created (one create, one event, one delivery): ${Object.entries(w.cpuMsPerEvent)
+      .map(([n, ms]) => `${n} ${ms} ms`)
       .join(', ')}.`,
     '',
     `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Load average ${ws.load}.`,
