@@ -317,6 +317,7 @@ interface WebhookRound {
   createMs?: Percentiles;
   /** Where the time went, from the database (BUL only): see deliveryStages. */
   stagesMs?: Record<string, { p50: number; p95: number; p99: number }>;
+  ratesPerSecond?: Record<string, number>;
   load: string;
 }
 
@@ -430,26 +431,40 @@ function summarizeWebhooks(
  */
 async function deliveryStages(owner: pg.Client, taskIds: string[]) {
   const stage = (expr: string) => `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY ${expr})`;
-  const { rows } = await owner.query<Record<string, number[]>>(
+  const rate = (column: string) =>
+    `count(*) / nullif(extract(epoch FROM max(${column}) - min(${column})), 0)`;
+  const { rows } = await owner.query<Record<string, number[] | number | null>>(
     `SELECT ${stage('extract(epoch FROM d.created_at - e.occurred_at) * 1000')} AS dispatch,
             ${stage('extract(epoch FROM a.started_at - d.created_at) * 1000')} AS queue,
-            ${stage('a.latency_ms')} AS send
+            ${stage('a.latency_ms')} AS send,
+            ${rate('e.occurred_at')} AS committed_rate,
+            ${rate('d.created_at')} AS dispatched_rate,
+            ${rate('a.started_at')} AS sent_rate
      FROM webhook_deliveries d
      JOIN domain_events e ON e.org_id = d.org_id AND e.id = d.event_id
      JOIN webhook_delivery_attempts a ON a.org_id = d.org_id AND a.delivery_id = d.id AND a.attempt = 1
      WHERE e.type = 'task.created' AND e.payload->>'id' = ANY($1)`,
     [taskIds],
   );
-  return Object.fromEntries(
-    Object.entries(rows[0] ?? {}).map(([k, v]) => [
-      k,
-      {
-        p50: +(v?.[0] ?? NaN).toFixed(1),
-        p95: +(v?.[1] ?? NaN).toFixed(1),
-        p99: +(v?.[2] ?? NaN).toFixed(1),
-      },
-    ]),
-  );
+  const r = rows[0] ?? {};
+  const ms = (v: unknown) => {
+    const a = (v as number[] | null) ?? [];
+    return { p50: +(a[0] ?? NaN).toFixed(1), p95: +(a[1] ?? NaN).toFixed(1), p99: +(a[2] ?? NaN).toFixed(1) };
+  };
+  const perSecond = (v: unknown) => Math.round(Number(v ?? NaN));
+  return {
+    stagesMs: { dispatch: ms(r.dispatch), queue: ms(r.queue), send: ms(r.send) },
+    /**
+     * Per second over the round, from first to last: events committed, deliveries queued by the
+     * dispatcher (its batches share a start time), attempts started. A stage that keeps up runs at
+     * the commit rate; one that does not shows what it manages.
+     */
+    ratesPerSecond: {
+      committed: perSecond(r.committed_rate),
+      dispatched: perSecond(r.dispatched_rate),
+      sent: perSecond(r.sent_rate),
+    },
+  };
 }
 
 async function webhookBulRound(
@@ -493,7 +508,7 @@ async function webhookBulRound(
   const secondsSending = await done;
   return {
     ...summarizeWebhooks(collected, committedAt, failedSends, secondsSending, load, createMs),
-    stagesMs: await deliveryStages(owner, [...committedAt.keys()]),
+    ...(await deliveryStages(owner, [...committedAt.keys()])),
   };
 }
 
@@ -641,9 +656,32 @@ export async function runEventsBench() {
           [dbName],
         )
       ).rows.map((r) => r.pid);
-    const pgCpu = (pids: number[]) => new Map(pids.map((pid) => [pid, procStat(pid).cpuMs]));
-    const pgBefore = pgCpu(await backendPids());
-    const cpuBefore = procs.map((p) => procStat(p.child.pid!).cpuMs);
+    /** CPU seconds spent by the BUL processes and their PostgreSQL backends from here to `done`. */
+    const cpuMeter = async () => {
+      const pg0 = new Map((await backendPids()).map((pid) => [pid, procStat(pid).cpuMs]));
+      const bul0 = procs.map((p) => procStat(p.child.pid!).cpuMs);
+      return async (events: number) => {
+        const bul1 = procs.map((p) => procStat(p.child.pid!).cpuMs);
+        // Backends present at both ends (the pools keep theirs); ones that came and went are missed.
+        const pgMs = (await backendPids()).reduce(
+          (sum, pid) => sum + procStat(pid).cpuMs - (pg0.get(pid) ?? procStat(pid).cpuMs),
+          0,
+        );
+        const apiMs = bul1[0]! - bul0[0]! + bul1[1]! - bul0[1]!;
+        const workerMs = bul1[2]! - bul0[2]!;
+        const per = (ms: number) => +(ms / Math.max(1, events)).toFixed(2);
+        return {
+          seconds: {
+            'api processes': +(apiMs / 1000).toFixed(1),
+            worker: +(workerMs / 1000).toFixed(1),
+            postgres: +(pgMs / 1000).toFixed(1),
+          },
+          /** Per task created (one create, one event, one delivery). */
+          msPerEvent: { 'api processes': per(apiMs), worker: per(workerMs), postgres: per(pgMs) },
+        };
+      };
+    };
+    const roundsCpu = await cpuMeter();
     for (let i = 0; i < ROUNDS; i++) {
       let bul: WebhookRound;
       let ceiling: WebhookRound;
@@ -659,15 +697,13 @@ export async function runEventsBench() {
         `  round ${i + 1}: BUL p99 ${bul.latencyMs.p99} ms (${bul.delivered}/${bul.sent}), ceiling p99 ${ceiling.latencyMs.p99} ms\n`,
       );
     }
-    const cpuAfter = procs.map((p) => procStat(p.child.pid!).cpuMs);
+    const webhookCpu = await roundsCpu(webhookRounds.reduce((n, r) => n + r.bul.sent, 0));
+    const lowRateCpu = await cpuMeter();
     const lowRateRound =
       LOW_EVENT_RATE > 0
         ? await webhookBulRound(owner, sink, bases, apiKey, project.id, ROUNDS + 1, DURATION, LOW_EVENT_RATE)
         : null;
-    const pgAfter = pgCpu(await backendPids());
-    // Backends present at both ends (the pools keep theirs); ones that came and went are missed.
-    const pgCpuSeconds =
-      [...pgAfter].reduce((sum, [pid, ms]) => sum + ms - (pgBefore.get(pid) ?? ms), 0) / 1000;
+    const lowRateCpuUsed = lowRateRound ? await lowRateCpu(lowRateRound.sent) : null;
 
     // ---- 2. WebSocket broadcast ----
     process.stderr.write(`bench events: ${WS_CONNECTIONS} WebSocket connections…\n`);
@@ -829,7 +865,12 @@ export async function runEventsBench() {
       postgres: `external ${postgresVersion}`,
       webhooks: {
         rate: EVENT_RATE,
-        lowRate: lowRateRound && { rate: LOW_EVENT_RATE, round: lowRateRound, target: 'reported' },
+        lowRate: lowRateRound && {
+          rate: LOW_EVENT_RATE,
+          round: lowRateRound,
+          cpu: lowRateCpuUsed,
+          target: 'reported',
+        },
         secondsPerRound: DURATION,
         warmUp: warmRound,
         rounds: webhookRounds,
@@ -846,25 +887,8 @@ export async function runEventsBench() {
           medianRoundP95Ms: medianOf(webhookCeiling.map((r) => r.latencyMs.p95)),
           medianRoundP99Ms: medianOf(webhookCeiling.map((r) => r.latencyMs.p99)),
         },
-        cpuSecondsOfBulProcesses: {
-          ...Object.fromEntries(
-            ['api-1', 'api-2', 'worker'].map((n, i) => [
-              n,
-              +((cpuAfter[i]! - cpuBefore[i]!) / 1000).toFixed(1),
-            ]),
-          ),
-          'their PostgreSQL backends': +pgCpuSeconds.toFixed(1),
-        },
-        /** The same per task created in those rounds (each one create, one event, one delivery). */
-        cpuMsPerEvent: (() => {
-          const events = webhookBul.reduce((n, r) => n + r.sent, 0);
-          const per = (seconds: number) => +((seconds * 1000) / Math.max(1, events)).toFixed(2);
-          return {
-            'api processes': per((cpuAfter[0]! - cpuBefore[0]! + cpuAfter[1]! - cpuBefore[1]!) / 1000),
-            worker: per((cpuAfter[2]! - cpuBefore[2]!) / 1000),
-            postgres: per(pgCpuSeconds),
-          };
-        })(),
+        /** Over the rounds at the rate, the ceiling's included (BUL idle then, but for its backlog). */
+        cpu: webhookCpu,
         workerConcurrency: 'default (WORKER_CONCURRENCY 5)',
         target: `p99 < 500 ms (every round), every event delivered once`,
       },

@@ -532,6 +532,24 @@ async function runEvents() {
   const { webhooks: w, websocket: ws, create } = results;
   const pct = (p: { p50: number; p95: number; p99: number; max: number }) =>
     `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, max ${p.max} ms`;
+  type Round = (typeof w.rounds)[number]['bul'];
+  const webhookRow = (label: string, r: Round, ceiling: string) =>
+    [
+      label,
+      pct(r.latencyMs),
+      `p50 ${r.fromOccurredMs?.p50} ms, p99 ${r.fromOccurredMs?.p99} ms`,
+      `p50 ${r.createMs?.p50} ms, p99 ${r.createMs?.p99} ms`,
+      Object.entries(r.stagesMs ?? {})
+        .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
+        .join('; '),
+      Object.values(r.ratesPerSecond ?? {}).join(', '),
+      `${r.delivered} / ${r.sent} (failed sends ${r.failedSends}, duplicates ${r.duplicates}; the last ${r.drainSeconds} s after the last create's answer)`,
+      ceiling,
+      r.load,
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .concat(' |');
   const md = [
     `# Benchmark: events (${date})`,
     '',
@@ -545,39 +563,30 @@ async function runEvents() {
     '',
     'Webhook rounds (latency: sink receive time − the 201 answer to the create; "from occurred_at": − the event\'s occurred_at; the ceiling first in odd rounds):',
     '',
-    '| round | BUL latency | from occurred_at | create answer | stages (p50 / p99): dispatch, queue, send | delivered / sent | ceiling latency | load average |',
-    '|---|---|---|---|---|---|---|---|',
-    ...w.rounds.map(
-      (r, i) =>
-        `| ${i + 1} | ${pct(r.bul.latencyMs)} | p50 ${r.bul.fromOccurredMs?.p50} ms, p99 ${r.bul.fromOccurredMs?.p99} ms | p50 ${r.bul.createMs?.p50} ms, p99 ${r.bul.createMs?.p99} ms | ${Object.entries(
-          r.bul.stagesMs ?? {},
-        )
-          .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
-          .join(
-            '; ',
-          )} | ${r.bul.delivered} / ${r.bul.sent} (failed sends ${r.bul.failedSends}, duplicates ${r.bul.duplicates}; the last ${r.bul.drainSeconds} s after the last create's answer) | ${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent}) | ${r.bul.load} |`,
+    '| round | BUL latency | from occurred_at | create answer | stages (p50 / p99): dispatch, queue, send | rates per second: committed, dispatched, sent | delivered / sent | ceiling latency | load average |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...w.rounds.map((r, i) =>
+      webhookRow(
+        String(i + 1),
+        r.bul,
+        `${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent})`,
+      ),
     ),
-    ...(w.lowRate
-      ? [
-          `| at ${w.lowRate.rate} events/s (reported) | ${pct(w.lowRate.round.latencyMs)} | p50 ${w.lowRate.round.fromOccurredMs?.p50} ms, p99 ${w.lowRate.round.fromOccurredMs?.p99} ms | p50 ${w.lowRate.round.createMs?.p50} ms, p99 ${w.lowRate.round.createMs?.p99} ms | ${Object.entries(
-            w.lowRate.round.stagesMs ?? {},
-          )
-            .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
-            .join(
-              '; ',
-            )} | ${w.lowRate.round.delivered} / ${w.lowRate.round.sent} | — | ${w.lowRate.round.load} |`,
-        ]
-      : []),
+    ...(w.lowRate ? [webhookRow(`at ${w.lowRate.rate} events/s (reported)`, w.lowRate.round, '—')] : []),
     '',
     "Stages, from the rows BUL wrote: dispatch = the event's occurred_at → the start of the dispatcher transaction that queued its delivery; queue = → the start of the delivery job's attempt (includes the rest of that transaction, until its commit); send = the HTTP exchange with the sink.",
     '',
-    `CPU seconds over the webhook rounds (BUL and ceiling together): ${Object.entries(
-      w.cpuSecondsOfBulProcesses,
+    `CPU per task created (one create, its event, its delivery; BUL processes and their PostgreSQL backends): at ${w.rate}/s ${Object.entries(
+      w.cpu.msPerEvent,
     )
-      .map(([n, s]) => `${n} ${s}`)
-      .join(', ')}; per task created (one create, one event, one delivery): ${Object.entries(w.cpuMsPerEvent)
       .map(([n, ms]) => `${n} ${ms} ms`)
-      .join(', ')}.`,
+      .join(', ')}${
+      w.lowRate?.cpu
+        ? `; at ${w.lowRate.rate}/s ${Object.entries(w.lowRate.cpu.msPerEvent)
+            .map(([n, ms]) => `${n} ${ms} ms`)
+            .join(', ')}`
+        : ''
+    }.`,
     '',
     `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Load average ${ws.load}.`,
     '',
