@@ -375,6 +375,13 @@ export const SETTINGS = [
       'How often (milliseconds) workers look for event work that no notification announced (retries due, a lost connection).',
   },
   {
+    env: 'EVENT_RETENTION_DAYS',
+    kind: { type: 'int', min: 1, max: 3650 },
+    default: '7',
+    description:
+      'Days a domain event is kept once every event handler has passed it (its deliveries done); workers then delete it. An event a handler has not reached is kept; one parked as failed (a dead letter) is kept 30 days after it failed, or this long if longer.',
+  },
+  {
     env: 'SHUTDOWN_TIMEOUT',
     kind: { type: 'duration', minSeconds: 1, maxSeconds: 10 * MINUTE },
     default: '15s',
@@ -439,6 +446,7 @@ export interface Config {
   eventHandlerMaxAttempts: number;
   eventRetryBaseMs: number;
   eventPollIntervalMs: number;
+  eventRetentionDays: number;
   shutdownTimeout: number;
 }
 
@@ -647,6 +655,7 @@ export function loadConfig(
     eventHandlerMaxAttempts: get('EVENT_HANDLER_MAX_ATTEMPTS'),
     eventRetryBaseMs: get('EVENT_RETRY_BASE_MS'),
     eventPollIntervalMs: get('EVENT_POLL_INTERVAL_MS'),
+    eventRetentionDays: get('EVENT_RETENTION_DAYS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
   };
 }
