@@ -20,10 +20,8 @@ import { listTasks } from '../src/modules/work/task-store.ts';
 import { startBackground } from '../src/platform/background.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
 import type { Sql } from '../src/platform/db/transaction.ts';
-import { startEventDispatch } from '../src/platform/events/dispatcher.ts';
-import { EventHandlerRegistry, moduleEventHandlers } from '../src/platform/events/registry.ts';
 import { startWorker } from '../src/platform/jobs/worker.ts';
-import { prepareDatabase } from '../src/runtime.ts';
+import { prepareDatabase, startEventHandling } from '../src/runtime.ts';
 import { composeBul } from '../src/services.ts';
 
 const POOL_SIZE = 20;
@@ -101,12 +99,8 @@ const worker = await startWorker({
   concurrency: config.workerConcurrency,
   log,
 });
-const stopDispatch = await startEventDispatch({
-  pool,
-  config,
-  log,
-  registry: new EventHandlerRegistry().register(...moduleEventHandlers(composition.eventHandlers())),
-});
+// Its dispatcher hands committed events to the modules' handlers and to the realtime publisher.
+const stopDispatch = await startEventHandling({ composition, pool, config, log, redis: null });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const bulPort = (app.server.address() as { port: number }).port;
 const login = await app.inject({
