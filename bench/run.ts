@@ -588,7 +588,11 @@ async function runEvents() {
         : ''
     }.`,
     '',
-    `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Load average ${ws.load}.`,
+    `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Connections closed or failed during the broadcasts: ${(
+      ws.clientStats as { bul: { closes: Record<string, number>; errors: number } }[]
+    )
+      .map((c) => `BUL ${JSON.stringify(c.bul.closes)} (${c.bul.errors} errors)`)
+      .join(', ')}. Load average ${ws.load}.`,
     '',
     '| broadcast | BUL | ceiling |',
     '|---|---|---|',
@@ -597,7 +601,7 @@ async function runEvents() {
         `| ${i + 1} | ${pct(b.latencyMs)} (${b.received}/${b.expected}) | ${ws.ceiling.perBroadcast[i] ? `${pct(ws.ceiling.perBroadcast[i].latencyMs)} (${ws.ceiling.perBroadcast[i].received}/${ws.ceiling.perBroadcast[i].expected})` : '—'} |`,
     ),
     '',
-    'Task create rounds (after each BUL round: the events not yet handled by every handler, and how long the dispatcher took to finish them):',
+    'Task create rounds (after each BUL round: the events the slowest event handler had yet to handle, and how long until it had handled them all):',
     '',
     '| round | BUL tasks/s | ceiling inserts/s | ratio | backlog at the end | caught up in | load average |',
     '|---|---|---|---|---|---|---|',
