@@ -474,14 +474,23 @@ async function webhookBulRound(
   apiKey: string,
   projectId: string,
   round: number,
-  seconds = DURATION,
-  rate = EVENT_RATE,
+  o: {
+    seconds?: number;
+    rate?: number;
+    /**
+     * Paused (SIGSTOP) while the tasks are created, resumed once all are answered: the round
+     * then measures how fast the worker clears a backlog, with the API idle.
+     */
+    pausedWorker?: ChildProcess;
+  } = {},
 ): Promise<WebhookRound> {
+  const { seconds = DURATION, rate = EVENT_RATE, pausedWorker } = o;
   const committedAt = new Map<string, number>();
   const createMs: number[] = [];
   let failedSends = 0;
   const sending: Promise<unknown>[] = [];
   const load = loadNote();
+  pausedWorker?.kill('SIGSTOP');
   const done = paced(rate, seconds, (i) => {
     const base = apiBases[i % apiBases.length]!;
     const started = now();
@@ -503,8 +512,10 @@ async function webhookBulRound(
       ),
     );
   });
-  const allAnswered = done.then(() => Promise.all(sending));
-  const collected = await collectUntil(sink, committedAt, () => committedAt.size, allAnswered);
+  const allAnswered = done.then(() => Promise.all(sending)).finally(() => pausedWorker?.kill('SIGCONT'));
+  const collected = await collectUntil(sink, committedAt, () => committedAt.size, allAnswered).finally(() =>
+    pausedWorker?.kill('SIGCONT'),
+  );
   const secondsSending = await done;
   return {
     ...summarizeWebhooks(collected, committedAt, failedSends, secondsSending, load, createMs),
@@ -642,7 +653,7 @@ export async function runEventsBench() {
     // ---- 1. webhooks at EVENT_RATE events/s ----
     process.stderr.write(`bench events: webhooks at ${EVENT_RATE}/s, ${ROUNDS} rounds of ${DURATION} s…\n`);
     // Warm-up: two seconds at the rate, through the whole path (its backlog drained before round 1).
-    const warmRound = await webhookBulRound(owner, sink, bases, apiKey, project.id, 0, 2);
+    const warmRound = await webhookBulRound(owner, sink, bases, apiKey, project.id, 0, { seconds: 2 });
     const sampleBody = JSON.stringify({
       type: 'task.created',
       timestamp: new Date().toISOString(),
@@ -705,9 +716,13 @@ export async function runEventsBench() {
     const lowRateCpu = await cpuMeter();
     const lowRateRound =
       LOW_EVENT_RATE > 0
-        ? await webhookBulRound(owner, sink, bases, apiKey, project.id, ROUNDS + 1, DURATION, LOW_EVENT_RATE)
+        ? await webhookBulRound(owner, sink, bases, apiKey, project.id, ROUNDS + 1, { rate: LOW_EVENT_RATE })
         : null;
     const lowRateCpuUsed = lowRateRound ? await lowRateCpu(lowRateRound.sent) : null;
+    // The worker's capacity alone: a round's tasks created while it is paused, then cleared.
+    const backlogRound = await webhookBulRound(owner, sink, bases, apiKey, project.id, ROUNDS + 2, {
+      pausedWorker: worker.child,
+    });
 
     // ---- 2. WebSocket broadcast ----
     process.stderr.write(`bench events: ${WS_CONNECTIONS} WebSocket connections…\n`);
@@ -869,6 +884,14 @@ export async function runEventsBench() {
       postgres: `external ${postgresVersion}`,
       webhooks: {
         rate: EVENT_RATE,
+        backlog: {
+          events: backlogRound.sent,
+          delivered: backlogRound.delivered,
+          seconds: backlogRound.drainSeconds,
+          eventsPerSecond: Math.round(backlogRound.delivered / Math.max(0.001, backlogRound.drainSeconds)),
+          ratesPerSecond: backlogRound.ratesPerSecond,
+          target: 'reported',
+        },
         lowRate: lowRateRound && {
           rate: LOW_EVENT_RATE,
           round: lowRateRound,

@@ -576,6 +576,8 @@ async function runEvents() {
     '',
     "Stages, from the rows BUL wrote: dispatch = the event's occurred_at → the start of the dispatcher transaction that queued its delivery; queue = → the start of the delivery job's attempt (includes the rest of that transaction, until its commit); send = the HTTP exchange with the sink.",
     '',
+    `The worker's capacity with the API idle: ${w.backlog.events} tasks created at ${w.rate}/s while the worker was paused (SIGSTOP), then resumed: ${w.backlog.delivered} delivered ${w.backlog.seconds} s later, ${w.backlog.eventsPerSecond} events/s end to end (rates per second: committed, dispatched, sent: ${Object.values(w.backlog.ratesPerSecond ?? {}).join(', ')}).`,
+    '',
     `CPU per task created (one create, its event, its delivery; BUL processes and their PostgreSQL backends): at ${w.rate}/s ${Object.entries(
       w.cpu.msPerEvent,
     )
