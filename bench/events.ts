@@ -37,6 +37,11 @@ const ROUNDS = Number(process.env.BENCH_EVENT_ROUNDS ?? 3);
 const WS_CONNECTIONS = Number(process.env.BENCH_WS_CONNECTIONS ?? 10_000);
 /** Broadcasts of measurement 2, each to BUL and to the ceiling. */
 const BROADCASTS = Number(process.env.BENCH_WS_BROADCASTS ?? 5);
+/**
+ * After the broadcasts, the connections are held idle this long while the CPU it costs is measured:
+ * longer than one credentials check cycle (WS_REVALIDATE_MS, 60 s ± 20 %) and two heartbeats.
+ */
+const WS_IDLE_SECONDS = Number(process.env.BENCH_WS_IDLE_SECONDS ?? 75);
 const PASSWORD = 'violet-harbor-lamp-42x';
 const APP_ROLE = 'bul_bench_events';
 const APP_PASSWORD = 'bench-events-app-role-password';
@@ -849,6 +854,17 @@ export async function runEventsBench() {
     }
     const wsStats = await Promise.all(clients.map((c) => ask<Record<string, unknown>>(c, { stats: true })));
     const rssAfter = apiProcs.map((p) => procStat(p.child.pid!).rssMiB);
+    // Idle: heartbeats and credentials checks of every connection, nothing else.
+    process.stderr.write(`bench events: ${WS_CONNECTIONS} idle connections for ${WS_IDLE_SECONDS} s…\n`);
+    const idleCpu = await cpuMeter();
+    await sleep(WS_IDLE_SECONDS * 1000);
+    const idle = {
+      seconds: WS_IDLE_SECONDS,
+      cpuSeconds: (await idleCpu(1)).seconds,
+      rssMiB: apiProcs.map((p) => procStat(p.child.pid!).rssMiB),
+      clientStats: await Promise.all(clients.map((c) => ask<Record<string, unknown>>(c, { stats: true }))),
+      load: loadNote(),
+    };
     for (const c of clients) {
       await ask(c, { close: { group: 'bul' } });
       await ask(c, { close: { group: 'ceiling' } });
@@ -933,6 +949,7 @@ export async function runEventsBench() {
         },
         apiProcessRssMiB: { before: rssBefore, connected: rssConnected, after: rssAfter },
         clientStats: wsStats,
+        idle,
         load: wsLoad,
         target: 'p95 < 100 ms over every broadcast, every connection receives every broadcast',
       },

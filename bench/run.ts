@@ -596,6 +596,16 @@ async function runEvents() {
       .map((c) => `BUL ${JSON.stringify(c.bul.closes)} (${c.bul.errors} errors)`)
       .join(', ')}. Load average ${ws.load}.`,
     '',
+    `Then ${ws.idle.seconds} s idle (heartbeats every 30 s, each connection's credentials checked again every 60 s ± 20 %): CPU seconds ${Object.entries(
+      ws.idle.cpuSeconds,
+    )
+      .map(([n, sec]) => `${n} ${sec}`)
+      .join(', ')}; API processes' RSS ${ws.idle.rssMiB.join(' / ')} MiB; connections still open: ${(
+      ws.idle.clientStats as { bul: { open: number; closes: Record<string, number> } }[]
+    )
+      .map((c) => `${c.bul.open} (closed: ${JSON.stringify(c.bul.closes)})`)
+      .join(', ')}; load average ${ws.idle.load}.`,
+    '',
     '| broadcast | BUL | ceiling |',
     '|---|---|---|',
     ...ws.bul.perBroadcast.map(
