@@ -1024,25 +1024,69 @@ async function load(o: {
  * data, in alternating rounds. After each BUL round, how many events the dispatcher still had to
  * handle and how long it took to catch up: the load it carried beside the creates.
  */
+interface WorkServers {
+  bulPort: number;
+  ceilingPort: number;
+  accessToken: string;
+  projectId: string;
+}
+
+async function startWorkServers(env: NodeJS.ProcessEnv, dbUrl: string, worker: boolean) {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, 'work-servers.ts'), 'api'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...env,
+      BENCH_DATABASE_URL: dbUrl,
+      BENCH_DEMO_PASSWORD: PASSWORD,
+      BENCH_WORKER: worker ? 'on' : 'off',
+    },
+  });
+  const s = await new Promise<WorkServers>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`work servers exited (${code})`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+  });
+  const auth = { authorization: `Bearer ${s.accessToken}` };
+  const bulLoad = (connections = 16, seconds = DURATION) =>
+    load({
+      url: `http://127.0.0.1:${s.bulPort}/api/v1/tasks`,
+      connections,
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId: s.projectId, title: 'Benchmark task' }),
+      seconds,
+    });
+  const ceilingLoad = (connections = 16, seconds = DURATION) =>
+    load({ url: `http://127.0.0.1:${s.ceilingPort}/insert`, connections, method: 'POST', seconds });
+  return {
+    bulLoad,
+    ceilingLoad,
+    // Warm-up, as in the other suites: two seconds each.
+    warm: async () => {
+      await ceilingLoad(8, 2);
+      await bulLoad(8, 2);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * The work suite's task-create measurement (bench/work-servers.ts: BUL with its worker in one
+ * process, as `bul start` runs, and the ceiling: the same INSERT through pg) on the small demo
+ * data, in alternating rounds. After each BUL round, how many events the dispatcher still had to
+ * handle and how long it took to catch up: the load it carried beside the creates. First, for
+ * reference, one round of the same servers without the worker (the events are still written).
+ */
 async function createWithEvents(env: NodeJS.ProcessEnv, dbUrl: string) {
   execFileSync(
     process.execPath,
     [path.join(ROOT, 'bin/bul.js'), 'seed-demo', '--size', 'small', '--password', PASSWORD, '--reset'],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(HERE, 'work-servers.ts'), 'api'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...env, BENCH_DATABASE_URL: dbUrl, BENCH_DEMO_PASSWORD: PASSWORD },
-  });
-  const s = await new Promise<{
-    bulPort: number;
-    ceilingPort: number;
-    accessToken: string;
-    projectId: string;
-  }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`work servers exited (${code})`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
-  });
   const owner = new pg.Client({ connectionString: dbUrl });
   await owner.connect();
   /**
@@ -1060,33 +1104,32 @@ async function createWithEvents(env: NodeJS.ProcessEnv, dbUrl: string) {
         )
       ).rows[0]!.n,
     );
+  const caughtUp = async () => {
+    const started = performance.now();
+    while ((await backlog()) > 0) {
+      if (performance.now() - started > 120_000) break;
+      await sleep(100);
+    }
+    return +((performance.now() - started) / 1000).toFixed(1);
+  };
+  let servers = await startWorkServers(env, dbUrl, false);
   try {
-    const auth = { authorization: `Bearer ${s.accessToken}` };
-    const bulLoad = () =>
-      load({
-        url: `http://127.0.0.1:${s.bulPort}/api/v1/tasks`,
-        connections: 16,
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ projectId: s.projectId, title: 'Benchmark task' }),
-      });
-    const ceilingLoad = () =>
-      load({ url: `http://127.0.0.1:${s.ceilingPort}/insert`, connections: 16, method: 'POST' });
-    // Warm-up, as in the other suites: two seconds each.
-    await load({
-      url: `http://127.0.0.1:${s.ceilingPort}/insert`,
-      connections: 8,
-      method: 'POST',
-      seconds: 2,
-    });
-    await load({
-      url: `http://127.0.0.1:${s.bulPort}/api/v1/tasks`,
-      connections: 8,
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ projectId: s.projectId, title: 'Warm-up task' }),
-      seconds: 2,
-    });
+    await servers.warm();
+    const refCeiling = await servers.ceilingLoad();
+    const refBul = await servers.bulLoad();
+    const withoutWorker = {
+      bul: refBul,
+      ceiling: refCeiling,
+      ratio: +(refBul.rps / refCeiling.rps).toFixed(3),
+      load: loadNote(),
+      target: 'reported',
+    };
+    await servers.stop();
+    servers = await startWorkServers(env, dbUrl, true);
+    // The reference round's events, undispatched so far, are handled before anything is measured.
+    const referenceBacklogSeconds = await caughtUp();
+    const { bulLoad, ceilingLoad } = servers;
+    await servers.warm();
     const rounds: {
       bul: Load;
       ceiling: Load;
@@ -1104,12 +1147,7 @@ async function createWithEvents(env: NodeJS.ProcessEnv, dbUrl: string) {
       const bulRound = async () => {
         const r = await bulLoad();
         backlogAtEnd = await backlog();
-        const started = performance.now();
-        while ((await backlog()) > 0) {
-          if (performance.now() - started > 120_000) break;
-          await sleep(100);
-        }
-        catchUpSeconds = +((performance.now() - started) / 1000).toFixed(1);
+        catchUpSeconds = await caughtUp();
         return r;
       };
       if (i % 2 === 0) {
@@ -1138,13 +1176,11 @@ async function createWithEvents(env: NodeJS.ProcessEnv, dbUrl: string) {
       non2xx: rounds.reduce((n, r) => n + r.bul.non2xx, 0),
       rounds,
       target: '>= 0.35 of the ceiling (the median round), no errors',
+      withoutWorker,
+      referenceBacklogSeconds,
     };
   } finally {
     await owner.end();
-    await new Promise<void>((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await servers.stop();
   }
 }

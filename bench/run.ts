@@ -622,6 +622,8 @@ async function runEvents() {
         `| ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${r.backlogAtEnd} events | ${r.catchUpSeconds} s | ${r.load} |`,
     ),
     '',
+    `For reference, before those rounds, the same servers without the worker (the events written, not dispatched; all dispatched before the rounds above): BUL ${create.withoutWorker.bul.rps} tasks/s, ceiling ${create.withoutWorker.ceiling.rps} inserts/s, ratio ${create.withoutWorker.ratio} (one round, load average ${create.withoutWorker.load}).`,
+    '',
     `BUL processes' warnings and errors: ${results.processes.map((p) => `${p.process} ${p.warnings}${p.exit ? ` (exited: ${JSON.stringify(p.exit)})` : ''}`).join(', ')}.`,
     '',
   ].join('\n');

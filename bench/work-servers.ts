@@ -90,17 +90,18 @@ if (mode === 'export') {
 const pool = createAppPool(location.appUrl, POOL_SIZE, () => {});
 const log = pino({ level: 'silent' });
 // API and worker in one process, as `bul start` runs them: one composition shared by both.
+// BENCH_WORKER=off (the events suite's reference round): the API alone, its events left queued.
+const withWorker = process.env.BENCH_WORKER !== 'off';
 const composition = await composeBul({ config, pool, masterKey, redis: null, log });
-const background = await startBackground(composition.loops, ['api', 'worker'], log);
+const background = await startBackground(composition.loops, withWorker ? ['api', 'worker'] : ['api'], log);
 const { app } = await buildApp({ config, pool, masterKey, redis: null, logger: false, composition });
-const worker = await startWorker({
-  pool,
-  jobs: composition.jobs(),
-  concurrency: config.workerConcurrency,
-  log,
-});
+const worker = withWorker
+  ? await startWorker({ pool, jobs: composition.jobs(), concurrency: config.workerConcurrency, log })
+  : null;
 // Its dispatcher hands committed events to the modules' handlers and to the realtime publisher.
-const stopDispatch = await startEventHandling({ composition, pool, config, log, redis: null });
+const stopDispatch = withWorker
+  ? await startEventHandling({ composition, pool, config, log, redis: null })
+  : async () => {};
 await app.listen({ host: '127.0.0.1', port: 0 });
 const bulPort = (app.server.address() as { port: number }).port;
 const login = await app.inject({
@@ -226,7 +227,7 @@ process.on('SIGTERM', async () => {
   ceiling.close();
   await app.close();
   await stopDispatch();
-  await worker.stop();
+  await worker?.stop();
   await background.stop();
   await pool.end();
   await ceilingPool.end();
