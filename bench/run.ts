@@ -631,12 +631,16 @@ async function runEvents() {
   process.stdout.write(`${md}\n`);
 }
 
-if (SUITES.has('foundation')) await runFoundation();
-if (SUITES.has('deployed')) await runDeployed();
-if (SUITES.has('work')) await runWork();
-if (SUITES.has('web')) await runWeb();
-if (SUITES.has('events')) await runEvents();
-writeLatest();
+try {
+  if (SUITES.has('foundation')) await runFoundation();
+  if (SUITES.has('deployed')) await runDeployed();
+  if (SUITES.has('work')) await runWork();
+  if (SUITES.has('web')) await runWeb();
+  if (SUITES.has('events')) await runEvents();
+} finally {
+  // The suites that finished keep their tables even when a later one fails.
+  writeLatest();
+}
 
 /**
  * latest.md holds each suite's section from the latest run of that suite, in suite order; each
