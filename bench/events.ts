@@ -1091,16 +1091,21 @@ async function createWithEvents(env: NodeJS.ProcessEnv, dbUrl: string) {
   await owner.connect();
   /**
    * Events committed but not yet handled by every handler: the unnumbered ones, and per
-   * organization the slowest handler's distance from the head.
+   * organization the slowest handler's distance from the head. A handler without a cursor for an
+   * organization yet (its first batch there has not committed) is at 0. The handlers are those
+   * measurements 1 and 2 saw run, on this same database.
    */
   const backlog = async () =>
     Number(
       (
         await owner.query<{ n: string }>(
-          `SELECT (SELECT count(*) FROM domain_events WHERE seq IS NULL)
+          `WITH handlers AS (SELECT DISTINCT handler FROM domain_event_cursors)
+           SELECT (SELECT count(*) FROM domain_events WHERE seq IS NULL)
                 + (SELECT coalesce(sum(gap), 0) FROM (
-                     SELECT max(h.last_seq - c.last_seq) AS gap FROM domain_event_heads h
-                     JOIN domain_event_cursors c ON c.org_id = h.org_id GROUP BY h.org_id) g) AS n`,
+                     SELECT max(h.last_seq - coalesce(c.last_seq, 0)) AS gap
+                     FROM domain_event_heads h CROSS JOIN handlers x
+                     LEFT JOIN domain_event_cursors c ON c.org_id = h.org_id AND c.handler = x.handler
+                     GROUP BY h.org_id) g) AS n`,
         )
       ).rows[0]!.n,
     );
