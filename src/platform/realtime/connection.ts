@@ -65,7 +65,7 @@ export class RealtimeConnection implements HubConnection {
   private readonly subscriptions = new Map<string, Subscription>();
   private nextSubscription = 1;
   /** Until the replay of a resuming client is sent, live events wait here. */
-  private pending: { event: DomainEvent; text: string }[] | null = null;
+  private pending: { event: DomainEvent; frame: Buffer }[] | null = null;
   /** The last seq sent: nothing at or before it is sent again. */
   private sentSeq = 0;
   private tokens: number;
@@ -125,23 +125,23 @@ export class RealtimeConnection implements HubConnection {
     }
     const waiting = this.pending ?? [];
     this.pending = null;
-    for (const { event, text } of waiting) this.send1(event, text);
+    for (const { event, frame } of waiting) this.send1(event, frame);
     return sent;
   }
 
-  offer(event: DomainEvent, text: string): void {
+  offer(event: DomainEvent, frame: Buffer): void {
     if (this.closed) return;
-    if (this.pending) this.pending.push({ event, text });
-    else this.send1(event, text);
+    if (this.pending) this.pending.push({ event, frame });
+    else this.send1(event, frame);
   }
 
   /** Sends an event when it is new to this client, readable by it and under its subscriptions. */
-  private send1(event: DomainEvent, text: string): boolean {
+  private send1(event: DomainEvent, frame: Buffer): boolean {
     if (event.seq <= this.sentSeq) return false;
     this.sentSeq = event.seq;
     if (!mayRead(this.reader, event)) return false;
     if (this.subscriptions.size > 0 && !this.subscribed(event)) return false;
-    this.sendText(text);
+    this.sendData(frame);
     return true;
   }
 
@@ -330,17 +330,18 @@ export class RealtimeConnection implements HubConnection {
   }
 
   private send(message: Record<string, unknown>): void {
-    this.sendText(JSON.stringify(message));
+    this.sendData(JSON.stringify(message));
   }
 
-  private sendText(text: string): void {
+  /** A text frame (a Buffer holds UTF-8 JSON, sent as text). */
+  private sendData(data: string | Buffer): void {
     const ws = this.o.socket;
     if (this.closed || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       this.close(CLOSE.slowConsumer, 'slow consumer');
       return;
     }
-    ws.send(text);
+    ws.send(data, { binary: false });
   }
 
   private close(code: number, reason: string): void {

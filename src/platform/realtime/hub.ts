@@ -13,8 +13,8 @@ import type { BusMessage } from './bus.ts';
 export interface HubConnection {
   readonly orgId: string;
   readonly userId: string;
-  /** Offers an event (`text`: its message, serialised once); the connection filters and sends. */
-  offer(event: DomainEvent, text: string): void;
+  /** Offers an event (`frame`: its message, serialised and encoded once); the connection filters and sends. */
+  offer(event: DomainEvent, frame: Buffer): void;
   /** The hub could not recover what was missed: the client must reload what it shows. */
   reload(reason: 'too-far-behind'): void;
   /** Something changed about the connection's user (removed, another role): check again now. */
@@ -37,8 +37,8 @@ interface OrgState {
 const ABOUT_A_MEMBER = new Set(['member.removed', 'role.changed']);
 
 /** The message a client receives for an event: its id, type and payload, and where it stands. */
-export function eventMessage(e: DomainEvent): string {
-  return JSON.stringify({
+export function eventMessage(e: DomainEvent): Buffer {
+  const text = JSON.stringify({
     id: e.id,
     type: e.type,
     seq: e.seq,
@@ -46,6 +46,8 @@ export function eventMessage(e: DomainEvent): string {
     actor: e.actor,
     payload: e.payload,
   });
+  // Encoded once for every connection that receives it (ws would encode a string per send).
+  return Buffer.from(text);
 }
 
 export class RealtimeHub {
@@ -135,10 +137,10 @@ export class RealtimeHub {
 
   private deliver(s: OrgState, event: DomainEvent): void {
     s.lastSeq = event.seq;
-    const text = eventMessage(event);
+    const frame = eventMessage(event);
     const about = ABOUT_A_MEMBER.has(event.type) ? event.payload.id : null;
     for (const c of s.connections) {
-      c.offer(event, text);
+      c.offer(event, frame);
       if (about && c.userId === about) c.revalidateSoon();
     }
   }
