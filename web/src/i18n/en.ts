@@ -4,6 +4,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Widen } from './catalogue-type.ts';
 
@@ -11,6 +12,7 @@ export const en = {
   business: businessMessages.en,
   admin: adminMessages.en,
   webhooks: webhookMessages.en,
+  realtime: realtimeMessages.en,
   board: boardMessages.en,
   fields: fieldMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },
@@ -170,6 +172,8 @@ export const en = {
   tasks: {
     title: 'Title',
     new: 'New task',
+    edit: 'Edit task',
+    saved: 'Saved.',
     assignee: 'Assignee',
     unassigned: 'Unassigned',
     priority: 'Priority',

@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
 
@@ -10,6 +11,7 @@ export const es: Catalogue = {
   business: businessMessages.es,
   admin: adminMessages.es,
   webhooks: webhookMessages.es,
+  realtime: realtimeMessages.es,
   board: boardMessages.es,
   fields: fieldMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },
@@ -169,6 +171,8 @@ export const es: Catalogue = {
   tasks: {
     title: 'Título',
     new: 'Nueva tarea',
+    edit: 'Editar tarea',
+    saved: 'Guardado.',
     assignee: 'Responsable',
     unassigned: 'Sin asignar',
     priority: 'Prioridad',
