@@ -131,6 +131,7 @@ export const en = {
   projects: {
     title: 'Projects',
     new: 'New project',
+    edit: 'Edit project',
     list: 'List',
     board: 'Board',
     view: 'View',
@@ -197,6 +198,7 @@ export const en = {
   clients: {
     title: 'Clients',
     new: 'New client',
+    edit: 'Edit client',
     email: 'E-mail',
     phone: 'Phone',
     website: 'Website',

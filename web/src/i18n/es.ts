@@ -130,6 +130,7 @@ export const es: Catalogue = {
   projects: {
     title: 'Proyectos',
     new: 'Nuevo proyecto',
+    edit: 'Editar proyecto',
     list: 'Lista',
     board: 'Tablero',
     view: 'Vista',
@@ -196,6 +197,7 @@ export const es: Catalogue = {
   clients: {
     title: 'Clientes',
     new: 'Nuevo cliente',
+    edit: 'Editar cliente',
     email: 'Correo electrónico',
     phone: 'Teléfono',
     website: 'Sitio web',

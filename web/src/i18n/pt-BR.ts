@@ -130,6 +130,7 @@ export const ptBR: Catalogue = {
   projects: {
     title: 'Projetos',
     new: 'Novo projeto',
+    edit: 'Editar projeto',
     list: 'Lista',
     board: 'Quadro',
     view: 'Visualização',
@@ -196,6 +197,7 @@ export const ptBR: Catalogue = {
   clients: {
     title: 'Clientes',
     new: 'Novo cliente',
+    edit: 'Editar cliente',
     email: 'E-mail',
     phone: 'Telefone',
     website: 'Site',
