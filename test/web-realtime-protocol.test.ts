@@ -16,7 +16,7 @@ const EVENT = {
   type: 'task.updated',
   seq: 12,
   occurredAt: '2026-12-07T01:00:00.000Z',
-  actor: { type: 'user', id: 'u1' },
+  actor: { type: 'user' as const, id: 'u1' },
   payload: { id: 't1', projectId: 'p1', fields: ['title'] },
 };
 
