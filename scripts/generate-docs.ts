@@ -192,12 +192,16 @@ export function eventsDoc(): string {
     '',
     '## Events',
     '',
-    '| Event | Meaning | Payload |',
-    '|---|---|---|',
-    ...EVENT_TYPES.map(
-      (t) =>
-        `| \`${t}\` | ${EVENT_CATALOGUE[t].description} | ${payloadFields(EVENT_CATALOGUE[t].payload)} |`,
-    ),
+    'The last column says who receives the event over `/ws` (docs/realtime.md): members holding that',
+    'permission, and, where it says so, the user the event is about.',
+    '',
+    '| Event | Meaning | Payload | On `/ws` to |',
+    '|---|---|---|---|',
+    ...EVENT_TYPES.map((t) => {
+      const e = EVENT_CATALOGUE[t];
+      const to = `\`${e.read}\`${e.self ? ', and the user it is about' : ''}`;
+      return `| \`${t}\` | ${e.description} | ${payloadFields(e.payload)} | ${to} |`;
+    }),
     '',
     '## Audit actions',
     '',

@@ -4,28 +4,39 @@
 // docs/events.md is generated from this file (`npm run docs`) and a test keeps it current.
 // Every payload holds the resource's `id`, plus what a consumer needs without another read.
 import { type Static, type TSchema, Type } from 'typebox';
+import type { Permission } from '../http/permissions.ts';
 
 const Id = Type.String({ format: 'uuid' });
 const NullableId = Type.Union([Id, Type.Null()]);
 const Fields = Type.Array(Type.String(), { description: 'the fields that changed' });
 
-const entry = <S extends TSchema>(description: string, payload: S) => ({ description, payload });
+/**
+ * `read`: the permission a member needs to receive the event over `/ws` (the permission that
+ * lets them read the resource through the API). `self`: whoever the event is about (payload `id`,
+ * a user) receives it too, whatever their permissions (their own security events).
+ */
+const entry = <S extends TSchema>(
+  description: string,
+  payload: S,
+  read: Permission,
+  opts: { self?: boolean } = {},
+) => ({ description, payload, read, self: opts.self ?? false });
 
-function crud<P extends Record<string, TSchema>>(resource: string, extra: P) {
+function crud<P extends Record<string, TSchema>>(resource: string, read: Permission, extra: P) {
   return {
-    created: entry(`${resource} was created.`, Type.Object({ id: Id, ...extra })),
-    updated: entry(`${resource} was changed.`, Type.Object({ id: Id, ...extra, fields: Fields })),
-    deleted: entry(`${resource} was deleted.`, Type.Object({ id: Id, ...extra })),
+    created: entry(`${resource} was created.`, Type.Object({ id: Id, ...extra }), read),
+    updated: entry(`${resource} was changed.`, Type.Object({ id: Id, ...extra, fields: Fields }), read),
+    deleted: entry(`${resource} was deleted.`, Type.Object({ id: Id, ...extra }), read),
   };
 }
 
-const client = crud('A client', {});
-const project = crud('A project', {});
-const task = crud('A task', { projectId: Id });
-const milestone = crud('A milestone', { projectId: Id });
-const contract = crud('A contract', { clientId: Id });
-const invoice = crud('An invoice', { clientId: Id });
-const deal = crud('A deal', {});
+const client = crud('A client', 'clients:read', {});
+const project = crud('A project', 'projects:read', {});
+const task = crud('A task', 'tasks:read', { projectId: Id });
+const milestone = crud('A milestone', 'projects:read', { projectId: Id });
+const contract = crud('A contract', 'business:read', { clientId: Id });
+const invoice = crud('An invoice', 'business:read', { clientId: Id });
+const deal = crud('A deal', 'business:read', {});
 
 export const EVENT_CATALOGUE = {
   'client.created': client.created,
@@ -37,6 +48,7 @@ export const EVENT_CATALOGUE = {
   'project.status_changed': entry(
     'A project moved from one status to another.',
     Type.Object({ id: Id, from: Type.String(), to: Type.String() }),
+    'projects:read',
   ),
   'milestone.created': milestone.created,
   'milestone.updated': milestone.updated,
@@ -44,20 +56,24 @@ export const EVENT_CATALOGUE = {
   'task.created': entry(
     'A task was created.',
     Type.Object({ id: Id, projectId: Id, assigneeId: NullableId, status: Type.String() }),
+    'tasks:read',
   ),
   'task.updated': task.updated,
   'task.deleted': task.deleted,
   'task.status_changed': entry(
     'A task moved from one status to another.',
     Type.Object({ id: Id, projectId: Id, from: Type.String(), to: Type.String() }),
+    'tasks:read',
   ),
   'task.assigned': entry(
     'A task got another assignee (null: unassigned), at creation or later.',
     Type.Object({ id: Id, projectId: Id, assigneeId: NullableId, previousAssigneeId: NullableId }),
+    'tasks:read',
   ),
   'comment.added': entry(
     'A comment was added to a task.',
     Type.Object({ id: Id, taskId: Id, projectId: Id, authorId: NullableId }),
+    'tasks:read',
   ),
   'contract.created': contract.created,
   'contract.updated': contract.updated,
@@ -71,27 +87,39 @@ export const EVENT_CATALOGUE = {
   'member.invited': entry(
     'Someone was invited to join the organization (`id`: the invitation).',
     Type.Object({ id: Id, email: Type.String(), roleId: Id }),
+    'members:invite',
   ),
   'member.joined': entry(
     'A user joined the organization by accepting an invitation; `id`: the user.',
     Type.Object({ id: Id, roleId: Id }),
+    'members:read',
   ),
-  'member.removed': entry('A member was removed; `id`: the user.', Type.Object({ id: Id })),
+  'member.removed': entry('A member was removed; `id`: the user.', Type.Object({ id: Id }), 'members:read', {
+    self: true,
+  }),
   'role.changed': entry(
     "A member's role changed; `id`: the user.",
     Type.Object({ id: Id, roleId: Id, previousRoleId: Id }),
+    'members:read',
+    { self: true },
   ),
   'security.login_failed': entry(
     'A login or MFA step of a member failed; `id`: the user.',
     Type.Object({ id: Id, reason: Type.String() }),
+    'audit:read',
+    { self: true },
   ),
   'security.locked_out': entry(
     "A member's login was locked after repeated failures; `id`: the user.",
     Type.Object({ id: Id, lockedForSeconds: Type.Integer({ minimum: 1 }) }),
+    'audit:read',
+    { self: true },
   ),
   'security.mfa_changed': entry(
     'A member turned multi-factor authentication on or off; `id`: the user.',
     Type.Object({ id: Id, enabled: Type.Boolean() }),
+    'audit:read',
+    { self: true },
   ),
 } as const;
 
