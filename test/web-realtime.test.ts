@@ -136,13 +136,12 @@ async function newProject(name: string, titles: string[]) {
 
 /** A marker in the page's window: gone if the page reloaded. */
 async function markWindow(page: Page) {
+  // Runs in the page, whose global object is its window (the test has no DOM types).
   await page.evaluate(() => {
-    (window as unknown as { bulTestMarker: number }).bulTestMarker = 1;
+    (globalThis as { bulTestMarker?: number }).bulTestMarker = 1;
   });
   return async () =>
-    expect(await page.evaluate(() => (window as unknown as { bulTestMarker?: number }).bulTestMarker)).toBe(
-      1,
-    );
+    expect(await page.evaluate(() => (globalThis as { bulTestMarker?: number }).bulTestMarker)).toBe(1);
 }
 
 describe.skipIf(!hasChromium)('live updates over /ws', () => {
