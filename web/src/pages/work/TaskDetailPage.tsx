@@ -213,7 +213,7 @@ function TimeEntries({ taskId }: { taskId: string }) {
   const f = useFormat();
   const [minutes, setMinutes] = useState<number | string>('');
   const [spentOn, setSpentOn] = useState(new Date().toISOString().slice(0, 10));
-  const list = useApiQuery(key('tasks', 'TaskDetailPage.list', taskId), () =>
+  const list = useApiQuery(key('tasks', 'TaskDetailPage.time', taskId), () =>
     call(api.GET('/api/v1/tasks/{id}/time-entries', { params: { path: { id: taskId } } })),
   );
   const log = useSubmit(async () => {
@@ -282,7 +282,7 @@ function Attachments({ taskId }: { taskId: string }) {
   const { t } = useTranslation();
   const f = useFormat();
   const list = useApiQuery(
-    key('tasks', 'TaskDetailPage.list', taskId),
+    key('tasks', 'TaskDetailPage.attachments', taskId),
     async () =>
       (await call(api.GET('/api/v1/tasks/{id}/attachments', { params: { path: { id: taskId } } }))).items,
   );
