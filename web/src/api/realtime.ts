@@ -3,8 +3,8 @@
 // tab and organization (app/RealtimeProvider.tsx starts and stops it); the session cookie
 // authenticates it. When the socket drops it reconnects with backoff, resuming after the last
 // event it received, so nothing committed meanwhile is missed.
-import type { QueryClient } from '@tanstack/query-core';
-import { invalidateForEvent } from './invalidation.ts';
+import type { QueryClient, QueryKey } from '@tanstack/query-core';
+import { keysForEvent } from './invalidation.ts';
 import {
   closeIsFinal,
   parseServerMessage,
@@ -30,6 +30,12 @@ export interface RealtimeOptions {
 
 /** How long the server may stay silent after our ping before the socket counts as dead. */
 const PONG_TIMEOUT_MS = 10_000;
+/**
+ * Events arriving within this window make their queries stale together: a replay or a bulk import
+ * brings hundreds at once, and one refetch per screen serves them all (one per event would cancel
+ * and restart the screen's requests hundreds of times).
+ */
+const INVALIDATE_WINDOW_MS = 100;
 
 export class RealtimeConnection {
   private socket: WebSocket | null = null;
@@ -40,6 +46,8 @@ export class RealtimeConnection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private silenceTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatMs: number | null = null;
+  private staleKeys = new Map<string, QueryKey>();
+  private invalidateTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly opts: RealtimeOptions;
 
   constructor(opts: RealtimeOptions) {
@@ -58,6 +66,9 @@ export class RealtimeConnection {
     this.stopped = true;
     window.removeEventListener('online', this.onOnline);
     this.clearTimers();
+    if (this.invalidateTimer) clearTimeout(this.invalidateTimer);
+    this.invalidateTimer = null;
+    this.staleKeys.clear();
     closeQuietly(this.detach(), 1000, 'client closing');
     this.opts.onState('closed');
   }
@@ -77,7 +88,7 @@ export class RealtimeConnection {
       const msg = parseServerMessage(e.data);
       if (msg.kind === 'event') {
         this.lastEventId = msg.event.id;
-        void invalidateForEvent(this.opts.queryClient, msg.event);
+        this.invalidateSoon(msg.event);
         this.opts.onEvent(msg.event);
       } else if (msg.kind === 'ready') {
         this.attempt = 0;
@@ -107,6 +118,18 @@ export class RealtimeConnection {
       }
       this.scheduleReconnect();
     };
+  }
+
+  /** Marks stale, within INVALIDATE_WINDOW_MS, what the event changed (invalidation.ts says what). */
+  private invalidateSoon(event: RealtimeEvent): void {
+    for (const key of keysForEvent(event)) this.staleKeys.set(JSON.stringify(key), key);
+    if (this.invalidateTimer) return;
+    this.invalidateTimer = setTimeout(() => {
+      this.invalidateTimer = null;
+      const keys = [...this.staleKeys.values()];
+      this.staleKeys.clear();
+      for (const queryKey of keys) void this.opts.queryClient.invalidateQueries({ queryKey });
+    }, INVALIDATE_WINDOW_MS);
   }
 
   private scheduleReconnect(): void {

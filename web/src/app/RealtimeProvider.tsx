@@ -2,7 +2,7 @@
 // organization, closed at sign-out (this provider unmounts with the signed-in frame) and opened
 // anew when the organization changes (events and the last event id belong to one organization).
 // Components listen to events with useRealtimeEvent, and may show useRealtimeState.
-import { createContext, type ReactNode, use, useEffect, useRef, useState } from 'react';
+import { createContext, type ReactNode, use, useEffect, useMemo, useRef, useState } from 'react';
 import { queryClient } from '../api/queries.ts';
 import { RealtimeConnection, type RealtimeState } from '../api/realtime.ts';
 import type { RealtimeEvent } from '../api/realtimeProtocol.ts';
@@ -49,7 +49,8 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
       return () => listeners.delete(listener);
     },
   }));
-  return <RealtimeContext value={{ ...api, state }}>{children}</RealtimeContext>;
+  const value = useMemo(() => ({ ...api, state }), [api, state]);
+  return <RealtimeContext value={value}>{children}</RealtimeContext>;
 }
 
 function useRealtime(): RealtimeApi {
@@ -64,9 +65,9 @@ export function useRealtimeState(): RealtimeState {
 }
 
 /**
- * Calls `listener` with every domain event this tab receives while the component is mounted
- * (after the cache has been told to refetch what it changed). The latest `listener` is called,
- * so it may read the component's current state without re-subscribing.
+ * Calls `listener` with every domain event this tab receives while the component is mounted (the
+ * cache refetches what the event changed by itself). The latest `listener` is called, so it may
+ * read the component's current state without re-subscribing.
  */
 export function useRealtimeEvent(listener: Listener): void {
   const { listen } = useRealtime();
