@@ -3,8 +3,9 @@
 // record was changed by someone else (web/src/api/realtimeProtocol.ts, components/staleRule.ts).
 import { describe, expect, it } from 'vitest';
 import {
+  BACKOFF_CAP_ATTEMPT,
   BACKOFF_CAP_MS,
-  closeIsFinal,
+  closeNeedsSessionCheck,
   parseServerMessage,
   realtimeUrl,
   reconnectDelay,
@@ -67,9 +68,11 @@ describe('reconnectDelay', () => {
     expect(spread.size).toBe(50);
   });
 
-  it('gives up only on ended credentials or another organization', () => {
-    expect([4401, 4403].every(closeIsFinal)).toBe(true);
-    expect([1000, 1001, 1006, 1008, 1009, 4400, 4429].some(closeIsFinal)).toBe(false);
+  it('checks the session first (and waits longest) only on ended credentials or another organization', () => {
+    expect(reconnectDelay(BACKOFF_CAP_ATTEMPT, 0.999999)).toBe(BACKOFF_CAP_MS);
+    expect(reconnectDelay(BACKOFF_CAP_ATTEMPT - 1, 0.999999)).toBeLessThan(BACKOFF_CAP_MS);
+    expect([4401, 4403].every(closeNeedsSessionCheck)).toBe(true);
+    expect([1000, 1001, 1006, 1008, 1009, 4400, 4429].some(closeNeedsSessionCheck)).toBe(false);
   });
 });
 

@@ -6,7 +6,8 @@
 import type { QueryClient, QueryKey } from '@tanstack/query-core';
 import { keysForEvent } from './invalidation.ts';
 import {
-  closeIsFinal,
+  BACKOFF_CAP_ATTEMPT,
+  closeNeedsSessionCheck,
   parseServerMessage,
   type RealtimeEvent,
   realtimeUrl,
@@ -15,8 +16,8 @@ import {
 
 /**
  * `connecting`: the first attempt; `connected`: the server said ready; `reconnecting`: the socket
- * dropped and another attempt is pending (what a screen may want to mention); `closed`: stopped,
- * or refused for good (the credentials are no longer valid).
+ * dropped and another attempt is pending (what a screen may want to mention); `closed`: stopped
+ * (signed out, or another organization).
  */
 export type RealtimeState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -75,8 +76,9 @@ export class RealtimeConnection {
 
   private connect(): void {
     this.retryTimer = null;
-    // Data cached before this moment may have missed events if the socket cannot resume after
-    // a known event (first connection, or none received yet): it is refetched once ready.
+    // A reconnection with no event to resume after (none came before the drop) cannot replay
+    // what it missed: data cached before this moment is refetched once ready. (The first
+    // connection opens while the first screen loads.)
     const openedAt = Date.now();
     const resumesFrom = this.lastEventId;
     const socket = new WebSocket(realtimeUrl(window.location, resumesFrom));
@@ -110,11 +112,11 @@ export class RealtimeConnection {
       if (this.socket !== socket) return;
       this.detach();
       if (this.stopped) return;
-      if (closeIsFinal(e.code)) {
-        this.stopped = true;
-        this.opts.onState('closed');
+      if (closeNeedsSessionCheck(e.code)) {
+        // Signed out or another organization: the provider closes this connection. Otherwise
+        // (the session still holds), try again, but only after the longest wait.
         this.opts.onRefused();
-        return;
+        this.attempt = Math.max(this.attempt, BACKOFF_CAP_ATTEMPT);
       }
       this.scheduleReconnect();
     };

@@ -69,10 +69,13 @@ export function reconnectDelay(attempt: number, random: number): number {
   return Math.round(ceiling * (0.1 + 0.9 * random));
 }
 
+/** The first attempt whose wait is the longest (BACKOFF_CAP_MS). */
+export const BACKOFF_CAP_ATTEMPT = Math.ceil(Math.log2(BACKOFF_CAP_MS / BACKOFF_BASE_MS));
+
 /**
- * Close codes after which reconnecting cannot help: the credentials are no longer valid (the
- * session ended, the member was removed) or the client asked for another organization.
+ * Close codes after which reconnecting at once cannot help: the credentials are no longer valid
+ * (the session ended, the member was removed) or the organization is not the connection's.
  */
-export function closeIsFinal(code: number): boolean {
+export function closeNeedsSessionCheck(code: number): boolean {
   return code === 4401 || code === 4403;
 }
