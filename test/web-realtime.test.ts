@@ -5,6 +5,7 @@
 // open task edit form says when another user changed the task, loads the new values on request,
 // and its own saves never raise that notice. (c) When its socket drops, the tab reconnects with
 // the id of the last event it received, and a change made while it was away appears (replayed).
+// (d) The project and client edit forms notice such changes too, in Spanish and Portuguese.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import pino from 'pino';
@@ -324,6 +325,53 @@ describe.skipIf(!hasChromium)('live updates over /ws', () => {
       expect(problems).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+
+  it('(d) the project and client forms notice it too, in Spanish and in Brazilian Portuguese', async () => {
+    const project = await api(admin, 'POST', '/projects', { name: 'Proyecto vivo' });
+    const client = await api(admin, 'POST', '/clients', { name: 'Cliente vivo', status: 'lead' });
+
+    const es = await openPage(rig, vp, { dir: 'web-realtime', locale: 'es' });
+    try {
+      await signInWithCookie(rig, es.context, admin.email);
+      const ws = watchSockets(es.page);
+      await es.page.goto(`${rig.baseUrl}/projects/${project.id}`);
+      await ws.ready(0);
+      await es.page.getByRole('button', { name: 'Editar proyecto' }).click();
+      const form = es.page.getByRole('dialog', { name: 'Editar proyecto' });
+      await expect.poll(() => form.getByLabel('Nombre').inputValue(), POLL).toBe('Proyecto vivo');
+      await api(other, 'PATCH', `/projects/${project.id}`, { name: 'Proyecto renombrado' });
+      await form.getByText('Otra persona cambió este proyecto desde que abrió este formulario.').waitFor();
+      await form.getByRole('button', { name: 'Cargar los valores más recientes' }).click();
+      await expect.poll(() => form.getByLabel('Nombre').inputValue(), POLL).toBe('Proyecto renombrado');
+      await es.shot('stale-project-es');
+      expect(es.problems).toEqual([]);
+    } finally {
+      await es.context.close();
+    }
+
+    const pt = await openPage(rig, vp, { dir: 'web-realtime', locale: 'pt-BR' });
+    try {
+      await signInWithCookie(rig, pt.context, admin.email);
+      const ws = watchSockets(pt.page);
+      await pt.page.goto(`${rig.baseUrl}/clients`);
+      await ws.ready(0);
+      await pt.page.getByRole('button', { name: 'Cliente vivo' }).click();
+      const form = pt.page.getByRole('form', { name: 'Editar cliente' });
+      await expect.poll(() => form.getByLabel('Nome').inputValue(), POLL).toBe('Cliente vivo');
+      await api(other, 'PATCH', `/clients/${client.id}`, { name: 'Cliente renomeado' });
+      await form
+        .getByText('Outra pessoa alterou este cliente desde que você abriu este formulário.')
+        .waitFor();
+      await form.getByRole('button', { name: 'Carregar os valores mais recentes' }).click();
+      await expect.poll(() => form.getByLabel('Nome').inputValue(), POLL).toBe('Cliente renomeado');
+      // The list behind the dialog is live too.
+      await pt.page.getByRole('button', { name: 'Cliente renomeado' }).waitFor();
+      await pt.shot('stale-client-pt-BR');
+      expect(pt.problems).toEqual([]);
+    } finally {
+      await pt.context.close();
     }
   });
 });
