@@ -6,6 +6,7 @@
 // and its own saves never raise that notice. (c) When its socket drops, the tab reconnects with
 // the id of the last event it received, and a change made while it was away appears (replayed).
 // (d) The project and client edit forms notice such changes too, in Spanish and Portuguese.
+// (e) The dashboard (which polled every 30 s before) counts a new task as it is created.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import pino from 'pino';
@@ -372,6 +373,28 @@ describe.skipIf(!hasChromium)('live updates over /ws', () => {
       expect(pt.problems).toEqual([]);
     } finally {
       await pt.context.close();
+    }
+  });
+
+  it('(e) the dashboard counts a task created through the API, without a reload', async () => {
+    const { projectId } = await newProject('Counted live', []);
+    const { context, page, problems } = await openPage(rig, vp, { dir: 'web-realtime' });
+    try {
+      await signInWithCookie(rig, context, admin.email);
+      const ws = watchSockets(page);
+      await page.goto(`${rig.baseUrl}/`);
+      const open = page.getByTestId('open-tasks');
+      await open.waitFor();
+      await ws.ready(0);
+      await page.waitForLoadState('networkidle');
+      const before = Number(await open.textContent());
+      const stillSamePage = await markWindow(page);
+      await api(other, 'POST', '/tasks', { projectId, title: 'One more open task' });
+      await expect.poll(async () => Number(await open.textContent()), POLL).toBe(before + 1);
+      await stillSamePage();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -277,7 +277,7 @@ export const en = {
     events: 'Actions',
     tasksCompleted: 'Tasks completed',
     daysOverdue: '{{count}} days overdue',
-    refreshed: 'Updated {{time}}, refreshes every {{seconds}} s',
+    refreshed: 'Updated {{time}}, live',
     nothingOverdue: 'Nothing is overdue.',
   },
 };

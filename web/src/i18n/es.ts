@@ -276,7 +276,7 @@ export const es: Catalogue = {
     events: 'Acciones',
     tasksCompleted: 'Tareas completadas',
     daysOverdue: '{{count}} días de retraso',
-    refreshed: 'Actualizado a las {{time}}; se actualiza cada {{seconds}} s',
+    refreshed: 'Actualizado a las {{time}}, en vivo',
     nothingOverdue: 'No hay nada vencido.',
   },
 };

@@ -276,7 +276,7 @@ export const ptBR: Catalogue = {
     events: 'Ações',
     tasksCompleted: 'Tarefas concluídas',
     daysOverdue: '{{count}} dias de atraso',
-    refreshed: 'Atualizado às {{time}}; atualiza a cada {{seconds}} s',
+    refreshed: 'Atualizado às {{time}}, ao vivo',
     nothingOverdue: 'Nada está atrasado.',
   },
 };
