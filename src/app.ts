@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type Logger, pino } from 'pino';
+import { Gauge } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { landingRoute } from './modules/system/landing.ts';
@@ -34,6 +35,9 @@ import {
   resolveLogFormat,
 } from './platform/observability/logger.ts';
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
+import { subscribeToBus } from './platform/realtime/bus.ts';
+import { RealtimeHub } from './platform/realtime/hub.ts';
+import { registerRealtimeRoute, registerWebSocketSupport } from './platform/realtime/route.ts';
 import { type BulComposition, composeBul } from './services.ts';
 
 export const VERSION: string = pkg.version;
@@ -167,6 +171,19 @@ async function buildHttp(
   const registry = createMetrics(pool);
   registerHttpMetrics(app, registry);
 
+  // /ws: events fanned out from the workers (over NOTIFY, or Redis) to this process's connections.
+  const hub = new RealtimeHub({ pool, log: app.log as Logger, catchUpLimit: config.wsResumeLimit });
+  const bus = await subscribeToBus({
+    pool,
+    redis,
+    log: app.log as Logger,
+    onMessage: (m) => hub.receive(m),
+    onReconnect: () => hub.catchUp(),
+  });
+  app.addHook('onClose', () => bus.close());
+  await registerWebSocketSupport(app, hub);
+
+  const guard = tenantGuard(meter);
   registerRequestPipeline(app, {
     ipAllowed: globalIpFilter(tenancy),
     authenticate: async (request) => {
@@ -175,7 +192,7 @@ async function buildHttp(
         request.log = request.log.child({ userId: principal.userId, orgId: principal.org?.id ?? null });
       return principal;
     },
-    guard: tenantGuard(meter),
+    guard: (principal, access, ip) => guard(principal, access, ip),
     limiters: {
       ip: rateLimits.perRequest({
         name: 'api-ip',
@@ -200,6 +217,29 @@ async function buildHttp(
   });
 
   registerIdempotency(app, composition.deps.db, composition.deps.box);
+
+  new Gauge({
+    name: 'bul_websocket_connections',
+    help: 'Open /ws connections of this process.',
+    registers: [registry],
+    collect() {
+      this.set(hub.connectionCount);
+    },
+  });
+  registerRealtimeRoute(app, {
+    hub,
+    pool,
+    log: app.log as Logger,
+    origins: [config.publicUrl, ...config.corsOrigins],
+    config,
+    // The connection's credentials, checked again: not a request (nothing counted, no session touched).
+    revalidate: async (request) => {
+      const principal = await authenticator.authenticate(request, { touch: false });
+      if (!principal) throw new AppError('unauthenticated', HTTP.sendCredentials());
+      guard(principal, { authenticated: true }, request.ip, { count: false });
+      return principal;
+    },
+  });
 
   await app.register(systemRoutes, {
     readiness: readinessCheck(pool, redis),

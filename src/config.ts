@@ -326,6 +326,34 @@ export const SETTINGS = [
       'How long (milliseconds) one webhook delivery attempt may take in all (connecting, sending, the answer); connecting alone gets at most 5 seconds of it.',
   },
   {
+    env: 'WS_HEARTBEAT_MS',
+    kind: { type: 'int', min: 1000, max: 300_000 },
+    default: '30000',
+    description:
+      'How often (milliseconds) /ws pings each connection; a connection that has not answered the previous ping by then is dropped.',
+  },
+  {
+    env: 'WS_REVALIDATE_MS',
+    kind: { type: 'int', min: 1000, max: 3_600_000 },
+    default: '60000',
+    description:
+      "How often (milliseconds) each /ws connection's credentials and permissions are checked again (a revoked session, a suspended member, a changed role); a removal or role change of its user is applied at once.",
+  },
+  {
+    env: 'WS_MESSAGES_PER_SECOND',
+    kind: { type: 'int', min: 1, max: 1000 },
+    default: '20',
+    description:
+      'Messages per second a /ws client may send (twice that in a burst) before its connection is closed (4429).',
+  },
+  {
+    env: 'WS_RESUME_LIMIT',
+    kind: { type: 'int', min: 0, max: 100_000 },
+    default: '1000',
+    description:
+      'Most events replayed to a /ws client that reconnects with lastEventId; one further behind is told to reload.',
+  },
+  {
     env: 'EVENT_HANDLER_MAX_ATTEMPTS',
     kind: { type: 'int', min: 1, max: 100 },
     default: '8',
@@ -345,6 +373,13 @@ export const SETTINGS = [
     default: '1000',
     description:
       'How often (milliseconds) workers look for event work that no notification announced (retries due, a lost connection).',
+  },
+  {
+    env: 'EVENT_RETENTION_DAYS',
+    kind: { type: 'int', min: 1, max: 3650 },
+    default: '7',
+    description:
+      'Days a domain event is kept once every event handler has passed it (its deliveries done); workers then delete it. An event a handler has not reached is kept; one parked as failed (a dead letter) is kept 30 days after it failed, or this long if longer.',
   },
   {
     env: 'SHUTDOWN_TIMEOUT',
@@ -404,9 +439,14 @@ export interface Config {
   auditSealIntervalMs: number;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
+  wsHeartbeatMs: number;
+  wsRevalidateMs: number;
+  wsMessagesPerSecond: number;
+  wsResumeLimit: number;
   eventHandlerMaxAttempts: number;
   eventRetryBaseMs: number;
   eventPollIntervalMs: number;
+  eventRetentionDays: number;
   shutdownTimeout: number;
 }
 
@@ -608,9 +648,14 @@ export function loadConfig(
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
     webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
+    wsHeartbeatMs: get('WS_HEARTBEAT_MS'),
+    wsRevalidateMs: get('WS_REVALIDATE_MS'),
+    wsMessagesPerSecond: get('WS_MESSAGES_PER_SECOND'),
+    wsResumeLimit: get('WS_RESUME_LIMIT'),
     eventHandlerMaxAttempts: get('EVENT_HANDLER_MAX_ATTEMPTS'),
     eventRetryBaseMs: get('EVENT_RETRY_BASE_MS'),
     eventPollIntervalMs: get('EVENT_POLL_INTERVAL_MS'),
+    eventRetentionDays: get('EVENT_RETENTION_DAYS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
   };
 }

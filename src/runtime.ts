@@ -1,6 +1,7 @@
 // Process lifecycle: find or start the database, bring its schema up to date, then run the
 // process's role (API, worker or both) until told to stop; stopping drains HTTP requests and
 // running jobs before the database goes down.
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -17,7 +18,8 @@ import { migrate } from './platform/db/migrator.ts';
 import { startEventDispatch } from './platform/events/dispatcher.ts';
 import { EventHandlerRegistry, moduleEventHandlers } from './platform/events/registry.ts';
 import { migrateJobQueue, startWorker } from './platform/jobs/worker.ts';
-import { composeBul } from './services.ts';
+import { realtimePublisher } from './platform/realtime/bus.ts';
+import { type BulComposition, composeBul } from './services.ts';
 
 export interface PreparedDatabase {
   location: DatabaseLocation;
@@ -57,6 +59,24 @@ export async function prepareDatabase(
     await location.close();
     throw err;
   }
+}
+
+/**
+ * What every worker runs: the dispatcher of committed domain events to the modules' handlers and
+ * to the realtime publisher (the fan-out to every API process's /ws connections). Returns its stop.
+ */
+export async function startEventHandling(o: {
+  composition: BulComposition;
+  pool: pg.Pool;
+  config: Config;
+  log: Logger;
+  redis: Redis | null;
+}): Promise<() => Promise<void>> {
+  const registry = new EventHandlerRegistry().register(
+    ...moduleEventHandlers(o.composition.eventHandlers()),
+    realtimePublisher(o.redis),
+  );
+  return startEventDispatch({ pool: o.pool, config: o.config, log: o.log, registry });
 }
 
 export interface RunningBul {
@@ -102,11 +122,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         log: log.child({ component: 'worker' }),
       });
       stops.unshift(() => worker.stop());
-      // Every worker dispatches committed domain events to the modules' handlers.
-      const registry = new EventHandlerRegistry().register(
-        ...moduleEventHandlers(composition.eventHandlers()),
-      );
-      stops.unshift(await startEventDispatch({ pool, config, log, registry }));
+      stops.unshift(await startEventHandling({ composition, pool, config, log, redis }));
       log.info(
         {
           modules: composition.modules.map((m) => m.name),

@@ -480,7 +480,7 @@ describe.concurrent('with an external DATABASE_URL', () => {
       const composed = await worker.waitForLog((l) => l.msg === 'worker composed', 'the worker composed');
       expect(composed.modules).toEqual(MODULES.map((m) => m.name));
       expect(composed.jobs).toEqual(['webhooks:deliver', 'system:cleanup_expired']);
-      expect(composed.background).toEqual(['audit-sealer', 'signing-keys']);
+      expect(composed.background).toEqual(['audit-sealer', 'event-retention', 'signing-keys']);
       // A queued job runs in the worker process: the housekeeping drops an ended counter window.
       await query(
         ownerUrl,

@@ -138,7 +138,7 @@ describe('a module added to the list', () => {
 
       // Background loops: each role runs its own, stopped in reverse order of starting.
       const workerLoops = await startBackground(composition.loops, ['worker']);
-      expect(workerLoops.names).toEqual(['audit-sealer', 'signing-keys', 'probe-loop']);
+      expect(workerLoops.names).toEqual(['audit-sealer', 'event-retention', 'signing-keys', 'probe-loop']);
       expect(seen.loop).toEqual(['start']);
       await workerLoops.stop();
       expect(seen.loop).toEqual(['start', 'stop']);
@@ -149,6 +149,7 @@ describe('a module added to the list', () => {
       expect(both.names).toEqual([
         'rate-limit-counters',
         'audit-sealer',
+        'event-retention',
         'usage-meter',
         'signing-keys',
         'probe-loop',

@@ -2,17 +2,27 @@
 // per Standard Webhooks (verified by the `standardwebhooks` package in a local sink), retries on
 // a schedule measured with an injectable clock, the delivery log, resend, SSRF refusals, an endpoint
 // disabled after failing for days, and organizations kept apart.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
+import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPublicAddress } from '../src/modules/webhooks/address-guard.ts';
+import { webhooksModule } from '../src/modules/webhooks/definition.ts';
 import { webhookJobs } from '../src/modules/webhooks/jobs.ts';
 import { JITTER, nextAttemptAt, RETRY_DELAYS_SECONDS } from '../src/modules/webhooks/retry.ts';
+import { WEBHOOK_EVENT_TYPES } from '../src/modules/webhooks/schemas.ts';
 import { RESPONSE_EXCERPT_BYTES } from '../src/modules/webhooks/sender.ts';
 import { type DomainEvent, WebhookService } from '../src/modules/webhooks/service.ts';
 import { MasterKey } from '../src/platform/crypto/master-key.ts';
 import { SecretBox } from '../src/platform/crypto/secret-box.ts';
 import { newId } from '../src/platform/db/ids.ts';
 import { Db } from '../src/platform/db/transaction.ts';
+import { EVENT_CATALOGUE, EVENT_TYPES } from '../src/platform/events/catalogue.ts';
 import { startWorker } from '../src/platform/jobs/worker.ts';
 import { apiHelpers } from './support/api-helpers.ts';
 import { TEST_MASTER_KEY } from './support/constants.ts';
@@ -311,6 +321,52 @@ describe('retries, timeouts, redirects and large answers', () => {
     expect((await deliveryRow(id)).status).toBe('pending');
   });
 
+  it('records a certificate BUL cannot trust as a TLS failure, and retries it on the schedule', async () => {
+    // A self-signed certificate for 127.0.0.1, made for this test by openssl.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bul-tls-'));
+    let server: https.Server | undefined;
+    try {
+      const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+      const args = 'req -x509 -nodes -days 1 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1';
+      execFileSync('openssl', [...args.split(' '), '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1'], {
+        stdio: 'ignore',
+      });
+      let requests = 0;
+      server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+        requests++;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const res = await api(adminA, 'POST', '/webhooks/endpoints', { url, events: ['client.updated'] });
+      expect(res.statusCode, res.body).toBe(201);
+      const { svc, clock } = clockedService();
+      const t0 = clock.now;
+      const id = (await emit(adminA.orgId, 'client.updated', svc)).deliveries[0]!;
+      await svc.deliver(adminA.orgId, id);
+      expect(await attemptsOf(id)).toMatchObject([{ attempt: 1, error_class: 'tls', status_code: null }]);
+      expect(await deliveryRow(id)).toMatchObject({
+        status: 'pending',
+        last_error_class: 'tls',
+        next_attempt_at: new Date(t0.getTime() + 5_000),
+      });
+      clock.now = new Date(t0.getTime() + 5_000);
+      await svc.deliver(adminA.orgId, id);
+      expect((await attemptsOf(id)).map((a) => [a.attempt, a.error_class])).toEqual([
+        [1, 'tls'],
+        [2, 'tls'],
+      ]);
+      expect((await deliveryRow(id)).next_attempt_at).toEqual(new Date(clock.now.getTime() + 300_000));
+      expect(requests).toBe(0); // nothing was sent over a connection BUL did not trust
+      // Through the API, the delivery log says what went wrong.
+      const one = (await api(adminA, 'GET', `/webhooks/deliveries/${id}`)).json();
+      expect(one).toMatchObject({ status: 'pending', lastErrorClass: 'tls', attemptCount: 2 });
+    } finally {
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('does not follow a redirect: a 3xx is a failure recorded as such', async () => {
     const target = await sink();
     const s = await sink((_r, res) => {
@@ -384,6 +440,28 @@ describe('an endpoint failing for days', () => {
     const trail = await auditTrail('webhook_endpoint', ep.id);
     expect(trail.at(-1)).toMatchObject({ action: 'webhook_endpoint.disable', actor: { id: null } });
     expect(trail.at(-1)!.metadata).toMatchObject({ reason: 'failing' });
+    // The admins are told: a catalogued domain event, written by the very transaction that disabled
+    // the endpoint (same xmin), so it exists exactly when the disable committed.
+    const disabledEvents = async () =>
+      (
+        await t.owner(
+          `SELECT e.type, e.actor_type, e.actor_id, e.payload, e.xmin::text = w.xmin::text AS same_tx
+           FROM domain_events e JOIN webhook_endpoints w ON w.org_id = e.org_id AND w.id::text = e.payload->>'id'
+           WHERE e.org_id = $1 AND e.type = 'webhook.endpoint_disabled' AND w.id = $2`,
+          [adminA.orgId, ep.id],
+        )
+      ).rows;
+    const [notice, ...more] = await disabledEvents();
+    expect(more).toEqual([]);
+    expect(notice).toEqual({
+      type: 'webhook.endpoint_disabled',
+      actor_type: 'system',
+      actor_id: null,
+      payload: { id: ep.id, url: s.url, reason: 'failing', failingSince: t0.toISOString() },
+      same_tx: true,
+    });
+    expect(Value.Check(EVENT_CATALOGUE['webhook.endpoint_disabled'].payload, notice!.payload)).toBe(true);
+    expect(EVENT_CATALOGUE['webhook.endpoint_disabled'].read).toBe('webhooks:manage');
 
     expect((await emit(adminA.orgId, 'milestone.created', svc)).deliveries).toEqual([]);
     const sent = s.requests.length;
@@ -393,11 +471,28 @@ describe('an endpoint failing for days', () => {
       status: 'failed',
       last_error_class: 'endpoint_disabled',
     });
+    expect(await disabledEvents()).toHaveLength(1); // told once, not at every later failure
 
     // Resending needs the endpoint enabled again.
     expectProblem(await api(adminA, 'POST', `/webhooks/deliveries/${first}/resend`), 409, 'conflict');
     const on = await api(adminA, 'PATCH', `/webhooks/endpoints/${ep.id}`, { enabled: true });
     expect(on.json()).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+  });
+
+  it('its notice is for BUL admins only: no endpoint subscribes to it, so the engine never handles its own event', async () => {
+    // The payload holds the disabled endpoint's URL (often a credential): not for another receiver.
+    expectFieldError(
+      await api(adminA, 'POST', '/webhooks/endpoints', {
+        url: 'http://127.0.0.1:1/x',
+        events: ['task.created', 'webhook.endpoint_disabled'],
+      }),
+      'events[1]',
+      'enum',
+    );
+    const handles = webhooksModule.events?.handles?.({ services: t.services } as never) ?? {};
+    expect(Object.keys(handles)).toContain('task.created');
+    expect(Object.keys(handles)).not.toContain('webhook.endpoint_disabled');
+    expect([...WEBHOOK_EVENT_TYPES, 'webhook.endpoint_disabled'].sort()).toEqual([...EVENT_TYPES].sort());
   });
 
   it('a success ends the failing streak', async () => {

@@ -80,6 +80,14 @@ export class EventFailureService {
   async retry(ctx: CallContext, id: string): Promise<EventFailureDto> {
     const s = tenantScope(ctx);
     return this.db.transaction(s, async (tx) => {
+      // The event first: retention (migration 0014) skips a locked event, and waits for nothing,
+      // so a dead letter retried as it expires is either deleted before (404) or kept.
+      await tx.query(
+        `SELECT 1 FROM domain_events e
+         JOIN domain_event_deliveries d ON d.org_id = e.org_id AND d.event_id = e.id
+         WHERE d.org_id = $1 AND d.id = $2 FOR KEY SHARE OF e`,
+        [s.orgId, id],
+      );
       const { rows } = await tx.query<FailureRow>(
         `WITH d AS (
            UPDATE domain_event_deliveries SET status = 'retry_requested', next_attempt_at = now(),

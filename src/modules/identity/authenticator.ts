@@ -115,8 +115,12 @@ export class Authenticator {
     return /^[a-z0-9-]+$/.test(sub) ? sub : null;
   }
 
-  /** The principal behind the request's credentials; null when it sent none. Throws 401/403 for bad ones. */
-  async authenticate(request: FastifyRequest): Promise<Principal | null> {
+  /**
+   * The principal behind the request's credentials; null when it sent none. Throws 401/403 for bad
+   * ones. `touch: false`: a check that is not the user's activity (an open /ws connection checked
+   * again), so it does not keep an idle session alive.
+   */
+  async authenticate(request: FastifyRequest, opts: { touch?: boolean } = {}): Promise<Principal | null> {
     const authorization = request.headers.authorization;
     const cookie = request.cookies?.[SESSION_COOKIE];
     if (!authorization && !cookie) return null;
@@ -129,7 +133,7 @@ export class Authenticator {
       if (token.startsWith(`${API_KEY_PREFIX}_`)) return this.fromApiKey(token, orgId, request.ip);
       return this.fromJwt(token, orgId);
     }
-    return this.fromCookie(cookie!, orgId, request);
+    return this.fromCookie(cookie!, orgId, request, opts.touch !== false);
   }
 
   private async fromJwt(token: string, orgId: string | null): Promise<Principal> {
@@ -153,6 +157,7 @@ export class Authenticator {
     cookie: string,
     orgId: string | null,
     request: FastifyRequest,
+    touch: boolean,
   ): Promise<Principal> {
     const payload = (await store.authByCookie(
       this.db.pool,
@@ -178,7 +183,7 @@ export class Authenticator {
       }
     }
     const principal = this.principal('session', payload, orgId ?? s.orgId, null);
-    this.touchSession(s.id, principal.userId, Date.parse(s.lastSeenAt));
+    if (touch) this.touchSession(s.id, principal.userId, Date.parse(s.lastSeenAt));
     return principal;
   }
 

@@ -8,7 +8,8 @@ import { TENANCY } from './messages.ts';
 import { secondsToNextMonth, type UsageMeter } from './usage-meter.ts';
 
 export function tenantGuard(meter: UsageMeter) {
-  return (principal: Principal, access: RouteAccess, ip: string): void => {
+  /** `count: false` checks without counting a request (a /ws connection checked again). */
+  return (principal: Principal, access: RouteAccess, ip: string, opts: { count?: boolean } = {}): void => {
     const org = principal.org;
     if (!org) return;
     if (!principal.isSuperAdmin) {
@@ -22,6 +23,7 @@ export function tenantGuard(meter: UsageMeter) {
         throw new AppError('mfa-enrollment-required', TENANCY.organizationRequiresMfa({ name: org.name }));
       }
     }
+    if (opts.count === false) return;
     const limit = org.maxApiRequestsPerMonth;
     if (limit !== null) {
       const used = org.apiRequestsThisMonth + meter.unflushed(org.id);

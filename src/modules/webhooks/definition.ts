@@ -19,7 +19,10 @@ export const webhooksModule = defineModule({
   },
   jobs: ({ services }) => webhookJobs(services.webhooks),
   events: {
-    // Every event type an endpoint can subscribe to becomes deliveries, in the event's transaction.
+    // An endpoint disabled for failing for days: its admins hear of it (WebhookService.disableFailing).
+    emits: ['webhook.endpoint_disabled'],
+    // Every event type an endpoint can subscribe to becomes deliveries, in the event's transaction;
+    // not webhook.endpoint_disabled (schemas.ts says why), so the engine never handles its own.
     handles: ({ services }) =>
       Object.fromEntries(
         WEBHOOK_EVENT_TYPES.map((type) => [

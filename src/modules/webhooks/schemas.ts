@@ -1,29 +1,22 @@
 // The webhooks API's schemas (validation, types and OpenAPI).
 import { type Static, Type } from 'typebox';
+import { EVENT_TYPES, type EventType } from '../../platform/events/catalogue.ts';
 import { Nullable, ResourceFields, StringEnum, Timestamp, Uuid } from '../../platform/http/common-schemas.ts';
 import { PageQuery } from '../../platform/http/pagination.ts';
 
 /**
- * The domain events an endpoint may subscribe to (`<resource>.<verb>`, the shared names of issue
- * 15). When the events catalogue (src/platform/events) lands, this list is its names.
+ * Events an endpoint may not subscribe to. `webhook.endpoint_disabled` is a notice for the
+ * organization's admins inside BUL (realtime, notifications): its payload holds the disabled
+ * endpoint's URL, which often carries that receiver's credential (a token in its path or query)
+ * and must not be sent on to another receiver; and without it the webhook engine never feeds on
+ * its own events (docs/webhooks.md).
  */
-export const WEBHOOK_EVENT_TYPES = [
-  ...['client', 'project', 'task', 'milestone', 'contract', 'invoice', 'deal'].flatMap((r) =>
-    ['created', 'updated', 'deleted'].map((v) => `${r}.${v}`),
-  ),
-  'project.status_changed',
-  'task.status_changed',
-  'task.assigned',
-  'comment.added',
-  'member.invited',
-  'member.joined',
-  'member.removed',
-  'role.changed',
-  'security.login_failed',
-  'security.locked_out',
-  'security.mfa_changed',
-  'webhook.endpoint_disabled',
-] as const;
+export const UNSUBSCRIBABLE_EVENT_TYPES: ReadonlySet<EventType> = new Set(['webhook.endpoint_disabled']);
+
+/** The domain events an endpoint may subscribe to: the catalogue's, but for those above. */
+export const WEBHOOK_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter(
+  (type) => !UNSUBSCRIBABLE_EVENT_TYPES.has(type),
+);
 
 const EventTypes = Type.Array(StringEnum(WEBHOOK_EVENT_TYPES), {
   minItems: 1,

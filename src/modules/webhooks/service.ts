@@ -2,7 +2,8 @@
 // type an enabled endpoint subscribes to becomes one delivery (enqueueFor, called by the events
 // dispatcher in the event's transaction), sent by a job per delivery, signed per the Standard
 // Webhooks spec, retried on a schedule (retry.ts) and logged per attempt. An endpoint that keeps
-// failing for days is disabled. See docs/webhooks.md.
+// failing for days is disabled, and its admins hear of it (the event webhook.endpoint_disabled).
+// See docs/webhooks.md.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { SecretBox } from '../../platform/crypto/secret-box.ts';
@@ -27,18 +28,11 @@ import * as store from './store.ts';
  */
 export type DomainEvent = Omit<CommittedEvent, 'type' | 'seq'> & { type: string };
 
-/** Where this module emits its own events (the events outbox, once connected). */
-export interface EventSink {
-  emit(tx: Sql, event: Omit<DomainEvent, 'id' | 'occurredAt'>): Promise<void>;
-}
-
 export interface WebhookDeps {
   db: Db;
   box: SecretBox;
   audit: AuditService;
   config: Pick<Config, 'webhookAllowPrivate' | 'webhookTimeoutMs'>;
-  /** The events outbox; without it, an endpoint disabled for failing is recorded in the audit trail only. */
-  events?: EventSink;
   /** Injectable for tests: the retry schedule and the failing streak are measured with it. */
   clock?: () => Date;
   random?: () => number;
@@ -433,10 +427,16 @@ export class WebhookService {
     });
   }
 
-  /** Disables an endpoint that has failed for days, and tells its organization's admins. */
+  /**
+   * Disables an endpoint that has failed for days, and tells its organization's admins: the audit
+   * event and the domain event `webhook.endpoint_disabled` go out in the transaction of the
+   * disable, so admins' realtime clients (and the notifications to come) hear of it exactly when
+   * it happened. Not a loop: the event is emitted once per transition from enabled to disabled,
+   * never by a delivery, and the endpoint just disabled gets no delivery of it (docs/webhooks.md).
+   */
   private async disableFailing(tx: Sql, orgId: string, endpoint: store.EndpointRow, failingSince: Date) {
     if (!(await store.disableFailingEndpoint(tx, endpoint.id))) return;
-    const facts = { id: endpoint.id, url: endpoint.url, failingSince: failingSince.toISOString() };
+    const reason = 'failing';
     await this.d.audit.record(tx, {
       orgId,
       actor: SYSTEM_ACTOR,
@@ -444,15 +444,13 @@ export class WebhookService {
       resourceType: 'webhook_endpoint',
       resourceId: endpoint.id,
       changes: { enabled: { before: true, after: false } },
-      metadata: { reason: 'failing', failingSince: facts.failingSince },
-    });
-    // Notifications (a later module) react to this event; until the outbox is connected the audit
-    // event above is the record.
-    await this.d.events?.emit(tx, {
-      type: 'webhook.endpoint_disabled',
-      orgId,
-      actor: { type: 'system', id: null },
-      payload: facts,
+      metadata: { reason, failingSince: failingSince.toISOString() },
+      events: [
+        {
+          type: 'webhook.endpoint_disabled',
+          payload: { id: endpoint.id, url: endpoint.url, reason, failingSince: failingSince.toISOString() },
+        },
+      ],
     });
   }
 }

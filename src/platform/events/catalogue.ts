@@ -121,6 +121,19 @@ export const EVENT_CATALOGUE = {
     'audit:read',
     { self: true },
   ),
+  'webhook.endpoint_disabled': entry(
+    'BUL disabled a webhook endpoint whose deliveries failed without a success for days; `id`: the endpoint.',
+    Type.Object({
+      id: Id,
+      url: Type.String(),
+      reason: Type.String({ description: '`failing`: every attempt failed for days.' }),
+      failingSince: Type.String({
+        format: 'date-time',
+        description: 'the first failed attempt of the streak',
+      }),
+    }),
+    'webhooks:manage',
+  ),
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

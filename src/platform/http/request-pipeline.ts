@@ -35,7 +35,8 @@ export function registerRequestPipeline(app: FastifyInstance, deps: PipelineDeps
       throw new AppError('ip-blocked', HTTP.addressRefused({ ip: request.ip }));
 
     const access = routeAccess(request);
-    if (!path.startsWith('/api/')) return; // docs, JWKS, metrics, web app: no per-user work
+    // docs, JWKS, metrics, web app: no per-user work; /ws is authenticated like the API
+    if (!path.startsWith('/api/') && path !== '/ws') return;
     const byIp = await consumeOrThrow(deps.limiters.ip, request.ip, 'per-address');
     if (request.routeOptions.config?.rateLimitClass === 'login') {
       setRateHeaders(reply, await consumeOrThrow(deps.limiters.login, request.ip, 'login'));

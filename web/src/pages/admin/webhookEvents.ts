@@ -35,7 +35,6 @@ const ALL: Record<WebhookEventType, true> = {
   'security.login_failed': true,
   'security.locked_out': true,
   'security.mfa_changed': true,
-  'webhook.endpoint_disabled': true,
 };
 
 export const WEBHOOK_EVENT_TYPES = Object.keys(ALL) as WebhookEventType[];
