@@ -23,6 +23,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<RealtimeState>('connecting');
   // The listeners outlive connections: a form keeps listening across an organization switch.
   const [listeners] = useState(() => new Set<Listener>());
+  const userId = session.status === 'signed-in' ? session.me.user.id : null;
   const who =
     session.status === 'signed-in' && session.me.organization
       ? `${session.me.user.id}/${session.me.organization.id}`
@@ -33,6 +34,9 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     const connection = new RealtimeConnection({
       queryClient,
       onEvent: (event) => {
+        // Another role changes what this member may do and see: the session (its permissions,
+        // hence the navigation and the buttons) is read again.
+        if (event.type === 'role.changed' && event.payload?.id === userId) void reload().catch(() => {});
         for (const listener of listeners) listener(event);
       },
       onState: setState,
@@ -41,7 +45,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     });
     connection.start();
     return () => connection.stop();
-  }, [who, listeners, reload]);
+  }, [who, userId, listeners, reload]);
 
   const [api] = useState<Omit<RealtimeApi, 'state'>>(() => ({
     listen: (listener) => {
