@@ -90,6 +90,21 @@ const UPSERT_DELIVERY = `INSERT INTO domain_event_deliveries
     attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
     next_attempt_at = EXCLUDED.next_attempt_at, updated_at = now()`;
 
+/** The done marks of a batch, in one statement. */
+const MARK_DONE = `INSERT INTO domain_event_deliveries
+    (org_id, handler, event_id, id, status, attempts, last_error, next_attempt_at)
+  SELECT $1, $2, x.event_id, x.id, 'done', x.attempts, NULL, NULL
+    FROM unnest($3::uuid[], $4::uuid[], $5::int[]) AS x (event_id, id, attempts)
+  ON CONFLICT (org_id, handler, event_id) DO UPDATE SET status = 'done',
+    attempts = EXCLUDED.attempts, last_error = NULL, next_attempt_at = NULL, updated_at = now()`;
+
+/** A handler threw on the fast path (see runHandler): the batch is run again event by event. */
+class FastPathFailed extends Error {
+  constructor(original: unknown) {
+    super('event handler failed on the fast path', { cause: original });
+  }
+}
+
 export class EventDispatcher {
   private readonly o: Required<DispatcherOptions>;
   private listener: pg.Client | null = null;
@@ -211,11 +226,17 @@ export class EventDispatcher {
       const more = await Promise.all(
         handlers.map((h) => {
           const on = { eventId: null as string | null };
-          return this.runHandler(orgId, h, head, on).catch(async (err) => {
-            this.o.log.error({ err, orgId, handler: h.name }, 'event handler transaction failed');
-            if (on.eventId) await this.recordBrokenRun(orgId, h, on.eventId, err).catch(() => {});
-            return false;
-          });
+          return this.runHandler(orgId, h, head, on, false)
+            .catch((err) => {
+              // A handler failed on the fast path: run the batch again event by event.
+              if (err instanceof FastPathFailed) return this.runHandler(orgId, h, head, on, true);
+              throw err;
+            })
+            .catch(async (err) => {
+              this.o.log.error({ err, orgId, handler: h.name }, 'event handler transaction failed');
+              if (on.eventId) await this.recordBrokenRun(orgId, h, on.eventId, err).catch(() => {});
+              return false;
+            });
         }),
       );
       await this.runRequestedRetries(orgId);
@@ -297,12 +318,22 @@ export class EventDispatcher {
     });
   }
 
-  /** One batch of one handler over one organization's events; true when a full batch was read. */
+  /**
+   * One batch of one handler over one organization's events; true when a full batch was read.
+   *
+   * Two ways to run it. Fast (the usual case): every event in the one transaction, no savepoint,
+   * the done marks written together at the end; if the handler throws, FastPathFailed rolls the
+   * whole batch back (its effects are database writes in this transaction, so nothing happened)
+   * and the caller runs it again carefully: a savepoint per event, so a failing event is recorded
+   * and retried while the events before it commit. The fast path saves three round trips per
+   * event and handler (SAVEPOINT, RELEASE, the done mark's upsert).
+   */
   private async runHandler(
     orgId: string,
     h: EventHandler,
     head: number,
     on: { eventId: string | null },
+    careful: boolean,
   ): Promise<boolean> {
     const types = h.events.includes('*') ? null : [...h.events];
     return inTransaction(this.o.pool, { orgId, userId: null }, async (tx) => {
@@ -333,6 +364,7 @@ export class EventDispatcher {
         [orgId, h.name, events.map((e) => e.id)],
       );
       const deliveries = new Map(known.map((d) => [d.event_id, d]));
+      const done: { eventId: string; id: string; attempt: number }[] = [];
       let blocked = false;
       for (const row of events) {
         const d = deliveries.get(row.id);
@@ -344,20 +376,21 @@ export class EventDispatcher {
         }
         const attempt = (d?.attempts ?? 0) + 1;
         on.eventId = row.id; // should the whole transaction fail, this event gets the attempt
+        const mark = { eventId: row.id, id: d?.id ?? newDeliveryId(), attempt };
+        if (!careful) {
+          try {
+            await this.runOne(h, toDomainEvent(row), tx, orgId, attempt);
+          } catch (err) {
+            throw new FastPathFailed(err);
+          }
+          done.push(mark);
+          continue;
+        }
         await tx.query('SAVEPOINT bul_handler');
         try {
           await this.runOne(h, toDomainEvent(row), tx, orgId, attempt);
           await tx.query('RELEASE SAVEPOINT bul_handler');
-          await tx.query(UPSERT_DELIVERY, [
-            orgId,
-            h.name,
-            row.id,
-            d?.id ?? newDeliveryId(),
-            'done',
-            attempt,
-            null,
-            null,
-          ]);
+          done.push(mark);
         } catch (err) {
           await tx.query('ROLLBACK TO SAVEPOINT bul_handler');
           const parked = attempt >= this.o.maxAttempts;
@@ -382,6 +415,14 @@ export class EventDispatcher {
           }
         }
       }
+      if (done.length > 0)
+        await tx.query(MARK_DONE, [
+          orgId,
+          h.name,
+          done.map((m) => m.eventId),
+          done.map((m) => m.id),
+          done.map((m) => m.attempt),
+        ]);
       await tx.query(
         'UPDATE domain_event_cursors SET last_seq = $3, updated_at = now() WHERE org_id = $1 AND handler = $2',
         [orgId, h.name, reached],
