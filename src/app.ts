@@ -176,6 +176,7 @@ async function buildHttp(
   const bus = await subscribeToBus({
     pool,
     redis,
+    key: composition.busKey,
     log: app.log as Logger,
     onMessage: (m) => hub.receive(m),
     onReconnect: () => hub.catchUp(),

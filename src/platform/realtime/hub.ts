@@ -6,13 +6,15 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DomainEvent } from '../events/catalogue.ts';
-import { eventsAfter } from './backlog.ts';
+import { eventsAfter, headSeq } from './backlog.ts';
 import type { BusMessage } from './bus.ts';
 
 /** What the hub needs of a connection (connection.ts). */
 export interface HubConnection {
   readonly orgId: string;
   readonly userId: string;
+  /** Whose connection it is for the per-user cap: the API key's id, else the user's. */
+  readonly holder: string;
   /** Offers an event (`frame`: its message, serialised and encoded once); the connection filters and sends. */
   offer(event: DomainEvent, frame: Buffer): void;
   /** The hub could not recover what was missed: the client must reload what it shows. */
@@ -63,13 +65,21 @@ export class RealtimeHub {
     this.catchUpLimit = o.catchUpLimit ?? 1000;
   }
 
+  private total = 0;
+  /** Open connections per holder (the API key, else the user): the per-user cap counts these. */
+  private readonly perHolder = new Map<string, number>();
+
   get connectionCount(): number {
-    let n = 0;
-    for (const s of this.orgs.values()) n += s.connections.size;
-    return n;
+    return this.total;
+  }
+
+  connectionsOf(holder: string): number {
+    return this.perHolder.get(holder) ?? 0;
   }
 
   add(c: HubConnection): void {
+    this.total++;
+    this.perHolder.set(c.holder, this.connectionsOf(c.holder) + 1);
     let s = this.orgs.get(c.orgId);
     if (!s) {
       s = { connections: new Set(), lastSeq: null, chain: Promise.resolve() };
@@ -80,7 +90,11 @@ export class RealtimeHub {
 
   remove(c: HubConnection): void {
     const s = this.orgs.get(c.orgId);
-    if (!s) return;
+    if (!s?.connections.has(c)) return;
+    this.total--;
+    const left = this.connectionsOf(c.holder) - 1;
+    if (left > 0) this.perHolder.set(c.holder, left);
+    else this.perHolder.delete(c.holder);
     s.connections.delete(c);
     if (s.connections.size === 0) this.orgs.delete(c.orgId);
   }
@@ -95,10 +109,16 @@ export class RealtimeHub {
       .catch((err) => this.log.error({ err, orgId }, 'realtime delivery failed'));
   }
 
-  /** After the bus connection came back: what was published meanwhile is read from the outbox. */
+  /**
+   * After the bus connection came back: what was published meanwhile is read from the outbox.
+   * An organization whose clients had no event yet has no place to read from: they reload.
+   */
   catchUp(): void {
     for (const [orgId, s] of this.orgs) {
-      if (s.lastSeq === null) continue;
+      if (s.lastSeq === null) {
+        for (const c of s.connections) c.reload('too-far-behind');
+        continue;
+      }
       s.chain = s.chain
         .then(async () => void (await this.fill(orgId, s, null)))
         .catch((err) => this.log.error({ err, orgId }, 'realtime catch-up failed'));
@@ -109,7 +129,10 @@ export class RealtimeHub {
     const seq = 'event' in m ? m.event.seq : m.ref.seq;
     if (s.lastSeq !== null && seq <= s.lastSeq) return; // delivered already (a redelivery)
     if (s.lastSeq !== null && seq > s.lastSeq + 1) {
-      if (!(await this.fill(orgId, s, seq - 1))) return;
+      if (!(await this.fill(orgId, s, seq - 1))) {
+        s.lastSeq = seq; // the clients reload, which covers this event too
+        return;
+      }
     }
     if ('event' in m) this.deliver(s, m.event);
     else {
@@ -128,7 +151,7 @@ export class RealtimeHub {
     if (missed.length > this.catchUpLimit) {
       this.log.warn({ orgId, from, upto }, 'realtime fell too far behind; clients told to reload');
       for (const c of s.connections) c.reload('too-far-behind');
-      s.lastSeq = upto ?? Number(missed.at(-1)!.seq);
+      s.lastSeq = upto ?? (await headSeq(this.pool, orgId));
       return false;
     }
     for (const e of missed) this.deliver(s, e);
