@@ -262,7 +262,23 @@ export class EventDispatcher {
    * and its transaction handle refuses further statements (a late statement would otherwise land in
    * the transaction of whatever runs next).
    */
-  private async runOne(h: EventHandler, event: DomainEvent, tx: Sql, orgId: string, attempt: number) {
+  private runOne(h: EventHandler, event: DomainEvent, tx: Sql, orgId: string, attempt: number) {
+    return this.runBatch(h, [event], [attempt], tx, orgId);
+  }
+
+  /**
+   * Runs one handler on events, in order, within one time limit: its `handleBatch` when it has
+   * one, else `handle` per event. Past the limit the run counts as failed and its transaction
+   * handle refuses further statements (a late statement would otherwise land in the transaction
+   * of whatever runs next).
+   */
+  private async runBatch(
+    h: EventHandler,
+    events: DomainEvent[],
+    attempts: number[],
+    tx: Sql,
+    orgId: string,
+  ): Promise<void> {
     let expired = false;
     let timer: NodeJS.Timeout | undefined;
     const guarded: Sql = {
@@ -271,9 +287,14 @@ export class EventDispatcher {
           ? Promise.reject(new Error('the handler ran past its time limit'))
           : (tx.query as (...a: unknown[]) => unknown)(...args)) as Sql['query'],
     };
+    const ctx = (attempt: number) => ({ tx: guarded, orgId, attempt, log: this.o.log });
+    const work = async () => {
+      if (h.handleBatch) await h.handleBatch(events, ctx(Math.max(...attempts)));
+      else for (let i = 0; i < events.length; i++) await h.handle(events[i]!, ctx(attempts[i]!));
+    };
     try {
       await Promise.race([
-        h.handle(event, { tx: guarded, orgId, attempt, log: this.o.log }),
+        work(),
         new Promise((_, reject) => {
           timer = setTimeout(() => {
             expired = true;
@@ -365,6 +386,8 @@ export class EventDispatcher {
       );
       const deliveries = new Map(known.map((d) => [d.event_id, d]));
       const done: { eventId: string; id: string; attempt: number }[] = [];
+      /** The fast path's events, run together after the loop. */
+      const eligible: { row: EventRow; mark: (typeof done)[number] }[] = [];
       let blocked = false;
       for (const row of events) {
         const d = deliveries.get(row.id);
@@ -375,17 +398,12 @@ export class EventDispatcher {
           break;
         }
         const attempt = (d?.attempts ?? 0) + 1;
-        on.eventId = row.id; // should the whole transaction fail, this event gets the attempt
         const mark = { eventId: row.id, id: d?.id ?? newDeliveryId(), attempt };
         if (!careful) {
-          try {
-            await this.runOne(h, toDomainEvent(row), tx, orgId, attempt);
-          } catch (err) {
-            throw new FastPathFailed(err);
-          }
-          done.push(mark);
+          eligible.push({ row, mark });
           continue;
         }
+        on.eventId = row.id; // should the whole transaction fail, this event gets the attempt
         await tx.query('SAVEPOINT bul_handler');
         try {
           await this.runOne(h, toDomainEvent(row), tx, orgId, attempt);
@@ -414,6 +432,21 @@ export class EventDispatcher {
             break;
           }
         }
+      }
+      if (eligible.length > 0) {
+        on.eventId = eligible[0]!.row.id;
+        try {
+          await this.runBatch(
+            h,
+            eligible.map((e) => toDomainEvent(e.row)),
+            eligible.map((e) => e.mark.attempt),
+            tx,
+            orgId,
+          );
+        } catch (err) {
+          throw new FastPathFailed(err);
+        }
+        done.push(...eligible.map((e) => e.mark));
       }
       if (done.length > 0)
         await tx.query(MARK_DONE, [

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { MasterKey } from '../crypto/master-key.ts';
 import { isUuid } from '../db/ids.ts';
 import type { DomainEvent } from '../events/catalogue.ts';
-import type { EventHandler } from '../events/registry.ts';
+import type { EventHandler, EventHandlerContext } from '../events/registry.ts';
 
 const PG_CHANNEL = 'bul_realtime';
 /** NOTIFY payloads must stay under 8,000 bytes; a larger event travels as a reference. */
@@ -95,19 +95,27 @@ export function decodeBusMessage(text: string): BusMessage | null {
  * organization's other events or fill its dead letters.
  */
 export function realtimePublisher(redis: Redis | null, key: BusKey, log: Logger): EventHandler {
+  const publish = async (events: DomainEvent[], tx: EventHandlerContext['tx']) => {
+    const messages = events.map((e) => key.sign(encodeBusMessage(e)));
+    if (!redis) {
+      // One statement for the batch; notifications go out in the array's order, at commit.
+      await tx.query(
+        'SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS x (m, n) ORDER BY n',
+        [PG_CHANNEL, messages],
+      );
+      return;
+    }
+    const pipeline = redis.pipeline();
+    for (const m of messages) pipeline.publish(key.redisChannel, m);
+    await pipeline.exec().catch((err: unknown) => {
+      log.warn({ err, orgId: events[0]?.orgId }, 'realtime publish to redis failed');
+    });
+  };
   return {
     name: 'realtime',
     events: ['*'],
-    async handle(event, ctx) {
-      const message = key.sign(encodeBusMessage(event));
-      if (!redis) {
-        await ctx.tx.query('SELECT pg_notify($1, $2)', [PG_CHANNEL, message]);
-        return;
-      }
-      await redis.publish(key.redisChannel, message).catch((err: unknown) => {
-        log.warn({ err, orgId: event.orgId, eventId: event.id }, 'realtime publish to redis failed');
-      });
-    },
+    handle: (event, ctx) => publish([event], ctx.tx),
+    handleBatch: (events, ctx) => publish(events, ctx.tx),
   };
 }
 
