@@ -34,6 +34,8 @@ async function startCluster(extra: Record<string, string>) {
     LOG_LEVEL: 'warn',
     // One site: tokens name it as their issuer, and any process must accept another's.
     PUBLIC_URL: 'http://bul.test',
+    // Three processes on a server other test files share (max_connections 100 by default).
+    DATABASE_POOL_MAX: '5',
     ...extra,
   };
   const ports = [await freePort(), await freePort()];
