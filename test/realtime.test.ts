@@ -350,6 +350,8 @@ describe('/ws revocation and forgery', () => {
     const real = await api(adminA, 'POST', '/projects', { name: 'Real' });
     await c.next(isEvent('project.created', real.id), 'the real event');
     expect(c.events().some((m) => m.payload?.id === '0190a000-0000-7000-8000-0000000000ff')).toBe(false);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/bul_realtime_bus_rejected_total [2-9]/);
   });
 
   it('refuses more connections of one user on one process than WS_MAX_CONNECTIONS_PER_USER (429)', async () => {
@@ -403,6 +405,11 @@ describe('/ws bad input', () => {
 
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const code of [4400, 4403, 4429])
+      expect(metrics).toMatch(new RegExp(`bul_websocket_closes_total\\{code="${code}"\\} [1-9]`));
+    expect(metrics).toMatch(/bul_websocket_events_sent_total [1-9]/);
+    expect(metrics).toMatch(/bul_websocket_connections [1-9]/);
     const d = await open(bearer(adminA));
     const project = await api(adminA, 'POST', '/projects', { name: 'Still live' });
     await d.next(isEvent('project.created', project.id), 'an event after the bad clients');

@@ -134,11 +134,14 @@ export async function subscribeToBus(o: {
   log: Logger;
   onMessage: (m: BusMessage) => void;
   onReconnect: () => void;
+  /** A message that is not ours (no valid signature, or not a message). */
+  onRejected?: () => void;
 }): Promise<BusSubscription> {
   const receive = (signed: string) => {
     const text = o.key.open(signed);
     const m = text === null ? null : decodeBusMessage(text);
     if (m) o.onMessage(m);
+    else o.onRejected?.();
   };
   if (o.redis) {
     // A subscribed Redis connection can do nothing else: a connection of its own.

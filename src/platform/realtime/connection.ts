@@ -178,6 +178,7 @@ export class RealtimeConnection implements HubConnection {
     if (!mayRead(this.reader, event)) return false;
     if (this.subscriptions.size > 0 && !this.subscribed(event)) return false;
     this.sendData(frame);
+    this.o.hub.stats.eventsSent++;
     return true;
   }
 
@@ -188,7 +189,10 @@ export class RealtimeConnection implements HubConnection {
 
   reload(reason: 'unknown-event' | 'too-far-behind'): void {
     if (this.pending) this.reloadWhenReleased = reason;
-    else this.send({ type: 'reload', reason });
+    else {
+      this.send({ type: 'reload', reason });
+      this.o.hub.stats.reloads++;
+    }
   }
 
   /**
@@ -399,6 +403,8 @@ export class RealtimeConnection implements HubConnection {
 
   private close(code: number, reason: string): void {
     if (this.closed) return;
+    const closes = this.o.hub.stats.closes;
+    closes.set(code, (closes.get(code) ?? 0) + 1);
     this.o.socket.close(code, reason);
     this.cleanup();
   }

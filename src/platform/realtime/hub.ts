@@ -52,7 +52,18 @@ export function eventMessage(e: DomainEvent): Buffer {
   return Buffer.from(text);
 }
 
+/** What this process's connections did, for /metrics (counted since start). */
+export interface RealtimeStats {
+  eventsSent: number;
+  reloads: number;
+  /** Connections closed by the server, by close code. */
+  closes: Map<number, number>;
+  /** Bus messages ignored for a missing or wrong signature, or a malformed body. */
+  rejectedMessages: number;
+}
+
 export class RealtimeHub {
+  readonly stats: RealtimeStats = { eventsSent: 0, reloads: 0, closes: new Map(), rejectedMessages: 0 };
   private readonly orgs = new Map<string, OrgState>();
   private readonly pool: pg.Pool;
   private readonly log: Logger;
