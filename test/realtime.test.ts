@@ -6,6 +6,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MasterKey } from '../src/platform/crypto/master-key.ts';
+import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
+import { EventHandlerRegistry, moduleEventHandlers } from '../src/platform/events/registry.ts';
 import { startEventHandling } from '../src/runtime.ts';
 import { type BulComposition, composeBul } from '../src/services.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
@@ -38,6 +40,7 @@ beforeAll(async () => {
     WS_MESSAGES_PER_SECOND: '5',
     WS_RESUME_LIMIT: '10',
     WS_MAX_CONNECTIONS_PER_USER: '25',
+    WS_HEARTBEAT_MS: '1000', // also how often hubs compare with the publisher's progress
     CORS_ORIGINS: '*', // not a URL: allows no other origin, and must not stop the app
   });
   const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
@@ -352,6 +355,31 @@ describe('/ws revocation and forgery', () => {
     expect(c.events().some((m) => m.payload?.id === '0190a000-0000-7000-8000-0000000000ff')).toBe(false);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/bul_realtime_bus_rejected_total [2-9]/);
+  });
+
+  it('recovers an event whose bus message was lost, with no later event to show the hole', async () => {
+    const c = await open(bearer(adminA));
+    const first = await api(adminA, 'POST', '/projects', { name: 'Seen live' });
+    await c.next(isEvent('project.created', first.id), 'the first event');
+    // A worker whose realtime handler advances without publishing: the message is lost.
+    await stopEvents();
+    const silent = new EventDispatcher({
+      pool: t.pool,
+      registry: new EventHandlerRegistry().register(...moduleEventHandlers(composition.eventHandlers()), {
+        name: 'realtime',
+        events: ['*'],
+        handle: async () => {},
+      }),
+      log: quiet,
+      maxAttempts: 3,
+      retryBaseMs: 100,
+      pollMs: 100,
+    });
+    await silent.start();
+    const lost = await api(adminA, 'POST', '/projects', { name: 'Message lost' });
+    await c.next(isEvent('project.created', lost.id), 'the event read back from the outbox', 10_000);
+    await silent.stop();
+    await startEvents();
   });
 
   it('refuses more connections of one user on one process than WS_MAX_CONNECTIONS_PER_USER (429)', async () => {

@@ -49,3 +49,17 @@ export async function headSeq(pool: pg.Pool, orgId: string): Promise<number> {
     return Number(rows[0]?.last_seq ?? 0);
   });
 }
+
+/**
+ * How far the realtime publisher has published the organization's events (its cursor): every
+ * event up to it went out on the bus (or, over Redis, at least that far).
+ */
+export async function publishedSeq(pool: pg.Pool, orgId: string): Promise<number> {
+  return inTransaction(pool, { orgId, userId: null }, async (tx) => {
+    const { rows } = await tx.query<{ last_seq: string }>(
+      "SELECT last_seq FROM domain_event_cursors WHERE org_id = $1 AND handler = 'realtime'",
+      [orgId],
+    );
+    return Number(rows[0]?.last_seq ?? 0);
+  });
+}

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DomainEvent } from '../events/catalogue.ts';
-import { eventsAfter, headSeq } from './backlog.ts';
+import { eventsAfter, headSeq, publishedSeq } from './backlog.ts';
 import type { BusMessage } from './bus.ts';
 
 /** What the hub needs of a connection (connection.ts). */
@@ -181,12 +181,29 @@ export class RealtimeHub {
 
   private heartbeatTimer: NodeJS.Timeout | null = null;
 
-  /** Pings every connection each `ms`, one sweep for all of them. */
+  /**
+   * Each `ms`: pings every connection (one sweep for all of them), and compares each
+   * organization's last event handed out with how far the publisher got, so a message lost on the
+   * bus is recovered even when no later event comes to show the hole.
+   */
   startHeartbeat(ms: number): void {
     this.heartbeatTimer = setInterval(() => {
-      for (const s of this.orgs.values()) for (const c of [...s.connections]) c.heartbeat();
+      for (const [orgId, s] of this.orgs) {
+        for (const c of [...s.connections]) c.heartbeat();
+        s.chain = s.chain
+          .then(() => this.checkPublished(orgId, s))
+          .catch((err) => this.log.warn({ err, orgId }, 'realtime check against the publisher failed'));
+      }
     }, ms);
     this.heartbeatTimer.unref();
+  }
+
+  private async checkPublished(orgId: string, s: OrgState): Promise<void> {
+    // Until a first event was handed out there is no place to compare from (starting from the
+    // publisher's cursor could drop an event committed just before, still on its way).
+    if (s.lastSeq === null) return;
+    const published = await publishedSeq(this.pool, orgId);
+    if (published > s.lastSeq) await this.fill(orgId, s, published);
   }
 
   /** Closes every connection (server stopping). */
