@@ -1,7 +1,7 @@
 // `npm run bench`: measures BUL against ceilings measured in the same run, on the same machine,
 // and writes bench/results/<date>-<name>.json plus bench/results/latest.md. See bench/README.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +11,7 @@ import * as argon2 from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { runEventsBench } from './events.ts';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
 
@@ -20,11 +21,12 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-const ALL_SUITES = ['foundation', 'deployed', 'work', 'web'];
-/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web` (the default: all four). */
+const ALL_SUITES = ['foundation', 'deployed', 'work', 'web', 'events'];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events` (the default: all). */
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
-const sections: string[] = [];
+/** Each suite's markdown section of this run, by suite. */
+const sections = new Map<string, string>();
 
 interface Servers {
   bulPort: number;
@@ -301,7 +303,7 @@ async function runFoundation() {
       ),
       '',
     ].join('\n');
-    sections.push(md);
+    sections.set('foundation', md);
     process.stdout.write(`${md}\n`);
   } finally {
     child.kill('SIGCONT');
@@ -446,7 +448,7 @@ async function runDeployed() {
       ...roundRows,
       '',
     ].join('\n');
-    sections.push(md);
+    sections.set('deployed', md);
     process.stdout.write(`${md}\n`);
   } finally {
     await owner.end();
@@ -476,7 +478,7 @@ async function runWork() {
     '|---|---|---|---|---|---|',
     `| ${list.query}, 1 connection | p50 ${list.concurrency1.p50} ms, p95 ${list.concurrency1.p95} ms, p99 ${list.concurrency1.p99} ms (${list.concurrency1.requests} requests, ${list.concurrency1.failures} failed) | — | — | p95 < 20 ms | ${yes(verdicts.listLatency)} |`,
     `| the same list, 32 connections | ${list.concurrency32.bul.rps} req/s (p99 ${list.concurrency32.bul.p99} ms, errors ${list.concurrency32.bul.errors}, non-2xx ${list.concurrency32.bul.non2xx}) | ${list.concurrency32.ceiling.rps} req/s (node:http, the same SQL in one round trip) | ${list.concurrency32.ratio} | ≥ 0.25 | ${yes(verdicts.listThroughput)} |`,
-    `| POST /api/v1/tasks, 16 connections | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.30 | ${yes(verdicts.create)} |`,
+    `| POST /api/v1/tasks, 16 connections, the worker dispatching the events | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.bul.errors}, non-2xx ${create.bul.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg) | ${create.ratio} | ≥ 0.35 | ${yes(verdicts.create)} |`,
     `| GET /api/v1/tasks/export?format=csv, ${e.expectedRows.toLocaleString('en')} rows | ${e.rows.toLocaleString('en')} rows, ${e.megabytes} MB in ${e.seconds} s; server RSS ${e.rssBeforeMiB} MiB before, peak ${e.peakRssMiB} MiB | — | — | peak RSS < 200 MiB | ${yes(verdicts.export)} |`,
     '',
     'List queries on the large data (EXPLAIN ANALYZE as the application role, row-level security on):',
@@ -486,7 +488,7 @@ async function runWork() {
     ...results.explain.map((p) => `| ${p.list} | ${p.ms} ms | ${p.scans.join('; ')} |`),
     '',
   ].join('\n');
-  sections.push(md);
+  sections.set('work', md);
   process.stdout.write(`${md}\n`);
 }
 
@@ -506,19 +508,166 @@ async function runWeb() {
       path.join(OUT_DIR, `${date.slice(0, 10)}-web.json`),
       `${JSON.stringify({ name: 'web', date, machine, ...results, verdicts }, null, 2)}\n`,
     );
-    sections.push(md);
+    sections.set('web', md);
     process.stdout.write(`${md}\n`);
   } finally {
     child.kill('SIGTERM');
   }
 }
 
-if (SUITES.has('foundation')) await runFoundation();
-if (SUITES.has('deployed')) await runDeployed();
-if (SUITES.has('work')) await runWork();
-if (SUITES.has('web')) await runWeb();
-// latest.md holds a whole run's tables; a run of some suites leaves it alone (their JSON is written).
-if (ALL_SUITES.every((s) => SUITES.has(s))) {
+/**
+ * The events suite (bench/events.ts): webhook latency at a paced event rate, a WebSocket broadcast
+ * to 10,000 connections over two API processes, and task create with the worker dispatching.
+ */
+async function runEvents() {
+  const date = new Date().toISOString();
+  const { results, verdicts } = await runEventsBench();
   mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(path.join(OUT_DIR, 'latest.md'), sections.join('\n'));
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-events.json`),
+    `${JSON.stringify({ name: 'events', date, machine, secondsPerMeasurement: DURATION, ...results, verdicts }, null, 2)}\n`,
+  );
+  const yes = (v: boolean) => (v ? 'yes' : 'NO');
+  const { webhooks: w, websocket: ws, create } = results;
+  const pct = (p: { p50: number; p95: number; p99: number; max: number }) =>
+    `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, max ${p.max} ms`;
+  type Round = (typeof w.rounds)[number]['bul'];
+  const webhookRow = (label: string, r: Round, ceiling: string) =>
+    [
+      label,
+      pct(r.latencyMs),
+      `p50 ${r.fromOccurredMs?.p50} ms, p99 ${r.fromOccurredMs?.p99} ms`,
+      `p50 ${r.createMs?.p50} ms, p99 ${r.createMs?.p99} ms`,
+      Object.entries(r.stagesMs ?? {})
+        .map(([k, v]) => `${k} ${v.p50} / ${v.p99} ms`)
+        .join('; '),
+      Object.values(r.ratesPerSecond ?? {}).join(', '),
+      `${r.delivered} / ${r.sent} (failed sends ${r.failedSends}, duplicates ${r.duplicates}; the last ${r.drainSeconds} s after the last create's answer)`,
+      ceiling,
+      r.load,
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .concat(' |');
+  const md = [
+    `# Benchmark: events (${date})`,
+    '',
+    `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${results.postgres} (a database made for the run), no Redis (events travel between processes by PostgreSQL NOTIFY). BUL: two \`bul start --role api\` processes and one \`--role worker\` (measurements 1 and 2); API and worker in one process (3).`,
+    '',
+    '| measurement | BUL | ceiling | target | met |',
+    '|---|---|---|---|---|',
+    `| task created through the API → its webhook at a local sink, ${w.rate} events/s for ${w.secondsPerRound} s, ${w.rounds.length} rounds | median round: p50 ${w.bul.medianRoundP50Ms} ms, p95 ${w.bul.medianRoundP95Ms} ms, p99 ${w.bul.medianRoundP99Ms} ms; worst round's p99 ${w.bul.worstRoundP99Ms} ms; delivered ${w.bul.delivered}/${w.bul.sent} | the sink receiving direct POSTs at the same rate from a plain Node sender: p50 ${w.ceiling.medianRoundP50Ms} ms, p95 ${w.ceiling.medianRoundP95Ms} ms, p99 ${w.ceiling.medianRoundP99Ms} ms; ${w.ceiling.delivered}/${w.ceiling.sent} | p99 < 500 ms in every round, all delivered once | ${yes(verdicts.webhooks)} |`,
+    `| one task update → the event on each of ${ws.connections.toLocaleString('en')} WebSocket connections (half on each API process), ${ws.broadcasts} broadcasts | ${pct(ws.bul.latencyMs)}; received ${ws.bul.received}/${ws.bul.expected} | a bare \`ws\` server pair broadcasting a frame of the same size (${ws.frameBytes.ceiling} bytes; BUL's ${ws.frameBytes.bul}) to as many clients: ${pct(ws.ceiling.latencyMs)}; received ${ws.ceiling.received}/${ws.ceiling.expected} | p95 < 100 ms, every connection receives every broadcast | ${yes(verdicts.websocket)} |`,
+    `| POST /api/v1/tasks, 16 connections, with the worker dispatching the events (ratio: the median of ${create.rounds.length} alternating rounds) | ${create.bul.rps} tasks/s (p99 ${create.bul.p99} ms, errors ${create.errors}, non-2xx ${create.non2xx}) | ${create.ceiling.rps} inserts/s (node:http, the same INSERT through pg); ratio ${create.ratio} | ≥ 0.35 | ${yes(verdicts.create)} |`,
+    '',
+    'Webhook rounds (latency: sink receive time − the 201 answer to the create; "from occurred_at": − the event\'s occurred_at; the ceiling first in odd rounds):',
+    '',
+    '| round | BUL latency | from occurred_at | create answer | stages (p50 / p99): dispatch, queue, send | rates per second: committed, dispatched, sent | delivered / sent | ceiling latency | load average |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...w.rounds.map((r, i) =>
+      webhookRow(
+        String(i + 1),
+        r.bul,
+        `${pct(r.ceiling.latencyMs)} (${r.ceiling.delivered} / ${r.ceiling.sent})`,
+      ),
+    ),
+    ...(w.lowRate ? [webhookRow(`at ${w.lowRate.rate} events/s (reported)`, w.lowRate.round, '—')] : []),
+    '',
+    "Stages, from the rows BUL wrote: dispatch = the event's occurred_at → the start of the dispatcher transaction that queued its delivery; queue = → the start of the delivery job's attempt (includes the rest of that transaction, until its commit); send = the HTTP exchange with the sink.",
+    '',
+    `The worker's capacity with the API idle: ${w.backlog.events} tasks created at ${w.rate}/s while the worker was paused (SIGSTOP), then resumed: ${w.backlog.delivered} delivered ${w.backlog.seconds} s later, ${w.backlog.eventsPerSecond} events/s end to end (rates per second: committed, dispatched, sent: ${Object.values(w.backlog.ratesPerSecond ?? {}).join(', ')}).`,
+    '',
+    `CPU per task created (one create, its event, its delivery; BUL processes and their PostgreSQL backends): at ${w.rate}/s ${Object.entries(
+      w.cpu.msPerEvent,
+    )
+      .map(([n, ms]) => `${n} ${ms} ms`)
+      .join(', ')}${
+      w.lowRate?.cpu
+        ? `; at ${w.lowRate.rate}/s ${Object.entries(w.lowRate.cpu.msPerEvent)
+            .map(([n, ms]) => `${n} ${ms} ms`)
+            .join(', ')}`
+        : ''
+    }.`,
+    '',
+    `WebSocket broadcasts (BUL and ceiling alternate; latency: receive time − the update's 200 answer, or the ceiling's broadcast request). Connections opened: BUL ${ws.opening.bul.map((o) => `${o.opened} in ${o.ms} ms${o.failed ? ` (${o.failed} failed: ${JSON.stringify(o.failures)})` : ''}`).join(', ')}; ceiling ${ws.opening.ceiling.map((o) => `${o.opened} in ${o.ms} ms`).join(', ')}. API processes' RSS: ${ws.apiProcessRssMiB.before.join(' / ')} MiB before, ${ws.apiProcessRssMiB.connected.join(' / ')} MiB with the connections, ${ws.apiProcessRssMiB.after.join(' / ')} MiB after the broadcasts. Connections closed or failed during the broadcasts: ${(
+      ws.clientStats as { bul: { closes: Record<string, number>; errors: number } }[]
+    )
+      .map((c) => `BUL ${JSON.stringify(c.bul.closes)} (${c.bul.errors} errors)`)
+      .join(', ')}. Load average ${ws.load}.`,
+    '',
+    `Then ${ws.idle.seconds} s idle (heartbeats every 30 s, each connection's credentials checked again every 60 s ± 20 %): CPU seconds ${Object.entries(
+      ws.idle.cpuSeconds,
+    )
+      .map(([n, sec]) => `${n} ${sec}`)
+      .join(', ')}; API processes' RSS ${ws.idle.rssMiB.join(' / ')} MiB; connections still open: ${(
+      ws.idle.clientStats as { bul: { open: number; closes: Record<string, number> } }[]
+    )
+      .map((c) => `${c.bul.open} (closed: ${JSON.stringify(c.bul.closes)})`)
+      .join(', ')}; load average ${ws.idle.load}.`,
+    '',
+    '| broadcast | BUL | ceiling |',
+    '|---|---|---|',
+    ...ws.bul.perBroadcast.map(
+      (b, i) =>
+        `| ${i + 1} | ${pct(b.latencyMs)} (${b.received}/${b.expected}) | ${ws.ceiling.perBroadcast[i] ? `${pct(ws.ceiling.perBroadcast[i].latencyMs)} (${ws.ceiling.perBroadcast[i].received}/${ws.ceiling.perBroadcast[i].expected})` : '—'} |`,
+    ),
+    '',
+    'Task create rounds (after each BUL round: the events the slowest event handler had yet to handle, and how long until it had handled them all):',
+    '',
+    '| round | BUL tasks/s | ceiling inserts/s | ratio | backlog at the end | caught up in | load average |',
+    '|---|---|---|---|---|---|---|',
+    ...create.rounds.map(
+      (r, i) =>
+        `| ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${r.backlogAtEnd} events | ${r.catchUpSeconds} s | ${r.load} |`,
+    ),
+    '',
+    `For reference, before those rounds, the same servers without the worker (the events written, not dispatched; all dispatched before the rounds above): BUL ${create.withoutWorker.bul.rps} tasks/s, ceiling ${create.withoutWorker.ceiling.rps} inserts/s, ratio ${create.withoutWorker.ratio} (one round, load average ${create.withoutWorker.load}).`,
+    '',
+    `BUL processes' warnings and errors: ${results.processes.map((p) => `${p.process} ${p.warnings}${p.exit ? ` (exited: ${JSON.stringify(p.exit)})` : ''}`).join(', ')}.`,
+    '',
+  ].join('\n');
+  sections.set('events', md);
+  process.stdout.write(`${md}\n`);
+}
+
+try {
+  if (SUITES.has('foundation')) await runFoundation();
+  if (SUITES.has('deployed')) await runDeployed();
+  if (SUITES.has('work')) await runWork();
+  if (SUITES.has('web')) await runWeb();
+  if (SUITES.has('events')) await runEvents();
+} finally {
+  // The suites that finished keep their tables even when a later one fails.
+  writeLatest();
+}
+
+/**
+ * latest.md holds each suite's section from the latest run of that suite, in suite order; each
+ * section's heading carries the date of its run. A run of some suites replaces their sections only.
+ */
+function writeLatest() {
+  if (sections.size === 0) return;
+  const file = path.join(OUT_DIR, 'latest.md');
+  const headings: Record<string, RegExp> = {
+    foundation: /^# Benchmark: foundation/,
+    deployed: /^# Benchmark: deployed/,
+    work: /^# Benchmark: work/,
+    web: /^# Benchmark: web/,
+    events: /^# Benchmark: events/,
+  };
+  const kept = new Map<string, string>();
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  for (const part of previous.split(/^(?=# Benchmark: )/m)) {
+    const suite = Object.keys(headings).find((s) => headings[s]!.test(part));
+    if (suite) kept.set(suite, `${part.trimEnd()}\n`);
+  }
+  for (const [suite, md] of sections) kept.set(suite, md);
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(
+    file,
+    ALL_SUITES.filter((s) => kept.has(s))
+      .map((s) => kept.get(s)!)
+      .join('\n'),
+  );
 }

@@ -1,6 +1,8 @@
 // Servers for the work-management benchmark, in a child process of bench/work.ts (so the load
 // generator, and the RSS it measures, are separate from the server):
-//   - BUL (src/app.ts) on the database `bul seed-demo --size large` filled, rate limits out of the way;
+//   - BUL (src/app.ts) on the database `bul seed-demo --size large` filled, rate limits out of the way,
+//     with a worker in the same process dispatching the domain events its writes commit (as
+//     `bul start` runs by default: every write emits events, and their dispatch is part of the load);
 //   - the ceilings: a bare node:http server whose connections act for the demo organization at
 //     session level, answering each request with ONE round trip through the same driver and pool
 //     size: `/list` runs the very SQL BUL's task list runs, `/insert` the INSERT BUL's create runs.
@@ -15,9 +17,12 @@ import { loadConfig } from '../src/config.ts';
 import { listClients } from '../src/modules/work/client-store.ts';
 import { listProjects } from '../src/modules/work/project-store.ts';
 import { listTasks } from '../src/modules/work/task-store.ts';
+import { startBackground } from '../src/platform/background.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
 import type { Sql } from '../src/platform/db/transaction.ts';
-import { prepareDatabase } from '../src/runtime.ts';
+import { startWorker } from '../src/platform/jobs/worker.ts';
+import { prepareDatabase, startEventHandling } from '../src/runtime.ts';
+import { composeBul } from '../src/services.ts';
 
 const POOL_SIZE = 20;
 const mode = process.argv[2] === 'export' ? 'export' : 'api';
@@ -28,6 +33,12 @@ if (!dataDir || !password) throw new Error('BUL_DATA_DIR and BENCH_DEMO_PASSWORD
 const config = loadConfig({
   ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
   BUL_DATA_DIR: dataDir,
+  // The events suite runs these servers on a database of its own, with an application role of its own.
+  ...Object.fromEntries(
+    ['BUL_MASTER_KEY', 'DATABASE_APP_ROLE', 'DATABASE_APP_PASSWORD']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]!]),
+  ),
   LOG_LEVEL: 'silent',
   PORT: '0',
   DATABASE_POOL_MAX: String(POOL_SIZE),
@@ -77,7 +88,20 @@ if (mode === 'export') {
 }
 
 const pool = createAppPool(location.appUrl, POOL_SIZE, () => {});
-const { app } = await buildApp({ config, pool, masterKey, redis: null, logger: false });
+const log = pino({ level: 'silent' });
+// API and worker in one process, as `bul start` runs them: one composition shared by both.
+// BENCH_WORKER=off (the events suite's reference round): the API alone, its events left queued.
+const withWorker = process.env.BENCH_WORKER !== 'off';
+const composition = await composeBul({ config, pool, masterKey, redis: null, log });
+const background = await startBackground(composition.loops, withWorker ? ['api', 'worker'] : ['api'], log);
+const { app } = await buildApp({ config, pool, masterKey, redis: null, logger: false, composition });
+const worker = withWorker
+  ? await startWorker({ pool, jobs: composition.jobs(), concurrency: config.workerConcurrency, log })
+  : null;
+// Its dispatcher hands committed events to the modules' handlers and to the realtime publisher.
+const stopDispatch = withWorker
+  ? await startEventHandling({ composition, pool, config, log, redis: null })
+  : async () => {};
 await app.listen({ host: '127.0.0.1', port: 0 });
 const bulPort = (app.server.address() as { port: number }).port;
 const login = await app.inject({
@@ -202,6 +226,9 @@ process.stdout.write(
 process.on('SIGTERM', async () => {
   ceiling.close();
   await app.close();
+  await stopDispatch();
+  await worker?.stop();
+  await background.stop();
   await pool.end();
   await ceilingPool.end();
   if (mode === 'export' && config.databaseUrl) {

@@ -248,14 +248,14 @@ export async function runWorkBench() {
         bul: create,
         ceiling: createCeiling,
         ratio: +(create.rps / createCeiling.rps).toFixed(3),
-        target: '>= 0.30, no errors',
+        target: '>= 0.35, no errors (events on: the worker in the BUL process dispatches them)',
       },
       export: { ...exportResult, expectedRows: exp.s.exportRows, target: 'peak RSS < 200 MiB' },
     };
     const verdicts = {
       listLatency: list1.p95 < 20 && list1.failures === 0,
       listThroughput: results.list.concurrency32.ratio >= 0.25 && list32.errors === 0 && list32.non2xx === 0,
-      create: results.create.ratio >= 0.3 && create.errors === 0 && create.non2xx === 0,
+      create: results.create.ratio >= 0.35 && create.errors === 0 && create.non2xx === 0,
       export:
         exportResult.status === 200 &&
         exportResult.rows === exp.s.exportRows &&
