@@ -367,6 +367,8 @@ describe.skipIf(!hasChromium)('live updates over /ws', () => {
         .waitFor();
       await form.getByRole('button', { name: 'Carregar os valores mais recentes' }).click();
       await expect.poll(() => form.getByLabel('Nome').inputValue(), POLL).toBe('Cliente renomeado');
+      // The dialog's title follows the loaded values (it kept the old name before).
+      await pt.page.getByRole('dialog', { name: 'Cliente renomeado' }).waitFor();
       // The list behind the dialog is live too.
       await pt.page.getByRole('button', { name: 'Cliente renomeado' }).waitFor();
       await pt.shot('stale-client-pt-BR');

@@ -107,6 +107,7 @@ export default function ClientsPage() {
                 setOpen(saved);
                 void queryClient.invalidateQueries({ queryKey: ['clients'] });
               }}
+              onLoaded={setOpen}
             />
           </Stack>
         )}
@@ -158,12 +159,18 @@ interface ClientFormProps {
   /** The client to change; without it the form creates one. */
   client?: Client;
   onSaved: (c: Client) => void;
+  /** The latest values were loaded (the stale notice): what shows the client elsewhere follows. */
+  onLoaded?: (c: Client) => void;
 }
 
 /** Creates a client, or changes one (noticing when someone else changed or deleted it meanwhile). */
 function ClientForm(props: ClientFormProps) {
   const start = useEditStart(props.client);
-  return <ClientFields key={start.key} {...props} client={start.record} onLoadLatest={start.restart} />;
+  const onLoadLatest = (latest: Client) => {
+    start.restart(latest);
+    props.onLoaded?.(latest);
+  };
+  return <ClientFields key={start.key} {...props} client={start.record} onLoadLatest={onLoadLatest} />;
 }
 
 function ClientFields({
