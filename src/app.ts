@@ -7,7 +7,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type Logger, pino } from 'pino';
-import { Gauge } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
 import { landingRoute } from './modules/system/landing.ts';
@@ -37,6 +36,7 @@ import {
 import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
 import { subscribeToBus } from './platform/realtime/bus.ts';
 import { RealtimeHub } from './platform/realtime/hub.ts';
+import { registerRealtimeMetrics } from './platform/realtime/metrics.ts';
 import { registerRealtimeRoute, registerWebSocketSupport } from './platform/realtime/route.ts';
 import { type BulComposition, composeBul } from './services.ts';
 
@@ -176,9 +176,13 @@ async function buildHttp(
   const bus = await subscribeToBus({
     pool,
     redis,
+    key: composition.busKey,
     log: app.log as Logger,
     onMessage: (m) => hub.receive(m),
     onReconnect: () => hub.catchUp(),
+    onRejected: () => {
+      hub.stats.rejectedMessages++;
+    },
   });
   app.addHook('onClose', () => bus.close());
   await registerWebSocketSupport(app, hub);
@@ -218,14 +222,7 @@ async function buildHttp(
 
   registerIdempotency(app, composition.deps.db, composition.deps.box);
 
-  new Gauge({
-    name: 'bul_websocket_connections',
-    help: 'Open /ws connections of this process.',
-    registers: [registry],
-    collect() {
-      this.set(hub.connectionCount);
-    },
-  });
+  registerRealtimeMetrics(registry, hub);
   registerRealtimeRoute(app, {
     hub,
     pool,

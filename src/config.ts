@@ -347,6 +347,20 @@ export const SETTINGS = [
       'Messages per second a /ws client may send (twice that in a burst) before its connection is closed (4429).',
   },
   {
+    env: 'WS_MAX_CONNECTIONS',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: '20000',
+    description:
+      '/ws connections one API process holds at most; more are refused (503) so a load balancer sends them to another process.',
+  },
+  {
+    env: 'WS_MAX_CONNECTIONS_PER_USER',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    default: '50',
+    description:
+      '/ws connections one user (or one API key) may hold on one API process; more are refused (429).',
+  },
+  {
     env: 'WS_RESUME_LIMIT',
     kind: { type: 'int', min: 0, max: 100_000 },
     default: '1000',
@@ -443,6 +457,8 @@ export interface Config {
   wsRevalidateMs: number;
   wsMessagesPerSecond: number;
   wsResumeLimit: number;
+  wsMaxConnections: number;
+  wsMaxConnectionsPerUser: number;
   eventHandlerMaxAttempts: number;
   eventRetryBaseMs: number;
   eventPollIntervalMs: number;
@@ -652,6 +668,8 @@ export function loadConfig(
     wsRevalidateMs: get('WS_REVALIDATE_MS'),
     wsMessagesPerSecond: get('WS_MESSAGES_PER_SECOND'),
     wsResumeLimit: get('WS_RESUME_LIMIT'),
+    wsMaxConnections: get('WS_MAX_CONNECTIONS'),
+    wsMaxConnectionsPerUser: get('WS_MAX_CONNECTIONS_PER_USER'),
     eventHandlerMaxAttempts: get('EVENT_HANDLER_MAX_ATTEMPTS'),
     eventRetryBaseMs: get('EVENT_RETRY_BASE_MS'),
     eventPollIntervalMs: get('EVENT_POLL_INTERVAL_MS'),

@@ -74,7 +74,7 @@ export async function startEventHandling(o: {
 }): Promise<() => Promise<void>> {
   const registry = new EventHandlerRegistry().register(
     ...moduleEventHandlers(o.composition.eventHandlers()),
-    realtimePublisher(o.redis),
+    realtimePublisher(o.redis, o.composition.busKey, o.log.child({ component: 'realtime' })),
   );
   return startEventDispatch({ pool: o.pool, config: o.config, log: o.log, registry });
 }

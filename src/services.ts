@@ -12,10 +12,13 @@ import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
 import { createRateLimitStore } from './platform/http/rate-limit.ts';
 import type { AnyModule, BackgroundLoop, PlatformDeps } from './platform/module.ts';
+import { BusKey } from './platform/realtime/bus.ts';
 
 export type BulComposition = Composition<typeof MODULES> & {
   /** Every loop this process may run: the modules' and the platform's. */
   loops: BackgroundLoop[];
+  /** Signs and checks the realtime fan-out's messages (workers publish, API processes listen). */
+  busKey: BusKey;
 };
 
 export async function composeBul(opts: {
@@ -55,5 +58,5 @@ export async function composeBul(opts: {
     },
     ...composition.backgroundLoops(),
   ];
-  return Object.assign(composition, { loops });
+  return Object.assign(composition, { loops, busKey: new BusKey(opts.masterKey) });
 }

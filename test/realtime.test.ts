@@ -6,8 +6,10 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MasterKey } from '../src/platform/crypto/master-key.ts';
+import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
+import { EventHandlerRegistry, moduleEventHandlers } from '../src/platform/events/registry.ts';
 import { startEventHandling } from '../src/runtime.ts';
-import { composeBul } from '../src/services.ts';
+import { type BulComposition, composeBul } from '../src/services.ts';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 import { connectWs, UpgradeRefused, type WsClient, type WsMessage } from './support/ws-client.ts';
@@ -17,16 +19,34 @@ let t: TestApp;
 let base: string;
 let wsUrl: string;
 let stopEvents: () => Promise<void>;
+let composition: BulComposition;
+
+/** Starts the worker side again (events committed while it was stopped are dispatched in one go). */
+async function startEvents(): Promise<void> {
+  stopEvents = await startEventHandling({
+    composition,
+    pool: t.pool,
+    config: t.config,
+    log: quiet,
+    redis: null,
+  });
+}
 let adminA: Session;
 let adminB: Session;
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
-  t = await createTestApp({ WS_MESSAGES_PER_SECOND: '5', WS_RESUME_LIMIT: '10' });
+  t = await createTestApp({
+    WS_MESSAGES_PER_SECOND: '5',
+    WS_RESUME_LIMIT: '10',
+    WS_MAX_CONNECTIONS_PER_USER: '25',
+    WS_HEARTBEAT_MS: '1000', // also how often hubs compare with the publisher's progress
+    CORS_ORIGINS: '*', // not a URL: allows no other origin, and must not stop the app
+  });
   const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
   base = address;
   wsUrl = `${address.replace('http', 'ws')}/ws`;
-  const composition = await composeBul({
+  composition = await composeBul({
     config: t.config,
     pool: t.pool,
     masterKey: new MasterKey(Buffer.from(TEST_MASTER_KEY, 'base64')),
@@ -259,6 +279,121 @@ describe('/ws delivery', () => {
   });
 });
 
+describe('/ws revocation and forgery', () => {
+  async function membershipOf(s: Session): Promise<{ id: string }> {
+    const res = await t.request({
+      method: 'GET',
+      url: `/api/v1/members?user_id=${s.userId}`,
+      headers: adminA.headers,
+    });
+    return res.json().items[0];
+  }
+
+  it('sends nothing committed after a removal or a demotion with the permissions the member had, even in one dispatched batch', async () => {
+    const removed = await addMember(t, adminA, 'developer');
+    const demoted = await addMember(t, adminA, 'org_admin');
+    const cRemoved = await open(bearer(removed));
+    const cDemoted = await open(bearer(demoted));
+    const admin = await open(bearer(adminA));
+    const roles = (await t.request({ method: 'GET', url: '/api/v1/roles', headers: adminA.headers })).json();
+    const developer = roles.items.find((r: { key: string }) => r.key === 'developer');
+    // The worker is stopped: the changes and the writes after them are dispatched together.
+    await stopEvents();
+    await api(adminA, 'DELETE', `/members/${(await membershipOf(removed)).id}`);
+    await api(adminA, 'PATCH', `/members/${(await membershipOf(demoted)).id}`, { roleId: developer.id });
+    const project = await api(adminA, 'POST', '/projects', { name: 'After the removal' });
+    const client = await api(adminA, 'POST', '/clients', { name: 'After the demotion' });
+    const deal = await api(adminA, 'POST', '/deals', {
+      title: 'Not for developers',
+      clientId: client.id,
+      amountMinor: 1,
+    });
+    await startEvents();
+    await admin.next(isEvent('deal.created', deal.id), 'the batch, for the admin');
+    expect((await cRemoved.closed).code).toBe(4401);
+    expect(cRemoved.events().some((m) => m.payload?.id === project.id)).toBe(false);
+    await cDemoted.next(isEvent('client.created', client.id), 'the client, which developers read');
+    expect(cDemoted.events().some(isEvent('role.changed', demoted.userId))).toBe(true);
+    expect(cDemoted.events().some((m) => m.type.startsWith('deal.'))).toBe(false);
+  });
+
+  it("does not give an API key its owner's security events (the key has only its scopes)", async () => {
+    const key = await api(adminA, 'POST', '/api-keys', { name: 'tasks only', scopes: ['tasks:read'] });
+    const viaKey = await open({ authorization: `Bearer ${key.key}` });
+    const viaSession = await open(bearer(adminA));
+    const failed = await t.request({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: adminA.email, password: 'not-the-password-1!' },
+    });
+    expect(failed.statusCode).toBe(401);
+    await viaSession.next((m) => m.type === 'security.login_failed', 'the session sees it');
+    const project = await api(adminA, 'POST', '/projects', { name: 'after the failed login' });
+    const task = await api(adminA, 'POST', '/tasks', { projectId: project.id, title: 'marker' });
+    await viaKey.next(isEvent('task.created', task.id), 'the marker through the key');
+    expect(viaKey.events().some((m) => m.type.startsWith('security.'))).toBe(false);
+  });
+
+  it('ignores messages on the bus without the installation signature (anyone may NOTIFY)', async () => {
+    const c = await open(bearer(adminA));
+    const forged = (seq: number) =>
+      JSON.stringify({
+        event: {
+          id: '0190a000-0000-7000-8000-000000000001',
+          type: 'project.created',
+          orgId: adminA.orgId,
+          occurredAt: new Date().toISOString(),
+          actor: { type: 'user', id: null },
+          payload: { id: '0190a000-0000-7000-8000-0000000000ff' },
+          seq,
+        },
+      });
+    await t.pool.query("SELECT pg_notify('bul_realtime', $1)", [forged(Number.MAX_SAFE_INTEGER)]);
+    await t.pool.query("SELECT pg_notify('bul_realtime', $1)", [`${'A'.repeat(43)}.${forged(9_000_000)}`]);
+    const real = await api(adminA, 'POST', '/projects', { name: 'Real' });
+    await c.next(isEvent('project.created', real.id), 'the real event');
+    expect(c.events().some((m) => m.payload?.id === '0190a000-0000-7000-8000-0000000000ff')).toBe(false);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/bul_realtime_bus_rejected_total [2-9]/);
+  });
+
+  it('recovers an event whose bus message was lost, with no later event to show the hole', async () => {
+    const c = await open(bearer(adminA));
+    const first = await api(adminA, 'POST', '/projects', { name: 'Seen live' });
+    await c.next(isEvent('project.created', first.id), 'the first event');
+    // A worker whose realtime handler advances without publishing: the message is lost.
+    await stopEvents();
+    const silent = new EventDispatcher({
+      pool: t.pool,
+      registry: new EventHandlerRegistry().register(...moduleEventHandlers(composition.eventHandlers()), {
+        name: 'realtime',
+        events: ['*'],
+        handle: async () => {},
+      }),
+      log: quiet,
+      maxAttempts: 3,
+      retryBaseMs: 100,
+      pollMs: 100,
+    });
+    await silent.start();
+    const lost = await api(adminA, 'POST', '/projects', { name: 'Message lost' });
+    await c.next(isEvent('project.created', lost.id), 'the event read back from the outbox', 10_000);
+    await silent.stop();
+    await startEvents();
+  });
+
+  it('refuses more connections of one user on one process than WS_MAX_CONNECTIONS_PER_USER (429)', async () => {
+    const member = await addMember(t, adminA, 'user');
+    const mine: WsClient[] = [];
+    for (let i = 0; i < 25; i++) mine.push(await open(bearer(member)));
+    const over = await refused(bearer(member));
+    expect(over.status).toBe(429);
+    expect(JSON.parse(over.body).detail).toContain('25');
+    await mine[0]!.close();
+    await open(bearer(member)); // a place came free
+  });
+});
+
 describe('/ws bad input', () => {
   it('answers a malformed subscription with field errors in the caller language and keeps the connection', async () => {
     const c = await open({ ...bearer(adminA), 'accept-language': 'es' });
@@ -298,6 +433,11 @@ describe('/ws bad input', () => {
 
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const code of [4400, 4403, 4429])
+      expect(metrics).toMatch(new RegExp(`bul_websocket_closes_total\\{code="${code}"\\} [1-9]`));
+    expect(metrics).toMatch(/bul_websocket_events_sent_total [1-9]/);
+    expect(metrics).toMatch(/bul_websocket_connections [1-9]/);
     const d = await open(bearer(adminA));
     const project = await api(adminA, 'POST', '/projects', { name: 'Still live' });
     await d.next(isEvent('project.created', project.id), 'an event after the bad clients');

@@ -199,6 +199,21 @@ describe('limits shared through Redis', () => {
     await perIpLimitIsShared(a, b);
     await lockoutIsShared(a, b);
   });
+
+  it('keeps the counters of two installations (two databases) on one Redis apart', async () => {
+    if (!requirement(Boolean(redisUrl), 'REDIS_URL is not set')) return;
+    const env = { ...limits, RATE_LIMIT_STORE: 'redis', REDIS_URL: redisUrl! };
+    const one = await createTestApp(env);
+    apps.push(one);
+    const other = await createTestApp(env);
+    apps.push(other);
+    const ip = freshV6();
+    const get = (app: TestApp) => app.request({ method: 'GET', url: '/api/v1/errors', remoteAddress: ip });
+    for (let i = 0; i < 5; i++) expect((await get(one)).statusCode).toBe(200);
+    expect((await get(one)).statusCode).toBe(429);
+    // The same address on another installation has its own 5 (before, one Redis key served both).
+    expect((await get(other)).statusCode).toBe(200);
+  });
 });
 
 describe('limits in memory', () => {

@@ -2,8 +2,11 @@
 // 5,000 members (inserted through the owner connection) finds member #4,321 in a task's assignee
 // picker by typing (a server-side search), and scrolling the picker loads further pages; a project
 // with 250 tasks shows all of them (200, then "load more"), naming the assignee by id; 230 clients
-// are all reachable on the clients page. Before the query cache every one of these lists stopped
-// at the first 200 rows.
+// are all reachable on the clients page; 230 deals (list and board) and 230 API keys are all
+// reachable on their pages, a key on the second page can be revoked, and the keys' download holds
+// all 230. Before the query cache every one of these lists stopped at the first 200 rows (the API
+// keys page, and its download, until it moved onto the shared list block).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BrowserRig,
@@ -20,6 +23,9 @@ const hasChromium = chromiumAvailable();
 const MEMBERS = 5000;
 const TASKS = 250;
 const CLIENTS = 230;
+/** Past the 200 rows the deals and API keys pages ask for at a time. */
+const DEALS = 230;
+const KEYS = 230;
 
 let rig: BrowserRig;
 let admin: Session;
@@ -138,6 +144,76 @@ describe.skipIf(!hasChromium)('lists and pickers beyond one page', () => {
       await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count(), POLL).toBe(0);
       await page.getByRole('textbox', { name: 'Search' }).fill('Customer 217');
       await expect.poll(() => rows.allTextContents(), POLL).toEqual(['Customer 217']);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it(`the deals page (list and board) reaches all ${DEALS} deals and the API keys page all ${KEYS} keys`, {
+    timeout: 240_000,
+  }, async () => {
+    const post = async (url: string, payload: object) => {
+      const res = await rig.app.request({ method: 'POST', url, headers: admin.headers, payload });
+      if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    };
+    const n = (i: number) => String(i).padStart(3, '0');
+    for (let i = 1; i <= DEALS; i++) await post('/api/v1/deals', { title: `Deal ${n(i)}`, amountMinor: 100 });
+    for (let i = 1; i <= KEYS; i++)
+      await post('/api/v1/api-keys', { name: `Key ${n(i)}`, scopes: ['projects:read'] });
+
+    const { context, page, problems } = await openPage(rig, vp, { dir: 'web-data' });
+    const loadMore = page.getByRole('button', { name: 'Load more' });
+    try {
+      await signInWithCookie(rig, context, admin.email);
+
+      // Deals, newest first: "Deal 001" is on the second page.
+      await page.goto(`${rig.baseUrl}/business/deals?view=list`);
+      const deals = page.locator('tr[data-deal]');
+      await expect.poll(() => deals.count(), POLL).toBe(200);
+      expect(await page.locator('[data-deal="Deal 001"]').count()).toBe(0);
+      await loadMore.click();
+      await expect.poll(() => deals.count(), POLL).toBe(DEALS);
+      await expect.poll(() => loadMore.count(), POLL).toBe(0);
+      for (const title of [`Deal ${n(DEALS)}`, 'Deal 031', 'Deal 030', 'Deal 001'])
+        await page.locator(`[data-deal="${title}"]`).waitFor();
+
+      // The board: the same listing, a page at a time, under its columns.
+      await page.goto(`${rig.baseUrl}/business/deals`);
+      const cards = page.locator('[data-card]');
+      await expect.poll(() => cards.count(), POLL).toBe(200);
+      await loadMore.click();
+      await expect.poll(() => cards.count(), POLL).toBe(DEALS);
+      await expect.poll(() => loadMore.count(), POLL).toBe(0);
+
+      // API keys, newest first: "Key 001" is on the second page.
+      await page.goto(`${rig.baseUrl}/admin/api-keys`);
+      const keyRows = page.getByTestId('api-keys-table').locator('tbody tr');
+      await expect.poll(() => keyRows.count(), POLL).toBe(200);
+      expect(await keyRows.filter({ hasText: 'Key 001' }).count()).toBe(0);
+      await loadMore.click();
+      await expect.poll(() => keyRows.count(), POLL).toBe(KEYS);
+      await expect.poll(() => loadMore.count(), POLL).toBe(0);
+
+      // A key of the second page is revoked; the reloaded listing still holds both pages.
+      await page.getByRole('button', { name: 'Revoke the key Key 001' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+      const first = keyRows.filter({ hasText: 'Key 001' });
+      await expect.poll(() => first.textContent(), POLL).toContain('Revoked');
+      expect(await first.getByRole('button', { name: 'Revoke the key Key 001' }).count()).toBe(0);
+      expect(await keyRows.count()).toBe(KEYS);
+
+      // The download holds every key, not the first page.
+      await page.getByRole('button', { name: 'Export' }).click();
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('menuitem', { name: 'Export as CSV' }).click(),
+      ]);
+      const lines = readFileSync((await file.path())!, 'utf8')
+        .split('\r\n')
+        .filter(Boolean);
+      expect(lines.length).toBe(1 + KEYS);
+      expect(lines.filter((l) => l.startsWith('Key 001,'))).toHaveLength(1);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -46,6 +46,17 @@ export type ChangeRecord = Omit<AuditEventInput, 'orgId' | 'actor' | 'meta'>;
 /** Records a change's audit event and domain events in the transaction of `AuditService.change`. */
 export type RecordChange = (e: ChangeRecord) => Promise<void>;
 
+/** Who a change acts for, and the one-statement write path, in the transaction of `AuditService.change`. */
+export interface ChangeScope {
+  orgId: string;
+  userId: string;
+  /**
+   * `AuditService.recordWith` in the change's transaction, with the caller's organization, actor
+   * and request filled in: one write of exactly one row and its audit event in one statement.
+   */
+  recordWith<R>(write: NamedStatement, e: ChangeRecord, createdFields?: readonly string[]): Promise<R[]>;
+}
+
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'system' };
 
 export function actorOf(ctx: CallContext): AuditActor {
@@ -231,18 +242,27 @@ export class AuditService {
   /**
    * The one shape of a mutation by a caller: a tenant transaction acting for them (`app.org_id`,
    * `app.user_id`), in which `record` writes the change's audit event and its domain events with
-   * the caller's organization, actor and request filled in. Nothing is emitted unless it commits.
+   * the caller's organization, actor and request filled in. The third argument says whom the
+   * change acts for and offers `recordWith`, the same filled in for a write and its event in one
+   * statement (see `recordWith` above). Nothing is emitted unless it commits.
    */
   change<T>(
     ctx: CallContext,
-    work: (tx: pg.PoolClient, record: RecordChange, scope: { orgId: string; userId: string }) => Promise<T>,
+    work: (tx: pg.PoolClient, record: RecordChange, scope: ChangeScope) => Promise<T>,
   ): Promise<T> {
     const scope = tenantScope(ctx);
     const actor = actorOf(ctx);
+    const filled = (e: ChangeRecord): AuditEventInput => ({
+      ...e,
+      orgId: scope.orgId,
+      actor,
+      meta: ctx.meta,
+    });
     return this.db.transaction(scope, (tx) =>
-      work(tx, (e) => this.record(tx, { ...e, orgId: scope.orgId, actor, meta: ctx.meta }), {
+      work(tx, (e) => this.record(tx, filled(e)), {
         orgId: scope.orgId,
         userId: ctx.principal.userId,
+        recordWith: (write, e, createdFields) => this.recordWith(tx, write, filled(e), createdFields),
       }),
     );
   }

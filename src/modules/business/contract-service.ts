@@ -61,9 +61,8 @@ export class ContractService {
   }
 
   create(ctx: CallContext, body: CreateContractInput): Promise<ContractDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record, s) => {
         const { currency } = await orgBook(tx, this.deps.tenancy);
         const fields: store.ContractFields = {
           client_id: body.clientId,
@@ -76,15 +75,12 @@ export class ContractService {
         };
         await this.check(tx, fields, body, currency);
         const row = await store.insertContract(tx, s.orgId, newId(), fields);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'contract.create',
           resourceType: 'contract',
           resourceId: row.id,
           events: [{ type: 'contract.created', payload: { id: row.id, clientId: row.client_id } }],
           changes: diff(null, row, store.CONTRACT_EDITABLE),
-          meta: ctx.meta,
         });
         return contractToDto(row);
       }),
@@ -97,9 +93,8 @@ export class ContractService {
     body: UpdateContractInput,
     expectedVersion?: number,
   ): Promise<ContractDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record) => {
         const before = await store.getContract(tx, id, true);
         if (!before) throw notFound('contract');
         assertVersion(before.version, expectedVersion, 'contract');
@@ -117,9 +112,7 @@ export class ContractService {
         const changes = diff(before, merged, store.CONTRACT_EDITABLE);
         if (!changes) return contractToDto(before);
         const after = await store.updateContract(tx, id, fields);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'contract.update',
           resourceType: 'contract',
           resourceId: id,
@@ -130,7 +123,6 @@ export class ContractService {
             },
           ],
           changes,
-          meta: ctx.meta,
         });
         return contractToDto(after);
       }),
@@ -138,8 +130,7 @@ export class ContractService {
   }
 
   async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.deps.db.transaction(s, async (tx) => {
+    await this.deps.audit.change(ctx, async (tx, record) => {
       const before = await store.getContract(tx, id, true);
       if (!before) throw notFound('contract');
       assertVersion(before.version, expectedVersion, 'contract');
@@ -153,15 +144,12 @@ export class ContractService {
         );
       }
       await store.deleteContract(tx, id);
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'contract.delete',
         resourceType: 'contract',
         resourceId: id,
         events: [{ type: 'contract.deleted', payload: { id, clientId: before.client_id } }],
         changes: diff(before, null, store.CONTRACT_EDITABLE),
-        meta: ctx.meta,
       });
     });
   }

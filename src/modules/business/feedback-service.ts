@@ -8,7 +8,7 @@ import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { resourceName } from '../../platform/i18n/resource-names.ts';
-import { actorOf, diff } from '../audit/service.ts';
+import { diff } from '../audit/service.ts';
 import { orgBook, translated } from './common.ts';
 import type { BusinessDeps } from './deps.ts';
 import type {
@@ -53,9 +53,8 @@ export class FeedbackService {
   }
 
   create(ctx: CallContext, body: CreateFeedbackInput): Promise<FeedbackDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record, s) => {
         const { today } = await orgBook(tx, this.deps.tenancy);
         const fields: store.FeedbackFields = {
           client_id: body.clientId ?? null,
@@ -66,14 +65,11 @@ export class FeedbackService {
         };
         await this.check(tx, fields, body);
         const row = await store.insertFeedback(tx, s.orgId, newId(), fields);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'feedback.create',
           resourceType: 'feedback',
           resourceId: row.id,
           changes: diff(null, row, store.FEEDBACK_EDITABLE),
-          meta: ctx.meta,
         });
         return feedbackToDto(row);
       }),
@@ -86,9 +82,8 @@ export class FeedbackService {
     body: UpdateFeedbackInput,
     expectedVersion?: number,
   ): Promise<FeedbackDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record) => {
         const before = await store.getFeedback(tx, id, true);
         if (!before) throw notFound('feedback');
         assertVersion(before.version, expectedVersion, 'feedback');
@@ -103,14 +98,11 @@ export class FeedbackService {
         const changes = diff(before, merged, store.FEEDBACK_EDITABLE);
         if (!changes) return feedbackToDto(before);
         const after = await store.updateFeedback(tx, id, fields);
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'feedback.update',
           resourceType: 'feedback',
           resourceId: id,
           changes,
-          meta: ctx.meta,
         });
         return feedbackToDto(after);
       }),
@@ -118,20 +110,16 @@ export class FeedbackService {
   }
 
   async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.deps.db.transaction(s, async (tx) => {
+    await this.deps.audit.change(ctx, async (tx, record) => {
       const before = await store.getFeedback(tx, id, true);
       if (!before) throw notFound('feedback');
       assertVersion(before.version, expectedVersion, 'feedback');
       await store.deleteFeedback(tx, id);
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'feedback.delete',
         resourceType: 'feedback',
         resourceId: id,
         changes: diff(before, null, store.FEEDBACK_EDITABLE),
-        meta: ctx.meta,
       });
     });
   }

@@ -11,7 +11,7 @@ import { type CallContext, tenantScope } from '../../platform/http/request-conte
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
-import { actorOf, diff } from '../audit/service.ts';
+import { diff } from '../audit/service.ts';
 import { duplicateInvoiceNumber, orgBook, translated } from './common.ts';
 import type { BusinessDeps } from './deps.ts';
 import type {
@@ -84,9 +84,8 @@ export class InvoiceService {
   }
 
   create(ctx: CallContext, body: CreateInvoiceInput): Promise<InvoiceDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record, s) => {
         const { currency, today } = await orgBook(tx, this.deps.tenancy);
         const fields: store.InvoiceFields = {
           client_id: body.clientId,
@@ -101,15 +100,12 @@ export class InvoiceService {
         const id = newId();
         await store.insertInvoice(tx, s.orgId, id, fields);
         const row = (await store.getInvoice(tx, id, today))!;
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'invoice.create',
           resourceType: 'invoice',
           resourceId: id,
           events: [{ type: 'invoice.created', payload: { id, clientId: row.client_id } }],
           changes: diff(null, row, store.INVOICE_EDITABLE),
-          meta: ctx.meta,
         });
         return invoiceToDto(row);
       }),
@@ -122,9 +118,8 @@ export class InvoiceService {
     body: UpdateInvoiceInput,
     expectedVersion?: number,
   ): Promise<InvoiceDto> {
-    const s = tenantScope(ctx);
     return translated(
-      this.deps.db.transaction(s, async (tx) => {
+      this.deps.audit.change(ctx, async (tx, record) => {
         const { currency, today } = await orgBook(tx, this.deps.tenancy);
         const before = await store.getInvoice(tx, id, today, true);
         if (!before) throw notFound('invoice');
@@ -168,9 +163,7 @@ export class InvoiceService {
         }
         await store.updateInvoice(tx, id, fields);
         const after = (await store.getInvoice(tx, id, today))!;
-        await this.deps.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: changes.status
             ? merged.status === 'void'
               ? 'invoice.void'
@@ -185,7 +178,6 @@ export class InvoiceService {
             },
           ],
           changes,
-          meta: ctx.meta,
         });
         return invoiceToDto(after);
       }),
@@ -193,8 +185,7 @@ export class InvoiceService {
   }
 
   async delete(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.deps.db.transaction(s, async (tx) => {
+    await this.deps.audit.change(ctx, async (tx, record) => {
       const { today } = await orgBook(tx, this.deps.tenancy);
       const before = await store.getInvoice(tx, id, today, true);
       if (!before) throw notFound('invoice');
@@ -206,15 +197,12 @@ export class InvoiceService {
         });
       }
       await store.deleteInvoice(tx, id);
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'invoice.delete',
         resourceType: 'invoice',
         resourceId: id,
         events: [{ type: 'invoice.deleted', payload: { id, clientId: before.client_id } }],
         changes: diff(before, null, store.INVOICE_EDITABLE),
-        meta: ctx.meta,
       });
     });
   }
@@ -261,8 +249,7 @@ export class InvoiceService {
   }
 
   async createPayment(ctx: CallContext, invoiceId: string, body: CreatePaymentInput): Promise<PaymentDto> {
-    const s = tenantScope(ctx);
-    return this.deps.db.transaction(s, async (tx) => {
+    return this.deps.audit.change(ctx, async (tx, record, s) => {
       const { today } = await orgBook(tx, this.deps.tenancy);
       // Locking the invoice serialises payments on it, so two payments cannot both fit one balance.
       const invoice = await store.getInvoice(tx, invoiceId, today, true);
@@ -309,15 +296,12 @@ export class InvoiceService {
         method: body.method ?? '',
         note: body.note ?? '',
       });
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'payment.create',
         resourceType: 'payment',
         resourceId: row.id,
         changes: diff(null, row, store.PAYMENT_AUDITED),
         metadata: { invoiceId },
-        meta: ctx.meta,
       });
       return paymentToDto(row);
     });
@@ -329,23 +313,19 @@ export class InvoiceService {
     id: string,
     expectedVersion?: number,
   ): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.deps.db.transaction(s, async (tx) => {
+    await this.deps.audit.change(ctx, async (tx, record) => {
       const { today } = await orgBook(tx, this.deps.tenancy);
       if (!(await store.getInvoice(tx, invoiceId, today, true))) throw notFound('invoice');
       const before = await store.getPayment(tx, invoiceId, id, true);
       if (!before) throw notFound('payment');
       assertVersion(before.version, expectedVersion, 'payment');
       await store.deletePayment(tx, id);
-      await this.deps.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'payment.delete',
         resourceType: 'payment',
         resourceId: id,
         changes: diff(before, null, store.PAYMENT_AUDITED),
         metadata: { invoiceId },
-        meta: ctx.meta,
       });
     });
   }

@@ -130,7 +130,8 @@ export class Authenticator {
       const m = /^Bearer\s+(\S+)$/i.exec(authorization);
       if (!m) throw unauthenticated(IDENTITY.bearerFormat());
       const token = m[1]!;
-      if (token.startsWith(`${API_KEY_PREFIX}_`)) return this.fromApiKey(token, orgId, request.ip);
+      if (token.startsWith(`${API_KEY_PREFIX}_`))
+        return this.fromApiKey(token, orgId, request.ip, opts.touch !== false);
       return this.fromJwt(token, orgId);
     }
     return this.fromCookie(cookie!, orgId, request, opts.touch !== false);
@@ -187,7 +188,12 @@ export class Authenticator {
     return principal;
   }
 
-  private async fromApiKey(token: string, orgId: string | null, ip: string): Promise<Principal> {
+  private async fromApiKey(
+    token: string,
+    orgId: string | null,
+    ip: string,
+    touch: boolean,
+  ): Promise<Principal> {
     const payload = (await store.authByApiKey(this.db.pool, digestToken(token))) as AuthPayload | null;
     const k = payload?.apiKey;
     if (!payload || !k || k.revoked || (k.expiresAt && Date.parse(k.expiresAt) <= Date.now())) {
@@ -195,7 +201,7 @@ export class Authenticator {
     }
     if (orgId && orgId !== k.orgId) throw new AppError('forbidden', IDENTITY.apiKeyOtherOrganization());
     const last = this.lastTouch.get(k.id) ?? 0;
-    if (Date.now() - last > TOUCH_EVERY_MS) {
+    if (touch && Date.now() - last > TOUCH_EVERY_MS) {
       this.lastTouch.set(k.id, Date.now());
       store.touchApiKey(this.db.pool, k.id, ip).catch(this.onError);
     }

@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/service.ts';
 import { webhookJobs } from './jobs.ts';
 import { webhookRoutes } from './routes.ts';
 import { WEBHOOK_EVENT_TYPES } from './schemas.ts';
-import { WebhookService } from './service.ts';
+import { type EnabledEndpoint, WebhookService } from './service.ts';
 
 export const webhooksModule = defineModule({
   name: 'webhooks',
@@ -23,15 +23,20 @@ export const webhooksModule = defineModule({
     emits: ['webhook.endpoint_disabled'],
     // Every event type an endpoint can subscribe to becomes deliveries, in the event's transaction;
     // not webhook.endpoint_disabled (schemas.ts says why), so the engine never handles its own.
-    handles: ({ services }) =>
-      Object.fromEntries(
-        WEBHOOK_EVENT_TYPES.map((type) => [
-          type,
-          async (event: DomainEvent, ctx: EventHandlerContext) => {
-            await services.webhooks.enqueueFor(ctx.tx, event);
-          },
-        ]),
-      ),
+    // The endpoints are read once per handler run: `ctx.tx` is a handle of its own for each run,
+    // which the dispatcher's fast path gives a whole batch of events.
+    handles: ({ services }) => {
+      const endpointsOfRun = new WeakMap<object, Promise<EnabledEndpoint[]>>();
+      const handle = async (event: DomainEvent, ctx: EventHandlerContext) => {
+        let endpoints = endpointsOfRun.get(ctx.tx);
+        if (!endpoints) {
+          endpoints = services.webhooks.enabledEndpoints(ctx.tx, event.orgId);
+          endpointsOfRun.set(ctx.tx, endpoints);
+        }
+        await services.webhooks.enqueueFor(ctx.tx, event, await endpoints);
+      };
+      return Object.fromEntries(WEBHOOK_EVENT_TYPES.map((type) => [type, handle]));
+    },
   },
   permissions: ['webhooks:manage'],
 });

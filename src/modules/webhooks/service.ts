@@ -28,6 +28,8 @@ import * as store from './store.ts';
  */
 export type DomainEvent = Omit<CommittedEvent, 'type' | 'seq'> & { type: string };
 
+export type EnabledEndpoint = { id: string; event_types: string[] };
+
 export interface WebhookDeps {
   db: Db;
   box: SecretBox;
@@ -339,12 +341,24 @@ export class WebhookService {
    * organization subscribed to its type, in the dispatcher's transaction `tx` (tenant context of
    * the event's organization). Idempotent by (endpoint, event id). Returns the deliveries made.
    */
-  async enqueueFor(tx: Sql, event: DomainEvent): Promise<string[]> {
+  /**
+   * Queues one delivery of the event per enabled endpoint subscribed to its type. `endpoints`:
+   * the organization's enabled endpoints when the caller already read them (enabledEndpoints),
+   * as the events handler does once per batch of events.
+   */
+  async enqueueFor(tx: Sql, event: DomainEvent, endpoints?: readonly EnabledEndpoint[]): Promise<string[]> {
+    const all = endpoints ?? (await store.enabledEndpoints(tx, event.orgId));
     return store.insertDeliveries(
       tx,
       { orgId: event.orgId, eventId: event.id, type: event.type, event, now: this.clock() },
+      all.filter((e) => e.event_types.includes(event.type)),
       (n) => Array.from({ length: n }, newId),
     );
+  }
+
+  /** The organization's enabled endpoints with the event types each subscribes to. */
+  enabledEndpoints(tx: Sql, orgId: string): Promise<EnabledEndpoint[]> {
+    return store.enabledEndpoints(tx, orgId);
   }
 
   /**

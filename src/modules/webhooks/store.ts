@@ -141,15 +141,25 @@ export async function disableFailingEndpoint(sql: Sql, id: string): Promise<bool
  * type, and its first job, in the caller's transaction. An event seen again adds nothing (unique
  * (endpoint, event)). Returns the ids of the deliveries made.
  */
+/** The organization's enabled endpoints and the event types each subscribes to. */
+export async function enabledEndpoints(
+  sql: Sql,
+  orgId: string,
+): Promise<{ id: string; event_types: string[] }[]> {
+  const { rows } = await sql.query<{ id: string; event_types: string[] }>(
+    'SELECT id, event_types FROM webhook_endpoints WHERE org_id = $1 AND enabled ORDER BY id',
+    [orgId],
+  );
+  return rows;
+}
+
+/** One delivery of the event per endpoint, each with its job; returns the deliveries' ids. */
 export async function insertDeliveries(
   sql: Sql,
   e: { orgId: string; eventId: string; type: string; event: unknown; now: Date },
+  endpoints: readonly { id: string }[],
   newIds: (n: number) => string[],
 ): Promise<string[]> {
-  const { rows: endpoints } = await sql.query<{ id: string }>(
-    'SELECT id FROM webhook_endpoints WHERE org_id = $1 AND enabled AND $2 = ANY (event_types) ORDER BY id',
-    [e.orgId, e.type],
-  );
   if (endpoints.length === 0) return [];
   const { rows } = await sql.query<{ id: string }>(
     `WITH ins AS (

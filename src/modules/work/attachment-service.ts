@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { moveIntoStore, type ReceivedFile } from '../../platform/http/uploads.ts';
-import { type AuditService, actorOf } from '../audit/service.ts';
+import type { AuditService } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
 import { WORK } from './messages.ts';
@@ -96,7 +96,7 @@ export class AttachmentService {
     const id = newId();
     const dest = this.files.pathOf(s.orgId, id);
     try {
-      return await this.db.transaction(s, async (tx) => {
+      return await this.audit.change(ctx, async (tx, record) => {
         const task = await this.tasks.requireTask(tx, taskId, true);
         if (!canWorkOn(ctx, task)) {
           throw new AppError('forbidden', WORK.onlyOwnTaskFiles(), {
@@ -114,9 +114,7 @@ export class AttachmentService {
           sha256: file.sha256,
           uploadedBy: s.userId,
         });
-        await this.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'attachment.create',
           resourceType: 'attachment',
           resourceId: id,
@@ -124,7 +122,6 @@ export class AttachmentService {
             Object.entries(AUDITED(row)).map(([k, v]) => [k, { before: null, after: v }]),
           ),
           metadata: { taskId },
-          meta: ctx.meta,
         });
         // Kept before the commit: a failed commit removes it below, a crash leaves only an orphan file.
         await moveIntoStore(file, dest);
@@ -157,7 +154,7 @@ export class AttachmentService {
     expectedVersion?: number,
   ): Promise<void> {
     const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       // Locked, so of two concurrent deletes the second finds nothing (no double refund).
       const row = await store.getAttachment(tx, taskId, id, true);
       if (!row) throw notFound('attachment');
@@ -169,9 +166,7 @@ export class AttachmentService {
       }
       await store.deleteAttachment(tx, id);
       await this.tenancy.organizations.releaseStorage(tx, s.orgId, row.size_bytes);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'attachment.delete',
         resourceType: 'attachment',
         resourceId: id,
@@ -179,7 +174,6 @@ export class AttachmentService {
           Object.entries(AUDITED(row)).map(([k, v]) => [k, { before: v, after: null }]),
         ),
         metadata: { taskId },
-        meta: ctx.meta,
       });
     });
     await this.files.remove(s.orgId, [id]);

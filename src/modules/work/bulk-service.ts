@@ -26,7 +26,7 @@ import {
   validateRows,
 } from '../../platform/import/row-validation.ts';
 import { currencyDigits, majorText } from '../../platform/money/currency.ts';
-import { type AuditService, actorOf } from '../audit/service.ts';
+import type { AuditService, ChangeScope, RecordChange } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { type ClientListQueryType, CreateClientBody, type CreateClientInput } from './client-schemas.ts';
 import type { ClientService } from './client-service.ts';
@@ -319,7 +319,7 @@ export class BulkService {
         });
       },
       schema: CreateClientBody,
-      create: (tx, input) => this.clients.createClientIn(tx, ctx, input),
+      create: (tx, input, record, s) => this.clients.createClientIn(tx, record, s, input),
     });
   }
 
@@ -373,7 +373,7 @@ export class BulkService {
         });
       },
       schema: RestoreProjectBody,
-      create: (tx, input) => this.projects.restoreProjectIn(tx, ctx, input),
+      create: (tx, input, record, s) => this.projects.restoreProjectIn(tx, record, s, input),
     });
   }
 
@@ -416,7 +416,7 @@ export class BulkService {
         });
       },
       schema: RestoreTaskBody,
-      create: (tx, input) => this.tasks.restoreTaskIn(tx, ctx, input),
+      create: (tx, input, _record, s) => this.tasks.restoreTaskIn(tx, s, input),
     });
   }
 
@@ -437,10 +437,10 @@ export class BulkService {
         fail: (row: number, column: string, message: string) => [],
       ) => Promise<Prepared<I>[]>;
       schema: object;
-      create: (tx: Sql, input: I) => Promise<unknown>;
+      /** Creates one row in the import's change. */
+      create: (tx: Sql, input: I, record: RecordChange, s: ChangeScope) => Promise<unknown>;
     },
   ): Promise<ImportReport> {
-    const s = tenantScope(ctx);
     const header = headerLookup(table);
     const report: ImportReport = {
       dryRun: opts.dryRun,
@@ -463,7 +463,7 @@ export class BulkService {
       report.rowErrors = checked.errors;
     }
     try {
-      await this.db.transaction(s, async (tx) => {
+      await this.audit.change(ctx, async (tx, record, s) => {
         const prepared = await steps.prepare(tx, checked.records, fail);
         for (const { row, input } of prepared) {
           const problems = schemaErrors(steps.schema, input);
@@ -472,7 +472,7 @@ export class BulkService {
             continue;
           }
           try {
-            await steps.create(tx, input);
+            await steps.create(tx, input, record, s);
             report.created++;
           } catch (err) {
             // Rule checks run before anything is written, so the transaction can go on.
@@ -485,13 +485,10 @@ export class BulkService {
         }
         report.rowErrors.sort((a, b) => a.row - b.row);
         if (report.errorCount > 0 || opts.dryRun) throw new ImportRollback();
-        await this.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: `${kind}.import`,
           resourceType: kind,
           metadata: { rows: report.rowCount, created: report.created },
-          meta: ctx.meta,
         });
       });
     } catch (err) {

@@ -9,7 +9,7 @@ import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import type { Msg } from '../../platform/i18n/message.ts';
-import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { type AuditService, type ChangeScope, diff, type RecordChange } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type {
   ClientDto,
@@ -131,12 +131,16 @@ export class ClientService {
   }
 
   async createClient(ctx: CallContext, body: CreateClientInput): Promise<ClientDto> {
-    return this.db.transaction(tenantScope(ctx), (tx) => this.createClientIn(tx, ctx, body));
+    return this.audit.change(ctx, (tx, record, s) => this.createClientIn(tx, record, s, body));
   }
 
-  /** Creates a client inside the caller's transaction (used by create and by imports). */
-  async createClientIn(tx: Sql, ctx: CallContext, body: CreateClientInput): Promise<ClientDto> {
-    const s = tenantScope(ctx);
+  /** Creates a client inside the caller's change (used by create and by imports). */
+  async createClientIn(
+    tx: Sql,
+    record: RecordChange,
+    s: ChangeScope,
+    body: CreateClientInput,
+  ): Promise<ClientDto> {
     if (body.ownerId && !(await this.tenancy.members.isMember(tx, body.ownerId))) {
       throw invalidField('ownerId', 'member', COMMON.ownerNotMember());
     }
@@ -158,15 +162,12 @@ export class ClientService {
       to: row.status,
       by: s.userId,
     });
-    await this.audit.record(tx, {
-      orgId: s.orgId,
-      actor: actorOf(ctx),
+    await record({
       action: 'client.create',
       resourceType: 'client',
       resourceId: row.id,
       events: [{ type: 'client.created', payload: { id: row.id } }],
       changes: diff(null, row, store.CLIENT_EDITABLE),
-      meta: ctx.meta,
     });
     return clientToDto(row);
   }
@@ -177,8 +178,7 @@ export class ClientService {
     body: UpdateClientInput,
     expectedVersion?: number,
   ): Promise<ClientDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
       assertVersion(before.version, expectedVersion, 'client');
@@ -219,9 +219,7 @@ export class ClientService {
           by: s.userId,
         });
       }
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: fields.status
           ? 'client.status_change'
           : archive === null
@@ -241,15 +239,13 @@ export class ClientService {
           ...changes,
           ...(archive === null ? {} : { archived: { before: wasArchived, after: archive } }),
         },
-        meta: ctx.meta,
       });
       return clientToDto(after);
     });
   }
 
   async deleteClient(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getClient(tx, id, true);
       if (!before) throw notFound('client');
       assertVersion(before.version, expectedVersion, 'client');
@@ -262,15 +258,12 @@ export class ClientService {
         if ((err as { code?: string }).code === '23503') throw financialHistory({});
         throw err;
       }
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'client.delete',
         resourceType: 'client',
         resourceId: id,
         events: [{ type: 'client.deleted', payload: { id } }],
         changes: diff(before, null, store.CLIENT_EDITABLE),
-        meta: ctx.meta,
       });
     });
   }
@@ -300,19 +293,15 @@ export class ClientService {
   }
 
   async createContact(ctx: CallContext, clientId: string, body: CreateContactInput): Promise<ContactDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       if (!(await store.clientExists(tx, clientId))) throw notFound('client');
       const row = await store.insertContact(tx, s.orgId, newId(), clientId, contactFields(body, null));
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'client_contact.create',
         resourceType: 'client_contact',
         resourceId: row.id,
         changes: diff(null, row, CONTACT_AUDITED),
         metadata: { clientId },
-        meta: ctx.meta,
       });
       return contactToDto(row);
     });
@@ -325,8 +314,7 @@ export class ClientService {
     body: UpdateContactInput,
     expectedVersion?: number,
   ): Promise<ContactDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
       assertVersion(before.version, expectedVersion, 'contact');
@@ -334,15 +322,12 @@ export class ClientService {
       const changes = diff(before, { ...before, ...merged }, CONTACT_AUDITED);
       if (!changes) return contactToDto(before);
       const after = await store.updateContact(tx, id, merged);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: changes.messaging_consent ? 'client_contact.consent_change' : 'client_contact.update',
         resourceType: 'client_contact',
         resourceId: id,
         changes,
         metadata: { clientId },
-        meta: ctx.meta,
       });
       return contactToDto(after);
     });
@@ -354,21 +339,17 @@ export class ClientService {
     id: string,
     expectedVersion?: number,
   ): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getContact(tx, clientId, id, true);
       if (!before) throw notFound('contact');
       assertVersion(before.version, expectedVersion, 'contact');
       await store.deleteContact(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'client_contact.delete',
         resourceType: 'client_contact',
         resourceId: id,
         changes: diff(before, null, CONTACT_AUDITED),
         metadata: { clientId },
-        meta: ctx.meta,
       });
     });
   }

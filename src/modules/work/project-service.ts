@@ -11,7 +11,7 @@ import { type CallContext, tenantScope } from '../../platform/http/request-conte
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { resourceName } from '../../platform/i18n/resource-names.ts';
 import { assertOrgCurrency } from '../../platform/money/currency.ts';
-import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { type AuditService, type ChangeScope, diff, type RecordChange } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
 import { releaseAttachments } from './attachment-release.ts';
@@ -145,21 +145,31 @@ export class ProjectService {
   }
 
   async createProject(ctx: CallContext, body: CreateProjectInput): Promise<ProjectDto> {
-    return this.db.transaction(tenantScope(ctx), (tx) => this.createProjectIn(tx, ctx, body));
+    return this.audit.change(ctx, (tx, record, s) => this.createProjectIn(tx, record, s, body));
   }
 
-  /** Creates a project inside the caller's transaction (used by create). */
-  createProjectIn(tx: Sql, ctx: CallContext, body: CreateProjectInput): Promise<ProjectDto> {
-    return this.insertProjectIn(tx, ctx, body, null);
+  /** Creates a project inside the caller's change (used by create). */
+  createProjectIn(
+    tx: Sql,
+    record: RecordChange,
+    s: ChangeScope,
+    body: CreateProjectInput,
+  ): Promise<ProjectDto> {
+    return this.insertProjectIn(tx, record, s, body, null);
   }
 
   /**
-   * Restores an exported project inside the caller's transaction (used by imports): any status,
+   * Restores an exported project inside the caller's change (used by imports): any status,
    * since an export holds projects in every status. A completed one keeps its completedAt (now
    * when the file has none); any other status has none. The status machine is not involved: it
    * rules moves of existing projects, and this is a project arriving as it was.
    */
-  restoreProjectIn(tx: Sql, ctx: CallContext, body: RestoreProjectInput): Promise<ProjectDto> {
+  restoreProjectIn(
+    tx: Sql,
+    record: RecordChange,
+    s: ChangeScope,
+    body: RestoreProjectInput,
+  ): Promise<ProjectDto> {
     const { status, completedAt, ...rest } = body;
     if (completedAt && status !== 'completed')
       throw invalidField(
@@ -169,7 +179,8 @@ export class ProjectService {
       );
     return this.insertProjectIn(
       tx,
-      ctx,
+      record,
+      s,
       { ...rest, status },
       status === 'completed' ? new Date(completedAt ?? Date.now()) : null,
     );
@@ -177,11 +188,11 @@ export class ProjectService {
 
   private async insertProjectIn(
     tx: Sql,
-    ctx: CallContext,
+    record: RecordChange,
+    s: ChangeScope,
     body: Omit<RestoreProjectInput, 'completedAt'>,
     completedAt: Date | null,
   ): Promise<ProjectDto> {
-    const s = tenantScope(ctx);
     const { currency: orgCurrency } = await this.tenancy.organizations.bookSettings(tx);
     const fields: store.ProjectFields = {
       name: body.name,
@@ -202,15 +213,12 @@ export class ProjectService {
     await store.insertProject(tx, s.orgId, id, fields, completedAt);
     const row = await store.getProject(tx, id);
     if (!row) throw notFound('project');
-    await this.audit.record(tx, {
-      orgId: s.orgId,
-      actor: actorOf(ctx),
+    await record({
       action: 'project.create',
       resourceType: 'project',
       resourceId: id,
       events: [{ type: 'project.created', payload: { id } }],
       changes: diff(null, row, store.PROJECT_EDITABLE),
-      meta: ctx.meta,
     });
     return projectToDto(row);
   }
@@ -247,8 +255,7 @@ export class ProjectService {
     body: UpdateProjectInput,
     expectedVersion?: number,
   ): Promise<ProjectDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.lockProject(tx, id);
       if (!before) throw notFound('project');
       assertVersion(before.version, expectedVersion, 'project');
@@ -283,9 +290,7 @@ export class ProjectService {
         });
       }
       await store.updateProject(tx, id, fields);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: fields.status ? 'project.status_change' : 'project.update',
         resourceType: 'project',
         resourceId: id,
@@ -301,7 +306,6 @@ export class ProjectService {
             : []),
         ],
         changes,
-        meta: ctx.meta,
       });
       return projectToDto((await store.getProject(tx, id))!);
     });
@@ -310,7 +314,7 @@ export class ProjectService {
   /** Deletes a project with its tasks and their attachments (files go after the commit). */
   async deleteProject(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
     const s = tenantScope(ctx);
-    const files = await this.db.transaction(s, async (tx) => {
+    const files = await this.audit.change(ctx, async (tx, record) => {
       const before = await store.lockProject(tx, id);
       if (!before) throw notFound('project');
       assertVersion(before.version, expectedVersion, 'project');
@@ -318,16 +322,13 @@ export class ProjectService {
       await lockTasksOf(tx, id);
       const files = await releaseAttachments(tx, this.tenancy, s.orgId, { projectId: id });
       await store.deleteProject(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'project.delete',
         resourceType: 'project',
         resourceId: id,
         events: [{ type: 'project.deleted', payload: { id } }],
         changes: diff(before, null, store.PROJECT_EDITABLE),
         metadata: files.length > 0 ? { attachmentsDeleted: files.length } : undefined,
-        meta: ctx.meta,
       });
       return files;
     });
@@ -348,8 +349,7 @@ export class ProjectService {
     projectId: string,
     body: CreateMilestoneInput,
   ): Promise<MilestoneDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       if (!(await store.projectExists(tx, projectId))) throw notFound('project');
       const row = await store.insertMilestone(tx, {
         orgId: s.orgId,
@@ -359,16 +359,13 @@ export class ProjectService {
         dueDate: body.dueDate ?? null,
         done: body.done ?? false,
       });
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'milestone.create',
         resourceType: 'milestone',
         resourceId: row.id,
         events: [{ type: 'milestone.created', payload: { id: row.id, projectId } }],
         changes: diff(null, row, ['name', 'due_date', 'done_at']),
         metadata: { projectId },
-        meta: ctx.meta,
       });
       return milestoneToDto(row);
     });
@@ -381,8 +378,7 @@ export class ProjectService {
     body: UpdateMilestoneInput,
     expectedVersion?: number,
   ): Promise<MilestoneDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
       assertVersion(before.version, expectedVersion, 'milestone');
@@ -394,16 +390,13 @@ export class ProjectService {
       const after = await store.updateMilestone(tx, id, body);
       const changes = diff(before, after, ['name', 'due_date', 'done_at']);
       if (changes) {
-        await this.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'milestone.update',
           resourceType: 'milestone',
           resourceId: id,
           events: [{ type: 'milestone.updated', payload: { id, projectId, fields: changedFields(changes) } }],
           changes,
           metadata: { projectId },
-          meta: ctx.meta,
         });
       }
       return milestoneToDto(after);
@@ -416,22 +409,18 @@ export class ProjectService {
     id: string,
     expectedVersion?: number,
   ): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getMilestone(tx, projectId, id);
       if (!before) throw notFound('milestone');
       assertVersion(before.version, expectedVersion, 'milestone');
       await store.deleteMilestone(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'milestone.delete',
         resourceType: 'milestone',
         resourceId: id,
         events: [{ type: 'milestone.deleted', payload: { id, projectId } }],
         changes: diff(before, null, ['name', 'due_date', 'done_at']),
         metadata: { projectId },
-        meta: ctx.meta,
       });
     });
   }
@@ -446,8 +435,7 @@ export class ProjectService {
   }
 
   async createExpense(ctx: CallContext, projectId: string, body: CreateExpenseInput): Promise<ExpenseDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       const project = await store.lockProject(tx, projectId);
       if (!project) throw notFound('project');
       // An expense is counted against the budget, so it must be in the project's currency.
@@ -464,15 +452,12 @@ export class ProjectService {
         note: body.note ?? '',
         createdBy: s.userId,
       });
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'expense.create',
         resourceType: 'expense',
         resourceId: row.id,
         changes: diff(null, row, store.EXPENSE_EDITABLE),
         metadata: { projectId },
-        meta: ctx.meta,
       });
       return expenseToDto(row);
     });
@@ -485,8 +470,7 @@ export class ProjectService {
     body: UpdateExpenseInput,
     expectedVersion?: number,
   ): Promise<ExpenseDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.getExpense(tx, projectId, id);
       if (!before) throw notFound('expense');
       assertVersion(before.version, expectedVersion, 'expense');
@@ -498,15 +482,12 @@ export class ProjectService {
       const changes = diff(before, { ...before, ...fields }, store.EXPENSE_EDITABLE);
       if (!changes) return expenseToDto(before);
       const after = await store.updateExpense(tx, id, fields);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'expense.update',
         resourceType: 'expense',
         resourceId: id,
         changes,
         metadata: { projectId },
-        meta: ctx.meta,
       });
       return expenseToDto(after);
     });
@@ -518,21 +499,17 @@ export class ProjectService {
     id: string,
     expectedVersion?: number,
   ): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getExpense(tx, projectId, id);
       if (!before) throw notFound('expense');
       assertVersion(before.version, expectedVersion, 'expense');
       await store.deleteExpense(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'expense.delete',
         resourceType: 'expense',
         resourceId: id,
         changes: diff(before, null, store.EXPENSE_EDITABLE),
         metadata: { projectId },
-        meta: ctx.meta,
       });
     });
   }

@@ -8,7 +8,7 @@ import { AppError, invalidField, notFound } from '../../platform/errors.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
-import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { type AuditService, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { WORK } from './messages.ts';
 import type { CommentDto, CreateTimeEntryInput, TimeEntryDto, WatcherDto } from './task-schemas.ts';
@@ -71,8 +71,7 @@ export class TaskActivityService {
   }
 
   async addComment(ctx: CallContext, taskId: string, body: string): Promise<CommentDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       const task = await this.tasks.requireTask(tx, taskId);
       if (!canWorkOn(ctx, task) && !(await store.isWatching(tx, taskId, s.userId))) refuseWork();
       const row = await store.insertComment(tx, {
@@ -82,9 +81,7 @@ export class TaskActivityService {
         authorId: s.userId,
         body,
       });
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'comment.create',
         resourceType: 'comment',
         resourceId: row.id,
@@ -96,7 +93,6 @@ export class TaskActivityService {
         ],
         changes: diff(null, row, ['body']),
         metadata: { taskId },
-        meta: ctx.meta,
       });
       return commentToDto(row);
     });
@@ -110,8 +106,7 @@ export class TaskActivityService {
     body: string,
     expectedVersion?: number,
   ): Promise<CommentDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
@@ -120,15 +115,12 @@ export class TaskActivityService {
       const after = await store.updateComment(tx, taskId, id, body);
       const changes = diff(before, after, ['body']);
       if (changes) {
-        await this.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: 'comment.update',
           resourceType: 'comment',
           resourceId: id,
           changes,
           metadata: { taskId },
-          meta: ctx.meta,
         });
       }
       return commentToDto(after);
@@ -136,22 +128,18 @@ export class TaskActivityService {
   }
 
   async deleteComment(ctx: CallContext, taskId: string, id: string, expectedVersion?: number): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getComment(tx, taskId, id, true);
       if (!before) throw notFound('comment');
       this.assertAuthor(ctx, before);
       assertVersion(before.version, expectedVersion, 'comment');
       await store.deleteComment(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'comment.delete',
         resourceType: 'comment',
         resourceId: id,
         changes: diff(before, null, ['body']),
         metadata: { taskId },
-        meta: ctx.meta,
       });
     });
   }
@@ -182,8 +170,7 @@ export class TaskActivityService {
   }
 
   async logTime(ctx: CallContext, taskId: string, body: CreateTimeEntryInput): Promise<TimeEntryDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record, s) => {
       const task = await this.tasks.requireTask(tx, taskId);
       if (!canWorkOn(ctx, task)) refuseWork();
       const userId = body.userId ?? s.userId;
@@ -206,15 +193,12 @@ export class TaskActivityService {
         minutes: body.minutes,
         note: body.note ?? '',
       });
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'time_entry.create',
         resourceType: 'time_entry',
         resourceId: row.id,
         changes: diff(null, row, ['user_id', 'spent_on', 'minutes', 'note']),
         metadata: { taskId },
-        meta: ctx.meta,
       });
       return timeEntryToDto(row);
     });
@@ -226,8 +210,7 @@ export class TaskActivityService {
     id: string,
     expectedVersion?: number,
   ): Promise<void> {
-    const s = tenantScope(ctx);
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record, s) => {
       const before = await store.getTimeEntry(tx, taskId, id);
       if (!before) throw notFound('timeEntry');
       assertVersion(before.version, expectedVersion, 'timeEntry');
@@ -237,15 +220,12 @@ export class TaskActivityService {
         });
       }
       await store.deleteTimeEntry(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'time_entry.delete',
         resourceType: 'time_entry',
         resourceId: id,
         changes: diff(before, null, ['user_id', 'spent_on', 'minutes', 'note']),
         metadata: { taskId },
-        meta: ctx.meta,
       });
     });
   }
@@ -270,7 +250,7 @@ export class TaskActivityService {
         extra: { permission: 'tasks:manage' },
       });
     }
-    await this.db.transaction(s, async (tx) => {
+    await this.audit.change(ctx, async (tx, record) => {
       await this.tasks.requireTask(tx, taskId);
       if (watching && !(await this.tenancy.members.isMember(tx, userId))) {
         throw invalidField('userId', 'member', WORK.watchersNotMembers());
@@ -279,14 +259,11 @@ export class TaskActivityService {
         ? await store.addWatcher(tx, s.orgId, taskId, userId)
         : await store.removeWatcher(tx, taskId, userId);
       if (changed) {
-        await this.audit.record(tx, {
-          orgId: s.orgId,
-          actor: actorOf(ctx),
+        await record({
           action: watching ? 'task.watch' : 'task.unwatch',
           resourceType: 'task',
           resourceId: taskId,
           metadata: { userId },
-          meta: ctx.meta,
         });
       }
     });

@@ -11,7 +11,7 @@ import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import { COMMON } from '../../platform/i18n/common-messages.ts';
 import { resourceName } from '../../platform/i18n/resource-names.ts';
-import { type AuditService, actorOf, diff } from '../audit/service.ts';
+import { type AuditService, type ChangeScope, diff } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { AttachmentFiles } from './attachment-files.ts';
 import { releaseAttachments } from './attachment-release.ts';
@@ -132,26 +132,26 @@ export class TaskService {
    */
   async createTask(ctx: CallContext, body: CreateTaskInput): Promise<TaskDto> {
     try {
-      return await this.db.transaction(tenantScope(ctx), (tx) => this.insertTask(tx, ctx, body));
+      return await this.audit.change(ctx, (_tx, _record, s) => this.insertTask(s, body));
     } catch (err) {
       throw referenceError(err) ?? err;
     }
   }
 
   /**
-   * Creates a task inside the caller's transaction (imports). The references are looked up first:
+   * Creates a task inside the caller's change (imports). The references are looked up first:
    * a refused row must not abort the transaction the rest of the import goes on in.
    */
-  async createTaskIn(tx: Sql, ctx: CallContext, body: CreateTaskInput): Promise<TaskDto> {
+  async createTaskIn(tx: Sql, s: ChangeScope, body: CreateTaskInput): Promise<TaskDto> {
     await this.checkReferences(tx, body);
-    return this.insertTask(tx, ctx, body);
+    return this.insertTask(s, body);
   }
 
   /**
-   * Restores an exported task inside the caller's transaction (imports), as createTaskIn, keeping
+   * Restores an exported task inside the caller's change (imports), as createTaskIn, keeping
    * the completion time of a completed one (now when it has none); any other status has none.
    */
-  async restoreTaskIn(tx: Sql, ctx: CallContext, body: RestoreTaskInput): Promise<TaskDto> {
+  async restoreTaskIn(tx: Sql, s: ChangeScope, body: RestoreTaskInput): Promise<TaskDto> {
     const { completedAt, ...rest } = body;
     if (completedAt && rest.status !== 'completed')
       throw invalidField(
@@ -160,17 +160,15 @@ export class TaskService {
         WORK.completedOnlyTask({ status: rest.status ?? 'pending' }),
       );
     await this.checkReferences(tx, rest);
-    return this.insertTask(tx, ctx, rest, completedAt ? new Date(completedAt) : null);
+    return this.insertTask(s, rest, completedAt ? new Date(completedAt) : null);
   }
 
   /** The task's INSERT and its audit event, in one statement. */
   private async insertTask(
-    tx: Sql,
-    ctx: CallContext,
+    s: ChangeScope,
     body: CreateTaskInput,
     completedAt: Date | null = null,
   ): Promise<TaskDto> {
-    const s = tenantScope(ctx);
     const id = newId();
     const write = store.insertTaskWrite(
       s.orgId,
@@ -189,12 +187,9 @@ export class TaskService {
       },
       completedAt,
     );
-    const [row] = await this.audit.recordWith<store.TaskRow>(
-      tx,
+    const [row] = await s.recordWith<store.TaskRow>(
       write,
       {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
         action: 'task.create',
         resourceType: 'task',
         resourceId: id,
@@ -222,7 +217,6 @@ export class TaskService {
               ]
             : []),
         ],
-        meta: ctx.meta,
       },
       store.TASK_EDITABLE,
     );
@@ -247,8 +241,7 @@ export class TaskService {
     body: UpdateTaskInput,
     expectedVersion?: number,
   ): Promise<TaskDto> {
-    const s = tenantScope(ctx);
-    return this.db.transaction(s, async (tx) => {
+    return this.audit.change(ctx, async (tx, record) => {
       const before = await store.getTask(tx, id, true);
       if (!before) throw notFound('task');
       if (!ctx.principal.permissions.has('tasks:manage')) {
@@ -282,15 +275,12 @@ export class TaskService {
       const changes = diff(before, { ...before, ...fields }, store.TASK_EDITABLE);
       if (!changes) return taskToDto(before);
       const after = await store.updateTask(tx, id, fields);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: fields.status ? 'task.status_change' : 'task.update',
         resourceType: 'task',
         resourceId: id,
         events: taskChangeEvents(before, after, changedFields(changes)),
         changes,
-        meta: ctx.meta,
       });
       return taskToDto(after);
     });
@@ -299,22 +289,19 @@ export class TaskService {
   /** Deletes a task with its attachments (their files go once the deletion has committed). */
   async deleteTask(ctx: CallContext, id: string, expectedVersion?: number): Promise<void> {
     const s = tenantScope(ctx);
-    const files = await this.db.transaction(s, async (tx) => {
+    const files = await this.audit.change(ctx, async (tx, record) => {
       const before = await store.getTask(tx, id, true);
       if (!before) throw notFound('task');
       assertVersion(before.version, expectedVersion, 'task');
       const files = await releaseAttachments(tx, this.tenancy, s.orgId, { taskId: id });
       await store.deleteTask(tx, id);
-      await this.audit.record(tx, {
-        orgId: s.orgId,
-        actor: actorOf(ctx),
+      await record({
         action: 'task.delete',
         resourceType: 'task',
         resourceId: id,
         events: [{ type: 'task.deleted', payload: { id, projectId: before.project_id } }],
         changes: diff(before, null, store.TASK_EDITABLE),
         metadata: files.length > 0 ? { attachmentsDeleted: files.length } : undefined,
-        meta: ctx.meta,
       });
       return files;
     });

@@ -8,7 +8,8 @@ export type KeyPurpose =
   | 'secret-box'
   | 'database-app-password'
   | 'embedded-superuser-password'
-  | 'token-pepper';
+  | 'token-pepper'
+  | 'realtime-bus';
 
 export class MasterKey {
   readonly id: string;

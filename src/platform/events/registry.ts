@@ -10,7 +10,10 @@ import type { Sql } from '../db/transaction.ts';
 import type { DomainEvent, EventType } from './catalogue.ts';
 
 export interface EventHandlerContext {
-  /** The tenant transaction the handler runs in (RLS scoped to the event's organization). */
+  /**
+   * The tenant transaction the handler runs in (RLS scoped to the event's organization): a handle
+   * of its own per run (one event, or a batch on the fast path), so it may key per-run caches.
+   */
   tx: Sql;
   orgId: string;
   /** 1 on the first try, then 2, 3, ... */
@@ -24,6 +27,12 @@ export interface EventHandler {
   /** The event types it handles; `'*'` for every type. */
   events: readonly (EventType | '*')[];
   handle(event: DomainEvent, ctx: EventHandlerContext): Promise<void>;
+  /**
+   * Optional: the same for several events at once, in order, in one transaction (the dispatcher's
+   * fast path), to save round trips. A failure runs them again one by one through this with one
+   * event each, so it must do exactly what `handle` does per event.
+   */
+  handleBatch?(events: DomainEvent[], ctx: EventHandlerContext): Promise<void>;
 }
 
 export class EventHandlerRegistry {

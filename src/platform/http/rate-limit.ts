@@ -4,6 +4,7 @@
 // table rate_limits) while the per-request limits are counted locally and synced in batches
 // (synced-counters.ts: no database write on a request's path). Store failures fall back to an
 // in-memory limiter rather than refusing or waving through all traffic.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import {
@@ -69,12 +70,30 @@ export function createRateLimitStore(
   };
 }
 
+/** A short name of the installation: its database (server, port, name). */
+function installationOf(pool: pg.Pool): string {
+  const o = pool.options as { host?: string; port?: number; database?: string; connectionString?: string };
+  let where = `${o.host ?? ''}:${o.port ?? ''}/${o.database ?? ''}`;
+  if (o.connectionString) {
+    const u = new URL(o.connectionString);
+    where = `${u.hostname}:${u.port}${u.pathname}`;
+  }
+  return createHash('sha256').update(where).digest('hex').slice(0, 12);
+}
+
 export function limiterFactory(
   store: 'memory' | 'postgres' | 'redis',
   deps: { pool?: pg.Pool; redis?: Redis | null },
 ): LimiterFactory {
+  // Redis may be shared by several installations (staging beside production, test runs): its keys
+  // name the installation's database, so their counters never mix.
+  const scope = store === 'redis' && deps.pool ? `${installationOf(deps.pool)}:` : '';
   return (spec) => {
-    const base = { keyPrefix: `bul:${spec.name}`, points: spec.points, duration: spec.durationSeconds };
+    const base = {
+      keyPrefix: `bul:${scope}${spec.name}`,
+      points: spec.points,
+      duration: spec.durationSeconds,
+    };
     if (store === 'memory') return new RateLimiterMemory(base);
     const insuranceLimiter = new RateLimiterMemory(base);
     if (store === 'redis') {

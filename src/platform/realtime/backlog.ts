@@ -38,3 +38,28 @@ export async function eventsAfter(
     return rows.map((r) => toDomainEvent(r as Parameters<typeof toDomainEvent>[0]));
   });
 }
+
+/** The last number given to one of the organization's events (0: none yet). */
+export async function headSeq(pool: pg.Pool, orgId: string): Promise<number> {
+  return inTransaction(pool, { orgId, userId: null }, async (tx) => {
+    const { rows } = await tx.query<{ last_seq: string }>(
+      'SELECT last_seq FROM domain_event_heads WHERE org_id = $1',
+      [orgId],
+    );
+    return Number(rows[0]?.last_seq ?? 0);
+  });
+}
+
+/**
+ * How far the realtime publisher has published the organization's events (its cursor): every
+ * event up to it went out on the bus (or, over Redis, at least that far).
+ */
+export async function publishedSeq(pool: pg.Pool, orgId: string): Promise<number> {
+  return inTransaction(pool, { orgId, userId: null }, async (tx) => {
+    const { rows } = await tx.query<{ last_seq: string }>(
+      "SELECT last_seq FROM domain_event_cursors WHERE org_id = $1 AND handler = 'realtime'",
+      [orgId],
+    );
+    return Number(rows[0]?.last_seq ?? 0);
+  });
+}

@@ -8,20 +8,50 @@
 // events twice, and the hub drops what it has already delivered (by `seq`). Either way a message
 // can be lost (a connection down at that moment): the hub sees the hole in `seq` with the next
 // event of that organization and reads what it missed from the outbox.
+//
+// Anyone who can connect to the database may NOTIFY, and anyone on the Redis server may PUBLISH:
+// messages carry an HMAC (a key derived from the master key), and a hub ignores any message
+// without a valid one. The Redis channel is named after the master key, so two installations
+// sharing a Redis server never mix their events.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { MasterKey } from '../crypto/master-key.ts';
 import { isUuid } from '../db/ids.ts';
 import type { DomainEvent } from '../events/catalogue.ts';
-import type { EventHandler } from '../events/registry.ts';
+import type { EventHandler, EventHandlerContext } from '../events/registry.ts';
 
 const PG_CHANNEL = 'bul_realtime';
-const REDIS_CHANNEL = 'bul:realtime';
 /** NOTIFY payloads must stay under 8,000 bytes; a larger event travels as a reference. */
 const MAX_INLINE_BYTES = 7000;
 
 /** What travels on the bus: the event, or (too large to carry) where to read it. */
 export type BusMessage = { event: DomainEvent } | { ref: { orgId: string; seq: number } };
+
+/** The bus's signing key and, for Redis, the installation's channel. */
+export class BusKey {
+  readonly redisChannel: string;
+  private readonly key: Buffer;
+  constructor(masterKey: MasterKey) {
+    this.key = masterKey.derive('realtime-bus');
+    this.redisChannel = `bul:realtime:${masterKey.id}`;
+  }
+
+  sign(text: string): string {
+    return `${createHmac('sha256', this.key).update(text).digest('base64url')}.${text}`;
+  }
+
+  /** The text of a signed message, or null when the signature is missing or wrong. */
+  open(signed: string): string | null {
+    const dot = signed.indexOf('.');
+    if (dot !== 43) return null; // base64url of 32 bytes
+    const text = signed.slice(dot + 1);
+    const expected = createHmac('sha256', this.key).update(text).digest();
+    const given = Buffer.from(signed.slice(0, dot), 'base64url');
+    return given.length === expected.length && timingSafeEqual(given, expected) ? text : null;
+  }
+}
 
 export function encodeBusMessage(event: DomainEvent): string {
   const inline = JSON.stringify({ event });
@@ -30,28 +60,62 @@ export function encodeBusMessage(event: DomainEvent): string {
     : JSON.stringify({ ref: { orgId: event.orgId, seq: event.seq } });
 }
 
-/** Parses what arrived on the bus; null for anything that is not one of ours (anyone may NOTIFY). */
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a message's text; null for anything that is not a well-formed one. */
 export function decodeBusMessage(text: string): BusMessage | null {
   try {
-    const m = JSON.parse(text) as Partial<{ event: DomainEvent; ref: { orgId: string; seq: number } }>;
-    if (m.event && isUuid(m.event.orgId) && Number.isSafeInteger(m.event.seq)) return { event: m.event };
-    if (m.ref && isUuid(m.ref.orgId) && Number.isSafeInteger(m.ref.seq)) return { ref: m.ref };
+    const m = JSON.parse(text) as { event?: unknown; ref?: unknown };
+    const e = m.event;
+    if (
+      isObject(e) &&
+      typeof e.id === 'string' &&
+      typeof e.type === 'string' &&
+      typeof e.orgId === 'string' &&
+      isUuid(e.orgId) &&
+      Number.isSafeInteger(e.seq) &&
+      isObject(e.payload) &&
+      isObject(e.actor)
+    )
+      return { event: e as unknown as DomainEvent };
+    const r = m.ref;
+    if (isObject(r) && typeof r.orgId === 'string' && isUuid(r.orgId) && Number.isSafeInteger(r.seq))
+      return { ref: { orgId: r.orgId, seq: r.seq as number } };
   } catch {
     // not JSON
   }
   return null;
 }
 
-/** The event handler that publishes every event to the API processes (registered by workers). */
-export function realtimePublisher(redis: Redis | null): EventHandler {
+/**
+ * The event handler that publishes every event to the API processes (registered by workers). A
+ * Redis that cannot take the message is logged, not retried: the hubs read what they missed from
+ * the outbox when the organization's next event arrives, and realtime must not stall the
+ * organization's other events or fill its dead letters.
+ */
+export function realtimePublisher(redis: Redis | null, key: BusKey, log: Logger): EventHandler {
+  const publish = async (events: DomainEvent[], tx: EventHandlerContext['tx']) => {
+    const messages = events.map((e) => key.sign(encodeBusMessage(e)));
+    if (!redis) {
+      // One statement for the batch; notifications go out in the array's order, at commit.
+      await tx.query(
+        'SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS x (m, n) ORDER BY n',
+        [PG_CHANNEL, messages],
+      );
+      return;
+    }
+    const pipeline = redis.pipeline();
+    for (const m of messages) pipeline.publish(key.redisChannel, m);
+    await pipeline.exec().catch((err: unknown) => {
+      log.warn({ err, orgId: events[0]?.orgId }, 'realtime publish to redis failed');
+    });
+  };
   return {
     name: 'realtime',
     events: ['*'],
-    async handle(event, ctx) {
-      const message = encodeBusMessage(event);
-      if (redis) await redis.publish(REDIS_CHANNEL, message);
-      else await ctx.tx.query('SELECT pg_notify($1, $2)', [PG_CHANNEL, message]);
-    },
+    handle: (event, ctx) => publish([event], ctx.tx),
+    handleBatch: (events, ctx) => publish(events, ctx.tx),
   };
 }
 
@@ -66,13 +130,18 @@ export interface BusSubscription {
 export async function subscribeToBus(o: {
   pool: pg.Pool;
   redis: Redis | null;
+  key: BusKey;
   log: Logger;
   onMessage: (m: BusMessage) => void;
   onReconnect: () => void;
+  /** A message that is not ours (no valid signature, or not a message). */
+  onRejected?: () => void;
 }): Promise<BusSubscription> {
-  const receive = (text: string) => {
-    const m = decodeBusMessage(text);
+  const receive = (signed: string) => {
+    const text = o.key.open(signed);
+    const m = text === null ? null : decodeBusMessage(text);
     if (m) o.onMessage(m);
+    else o.onRejected?.();
   };
   if (o.redis) {
     // A subscribed Redis connection can do nothing else: a connection of its own.
@@ -84,17 +153,23 @@ export async function subscribeToBus(o: {
       connectedOnce = true;
     });
     sub.on('message', (channel: string, text: string) => {
-      if (channel === REDIS_CHANNEL) receive(text);
+      if (channel === o.key.redisChannel) receive(text);
     });
     await sub.connect();
-    await sub.subscribe(REDIS_CHANNEL);
+    await sub.subscribe(o.key.redisChannel);
     return { close: async () => void (await sub.quit().catch(() => sub.disconnect())) };
   }
   let client: pg.Client | null = null;
   let closed = false;
   const listen = async (again: boolean): Promise<void> => {
     if (closed) return;
-    const c = new pg.Client({ ...o.pool.options, application_name: 'bul-realtime-listen' });
+    // keepAlive: a connection cut without a FIN (a NAT's idle timeout, a failover) is noticed.
+    const c = new pg.Client({
+      ...o.pool.options,
+      application_name: 'bul-realtime-listen',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     c.on('notification', (n) => {
       if (n.channel === PG_CHANNEL && n.payload) receive(n.payload);
     });
@@ -107,6 +182,10 @@ export async function subscribeToBus(o: {
     try {
       await c.connect();
       await c.query(`LISTEN ${PG_CHANNEL}`);
+      if (closed) {
+        await c.end().catch(() => {});
+        return;
+      }
       client = c;
       if (again) o.onReconnect();
     } catch (err) {

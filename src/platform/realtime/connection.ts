@@ -33,6 +33,8 @@ export const CLOSE = {
 } as const;
 
 const MAX_SUBSCRIPTIONS = 50;
+/** Events held for a client while it is replayed to or checked again; more make it reload. */
+const MAX_HELD = 10_000;
 const MAX_EVENT_PATTERNS = 50;
 /** Bytes queued for a client that does not read before it is dropped. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
@@ -59,13 +61,22 @@ export interface ConnectionOptions {
 export class RealtimeConnection implements HubConnection {
   readonly orgId: string;
   readonly userId: string;
+  readonly holder: string;
   /** Whether the client answered the last ping (the hub's heartbeat sweeps this). */
   alive = true;
   private reader: Reader;
   private readonly subscriptions = new Map<string, Subscription>();
   private nextSubscription = 1;
-  /** Until the replay of a resuming client is sent, live events wait here. */
-  private pending: { event: DomainEvent; text: string }[] | null = null;
+  /**
+   * Live events wait here while the replay of a resuming client is sent, and while the
+   * connection's permissions are checked again after its user was removed or got another role
+   * (they are then filtered with the new ones). null: sent at once.
+   */
+  private pending: { event: DomainEvent; frame: Buffer }[] | null = null;
+  /** A reload asked for while events were held: sent in their place. */
+  private reloadWhenReleased: 'unknown-event' | 'too-far-behind' | null = null;
+  /** Each check of the credentials gets a number; only the latest one's answer counts. */
+  private checks = 0;
   /** The last seq sent: nothing at or before it is sent again. */
   private sentSeq = 0;
   private tokens: number;
@@ -79,6 +90,7 @@ export class RealtimeConnection implements HubConnection {
     this.o = o;
     this.orgId = o.orgId;
     this.userId = o.principal.userId;
+    this.holder = o.principal.apiKeyId ?? o.principal.userId;
     this.reader = o.principal;
     this.tokens = 2 * o.messagesPerSecond;
   }
@@ -91,7 +103,7 @@ export class RealtimeConnection implements HubConnection {
     });
     ws.on('close', () => this.cleanup());
     ws.on('error', () => this.cleanup());
-    if (this.o.resumeFrom !== null) this.pending = [];
+    if (this.o.resumeFrom !== null) this.hold('replay');
     this.o.hub.add(this);
     this.scheduleRevalidation(this.o.revalidateMs);
     let resumed = 0;
@@ -105,7 +117,29 @@ export class RealtimeConnection implements HubConnection {
     });
   }
 
-  /** Sends what the client missed after its last event, then the events that arrived meanwhile. */
+  /** Why events are being held (see `pending`); they go out when no reason is left. */
+  private readonly holding = new Set<'replay' | 'check'>();
+
+  private hold(reason: 'replay' | 'check'): void {
+    this.holding.add(reason);
+    this.pending ??= [];
+  }
+
+  private unhold(reason: 'replay' | 'check'): void {
+    if (!this.holding.delete(reason) || this.holding.size > 0) return;
+    const held = this.pending ?? [];
+    this.pending = null;
+    if (this.reloadWhenReleased) {
+      const reason = this.reloadWhenReleased;
+      this.reloadWhenReleased = null;
+      this.sentSeq = Math.max(this.sentSeq, held.at(-1)?.event.seq ?? 0);
+      this.reload(reason);
+      return;
+    }
+    for (const { event, frame } of held) this.send1(event, frame);
+  }
+
+  /** Sends what the client missed after its last event (the events arriving meanwhile are held). */
   private async replay(lastEventId: string): Promise<number> {
     let sent = 0;
     try {
@@ -123,25 +157,28 @@ export class RealtimeConnection implements HubConnection {
       this.o.log.warn({ err }, 'realtime replay failed; the client is told to reload');
       this.reload('unknown-event');
     }
-    const waiting = this.pending ?? [];
-    this.pending = null;
-    for (const { event, text } of waiting) this.send1(event, text);
+    this.unhold('replay');
     return sent;
   }
 
-  offer(event: DomainEvent, text: string): void {
+  offer(event: DomainEvent, frame: Buffer): void {
     if (this.closed) return;
-    if (this.pending) this.pending.push({ event, text });
-    else this.send1(event, text);
+    if (!this.pending) {
+      this.send1(event, frame);
+      return;
+    }
+    if (this.pending.length < MAX_HELD) this.pending.push({ event, frame });
+    else this.reloadWhenReleased ??= 'too-far-behind';
   }
 
   /** Sends an event when it is new to this client, readable by it and under its subscriptions. */
-  private send1(event: DomainEvent, text: string): boolean {
+  private send1(event: DomainEvent, frame: Buffer): boolean {
     if (event.seq <= this.sentSeq) return false;
     this.sentSeq = event.seq;
     if (!mayRead(this.reader, event)) return false;
     if (this.subscriptions.size > 0 && !this.subscribed(event)) return false;
-    this.sendText(text);
+    this.sendData(frame);
+    this.o.hub.stats.eventsSent++;
     return true;
   }
 
@@ -151,11 +188,22 @@ export class RealtimeConnection implements HubConnection {
   }
 
   reload(reason: 'unknown-event' | 'too-far-behind'): void {
-    this.send({ type: 'reload', reason });
+    if (this.pending) this.reloadWhenReleased = reason;
+    else {
+      this.send({ type: 'reload', reason });
+      this.o.hub.stats.reloads++;
+    }
   }
 
+  /**
+   * The user was removed or got another role: nothing more is sent with the permissions the
+   * connection had; events wait until the check answers, then go out filtered by the new ones.
+   */
   revalidateSoon(): void {
-    this.scheduleRevalidation(0);
+    this.hold('check');
+    if (this.revalidateTimer) clearTimeout(this.revalidateTimer);
+    this.revalidateTimer = null;
+    void this.revalidate();
   }
 
   shutdown(): void {
@@ -184,18 +232,26 @@ export class RealtimeConnection implements HubConnection {
 
   private async revalidate(): Promise<void> {
     if (this.closed) return;
+    const check = ++this.checks;
     try {
       const p = await this.o.revalidate();
+      if (check !== this.checks || this.closed) return; // a later check decides
       if (p.org?.id !== this.orgId) throw new AppError('unauthenticated', REALTIME.credentialsEnded());
       this.reader = p;
     } catch (err) {
+      if (check !== this.checks || this.closed) return;
       if (err instanceof AppError) {
+        this.pending = null; // nothing held goes to credentials that no longer hold
+        this.holding.clear();
         this.sendProblem(new AppError(err.code, REALTIME.credentialsEnded()));
         this.close(CLOSE.credentialsEnded, 'credentials no longer valid');
         return;
       }
-      this.o.log.warn({ err }, 'realtime credentials check failed; trying again later');
+      this.o.log.warn({ err }, 'realtime credentials check failed; trying again soon');
+      this.scheduleRevalidation(Math.min(this.o.revalidateMs, 5000));
+      return;
     }
+    this.unhold('check');
     this.scheduleRevalidation(this.o.revalidateMs);
   }
 
@@ -276,7 +332,8 @@ export class RealtimeConnection implements HubConnection {
       this.close(CLOSE.otherOrganization, 'subscription to another organization');
       return;
     }
-    const subId = typeof id === 'string' ? id : `s${this.nextSubscription++}`;
+    let subId = typeof id === 'string' ? id : `s${this.nextSubscription++}`;
+    while (typeof id !== 'string' && this.subscriptions.has(subId)) subId = `s${this.nextSubscription++}`;
     if (this.subscriptions.has(subId)) {
       this.refuse([fieldError('id', 'unique', REALTIME.duplicateSubscription({ id: subId }))]);
       return;
@@ -330,21 +387,24 @@ export class RealtimeConnection implements HubConnection {
   }
 
   private send(message: Record<string, unknown>): void {
-    this.sendText(JSON.stringify(message));
+    this.sendData(JSON.stringify(message));
   }
 
-  private sendText(text: string): void {
+  /** A text frame (a Buffer holds UTF-8 JSON, sent as text). */
+  private sendData(data: string | Buffer): void {
     const ws = this.o.socket;
     if (this.closed || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       this.close(CLOSE.slowConsumer, 'slow consumer');
       return;
     }
-    ws.send(text);
+    ws.send(data, { binary: false });
   }
 
   private close(code: number, reason: string): void {
     if (this.closed) return;
+    const closes = this.o.hub.stats.closes;
+    closes.set(code, (closes.get(code) ?? 0) + 1);
     this.o.socket.close(code, reason);
     this.cleanup();
   }

@@ -5,6 +5,7 @@ import { type DomainEvent, EVENT_CATALOGUE, EVENT_TYPES, isEventType } from '../
 /** What the filter needs to know about a connection's principal. */
 export interface Reader {
   userId: string;
+  kind: 'jwt' | 'session' | 'api_key';
   permissions: ReadonlySet<string>;
 }
 
@@ -16,7 +17,8 @@ export function mayRead(reader: Reader, event: Pick<DomainEvent, 'type' | 'paylo
   if (!isEventType(event.type)) return false;
   const entry = EVENT_CATALOGUE[event.type];
   if (reader.permissions.has(entry.read)) return true;
-  return entry.self && event.payload.id === reader.userId;
+  // An API key acts with its scopes only: its owner's own events reach the owner's sessions.
+  return entry.self && reader.kind !== 'api_key' && event.payload.id === reader.userId;
 }
 
 export interface Subscription {

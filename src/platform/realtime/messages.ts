@@ -74,6 +74,17 @@ export const REALTIME = defineMessages('realtime', {
     'pt-BR':
       'Uma sessão de navegador só pode abrir /ws a partir deste site (a origem {origin} não é permitida)',
   },
+  processFull: {
+    en: 'this server holds as many realtime connections as it may; try again shortly (another server may take it)',
+    es: 'Este servidor tiene tantas conexiones en tiempo real como puede; inténtelo de nuevo en breve (otro servidor puede aceptarla)',
+    'pt-BR':
+      'Este servidor já tem todas as conexões em tempo real que pode; tente novamente em instantes (outro servidor pode aceitá-la)',
+  },
+  tooManyConnections: {
+    en: 'at most {limit} realtime connections per user or API key on one server',
+    es: 'Como máximo {limit} conexiones en tiempo real por usuario o clave de API en un servidor',
+    'pt-BR': 'No máximo {limit} conexões em tempo real por usuário ou chave de API em um servidor',
+  },
   notWebSocket: {
     en: '/ws answers WebSocket upgrade requests only',
     es: '/ws solo responde a solicitudes de actualización a WebSocket',

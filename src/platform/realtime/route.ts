@@ -33,7 +33,37 @@ export interface RealtimeRouteOptions {
     wsRevalidateMs: number;
     wsMessagesPerSecond: number;
     wsResumeLimit: number;
+    wsMaxConnections: number;
+    wsMaxConnectionsPerUser: number;
   };
+}
+
+/** The origins of the URLs among `values`; an entry that is not one (`*`) allows nothing more. */
+function originsOf(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    try {
+      out.push(new URL(v).origin);
+    } catch {
+      // not a URL: no origin to allow
+    }
+  }
+  return out;
+}
+
+/**
+ * What a later check of the credentials needs of the upgrade request (headers, cookies, address):
+ * kept instead of the request itself, which holds far more for as long as the connection lives.
+ */
+function credentialsOf(request: FastifyRequest): FastifyRequest {
+  return {
+    headers: { ...request.headers },
+    cookies: { ...request.cookies },
+    ip: request.ip,
+    method: 'GET',
+    hostname: request.hostname,
+    host: request.host,
+  } as unknown as FastifyRequest;
 }
 
 function originAllowed(request: FastifyRequest, allowed: readonly string[]): string | null {
@@ -77,7 +107,7 @@ export async function registerWebSocketSupport(app: FastifyInstance, hub: Realti
 /** `GET /ws`, after the request pipeline (which authenticates it). */
 export function registerRealtimeRoute(app: FastifyInstance, o: RealtimeRouteOptions): void {
   o.hub.startHeartbeat(o.config.wsHeartbeatMs);
-  const origins = o.origins.map((x) => new URL(x).origin);
+  const origins = originsOf(o.origins);
 
   app.get<{ Querystring: { lastEventId?: string } }>(
     '/ws',
@@ -92,6 +122,15 @@ export function registerRealtimeRoute(app: FastifyInstance, o: RealtimeRouteOpti
           if (refused !== null) throw new AppError('forbidden', REALTIME.originRefused({ origin: refused }));
         }
         if (!principal.org) throw new AppError('forbidden', HTTP.noOrganization());
+        if (o.hub.connectionCount >= o.config.wsMaxConnections)
+          throw new AppError('unavailable', REALTIME.processFull(), { retryAfterSeconds: 5 });
+        const holder = principal.apiKeyId ?? principal.userId;
+        if (o.hub.connectionsOf(holder) >= o.config.wsMaxConnectionsPerUser)
+          throw new AppError(
+            'rate-limited',
+            REALTIME.tooManyConnections({ limit: o.config.wsMaxConnectionsPerUser }),
+            { retryAfterSeconds: 60 },
+          );
         const last = request.query.lastEventId;
         if (last !== undefined && !isUuid(last)) {
           throw new AppError('validation-failed', REALTIME.badMessage(), {
@@ -102,6 +141,7 @@ export function registerRealtimeRoute(app: FastifyInstance, o: RealtimeRouteOpti
     },
     (socket, request) => {
       const principal = request.principal!;
+      const credentials = credentialsOf(request);
       const connection = new RealtimeConnection({
         socket,
         principal,
@@ -111,7 +151,7 @@ export function registerRealtimeRoute(app: FastifyInstance, o: RealtimeRouteOpti
         hub: o.hub,
         pool: o.pool,
         log: request.log as Logger,
-        revalidate: () => o.revalidate(request),
+        revalidate: () => o.revalidate(credentials),
         revalidateMs: o.config.wsRevalidateMs,
         messagesPerSecond: o.config.wsMessagesPerSecond,
         resumeLimit: o.config.wsResumeLimit,

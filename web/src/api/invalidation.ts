@@ -1,7 +1,7 @@
 // Which cached queries a domain event makes stale. Kept apart from the React hooks (queries.ts)
 // so it depends on nothing but TanStack's query core, and is tested without a browser
-// (test/web-queries.test.ts). The realtime connection (a later part) calls invalidateForEvent
-// with each message it receives; so may anything else that learns of a change.
+// (test/web-queries.test.ts). The realtime connection (realtime.ts) marks stale the keys of the
+// events it receives (batched); so may anything else that learns of a change.
 import type { QueryClient, QueryKey } from '@tanstack/query-core';
 
 /** The collections the web app caches: the first element of every query key. */
@@ -56,7 +56,7 @@ const STALE_BY_SUBJECT: Record<string, readonly Resource[]> = {
   payment: ['payments', 'invoices', 'analytics'],
   deal: ['deals', 'analytics'],
   feedback: ['feedback', 'analytics'],
-  member: ['members', 'invitations', 'plan'],
+  member: ['members', 'invitations', 'plan', 'analytics'],
   invitation: ['invitations'],
   role: ['roles', 'members'],
   department: ['departments', 'members'],

@@ -27,8 +27,10 @@ export const queryClient = new QueryClient({
       // A refusal (403, 404, a problem) is shown at once; asking again would only delay it.
       retry: false,
       refetchOnWindowFocus: false,
-      // A screen shows what the cache holds at once and asks again when it opens: nothing tells
-      // this tab yet what others changed (until realtime messages call invalidateForEvent).
+      // Screens on show are kept current by the realtime connection (realtime.ts invalidates what
+      // each event changed), so nothing polls. A screen still asks again when it opens (showing
+      // the cache meanwhile), since some data changes without any event: organization settings,
+      // API keys, audit entries, webhook deliveries.
       staleTime: 0,
     },
   },

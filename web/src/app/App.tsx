@@ -6,6 +6,7 @@ import { adminRoutes } from '../pages/admin/area.tsx';
 import { businessRoutes } from '../pages/business/area.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
 import { AppLayout } from './AppLayout.tsx';
+import { RealtimeProvider } from './RealtimeProvider.tsx';
 
 const LoginPage = lazy(() => import('../pages/auth/LoginPage.tsx'));
 const SignUpPage = lazy(() => import('../pages/auth/SignUpPage.tsx'));
@@ -99,7 +100,9 @@ export function App() {
           <Route
             element={
               <RequireSession>
-                <AppLayout />
+                <RealtimeProvider>
+                  <AppLayout />
+                </RealtimeProvider>
               </RequireSession>
             }
           >

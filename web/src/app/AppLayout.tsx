@@ -1,6 +1,6 @@
 // The frame of every signed-in page: header with the organization switcher, language and
 // sign-out; navigation that collapses behind a burger on narrow screens.
-import { AppShell, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
+import { AppShell, Badge, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,6 +11,7 @@ import { LanguageSelect } from '../components/LanguageSelect.tsx';
 import { adminNav } from '../pages/admin/area.tsx';
 import { businessNav } from '../pages/business/area.tsx';
 import { useMe, useSession } from '../session/SessionProvider.tsx';
+import { useRealtimeState } from './RealtimeProvider.tsx';
 
 type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
 
@@ -62,6 +63,7 @@ export function AppLayout() {
           <Group gap="xs" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.menu')} />
             <Title order={3}>{t('app.name')}</Title>
+            <ReconnectingNote />
           </Group>
           <Group gap="xs" wrap="nowrap">
             <Select
@@ -149,5 +151,19 @@ export function AppLayout() {
         </Suspense>
       </AppShell.Main>
     </AppShell>
+  );
+}
+
+/**
+ * Shown only while live updates are interrupted, so the screen is not trusted to be current then
+ * (it says nothing while connected: that is the normal state).
+ */
+function ReconnectingNote() {
+  const { t } = useTranslation();
+  if (useRealtimeState() !== 'reconnecting') return null;
+  return (
+    <Badge variant="light" color="gray" title={t('realtime.reconnectingHint')} role="status">
+      {t('realtime.reconnecting')}
+    </Badge>
   );
 }

@@ -4,6 +4,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Widen } from './catalogue-type.ts';
 
@@ -11,6 +12,7 @@ export const en = {
   business: businessMessages.en,
   admin: adminMessages.en,
   webhooks: webhookMessages.en,
+  realtime: realtimeMessages.en,
   board: boardMessages.en,
   fields: fieldMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },
@@ -129,6 +131,7 @@ export const en = {
   projects: {
     title: 'Projects',
     new: 'New project',
+    edit: 'Edit project',
     list: 'List',
     board: 'Board',
     view: 'View',
@@ -170,6 +173,8 @@ export const en = {
   tasks: {
     title: 'Title',
     new: 'New task',
+    edit: 'Edit task',
+    saved: 'Saved.',
     assignee: 'Assignee',
     unassigned: 'Unassigned',
     priority: 'Priority',
@@ -193,6 +198,7 @@ export const en = {
   clients: {
     title: 'Clients',
     new: 'New client',
+    edit: 'Edit client',
     email: 'E-mail',
     phone: 'Phone',
     website: 'Website',
@@ -271,7 +277,7 @@ export const en = {
     events: 'Actions',
     tasksCompleted: 'Tasks completed',
     daysOverdue: '{{count}} days overdue',
-    refreshed: 'Updated {{time}}, refreshes every {{seconds}} s',
+    refreshed: 'Updated {{time}}, live',
     nothingOverdue: 'Nothing is overdue.',
   },
 };

@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
 
@@ -10,6 +11,7 @@ export const es: Catalogue = {
   business: businessMessages.es,
   admin: adminMessages.es,
   webhooks: webhookMessages.es,
+  realtime: realtimeMessages.es,
   board: boardMessages.es,
   fields: fieldMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },
@@ -128,6 +130,7 @@ export const es: Catalogue = {
   projects: {
     title: 'Proyectos',
     new: 'Nuevo proyecto',
+    edit: 'Editar proyecto',
     list: 'Lista',
     board: 'Tablero',
     view: 'Vista',
@@ -169,6 +172,8 @@ export const es: Catalogue = {
   tasks: {
     title: 'Título',
     new: 'Nueva tarea',
+    edit: 'Editar tarea',
+    saved: 'Guardado.',
     assignee: 'Responsable',
     unassigned: 'Sin asignar',
     priority: 'Prioridad',
@@ -192,6 +197,7 @@ export const es: Catalogue = {
   clients: {
     title: 'Clientes',
     new: 'Nuevo cliente',
+    edit: 'Editar cliente',
     email: 'Correo electrónico',
     phone: 'Teléfono',
     website: 'Sitio web',
@@ -270,7 +276,7 @@ export const es: Catalogue = {
     events: 'Acciones',
     tasksCompleted: 'Tareas completadas',
     daysOverdue: '{{count}} días de retraso',
-    refreshed: 'Actualizado a las {{time}}; se actualiza cada {{seconds}} s',
+    refreshed: 'Actualizado a las {{time}}, en vivo',
     nothingOverdue: 'No hay nada vencido.',
   },
 };

@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
 
@@ -10,6 +11,7 @@ export const ptBR: Catalogue = {
   business: businessMessages.ptBR,
   admin: adminMessages.ptBR,
   webhooks: webhookMessages.ptBR,
+  realtime: realtimeMessages.ptBR,
   board: boardMessages.ptBR,
   fields: fieldMessages.ptBR,
   app: { name: 'BUL', tagline: 'Projetos, clientes e números do negócio da sua organização' },
@@ -128,6 +130,7 @@ export const ptBR: Catalogue = {
   projects: {
     title: 'Projetos',
     new: 'Novo projeto',
+    edit: 'Editar projeto',
     list: 'Lista',
     board: 'Quadro',
     view: 'Visualização',
@@ -169,6 +172,8 @@ export const ptBR: Catalogue = {
   tasks: {
     title: 'Título',
     new: 'Nova tarefa',
+    edit: 'Editar tarefa',
+    saved: 'Salvo.',
     assignee: 'Responsável',
     unassigned: 'Sem responsável',
     priority: 'Prioridade',
@@ -192,6 +197,7 @@ export const ptBR: Catalogue = {
   clients: {
     title: 'Clientes',
     new: 'Novo cliente',
+    edit: 'Editar cliente',
     email: 'E-mail',
     phone: 'Telefone',
     website: 'Site',
@@ -270,7 +276,7 @@ export const ptBR: Catalogue = {
     events: 'Ações',
     tasksCompleted: 'Tarefas concluídas',
     daysOverdue: '{{count}} dias de atraso',
-    refreshed: 'Atualizado às {{time}}; atualiza a cada {{seconds}} s',
+    refreshed: 'Atualizado às {{time}}, ao vivo',
     nothingOverdue: 'Nada está atrasado.',
   },
 };

@@ -1,5 +1,5 @@
-// API keys: the list (scopes, expiry, last use), creating one (its secret shown once, with a copy
-// button) and revoking one.
+// API keys: the list (scopes, expiry, last use; a page at a time, "load more" past the first),
+// creating one (its secret shown once, with a copy button) and revoking one.
 import {
   Badge,
   Button,
@@ -8,7 +8,7 @@ import {
   Group,
   MultiSelect,
   Stack,
-  Table,
+  type TableProps,
   Text,
   TextInput,
   Title,
@@ -16,11 +16,11 @@ import {
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
-import { key, useApiQuery } from '../../api/queries.ts';
+import { allPages, key, usePagedQuery } from '../../api/queries.ts';
 import { DownloadMenu } from '../../components/DownloadMenu.tsx';
+import { type Column, ListPage, ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useMe, useSession } from '../../session/SessionProvider.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -38,31 +38,108 @@ function keyState(k: ApiKey): 'active' | 'revoked' | 'expired' {
 
 const STATE_COLORS = { active: 'green', revoked: 'red', expired: 'gray' } as const;
 
+/** One page of the organization's API keys (the API's largest page, so most see all at once). */
+const fetchKeys = (cursor: string | null) =>
+  call(api.GET('/api/v1/api-keys', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } }));
+
 export default function ApiKeysPage() {
   const { t } = useTranslation();
   const f = useFormat();
   const { can } = useSession();
   const manage = can('api_keys:manage');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const keys = useApiQuery(
-    key('api-keys', 'ApiKeysPage.keys'),
-    async () => (await call(api.GET('/api/v1/api-keys', { params: { query: { limit: 200 } } }))).items,
-  );
+  const list = usePagedQuery(key('api-keys', 'ApiKeysPage.list'), fetchKeys);
 
+  // Keys have no realtime events: after a change the loaded pages are asked for again.
   const revoke = async (k: ApiKey) => {
     await call(api.DELETE('/api/v1/api-keys/{id}', { params: { path: { id: k.id } } }));
-    await keys.reload();
+    await list.reload();
   };
 
+  const columns: Column<ApiKey>[] = [
+    {
+      header: t('common.name'),
+      cell: (k) => (
+        <>
+          <Text size="sm" fw={500}>
+            {k.name}
+          </Text>
+          <Code fz="xs">{k.prefix}…</Code>
+        </>
+      ),
+    },
+    {
+      header: t('admin.apiKeys.scopes'),
+      cell: (k) => (
+        <Group gap={4}>
+          {k.scopes.slice(0, SCOPES_SHOWN).map((s) => (
+            <Badge key={s} size="xs" variant="outline" tt="none">
+              {s}
+            </Badge>
+          ))}
+          {k.scopes.length > SCOPES_SHOWN && (
+            <Badge size="xs" variant="light" tt="none" title={k.scopes.join(', ')}>
+              {t('admin.apiKeys.moreScopes', { count: k.scopes.length - SCOPES_SHOWN })}
+            </Badge>
+          )}
+        </Group>
+      ),
+    },
+    {
+      header: t('admin.apiKeys.expires'),
+      cell: (k) => (k.expiresAt ? f.dateTime(k.expiresAt) : t('admin.apiKeys.never')),
+    },
+    {
+      header: t('admin.apiKeys.lastUsed'),
+      cell: (k) =>
+        k.lastUsedAt ? (
+          <>
+            <Text size="sm">{f.dateTime(k.lastUsedAt)}</Text>
+            {k.lastUsedIp && (
+              <Text size="xs" c="dimmed">
+                {k.lastUsedIp}
+              </Text>
+            )}
+          </>
+        ) : (
+          t('admin.apiKeys.neverUsed')
+        ),
+    },
+    {
+      header: t('common.status'),
+      cell: (k) => {
+        const state = keyState(k);
+        return (
+          <Badge color={STATE_COLORS[state]} variant="light">
+            {t(`admin.apiKeys.state.${state}`)}
+          </Badge>
+        );
+      },
+    },
+  ];
+  if (manage)
+    columns.push({
+      header: t('common.actions'),
+      cell: (k) =>
+        keyState(k) !== 'revoked' && (
+          <ConfirmButton
+            label={t('admin.apiKeys.revoke')}
+            ariaLabel={t('admin.apiKeys.revokeWho', { name: k.name })}
+            title={t('admin.apiKeys.revokeTitle')}
+            message={t('admin.apiKeys.revokeConfirm', { name: k.name })}
+            confirmLabel={t('admin.apiKeys.revoke')}
+            onConfirm={() => revoke(k)}
+          />
+        ),
+    });
+
   return (
-    <Stack>
-      <Group justify="space-between">
-        <Title order={2}>{t('admin.apiKeys.title')}</Title>
+    <ListPage
+      title={t('admin.apiKeys.title')}
+      actions={
         <DownloadMenu
           fileName="api-keys"
-          fetchAll={async () =>
-            (await call(api.GET('/api/v1/api-keys', { params: { query: { limit: 200 } } }))).items
-          }
+          fetchAll={() => allPages(fetchKeys)}
           columns={[
             { header: 'name', value: (k) => k.name },
             { header: 'prefix', value: (k) => k.prefix },
@@ -75,7 +152,8 @@ export default function ApiKeysPage() {
             { header: 'createdAt', value: (k) => k.createdAt },
           ]}
         />
-      </Group>
+      }
+    >
       <Text size="sm" c="dimmed">
         {t('admin.apiKeys.help')}
       </Text>
@@ -96,96 +174,26 @@ export default function ApiKeysPage() {
           <ApiKeyForm
             onCreated={(k) => {
               setCreated(k);
-              void keys.reload();
+              void list.reload();
             }}
           />
         </Card>
       )}
-      <ProblemAlert error={keys.error} />
-      {keys.data && keys.data.length === 0 ? (
-        <Text c="dimmed">{t('admin.apiKeys.none')}</Text>
-      ) : (
-        <WideTable minWidth={760}>
-          <Table verticalSpacing="xs" data-testid="api-keys-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('common.name')}</Table.Th>
-                <Table.Th>{t('admin.apiKeys.scopes')}</Table.Th>
-                <Table.Th>{t('admin.apiKeys.expires')}</Table.Th>
-                <Table.Th>{t('admin.apiKeys.lastUsed')}</Table.Th>
-                <Table.Th>{t('common.status')}</Table.Th>
-                {manage && <Table.Th>{t('common.actions')}</Table.Th>}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {(keys.data ?? []).map((k) => {
-                const state = keyState(k);
-                return (
-                  <Table.Tr key={k.id}>
-                    <Table.Td>
-                      <Text size="sm" fw={500}>
-                        {k.name}
-                      </Text>
-                      <Code fz="xs">{k.prefix}…</Code>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4}>
-                        {k.scopes.slice(0, SCOPES_SHOWN).map((s) => (
-                          <Badge key={s} size="xs" variant="outline" tt="none">
-                            {s}
-                          </Badge>
-                        ))}
-                        {k.scopes.length > SCOPES_SHOWN && (
-                          <Badge size="xs" variant="light" tt="none" title={k.scopes.join(', ')}>
-                            {t('admin.apiKeys.moreScopes', { count: k.scopes.length - SCOPES_SHOWN })}
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>{k.expiresAt ? f.dateTime(k.expiresAt) : t('admin.apiKeys.never')}</Table.Td>
-                    <Table.Td>
-                      {k.lastUsedAt ? (
-                        <>
-                          <Text size="sm">{f.dateTime(k.lastUsedAt)}</Text>
-                          {k.lastUsedIp && (
-                            <Text size="xs" c="dimmed">
-                              {k.lastUsedIp}
-                            </Text>
-                          )}
-                        </>
-                      ) : (
-                        t('admin.apiKeys.neverUsed')
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={STATE_COLORS[state]} variant="light">
-                        {t(`admin.apiKeys.state.${state}`)}
-                      </Badge>
-                    </Table.Td>
-                    {manage && (
-                      <Table.Td>
-                        {state !== 'revoked' && (
-                          <ConfirmButton
-                            label={t('admin.apiKeys.revoke')}
-                            ariaLabel={t('admin.apiKeys.revokeWho', { name: k.name })}
-                            title={t('admin.apiKeys.revokeTitle')}
-                            message={t('admin.apiKeys.revokeConfirm', { name: k.name })}
-                            confirmLabel={t('admin.apiKeys.revoke')}
-                            onConfirm={() => revoke(k)}
-                          />
-                        )}
-                      </Table.Td>
-                    )}
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
-      )}
-    </Stack>
+      <ListTable
+        list={list}
+        minWidth={760}
+        columns={columns}
+        tableProps={
+          { verticalSpacing: 'xs', highlightOnHover: false, 'data-testid': 'api-keys-table' } as TableProps
+        }
+        empty={<Text c="dimmed">{t('admin.apiKeys.none')}</Text>}
+      />
+    </ListPage>
   );
 }
+
+/** The fields the form shows: a problem naming another one (e.g. `scopes.3`) is shown above the form. */
+const KEY_FIELDS = ['name', 'scopes', 'expiresAt'] as const;
 
 function ApiKeyForm({ onCreated }: { onCreated: (k: CreatedApiKey) => void }) {
   const { t } = useTranslation();
@@ -210,7 +218,7 @@ function ApiKeyForm({ onCreated }: { onCreated: (k: CreatedApiKey) => void }) {
     setScopes([]);
     setExpires('');
     onCreated(k);
-  });
+  }, KEY_FIELDS);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void submit.run();

@@ -20,7 +20,8 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, call } from '../../api/client.ts';
-import { key, useApiQuery } from '../../api/queries.ts';
+import { key, usePagedQuery } from '../../api/queries.ts';
+import { LoadMore } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
@@ -35,10 +36,13 @@ export default function WebhooksPage() {
   const f = useFormat();
   const [secret, setSecret] = useState<{ title: string; secret: string } | null>(null);
   const [editing, setEditing] = useState<WebhookEndpoint | null>(null);
-  const endpoints = useApiQuery(
-    key('webhooks'),
-    async () =>
-      (await call(api.GET('/api/v1/webhooks/endpoints', { params: { query: { limit: 200 } } }))).items,
+  // A page at a time ("load more"): an organization may register more endpoints than one page.
+  const endpoints = usePagedQuery(key('webhooks', 'WebhooksPage.list'), (cursor: string | null) =>
+    call(
+      api.GET('/api/v1/webhooks/endpoints', {
+        params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
 
   const setEnabled = async (e: WebhookEndpoint, enabled: boolean) => {
@@ -86,7 +90,7 @@ export default function WebhooksPage() {
         />
       </Card>
       <ProblemAlert error={endpoints.error} />
-      {endpoints.data && endpoints.data.length === 0 ? (
+      {endpoints.loaded && endpoints.items.length === 0 ? (
         <Text c="dimmed">{t('webhooks.none')}</Text>
       ) : (
         <WideTable minWidth={760}>
@@ -100,7 +104,7 @@ export default function WebhooksPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {(endpoints.data ?? []).map((e) => (
+              {endpoints.items.map((e) => (
                 <Table.Tr key={e.id}>
                   <Table.Td>
                     <Anchor
@@ -179,6 +183,7 @@ export default function WebhooksPage() {
           </Table>
         </WideTable>
       )}
+      <LoadMore list={endpoints} />
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={t('webhooks.edit')}>
         {editing && (
           <EndpointForm

@@ -1,21 +1,32 @@
 // Create or change a contract: client, name, recurring amount in the organization's currency per
 // month or year, start and optional end date. Errors the API names are shown beside their field.
+// A contract being changed that someone else changes or deletes meanwhile gets a notice.
 import { Button, Group, NumberInput, Select, SimpleGrid, Stack, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, ifMatch } from '../../api/client.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { clientOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
+import { StaleNotice } from '../../components/StaleNotice.tsx';
+import { useEditStart } from '../../components/useEditStart.ts';
+import { useStaleNotice } from '../../components/useStaleNotice.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
 import { BILLING_INTERVALS, type BillingInterval, type Contract } from './types.ts';
 import type { useBook } from './useBook.ts';
 
-export function ContractForm(props: {
+interface ContractFormProps {
   book: ReturnType<typeof useBook>;
   contract?: Contract;
   onSaved: (c: Contract) => void;
-}) {
+}
+
+export function ContractForm(props: ContractFormProps) {
+  const start = useEditStart(props.contract);
+  return <ContractFields key={start.key} {...props} contract={start.record} onLoadLatest={start.restart} />;
+}
+
+function ContractFields(props: ContractFormProps & { onLoadLatest: (latest: Contract) => void }) {
   const { t } = useTranslation();
   const f = useFormat();
   const { book, contract } = props;
@@ -49,6 +60,13 @@ export function ContractForm(props: {
       : await call(api.POST('/api/v1/contracts', { body }));
     props.onSaved(saved);
   });
+  const stale = useStaleNotice({
+    subject: 'contract',
+    id: contract?.id,
+    version: contract?.version,
+    load: () => call(api.GET('/api/v1/contracts/{id}', { params: { path: { id: contract?.id ?? '' } } })),
+    saving: submit.busy,
+  });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void submit.run();
@@ -61,6 +79,7 @@ export function ContractForm(props: {
       aria-label={contract ? t('business.contracts.edit') : t('business.contracts.new')}
     >
       <Stack>
+        <StaleNotice subject="contract" stale={stale} onLoadLatest={props.onLoadLatest} />
         <ProblemAlert error={submit.formError} />
         <RemoteSelect
           label={t('business.common.client')}

@@ -11,6 +11,9 @@ import { useFormat } from '../../format/useFormat.ts';
 import { DEAL_STAGES, type Deal, type DealStage } from './types.ts';
 import type { useBook } from './useBook.ts';
 
+/** The fields the form shows: a problem naming another one is shown above the form. */
+const DEAL_FIELDS = ['title', 'clientId', 'ownerId', 'amountMinor', 'expectedCloseOn', 'stage'] as const;
+
 export function DealForm(props: { book: ReturnType<typeof useBook>; onCreated: (d: Deal) => void }) {
   const { t } = useTranslation();
   const f = useFormat();
@@ -37,7 +40,7 @@ export function DealForm(props: { book: ReturnType<typeof useBook>; onCreated: (
       }),
     );
     props.onCreated(created);
-  });
+  }, DEAL_FIELDS);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void submit.run();

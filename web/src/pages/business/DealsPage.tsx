@@ -1,29 +1,19 @@
 // Deals: the pipeline as a board by stage (drag a deal, or move it by keyboard; a move the stage
 // table forbids is refused by the API and explained with the allowed moves) or as a list with
-// won/lost buttons; the pipeline's numbers per stage; create a deal.
-import {
-  Alert,
-  Button,
-  Group,
-  Modal,
-  SegmentedControl,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+// won/lost buttons (both a page at a time, "load more" past the first); the pipeline's numbers
+// per stage; create a deal.
+import { Alert, Button, Group, Modal, SegmentedControl, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import { key, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import { ExportMenu } from '../../components/ExportMenu.tsx';
+import { ListPage, ListTable, LoadMore } from '../../components/ListPage.tsx';
 import { moveOptimistically } from '../../components/moveOptimistically.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { clientOptions, memberOptions, useNames } from '../../components/RemoteSelect.tsx';
 import { StatusBoard } from '../../components/StatusBoard.tsx';
-import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 import { DealStageBadge } from './badges.tsx';
@@ -93,11 +83,45 @@ export default function DealsPage() {
   const manage = can('business:manage');
   const cards = items.map((d) => ({ ...d, status: d.stage }));
 
+  /** The list view's buttons: won or lost for an open deal, reopen for a closed one. */
+  const closeActions = (d: Deal) =>
+    isOpen(d.stage) ? (
+      <Group gap={4} wrap="nowrap">
+        <Button
+          size="xs"
+          variant="light"
+          color="green"
+          aria-label={t('business.deals.markWonLabel', { title: d.title })}
+          onClick={() => void move(d, 'won')}
+        >
+          {t('business.deals.markWon')}
+        </Button>
+        <Button
+          size="xs"
+          variant="light"
+          color="red"
+          aria-label={t('business.deals.markLostLabel', { title: d.title })}
+          onClick={() => void move(d, 'lost')}
+        >
+          {t('business.deals.markLost')}
+        </Button>
+      </Group>
+    ) : (
+      <Button
+        size="xs"
+        variant="subtle"
+        aria-label={t('business.deals.reopenLabel', { title: d.title })}
+        onClick={() => void move(d, 'negotiation')}
+      >
+        {t('business.deals.reopen')}
+      </Button>
+    );
+
   return (
-    <Stack>
-      <Group justify="space-between">
-        <Title order={2}>{t('business.deals.title')}</Title>
-        <Group gap="xs">
+    <ListPage
+      title={t('business.deals.title')}
+      actions={
+        <>
           <SegmentedControl
             aria-label={t('business.deals.view')}
             value={view}
@@ -109,9 +133,11 @@ export default function DealsPage() {
           />
           <ExportMenu path="/api/v1/deals/export" />
           {manage && <Button onClick={() => setCreating(true)}>{t('business.deals.new')}</Button>}
-        </Group>
-      </Group>
-      <ProblemAlert error={list.error ?? pipeline.error ?? book.error} />
+        </>
+      }
+    >
+      {/* The list view's table shows the listing's own problem (ListTable); the board has none. */}
+      <ProblemAlert error={(view === 'board' ? list.error : null) ?? pipeline.error ?? book.error} />
       <SimpleGrid cols={{ base: 2, sm: 4 }}>
         <SummaryCard
           label={t('business.deals.openPipeline')}
@@ -179,83 +205,33 @@ export default function DealsPage() {
             )}
           />
         </>
-      ) : items.length === 0 && list.loaded ? (
-        <Text c="dimmed">{t('common.empty')}</Text>
       ) : (
-        <WideTable minWidth={820}>
-          <Table highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('business.deals.name')}</Table.Th>
-                <Table.Th>{t('business.common.client')}</Table.Th>
-                <Table.Th>{t('business.deals.owner')}</Table.Th>
-                <Table.Th>{t('business.deals.stage')}</Table.Th>
-                <Table.Th ta="right">{t('business.deals.amount')}</Table.Th>
-                <Table.Th>{t('business.deals.expectedClose')}</Table.Th>
-                {manage && <Table.Th>{t('common.actions')}</Table.Th>}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((d) => (
-                <Table.Tr key={d.id} data-deal={d.title}>
-                  <Table.Td>{d.title}</Table.Td>
-                  <Table.Td>{clientName(d.clientId) ?? '—'}</Table.Td>
-                  <Table.Td>{ownerName(d.ownerId) ?? '—'}</Table.Td>
-                  <Table.Td>
-                    <DealStageBadge stage={d.stage} />
-                  </Table.Td>
-                  <Table.Td ta="right">{f.money(d.amountMinor, d.currency)}</Table.Td>
-                  <Table.Td>
-                    {d.closedAt
-                      ? `${t('business.deals.closedAt')} ${f.dateTime(d.closedAt)}`
-                      : f.day(d.expectedCloseOn)}
-                  </Table.Td>
-                  {manage && (
-                    <Table.Td>
-                      {isOpen(d.stage) ? (
-                        <Group gap={4} wrap="nowrap">
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color="green"
-                            aria-label={t('business.deals.markWonLabel', { title: d.title })}
-                            onClick={() => void move(d, 'won')}
-                          >
-                            {t('business.deals.markWon')}
-                          </Button>
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color="red"
-                            aria-label={t('business.deals.markLostLabel', { title: d.title })}
-                            onClick={() => void move(d, 'lost')}
-                          >
-                            {t('business.deals.markLost')}
-                          </Button>
-                        </Group>
-                      ) : (
-                        <Button
-                          size="xs"
-                          variant="subtle"
-                          aria-label={t('business.deals.reopenLabel', { title: d.title })}
-                          onClick={() => void move(d, 'negotiation')}
-                        >
-                          {t('business.deals.reopen')}
-                        </Button>
-                      )}
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </WideTable>
+        <ListTable
+          list={list}
+          minWidth={820}
+          rowProps={(d) => ({ 'data-deal': d.title })}
+          columns={[
+            { header: t('business.deals.name'), cell: (d) => d.title },
+            { header: t('business.common.client'), cell: (d) => clientName(d.clientId) ?? '—' },
+            { header: t('business.deals.owner'), cell: (d) => ownerName(d.ownerId) ?? '—' },
+            { header: t('business.deals.stage'), cell: (d) => <DealStageBadge stage={d.stage} /> },
+            {
+              header: t('business.deals.amount'),
+              align: 'right',
+              cell: (d) => f.money(d.amountMinor, d.currency),
+            },
+            {
+              header: t('business.deals.expectedClose'),
+              cell: (d) =>
+                d.closedAt
+                  ? `${t('business.deals.closedAt')} ${f.dateTime(d.closedAt)}`
+                  : f.day(d.expectedCloseOn),
+            },
+            ...(manage ? [{ header: t('common.actions'), cell: closeActions }] : []),
+          ]}
+        />
       )}
-      {list.more.hasMore && (
-        <Button variant="default" onClick={() => void list.more.run()} loading={list.more.busy}>
-          {t('common.loadMore')}
-        </Button>
-      )}
+      {view === 'board' && <LoadMore list={list} />}
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('business.deals.new')}>
         <DealForm
           book={book}
@@ -266,6 +242,6 @@ export default function DealsPage() {
           }}
         />
       </Modal>
-    </Stack>
+    </ListPage>
   );
 }

@@ -1,5 +1,5 @@
-// Clients with their status, and their contacts; create clients and contacts; archive a client
-// (lead or churned) and list the archived ones apart.
+// Clients with their status, and their contacts; create and change clients, add contacts; archive
+// a client (lead or churned) and list the archived ones apart.
 import {
   Anchor,
   Button,
@@ -16,12 +16,15 @@ import {
 import { useDebouncedValue } from '@mantine/hooks';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../../api/client.ts';
+import { api, call, ifMatch } from '../../api/client.ts';
 import { key, queryClient, useApiQuery, usePagedQuery } from '../../api/queries.ts';
 import type { Client } from '../../api/types.ts';
 import { ListPage, ListTable } from '../../components/ListPage.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { StaleNotice } from '../../components/StaleNotice.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { useEditStart } from '../../components/useEditStart.ts';
+import { useStaleNotice } from '../../components/useStaleNotice.ts';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
 
@@ -87,13 +90,27 @@ export default function ClientsPage() {
       />
       <Modal opened={creating} onClose={() => setCreating(false)} title={t('clients.new')}>
         <ClientForm
-          onCreated={() => {
+          onSaved={() => {
             setCreating(false);
             void queryClient.invalidateQueries({ queryKey: ['clients'] });
           }}
         />
       </Modal>
       <Modal opened={open !== null} onClose={() => setOpen(null)} title={open?.name ?? ''} size="lg">
+        {open && can('clients:manage') && (
+          <Stack mb="md">
+            <Title order={5}>{t('clients.edit')}</Title>
+            <ClientForm
+              key={open.id}
+              client={open}
+              onSaved={(saved) => {
+                setOpen(saved);
+                void queryClient.invalidateQueries({ queryKey: ['clients'] });
+              }}
+              onLoaded={setOpen}
+            />
+          </Stack>
+        )}
         {open && can('clients:manage') && (
           <ArchiveClient
             client={open}
@@ -138,27 +155,63 @@ function ArchiveClient({ client, onDone }: { client: Client; onDone: () => void 
   );
 }
 
-function ClientForm({ onCreated }: { onCreated: () => void }) {
+interface ClientFormProps {
+  /** The client to change; without it the form creates one. */
+  client?: Client;
+  onSaved: (c: Client) => void;
+  /** The latest values were loaded (the stale notice): what shows the client elsewhere follows. */
+  onLoaded?: (c: Client) => void;
+}
+
+/** Creates a client, or changes one (noticing when someone else changed or deleted it meanwhile). */
+function ClientForm(props: ClientFormProps) {
+  const start = useEditStart(props.client);
+  const onLoadLatest = (latest: Client) => {
+    start.restart(latest);
+    props.onLoaded?.(latest);
+  };
+  return <ClientFields key={start.key} {...props} client={start.record} onLoadLatest={onLoadLatest} />;
+}
+
+function ClientFields({
+  client,
+  onSaved,
+  onLoadLatest,
+}: ClientFormProps & { onLoadLatest: (latest: Client) => void }) {
   const { t } = useTranslation();
-  const [name, setName] = useState('');
-  const [status, setStatus] = useState<ClientStatus>('lead');
-  const [email, setEmail] = useState('');
-  const [phone, setPhone] = useState('');
+  const [name, setName] = useState(client?.name ?? '');
+  const [status, setStatus] = useState<ClientStatus>(client?.status ?? 'lead');
+  const [email, setEmail] = useState(client?.email ?? '');
+  const [phone, setPhone] = useState(client?.phone ?? '');
   const submit = useSubmit(async () => {
-    await call(
-      api.POST('/api/v1/clients', {
-        body: { name, status, email: email || null, phone: phone || null },
-      }),
+    const body = { name, status, email: email || null, phone: phone || null };
+    onSaved(
+      client
+        ? await call(
+            api.PATCH('/api/v1/clients/{id}', {
+              params: { path: { id: client.id } },
+              headers: ifMatch(client.version),
+              body,
+            }),
+          )
+        : await call(api.POST('/api/v1/clients', { body })),
     );
-    onCreated();
+  });
+  const stale = useStaleNotice({
+    subject: 'client',
+    id: client?.id,
+    version: client?.version,
+    load: () => call(api.GET('/api/v1/clients/{id}', { params: { path: { id: client?.id ?? '' } } })),
+    saving: submit.busy,
   });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void submit.run();
   };
   return (
-    <form onSubmit={onSubmit} noValidate>
+    <form onSubmit={onSubmit} noValidate aria-label={client ? t('clients.edit') : t('clients.new')}>
       <Stack>
+        <StaleNotice subject="client" stale={stale} onLoadLatest={onLoadLatest} />
         <ProblemAlert error={submit.formError} />
         <TextInput
           label={t('common.name')}
@@ -190,7 +243,7 @@ function ClientForm({ onCreated }: { onCreated: () => void }) {
         />
         <Group justify="flex-end">
           <Button type="submit" loading={submit.busy}>
-            {t('common.create')}
+            {client ? t('common.save') : t('common.create')}
           </Button>
         </Group>
       </Stack>

@@ -1,4 +1,5 @@
-// One project: its numbers, budget against spent, tasks (board or list), milestones, expenses.
+// One project: its numbers, budget against spent, tasks (board or list), milestones, expenses;
+// a form to change its details.
 import { BarChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import {
@@ -6,6 +7,7 @@ import {
   Card,
   Checkbox,
   Group,
+  Modal,
   NumberInput,
   Progress,
   SimpleGrid,
@@ -29,6 +31,7 @@ import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
 import { useSession } from '../../session/SessionProvider.tsx';
+import { ProjectForm } from './ProjectForm.tsx';
 import { TaskBoard } from './TaskBoard.tsx';
 import { TaskForm } from './TaskForm.tsx';
 
@@ -53,6 +56,7 @@ export default function ProjectDetailPage() {
     tasks.items.map((task) => task.assigneeId),
   );
   const memberName = (userId: string | null) => names(userId) ?? t('tasks.unassigned');
+  const [editing, setEditing] = useState(false);
 
   if (project.error) return <ProblemAlert error={project.error} />;
   const p = project.data;
@@ -62,8 +66,26 @@ export default function ProjectDetailPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{p.name}</Title>
-        <StatusBadge kind="projects" status={p.status} />
+        <Group gap="xs">
+          {can('projects:manage') && (
+            <Button variant="default" onClick={() => setEditing(true)}>
+              {t('projects.edit')}
+            </Button>
+          )}
+          <StatusBadge kind="projects" status={p.status} />
+        </Group>
       </Group>
+      <Modal opened={editing} onClose={() => setEditing(false)} title={t('projects.edit')}>
+        {editing && (
+          <ProjectForm
+            project={p}
+            onCreated={(saved) => {
+              project.setData(saved);
+              setEditing(false);
+            }}
+          />
+        )}
+      </Modal>
       {p.description && <Text>{p.description}</Text>}
       <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
         <Card withBorder>

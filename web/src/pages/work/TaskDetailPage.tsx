@@ -1,4 +1,5 @@
-// One task: its fields and status, comments, time logged against the estimate, attachments.
+// One task: its fields and status (and a form to change them), comments, time logged against the
+// estimate, attachments.
 import {
   Anchor,
   Badge,
@@ -21,11 +22,13 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
 import { key, useApiQuery } from '../../api/queries.ts';
-import type { TaskStatus } from '../../api/types.ts';
+import type { Task, TaskStatus } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { useFormat } from '../../format/useFormat.ts';
+import { useSession } from '../../session/SessionProvider.tsx';
 import { moveRefusal } from './moveRefusal.ts';
+import { TaskForm } from './TaskForm.tsx';
 
 const STATUSES: readonly TaskStatus[] = ['pending', 'active', 'completed', 'cancelled'];
 
@@ -36,21 +39,30 @@ export default function TaskDetailPage() {
   const task = useApiQuery(key('tasks', 'TaskDetailPage.task', id), () =>
     call(api.GET('/api/v1/tasks/{id}', { params: { path: { id } } })),
   );
+  const { can } = useSession();
   const [refusal, setRefusal] = useState<{ title: string; message: string } | null>(null);
+  // The edit form's record: what it was opened (or last saved, or reloaded) with, apart from the
+  // live task above it, so a change elsewhere does not wipe what is being typed. `round` remounts
+  // the form when it loads the latest values.
+  const [editing, setEditing] = useState<{ task: Task; round: number } | null>(null);
 
   const setStatus = useSubmit(async (to: TaskStatus) => {
     const current = task.data;
     if (!current) return;
     setRefusal(null);
     try {
-      task.setData(
-        await call(
-          api.PATCH('/api/v1/tasks/{id}', {
-            params: { path: { id } },
-            headers: ifMatch(current.version),
-            body: { status: to },
-          }),
-        ),
+      const saved = await call(
+        api.PATCH('/api/v1/tasks/{id}', {
+          params: { path: { id } },
+          headers: ifMatch(current.version),
+          body: { status: to },
+        }),
+      );
+      task.setData(saved);
+      // This page's own status change leaves an open form current (it edits no status), unless
+      // the form was already behind.
+      setEditing((e) =>
+        e && e.task.version === current.version ? { ...e, task: { ...e.task, version: saved.version } } : e,
       );
     } catch (err) {
       setRefusal(moveRefusal(err, 'tasks', current.status, t));
@@ -67,14 +79,21 @@ export default function TaskDetailPage() {
       </Anchor>
       <Group justify="space-between">
         <Title order={2}>{x.title}</Title>
-        <Select
-          aria-label={t('common.status')}
-          data={STATUSES.map((s) => ({ value: s, label: t(`tasks.status.${s}`) }))}
-          value={x.status}
-          onChange={(v) => v && void setStatus.run(v as TaskStatus)}
-          allowDeselect={false}
-          w={180}
-        />
+        <Group gap="xs">
+          {can('tasks:manage') && !editing && (
+            <Button variant="default" onClick={() => setEditing({ task: x, round: 0 })}>
+              {t('tasks.edit')}
+            </Button>
+          )}
+          <Select
+            aria-label={t('common.status')}
+            data={STATUSES.map((s) => ({ value: s, label: t(`tasks.status.${s}`) }))}
+            value={x.status}
+            onChange={(v) => v && void setStatus.run(v as TaskStatus)}
+            allowDeselect={false}
+            w={180}
+          />
+        </Group>
       </Group>
       {refusal && (
         <Text c="orange" role="alert">
@@ -93,6 +112,29 @@ export default function TaskDetailPage() {
         ))}
       </Group>
       {x.description && <Text style={{ whiteSpace: 'pre-wrap' }}>{x.description}</Text>}
+      {editing && (
+        <Card withBorder>
+          <Group justify="space-between" mb="sm">
+            <Title order={4}>{t('tasks.edit')}</Title>
+            <Button variant="subtle" size="xs" onClick={() => setEditing(null)}>
+              {t('common.close')}
+            </Button>
+          </Group>
+          <TaskForm
+            key={editing.round}
+            task={editing.task}
+            onSaved={(saved) => {
+              task.setData(saved);
+              setEditing((e) => e && { ...e, task: saved });
+            }}
+            onLoadLatest={(latest) => {
+              task.setData(latest);
+              setEditing((e) => ({ task: latest, round: (e?.round ?? 0) + 1 }));
+            }}
+            savingElsewhere={setStatus.busy}
+          />
+        </Card>
+      )}
       <Grid>
         <Grid.Col span={{ base: 12, md: 7 }}>
           <Comments taskId={id} />
@@ -171,7 +213,7 @@ function TimeEntries({ taskId }: { taskId: string }) {
   const f = useFormat();
   const [minutes, setMinutes] = useState<number | string>('');
   const [spentOn, setSpentOn] = useState(new Date().toISOString().slice(0, 10));
-  const list = useApiQuery(key('tasks', 'TaskDetailPage.list', taskId), () =>
+  const list = useApiQuery(key('tasks', 'TaskDetailPage.time', taskId), () =>
     call(api.GET('/api/v1/tasks/{id}/time-entries', { params: { path: { id: taskId } } })),
   );
   const log = useSubmit(async () => {
@@ -240,7 +282,7 @@ function Attachments({ taskId }: { taskId: string }) {
   const { t } = useTranslation();
   const f = useFormat();
   const list = useApiQuery(
-    key('tasks', 'TaskDetailPage.list', taskId),
+    key('tasks', 'TaskDetailPage.attachments', taskId),
     async () =>
       (await call(api.GET('/api/v1/tasks/{id}/attachments', { params: { path: { id: taskId } } }))).items,
   );
