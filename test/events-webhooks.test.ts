@@ -6,13 +6,12 @@
 // the `standardwebhooks` package. Another organization's endpoint receives nothing.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterKey } from '../src/platform/crypto/master-key.ts';
 import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
 import { EventHandlerRegistry, moduleEventHandlers } from '../src/platform/events/registry.ts';
 import { type JobRunner, startWorker } from '../src/platform/jobs/worker.ts';
-import { type BulComposition, composeBul } from '../src/services.ts';
+import type { BulComposition } from '../src/services.ts';
 import { apiHelpers } from './support/api-helpers.ts';
-import { TEST_MASTER_KEY } from './support/constants.ts';
+import { composeWorker } from './support/event-worker-inline.ts';
 import { createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 import { type Sink, startSink } from './support/webhook-sink.ts';
 
@@ -33,13 +32,7 @@ beforeAll(async () => {
   adminA = await signUp(t, { orgName: 'Events to hooks A' });
   adminB = await signUp(t, { orgName: 'Events to hooks B' });
   // What a worker process builds: every module's services from the list, on the same database.
-  composition = await composeBul({
-    config: t.config,
-    pool: t.pool,
-    masterKey: new MasterKey(Buffer.from(TEST_MASTER_KEY, 'base64')),
-    redis: null,
-    log: quiet,
-  });
+  composition = await composeWorker(t);
 });
 
 afterAll(async () => {

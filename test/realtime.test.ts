@@ -5,12 +5,11 @@
 // subscription with unknown fields or values, a flood of messages, an unknown subscription id.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterKey } from '../src/platform/crypto/master-key.ts';
 import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
 import { EventHandlerRegistry, moduleEventHandlers } from '../src/platform/events/registry.ts';
-import { startEventHandling } from '../src/runtime.ts';
-import { type BulComposition, composeBul } from '../src/services.ts';
-import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
+import type { BulComposition } from '../src/services.ts';
+import { STRONG_PASSWORD } from './support/constants.ts';
+import { composeWorker, startEvents as startEventsOf } from './support/event-worker-inline.ts';
 import { addMember, createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
 import { connectWs, UpgradeRefused, type WsClient, type WsMessage } from './support/ws-client.ts';
 
@@ -23,13 +22,7 @@ let composition: BulComposition;
 
 /** Starts the worker side again (events committed while it was stopped are dispatched in one go). */
 async function startEvents(): Promise<void> {
-  stopEvents = await startEventHandling({
-    composition,
-    pool: t.pool,
-    config: t.config,
-    log: quiet,
-    redis: null,
-  });
+  stopEvents = await startEventsOf(t, composition);
 }
 let adminA: Session;
 let adminB: Session;
@@ -46,20 +39,8 @@ beforeAll(async () => {
   const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
   base = address;
   wsUrl = `${address.replace('http', 'ws')}/ws`;
-  composition = await composeBul({
-    config: t.config,
-    pool: t.pool,
-    masterKey: new MasterKey(Buffer.from(TEST_MASTER_KEY, 'base64')),
-    redis: null,
-    log: quiet,
-  });
-  stopEvents = await startEventHandling({
-    composition,
-    pool: t.pool,
-    config: t.config,
-    log: quiet,
-    redis: null,
-  });
+  composition = await composeWorker(t);
+  await startEvents();
   adminA = await signUp(t, { orgName: 'Realtime A' });
   adminB = await signUp(t, { orgName: 'Realtime B' });
 });

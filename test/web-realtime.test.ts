@@ -9,12 +9,8 @@
 // (e) The dashboard (which polled every 30 s before) counts a new task as it is created.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import pino from 'pino';
 import type { Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterKey } from '../src/platform/crypto/master-key.ts';
-import { startEventHandling } from '../src/runtime.ts';
-import { composeBul } from '../src/services.ts';
 import {
   type BrowserRig,
   chromiumAvailable,
@@ -24,7 +20,7 @@ import {
   startBrowserRig,
   VIEWPORTS,
 } from './support/browser.ts';
-import { TEST_MASTER_KEY } from './support/constants.ts';
+import { composeWorker, startEvents } from './support/event-worker-inline.ts';
 import { addMember, type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
@@ -47,15 +43,7 @@ beforeAll(async () => {
   admin = await signUp(t, { name: 'Rita Realtime', orgName: 'Live Org' });
   other = await addMember(t, admin, 'manager');
   // The worker's part, on the same database: events reach /ws only through it.
-  const log = pino({ level: 'silent' });
-  const composition = await composeBul({
-    config: t.config,
-    pool: t.pool,
-    masterKey: new MasterKey(Buffer.from(TEST_MASTER_KEY, 'base64')),
-    redis: null,
-    log,
-  });
-  stopEvents = await startEventHandling({ composition, pool: t.pool, config: t.config, log, redis: null });
+  stopEvents = await startEvents(t, await composeWorker(t));
 }, 180_000);
 
 afterAll(async () => {

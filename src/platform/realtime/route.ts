@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
 import { isUuid } from '../db/ids.ts';
 import { AppError, fieldError } from '../errors.ts';
 import { HTTP } from '../http/messages.ts';
@@ -28,14 +29,15 @@ export interface RealtimeRouteOptions {
   origins: readonly string[];
   /** Authenticates the upgrade request again (without counting it as a request); throws when it fails. */
   revalidate: (request: FastifyRequest) => Promise<Principal>;
-  config: {
-    wsHeartbeatMs: number;
-    wsRevalidateMs: number;
-    wsMessagesPerSecond: number;
-    wsResumeLimit: number;
-    wsMaxConnections: number;
-    wsMaxConnectionsPerUser: number;
-  };
+  config: Pick<
+    Config,
+    | 'wsHeartbeatMs'
+    | 'wsRevalidateMs'
+    | 'wsMessagesPerSecond'
+    | 'wsResumeLimit'
+    | 'wsMaxConnections'
+    | 'wsMaxConnectionsPerUser'
+  >;
 }
 
 /** The origins of the URLs among `values`; an entry that is not one (`*`) allows nothing more. */
