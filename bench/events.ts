@@ -20,9 +20,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { type Load, load } from './load.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -984,41 +984,6 @@ export async function runEventsBench() {
 
 // ---------------------------------------------------------------------------------------------
 // Measurement 3: task create with events on
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
-}
-
-async function load(o: {
-  url: string;
-  connections: number;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  seconds?: number;
-}): Promise<Load> {
-  const r = await autocannon({
-    url: o.url,
-    connections: o.connections,
-    duration: o.seconds ?? DURATION,
-    method: o.method ?? 'GET',
-    headers: o.headers,
-    body: o.body,
-  });
-  return {
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    requests: r.requests.total,
-  };
-}
 
 /**
  * The work suite's task-create measurement (bench/work-servers.ts: BUL with its worker in one

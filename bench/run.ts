@@ -8,10 +8,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { runEventsBench } from './events.ts';
+import { type Load, load } from './load.ts';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
 
@@ -47,41 +47,6 @@ function startServers<T = Servers>(script = 'servers.ts'): Promise<{ child: Chil
       resolve({ child, servers: JSON.parse(line) as T }),
     );
   });
-}
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
-}
-
-async function load(opts: {
-  url: string;
-  connections: number;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  seconds?: number;
-}): Promise<Load> {
-  const r = await autocannon({
-    url: opts.url,
-    connections: opts.connections,
-    duration: opts.seconds ?? DURATION,
-    method: opts.method ?? 'GET',
-    headers: opts.headers,
-    body: opts.body,
-  });
-  return {
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    requests: r.requests.total,
-  };
 }
 
 /**

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { type Load, load } from './load.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -54,39 +54,6 @@ function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function load(o: {
-  url: string;
-  connections: number;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  seconds?: number;
-}): Promise<Load> {
-  const r = await autocannon({
-    url: o.url,
-    connections: o.connections,
-    duration: o.seconds ?? DURATION,
-    method: o.method ?? 'GET',
-    headers: o.headers,
-    body: o.body,
-  });
-  return {
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
 }
 
 /** One request at a time for `seconds`; exact percentiles from every request's duration. */
