@@ -44,6 +44,9 @@ export async function prepareDatabase(
     const owner = new pg.Client({ connectionString: location.ownerUrl, application_name: 'bul-provision' });
     await owner.connect();
     try {
+      // Processes starting together on one database would otherwise grant on the same rows at once
+      // and one would fail with "tuple concurrently updated"; a session lock makes them take turns.
+      await owner.query("SELECT pg_advisory_lock(hashtext('bul:provision'))");
       await migrateJobQueue(location.ownerUrl, owner);
       await provisionAppRole(
         owner,
