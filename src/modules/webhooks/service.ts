@@ -14,12 +14,12 @@ import type { DomainEvent as CommittedEvent } from '../../platform/events/catalo
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
+import { BlockedAddressError, hostOf, resolveChecked } from '../../platform/outbound/address-guard.ts';
+import { type AttemptResult, send } from '../../platform/outbound/signed-webhook.ts';
 import { type AuditService, actorOf, diff, SYSTEM_ACTOR } from '../audit/service.ts';
-import { BlockedAddressError, hostOf, resolveChecked } from './address-guard.ts';
 import { WEBHOOKS } from './messages.ts';
 import { DISABLE_AFTER_FAILING_MS, nextAttemptAt } from './retry.ts';
 import type { DeliveryAttemptDto, WebhookDeliveryDto, WebhookEndpointDto } from './schemas.ts';
-import { type AttemptResult, send } from './sender.ts';
 import * as store from './store.ts';
 
 /**

@@ -1,6 +1,7 @@
-// One HTTP attempt of a webhook delivery: POST the signed body, never follow a redirect, keep at
-// most the first RESPONSE_EXCERPT_BYTES of the answer (the rest is not read: the connection is
-// closed), give up after the connect and total timeouts, and classify what went wrong.
+// One HTTP attempt of a signed webhook (outbound webhooks and the notification webhook channel share
+// it): POST the signed body, never follow a redirect, keep at most the first RESPONSE_EXCERPT_BYTES
+// of the answer (the rest is not read: the connection is closed), give up after the connect and
+// total timeouts, and classify what went wrong.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
