@@ -142,7 +142,10 @@ export interface ChannelProvider<Config = Record<string, unknown>, Secrets = Rec
   needsAddress: boolean;
   send(message: OutboundMessage, call: ProviderCall<Config, Secrets>): Promise<SendResult>;
   /** Providers that report delivery later: checks the request's signature and reads it. */
-  callback?(request: CallbackRequest, call: Pick<ProviderCall<Config, Secrets>, 'config' | 'secrets'>): CallbackResult;
+  callback?(
+    request: CallbackRequest,
+    call: Pick<ProviderCall<Config, Secrets>, 'config' | 'secrets'>,
+  ): CallbackResult;
 }
 
 /** Milliseconds to wait from a Retry-After header (delta-seconds or an HTTP date), or null. */
