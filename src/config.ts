@@ -326,6 +326,54 @@ export const SETTINGS = [
       'How long (milliseconds) one webhook delivery attempt may take in all (connecting, sending, the answer); connecting alone gets at most 5 seconds of it.',
   },
   {
+    env: 'SMTP_HOST',
+    kind: { type: 'string' },
+    description:
+      'The platform-wide default e-mail relay, for organizations that set up no e-mail channel of their own (unset: none; such e-mails are skipped with the reason recorded).',
+  },
+  {
+    env: 'SMTP_PORT',
+    kind: { type: 'int', min: 1, max: 65535 },
+    default: '587',
+    description: 'Port of SMTP_HOST (587 submission with STARTTLS, 465 implicit TLS, 25).',
+  },
+  {
+    env: 'SMTP_SECURE',
+    kind: { type: 'bool' },
+    default: 'false',
+    description: 'Implicit TLS from the first byte (port 465). Off, STARTTLS is used when the relay offers it.',
+  },
+  {
+    env: 'SMTP_USER',
+    kind: { type: 'string' },
+    description: 'User name for SMTP_HOST (unset: no authentication).',
+  },
+  {
+    env: 'SMTP_PASSWORD',
+    kind: { type: 'string' },
+    secret: true,
+    description: 'Password for SMTP_USER (or SMTP_PASSWORD_FILE).',
+  },
+  {
+    env: 'SMTP_FROM',
+    kind: { type: 'string' },
+    default: 'BUL <no-reply@localhost>',
+    description: 'Sender of e-mails sent through SMTP_HOST, as `Name <address>`.',
+  },
+  {
+    env: 'NOTIFY_CONCURRENCY',
+    kind: { type: 'int', min: 1, max: 500 },
+    default: '32',
+    description:
+      'Notifications a worker process sends at once in its shared lane (any priority, highest first); critical and high notifications have lanes of their own (a quarter of this each, at least 2) that a broadcast never fills.',
+  },
+  {
+    env: 'NOTIFY_PROVIDER_TIMEOUT_MS',
+    kind: { type: 'int', min: 100, max: 120_000 },
+    default: '15000',
+    description: 'How long (milliseconds) one call to a notification provider (SMTP relay, SMS, push, chat) may take.',
+  },
+  {
     env: 'WS_HEARTBEAT_MS',
     kind: { type: 'int', min: 1000, max: 300_000 },
     default: '30000',
@@ -453,6 +501,10 @@ export interface Config {
   auditSealIntervalMs: number;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
+  /** The platform's default e-mail relay (SMTP_*), or null when SMTP_HOST is unset. */
+  smtp: { host: string; port: number; secure: boolean; user: string | null; password: string | null; from: string } | null;
+  notifyConcurrency: number;
+  notifyProviderTimeoutMs: number;
   wsHeartbeatMs: number;
   wsRevalidateMs: number;
   wsMessagesPerSecond: number;
@@ -664,6 +716,18 @@ export function loadConfig(
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
     webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
+    smtp: optional('SMTP_HOST')
+      ? {
+          host: get('SMTP_HOST'),
+          port: get('SMTP_PORT'),
+          secure: get('SMTP_SECURE'),
+          user: optional('SMTP_USER'),
+          password: optional('SMTP_PASSWORD'),
+          from: get('SMTP_FROM'),
+        }
+      : null,
+    notifyConcurrency: get('NOTIFY_CONCURRENCY'),
+    notifyProviderTimeoutMs: get('NOTIFY_PROVIDER_TIMEOUT_MS'),
     wsHeartbeatMs: get('WS_HEARTBEAT_MS'),
     wsRevalidateMs: get('WS_REVALIDATE_MS'),
     wsMessagesPerSecond: get('WS_MESSAGES_PER_SECOND'),

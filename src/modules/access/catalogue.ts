@@ -58,6 +58,7 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
       'business:read',
       'business:manage',
       'analytics:read',
+      'notifications:send',
     ],
   },
   developer: {

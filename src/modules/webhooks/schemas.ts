@@ -11,7 +11,11 @@ import { PageQuery } from '../../platform/http/pagination.ts';
  * and must not be sent on to another receiver; and without it the webhook engine never feeds on
  * its own events (docs/webhooks.md).
  */
-export const UNSUBSCRIBABLE_EVENT_TYPES: ReadonlySet<EventType> = new Set(['webhook.endpoint_disabled']);
+export const UNSUBSCRIBABLE_EVENT_TYPES: ReadonlySet<EventType> = new Set([
+  'webhook.endpoint_disabled',
+  // A member's inbox: personal, and the notification's content is BUL's to deliver, not to forward.
+  'notification.created',
+]);
 
 /** The domain events an endpoint may subscribe to: the catalogue's, but for those above. */
 export const WEBHOOK_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter(

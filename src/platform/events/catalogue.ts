@@ -13,14 +13,15 @@ const Fields = Type.Array(Type.String(), { description: 'the fields that changed
 /**
  * `read`: the permission a member needs to receive the event over `/ws` (the permission that
  * lets them read the resource through the API). `self`: whoever the event is about (payload `id`,
- * a user) receives it too, whatever their permissions (their own security events).
+ * a user) receives it too, whatever their permissions (their own security events). `personal`:
+ * only the user named by payload `userId` receives it, whatever anyone's permissions (their inbox).
  */
 const entry = <S extends TSchema>(
   description: string,
   payload: S,
   read: Permission,
-  opts: { self?: boolean } = {},
-) => ({ description, payload, read, self: opts.self ?? false });
+  opts: { self?: boolean; personal?: boolean } = {},
+) => ({ description, payload, read, self: opts.self ?? false, personal: opts.personal ?? false });
 
 function crud<P extends Record<string, TSchema>>(resource: string, read: Permission, extra: P) {
   return {
@@ -63,6 +64,11 @@ export const EVENT_CATALOGUE = {
   'task.status_changed': entry(
     'A task moved from one status to another.',
     Type.Object({ id: Id, projectId: Id, from: Type.String(), to: Type.String() }),
+    'tasks:read',
+  ),
+  'task.due_soon': entry(
+    "A task is due on the organization's next day (the daily scan in the organization's time zone).",
+    Type.Object({ id: Id, projectId: Id, dueDate: Type.String({ format: 'date' }), assigneeId: NullableId }),
     'tasks:read',
   ),
   'task.assigned': entry(
@@ -133,6 +139,18 @@ export const EVENT_CATALOGUE = {
       }),
     }),
     'webhooks:manage',
+  ),
+  'notification.created': entry(
+    'A notification arrived in a member\'s in-app inbox; only that member receives this event.',
+    Type.Object({
+      id: Id,
+      userId: Id,
+      eventType: Type.String({ description: 'the event type the notification is about' }),
+      priority: Type.String(),
+      subject: Type.Union([Type.String(), Type.Null()]),
+    }),
+    'notifications:manage',
+    { personal: true },
   ),
 } as const;
 

@@ -29,6 +29,25 @@ const NAMES = defineMessages('resource', {
   webhookEndpoint: { en: 'webhook endpoint', es: 'el destino de webhook', 'pt-BR': 'o destino de webhook' },
   webhookDelivery: { en: 'webhook delivery', es: 'la entrega de webhook', 'pt-BR': 'a entrega de webhook' },
   eventFailure: { en: 'event failure', es: 'el fallo de evento', 'pt-BR': 'a falha de evento' },
+  notification: { en: 'notification', es: 'la notificación', 'pt-BR': 'a notificação' },
+  notificationChannel: {
+    en: 'notification channel',
+    es: 'el canal de notificación',
+    'pt-BR': 'o canal de notificação',
+  },
+  notificationTemplate: {
+    en: 'notification template',
+    es: 'la plantilla de notificación',
+    'pt-BR': 'o modelo de notificação',
+  },
+  notificationTemplateVersion: {
+    en: 'template version',
+    es: 'la versión de la plantilla',
+    'pt-BR': 'a versão do modelo',
+  },
+  notificationRule: { en: 'notification rule', es: 'la regla de notificación', 'pt-BR': 'a regra de notificação' },
+  notificationAddress: { en: 'address', es: 'la dirección', 'pt-BR': 'o endereço' },
+  notificationBatch: { en: 'notification batch', es: 'el envío', 'pt-BR': 'o envio' },
 });
 
 export type ResourceName = keyof typeof NAMES;

@@ -16,6 +16,7 @@ export const EVENT_SUBJECTS: readonly string[] = [...new Set(EVENT_TYPES.map((t)
 export function mayRead(reader: Reader, event: Pick<DomainEvent, 'type' | 'payload'>): boolean {
   if (!isEventType(event.type)) return false;
   const entry = EVENT_CATALOGUE[event.type];
+  if (entry.personal) return event.payload.userId === reader.userId;
   if (reader.permissions.has(entry.read)) return true;
   // An API key acts with its scopes only: its owner's own events reach the owner's sessions.
   return entry.self && reader.kind !== 'api_key' && event.payload.id === reader.userId;

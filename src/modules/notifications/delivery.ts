@@ -1,0 +1,197 @@
+// One attempt at one claimed notification: its channel's providers in failover order (the
+// organization's, then for e-mail the platform's SMTP_* relay when the organization has none),
+// each tried until one accepts; a refusal for good stops at once; otherwise the next try is
+// scheduled with backoff and jitter (never sooner than a provider's Retry-After), and when the
+// schedule is spent the notification is dead-lettered (replayable). Every provider call is an
+// attempt row. The provider calls run outside any transaction; the outcome is written after,
+// only while this runner's claim still holds (a runner that lost its lease writes nothing).
+import type { SecretBox } from '../../platform/crypto/secret-box.ts';
+import { newId } from '../../platform/db/ids.ts';
+import type { Db } from '../../platform/db/transaction.ts';
+import type {
+  ChannelProvider,
+  OutboundMessage,
+  ProviderKind,
+  SendResult,
+} from './channels/provider.ts';
+import { nextRetryAt } from './delivery-retry.ts';
+import * as store from './store.ts';
+
+/** A provider ready to call: the organization's channel row, or the platform's default e-mail. */
+export interface ReadyProvider {
+  channelId: string | null;
+  provider: ChannelProvider;
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+export interface DeliveryDeps {
+  db: Db;
+  box: SecretBox;
+  providers: Readonly<Record<ProviderKind, ChannelProvider>>;
+  /** The platform's e-mail relay (SMTP_*), for organizations without an e-mail channel. */
+  platformEmail: ReadyProvider | null;
+  timeoutMs: number;
+  allowPrivate: boolean;
+  clock: () => Date;
+  random: () => number;
+  /** Called with each finished notification (metrics, tests, the benchmark). */
+  onSettled?(n: { orgId: string; id: string; status: store.NotificationStatus; channel: string }): void;
+}
+
+export const secretsContext = (orgId: string, channelId: string) => `notification-channel:${orgId}:${channelId}`;
+
+/** Opens a channel row's sealed credentials. */
+export function readyProvider(
+  deps: Pick<DeliveryDeps, 'box' | 'providers'>,
+  row: store.ChannelRow,
+): ReadyProvider {
+  const secrets = row.secrets_sealed
+    ? (JSON.parse(deps.box.open(row.secrets_sealed, secretsContext(row.org_id, row.id)).toString()) as Record<
+        string,
+        string
+      >)
+    : {};
+  return { channelId: row.id, provider: deps.providers[row.kind], config: row.config, secrets };
+}
+
+export function outboundOf(n: store.NotificationRow, unsubscribeUrl: string | null): OutboundMessage {
+  return {
+    id: n.id,
+    orgId: n.org_id,
+    eventType: n.event_type,
+    priority: n.priority,
+    to: n.address,
+    recipientName: n.recipient_name,
+    message: { subject: n.subject, text: n.body, html: n.html, whatsappTemplate: n.whatsapp_template },
+    unsubscribeUrl,
+    data: n.data,
+    createdAt: n.created_at.toISOString(),
+  };
+}
+
+/** Calls providers in order until one accepts or one refuses for good. */
+export async function sendThrough(
+  providers: readonly ReadyProvider[],
+  message: OutboundMessage,
+  o: { timeoutMs: number; allowPrivate: boolean; clock: () => Date },
+): Promise<{ attempts: (store.AttemptInput & { result: SendResult })[]; final: SendResult | null }> {
+  const attempts: (store.AttemptInput & { result: SendResult })[] = [];
+  let final: SendResult | null = null;
+  for (const p of providers) {
+    const startedAt = o.clock();
+    let result: SendResult;
+    try {
+      result = await p.provider.send(message, {
+        config: p.config,
+        secrets: p.secrets,
+        timeoutMs: o.timeoutMs,
+        allowPrivate: o.allowPrivate,
+      });
+    } catch (err) {
+      // An adapter should answer, not throw; if one does, it is this provider's failure.
+      result = {
+        outcome: 'retry',
+        errorCode: null,
+        error: `provider error: ${(err as Error).message}`.slice(0, 500),
+        statusCode: null,
+        latencyMs: o.clock().getTime() - startedAt.getTime(),
+      };
+    }
+    attempts.push({
+      id: newId(),
+      attempt: 0, // numbered by the caller
+      channelId: p.channelId,
+      provider: p.provider.kind,
+      startedAt,
+      latencyMs: Math.max(0, Math.round(result.latencyMs)),
+      outcome: result.outcome,
+      statusCode: result.statusCode,
+      errorCode: result.outcome === 'sent' ? null : result.errorCode,
+      error: result.outcome === 'sent' ? null : result.error.slice(0, 1000),
+      providerMessageId: result.outcome === 'sent' ? result.providerMessageId : null,
+      result,
+    });
+    final = result;
+    if (result.outcome === 'sent' || result.outcome === 'rejected') break;
+  }
+  return { attempts, final };
+}
+
+/** Channels whose acceptance is the delivery (no later status reports). */
+const DELIVERED_ON_ACCEPT = new Set(['webhook', 'slack', 'teams', 'discord']);
+
+export class NotificationDelivery {
+  private readonly d: DeliveryDeps;
+  private readonly unsubscribeUrlOf: (n: store.NotificationRow) => string | null;
+
+  constructor(deps: DeliveryDeps, unsubscribeUrlOf: (n: store.NotificationRow) => string | null) {
+    this.d = deps;
+    this.unsubscribeUrlOf = unsubscribeUrlOf;
+  }
+
+  /** Sends one claimed notification (status 'sending') and records what happened. */
+  async deliver(orgId: string, id: string): Promise<void> {
+    const scope = { orgId, userId: null };
+    const loaded = await this.d.db.transaction(scope, async (tx) => {
+      const n = await store.getNotification(tx, id);
+      if (!n || n.status !== 'sending') return null;
+      if (n.channel === 'in_app') return { n, rows: [] as store.ChannelRow[] };
+      return { n, rows: await store.enabledChannelsOf(tx, n.channel as ProviderKind) };
+    });
+    if (!loaded) return;
+    const { n, rows } = loaded;
+    const providers: ReadyProvider[] = [];
+    for (const row of rows) {
+      try {
+        providers.push(readyProvider(this.d, row));
+      } catch {
+        // Credentials sealed under another master key: this provider cannot be used.
+      }
+    }
+    if (n.channel === 'email' && rows.length === 0 && this.d.platformEmail) providers.push(this.d.platformEmail);
+
+    const outcome =
+      providers.length === 0
+        ? { attempts: [], final: null }
+        : await sendThrough(providers, outboundOf(n, this.unsubscribeUrlOf(n)), this.d);
+    const now = this.d.clock();
+    const made = n.attempts + outcome.attempts.length;
+    const attempts = outcome.attempts.map((a, i) => ({ ...a, attempt: n.attempts + i + 1 }));
+    const final = outcome.final;
+    const sent = attempts.find((a) => a.outcome === 'sent');
+    let status: store.NotificationStatus;
+    let nextAttemptAt: Date | null = null;
+    if (sent) status = DELIVERED_ON_ACCEPT.has(n.channel) ? 'delivered' : 'sent';
+    else if (final?.outcome === 'rejected') status = 'failed';
+    else {
+      // Every provider failed for now (or none is set up): try again later, then dead-letter.
+      const retryAfter = outcome.attempts.reduce<number | null>((max, a) => {
+        const r = a.result.outcome === 'sent' ? null : (a.result.retryAfterMs ?? null);
+        return r === null ? max : Math.max(max ?? 0, r);
+      }, null);
+      nextAttemptAt = nextRetryAt(now, Math.max(1, made - n.round_start), n.priority, retryAfter, this.d.random);
+      status = nextAttemptAt ? 'queued' : 'dead';
+    }
+    const lastError =
+      providers.length === 0
+        ? 'no provider is set up for this channel'
+        : final && final.outcome !== 'sent'
+          ? final.error.slice(0, 1000)
+          : null;
+    const settled = await this.d.db.transaction(scope, async (tx) => {
+      const ok = await store.settle(tx, id, {
+        status,
+        attempts: providers.length === 0 ? n.attempts + 1 : made,
+        nextAttemptAt,
+        channelId: sent?.channelId ?? null,
+        providerMessageId: sent?.providerMessageId ?? null,
+        lastError,
+        lastStatusCode: final?.statusCode ?? null,
+      });
+      if (ok) await store.insertAttempts(tx, orgId, id, attempts);
+      return ok;
+    });
+    if (settled) this.d.onSettled?.({ orgId, id, status, channel: n.channel });
+  }
+}

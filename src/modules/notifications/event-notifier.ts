@@ -1,0 +1,152 @@
+// The events dispatcher's handler for notifications: for each committed domain event, the
+// organization's enabled rules for its type name recipients and channels; the planner makes one
+// notification per recipient × channel (or a skip with its reason); they are stored in the
+// dispatcher's transaction (so an event handled twice notifies once: the idempotency key is the
+// event, the rule, the channel and the recipient), in-app ones are announced to their recipient
+// over /ws (the personal event notification.created), and the delivery runners are woken.
+import { newId } from '../../platform/db/ids.ts';
+import type { Sql } from '../../platform/db/transaction.ts';
+import type { DomainEvent } from '../../platform/events/catalogue.ts';
+import { emitEvents } from '../../platform/events/outbox.ts';
+import { eventContext, orgProfile, resolveRecipients } from './audience.ts';
+import { BUILTIN_RULES } from './builtin-rules.ts';
+import type { ProviderKind } from './channels/provider.ts';
+import { type PlannerDeps, planNotifications } from './planner.ts';
+import { wakeRunnersAfterCommit } from './runner.ts';
+import * as store from './store.ts';
+
+export interface NotifierDeps {
+  planner: Omit<PlannerDeps, 'kinds'>;
+  /** Whether the platform has a default e-mail relay (SMTP_HOST). */
+  platformEmail: boolean;
+  publicUrl: string;
+  clock: () => Date;
+}
+
+/** Installs the built-in rules an organization lacks (new ones arrive with upgrades). */
+export async function ensureBuiltinRules(sql: Sql, orgId: string): Promise<void> {
+  for (const r of BUILTIN_RULES)
+    await store.insertRule(
+      sql,
+      {
+        orgId,
+        id: newId(),
+        builtinKey: r.key,
+        name: r.name,
+        eventType: r.eventType,
+        recipients: r.recipients,
+        channels: r.channels,
+        priority: r.priority,
+        notifyActor: r.notifyActor,
+        enabled: true,
+      },
+      true,
+    );
+}
+
+/** The channel kinds an organization can send on: its enabled providers and the platform e-mail. */
+export async function sendableKinds(sql: Sql, platformEmail: boolean): Promise<Set<ProviderKind>> {
+  const kinds = await store.configuredKinds(sql);
+  if (platformEmail) kinds.add('email');
+  return kinds;
+}
+
+export class EventNotifier {
+  private readonly d: NotifierDeps;
+  /** Organizations whose built-in rules this process has installed (once per process). */
+  private readonly installed = new Set<string>();
+
+  constructor(deps: NotifierDeps) {
+    this.d = deps;
+  }
+
+  async ensureBuiltins(sql: Sql, orgId: string): Promise<void> {
+    if (this.installed.has(orgId)) return;
+    await ensureBuiltinRules(sql, orgId);
+    this.installed.add(orgId);
+  }
+
+  /** Notifies whoever the organization's rules name for this event. Returns the rows stored. */
+  async handle(tx: Sql, event: Pick<DomainEvent, 'id' | 'type' | 'orgId' | 'payload' | 'actor'>): Promise<number> {
+    await this.ensureBuiltins(tx, event.orgId);
+    const rules = await store.enabledRulesFor(tx, event.type);
+    if (rules.length === 0) return 0;
+    const [ctx, org, kinds] = await Promise.all([
+      eventContext(tx, event),
+      orgProfile(tx),
+      sendableKinds(tx, this.d.platformEmail),
+    ]);
+    const now = this.d.clock();
+    const variables = {
+      event: { id: event.id, type: event.type, occurredAt: now.toISOString() },
+      payload: event.payload,
+      resource: ctx.resource,
+      actor: { name: ctx.actorName },
+      org: { name: org.name },
+      link: ctx.path ? `${this.d.publicUrl}${ctx.path}` : this.d.publicUrl,
+    };
+    const planned: store.NewNotification[] = [];
+    for (const rule of rules) {
+      const recipients = (await resolveRecipients(tx, rule.recipients, event, ctx)).filter(
+        (r) => rule.notify_actor || r.kind !== 'user' || r.userId !== event.actor.id,
+      );
+      planned.push(
+        ...(await planNotifications(
+          tx,
+          {
+            orgId: event.orgId,
+            org,
+            source: 'rule',
+            batchId: null,
+            eventId: event.id,
+            eventType: event.type,
+            ruleId: rule.id,
+            priority: rule.priority,
+            channels: rule.channels,
+            recipients,
+            keyPrefix: `e:${event.id}:r:${rule.id}`,
+            variables: { ...variables, priority: rule.priority },
+            data: { event: { id: event.id, type: event.type }, payload: event.payload, link: variables.link },
+            now,
+          },
+          { ...this.d.planner, kinds },
+        )),
+      );
+    }
+    return storePlanned(tx, event.orgId, planned, { type: 'system', id: null });
+  }
+}
+
+/**
+ * Stores planned notifications, announces the in-app ones to their recipients (over /ws, through
+ * the outbox) and wakes the runners after commit. Returns how many rows were new.
+ */
+export async function storePlanned(
+  tx: Sql,
+  orgId: string,
+  planned: readonly store.NewNotification[],
+  actor: { type: 'user' | 'api_key' | 'system'; id: string | null },
+): Promise<number> {
+  const inserted = await store.insertNotifications(tx, orgId, planned);
+  if (inserted.length === 0) return 0;
+  const fresh = new Set(inserted.map((r) => r.id));
+  const inbox = planned.filter((n) => fresh.has(n.id) && n.channel === 'in_app' && n.status === 'delivered');
+  if (inbox.length > 0)
+    await emitEvents(
+      tx,
+      orgId,
+      actor,
+      inbox.map((n) => ({
+        type: 'notification.created' as const,
+        payload: {
+          id: n.id,
+          userId: n.recipientUserId!,
+          eventType: n.eventType,
+          priority: n.priority,
+          subject: n.subject,
+        },
+      })),
+    );
+  if (planned.some((n) => fresh.has(n.id) && n.status === 'queued')) wakeRunnersAfterCommit(tx);
+  return inserted.length;
+}

@@ -1,0 +1,194 @@
+// The delivery runner of a worker process: claims due notifications from the table itself (no job
+// per notification: a claim takes up to a lane's free slots in one statement, FOR UPDATE SKIP
+// LOCKED, across organizations) and sends them concurrently. Priorities get lanes of their own so
+// that a broadcast never delays a critical alert: the critical lane takes only critical
+// notifications and the high lane critical and high ones, each with slots a broadcast cannot fill;
+// the shared lane takes any, highest priority first. A claim is a lease: if the worker dies, the
+// lease runs out and another runner sends the notification again, with the same id, which is the
+// idempotency key receivers dedupe by (at least once, never lost).
+//
+// Wake-ups: a transaction that queues notifications NOTIFYs `bul_notifications` after it commits;
+// runners LISTEN and claim at once. Otherwise they sleep until the soonest due time (a retry, the
+// end of quiet hours, a lease running out), at most POLL_MS.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { onCommit, type Sql } from '../../platform/db/transaction.ts';
+import * as store from './store.ts';
+
+export const WAKE_CHANNEL = 'bul_notifications';
+const POLL_MS = 1000;
+/** A claimed notification not settled within this long is claimable again. */
+export const LEASE_SECONDS = 120;
+
+interface Lane {
+  name: string;
+  minRank: number;
+  maxRank: number;
+  slots: number;
+  inFlight: number;
+  claiming: boolean;
+}
+
+export interface RunnerOptions {
+  pool: pg.Pool;
+  log: Logger;
+  /** Slots of the shared lane; the critical and high lanes get a quarter each (at least 2). */
+  concurrency: number;
+  deliver(orgId: string, id: string): Promise<void>;
+}
+
+export class DeliveryRunner {
+  private readonly o: RunnerOptions;
+  private readonly lanes: Lane[];
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(o: RunnerOptions) {
+    this.o = o;
+    const reserved = Math.max(2, Math.floor(o.concurrency / 4));
+    this.lanes = [
+      { name: 'critical', minRank: 0, maxRank: 0, slots: reserved, inFlight: 0, claiming: false },
+      { name: 'high', minRank: 0, maxRank: 1, slots: reserved, inFlight: 0, claiming: false },
+      { name: 'shared', minRank: 0, maxRank: 3, slots: o.concurrency, inFlight: 0, claiming: false },
+    ];
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+    this.wake();
+  }
+
+  /** Stops claiming and waits for the sends in flight (their outcome is recorded). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ ...this.o.pool.options, application_name: 'bul-notify-listen' });
+    client.on('notification', () => this.wake());
+    client.on('error', (err) => {
+      this.o.log.warn({ err }, 'notification wake-up connection lost; reconnecting');
+      this.listener = null;
+      client.end().catch(() => {});
+      setTimeout(() => void this.listen().catch(() => {}), 1000).unref();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${WAKE_CHANNEL}`);
+      this.listener = client;
+    } catch (err) {
+      client.end().catch(() => {});
+      this.o.log.warn({ err }, 'cannot listen for notification wake-ups; polling until it can');
+      setTimeout(() => void this.listen().catch(() => {}), 5000).unref();
+    }
+  }
+
+  /** Claims for every lane with free slots now. */
+  wake(): void {
+    if (this.stopped) return;
+    for (const lane of this.lanes) void this.fill(lane);
+  }
+
+  private async fill(lane: Lane): Promise<void> {
+    if (lane.claiming || this.stopped) return;
+    lane.claiming = true;
+    let full = false;
+    try {
+      for (;;) {
+        const free = lane.slots - lane.inFlight;
+        if (free <= 0 || this.stopped) {
+          full = true;
+          break;
+        }
+        const claimed = await store.claim(this.o.pool, {
+          minRank: lane.minRank,
+          maxRank: lane.maxRank,
+          limit: free,
+          leaseSeconds: LEASE_SECONDS,
+        });
+        for (const c of claimed) this.run(lane, c.org_id, c.id);
+        if (claimed.length < free) break;
+      }
+    } catch (err) {
+      this.o.log.warn({ err, lane: lane.name }, 'claiming notifications failed; retrying shortly');
+    } finally {
+      lane.claiming = false;
+    }
+    if (!full) await this.scheduleNext();
+  }
+
+  private run(lane: Lane, orgId: string, id: string): void {
+    lane.inFlight++;
+    const p = this.o
+      .deliver(orgId, id)
+      .catch((err) => this.o.log.error({ err, notification: id }, 'notification delivery failed'))
+      .finally(() => {
+        lane.inFlight--;
+        this.running.delete(p);
+        void this.fill(lane);
+      });
+    this.running.add(p);
+  }
+
+  /** Sleeps until the soonest due notification (at most POLL_MS). */
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    let delay = POLL_MS;
+    try {
+      const at = await store.nextDue(this.o.pool);
+      if (at) delay = Math.min(POLL_MS, Math.max(0, at.getTime() - Date.now()));
+    } catch {
+      // the poll retries
+    }
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** How many sends are in flight per lane (metrics, tests). */
+  inFlight(): Record<string, number> {
+    return Object.fromEntries(this.lanes.map((l) => [l.name, l.inFlight]));
+  }
+}
+
+/**
+ * Wakes the runners (NOTIFY bul_notifications) once the transaction that queued notifications has
+ * committed: never from inside it (a NOTIFY serialises commits database-wide; see
+ * platform/events/outbox.ts), and once per WAKE_WINDOW_MS per process whatever the rate.
+ */
+export function wakeRunnersAfterCommit(tx: Sql): void {
+  onCommit(tx, (pool) => wakerOf(pool)());
+}
+
+const WAKE_WINDOW_MS = 5;
+const wakers = new WeakMap<pg.Pool, () => void>();
+function wakerOf(pool: pg.Pool): () => void {
+  let waker = wakers.get(pool);
+  if (!waker) {
+    let pending = false;
+    waker = () => {
+      if (pending) return;
+      pending = true;
+      setTimeout(() => {
+        pending = false;
+        pool.query(`SELECT pg_notify('${WAKE_CHANNEL}', '')`).catch(() => {}); // the poll catches up
+      }, WAKE_WINDOW_MS);
+    };
+    wakers.set(pool, waker);
+  }
+  return waker;
+}
