@@ -5,6 +5,12 @@
 // computed by the code under test), so a wrong offset or a wrong DST rule fails.
 import { describe, expect, it } from 'vitest';
 import {
+  backoffCeilingMs,
+  nextRetryAt,
+  RETRY_AFTER_CAP_MS,
+  RETRY_POLICIES,
+} from '../src/modules/notifications/delivery-retry.ts';
+import {
   holdUntil,
   isValidClock,
   isValidTimeZone,
@@ -18,6 +24,18 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 const HOUR = 3_600_000;
 const NY = 'America/New_York';
 const BERLIN = 'Europe/Berlin';
+
+/** Deterministic [0, 1) source (mulberry32) for the property checks. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** The real length of the quiet window that opens at `opens`, and proof it opens exactly there. */
 function windowFrom(opens: string, q: QuietHours): number {
@@ -191,5 +209,114 @@ describe('quiet hours', () => {
     }
     expect(holdUntil(inside, 'normal', null)).toBeNull();
     expect(holdUntil(at('2026-06-16T16:00:00Z'), 'low', nyNight)).toBeNull();
+  });
+});
+
+describe('delivery retry schedule', () => {
+  const now = at('2026-06-16T12:00:00Z');
+  const delay = (d: Date | null) => {
+    expect(d).not.toBeNull();
+    return d!.getTime() - now.getTime();
+  };
+
+  it('the delay ceiling doubles from the base up to the cap, per priority', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffCeilingMs(n, 'critical'))).toEqual([
+      2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 120_000,
+    ]);
+    expect([1, 2, 8, 9].map((n) => backoffCeilingMs(n, 'normal'))).toEqual([
+      10_000, 20_000, 1_280_000, 1_800_000,
+    ]);
+    expect(backoffCeilingMs(1, 'high')).toBe(5_000);
+    expect(backoffCeilingMs(7, 'high')).toBe(320_000);
+    expect(backoffCeilingMs(9, 'low')).toBe(2 * HOUR);
+    expect(backoffCeilingMs(1000, 'low')).toBe(2 * HOUR);
+  });
+
+  it('the worst-case time to the dead letter is what delivery-retry.ts documents', () => {
+    const worst = (p: keyof typeof RETRY_POLICIES) => {
+      let total = 0;
+      for (let n = 1; n < RETRY_POLICIES[p].maxAttempts; n++) total += backoffCeilingMs(n, p);
+      return total / 1000;
+    };
+    expect(worst('critical')).toBe(246); // ≤ 4.1 min
+    expect(worst('high')).toBe(635); // ≤ 10.6 min
+    expect(worst('normal')).toBe(4350); // ≤ 72.5 min
+    expect(worst('low')).toBe(14_850); // ≤ 4.1 h
+  });
+
+  it('full jitter: the delay is random in [0, ceiling), its ceiling grows, and never passes the cap', () => {
+    const random = seeded(16);
+    for (const p of ['critical', 'high', 'normal', 'low'] as const) {
+      const { maxAttempts, capMs } = RETRY_POLICIES[p];
+      for (let n = 1; n < maxAttempts; n++) {
+        let lowest = Number.POSITIVE_INFINITY;
+        let highest = 0;
+        for (let i = 0; i < 200; i++) {
+          const d = delay(nextRetryAt(now, n, p, null, random));
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThan(backoffCeilingMs(n, p));
+          expect(d).toBeLessThanOrEqual(capMs);
+          lowest = Math.min(lowest, d);
+          highest = Math.max(highest, d);
+        }
+        // Spread over the range, not pinned to one end (200 uniform draws: the odds of failing are nil).
+        expect(lowest).toBeLessThan(backoffCeilingMs(n, p) * 0.1);
+        expect(highest).toBeGreaterThan(backoffCeilingMs(n, p) * 0.9);
+      }
+    }
+    // The extremes of the random source.
+    expect(delay(nextRetryAt(now, 3, 'normal', null, () => 0))).toBe(0);
+    expect(delay(nextRetryAt(now, 3, 'normal', null, () => 0.5))).toBe(20_000);
+    expect(delay(nextRetryAt(now, 3, 'normal', null, () => 0.999_999_999))).toBe(39_999);
+    // A broken source cannot push it out of range.
+    expect(delay(nextRetryAt(now, 3, 'normal', null, () => 7))).toBeLessThan(40_000);
+    expect(delay(nextRetryAt(now, 3, 'normal', null, () => -1))).toBe(0);
+  });
+
+  it('with the same random draws the schedule is the same', () => {
+    const a = [1, 2, 3, 4, 5].map((n, i) =>
+      iso(nextRetryAt(now, n, 'high', null, () => [0.1, 0.9, 0.5, 0.3, 0.7][i]!)),
+    );
+    const b = [1, 2, 3, 4, 5].map((n, i) =>
+      iso(nextRetryAt(now, n, 'high', null, () => [0.1, 0.9, 0.5, 0.3, 0.7][i]!)),
+    );
+    expect(a).toEqual(b);
+    expect(a).toEqual([
+      '2026-06-16T12:00:00.500Z', // 0.1 × 5 s
+      '2026-06-16T12:00:09.000Z', // 0.9 × 10 s
+      '2026-06-16T12:00:10.000Z', // 0.5 × 20 s
+      '2026-06-16T12:00:12.000Z', // 0.3 × 40 s
+      '2026-06-16T12:00:56.000Z', // 0.7 × 80 s
+    ]);
+  });
+
+  it("a provider's Retry-After is a floor, capped at 6 hours", () => {
+    // Floor above the jittered delay: wait what the provider said.
+    expect(delay(nextRetryAt(now, 1, 'critical', 90_000, () => 0.5))).toBe(90_000);
+    // Floor below it: the jittered delay stands.
+    expect(delay(nextRetryAt(now, 6, 'normal', 1_000, () => 0.5))).toBe(160_000);
+    // Fractional milliseconds round up, never earlier than asked.
+    expect(delay(nextRetryAt(now, 1, 'low', 2_000.2, () => 0))).toBe(2_001);
+    // A day is asked: wait 6 hours and try again.
+    expect(delay(nextRetryAt(now, 1, 'low', 24 * HOUR, () => 0.5))).toBe(RETRY_AFTER_CAP_MS);
+    expect(RETRY_AFTER_CAP_MS).toBe(6 * HOUR);
+    // Nonsense Retry-After values are ignored.
+    for (const bad of [0, -5_000, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(delay(nextRetryAt(now, 2, 'high', bad, () => 0.5))).toBe(5_000);
+    }
+  });
+
+  it('exhausted attempts return null (the dead letter), Retry-After or not', () => {
+    for (const p of ['critical', 'high', 'normal', 'low'] as const) {
+      const { maxAttempts } = RETRY_POLICIES[p];
+      expect(nextRetryAt(now, maxAttempts - 1, p, null, () => 0.5)).not.toBeNull();
+      expect(nextRetryAt(now, maxAttempts, p, null, () => 0.5)).toBeNull();
+      expect(nextRetryAt(now, maxAttempts, p, 5_000, () => 0.5)).toBeNull();
+      expect(nextRetryAt(now, maxAttempts + 3, p, null, () => 0.5)).toBeNull();
+    }
+    expect(RETRY_POLICIES.critical.maxAttempts).toBe(8);
+    expect(RETRY_POLICIES.low.maxAttempts).toBe(10);
+    expect(() => nextRetryAt(now, 0, 'normal', null, () => 0.5)).toThrow(RangeError);
+    expect(() => nextRetryAt(now, 1.5, 'normal', null, () => 0.5)).toThrow(RangeError);
   });
 });
