@@ -10,6 +10,7 @@ import {
   RETRY_AFTER_CAP_MS,
   RETRY_POLICIES,
 } from '../src/modules/notifications/delivery-retry.ts';
+import { dueSoonScanDue, dueSoonWindow } from '../src/modules/notifications/due-soon.ts';
 import {
   holdUntil,
   isValidClock,
@@ -318,5 +319,132 @@ describe('delivery retry schedule', () => {
     expect(RETRY_POLICIES.low.maxAttempts).toBe(10);
     expect(() => nextRetryAt(now, 0, 'normal', null, () => 0.5)).toThrow(RangeError);
     expect(() => nextRetryAt(now, 1.5, 'normal', null, () => 0.5)).toThrow(RangeError);
+  });
+});
+
+describe('due soon scan', () => {
+  it('runs once per local day, at or after 08:00 local', () => {
+    // Summer New York: 08:00 EDT = 12:00Z.
+    expect(dueSoonScanDue(at('2026-06-16T11:59:59Z'), NY, '2026-06-15')).toEqual({
+      due: false,
+      localDate: '2026-06-16',
+    });
+    expect(dueSoonScanDue(at('2026-06-16T12:00:00Z'), NY, '2026-06-15')).toEqual({
+      due: true,
+      localDate: '2026-06-16',
+    });
+    // Already scanned today: not again, however late.
+    expect(dueSoonScanDue(at('2026-06-16T20:00:00Z'), NY, '2026-06-16').due).toBe(false);
+    // Never scanned: due from 08:00 on.
+    expect(dueSoonScanDue(at('2026-06-16T12:00:00Z'), NY, null).due).toBe(true);
+    // The worker was down at 08:00: it scans when back, the same local day (23:59 EDT).
+    expect(dueSoonScanDue(at('2026-06-17T03:59:00Z'), NY, '2026-06-14')).toEqual({
+      due: true,
+      localDate: '2026-06-16',
+    });
+    // After local midnight, the next day waits for its own 08:00.
+    expect(dueSoonScanDue(at('2026-06-17T04:00:00Z'), NY, '2026-06-16')).toEqual({
+      due: false,
+      localDate: '2026-06-17',
+    });
+    // A last scan dated after today (time zone moved west across midnight) is not repeated.
+    expect(dueSoonScanDue(at('2026-06-16T20:00:00Z'), NY, '2026-06-17').due).toBe(false);
+    expect(() => dueSoonScanDue(at('2026-06-16T20:00:00Z'), 'Nowhere/Land', null)).toThrow(RangeError);
+    expect(() => dueSoonScanDue(at('2026-06-16T20:00:00Z'), NY, null, '8:00')).toThrow(RangeError);
+  });
+
+  it('New York across DST both ways: 08:00 local moves in UTC', () => {
+    // 2026-03-07 is EST (08:00 = 13:00Z), 2026-03-08 EDT (08:00 = 12:00Z).
+    expect(dueSoonScanDue(at('2026-03-07T12:59:00Z'), NY, '2026-03-06').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-03-07T13:00:00Z'), NY, '2026-03-06').due).toBe(true);
+    expect(dueSoonScanDue(at('2026-03-08T11:59:00Z'), NY, '2026-03-07').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-03-08T12:00:00Z'), NY, '2026-03-07').due).toBe(true);
+    // 2026-10-31 EDT (12:00Z), 2026-11-01 EST (13:00Z).
+    expect(dueSoonScanDue(at('2026-10-31T12:00:00Z'), NY, '2026-10-30').due).toBe(true);
+    expect(dueSoonScanDue(at('2026-11-01T12:00:00Z'), NY, '2026-10-31').due).toBe(false); // 07:00 EST
+    expect(dueSoonScanDue(at('2026-11-01T13:00:00Z'), NY, '2026-10-31').due).toBe(true);
+  });
+
+  it('a scan time in the gap runs at 03:00; an ambiguous one at its first occurrence, once', () => {
+    // 02:30 does not exist on 2026-03-08 in New York: the scan runs at 03:00 EDT = 07:00Z.
+    expect(dueSoonScanDue(at('2026-03-08T06:59:59Z'), NY, '2026-03-07', '02:30')).toEqual({
+      due: false,
+      localDate: '2026-03-08',
+    });
+    expect(dueSoonScanDue(at('2026-03-08T07:00:00Z'), NY, '2026-03-07', '02:30').due).toBe(true);
+    // 01:30 happens twice on 2026-11-01: runs at the first (05:30Z); the second is the same local day.
+    expect(dueSoonScanDue(at('2026-11-01T05:29:00Z'), NY, '2026-10-31', '01:30').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-11-01T05:30:00Z'), NY, '2026-10-31', '01:30').due).toBe(true);
+    expect(dueSoonScanDue(at('2026-11-01T06:30:00Z'), NY, '2026-11-01', '01:30').due).toBe(false);
+  });
+
+  it('Berlin across DST both ways', () => {
+    // 2026-03-28 CET: 08:00 = 07:00Z; 2026-03-29 CEST: 08:00 = 06:00Z.
+    expect(dueSoonScanDue(at('2026-03-28T06:59:00Z'), BERLIN, '2026-03-27').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-03-28T07:00:00Z'), BERLIN, '2026-03-27').due).toBe(true);
+    expect(dueSoonScanDue(at('2026-03-29T05:59:00Z'), BERLIN, '2026-03-28').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-03-29T06:00:00Z'), BERLIN, '2026-03-28').due).toBe(true);
+    // 2026-10-25 CET again: 08:00 = 07:00Z.
+    expect(dueSoonScanDue(at('2026-10-25T06:00:00Z'), BERLIN, '2026-10-24').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-10-25T07:00:00Z'), BERLIN, '2026-10-24').due).toBe(true);
+    // Gap and overlap scan times in Berlin.
+    expect(dueSoonScanDue(at('2026-03-29T00:59:00Z'), BERLIN, '2026-03-28', '02:30').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-03-29T01:00:00Z'), BERLIN, '2026-03-28', '02:30').due).toBe(true); // 03:00 CEST
+    expect(dueSoonScanDue(at('2026-10-25T00:30:00Z'), BERLIN, '2026-10-24', '02:30').due).toBe(true); // 02:30 CEST
+  });
+
+  it('zones far from UTC scan on their own local date', () => {
+    // Kiritimati (+14): 08:00 on 2026-06-16 is 18:00Z on 2026-06-15, UTC's previous day.
+    expect(dueSoonScanDue(at('2026-06-15T17:59:00Z'), 'Pacific/Kiritimati', '2026-06-15')).toEqual({
+      due: false,
+      localDate: '2026-06-16',
+    });
+    expect(dueSoonScanDue(at('2026-06-15T18:00:00Z'), 'Pacific/Kiritimati', '2026-06-15')).toEqual({
+      due: true,
+      localDate: '2026-06-16',
+    });
+    // Pago Pago (−11): at 10:00Z on 2026-06-16 it is still 23:00 on the 15th there.
+    expect(dueSoonScanDue(at('2026-06-16T10:00:00Z'), 'Pacific/Pago_Pago', '2026-06-15')).toEqual({
+      due: false,
+      localDate: '2026-06-15',
+    });
+    expect(dueSoonScanDue(at('2026-06-16T10:00:00Z'), 'Pacific/Pago_Pago', '2026-06-14')).toEqual({
+      due: true,
+      localDate: '2026-06-15',
+    });
+    // Its 08:00 on the 16th is 19:00Z on the 16th.
+    expect(dueSoonScanDue(at('2026-06-16T18:59:00Z'), 'Pacific/Pago_Pago', '2026-06-15').due).toBe(false);
+    expect(dueSoonScanDue(at('2026-06-16T19:00:00Z'), 'Pacific/Pago_Pago', '2026-06-15')).toEqual({
+      due: true,
+      localDate: '2026-06-16',
+    });
+    // Both scan their 2026-06-16 for tasks due on the 17th, Kiritimati 25 real hours before Pago Pago.
+    expect(
+      dueSoonWindow(dueSoonScanDue(at('2026-06-15T19:00:00Z'), 'Pacific/Kiritimati', null).localDate),
+    ).toEqual({
+      from: '2026-06-17',
+      to: '2026-06-17',
+    });
+    expect(
+      dueSoonWindow(dueSoonScanDue(at('2026-06-16T19:00:00Z'), 'Pacific/Pago_Pago', null).localDate),
+    ).toEqual({
+      from: '2026-06-17',
+      to: '2026-06-17',
+    });
+  });
+
+  it('the window is the next daysAhead local dates, both ends inclusive, across months and leap days', () => {
+    expect(dueSoonWindow('2026-06-16')).toEqual({ from: '2026-06-17', to: '2026-06-17' });
+    expect(dueSoonWindow('2026-06-16', 3)).toEqual({ from: '2026-06-17', to: '2026-06-19' });
+    expect(dueSoonWindow('2026-02-28', 2)).toEqual({ from: '2026-03-01', to: '2026-03-02' });
+    expect(dueSoonWindow('2028-02-28', 2)).toEqual({ from: '2028-02-29', to: '2028-03-01' });
+    expect(dueSoonWindow('2026-12-31')).toEqual({ from: '2027-01-01', to: '2027-01-01' });
+    // DST days are whole dates like any other.
+    expect(dueSoonWindow('2026-03-07', 2)).toEqual({ from: '2026-03-08', to: '2026-03-09' });
+    expect(dueSoonWindow('2026-10-31', 2)).toEqual({ from: '2026-11-01', to: '2026-11-02' });
+    for (const bad of ['2026-02-30', '2026-6-16', '16/06/2026', '']) {
+      expect(() => dueSoonWindow(bad)).toThrow(RangeError);
+    }
+    for (const bad of [0, -1, 1.5]) expect(() => dueSoonWindow('2026-06-16', bad)).toThrow(RangeError);
   });
 });
