@@ -239,7 +239,7 @@ describe('delivery retry schedule', () => {
       for (let n = 1; n < RETRY_POLICIES[p].maxAttempts; n++) total += backoffCeilingMs(n, p);
       return total / 1000;
     };
-    expect(worst('critical')).toBe(246); // ≤ 4.1 min
+    expect(worst('critical')).toBe(726); // ≤ 12.1 min
     expect(worst('high')).toBe(635); // ≤ 10.6 min
     expect(worst('normal')).toBe(4350); // ≤ 72.5 min
     expect(worst('low')).toBe(14_850); // ≤ 4.1 h
@@ -315,7 +315,7 @@ describe('delivery retry schedule', () => {
       expect(nextRetryAt(now, maxAttempts, p, 5_000, () => 0.5)).toBeNull();
       expect(nextRetryAt(now, maxAttempts + 3, p, null, () => 0.5)).toBeNull();
     }
-    expect(RETRY_POLICIES.critical.maxAttempts).toBe(8);
+    expect(RETRY_POLICIES.critical.maxAttempts).toBe(12);
     expect(RETRY_POLICIES.low.maxAttempts).toBe(10);
     expect(() => nextRetryAt(now, 0, 'normal', null, () => 0.5)).toThrow(RangeError);
     expect(() => nextRetryAt(now, 1.5, 'normal', null, () => 0.5)).toThrow(RangeError);

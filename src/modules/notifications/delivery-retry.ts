@@ -8,8 +8,9 @@
 //
 // Per priority, because urgency and volume differ. The worst-case (every draw at the top) wait
 // from the first failure to the dead letter, and about half of it on average:
-//   critical  2 s base,  2 min cap,  8 attempts: ≤ 4.1 min — a stale alert is worth little, and
-//             the runner already fails over to the channel's next provider on each attempt.
+//   critical  2 s base,  2 min cap, 12 attempts: ≤ 12.1 min — retried fast and often (every attempt
+//             also fails over to the channel's next provider), and long enough to ride out a
+//             provider's short outage rather than dead-letter the alert.
 //   high      5 s,      10 min,      8 attempts: ≤ 10.6 min
 //   normal   10 s,      30 min,     10 attempts: ≤ 72.5 min
 //   low      30 s,       2 h,       10 attempts: ≤ 4.1 h   — digests and broadcasts can wait out an
@@ -31,7 +32,7 @@ export interface RetryPolicy {
 }
 
 export const RETRY_POLICIES: Readonly<Record<Priority, Readonly<RetryPolicy>>> = {
-  critical: { baseMs: 2_000, capMs: 2 * 60_000, maxAttempts: 8 },
+  critical: { baseMs: 2_000, capMs: 2 * 60_000, maxAttempts: 12 },
   high: { baseMs: 5_000, capMs: 10 * 60_000, maxAttempts: 8 },
   normal: { baseMs: 10_000, capMs: 30 * 60_000, maxAttempts: 10 },
   low: { baseMs: 30_000, capMs: 2 * 3_600_000, maxAttempts: 10 },

@@ -33,6 +33,8 @@ export interface DeliveryDeps {
   platformEmail: ReadyProvider | null;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** The public URL a channel's provider reports statuses to (Twilio's StatusCallback). */
+  callbackUrl(channelId: string): string;
   clock: () => Date;
   random: () => number;
   /** Called with each finished notification (metrics, tests, the benchmark). */
@@ -43,7 +45,7 @@ export const secretsContext = (orgId: string, channelId: string) => `notificatio
 
 /** Opens a channel row's sealed credentials. */
 export function readyProvider(
-  deps: Pick<DeliveryDeps, 'box' | 'providers'>,
+  deps: Pick<DeliveryDeps, 'box' | 'providers'> & Partial<Pick<DeliveryDeps, 'callbackUrl'>>,
   row: store.ChannelRow,
 ): ReadyProvider {
   const secrets = row.secrets_sealed
@@ -52,7 +54,12 @@ export function readyProvider(
         string
       >)
     : {};
-  return { channelId: row.id, provider: deps.providers[row.kind], config: row.config, secrets };
+  // Twilio reports delivery to the URL each message names; BUL's is the channel's callback route.
+  const config =
+    row.kind === 'sms' && deps.callbackUrl && !row.config.statusCallbackUrl
+      ? { ...row.config, statusCallbackUrl: deps.callbackUrl(row.id) }
+      : row.config;
+  return { channelId: row.id, provider: deps.providers[row.kind], config, secrets };
 }
 
 export function outboundOf(n: store.NotificationRow, unsubscribeUrl: string | null): OutboundMessage {
