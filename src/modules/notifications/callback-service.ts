@@ -6,6 +6,7 @@
 import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { isUuid, newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
+import type { RequestMeta } from '../../platform/http/request-context.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { CallbackRequest, CallbackResult } from './channels/provider.ts';
 import { readyProvider } from './delivery.ts';
@@ -71,7 +72,7 @@ export class CallbackService {
    * Applies an unsubscribe at once: a member's preference for that event type and channel turns
    * off; a client contact is opted out of the channel. Idempotent. False for a bad token.
    */
-  async unsubscribe(token: string, meta: { ip: string; userAgent: string | null }): Promise<UnsubscribeClaim | null> {
+  async unsubscribe(token: string, meta: RequestMeta): Promise<UnsubscribeClaim | null> {
     const c = this.readToken(token);
     if (!c) return null;
     await this.d.db.transaction({ orgId: c.o, userId: null }, async (tx) => {
@@ -92,7 +93,7 @@ export class CallbackService {
         resourceType: c.u ? 'user' : 'client_contact',
         resourceId: (c.u ?? c.c)!,
         metadata: { eventType: c.e, channel: c.ch },
-        meta: { ip: meta.ip, userAgent: meta.userAgent, requestId: null },
+        meta,
       });
     });
     return c;

@@ -12,7 +12,7 @@ import type { ContactRecipient, MemberRecipient, OrgProfile, Recipient } from '.
 import type { DeliveryChannel, Priority, ProviderKind, RenderedMessage } from './channels/provider.ts';
 import { holdUntil } from './quiet-hours.ts';
 import * as store from './store.ts';
-import { builtinTemplate } from './templates/builtin.ts';
+import { builtinTemplate, genericTemplate } from './templates/builtin.ts';
 import type { TemplateContent, TemplateEngine } from './templates/engine.ts';
 
 export const LANGUAGES = ['en', 'es', 'pt-BR'] as const;
@@ -100,7 +100,7 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
           version: own.number,
         };
     }
-    const builtin = builtinTemplate(plan.eventType, channel, language);
+    const builtin = builtinTemplate(plan.eventType, channel, language) ?? genericTemplate(plan.eventType, channel, language);
     return builtin
       ? {
           content: { subject: builtin.subject, body: builtin.body, whatsappTemplate: builtin.whatsappTemplate },
@@ -151,11 +151,12 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
     channel: DeliveryChannel,
     language: Language,
     variables: Record<string, unknown>,
+    timeZone: string = plan.org.timezone,
   ): Promise<{ message: RenderedMessage; templateId: string | null; version: number | null } | string> => {
     const t = templateFor(channel, language);
     if (!t) return 'no_template';
     try {
-      const message = await deps.engine.render(t.content, variables, channel, { language });
+      const message = await deps.engine.render(t.content, variables, channel, { language, timeZone });
       return { message, templateId: t.templateId, version: t.version };
     } catch {
       return 'template_error';
@@ -213,11 +214,12 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
         channel === 'email'
           ? deps.unsubscribeUrl({ orgId: plan.orgId, userId: m.userId, eventType: plan.eventType, channel })
           : null;
-      const rendered = await render(channel, language, {
-        ...plan.variables,
-        recipient: { name: m.name, email: m.email },
-        unsubscribeUrl,
-      });
+      const rendered = await render(
+        channel,
+        language,
+        { ...plan.variables, recipient: { name: m.name, email: m.email }, unsubscribeUrl },
+        s?.timezone ?? plan.org.timezone,
+      );
       if (typeof rendered === 'string') {
         out.push(skip(channel, key, who, rendered, language));
         continue;

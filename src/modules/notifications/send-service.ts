@@ -17,7 +17,7 @@ import { sendableKinds, storePlanned } from './event-notifier.ts';
 import { NOTIFICATIONS } from './messages.ts';
 import { type PlannerDeps, planNotifications } from './planner.ts';
 import * as store from './store.ts';
-import type { TemplateContent, TemplateEngine } from './templates/engine.ts';
+import type { TemplateContent, TemplateEngine, TemplateProblem } from './templates/engine.ts';
 
 /** What to say: a one-off message, or the templates of an event type with variables. */
 export interface SendContent {
@@ -83,8 +83,8 @@ export class SendService {
     };
     const problems = this.d.engine.check(content, CUSTOM_MESSAGE_EVENT);
     if (problems.length > 0)
-      throw new AppError('validation-failed', NOTIFICATIONS.templateProblem(problems[0]!), {
-        errors: problems.map((p) => fieldError(`message.${p.field}`, 'template', NOTIFICATIONS.templateProblem(p))),
+      throw new AppError('validation-failed', NOTIFICATIONS.templateProblem(problemParams(problems[0]!)), {
+        errors: problems.map((p) => fieldError(`message.${p.field}`, 'template', NOTIFICATIONS.templateProblem(problemParams(p)))),
       });
     return {
       eventType: CUSTOM_MESSAGE_EVENT,
@@ -253,6 +253,8 @@ export class SendService {
     });
   }
 }
+
+export const problemParams = (p: TemplateProblem) => ({ line: p.line, column: p.column, reason: p.reason });
 
 function countBy(list: readonly store.NewNotification[]): Record<string, number> {
   const counts: Record<string, number> = {};
