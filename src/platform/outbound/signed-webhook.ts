@@ -30,6 +30,8 @@ export interface AttemptResult {
   /** The answer was longer than the excerpt; the rest was discarded unread. */
   truncated: boolean;
   errorClass: ErrorClass | null;
+  /** The answer's Retry-After header (429, 503), for callers that honour it. */
+  retryAfter?: string | null;
 }
 
 export interface SignedMessage {
@@ -138,6 +140,7 @@ export async function send(o: SendOptions): Promise<AttemptResult> {
           excerpt: Buffer.concat(chunks).toString('utf8'),
           truncated,
           errorClass: ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http_status',
+          retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
         });
       };
       res.on('data', (chunk: Buffer) => {
