@@ -341,7 +341,8 @@ export const SETTINGS = [
     env: 'SMTP_SECURE',
     kind: { type: 'bool' },
     default: 'false',
-    description: 'Implicit TLS from the first byte (port 465). Off, STARTTLS is used when the relay offers it.',
+    description:
+      'Implicit TLS from the first byte (port 465). Off, STARTTLS is used when the relay offers it.',
   },
   {
     env: 'SMTP_USER',
@@ -371,7 +372,8 @@ export const SETTINGS = [
     env: 'NOTIFY_PROVIDER_TIMEOUT_MS',
     kind: { type: 'int', min: 100, max: 120_000 },
     default: '15000',
-    description: 'How long (milliseconds) one call to a notification provider (SMTP relay, SMS, push, chat) may take.',
+    description:
+      'How long (milliseconds) one call to a notification provider (SMTP relay, SMS, push, chat) may take.',
   },
   {
     env: 'WS_HEARTBEAT_MS',
@@ -502,7 +504,14 @@ export interface Config {
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
   /** The platform's default e-mail relay (SMTP_*), or null when SMTP_HOST is unset. */
-  smtp: { host: string; port: number; secure: boolean; user: string | null; password: string | null; from: string } | null;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    user: string | null;
+    password: string | null;
+    from: string;
+  } | null;
   notifyConcurrency: number;
   notifyProviderTimeoutMs: number;
   wsHeartbeatMs: number;

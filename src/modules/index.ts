@@ -8,6 +8,7 @@ import { auditModule } from './audit/definition.ts';
 import { businessModule } from './business/definition.ts';
 import { eventsModule } from './events/definition.ts';
 import { identityModule } from './identity/definition.ts';
+import { notificationsModule } from './notifications/definition.ts';
 import { systemModule } from './system/definition.ts';
 import { tenancyModule } from './tenancy/definition.ts';
 import { webhooksModule } from './webhooks/definition.ts';
@@ -23,6 +24,7 @@ export const MODULES = [
   businessModule,
   analyticsModule,
   webhooksModule,
+  notificationsModule,
   systemModule,
 ] as const;
 

@@ -103,7 +103,9 @@ export async function eventContext(sql: Sql, event: Pick<DomainEvent, 'type' | '
       ctx.path = `/projects/${t.project_id}/tasks/${taskId}`;
     }
     if (subject === 'comment' && str(p.id)) {
-      const { rows: c } = await sql.query<{ body: string }>('SELECT body FROM task_comments WHERE id = $1', [p.id]);
+      const { rows: c } = await sql.query<{ body: string }>('SELECT body FROM task_comments WHERE id = $1', [
+        p.id,
+      ]);
       const body = c[0]?.body ?? '';
       ctx.resource.excerpt = body.length > 200 ? `${body.slice(0, 199)}…` : body;
     }
@@ -122,9 +124,10 @@ export async function eventContext(sql: Sql, event: Pick<DomainEvent, 'type' | '
     const table = { client: 'clients', contract: 'contracts', invoice: 'invoices', deal: 'deals' }[subject];
     const nameColumn = { client: 'name', contract: 'name', invoice: 'number', deal: 'title' }[subject];
     if (str(p.id)) {
-      const { rows } = await sql.query<{ name: string }>(`SELECT ${nameColumn} AS name FROM ${table} WHERE id = $1`, [
-        p.id,
-      ]);
+      const { rows } = await sql.query<{ name: string }>(
+        `SELECT ${nameColumn} AS name FROM ${table} WHERE id = $1`,
+        [p.id],
+      );
       if (rows[0]) ctx.resource = { id: p.id, name: rows[0].name };
     }
     if (subject === 'client') ctx.clientId = str(p.id);
@@ -132,9 +135,10 @@ export async function eventContext(sql: Sql, event: Pick<DomainEvent, 'type' | '
   } else if (subject === 'member' || subject === 'role' || subject === 'security') {
     ctx.subjectUserId = str(p.id);
     if (ctx.subjectUserId) {
-      const { rows } = await sql.query<{ name: string; email: string }>('SELECT name, email FROM users WHERE id = $1', [
-        ctx.subjectUserId,
-      ]);
+      const { rows } = await sql.query<{ name: string; email: string }>(
+        'SELECT name, email FROM users WHERE id = $1',
+        [ctx.subjectUserId],
+      );
       if (rows[0]) ctx.resource = { id: ctx.subjectUserId, name: rows[0].name, email: rows[0].email };
     }
     ctx.path = subject === 'security' ? '/account/security' : '/admin/members';
@@ -143,7 +147,9 @@ export async function eventContext(sql: Sql, event: Pick<DomainEvent, 'type' | '
     ctx.path = '/admin/webhooks';
   }
   if (event.actor.type === 'user' && event.actor.id) {
-    const { rows } = await sql.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [event.actor.id]);
+    const { rows } = await sql.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [
+      event.actor.id,
+    ]);
     ctx.actorName = rows[0]?.name ?? null;
   } else if (event.actor.type === 'system') ctx.actorName = 'BUL';
   return ctx;
@@ -161,7 +167,13 @@ const MEMBER_COLUMNS = `m.user_id, u.name, u.email, u.locale
   WHERE m.status = 'active' AND u.status = 'active'`;
 
 function toMembers(rows: MemberRow[]): MemberRecipient[] {
-  return rows.map((r) => ({ kind: 'user', userId: r.user_id, name: r.name, email: r.email, locale: r.locale }));
+  return rows.map((r) => ({
+    kind: 'user',
+    userId: r.user_id,
+    name: r.name,
+    email: r.email,
+    locale: r.locale,
+  }));
 }
 
 /** Active members among the given users. */
@@ -192,7 +204,10 @@ export async function audienceMembers(sql: Sql, a: Audience): Promise<MemberReci
           ? ` AND m.department_id IN (WITH RECURSIVE d AS (SELECT id FROM departments WHERE id = $1
                UNION ALL SELECT c.id FROM departments c JOIN d ON c.parent_id = d.id) SELECT id FROM d)`
           : ' AND EXISTS (SELECT 1 FROM roles r WHERE r.id = m.role_id AND $1 = ANY(r.permissions))';
-  const values = a.kind === 'organization' ? [] : [a.kind === 'role' ? a.roleId : a.kind === 'department' ? a.departmentId : a.permission];
+  const values =
+    a.kind === 'organization'
+      ? []
+      : [a.kind === 'role' ? a.roleId : a.kind === 'department' ? a.departmentId : a.permission];
   const { rows } = await sql.query<MemberRow>(`SELECT ${MEMBER_COLUMNS}${where} ORDER BY m.user_id`, values);
   return toMembers(rows);
 }
@@ -239,9 +254,10 @@ export async function resolveRecipients(
         const fromPayload = str(event.payload.assigneeId);
         if (fromPayload) userIds.add(fromPayload);
         else if (ctx.taskId) {
-          const { rows } = await sql.query<{ a: string | null }>('SELECT assignee_id AS a FROM tasks WHERE id = $1', [
-            ctx.taskId,
-          ]);
+          const { rows } = await sql.query<{ a: string | null }>(
+            'SELECT assignee_id AS a FROM tasks WHERE id = $1',
+            [ctx.taskId],
+          );
           if (rows[0]?.a) userIds.add(rows[0].a);
         }
         break;
@@ -257,9 +273,10 @@ export async function resolveRecipients(
         break;
       case 'project_owner':
         if (ctx.projectId) {
-          const { rows } = await sql.query<{ o: string | null }>('SELECT owner_id AS o FROM projects WHERE id = $1', [
-            ctx.projectId,
-          ]);
+          const { rows } = await sql.query<{ o: string | null }>(
+            'SELECT owner_id AS o FROM projects WHERE id = $1',
+            [ctx.projectId],
+          );
           if (rows[0]?.o) userIds.add(rows[0].o);
         }
         break;
@@ -273,7 +290,9 @@ export async function resolveRecipients(
         members.push(...(await audienceMembers(sql, { kind: 'role', roleId: spec.roleId })));
         break;
       case 'department':
-        members.push(...(await audienceMembers(sql, { kind: 'department', departmentId: spec.departmentId })));
+        members.push(
+          ...(await audienceMembers(sql, { kind: 'department', departmentId: spec.departmentId })),
+        );
         break;
       case 'permission':
         members.push(...(await audienceMembers(sql, { kind: 'permission', permission: spec.permission })));

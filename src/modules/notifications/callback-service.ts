@@ -47,7 +47,13 @@ export class CallbackService {
     return this.d.box.seal(JSON.stringify(c), UNSUBSCRIBE_CONTEXT);
   }
 
-  unsubscribeUrl(o: { orgId: string; userId?: string; contactId?: string; eventType: string; channel: string }): string {
+  unsubscribeUrl(o: {
+    orgId: string;
+    userId?: string;
+    contactId?: string;
+    eventType: string;
+    channel: string;
+  }): string {
     const token = this.unsubscribeToken({
       o: o.orgId,
       ...(o.userId ? { u: o.userId } : { c: o.contactId }),
@@ -82,7 +88,13 @@ export class CallbackService {
           [c.u],
         );
         if (!rowCount) return; // no longer a member: nothing to turn off
-        await store.upsertPreference(tx, { orgId: c.o, userId: c.u, eventType: c.e, channel: c.ch, enabled: false });
+        await store.upsertPreference(tx, {
+          orgId: c.o,
+          userId: c.u,
+          eventType: c.e,
+          channel: c.ch,
+          enabled: false,
+        });
       } else if (c.c) await store.insertContactOptOut(tx, { orgId: c.o, contactId: c.c, channel: c.ch });
       await this.d.audit.record(tx, {
         orgId: c.o,

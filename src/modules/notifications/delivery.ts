@@ -8,12 +8,7 @@
 import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { Db } from '../../platform/db/transaction.ts';
-import type {
-  ChannelProvider,
-  OutboundMessage,
-  ProviderKind,
-  SendResult,
-} from './channels/provider.ts';
+import type { ChannelProvider, OutboundMessage, ProviderKind, SendResult } from './channels/provider.ts';
 import { nextRetryAt } from './delivery-retry.ts';
 import * as store from './store.ts';
 
@@ -41,7 +36,8 @@ export interface DeliveryDeps {
   onSettled?(n: { orgId: string; id: string; status: store.NotificationStatus; channel: string }): void;
 }
 
-export const secretsContext = (orgId: string, channelId: string) => `notification-channel:${orgId}:${channelId}`;
+export const secretsContext = (orgId: string, channelId: string) =>
+  `notification-channel:${orgId}:${channelId}`;
 
 /** Opens a channel row's sealed credentials. */
 export function readyProvider(
@@ -156,7 +152,8 @@ export class NotificationDelivery {
         // Credentials sealed under another master key: this provider cannot be used.
       }
     }
-    if (n.channel === 'email' && rows.length === 0 && this.d.platformEmail) providers.push(this.d.platformEmail);
+    if (n.channel === 'email' && rows.length === 0 && this.d.platformEmail)
+      providers.push(this.d.platformEmail);
 
     const outcome =
       providers.length === 0
@@ -177,7 +174,13 @@ export class NotificationDelivery {
         const r = a.result.outcome === 'sent' ? null : (a.result.retryAfterMs ?? null);
         return r === null ? max : Math.max(max ?? 0, r);
       }, null);
-      nextAttemptAt = nextRetryAt(now, Math.max(1, made - n.round_start), n.priority, retryAfter, this.d.random);
+      nextAttemptAt = nextRetryAt(
+        now,
+        Math.max(1, made - n.round_start),
+        n.priority,
+        retryAfter,
+        this.d.random,
+      );
       status = nextAttemptAt ? 'queued' : 'dead';
     }
     const lastError =

@@ -67,7 +67,10 @@ export class EventNotifier {
   }
 
   /** Notifies whoever the organization's rules name for this event. Returns the rows stored. */
-  async handle(tx: Sql, event: Pick<DomainEvent, 'id' | 'type' | 'orgId' | 'payload' | 'actor'>): Promise<number> {
+  async handle(
+    tx: Sql,
+    event: Pick<DomainEvent, 'id' | 'type' | 'orgId' | 'payload' | 'actor'>,
+  ): Promise<number> {
     await this.ensureBuiltins(tx, event.orgId);
     const rules = await store.enabledRulesFor(tx, event.type);
     if (rules.length === 0) return 0;

@@ -22,7 +22,12 @@ export class InboxService {
     const cursor = decodeCursor(q.cursor, isIdCursor);
     const s = tenantScope(ctx);
     return this.db.transaction(s, async (tx) => {
-      const rows = await store.inbox(tx, { userId: s.userId, unreadOnly: q.unread ?? false, beforeId: cursor?.id, limit });
+      const rows = await store.inbox(tx, {
+        userId: s.userId,
+        unreadOnly: q.unread ?? false,
+        beforeId: cursor?.id,
+        limit,
+      });
       const page = toPage(rows, limit, inboxItemDto, (r) => ({ id: r.id }));
       return { ...page, unread: await store.unreadCount(tx, s.userId) };
     });
@@ -34,7 +39,10 @@ export class InboxService {
   }
 
   /** Marks the given notifications (or all) read; answers how many changed and what stays unread. */
-  async markRead(ctx: CallContext, ids: readonly string[] | 'all'): Promise<{ marked: number; unread: number }> {
+  async markRead(
+    ctx: CallContext,
+    ids: readonly string[] | 'all',
+  ): Promise<{ marked: number; unread: number }> {
     const s = tenantScope(ctx);
     return this.db.transaction(s, async (tx) => {
       const marked = await store.markRead(tx, s.userId, ids);

@@ -59,19 +59,37 @@ export interface PlannerDeps {
   engine: TemplateEngine;
   /** The kinds the organization can send on (its enabled providers, plus the platform's e-mail). */
   kinds: ReadonlySet<ProviderKind>;
-  unsubscribeUrl(o: { orgId: string; userId?: string; contactId?: string; eventType: string; channel: string }): string;
+  unsubscribeUrl(o: {
+    orgId: string;
+    userId?: string;
+    contactId?: string;
+    eventType: string;
+    channel: string;
+  }): string;
 }
 
 /** What every notification of a plan shares, with its channel and idempotency key. */
 type NotificationBase = Pick<
   store.NewNotification,
-  'idempotencyKey' | 'source' | 'batchId' | 'eventId' | 'eventType' | 'ruleId' | 'channel' | 'priority' | 'data'
+  | 'idempotencyKey'
+  | 'source'
+  | 'batchId'
+  | 'eventId'
+  | 'eventType'
+  | 'ruleId'
+  | 'channel'
+  | 'priority'
+  | 'data'
 >;
 
 type Published = Awaited<ReturnType<typeof store.publishedTemplatesOf>>[number];
 
 /** The notifications of a plan, ready for store.insertNotifications (skips included). */
-export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps): Promise<store.NewNotification[]> {
+export async function planNotifications(
+  sql: Sql,
+  plan: Plan,
+  deps: PlannerDeps,
+): Promise<store.NewNotification[]> {
   const members = plan.recipients.filter((r): r is MemberRecipient => r.kind === 'user');
   const contacts = plan.recipients.filter((r): r is ContactRecipient => r.kind === 'contact');
   const userIds = members.map((m) => m.userId);
@@ -100,10 +118,16 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
           version: own.number,
         };
     }
-    const builtin = builtinTemplate(plan.eventType, channel, language) ?? genericTemplate(plan.eventType, channel, language);
+    const builtin =
+      builtinTemplate(plan.eventType, channel, language) ??
+      genericTemplate(plan.eventType, channel, language);
     return builtin
       ? {
-          content: { subject: builtin.subject, body: builtin.body, whatsappTemplate: builtin.whatsappTemplate },
+          content: {
+            subject: builtin.subject,
+            body: builtin.body,
+            whatsappTemplate: builtin.whatsappTemplate,
+          },
           templateId: null,
           version: null,
         }
@@ -173,7 +197,10 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
       out.push(skip(channel, '-', { name: null }, 'channel_not_configured', language));
       continue;
     }
-    const rendered = await render(channel, language, { ...plan.variables, recipient: { name: plan.org.name } });
+    const rendered = await render(channel, language, {
+      ...plan.variables,
+      recipient: { name: plan.org.name },
+    });
     if (typeof rendered === 'string') {
       out.push(skip(channel, '-', { name: null }, rendered, language));
       continue;
@@ -239,7 +266,8 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
     for (const channel of plan.channels) {
       if (TEAM_CHANNELS.has(channel)) continue;
       const key = `c:${c.contactId}`;
-      const address = channel === 'email' ? c.email : channel === 'sms' || channel === 'whatsapp' ? c.phone : null;
+      const address =
+        channel === 'email' ? c.email : channel === 'sms' || channel === 'whatsapp' ? c.phone : null;
       const reason =
         channel === 'in_app' || channel === 'push'
           ? 'not_a_member'
@@ -258,7 +286,12 @@ export async function planNotifications(sql: Sql, plan: Plan, deps: PlannerDeps)
       }
       const unsubscribeUrl =
         channel === 'email'
-          ? deps.unsubscribeUrl({ orgId: plan.orgId, contactId: c.contactId, eventType: plan.eventType, channel })
+          ? deps.unsubscribeUrl({
+              orgId: plan.orgId,
+              contactId: c.contactId,
+              eventType: plan.eventType,
+              channel,
+            })
           : null;
       const rendered = await render(channel, language, {
         ...plan.variables,
@@ -307,7 +340,12 @@ function queued(
 }
 
 /** A member's choice for an event type and channel: the most specific preference wins; default on. */
-export function wants(prefs: ReadonlyMap<string, boolean>, userId: string, eventType: string, channel: string) {
+export function wants(
+  prefs: ReadonlyMap<string, boolean>,
+  userId: string,
+  eventType: string,
+  channel: string,
+) {
   for (const key of [
     `${userId}|${eventType}|${channel}`,
     `${userId}|${eventType}|*`,

@@ -8,9 +8,9 @@ import { Type } from 'typebox';
 import { PUBLIC, requestMeta } from '../../platform/http/request-context.ts';
 import { negotiateLocale } from '../../platform/i18n/locale.ts';
 import type { CallbackRequest } from './channels/provider.ts';
-import { unsubscribePage } from './unsubscribe-page.ts';
 import { CallbackParams, UnsubscribeQuery } from './schemas.ts';
 import type { NotificationServices } from './service.ts';
+import { unsubscribePage } from './unsubscribe-page.ts';
 
 const tags = ['notifications'];
 
@@ -42,7 +42,8 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
     const result = await n.callbacks.providerCallback(channelId, callbackRequest(request, publicUrl));
     if (result.kind === 'unauthorized')
       return reply.code(401).type('text/plain; charset=utf-8').send('signature check failed');
-    if (result.kind === 'challenge') return reply.code(200).type('text/plain; charset=utf-8').send(result.body);
+    if (result.kind === 'challenge')
+      return reply.code(200).type('text/plain; charset=utf-8').send(result.body);
     return reply.code(200).type('text/plain; charset=utf-8').send('ok');
   };
   for (const method of ['GET', 'POST'] as const)
@@ -86,7 +87,9 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
         .code(claim ? 200 : 400)
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(unsubscribePage({ language, state: claim ? 'confirm' : 'invalid', token: request.query.token }));
+        .send(
+          unsubscribePage({ language, state: claim ? 'confirm' : 'invalid', token: request.query.token }),
+        );
     },
   );
 
@@ -98,7 +101,7 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
         tags,
         summary: 'One-click unsubscribe (RFC 8058): takes effect at once, no sign-in',
         description:
-          'Mail clients POST `List-Unsubscribe=One-Click` to the List-Unsubscribe URL; the page\'s button posts the same. The token names the recipient, event type and channel; it is sealed, so it cannot be altered.',
+          "Mail clients POST `List-Unsubscribe=One-Click` to the List-Unsubscribe URL; the page's button posts the same. The token names the recipient, event type and channel; it is sealed, so it cannot be altered.",
         querystring: UnsubscribeQuery,
         response: { 200: Type.String(), 400: Type.String() },
       },

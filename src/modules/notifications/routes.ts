@@ -3,11 +3,11 @@
 // callbacks, unsubscribe) are in public-routes.ts; channels, templates, rules and preferences in
 // their own *-routes.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { IdParams } from '../../platform/http/common-schemas.ts';
 import { Page } from '../../platform/http/pagination.ts';
 import { requires } from '../../platform/http/permissions.ts';
 import { callContext, SIGNED_IN } from '../../platform/http/request-context.ts';
-import { Type } from 'typebox';
 import {
   BatchSummary,
   BroadcastBody,
@@ -62,7 +62,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
       },
       config: SEND,
     },
-    async (request, reply) => reply.code(202).send(await n.send.broadcast(callContext(request), request.body)),
+    async (request, reply) =>
+      reply.code(202).send(await n.send.broadcast(callContext(request), request.body)),
   );
 
   app.get(

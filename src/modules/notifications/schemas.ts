@@ -7,7 +7,7 @@ import { DELIVERY_CHANNELS, PRIORITIES } from './channels/provider.ts';
 
 export const Channel = StringEnum(DELIVERY_CHANNELS, {
   description:
-    '`in_app`: the recipient\'s inbox in BUL (live over /ws). The others go through the organization\'s providers of that kind (e-mail also through the platform\'s SMTP_* relay when the organization has none).',
+    "`in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).",
 });
 export const Priority = StringEnum(PRIORITIES, {
   description:
@@ -15,7 +15,16 @@ export const Priority = StringEnum(PRIORITIES, {
 });
 export const Channels = Type.Array(Channel, { minItems: 1, maxItems: 9, uniqueItems: true });
 
-export const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped', 'dead'] as const;
+export const STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+  'dead',
+] as const;
 export const Status = StringEnum(STATUSES, {
   description:
     '`queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).',
@@ -23,8 +32,12 @@ export const Status = StringEnum(STATUSES, {
 
 const WhatsappTemplate = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z0-9_]{1,512}$', description: 'The approved template\'s name.' }),
-    language: Type.String({ minLength: 2, maxLength: 15, description: 'Its language code (en, es, pt_BR…).' }),
+    name: Type.String({ pattern: '^[a-z0-9_]{1,512}$', description: "The approved template's name." }),
+    language: Type.String({
+      minLength: 2,
+      maxLength: 15,
+      description: 'Its language code (en, es, pt_BR…).',
+    }),
     parameters: Type.Array(Type.String({ maxLength: 1000 }), {
       maxItems: 20,
       description: 'Body parameters in order; each may use template variables.',
@@ -97,7 +110,10 @@ export const BroadcastBody = Type.Object(
     audience: Type.Union([
       Type.Object({ kind: Type.Literal('organization') }, { additionalProperties: false }),
       Type.Object({ kind: Type.Literal('role'), roleId: Uuid() }, { additionalProperties: false }),
-      Type.Object({ kind: Type.Literal('department'), departmentId: Uuid() }, { additionalProperties: false }),
+      Type.Object(
+        { kind: Type.Literal('department'), departmentId: Uuid() },
+        { additionalProperties: false },
+      ),
     ]),
     channels: Channels,
     ...Content,
@@ -115,7 +131,9 @@ export const NotificationAttempt = Type.Object({
   latencyMs: Type.Integer(),
   outcome: StringEnum(['sent', 'retry', 'provider_failed', 'rejected'] as const),
   statusCode: Nullable(Type.Integer({ description: 'HTTP status, or the SMTP reply code.' })),
-  errorCode: Nullable(Type.String({ description: "The provider's error code (Twilio 21211, FCM UNREGISTERED…)." })),
+  errorCode: Nullable(
+    Type.String({ description: "The provider's error code (Twilio 21211, FCM UNREGISTERED…)." }),
+  ),
   error: Nullable(Type.String()),
   providerMessageId: Nullable(Type.String()),
 });
@@ -211,4 +229,7 @@ export const UnsubscribeQuery = Type.Object(
   { token: Type.String({ minLength: 10, maxLength: 4000 }) },
   { additionalProperties: false },
 );
-export const CallbackParams = Type.Object({ channelId: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+export const CallbackParams = Type.Object(
+  { channelId: Type.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);

@@ -10,7 +10,14 @@ import { AppError, fieldError, invalidField, notFound } from '../../platform/err
 import { decodeCursor, isIdCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import type { AuditService } from '../audit/service.ts';
-import { type Audience, audienceMembers, contactsOf, membersByIds, orgProfile, type Recipient } from './audience.ts';
+import {
+  type Audience,
+  audienceMembers,
+  contactsOf,
+  membersByIds,
+  orgProfile,
+  type Recipient,
+} from './audience.ts';
 import type { DeliveryChannel, Priority } from './channels/provider.ts';
 import { type NotificationDto, notificationDto } from './dto.ts';
 import { sendableKinds, storePlanned } from './event-notifier.ts';
@@ -71,8 +78,13 @@ export class SendService {
   }
 
   /** The content to render, checked now (never at send time): a message, or an event's templates. */
-  private content(body: SendContent): { eventType: string; content: TemplateContent | null; payload: Record<string, unknown> } {
-    if (body.message && body.template) throw invalidField('message', 'oneOf', NOTIFICATIONS.messageOrTemplate());
+  private content(body: SendContent): {
+    eventType: string;
+    content: TemplateContent | null;
+    payload: Record<string, unknown>;
+  } {
+    if (body.message && body.template)
+      throw invalidField('message', 'oneOf', NOTIFICATIONS.messageOrTemplate());
     if (body.template)
       return { eventType: body.template.eventType, content: null, payload: body.template.variables ?? {} };
     if (!body.message) throw invalidField('message', 'required', NOTIFICATIONS.messageOrTemplateMissing());
@@ -84,7 +96,9 @@ export class SendService {
     const problems = this.d.engine.check(content, CUSTOM_MESSAGE_EVENT);
     if (problems.length > 0)
       throw new AppError('validation-failed', NOTIFICATIONS.templateProblem(problemParams(problems[0]!)), {
-        errors: problems.map((p) => fieldError(`message.${p.field}`, 'template', NOTIFICATIONS.templateProblem(problemParams(p)))),
+        errors: problems.map((p) =>
+          fieldError(`message.${p.field}`, 'template', NOTIFICATIONS.templateProblem(problemParams(p))),
+        ),
       });
     return {
       eventType: CUSTOM_MESSAGE_EVENT,
@@ -97,7 +111,8 @@ export class SendService {
     const c = this.content(body);
     const userIds = [...new Set(body.to.userIds ?? [])];
     const contactIds = [...new Set(body.to.contactIds ?? [])];
-    if (userIds.length + contactIds.length === 0) throw invalidField('to', 'minItems', NOTIFICATIONS.noRecipients());
+    if (userIds.length + contactIds.length === 0)
+      throw invalidField('to', 'minItems', NOTIFICATIONS.noRecipients());
     return this.d.audit.change(ctx, async (tx, record, scope) => {
       const members = await membersByIds(tx, userIds);
       const known = new Set(members.map((m) => m.userId));
@@ -108,7 +123,9 @@ export class SendService {
           known.has(id) ? [] : [fieldError(`to.userIds.${i}`, 'member', NOTIFICATIONS.notAMember({ id }))],
         ),
         ...(body.to.contactIds ?? []).flatMap((id, i) =>
-          knownContacts.has(id) ? [] : [fieldError(`to.contactIds.${i}`, 'exists', NOTIFICATIONS.unknownContact({ id }))],
+          knownContacts.has(id)
+            ? []
+            : [fieldError(`to.contactIds.${i}`, 'exists', NOTIFICATIONS.unknownContact({ id }))],
         ),
       ];
       if (errors.length > 0)
@@ -222,7 +239,12 @@ export class SendService {
     const cursor = decodeCursor(q.cursor, isIdCursor);
     return this.d.db.transaction(tenantScope(ctx), async (tx) => {
       const rows = await store.listNotifications(tx, { ...q, beforeId: cursor?.id, limit });
-      return toPage(rows, limit, (r) => notificationDto(r), (r) => ({ id: r.id }));
+      return toPage(
+        rows,
+        limit,
+        (r) => notificationDto(r),
+        (r) => ({ id: r.id }),
+      );
     });
   }
 

@@ -5,6 +5,7 @@ import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import { CallbackService } from './callback-service.ts';
+import { smtpFromEnvironment } from './channels/smtp-email.ts';
 import { NotificationDelivery, type ReadyProvider } from './delivery.ts';
 import { EventNotifier } from './event-notifier.ts';
 import { InboxService } from './inbox-service.ts';
@@ -27,14 +28,18 @@ export interface NotificationDeps {
 }
 
 /** The platform's default e-mail relay (SMTP_*) as a provider, or null when SMTP_HOST is unset. */
-function platformEmail(config: NotificationDeps['config'], providers: ProviderRegistry): ReadyProvider | null {
-  const smtp = config.smtp;
+function platformEmail(
+  settings: NotificationDeps['config'],
+  providers: ProviderRegistry,
+): ReadyProvider | null {
+  const smtp = settings.smtp;
   if (!smtp) return null;
+  const { config, secrets } = smtpFromEnvironment(smtp);
   return {
     channelId: null,
     provider: providers.email,
-    config: { host: smtp.host, port: smtp.port, secure: smtp.secure, from: smtp.from },
-    secrets: smtp.user ? { user: smtp.user, password: smtp.password ?? '' } : {},
+    config: config as unknown as Record<string, unknown>,
+    secrets: secrets as Record<string, string>,
   };
 }
 
@@ -61,7 +66,8 @@ export class NotificationServices {
     });
     const planner = {
       engine: this.engine,
-      unsubscribeUrl: (o: Parameters<CallbackService['unsubscribeUrl']>[0]) => this.callbacks.unsubscribeUrl(o),
+      unsubscribeUrl: (o: Parameters<CallbackService['unsubscribeUrl']>[0]) =>
+        this.callbacks.unsubscribeUrl(o),
     };
     const hasPlatformEmail = d.config.smtp !== null;
     this.notifier = new EventNotifier({ planner, platformEmail: hasPlatformEmail, publicUrl, clock });
@@ -91,7 +97,9 @@ export class NotificationServices {
         n.channel === 'email' && (n.recipient_user_id || n.recipient_contact_id)
           ? this.callbacks.unsubscribeUrl({
               orgId: n.org_id,
-              ...(n.recipient_user_id ? { userId: n.recipient_user_id } : { contactId: n.recipient_contact_id! }),
+              ...(n.recipient_user_id
+                ? { userId: n.recipient_user_id }
+                : { contactId: n.recipient_contact_id! }),
               eventType: n.event_type,
               channel: n.channel,
             })

@@ -412,16 +412,7 @@ export async function updateRule(sql: Sql, id: string, r: RuleInput): Promise<Ru
   const { rows } = await sql.query<RuleRow>(
     `UPDATE notification_rules SET name = $2, event_type = $3, recipients = $4, channels = $5, priority = $6,
        notify_actor = $7, enabled = $8, version = version + 1 WHERE id = $1 RETURNING *`,
-    [
-      id,
-      r.name,
-      r.eventType,
-      JSON.stringify(r.recipients),
-      r.channels,
-      r.priority,
-      r.notifyActor,
-      r.enabled,
-    ],
+    [id, r.name, r.eventType, JSON.stringify(r.recipients), r.channels, r.priority, r.notifyActor, r.enabled],
   );
   return rows[0]!;
 }
@@ -490,7 +481,13 @@ export async function settingsOf(sql: Sql, userIds: readonly string[]): Promise<
 
 export async function upsertSettings(
   sql: Sql,
-  s: { orgId: string; userId: string; timezone: string | null; quietStart: string | null; quietEnd: string | null },
+  s: {
+    orgId: string;
+    userId: string;
+    timezone: string | null;
+    quietStart: string | null;
+    quietEnd: string | null;
+  },
 ): Promise<UserSettingsRow> {
   const { rows } = await sql.query<UserSettingsRow>(
     `INSERT INTO notification_user_settings (org_id, user_id, timezone, quiet_start, quiet_end) VALUES ($1, $2, $3, $4, $5)

@@ -9,7 +9,8 @@ const TEXTS: Record<Locale, Record<'title' | 'confirm' | 'button' | 'done' | 'in
     confirm: 'Stop receiving these e-mail notifications?',
     button: 'Unsubscribe',
     done: 'You are unsubscribed. You will not receive these e-mail notifications any more.',
-    invalid: 'This unsubscribe link is not valid. Copy the whole link from the e-mail, or change your preferences in BUL.',
+    invalid:
+      'This unsubscribe link is not valid. Copy the whole link from the e-mail, or change your preferences in BUL.',
   },
   es: {
     title: 'Cancelar la suscripción',
@@ -29,15 +30,19 @@ const TEXTS: Record<Locale, Record<'title' | 'confirm' | 'button' | 'done' | 'in
   },
 };
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function unsubscribePage(o: { language: Locale; state: 'confirm' | 'done' | 'invalid'; token: string | null }) {
+export function unsubscribePage(o: {
+  language: Locale;
+  state: 'confirm' | 'done' | 'invalid';
+  token: string | null;
+}) {
   const t = TEXTS[o.language];
   const body =
     o.state === 'confirm' && o.token
       ? `<p>${t.confirm}</p>
-    <form method="post" action="?token=${escape(encodeURIComponent(o.token))}">
+    <form method="post" action="?token=${escapeHtml(encodeURIComponent(o.token))}">
       <input type="hidden" name="List-Unsubscribe" value="One-Click">
       <button type="submit">${t.button}</button>
     </form>`

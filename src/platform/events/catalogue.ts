@@ -141,7 +141,7 @@ export const EVENT_CATALOGUE = {
     'webhooks:manage',
   ),
   'notification.created': entry(
-    'A notification arrived in a member\'s in-app inbox; only that member receives this event.',
+    "A notification arrived in a member's in-app inbox; only that member receives this event.",
     Type.Object({
       id: Id,
       userId: Id,

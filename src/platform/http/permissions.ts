@@ -25,7 +25,8 @@ export const PERMISSIONS = {
     'Register, change, delete and rotate the secrets of webhook endpoints; see their deliveries and resend them',
   'notifications:manage':
     'Set up notification channels, templates and rules; see the delivery log and analytics; replay dead letters',
-  'notifications:send': 'Send notifications to members and client contacts, and broadcast to the organization',
+  'notifications:send':
+    'Send notifications to members and client contacts, and broadcast to the organization',
   'audit:read': 'Search the audit trail and check its integrity',
   'events:manage': 'See the event handlers that failed for good and retry them',
   'clients:read': 'See clients, their contacts and status history',

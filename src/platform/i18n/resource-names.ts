@@ -45,7 +45,11 @@ const NAMES = defineMessages('resource', {
     es: 'la versión de la plantilla',
     'pt-BR': 'a versão do modelo',
   },
-  notificationRule: { en: 'notification rule', es: 'la regla de notificación', 'pt-BR': 'a regra de notificação' },
+  notificationRule: {
+    en: 'notification rule',
+    es: 'la regla de notificación',
+    'pt-BR': 'a regra de notificação',
+  },
   notificationAddress: { en: 'address', es: 'la dirección', 'pt-BR': 'o endereço' },
   notificationBatch: { en: 'notification batch', es: 'el envío', 'pt-BR': 'o envio' },
 });
