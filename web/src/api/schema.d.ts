@@ -1413,6 +1413,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My in-app inbox, newest first, with the unread count
+         * @description **Requires:** `any signed-in user`
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark some (ids) or all (all: true) of my in-app notifications read
+         * @description **Requires:** `any signed-in user`
+         */
+        post: operations["markMyNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many of my in-app notifications are unread (the bell)
+         * @description **Requires:** `any signed-in user`
+         */
+        get: operations["countMyUnreadNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/members": {
         parameters: {
             query?: never;
@@ -1461,6 +1521,186 @@ export interface paths {
          *     **Requires:** `members:update`
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/notifications/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a send or broadcast is going: its notifications per status
+         * @description **Requires:** `notifications:send`
+         */
+        get: operations["getNotificationBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/broadcast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notify the whole organization, a role or a department
+         * @description Queued at once (202) in the lane of its priority: a low or normal broadcast never delays critical notifications. Honours Idempotency-Key.
+         *
+         *     **Requires:** `notifications:send`
+         */
+        post: operations["broadcastNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/callbacks/{channelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's subscription check (WhatsApp Cloud's hub.challenge)
+         * @description Verified with the channel's credentials (X-Twilio-Signature, X-Hub-Signature-256) before anything changes; a bad signature gets 401. Point the provider at this URL with the channel's id.
+         *
+         *     **Public:** no authentication.
+         */
+        get: operations["verifyNotificationCallback"];
+        put?: never;
+        /**
+         * A provider's status report or inbound reply (Twilio status callback, WhatsApp Cloud webhook)
+         * @description Verified with the channel's credentials (X-Twilio-Signature, X-Hub-Signature-256) before anything changes; a bad signature gets 401. Point the provider at this URL with the channel's id.
+         *
+         *     **Public:** no authentication.
+         */
+        post: operations["receiveNotificationCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log: notifications, newest first, with filters
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["listNotificationDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One notification with every attempt (provider, status code, latency, error)
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["getNotificationDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead-lettered or failed notification again (a new round of retries)
+         * @description **Requires:** `notifications:manage`
+         */
+        post: operations["replayNotificationDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notify chosen members or client contacts
+         * @description One notification per recipient and channel, queued at once (202); follow them with the batch id. A recipient who cannot be reached on a channel (no address, opted out, no consent, no provider) gets a skipped notification with the reason. Honours Idempotency-Key.
+         *
+         *     **Requires:** `notifications:send`
+         */
+        post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page an unsubscribe link opens: a button that confirms (nothing changes on GET)
+         * @description Link scanners open links in e-mails, so GET only shows the page; its button (and RFC 8058 one-click clients) POST.
+         *
+         *     **Public:** no authentication.
+         */
+        get: operations["unsubscribePage"];
+        put?: never;
+        /**
+         * One-click unsubscribe (RFC 8058): takes effect at once, no sign-in
+         * @description Mail clients POST `List-Unsubscribe=One-Click` to the List-Unsubscribe URL; the page's button posts the same. The token names the recipient, event type and channel; it is sealed, so it cannot be altered.
+         *
+         *     **Public:** no authentication.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/organization": {
@@ -8341,6 +8581,140 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description Unread ones only. */
+                unread?: boolean;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My in-app inbox, newest first, with the unread count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            body: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            eventType: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            link: string | null;
+                            priority: string;
+                            readAt: string | null;
+                            subject: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    } & {
+                        unread: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    markMyNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Every unread notification of mine.
+                     * @enum {boolean}
+                     */
+                    all?: true;
+                    ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Mark some (ids) or all (all: true) of my in-app notifications read */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        marked: number;
+                        unread: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    countMyUnreadNotifications: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: How many of my in-app notifications are unread (the bell) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        unread: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     listMembers: {
         parameters: {
             query?: {
@@ -8612,6 +8986,739 @@ export interface operations {
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getNotificationBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: How a send or broadcast is going: its notifications per status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        batchId: string;
+                        /** @description Notifications per status. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    broadcastNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    audience: {
+                        /** @enum {string} */
+                        kind: "organization";
+                    } | {
+                        /** @enum {string} */
+                        kind: "role";
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        roleId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        departmentId: string;
+                        /** @enum {string} */
+                        kind: "department";
+                    };
+                    channels: ("email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app")[];
+                    /** @description Structured data for machine receivers (webhook `data`, push `data`). */
+                    data?: {
+                        [key: string]: unknown;
+                    };
+                    message?: {
+                        /** @description Liquid template text (`{{ recipient.name }}`, `{{ org.name }}`…), checked when sent: an error names its line and column. */
+                        body: string;
+                        subject?: string | null;
+                        whatsappTemplate?: {
+                            /** @description Its language code (en, es, pt_BR…). */
+                            language: string;
+                            /** @description The approved template's name. */
+                            name: string;
+                            /** @description Body parameters in order; each may use template variables. */
+                            parameters: string[];
+                        } | null;
+                    };
+                    /**
+                     * @description Delivery lane: critical and high never wait behind a broadcast; critical also ignores quiet hours.
+                     * @enum {string}
+                     */
+                    priority?: "critical" | "high" | "normal" | "low";
+                    template?: {
+                        /** @description The event type whose templates (the organization's, else the built-in ones) render it. */
+                        eventType: string;
+                        /** @description What the templates read as `payload.*`. */
+                        variables?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: Notify the whole organization, a role or a department */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        batchId: string;
+                        /** @description Notifications per status. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    verifyNotificationCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A provider's subscription check (WhatsApp Cloud's hub.challenge) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            /** @description Unauthorized: A provider's subscription check (WhatsApp Cloud's hub.challenge) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    receiveNotificationCallback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A provider's status report or inbound reply (Twilio status callback, WhatsApp Cloud webhook) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            /** @description Unauthorized: A provider's status report or inbound reply (Twilio status callback, WhatsApp Cloud webhook) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    listNotificationDeliveries: {
+        parameters: {
+            query?: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                batchId?: string;
+                /** @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none). */
+                channel?: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                eventType?: string;
+                /**
+                 * @description Created at or after.
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                from?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description `queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it). */
+                status?: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped" | "dead";
+                /**
+                 * @description Created before.
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                to?: string;
+                /**
+                 * @description Notifications to this member.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                userId?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The delivery log: notifications, newest first, with filters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            address: string | null;
+                            attemptCount: number;
+                            attempts?: {
+                                attempt: number;
+                                channelId: string | null;
+                                error: string | null;
+                                errorCode: string | null;
+                                latencyMs: number;
+                                /** @enum {string} */
+                                outcome: "sent" | "retry" | "provider_failed" | "rejected";
+                                provider: string;
+                                providerMessageId: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                startedAt: string;
+                                statusCode: number | null;
+                            }[];
+                            batchId: string | null;
+                            body: string;
+                            channel: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            eventId: string | null;
+                            eventType: string;
+                            failedAt: string | null;
+                            heldUntil: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            language: string;
+                            lastError: string | null;
+                            lastStatusCode: number | null;
+                            nextAttemptAt: string | null;
+                            priority: string;
+                            providerMessageId: string | null;
+                            readAt: string | null;
+                            recipientContactId: string | null;
+                            recipientName: string | null;
+                            recipientUserId: string | null;
+                            ruleId: string | null;
+                            sentAt: string | null;
+                            skipReason: string | null;
+                            /** @enum {string} */
+                            source: "rule" | "send" | "broadcast" | "test";
+                            /**
+                             * @description `queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).
+                             * @enum {string}
+                             */
+                            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped" | "dead";
+                            subject: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getNotificationDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One notification with every attempt (provider, status code, latency, error) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string | null;
+                        attemptCount: number;
+                        attempts?: {
+                            attempt: number;
+                            channelId: string | null;
+                            error: string | null;
+                            errorCode: string | null;
+                            latencyMs: number;
+                            /** @enum {string} */
+                            outcome: "sent" | "retry" | "provider_failed" | "rejected";
+                            provider: string;
+                            providerMessageId: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            statusCode: number | null;
+                        }[];
+                        batchId: string | null;
+                        body: string;
+                        channel: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        deliveredAt: string | null;
+                        eventId: string | null;
+                        eventType: string;
+                        failedAt: string | null;
+                        heldUntil: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        language: string;
+                        lastError: string | null;
+                        lastStatusCode: number | null;
+                        nextAttemptAt: string | null;
+                        priority: string;
+                        providerMessageId: string | null;
+                        readAt: string | null;
+                        recipientContactId: string | null;
+                        recipientName: string | null;
+                        recipientUserId: string | null;
+                        ruleId: string | null;
+                        sentAt: string | null;
+                        skipReason: string | null;
+                        /** @enum {string} */
+                        source: "rule" | "send" | "broadcast" | "test";
+                        /**
+                         * @description `queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).
+                         * @enum {string}
+                         */
+                        status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped" | "dead";
+                        subject: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    replayNotificationDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Send a dead-lettered or failed notification again (a new round of retries) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string | null;
+                        attemptCount: number;
+                        attempts?: {
+                            attempt: number;
+                            channelId: string | null;
+                            error: string | null;
+                            errorCode: string | null;
+                            latencyMs: number;
+                            /** @enum {string} */
+                            outcome: "sent" | "retry" | "provider_failed" | "rejected";
+                            provider: string;
+                            providerMessageId: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            statusCode: number | null;
+                        }[];
+                        batchId: string | null;
+                        body: string;
+                        channel: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        deliveredAt: string | null;
+                        eventId: string | null;
+                        eventType: string;
+                        failedAt: string | null;
+                        heldUntil: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        language: string;
+                        lastError: string | null;
+                        lastStatusCode: number | null;
+                        nextAttemptAt: string | null;
+                        priority: string;
+                        providerMessageId: string | null;
+                        readAt: string | null;
+                        recipientContactId: string | null;
+                        recipientName: string | null;
+                        recipientUserId: string | null;
+                        ruleId: string | null;
+                        sentAt: string | null;
+                        skipReason: string | null;
+                        /** @enum {string} */
+                        source: "rule" | "send" | "broadcast" | "test";
+                        /**
+                         * @description `queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).
+                         * @enum {string}
+                         */
+                        status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped" | "dead";
+                        subject: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    sendNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channels: ("email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app")[];
+                    /** @description Structured data for machine receivers (webhook `data`, push `data`). */
+                    data?: {
+                        [key: string]: unknown;
+                    };
+                    message?: {
+                        /** @description Liquid template text (`{{ recipient.name }}`, `{{ org.name }}`…), checked when sent: an error names its line and column. */
+                        body: string;
+                        subject?: string | null;
+                        whatsappTemplate?: {
+                            /** @description Its language code (en, es, pt_BR…). */
+                            language: string;
+                            /** @description The approved template's name. */
+                            name: string;
+                            /** @description Body parameters in order; each may use template variables. */
+                            parameters: string[];
+                        } | null;
+                    };
+                    /**
+                     * @description Delivery lane: critical and high never wait behind a broadcast; critical also ignores quiet hours.
+                     * @enum {string}
+                     */
+                    priority?: "critical" | "high" | "normal" | "low";
+                    template?: {
+                        /** @description The event type whose templates (the organization's, else the built-in ones) render it. */
+                        eventType: string;
+                        /** @description What the templates read as `payload.*`. */
+                        variables?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    to: {
+                        /** @description Client contacts (e-mail, SMS, WhatsApp; only those with messaging consent). */
+                        contactIds?: string[];
+                        /** @description Members. */
+                        userIds?: string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: Notify chosen members or client contacts */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Follow it at GET /api/v1/notifications/batches/{id}.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        batchId: string;
+                        /** @description Notifications per status. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        notifications: {
+                            address: string | null;
+                            attemptCount: number;
+                            attempts?: {
+                                attempt: number;
+                                channelId: string | null;
+                                error: string | null;
+                                errorCode: string | null;
+                                latencyMs: number;
+                                /** @enum {string} */
+                                outcome: "sent" | "retry" | "provider_failed" | "rejected";
+                                provider: string;
+                                providerMessageId: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                startedAt: string;
+                                statusCode: number | null;
+                            }[];
+                            batchId: string | null;
+                            body: string;
+                            channel: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            eventId: string | null;
+                            eventType: string;
+                            failedAt: string | null;
+                            heldUntil: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            language: string;
+                            lastError: string | null;
+                            lastStatusCode: number | null;
+                            nextAttemptAt: string | null;
+                            priority: string;
+                            providerMessageId: string | null;
+                            readAt: string | null;
+                            recipientContactId: string | null;
+                            recipientName: string | null;
+                            recipientUserId: string | null;
+                            ruleId: string | null;
+                            sentAt: string | null;
+                            skipReason: string | null;
+                            /** @enum {string} */
+                            source: "rule" | "send" | "broadcast" | "test";
+                            /**
+                             * @description `queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).
+                             * @enum {string}
+                             */
+                            status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "skipped" | "dead";
+                            subject: string | null;
+                        }[];
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    unsubscribePage: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The page an unsubscribe link opens: a button that confirms (nothing changes on GET) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad Request: The page an unsubscribe link opens: a button that confirms (nothing changes on GET) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+            429: components["responses"]["429.rate-limited"];
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One-click unsubscribe (RFC 8058): takes effect at once, no sign-in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad Request: One-click unsubscribe (RFC 8058): takes effect at once, no sign-in */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            403: components["responses"]["403.ip-blocked"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited"];
         };
     };
     getOrganization: {
@@ -12090,7 +13197,7 @@ export interface operations {
                 "application/json": {
                     description?: string;
                     /** @description The event types sent to this endpoint. */
-                    events: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
+                    events: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
                     /**
                      * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
                      * @example https://hooks.example.com/bul
@@ -12256,7 +13363,7 @@ export interface operations {
                     description?: string;
                     enabled?: boolean;
                     /** @description The event types sent to this endpoint. */
-                    events?: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
+                    events?: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
                     /**
                      * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
                      * @example https://hooks.example.com/bul
