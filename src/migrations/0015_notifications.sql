@@ -232,7 +232,8 @@ BEGIN
     EXECUTE format('CREATE POLICY %I ON %I USING (org_id = bul_current_org()) WITH CHECK (org_id = bul_current_org())', t || '_tenant', t);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO bul_runtime', t);
   END LOOP;
-  FOREACH t IN ARRAY ARRAY['notification_channels', 'notification_templates', 'notification_rules', 'notifications'] LOOP
+  -- Not notifications: it has no version, and its hot updates set updated_at themselves.
+  FOREACH t IN ARRAY ARRAY['notification_channels', 'notification_templates', 'notification_rules'] LOOP
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION bul_touch()', t || '_touch', t);
   END LOOP;
 END $$;

@@ -25,3 +25,16 @@ export function composeWorker(t: TestApp): Promise<BulComposition> {
 export function startEvents(t: TestApp, composition: BulComposition): Promise<() => Promise<void>> {
   return startEventHandling({ composition, pool: t.pool, config: t.config, log: quiet, redis: null });
 }
+
+/**
+ * Starts a worker's background loop by name (e.g. 'notification-delivery', the runner that sends
+ * queued notifications) from the composition's loops; returns its stop.
+ */
+export async function startLoop(composition: BulComposition, name: string): Promise<() => Promise<void>> {
+  const loop = composition.loops.find((l) => l.name === name);
+  if (!loop) throw new Error(`no background loop ${name}`);
+  await loop.start();
+  return async () => {
+    await loop.stop();
+  };
+}

@@ -74,11 +74,9 @@ export class EventNotifier {
     await this.ensureBuiltins(tx, event.orgId);
     const rules = await store.enabledRulesFor(tx, event.type);
     if (rules.length === 0) return 0;
-    const [ctx, org, kinds] = await Promise.all([
-      eventContext(tx, event),
-      orgProfile(tx),
-      sendableKinds(tx, this.d.platformEmail),
-    ]);
+    const ctx = await eventContext(tx, event);
+    const org = await orgProfile(tx);
+    const kinds = await sendableKinds(tx, this.d.platformEmail);
     const now = this.d.clock();
     const variables = {
       event: { id: event.id, type: event.type, occurredAt: now.toISOString() },

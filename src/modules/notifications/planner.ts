@@ -93,16 +93,15 @@ export async function planNotifications(
   const members = plan.recipients.filter((r): r is MemberRecipient => r.kind === 'user');
   const contacts = plan.recipients.filter((r): r is ContactRecipient => r.kind === 'contact');
   const userIds = members.map((m) => m.userId);
-  const [prefs, settings, addresses, optOuts, published] = await Promise.all([
-    store.preferencesOf(sql, userIds),
-    store.settingsOf(sql, userIds),
-    store.addressesOf(sql, userIds),
-    store.contactOptOuts(
-      sql,
-      contacts.map((c) => c.contactId),
-    ),
-    plan.content ? Promise.resolve([] as Published[]) : store.publishedTemplatesOf(sql, plan.eventType),
-  ]);
+  // One client runs one query at a time: these go one after the other.
+  const prefs = await store.preferencesOf(sql, userIds);
+  const settings = await store.settingsOf(sql, userIds);
+  const addresses = await store.addressesOf(sql, userIds);
+  const optOuts = await store.contactOptOuts(
+    sql,
+    contacts.map((c) => c.contactId),
+  );
+  const published: Published[] = plan.content ? [] : await store.publishedTemplatesOf(sql, plan.eventType);
   const prefOf = new Map(prefs.map((p) => [`${p.user_id}|${p.event_type}|${p.channel}`, p.enabled]));
   const settingsOf = new Map(settings.map((s) => [s.user_id, s]));
   const out: store.NewNotification[] = [];

@@ -188,7 +188,8 @@ export class SendService {
     body: SendBody | BroadcastBody,
     c: { eventType: string; content: TemplateContent | null; payload: Record<string, unknown> },
   ) {
-    const [org, kinds] = await Promise.all([orgProfile(tx), sendableKinds(tx, this.d.platformEmail)]);
+    const org = await orgProfile(tx);
+    const kinds = await sendableKinds(tx, this.d.platformEmail);
     const priority = body.priority ?? 'normal';
     const now = this.d.clock();
     return planNotifications(

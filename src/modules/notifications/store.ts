@@ -722,7 +722,7 @@ export async function settle(
 ): Promise<boolean> {
   const { rowCount } = await sql.query({
     name: 'bul-notify-settle',
-    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL,
+    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL, updated_at = now(),
              channel_id = coalesce($5, channel_id), provider_message_id = coalesce($6, provider_message_id),
              last_error = $7, last_status_code = $8,
              sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN coalesce(sent_at, now()) ELSE sent_at END,
@@ -800,7 +800,7 @@ export async function batchCounts(sql: Sql, batchId: string): Promise<Record<str
 /** Back in the queue now, for a new round of retries (a replay from the dead letter). */
 export async function requeue(sql: Sql, id: string): Promise<NotificationRow | null> {
   const { rows } = await sql.query<NotificationRow>(
-    `UPDATE notifications SET status = 'queued', round_start = attempts, next_attempt_at = now(), held_until = NULL,
+    `UPDATE notifications SET status = 'queued', round_start = attempts, next_attempt_at = now(), held_until = NULL, updated_at = now(),
        lease_until = NULL, failed_at = NULL WHERE id = $1 AND status IN ('dead', 'failed') RETURNING *`,
     [id],
   );
@@ -833,7 +833,7 @@ export async function unreadCount(sql: Sql, userId: string): Promise<number> {
 
 export async function markRead(sql: Sql, userId: string, ids: readonly string[] | 'all'): Promise<number> {
   const { rowCount } = await sql.query(
-    `UPDATE notifications SET read_at = now(), status = 'read'
+    `UPDATE notifications SET read_at = now(), status = 'read', updated_at = now()
      WHERE channel = 'in_app' AND recipient_user_id = $1 AND read_at IS NULL AND status = 'delivered'
        AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))`,
     [userId, ids === 'all' ? null : ids],
@@ -849,7 +849,7 @@ export async function applyProviderStatus(
   s: { channelId: string; providerMessageId: string; status: string; error: string | null; at: Date },
 ): Promise<string | null> {
   const { rows } = await sql.query<{ id: string }>(
-    `UPDATE notifications SET
+    `UPDATE notifications SET updated_at = now(),
        status = CASE
          WHEN $3 = 'failed' AND status IN ('sent', 'delivered') THEN 'failed'
          WHEN $3 = 'delivered' AND status = 'sent' THEN 'delivered'

@@ -30,6 +30,8 @@ export interface SmtpPeer {
   received: ReceivedMail[];
   /** DATA commands answered 451 so far. */
   tempFailed: number;
+  /** Answer 451 to the DATA of the next `n` messages (on top of tempFailFirst). */
+  failNext(n: number): void;
   close(): Promise<void>;
 }
 
@@ -37,10 +39,14 @@ const refusal = (responseCode: number, text: string) => Object.assign(new Error(
 
 export async function startSmtpPeer(o: SmtpPeerOptions = {}): Promise<SmtpPeer> {
   let queueCounter = 0;
+  let failBudget = o.tempFailFirst ?? 0;
   const peer: SmtpPeer = {
     port: 0,
     received: [],
     tempFailed: 0,
+    failNext: (n) => {
+      failBudget += n;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   const unknown = new Set((o.unknownMailboxes ?? []).map((a) => a.toLowerCase()));
@@ -71,7 +77,8 @@ export async function startSmtpPeer(o: SmtpPeerOptions = {}): Promise<SmtpPeer> 
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
-        if (peer.tempFailed < (o.tempFailFirst ?? 0)) {
+        if (failBudget > 0) {
+          failBudget -= 1;
           peer.tempFailed += 1;
           return cb(refusal(451, 'Try again later'));
         }
