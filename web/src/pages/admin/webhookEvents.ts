@@ -27,6 +27,7 @@ const ALL: Record<WebhookEventType, true> = {
   'project.status_changed': true,
   'task.status_changed': true,
   'task.assigned': true,
+  'task.due_soon': true,
   'comment.added': true,
   'member.invited': true,
   'member.joined': true,
