@@ -17,6 +17,10 @@ export interface SmtpPeerOptions {
   auth?: { user: string; password: string };
   /** Implicit TLS with smtp-server's built-in self-signed certificate. */
   secure?: boolean;
+  /** Wait this long before answering each DATA: a slow relay (delivery lanes under load). */
+  delayMs?: number;
+  /** Only messages to these addresses wait `delayMs` (a slow destination); others go at once. */
+  slowRecipients?: string[];
 }
 
 export interface ReceivedMail {
@@ -77,6 +81,10 @@ export async function startSmtpPeer(o: SmtpPeerOptions = {}): Promise<SmtpPeer> 
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        const slow =
+          !o.slowRecipients ||
+          session.envelope.rcptTo.some((r) => o.slowRecipients!.includes(r.address.toLowerCase()));
+        if (o.delayMs && slow) await new Promise((resolve) => setTimeout(resolve, o.delayMs));
         if (failBudget > 0) {
           failBudget -= 1;
           peer.tempFailed += 1;

@@ -6,7 +6,9 @@
 // keyed by a hash of them: a send reuses an open, authenticated connection instead of paying the
 // TCP + TLS + EHLO + AUTH round trips each time (the bench sends thousands). Changed settings give
 // a new key; the least recently used pools beyond MAX_POOLS are closed, and idle connections close
-// on their own after POOL_IDLE_MS. The pool holds connections only: no message state.
+// on their own after POOL_IDLE_MS. The pool holds connections only: no message state. Critical and
+// high-priority messages have pools of their own: the runner's lanes keep a broadcast from delaying
+// them, and a shared pool's queue would undo that (nodemailer serves a pool's messages in order).
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type Static, Type } from 'typebox';
@@ -50,8 +52,14 @@ const MAX_POOLS = 50;
 const POOL_IDLE_MS = 30_000;
 const pools = new Map<string, Transporter>();
 
-function transportFor(config: SmtpConfig, secrets: SmtpSecrets, timeoutMs: number): Transporter {
+function transportFor(
+  config: SmtpConfig,
+  secrets: SmtpSecrets,
+  timeoutMs: number,
+  lane: 'urgent' | 'bulk',
+): Transporter {
   const key = createHash('sha256')
+    .update(lane)
     .update(JSON.stringify([config.host, config.port, config.secure, config.requireTLS ?? false]))
     .update(JSON.stringify([config.allowInsecureTls ?? false, secrets.user, secrets.password, timeoutMs]))
     .digest('base64');
@@ -64,7 +72,7 @@ function transportFor(config: SmtpConfig, secrets: SmtpSecrets, timeoutMs: numbe
   }
   const transport = nodemailer.createTransport({
     pool: true,
-    maxConnections: 5,
+    maxConnections: lane === 'urgent' ? 2 : 8,
     maxMessages: 100,
     idleTimeout: POOL_IDLE_MS,
     // A connection that drops mid-send is tried once more; beyond that the runner's retry decides.
@@ -195,7 +203,12 @@ export const smtpEmail: ChannelProvider<SmtpConfig, SmtpSecrets> = {
     const { config } = call;
     const messageId = messageIdFor(message.id, config.from.address);
     try {
-      const info = await transportFor(config, call.secrets, call.timeoutMs).sendMail({
+      const info = await transportFor(
+        config,
+        call.secrets,
+        call.timeoutMs,
+        message.priority === 'critical' || message.priority === 'high' ? 'urgent' : 'bulk',
+      ).sendMail({
         from: config.from.name
           ? { name: config.from.name, address: config.from.address }
           : config.from.address,
