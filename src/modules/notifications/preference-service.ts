@@ -45,7 +45,8 @@ export class PreferenceService {
     return this.db.transaction(s, async (tx) => {
       // A new organization's built-in rules are what its members first choose among.
       await ensureBuiltinRules(tx, s.orgId);
-      const [prefs, rules] = await Promise.all([store.preferencesOf(tx, [s.userId]), store.listRules(tx)]);
+      const prefs = await store.preferencesOf(tx, [s.userId]);
+      const rules = await store.listRules(tx);
       const channelsOf = new Map<string, Set<string>>();
       for (const r of rules.filter((x) => x.enabled)) {
         const set = channelsOf.get(r.event_type) ?? new Set<string>();

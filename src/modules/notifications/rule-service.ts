@@ -62,10 +62,8 @@ async function recipientErrors(sql: Sql, recipients: readonly store.RecipientSpe
   const roleIds = recipients.flatMap((r) => (r.kind === 'role' ? [r.roleId] : []));
   const departmentIds = recipients.flatMap((r) => (r.kind === 'department' ? [r.departmentId] : []));
   const userIds = recipients.flatMap((r) => (r.kind === 'users' ? r.userIds : []));
-  const [groups, members] = await Promise.all([
-    existingGroups(sql, { roleIds, departmentIds }),
-    membersByIds(sql, userIds),
-  ]);
+  const groups = await existingGroups(sql, { roleIds, departmentIds });
+  const members = await membersByIds(sql, userIds);
   const knownMembers = new Set(members.map((m) => m.userId));
   return recipients.flatMap((r, i): FieldError[] => {
     if (r.kind === 'role' && !groups.roleIds.has(r.roleId))
