@@ -313,3 +313,19 @@ export async function resolveRecipients(
   }
   return out;
 }
+
+/** Which of these roles and departments the organization has (a rule's recipients, checked when saved). */
+export async function existingGroups(
+  sql: Sql,
+  q: { roleIds: readonly string[]; departmentIds: readonly string[] },
+): Promise<{ roleIds: Set<string>; departmentIds: Set<string> }> {
+  const { rows } = await sql.query<{ kind: 'role' | 'department'; id: string }>(
+    `SELECT 'role' AS kind, id FROM roles WHERE id = ANY($1::uuid[])
+     UNION ALL SELECT 'department', id FROM departments WHERE id = ANY($2::uuid[])`,
+    [q.roleIds, q.departmentIds],
+  );
+  return {
+    roleIds: new Set(rows.filter((r) => r.kind === 'role').map((r) => r.id)),
+    departmentIds: new Set(rows.filter((r) => r.kind === 'department').map((r) => r.id)),
+  };
+}

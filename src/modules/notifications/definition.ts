@@ -8,8 +8,11 @@ import { defineModule } from '../../platform/module.ts';
 import type { AuditService } from '../audit/service.ts';
 import { closeSmtpTransports } from './channels/smtp-email.ts';
 import { DUE_SOON_SCAN_TASK, runDueSoonScan } from './due-soon-scan.ts';
+import { notificationAnalyticsRoutes } from './notification-analytics-routes.ts';
+import { notificationPreferenceRoutes } from './preference-routes.ts';
 import { notificationPublicRoutes } from './public-routes.ts';
 import { notificationRoutes } from './routes.ts';
+import { notificationRuleRoutes } from './rule-routes.ts';
 import { DeliveryRunner } from './runner.ts';
 import { NotificationServices } from './service.ts';
 
@@ -28,6 +31,9 @@ export const notificationsModule = defineModule({
       notifications: services.notifications,
       publicUrl: deps.config.publicUrl,
     });
+    await api.register(notificationRuleRoutes, { rules: services.notifications.rules });
+    await api.register(notificationPreferenceRoutes, { preferences: services.notifications.preferences });
+    await api.register(notificationAnalyticsRoutes, { analytics: services.notifications.analytics });
   },
   jobs: ({ deps }) => [
     {

@@ -37,4 +37,44 @@ export const NOTIFICATIONS = defineMessages('notifications', {
     es: 'Solo se puede reenviar una notificación muerta o fallida (esta está en {status})',
     'pt-BR': 'Só é possível reenviar uma notificação morta ou com falha (esta está em {status})',
   },
+  builtinRuleNotDeletable: {
+    en: 'a built-in rule cannot be deleted; disable it instead (enabled: false)',
+    es: 'Una regla predefinida no se puede eliminar; desactívela (enabled: false)',
+    'pt-BR': 'Uma regra predefinida não pode ser excluída; desative-a (enabled: false)',
+  },
+  unknownRole: {
+    en: 'no role {id} in this organization',
+    es: 'No hay ningún rol {id} en esta organización',
+    'pt-BR': 'Não há nenhum papel {id} nesta organização',
+  },
+  unknownDepartment: {
+    en: 'no department {id} in this organization',
+    es: 'No hay ningún departamento {id} en esta organización',
+    'pt-BR': 'Não há nenhum departamento {id} nesta organização',
+  },
+  badTimeZone: {
+    en: '"{zone}" is not a known IANA time zone (e.g. America/New_York)',
+    es: '«{zone}» no es una zona horaria IANA conocida (p. ej., America/New_York)',
+    'pt-BR': '“{zone}” não é um fuso horário IANA conhecido (ex.: America/Sao_Paulo)',
+  },
+  badClock: {
+    en: '"{clock}" is not a time of day HH:MM from 00:00 to 23:59',
+    es: '«{clock}» no es una hora del día HH:MM entre 00:00 y 23:59',
+    'pt-BR': '“{clock}” não é um horário HH:MM entre 00:00 e 23:59',
+  },
+  badPhone: {
+    en: 'must be a phone number in international E.164 form, e.g. +14155550123',
+    es: 'Debe ser un número de teléfono en formato internacional E.164, p. ej., +34600123456',
+    'pt-BR': 'Deve ser um número de telefone no formato internacional E.164, ex.: +5511987654321',
+  },
+  rangeOrder: {
+    en: 'must be after from',
+    es: 'Debe ser posterior a from',
+    'pt-BR': 'Deve ser posterior a from',
+  },
+  rangeTooLong: {
+    en: 'the period may span at most {days} days',
+    es: 'El periodo puede abarcar como máximo {days} días',
+    'pt-BR': 'O período pode abranger no máximo {days} dias',
+  },
 });

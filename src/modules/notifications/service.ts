@@ -9,7 +9,10 @@ import { smtpFromEnvironment } from './channels/smtp-email.ts';
 import { NotificationDelivery, type ReadyProvider } from './delivery.ts';
 import { EventNotifier } from './event-notifier.ts';
 import { InboxService } from './inbox-service.ts';
+import { NotificationAnalyticsService } from './notification-analytics-service.ts';
+import { PreferenceService } from './preference-service.ts';
 import { PROVIDERS, type ProviderRegistry } from './providers.ts';
+import { RuleService } from './rule-service.ts';
 import { SendService } from './send-service.ts';
 import { TemplateEngine } from './templates/engine.ts';
 
@@ -51,6 +54,9 @@ export class NotificationServices {
   readonly inbox: InboxService;
   readonly callbacks: CallbackService;
   readonly delivery: NotificationDelivery;
+  readonly rules: RuleService;
+  readonly preferences: PreferenceService;
+  readonly analytics: NotificationAnalyticsService;
 
   constructor(d: NotificationDeps) {
     const clock = d.clock ?? (() => new Date());
@@ -105,5 +111,8 @@ export class NotificationServices {
             })
           : null,
     );
+    this.rules = new RuleService({ db: d.db, audit: d.audit });
+    this.preferences = new PreferenceService(d.db);
+    this.analytics = new NotificationAnalyticsService({ db: d.db, clock });
   }
 }
