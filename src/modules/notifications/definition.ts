@@ -50,7 +50,8 @@ export const notificationsModule = defineModule({
       pool: deps.pool,
       log: deps.log.child({ component: 'notification-runner' }),
       concurrency: deps.config.notifyConcurrency,
-      deliver: (orgId, id) => services.notifications.delivery.deliver(orgId, id),
+      leaseSeconds: deps.config.notifyLeaseSeconds,
+      deliver: (orgId, id, claimToken) => services.notifications.delivery.deliver(orgId, id, claimToken),
     });
     return [
       {

@@ -105,6 +105,7 @@ export interface NotificationRow {
   next_attempt_at: Date | null;
   held_until: Date | null;
   lease_until: Date | null;
+  claim_token: string | null;
   channel_id: string | null;
   provider_message_id: string | null;
   last_error: string | null;
@@ -655,10 +656,10 @@ export async function getNotifications(sql: Sql, ids: readonly string[]): Promis
 export async function claim(
   sql: Sql,
   c: { minRank: number; maxRank: number; limit: number; leaseSeconds: number },
-): Promise<{ org_id: string; id: string }[]> {
-  const { rows } = await sql.query<{ org_id: string; id: string }>({
+): Promise<{ org_id: string; id: string; claim_token: string }[]> {
+  const { rows } = await sql.query<{ org_id: string; id: string; claim_token: string }>({
     name: 'bul-notify-claim',
-    text: 'SELECT org_id, id FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
+    text: 'SELECT org_id, id, claim_token FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
     values: [c.minRank, c.maxRank, c.limit, c.leaseSeconds],
   });
   return rows;
@@ -710,6 +711,7 @@ export async function insertAttempts(
 export async function settle(
   sql: Sql,
   id: string,
+  claimToken: string,
   s: {
     status: NotificationStatus;
     attempts: number;
@@ -722,13 +724,14 @@ export async function settle(
 ): Promise<boolean> {
   const { rowCount } = await sql.query({
     name: 'bul-notify-settle',
-    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL, updated_at = now(),
+    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL,
+             claim_token = NULL, updated_at = now(),
              channel_id = coalesce($5, channel_id), provider_message_id = coalesce($6, provider_message_id),
              last_error = $7, last_status_code = $8,
              sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN coalesce(sent_at, now()) ELSE sent_at END,
              delivered_at = CASE WHEN $2 = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END,
              failed_at = CASE WHEN $2 IN ('failed', 'dead') THEN now() ELSE failed_at END
-           WHERE id = $1 AND status = 'sending'`,
+           WHERE id = $1 AND status = 'sending' AND claim_token = $9`,
     values: [
       id,
       s.status,
@@ -738,6 +741,7 @@ export async function settle(
       s.providerMessageId,
       s.lastError,
       s.lastStatusCode,
+      claimToken,
     ],
   });
   return (rowCount ?? 0) > 0;
