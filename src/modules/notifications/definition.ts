@@ -12,6 +12,7 @@ import { notificationPublicRoutes } from './public-routes.ts';
 import { notificationRoutes } from './routes.ts';
 import { DeliveryRunner } from './runner.ts';
 import { NotificationServices } from './service.ts';
+import { notificationTemplateRoutes } from './template-routes.ts';
 
 /** Events the notifier never handles: its own announcements of inbox items. */
 const NOT_NOTIFIED = new Set(['notification.created']);
@@ -28,6 +29,7 @@ export const notificationsModule = defineModule({
       notifications: services.notifications,
       publicUrl: deps.config.publicUrl,
     });
+    await api.register(notificationTemplateRoutes, { templates: services.notifications.templates });
   },
   jobs: ({ deps }) => [
     {

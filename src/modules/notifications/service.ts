@@ -11,6 +11,7 @@ import { EventNotifier } from './event-notifier.ts';
 import { InboxService } from './inbox-service.ts';
 import { PROVIDERS, type ProviderRegistry } from './providers.ts';
 import { SendService } from './send-service.ts';
+import { TemplateService } from './template-service.ts';
 import { TemplateEngine } from './templates/engine.ts';
 
 export interface NotificationDeps {
@@ -51,6 +52,7 @@ export class NotificationServices {
   readonly inbox: InboxService;
   readonly callbacks: CallbackService;
   readonly delivery: NotificationDelivery;
+  readonly templates: TemplateService;
 
   constructor(d: NotificationDeps) {
     const clock = d.clock ?? (() => new Date());
@@ -105,5 +107,6 @@ export class NotificationServices {
             })
           : null,
     );
+    this.templates = new TemplateService({ db: d.db, audit: d.audit, engine: this.engine });
   }
 }
