@@ -15,6 +15,7 @@ import { notificationRoutes } from './routes.ts';
 import { notificationRuleRoutes } from './rule-routes.ts';
 import { DeliveryRunner } from './runner.ts';
 import { NotificationServices } from './service.ts';
+import { notificationTemplateRoutes } from './template-routes.ts';
 
 /** Events the notifier never handles: its own announcements of inbox items. */
 const NOT_NOTIFIED = new Set(['notification.created']);
@@ -34,6 +35,7 @@ export const notificationsModule = defineModule({
     await api.register(notificationRuleRoutes, { rules: services.notifications.rules });
     await api.register(notificationPreferenceRoutes, { preferences: services.notifications.preferences });
     await api.register(notificationAnalyticsRoutes, { analytics: services.notifications.analytics });
+    await api.register(notificationTemplateRoutes, { templates: services.notifications.templates });
   },
   jobs: ({ deps }) => [
     {

@@ -76,5 +76,14 @@ export const NOTIFICATIONS = defineMessages('notifications', {
     en: 'the period may span at most {days} days',
     es: 'El periodo puede abarcar como máximo {days} días',
     'pt-BR': 'O período pode abranger no máximo {days} dias',
+  unknownEventType: {
+    en: 'no event type {type}: templates exist for catalogued events and {others}',
+    es: 'No existe el tipo de evento {type}: hay plantillas para los eventos del catálogo y para {others}',
+    'pt-BR': 'Não existe o tipo de evento {type}: há modelos para os eventos do catálogo e para {others}',
+  },
+  whatsappOnly: {
+    en: 'an approved WhatsApp template belongs to a template of the whatsapp channel only',
+    es: 'Una plantilla aprobada de WhatsApp solo corresponde a una plantilla del canal whatsapp',
+    'pt-BR': 'Um modelo aprovado do WhatsApp só cabe em um modelo do canal whatsapp',
   },
 });

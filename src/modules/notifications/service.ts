@@ -14,6 +14,7 @@ import { PreferenceService } from './preference-service.ts';
 import { PROVIDERS, type ProviderRegistry } from './providers.ts';
 import { RuleService } from './rule-service.ts';
 import { SendService } from './send-service.ts';
+import { TemplateService } from './template-service.ts';
 import { TemplateEngine } from './templates/engine.ts';
 
 export interface NotificationDeps {
@@ -57,6 +58,7 @@ export class NotificationServices {
   readonly rules: RuleService;
   readonly preferences: PreferenceService;
   readonly analytics: NotificationAnalyticsService;
+  readonly templates: TemplateService;
 
   constructor(d: NotificationDeps) {
     const clock = d.clock ?? (() => new Date());
@@ -114,5 +116,6 @@ export class NotificationServices {
     this.rules = new RuleService({ db: d.db, audit: d.audit });
     this.preferences = new PreferenceService(d.db);
     this.analytics = new NotificationAnalyticsService({ db: d.db, clock });
+    this.templates = new TemplateService({ db: d.db, audit: d.audit, engine: this.engine });
   }
 }
