@@ -76,6 +76,7 @@ export const NOTIFICATIONS = defineMessages('notifications', {
     en: 'the period may span at most {days} days',
     es: 'El periodo puede abarcar como máximo {days} días',
     'pt-BR': 'O período pode abranger no máximo {days} dias',
+  },
   unknownEventType: {
     en: 'no event type {type}: templates exist for catalogued events and {others}',
     es: 'No existe el tipo de evento {type}: hay plantillas para los eventos del catálogo y para {others}',
