@@ -229,6 +229,31 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM notification_channels WHERE id = $1', [id]);
 }
 
+/** Serialises changes to the order of one kind's providers (concurrent creates and moves). */
+export async function lockChannelKind(sql: Sql, kind: ProviderKind): Promise<void> {
+  await sql.query(
+    "SELECT pg_advisory_xact_lock(hashtextextended('notification_channels:' || bul_current_org() || ':' || $1, 0))",
+    [kind],
+  );
+}
+
+/** The providers of one kind in failover order (for renumbering). */
+export async function channelsOfKind(sql: Sql, kind: ProviderKind): Promise<ChannelRow[]> {
+  const { rows } = await sql.query<ChannelRow>(
+    'SELECT * FROM notification_channels WHERE kind = $1 ORDER BY position, created_at, id FOR UPDATE',
+    [kind],
+  );
+  return rows;
+}
+
+/** Moves one provider to another place in its kind's order (a neighbour of a moved one). */
+export async function setChannelPosition(sql: Sql, id: string, position: number): Promise<void> {
+  await sql.query(
+    'UPDATE notification_channels SET position = $2, version = version + 1 WHERE id = $1 AND position <> $2',
+    [id, position],
+  );
+}
+
 // ---- templates -----------------------------------------------------------------------------------
 
 export async function findTemplate(
