@@ -122,7 +122,11 @@ export const notificationChannelRoutes: FastifyPluginAsyncTypebox<{ channels: Ch
         response: { 200: ChannelTestResult },
       },
       config: { ...MANAGE, problems: ['conflict'] },
+      // The body is optional (no address for most kinds): none is `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
-    async (request) => channels.test(callContext(request), request.params.id, request.body ?? {}),
+    async (request) => channels.test(callContext(request), request.params.id, request.body),
   );
 };
