@@ -63,7 +63,8 @@ beforeAll(async () => {
     pool: t.pool,
     log: pino({ level: 'silent' }),
     concurrency: 4,
-    deliver: (orgId, id) => t.services.notifications.delivery.deliver(orgId, id),
+    leaseSeconds: t.config.notifyLeaseSeconds,
+    deliver: (orgId, id, claimToken) => t.services.notifications.delivery.deliver(orgId, id, claimToken),
   });
   await runner.start();
 });

@@ -449,10 +449,8 @@ export class ChannelService {
       : 'failed';
     await this.d.audit.change(ctx, async (tx, record) => {
       await store.insertNotifications(tx, s.orgId, [n]);
-      await store.settle(tx, notificationId, {
+      await store.settleTestSend(tx, notificationId, {
         status,
-        attempts: 1,
-        nextAttemptAt: null,
         channelId: row.id,
         providerMessageId: attempt.providerMessageId,
         lastError: attempt.error,

@@ -254,6 +254,32 @@ export async function setChannelPosition(sql: Sql, id: string, position: number)
   );
 }
 
+/**
+ * The outcome of a channel's test send (channel-service.ts), on the row it inserted as 'sending'
+ * in the same transaction: never claimed by a runner, so it has no claim token to settle with.
+ */
+export async function settleTestSend(
+  sql: Sql,
+  id: string,
+  s: {
+    status: NotificationStatus;
+    channelId: string;
+    providerMessageId: string | null;
+    lastError: string | null;
+    lastStatusCode: number | null;
+  },
+): Promise<void> {
+  await sql.query(
+    `UPDATE notifications SET status = $2, attempts = 1, channel_id = $3, provider_message_id = $4,
+       last_error = $5, last_status_code = $6, updated_at = now(),
+       sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN now() END,
+       delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,
+       failed_at = CASE WHEN $2 = 'failed' THEN now() END
+     WHERE id = $1 AND source = 'test' AND status = 'sending'`,
+    [id, s.status, s.channelId, s.providerMessageId, s.lastError, s.lastStatusCode],
+  );
+}
+
 // ---- templates -----------------------------------------------------------------------------------
 
 export async function findTemplate(
