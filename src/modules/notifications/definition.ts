@@ -6,6 +6,7 @@
 import { EVENT_TYPES } from '../../platform/events/catalogue.ts';
 import { defineModule } from '../../platform/module.ts';
 import type { AuditService } from '../audit/service.ts';
+import { notificationChannelRoutes } from './channel-routes.ts';
 import { closeSmtpTransports } from './channels/smtp-email.ts';
 import { DUE_SOON_SCAN_TASK, runDueSoonScan } from './due-soon-scan.ts';
 import { notificationAnalyticsRoutes } from './notification-analytics-routes.ts';
@@ -36,6 +37,7 @@ export const notificationsModule = defineModule({
     await api.register(notificationPreferenceRoutes, { preferences: services.notifications.preferences });
     await api.register(notificationAnalyticsRoutes, { analytics: services.notifications.analytics });
     await api.register(notificationTemplateRoutes, { templates: services.notifications.templates });
+    await api.register(notificationChannelRoutes, { channels: services.notifications.channels });
   },
   jobs: ({ deps }) => [
     {

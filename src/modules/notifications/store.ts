@@ -229,6 +229,57 @@ export async function deleteChannel(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM notification_channels WHERE id = $1', [id]);
 }
 
+/** Serialises changes to the order of one kind's providers (concurrent creates and moves). */
+export async function lockChannelKind(sql: Sql, kind: ProviderKind): Promise<void> {
+  await sql.query(
+    "SELECT pg_advisory_xact_lock(hashtextextended('notification_channels:' || bul_current_org() || ':' || $1, 0))",
+    [kind],
+  );
+}
+
+/** The providers of one kind in failover order (for renumbering). */
+export async function channelsOfKind(sql: Sql, kind: ProviderKind): Promise<ChannelRow[]> {
+  const { rows } = await sql.query<ChannelRow>(
+    'SELECT * FROM notification_channels WHERE kind = $1 ORDER BY position, created_at, id FOR UPDATE',
+    [kind],
+  );
+  return rows;
+}
+
+/** Moves one provider to another place in its kind's order (a neighbour of a moved one). */
+export async function setChannelPosition(sql: Sql, id: string, position: number): Promise<void> {
+  await sql.query(
+    'UPDATE notification_channels SET position = $2, version = version + 1 WHERE id = $1 AND position <> $2',
+    [id, position],
+  );
+}
+
+/**
+ * The outcome of a channel's test send (channel-service.ts), on the row it inserted as 'sending'
+ * in the same transaction: never claimed by a runner, so it has no claim token to settle with.
+ */
+export async function settleTestSend(
+  sql: Sql,
+  id: string,
+  s: {
+    status: NotificationStatus;
+    channelId: string;
+    providerMessageId: string | null;
+    lastError: string | null;
+    lastStatusCode: number | null;
+  },
+): Promise<void> {
+  await sql.query(
+    `UPDATE notifications SET status = $2, attempts = 1, channel_id = $3, provider_message_id = $4,
+       last_error = $5, last_status_code = $6, updated_at = now(),
+       sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN now() END,
+       delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,
+       failed_at = CASE WHEN $2 = 'failed' THEN now() END
+     WHERE id = $1 AND source = 'test' AND status = 'sending'`,
+    [id, s.status, s.channelId, s.providerMessageId, s.lastError, s.lastStatusCode],
+  );
+}
+
 // ---- templates -----------------------------------------------------------------------------------
 
 export async function findTemplate(
