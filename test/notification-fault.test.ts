@@ -18,7 +18,7 @@ import {
   waitForHealth,
 } from './support/process.ts';
 import { createTestDatabase, dropTestDatabase, uniqueEmail, uniqueSubdomain } from './support/test-app.ts';
-import { startSink, type Sink } from './support/webhook-sink.ts';
+import { type Sink, startSink } from './support/webhook-sink.ts';
 
 const COUNT = 1000;
 const databases: { adminUrl: string; dbName: string }[] = [];
@@ -70,7 +70,11 @@ it('kill -9 of the worker in the middle of 1,000 deliveries: after a restart eve
     RATE_LIMIT_IP_PER_MINUTE: '100000',
   };
   const port = await freePort();
-  const api = spawnBul(['start', '--role', 'api'], { ...env, PORT: String(port), BUL_DATA_DIR: makeDataDir() });
+  const api = spawnBul(['start', '--role', 'api'], {
+    ...env,
+    PORT: String(port),
+    BUL_DATA_DIR: makeDataDir(),
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitForHealth(api, base, 60_000);
 
