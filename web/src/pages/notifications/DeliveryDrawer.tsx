@@ -28,7 +28,7 @@ export function DeliveryDrawer(props: { id: string | null; onClose: () => void; 
       opened={props.id !== null}
       onClose={props.onClose}
       position="right"
-      size="lg"
+      size="xl"
       title={t('notifications.log.detail')}
     >
       {props.id && <Detail id={props.id} onReplayed={props.onReplayed} />}
@@ -117,7 +117,7 @@ function Attempts({ attempts }: { attempts: NotificationAttempt[] }) {
   const f = useFormat();
   if (attempts.length === 0) return <Text c="dimmed">{t('notifications.log.noAttempts')}</Text>;
   return (
-    <WideTable minWidth={620}>
+    <WideTable minWidth={600}>
       <Table fz="sm" verticalSpacing={4} data-testid="delivery-attempts">
         <Table.Thead>
           <Table.Tr>
