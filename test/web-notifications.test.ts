@@ -114,7 +114,7 @@ describe.skipIf(!hasChromium)('notification screens in Chromium', () => {
       await expect.poll(() => bell.getAttribute('aria-label'), POLL).toBe('Notifications');
       // Marks this document: a reload would lose it.
       await memberTab.page.evaluate(() => {
-        (window as unknown as { stayed: boolean }).stayed = true;
+        (globalThis as unknown as { stayed: boolean }).stayed = true;
       });
 
       // The admin sends from the Send page, reached through the navigation.
@@ -149,9 +149,9 @@ describe.skipIf(!hasChromium)('notification screens in Chromium', () => {
 
       // The member's bell rings without a reload; the popover lists the message.
       await expect.poll(() => bell.getAttribute('aria-label'), POLL).toBe('Notifications: 1 unread');
-      expect(await memberTab.page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(
-        true,
-      );
+      expect(
+        await memberTab.page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed),
+      ).toBe(true);
       await bell.click();
       const popover = memberTab.page.getByTestId('notification-popover');
       const item = popover.getByTestId('notification-item');
