@@ -31,6 +31,11 @@ const PUBLIC_OPERATIONS = [
   'POST /api/v1/auth/login/mfa/setup',
   'POST /api/v1/auth/refresh',
   'POST /api/v1/invitations/accept',
+  // Providers' callbacks (checked by their signature) and one-click unsubscribe (a sealed token).
+  'GET /api/v1/notifications/callbacks/{channelId}',
+  'POST /api/v1/notifications/callbacks/{channelId}',
+  'GET /api/v1/notifications/unsubscribe',
+  'POST /api/v1/notifications/unsubscribe',
 ];
 
 /** Public pages that the OpenAPI document does not list (the landing page and the docs themselves). */

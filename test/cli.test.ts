@@ -479,8 +479,17 @@ describe.concurrent('with an external DATABASE_URL', () => {
       // It built every module's services from the module list and runs the worker's loops only.
       const composed = await worker.waitForLog((l) => l.msg === 'worker composed', 'the worker composed');
       expect(composed.modules).toEqual(MODULES.map((m) => m.name));
-      expect(composed.jobs).toEqual(['webhooks:deliver', 'system:cleanup_expired']);
-      expect(composed.background).toEqual(['audit-sealer', 'event-retention', 'signing-keys']);
+      expect(composed.jobs).toEqual([
+        'webhooks:deliver',
+        'notifications:due-soon-scan',
+        'system:cleanup_expired',
+      ]);
+      expect(composed.background).toEqual([
+        'audit-sealer',
+        'event-retention',
+        'signing-keys',
+        'notification-delivery',
+      ]);
       // A queued job runs in the worker process: the housekeeping drops an ended counter window.
       await query(
         ownerUrl,

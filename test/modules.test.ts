@@ -119,7 +119,12 @@ describe('a module added to the list', () => {
 
       // Jobs: the worker runs every module's tasks, with the services the list built.
       const jobs = composition.jobs().map((j) => j.name);
-      expect(jobs).toEqual(['webhooks:deliver', 'system:cleanup_expired', 'probe:count_rules']);
+      expect(jobs).toEqual([
+        'webhooks:deliver',
+        'notifications:due-soon-scan',
+        'system:cleanup_expired',
+        'probe:count_rules',
+      ]);
       const worker = await startWorker({
         pool: t.pool,
         jobs: composition.jobs(),
@@ -138,7 +143,13 @@ describe('a module added to the list', () => {
 
       // Background loops: each role runs its own, stopped in reverse order of starting.
       const workerLoops = await startBackground(composition.loops, ['worker']);
-      expect(workerLoops.names).toEqual(['audit-sealer', 'event-retention', 'signing-keys', 'probe-loop']);
+      expect(workerLoops.names).toEqual([
+        'audit-sealer',
+        'event-retention',
+        'signing-keys',
+        'notification-delivery',
+        'probe-loop',
+      ]);
       expect(seen.loop).toEqual(['start']);
       await workerLoops.stop();
       expect(seen.loop).toEqual(['start', 'stop']);
@@ -152,13 +163,14 @@ describe('a module added to the list', () => {
         'event-retention',
         'usage-meter',
         'signing-keys',
+        'notification-delivery',
         'probe-loop',
       ]);
       await both.stop();
 
       // Events: the dispatcher finds the module's handler by event type.
       const handlers = composition.eventHandlers().get('task.created') ?? [];
-      expect(handlers.map((h) => h.module)).toEqual(['webhooks', 'probe']);
+      expect(handlers.map((h) => h.module)).toEqual(['webhooks', 'notifications', 'probe']);
       const probe = handlers.find((h) => h.module === 'probe')!;
       const event: DomainEvent = {
         id: '01930000-0000-7000-8000-000000000001',
@@ -224,6 +236,7 @@ describe('the module list', () => {
         'identity',
         'keys',
         'meter',
+        'notifications',
         'rateLimits',
         'tenancy',
         'webhooks',

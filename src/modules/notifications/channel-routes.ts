@@ -96,7 +96,7 @@ export const notificationChannelRoutes: FastifyPluginAsyncTypebox<{ channels: Ch
         operationId: 'deleteNotificationChannel',
         headers: IfMatchHeaders,
         tags,
-        summary: 'Remove a notification channel (the providers after it move up)',
+        summary: 'Remove a notification channel (the providers after it move up; honours If-Match)',
         params: IdParams,
         response: { 204: NoContent },
       },
