@@ -414,6 +414,9 @@ async function measure() {
       const r = await webhookPaced(owner, arrivals!, webhookTemplate.id, RATE, DURATION);
       return { ...r.round, ...(await bulStages(owner, r.ids)) };
     };
+    // The ceiling sender warms up too (its first thousands of POSTs run cold code).
+    await ceilingWebhook(true);
+    await ceilingWebhook(false);
     for (let i = 0; i < ROUNDS; i++) {
       let bul: Awaited<ReturnType<typeof bulBurst>>;
       let ceil: DeliveryRound;
@@ -472,6 +475,7 @@ async function measure() {
         cpu: await m(r.round.delivered),
       };
     };
+    await ceilingSmtp();
     for (let i = 0; i < ROUNDS; i++) {
       let bul: Awaited<ReturnType<typeof bulBroadcast>>;
       let ceil: DeliveryRound;
