@@ -369,6 +369,13 @@ export const SETTINGS = [
       'Notifications a worker process sends at once in its shared lane (any priority, highest first); critical and high notifications have lanes of their own (a quarter of this each, at least 2) that a broadcast never fills.',
   },
   {
+    env: 'NOTIFY_LEASE_SECONDS',
+    kind: { type: 'int', min: 5, max: 3600 },
+    default: '120',
+    description:
+      'How long a worker owns a notification it is sending; if the worker dies, another sends it again after this (with the same id, the key receivers dedupe by). Longer than NOTIFY_PROVIDER_TIMEOUT_MS × the providers of a channel.',
+  },
+  {
     env: 'NOTIFY_PROVIDER_TIMEOUT_MS',
     kind: { type: 'int', min: 100, max: 120_000 },
     default: '15000',
@@ -513,6 +520,7 @@ export interface Config {
     from: string;
   } | null;
   notifyConcurrency: number;
+  notifyLeaseSeconds: number;
   notifyProviderTimeoutMs: number;
   wsHeartbeatMs: number;
   wsRevalidateMs: number;
@@ -736,6 +744,7 @@ export function loadConfig(
         }
       : null,
     notifyConcurrency: get('NOTIFY_CONCURRENCY'),
+    notifyLeaseSeconds: get('NOTIFY_LEASE_SECONDS'),
     notifyProviderTimeoutMs: get('NOTIFY_PROVIDER_TIMEOUT_MS'),
     wsHeartbeatMs: get('WS_HEARTBEAT_MS'),
     wsRevalidateMs: get('WS_REVALIDATE_MS'),

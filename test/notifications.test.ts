@@ -310,7 +310,7 @@ describe('e-mail delivery', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'List-Unsubscribe=One-Click',
     });
-    expect(tampered.statusCode).toBe(400);
+    expectProblem(tampered, 401, 'invalid-token');
 
     const done = await t.request({
       method: 'POST',

@@ -160,6 +160,8 @@ CREATE TABLE notifications (
   held_until timestamptz,
   -- A runner that claimed it owns it until then; past it, another runner takes it (a crashed worker).
   lease_until timestamptz,
+  -- Drawn at each claim: only the runner holding the current claim may settle the notification.
+  claim_token uuid,
   channel_id uuid,
   provider_message_id text,
   last_error text,
@@ -244,7 +246,7 @@ REVOKE UPDATE ON notification_template_versions, notification_attempts FROM bul_
 -- runner (SKIP LOCKED), leased for p_lease_seconds; rows whose lease ran out (the runner died) are
 -- claimable again. Returns what was claimed; the runner then works in each row's tenant context.
 CREATE FUNCTION bul_notifications_claim(p_min_rank smallint, p_max_rank smallint, p_limit integer, p_lease_seconds integer)
-RETURNS TABLE (org_id uuid, id uuid)
+RETURNS TABLE (org_id uuid, id uuid, claim_token uuid)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   WITH due AS (
     SELECT n.org_id, n.id FROM notifications n
@@ -258,10 +260,11 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     LIMIT p_limit
     FOR UPDATE SKIP LOCKED
   )
-  UPDATE notifications n SET status = 'sending', lease_until = now() + make_interval(secs => p_lease_seconds)
+  UPDATE notifications n SET status = 'sending', lease_until = now() + make_interval(secs => p_lease_seconds),
+    claim_token = gen_random_uuid()
   FROM (SELECT * FROM due UNION SELECT * FROM expired) c
   WHERE n.org_id = c.org_id AND n.id = c.id
-  RETURNING n.org_id, n.id
+  RETURNING n.org_id, n.id, n.claim_token
 $$;
 REVOKE ALL ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) TO bul_runtime;

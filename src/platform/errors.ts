@@ -36,7 +36,14 @@ export const ERROR_CATALOGUE = {
   'invalid-token': {
     status: 401,
     title: 'The token is not valid',
-    description: 'A refresh, MFA, invitation or access token is unknown, expired, revoked or reused.',
+    description:
+      'A refresh, MFA, invitation, access or unsubscribe token is unknown, expired, revoked, reused or altered.',
+  },
+  'invalid-signature': {
+    status: 401,
+    title: 'The signature does not match',
+    description:
+      "A provider's callback (X-Twilio-Signature, X-Hub-Signature-256, a verify token) does not match the channel's credentials; nothing was changed.",
   },
   'csrf-failed': {
     status: 403,

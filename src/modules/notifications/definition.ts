@@ -6,6 +6,7 @@
 import { EVENT_TYPES } from '../../platform/events/catalogue.ts';
 import { defineModule } from '../../platform/module.ts';
 import type { AuditService } from '../audit/service.ts';
+import { notificationChannelRoutes } from './channel-routes.ts';
 import { closeSmtpTransports } from './channels/smtp-email.ts';
 import { DUE_SOON_SCAN_TASK, runDueSoonScan } from './due-soon-scan.ts';
 import { notificationAnalyticsRoutes } from './notification-analytics-routes.ts';
@@ -15,6 +16,7 @@ import { notificationRoutes } from './routes.ts';
 import { notificationRuleRoutes } from './rule-routes.ts';
 import { DeliveryRunner } from './runner.ts';
 import { NotificationServices } from './service.ts';
+import { notificationTemplateRoutes } from './template-routes.ts';
 
 /** Events the notifier never handles: its own announcements of inbox items. */
 const NOT_NOTIFIED = new Set(['notification.created']);
@@ -34,6 +36,8 @@ export const notificationsModule = defineModule({
     await api.register(notificationRuleRoutes, { rules: services.notifications.rules });
     await api.register(notificationPreferenceRoutes, { preferences: services.notifications.preferences });
     await api.register(notificationAnalyticsRoutes, { analytics: services.notifications.analytics });
+    await api.register(notificationTemplateRoutes, { templates: services.notifications.templates });
+    await api.register(notificationChannelRoutes, { channels: services.notifications.channels });
   },
   jobs: ({ deps }) => [
     {
@@ -50,7 +54,8 @@ export const notificationsModule = defineModule({
       pool: deps.pool,
       log: deps.log.child({ component: 'notification-runner' }),
       concurrency: deps.config.notifyConcurrency,
-      deliver: (orgId, id) => services.notifications.delivery.deliver(orgId, id),
+      leaseSeconds: deps.config.notifyLeaseSeconds,
+      deliver: (orgId, id, claimToken) => services.notifications.delivery.deliver(orgId, id, claimToken),
     });
     return [
       {

@@ -133,12 +133,15 @@ export class NotificationDelivery {
     this.unsubscribeUrlOf = unsubscribeUrlOf;
   }
 
-  /** Sends one claimed notification (status 'sending') and records what happened. */
-  async deliver(orgId: string, id: string): Promise<void> {
+  /**
+   * Sends one claimed notification (status 'sending', `claimToken` from the claim) and records what
+   * happened, unless the claim ran out meanwhile and another runner took it over.
+   */
+  async deliver(orgId: string, id: string, claimToken: string): Promise<void> {
     const scope = { orgId, userId: null };
     const loaded = await this.d.db.transaction(scope, async (tx) => {
       const n = await store.getNotification(tx, id);
-      if (!n || n.status !== 'sending') return null;
+      if (!n || n.status !== 'sending' || n.claim_token !== claimToken) return null;
       if (n.channel === 'in_app') return { n, rows: [] as store.ChannelRow[] };
       return { n, rows: await store.enabledChannelsOf(tx, n.channel as ProviderKind) };
     });
@@ -190,7 +193,7 @@ export class NotificationDelivery {
           ? final.error.slice(0, 1000)
           : null;
     const settled = await this.d.db.transaction(scope, async (tx) => {
-      const ok = await store.settle(tx, id, {
+      const ok = await store.settle(tx, id, claimToken, {
         status,
         attempts: providers.length === 0 ? n.attempts + 1 : made,
         nextAttemptAt,

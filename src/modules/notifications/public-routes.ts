@@ -5,8 +5,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { AppError } from '../../platform/errors.ts';
 import { PUBLIC, requestMeta } from '../../platform/http/request-context.ts';
-import { negotiateLocale } from '../../platform/i18n/locale.ts';
+import { type Locale, negotiateLocale } from '../../platform/i18n/locale.ts';
 import type { CallbackRequest } from './channels/provider.ts';
 import { CallbackParams, UnsubscribeQuery } from './schemas.ts';
 import type { NotificationServices } from './service.ts';
@@ -28,6 +29,19 @@ function callbackRequest(request: FastifyRequest, publicUrl: string): CallbackRe
   };
 }
 
+/**
+ * A link that is not one BUL sealed (cut short, altered): a page saying so for a browser, the
+ * problem (invalid-token) for anything else.
+ */
+function invalidLink(request: FastifyRequest, reply: FastifyReply, language: Locale) {
+  if (!String(request.headers.accept ?? '').includes('text/html')) throw new AppError('invalid-token');
+  return reply
+    .code(401)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(unsubscribePage({ language, state: 'invalid', token: null }));
+}
+
 export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
   notifications: NotificationServices;
   publicUrl: string;
@@ -40,8 +54,7 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
   const callback = async (request: FastifyRequest, reply: FastifyReply) => {
     const { channelId } = request.params as { channelId: string };
     const result = await n.callbacks.providerCallback(channelId, callbackRequest(request, publicUrl));
-    if (result.kind === 'unauthorized')
-      return reply.code(401).type('text/plain; charset=utf-8').send('signature check failed');
+    if (result.kind === 'unauthorized') throw new AppError('invalid-signature');
     if (result.kind === 'challenge')
       return reply.code(200).type('text/plain; charset=utf-8').send(result.body);
     return reply.code(200).type('text/plain; charset=utf-8').send('ok');
@@ -60,9 +73,9 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
         description:
           "Verified with the channel's credentials (X-Twilio-Signature, X-Hub-Signature-256) before anything changes; a bad signature gets 401. Point the provider at this URL with the channel's id.",
         params: CallbackParams,
-        response: { 200: Type.String(), 401: Type.String() },
+        response: { 200: Type.String() },
       },
-      config: { access: PUBLIC },
+      config: { access: PUBLIC, problems: ['invalid-signature'] },
       handler: callback,
     });
 
@@ -76,20 +89,19 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
         description:
           'Link scanners open links in e-mails, so GET only shows the page; its button (and RFC 8058 one-click clients) POST.',
         querystring: UnsubscribeQuery,
-        response: { 200: Type.String(), 400: Type.String() },
+        response: { 200: Type.String() },
       },
-      config: { access: PUBLIC },
+      config: { access: PUBLIC, problems: ['invalid-token'] },
     },
     async (request, reply) => {
       const language = negotiateLocale(request.headers['accept-language']);
       const claim = n.callbacks.readToken(request.query.token);
+      if (!claim) return invalidLink(request, reply, language);
       return reply
-        .code(claim ? 200 : 400)
+        .code(200)
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(
-          unsubscribePage({ language, state: claim ? 'confirm' : 'invalid', token: request.query.token }),
-        );
+        .send(unsubscribePage({ language, state: 'confirm', token: request.query.token }));
     },
   );
 
@@ -103,18 +115,19 @@ export const notificationPublicRoutes: FastifyPluginAsyncTypebox<{
         description:
           "Mail clients POST `List-Unsubscribe=One-Click` to the List-Unsubscribe URL; the page's button posts the same. The token names the recipient, event type and channel; it is sealed, so it cannot be altered.",
         querystring: UnsubscribeQuery,
-        response: { 200: Type.String(), 400: Type.String() },
+        response: { 200: Type.String() },
       },
-      config: { access: PUBLIC },
+      config: { access: PUBLIC, problems: ['invalid-token'] },
     },
     async (request, reply) => {
       const language = negotiateLocale(request.headers['accept-language']);
       const claim = await n.callbacks.unsubscribe(request.query.token, requestMeta(request));
+      if (!claim) return invalidLink(request, reply, language);
       return reply
-        .code(claim ? 200 : 400)
+        .code(200)
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send(unsubscribePage({ language, state: claim ? 'done' : 'invalid', token: null }));
+        .send(unsubscribePage({ language, state: 'done', token: null }));
     },
   );
 };

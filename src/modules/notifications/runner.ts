@@ -17,8 +17,6 @@ import * as store from './store.ts';
 
 export const WAKE_CHANNEL = 'bul_notifications';
 const POLL_MS = 1000;
-/** A claimed notification not settled within this long is claimable again. */
-export const LEASE_SECONDS = 120;
 
 interface Lane {
   name: string;
@@ -34,7 +32,9 @@ export interface RunnerOptions {
   log: Logger;
   /** Slots of the shared lane; the critical and high lanes get a quarter each (at least 2). */
   concurrency: number;
-  deliver(orgId: string, id: string): Promise<void>;
+  /** A claimed notification not settled within this long is claimable again (NOTIFY_LEASE_SECONDS). */
+  leaseSeconds: number;
+  deliver(orgId: string, id: string, claimToken: string): Promise<void>;
 }
 
 export class DeliveryRunner {
@@ -114,9 +114,9 @@ export class DeliveryRunner {
           minRank: lane.minRank,
           maxRank: lane.maxRank,
           limit: free,
-          leaseSeconds: LEASE_SECONDS,
+          leaseSeconds: this.o.leaseSeconds,
         });
-        for (const c of claimed) this.run(lane, c.org_id, c.id);
+        for (const c of claimed) this.run(lane, c.org_id, c.id, c.claim_token);
         if (claimed.length < free) break;
       }
     } catch (err) {
@@ -127,10 +127,10 @@ export class DeliveryRunner {
     if (!full) await this.scheduleNext();
   }
 
-  private run(lane: Lane, orgId: string, id: string): void {
+  private run(lane: Lane, orgId: string, id: string, claimToken: string): void {
     lane.inFlight++;
     const p = this.o
-      .deliver(orgId, id)
+      .deliver(orgId, id, claimToken)
       .catch((err) => this.o.log.error({ err, notification: id }, 'notification delivery failed'))
       .finally(() => {
         lane.inFlight--;

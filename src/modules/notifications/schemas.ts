@@ -30,7 +30,7 @@ export const Status = StringEnum(STATUSES, {
     '`queued` (waiting, maybe held by quiet hours or a retry), `sending`, `sent` (the provider accepted it), `delivered`, `read`, `failed` (refused for good), `skipped` (not sent: see skipReason), `dead` (retries exhausted: replay it).',
 });
 
-const WhatsappTemplate = Type.Object(
+export const WhatsappTemplate = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9_]{1,512}$', description: "The approved template's name." }),
     language: Type.String({

@@ -319,6 +319,7 @@ function rowOf(orgId: string, n: store.NewNotification): store.NotificationRow {
     next_attempt_at: n.nextAttemptAt,
     held_until: n.heldUntil,
     lease_until: null,
+    claim_token: null,
     channel_id: null,
     provider_message_id: null,
     last_error: null,

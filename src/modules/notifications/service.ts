@@ -5,6 +5,7 @@ import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import { CallbackService } from './callback-service.ts';
+import { ChannelService } from './channel-service.ts';
 import { smtpFromEnvironment } from './channels/smtp-email.ts';
 import { NotificationDelivery, type ReadyProvider } from './delivery.ts';
 import { EventNotifier } from './event-notifier.ts';
@@ -14,6 +15,7 @@ import { PreferenceService } from './preference-service.ts';
 import { PROVIDERS, type ProviderRegistry } from './providers.ts';
 import { RuleService } from './rule-service.ts';
 import { SendService } from './send-service.ts';
+import { TemplateService } from './template-service.ts';
 import { TemplateEngine } from './templates/engine.ts';
 
 export interface NotificationDeps {
@@ -57,6 +59,8 @@ export class NotificationServices {
   readonly rules: RuleService;
   readonly preferences: PreferenceService;
   readonly analytics: NotificationAnalyticsService;
+  readonly templates: TemplateService;
+  readonly channels: ChannelService;
 
   constructor(d: NotificationDeps) {
     const clock = d.clock ?? (() => new Date());
@@ -114,5 +118,17 @@ export class NotificationServices {
     this.rules = new RuleService({ db: d.db, audit: d.audit });
     this.preferences = new PreferenceService(d.db);
     this.analytics = new NotificationAnalyticsService({ db: d.db, clock });
+    this.templates = new TemplateService({ db: d.db, audit: d.audit, engine: this.engine });
+    this.channels = new ChannelService({
+      db: d.db,
+      box: d.box,
+      audit: d.audit,
+      providers: this.providers,
+      engine: this.engine,
+      publicUrl,
+      timeoutMs: d.config.notifyProviderTimeoutMs,
+      allowPrivate: d.config.webhookAllowPrivate,
+      clock,
+    });
   }
 }

@@ -105,6 +105,7 @@ export interface NotificationRow {
   next_attempt_at: Date | null;
   held_until: Date | null;
   lease_until: Date | null;
+  claim_token: string | null;
   channel_id: string | null;
   provider_message_id: string | null;
   last_error: string | null;
@@ -226,6 +227,57 @@ export async function shiftChannels(sql: Sql, kind: ProviderKind, from: number, 
 
 export async function deleteChannel(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM notification_channels WHERE id = $1', [id]);
+}
+
+/** Serialises changes to the order of one kind's providers (concurrent creates and moves). */
+export async function lockChannelKind(sql: Sql, kind: ProviderKind): Promise<void> {
+  await sql.query(
+    "SELECT pg_advisory_xact_lock(hashtextextended('notification_channels:' || bul_current_org() || ':' || $1, 0))",
+    [kind],
+  );
+}
+
+/** The providers of one kind in failover order (for renumbering). */
+export async function channelsOfKind(sql: Sql, kind: ProviderKind): Promise<ChannelRow[]> {
+  const { rows } = await sql.query<ChannelRow>(
+    'SELECT * FROM notification_channels WHERE kind = $1 ORDER BY position, created_at, id FOR UPDATE',
+    [kind],
+  );
+  return rows;
+}
+
+/** Moves one provider to another place in its kind's order (a neighbour of a moved one). */
+export async function setChannelPosition(sql: Sql, id: string, position: number): Promise<void> {
+  await sql.query(
+    'UPDATE notification_channels SET position = $2, version = version + 1 WHERE id = $1 AND position <> $2',
+    [id, position],
+  );
+}
+
+/**
+ * The outcome of a channel's test send (channel-service.ts), on the row it inserted as 'sending'
+ * in the same transaction: never claimed by a runner, so it has no claim token to settle with.
+ */
+export async function settleTestSend(
+  sql: Sql,
+  id: string,
+  s: {
+    status: NotificationStatus;
+    channelId: string;
+    providerMessageId: string | null;
+    lastError: string | null;
+    lastStatusCode: number | null;
+  },
+): Promise<void> {
+  await sql.query(
+    `UPDATE notifications SET status = $2, attempts = 1, channel_id = $3, provider_message_id = $4,
+       last_error = $5, last_status_code = $6, updated_at = now(),
+       sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN now() END,
+       delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,
+       failed_at = CASE WHEN $2 = 'failed' THEN now() END
+     WHERE id = $1 AND source = 'test' AND status = 'sending'`,
+    [id, s.status, s.channelId, s.providerMessageId, s.lastError, s.lastStatusCode],
+  );
 }
 
 // ---- templates -----------------------------------------------------------------------------------
@@ -655,10 +707,10 @@ export async function getNotifications(sql: Sql, ids: readonly string[]): Promis
 export async function claim(
   sql: Sql,
   c: { minRank: number; maxRank: number; limit: number; leaseSeconds: number },
-): Promise<{ org_id: string; id: string }[]> {
-  const { rows } = await sql.query<{ org_id: string; id: string }>({
+): Promise<{ org_id: string; id: string; claim_token: string }[]> {
+  const { rows } = await sql.query<{ org_id: string; id: string; claim_token: string }>({
     name: 'bul-notify-claim',
-    text: 'SELECT org_id, id FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
+    text: 'SELECT org_id, id, claim_token FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
     values: [c.minRank, c.maxRank, c.limit, c.leaseSeconds],
   });
   return rows;
@@ -710,6 +762,7 @@ export async function insertAttempts(
 export async function settle(
   sql: Sql,
   id: string,
+  claimToken: string,
   s: {
     status: NotificationStatus;
     attempts: number;
@@ -722,13 +775,14 @@ export async function settle(
 ): Promise<boolean> {
   const { rowCount } = await sql.query({
     name: 'bul-notify-settle',
-    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL, updated_at = now(),
+    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL,
+             claim_token = NULL, updated_at = now(),
              channel_id = coalesce($5, channel_id), provider_message_id = coalesce($6, provider_message_id),
              last_error = $7, last_status_code = $8,
              sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN coalesce(sent_at, now()) ELSE sent_at END,
              delivered_at = CASE WHEN $2 = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END,
              failed_at = CASE WHEN $2 IN ('failed', 'dead') THEN now() ELSE failed_at END
-           WHERE id = $1 AND status = 'sending'`,
+           WHERE id = $1 AND status = 'sending' AND claim_token = $9`,
     values: [
       id,
       s.status,
@@ -738,6 +792,7 @@ export async function settle(
       s.providerMessageId,
       s.lastError,
       s.lastStatusCode,
+      claimToken,
     ],
   });
   return (rowCount ?? 0) > 0;

@@ -71,6 +71,11 @@ const TAGS = [
   { name: 'feedback', description: 'Client feedback' },
   { name: 'analytics', description: 'Dashboard, reports and executive metrics' },
   { name: 'webhooks', description: 'Outbound webhook endpoints, their deliveries and attempts' },
+  {
+    name: 'notifications',
+    description:
+      'Notifications on every channel: channels and their providers, templates with versions, rules, preferences, sending and broadcasting, the delivery log, analytics, the inbox; provider callbacks and unsubscribe',
+  },
   { name: 'platform', description: 'Installation-wide administration (super admins)' },
   { name: 'system', description: 'Health, readiness, metrics, the error catalogue and signing keys' },
 ];

@@ -15,6 +15,7 @@ const TRANSLATED: Record<ErrorCode, Record<Exclude<Locale, 'en'>, string>> = {
     'pt-BR': 'O código de verificação está incorreto',
   },
   'invalid-token': { es: 'El token no es válido', 'pt-BR': 'O token não é válido' },
+  'invalid-signature': { es: 'La firma no coincide', 'pt-BR': 'A assinatura não confere' },
   'csrf-failed': { es: 'Falta el token CSRF o no es correcto', 'pt-BR': 'Token CSRF ausente ou incorreto' },
   forbidden: { es: 'No permitido', 'pt-BR': 'Não permitido' },
   'mfa-enrollment-required': {

@@ -1433,6 +1433,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notifications/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My phone numbers (SMS, WhatsApp) and push devices
+         * @description **Requires:** `any signed-in user`
+         */
+        get: operations["listMyNotificationAddresses"];
+        put?: never;
+        /**
+         * Add a phone number or a push device (the same one again updates its label)
+         * @description **Requires:** `any signed-in user`
+         */
+        post: operations["addMyNotificationAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of my phone numbers or push devices
+         * @description **Requires:** `any signed-in user`
+         */
+        delete: operations["deleteMyNotificationAddress"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My choices of event types × channels, and what the organization notifies about
+         * @description **Requires:** `any signed-in user`
+         */
+        get: operations["getMyNotificationPreferences"];
+        /**
+         * Replace my whole set of choices (an empty list: everything on)
+         * @description **Requires:** `any signed-in user`
+         */
+        put: operations["replaceMyNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notifications/read": {
         parameters: {
             query?: never;
@@ -1447,6 +1515,32 @@ export interface paths {
          * @description **Requires:** `any signed-in user`
          */
         post: operations["markMyNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My time zone and quiet hours
+         * @description **Requires:** `any signed-in user`
+         */
+        get: operations["getMyNotificationSettings"];
+        /**
+         * Set my time zone and quiet hours
+         * @description Quiet hours are local wall-clock times in my time zone (the organization’s when null); notifications other than in-app ones wait until they end, unless critical.
+         *
+         *     **Requires:** `any signed-in user`
+         */
+        put: operations["replaceMyNotificationSettings"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1523,6 +1617,28 @@ export interface paths {
         patch: operations["updateMember"];
         trace?: never;
     };
+    "/api/v1/notifications/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery figures per day, channel and template; totals per channel; WhatsApp rates
+         * @description Over notifications created in [from, to) (the last 30 days by default, 366 at most), days counted in the organization's time zone: sent, delivered, read, failed, skipped, error rate (failed / (sent + failed)) and the latency from creation to the provider's acceptance (p50, p95, ms). WhatsApp: read rate (read / sent) and response rate (replied / sent).
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        get: operations["getNotificationAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/batches/{id}": {
         parameters: {
             query?: never;
@@ -1593,6 +1709,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's notification channels (providers), by kind in failover order
+         * @description Credentials are never answered: `secretFields` names the ones that are set.
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        get: operations["listNotificationChannels"];
+        put?: never;
+        /**
+         * Set up a provider for a channel kind (settings and credentials checked at once)
+         * @description `config` and `secrets` are checked against the kind’s schema (errors name `config.<field>` and `secrets.<field>`); URLs BUL will call must resolve to public addresses unless the installation sets WEBHOOK_ALLOW_PRIVATE. Credentials are sealed and never answered. Without `position` the provider goes last among its kind; with one, those from there on move down.
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        post: operations["createNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A notification channel (without its credentials)
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["getNotificationChannel"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a notification channel (the providers after it move up)
+         * @description **Requires:** `notifications:manage`
+         */
+        delete: operations["deleteNotificationChannel"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a notification channel (honours If-Match)
+         * @description `config` replaces the settings. Credentials: absent, they are kept; `secrets` replaces them all; `secretsPatch` changes only the fields it names (null removes one). `position` moves it in its kind’s failover order.
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        patch: operations["updateNotificationChannel"];
+        trace?: never;
+    };
+    "/api/v1/notifications/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message through this channel only, now, and say how it went
+         * @description Renders the built-in test message for the caller and sends it synchronously through this provider (even when disabled), without failover or retries. Answers 200 whatever the provider said: `ok`, `outcome` and the provider’s status and error codes tell. The test is in the delivery log (source `test`) with its attempt.
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        post: operations["testNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/deliveries": {
         parameters: {
             query?: never;
@@ -1653,6 +1849,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The notification rules of the organization (the built-in ones included)
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["listNotificationRules"];
+        put?: never;
+        /**
+         * Add a rule: an event type notifies these recipients on these channels
+         * @description Recipients naming a role, a department or members must exist in the organization (the error names the field, e.g. `recipients.1.roleId`).
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        post: operations["createNotificationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A notification rule
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["getNotificationRule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of the organization's own rules (a built-in one can only be disabled: 409)
+         * @description **Requires:** `notifications:manage`
+         */
+        delete: operations["deleteNotificationRule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a rule, built-in ones included (honours If-Match); `enabled: false` turns it off
+         * @description **Requires:** `notifications:manage`
+         */
+        patch: operations["updateNotificationRule"];
+        trace?: never;
+    };
     "/api/v1/notifications/send": {
         parameters: {
             query?: never;
@@ -1669,6 +1919,148 @@ export interface paths {
          *     **Requires:** `notifications:send`
          */
         post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's templates, and the built-in ones it has not made its own
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["listNotificationTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A template with all its versions, newest first
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["getNotificationTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send this version from now on (an older one rolls back; honours If-Match)
+         * @description **Requires:** `notifications:manage`
+         */
+        post: operations["publishNotificationTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/{id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the built-in template again (no version published; honours If-Match)
+         * @description **Requires:** `notifications:manage`
+         */
+        post: operations["unpublishNotificationTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a template with the sample data of its event (and the variables given)
+         * @description **Requires:** `notifications:manage`
+         */
+        post: operations["previewNotificationTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/variables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The variables a template of an event may use, with sample values
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["listNotificationTemplateVariables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Save a new version of a template (event × channel × language), published or not
+         * @description Versions are immutable and numbered 1, 2, 3… per template; the template is made on its first save. A template that does not parse or render with the sample data is refused: one error per problem, naming the field (`subject`, `body`, `whatsappTemplate.parameters.0`…) with its line and column.
+         *
+         *     **Requires:** `notifications:manage`
+         */
+        post: operations["saveNotificationTemplateVersion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2658,6 +3050,15 @@ export interface components {
         };
         /** @description `invalid-mfa-code`: The verification code is wrong; `invalid-token`: The token is not valid */
         "401.invalid-mfa-code.invalid-token": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `invalid-signature`: The signature does not match */
+        "401.invalid-signature": {
             headers: {
                 [name: string]: unknown;
             };
@@ -8637,6 +9038,264 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    listMyNotificationAddresses: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My phone numbers (SMS, WhatsApp) and push devices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            address: string;
+                            /** @enum {string} */
+                            channel: "sms" | "whatsapp" | "push";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            label: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    addMyNotificationAddress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description sms, whatsapp: a phone number in E.164 form (+14155550123). push: an FCM registration token.
+                     * @example +14155550123
+                     */
+                    address: string;
+                    /** @enum {string} */
+                    channel: "sms" | "whatsapp" | "push";
+                    /** @description e.g. "Work phone", "Pixel 8". */
+                    label?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add a phone number or a push device (the same one again updates its label) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        address: string;
+                        /** @enum {string} */
+                        channel: "sms" | "whatsapp" | "push";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        label: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteMyNotificationAddress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My choices of event types × channels, and what the organization notifies about */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description What the organization's enabled rules notify about, and on which channels. */
+                        eventTypes: {
+                            channels: string[];
+                            eventType: string;
+                        }[];
+                        /** @description My choices. The most specific one wins: event type and channel, then event type on any channel, then any event type on the channel, then `*`/`*`; without one, on. */
+                        items: {
+                            /**
+                             * @description `*`: any channel.
+                             * @enum {string}
+                             */
+                            channel: "*" | "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                            enabled: boolean;
+                            /**
+                             * @description `*`: any event type.
+                             * @enum {string}
+                             */
+                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    replaceMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The whole set: it replaces every choice saved before. */
+                    items: {
+                        /**
+                         * @description `*`: any channel.
+                         * @enum {string}
+                         */
+                        channel: "*" | "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                        enabled: boolean;
+                        /**
+                         * @description `*`: any event type.
+                         * @enum {string}
+                         */
+                        eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Replace my whole set of choices (an empty list: everything on) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description What the organization's enabled rules notify about, and on which channels. */
+                        eventTypes: {
+                            channels: string[];
+                            eventType: string;
+                        }[];
+                        /** @description My choices. The most specific one wins: event type and channel, then event type on any channel, then any event type on the channel, then `*`/`*`; without one, on. */
+                        items: {
+                            /**
+                             * @description `*`: any channel.
+                             * @enum {string}
+                             */
+                            channel: "*" | "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                            enabled: boolean;
+                            /**
+                             * @description `*`: any event type.
+                             * @enum {string}
+                             */
+                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     markMyNotificationsRead: {
         parameters: {
             query?: never;
@@ -8683,6 +9342,111 @@ export interface operations {
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type"];
             422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getMyNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: My time zone and quiet hours */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        quietHours: {
+                            /**
+                             * @description Local time HH:MM; before `start` when the window wraps midnight.
+                             * @example 07:00
+                             */
+                            end: string;
+                            /**
+                             * @description Local time HH:MM (00:00–23:59).
+                             * @example 22:00
+                             */
+                            start: string;
+                        } | null;
+                        timeZone: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    replaceMyNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    quietHours: {
+                        /**
+                         * @description Local time HH:MM; before `start` when the window wraps midnight.
+                         * @example 07:00
+                         */
+                        end: string;
+                        /**
+                         * @description Local time HH:MM (00:00–23:59).
+                         * @example 22:00
+                         */
+                        start: string;
+                    } | null;
+                    timeZone: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Set my time zone and quiet hours */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        quietHours: {
+                            /**
+                             * @description Local time HH:MM; before `start` when the window wraps midnight.
+                             * @example 07:00
+                             */
+                            end: string;
+                            /**
+                             * @description Local time HH:MM (00:00–23:59).
+                             * @example 22:00
+                             */
+                            start: string;
+                        } | null;
+                        timeZone: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
@@ -8988,6 +9752,122 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    getNotificationAnalytics: {
+        parameters: {
+            query?: {
+                /** @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none). */
+                channel?: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                eventType?: string;
+                /**
+                 * @description Notifications created at or after (default: 30 days before `to`).
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                from?: string;
+                /**
+                 * @description Created before (default: now). At most 366 days after `from`.
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                to?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Delivery figures per day, channel and template; totals per channel; WhatsApp rates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        from: string;
+                        /** @description Per day × channel × template, by day. */
+                        rows: {
+                            channel: string;
+                            /**
+                             * Format: date
+                             * @description In the organization's time zone.
+                             * @example 2026-03-14
+                             */
+                            day: string;
+                            /** @description Delivered or read. */
+                            delivered: number;
+                            errorRate: number | null;
+                            eventType: string;
+                            /** @description Refused for good, or retries exhausted (dead). */
+                            failed: number;
+                            latencyP50Ms: number | null;
+                            latencyP95Ms: number | null;
+                            read: number;
+                            /** @description Accepted by the provider (now sent, delivered or read). */
+                            sent: number;
+                            /** @description Not sent: opted out, no address, no consent, no provider... */
+                            skipped: number;
+                            templateId: string | null;
+                            templateVersion: number | null;
+                        }[];
+                        /** @description The organization's, in which days are counted. */
+                        timeZone: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        to: string;
+                        /** @description Per channel over the whole period. */
+                        totals: {
+                            channel: string;
+                            /** @description Delivered or read. */
+                            delivered: number;
+                            errorRate: number | null;
+                            /** @description Refused for good, or retries exhausted (dead). */
+                            failed: number;
+                            latencyP50Ms: number | null;
+                            latencyP95Ms: number | null;
+                            read: number;
+                            /** @description Accepted by the provider (now sent, delivered or read). */
+                            sent: number;
+                            /** @description Not sent: opted out, no address, no consent, no provider... */
+                            skipped: number;
+                        }[];
+                        whatsapp: {
+                            days: {
+                                /**
+                                 * Format: date
+                                 * @example 2026-03-14
+                                 */
+                                day: string;
+                                read: number;
+                                readRate: number | null;
+                                /** @description Sent messages the recipient replied to. */
+                                responded: number;
+                                responseRate: number | null;
+                                sent: number;
+                            }[];
+                            read: number;
+                            readRate: number | null;
+                            /** @description Sent messages the recipient replied to. */
+                            responded: number;
+                            responseRate: number | null;
+                            sent: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     getNotificationBatch: {
         parameters: {
             query?: never;
@@ -9153,15 +10033,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["400.validation-failed"];
-            /** @description Unauthorized: A provider's subscription check (WhatsApp Cloud's hub.challenge) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": string;
-                };
-            };
+            401: components["responses"]["401.invalid-signature"];
             403: components["responses"]["403.ip-blocked"];
             404: components["responses"]["404.not-found"];
             429: components["responses"]["429.rate-limited"];
@@ -9188,19 +10060,426 @@ export interface operations {
                 };
             };
             400: components["responses"]["400.validation-failed"];
-            /** @description Unauthorized: A provider's status report or inbound reply (Twilio status callback, WhatsApp Cloud webhook) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": string;
-                };
-            };
+            401: components["responses"]["401.invalid-signature"];
             403: components["responses"]["403.ip-blocked"];
             404: components["responses"]["404.not-found"];
             409: components["responses"]["409.conflict"];
             429: components["responses"]["429.rate-limited"];
+        };
+    };
+    listNotificationChannels: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The organization's notification channels (providers), by kind in failover order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            callbackUrl: string | null;
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            enabled: boolean;
+                            /** @description Whether credentials are stored (their values are never answered). */
+                            hasSecrets: boolean;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * @description email: an SMTP relay; sms: Twilio; push: Firebase Cloud Messaging (HTTP v1); webhook: a signed POST (Standard Webhooks); slack, teams, discord: their incoming webhooks; whatsapp: the WhatsApp Business Cloud API.
+                             * @enum {string}
+                             */
+                            kind: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp";
+                            name: string;
+                            position: number;
+                            /** @description The names of the credential fields that are set (e.g. ["user", "password"]). */
+                            secretFields: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The provider's non-secret settings, checked against the kind's schema (email: host, port, secure, requireTLS, from {address, name}, replyTo, allowInsecureTls; sms: accountSid, from or messagingServiceSid, baseUrl; whatsapp: phoneNumberId, apiVersion, baseUrl; push: baseUrl, tokenUrl; webhook: url; discord: username; slack, teams: none). Base URLs must resolve to public addresses unless the installation sets WEBHOOK_ALLOW_PRIVATE. */
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    /** @default true */
+                    enabled?: boolean;
+                    /**
+                     * @description email: an SMTP relay; sms: Twilio; push: Firebase Cloud Messaging (HTTP v1); webhook: a signed POST (Standard Webhooks); slack, teams, discord: their incoming webhooks; whatsapp: the WhatsApp Business Cloud API.
+                     * @enum {string}
+                     */
+                    kind: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    /** @description Failover order among the providers of the same kind: 1 is tried first, the next when one fails. Others move down (or up) to make room; positions stay 1..n without gaps. */
+                    position?: number;
+                    /** @description The provider's credentials, checked against the kind's schema (email: user, password; sms: authToken; whatsapp: accessToken, appSecret, verifyToken; push: serviceAccountJson; webhook: secret (whsec_…); slack, teams, discord: url, the incoming-webhook URL). Sealed with the master key, never answered: answers say only which fields are set. */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Set up a provider for a channel kind (settings and credentials checked at once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        callbackUrl: string | null;
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        /** @description Whether credentials are stored (their values are never answered). */
+                        hasSecrets: boolean;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description email: an SMTP relay; sms: Twilio; push: Firebase Cloud Messaging (HTTP v1); webhook: a signed POST (Standard Webhooks); slack, teams, discord: their incoming webhooks; whatsapp: the WhatsApp Business Cloud API.
+                         * @enum {string}
+                         */
+                        kind: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp";
+                        name: string;
+                        position: number;
+                        /** @description The names of the credential fields that are set (e.g. ["user", "password"]). */
+                        secretFields: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A notification channel (without its credentials) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        callbackUrl: string | null;
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        /** @description Whether credentials are stored (their values are never answered). */
+                        hasSecrets: boolean;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description email: an SMTP relay; sms: Twilio; push: Firebase Cloud Messaging (HTTP v1); webhook: a signed POST (Standard Webhooks); slack, teams, discord: their incoming webhooks; whatsapp: the WhatsApp Business Cloud API.
+                         * @enum {string}
+                         */
+                        kind: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp";
+                        name: string;
+                        position: number;
+                        /** @description The names of the credential fields that are set (e.g. ["user", "password"]). */
+                        secretFields: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Replaces the whole settings object (checked against the kind’s schema). */
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                    enabled?: boolean;
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    /** @description Failover order among the providers of the same kind: 1 is tried first, the next when one fails. Others move down (or up) to make room; positions stay 1..n without gaps. */
+                    position?: number;
+                    /** @description Replaces every credential (checked against the kind’s schema). Absent: the stored ones are kept. */
+                    secrets?: {
+                        [key: string]: string;
+                    };
+                    /** @description Changes some credentials and keeps the others: a string sets that field, null removes it; the result is checked against the kind’s schema. Not together with `secrets`. */
+                    secretsPatch?: {
+                        [key: string]: string | null;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a notification channel (honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        callbackUrl: string | null;
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        /** @description Whether credentials are stored (their values are never answered). */
+                        hasSecrets: boolean;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description email: an SMTP relay; sms: Twilio; push: Firebase Cloud Messaging (HTTP v1); webhook: a signed POST (Standard Webhooks); slack, teams, discord: their incoming webhooks; whatsapp: the WhatsApp Business Cloud API.
+                         * @enum {string}
+                         */
+                        kind: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp";
+                        name: string;
+                        position: number;
+                        /** @description The names of the credential fields that are set (e.g. ["user", "password"]). */
+                        secretFields: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    testNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where to send the test: an e-mail address (email; default the caller’s), a phone number in E.164 (sms, whatsapp), an FCM registration token (push). None for webhook, slack, teams and discord: they post to their configured URL. */
+                    to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Send a test message through this channel only, now, and say how it went */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string | null;
+                        errorCode: string | null;
+                        latencyMs: number;
+                        /**
+                         * Format: uuid
+                         * @description The test as a notification in the delivery log (source `test`), with its attempt.
+                         */
+                        notificationId: string;
+                        /** @description The provider accepted the message. */
+                        ok: boolean;
+                        /**
+                         * @description `sent`; `retry` (a transient failure: timeout, 5xx, 429); `provider_failed` (the settings or credentials do not work); `rejected` (refused for good for this message or address).
+                         * @enum {string}
+                         */
+                        outcome: "sent" | "retry" | "provider_failed" | "rejected";
+                        providerMessageId: string | null;
+                        statusCode: number | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
     listNotificationDeliveries: {
@@ -9505,6 +10784,539 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    listNotificationRules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The notification rules of the organization (the built-in ones included) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            builtinKey: string | null;
+                            channels: string[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            enabled: boolean;
+                            eventType: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            name: string;
+                            notifyActor: boolean;
+                            priority: string;
+                            recipients: ({
+                                /**
+                                 * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                                 * @enum {string}
+                                 */
+                                kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                            } | {
+                                /** @enum {string} */
+                                kind: "role";
+                                /**
+                                 * Format: uuid
+                                 * @description Every active member with this role.
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                roleId: string;
+                            } | {
+                                /**
+                                 * Format: uuid
+                                 * @description Every active member of this department and the departments under it.
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                departmentId: string;
+                                /** @enum {string} */
+                                kind: "department";
+                            } | {
+                                /** @enum {string} */
+                                kind: "permission";
+                                /**
+                                 * @description Every active member holding it.
+                                 * @enum {string}
+                                 */
+                                permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                            } | {
+                                /** @enum {string} */
+                                kind: "users";
+                                userIds: string[];
+                            })[];
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channels: ("email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app")[];
+                    /** @description Default true. */
+                    enabled?: boolean;
+                    /**
+                     * @description The domain event that fires the rule.
+                     * @enum {string}
+                     */
+                    eventType: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    /** @description Whether the member who caused the event is notified too (default false). */
+                    notifyActor?: boolean;
+                    /**
+                     * @description Delivery lane: critical and high never wait behind a broadcast; critical also ignores quiet hours.
+                     * @enum {string}
+                     */
+                    priority?: "critical" | "high" | "normal" | "low";
+                    /** @description Whom the rule notifies (the union of these; each member once). */
+                    recipients: ({
+                        /**
+                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                         * @enum {string}
+                         */
+                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                    } | {
+                        /** @enum {string} */
+                        kind: "role";
+                        /**
+                         * Format: uuid
+                         * @description Every active member with this role.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        roleId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description Every active member of this department and the departments under it.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        departmentId: string;
+                        /** @enum {string} */
+                        kind: "department";
+                    } | {
+                        /** @enum {string} */
+                        kind: "permission";
+                        /**
+                         * @description Every active member holding it.
+                         * @enum {string}
+                         */
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                    } | {
+                        /** @enum {string} */
+                        kind: "users";
+                        userIds: string[];
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Add a rule: an event type notifies these recipients on these channels */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        notifyActor: boolean;
+                        priority: string;
+                        recipients: ({
+                            /**
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @enum {string}
+                             */
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                        } | {
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and the departments under it.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A notification rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        notifyActor: boolean;
+                        priority: string;
+                        recipients: ({
+                            /**
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @enum {string}
+                             */
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                        } | {
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and the departments under it.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    channels?: ("email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app")[];
+                    enabled?: boolean;
+                    /**
+                     * @description The domain event that fires the rule.
+                     * @enum {string}
+                     */
+                    eventType?: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    /** @description Whether the member who caused the event is notified too (default false). */
+                    notifyActor?: boolean;
+                    /**
+                     * @description Delivery lane: critical and high never wait behind a broadcast; critical also ignores quiet hours.
+                     * @enum {string}
+                     */
+                    priority?: "critical" | "high" | "normal" | "low";
+                    /** @description Whom the rule notifies (the union of these; each member once). */
+                    recipients?: ({
+                        /**
+                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                         * @enum {string}
+                         */
+                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                    } | {
+                        /** @enum {string} */
+                        kind: "role";
+                        /**
+                         * Format: uuid
+                         * @description Every active member with this role.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        roleId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description Every active member of this department and the departments under it.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        departmentId: string;
+                        /** @enum {string} */
+                        kind: "department";
+                    } | {
+                        /** @enum {string} */
+                        kind: "permission";
+                        /**
+                         * @description Every active member holding it.
+                         * @enum {string}
+                         */
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                    } | {
+                        /** @enum {string} */
+                        kind: "users";
+                        userIds: string[];
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change a rule, built-in ones included (honours If-Match); `enabled: false` turns it off */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        enabled: boolean;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        name: string;
+                        notifyActor: boolean;
+                        priority: string;
+                        recipients: ({
+                            /**
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @enum {string}
+                             */
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                        } | {
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and the departments under it.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     sendNotification: {
         parameters: {
             query?: never;
@@ -9654,6 +11466,553 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    listNotificationTemplates: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A catalogued event type (GET /api/v1/events/catalogue) or one of the notification-only ones: task.due_soon, notification.test, message.custom.
+                 * @example task.assigned
+                 */
+                eventType?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The organization's templates, and the built-in ones it has not made its own */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                             * @enum {string}
+                             */
+                            channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                            eventType: string;
+                            /**
+                             * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                             * @enum {string}
+                             */
+                            language: "en" | "es" | "pt-BR";
+                            latestVersion: number | null;
+                            publishedVersion: number | null;
+                            /**
+                             * @description `organization`: the organization's own template (in force when it has a published version); `builtin`: BUL's template, in force since the organization has none for this event, channel and language.
+                             * @enum {string}
+                             */
+                            source: "organization" | "builtin";
+                            templateId: string | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A template with all its versions, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                         * @enum {string}
+                         */
+                        language: "en" | "es" | "pt-BR";
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        /** @description Newest first. */
+                        versions: {
+                            body: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            createdBy: string | null;
+                            note: string;
+                            /** @description Counts up from 1 per template; never changes. */
+                            number: number;
+                            /** @description This is the version sent. */
+                            published: boolean;
+                            subject: string | null;
+                            whatsappTemplate: {
+                                /** @description Its language code (en, es, pt_BR…). */
+                                language: string;
+                                /** @description The approved template's name. */
+                                name: string;
+                                /** @description Body parameters in order; each may use template variables. */
+                                parameters: string[];
+                            } | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    publishNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The version number to send from now on; an older one rolls back. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Send this version from now on (an older one rolls back; honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                         * @enum {string}
+                         */
+                        language: "en" | "es" | "pt-BR";
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    unpublishNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Send the built-in template again (no version published; honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        eventType: string;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                         * @enum {string}
+                         */
+                        language: "en" | "es" | "pt-BR";
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    previewNotificationTemplate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Liquid (`{{ recipient.name }}`, `{{ payload.assigneeId }}`… see GET /notifications/templates/variables). Variables are HTML-escaped in the e-mail HTML part. */
+                    body: string;
+                    /**
+                     * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                     * @enum {string}
+                     */
+                    channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                    /**
+                     * @description A catalogued event type (GET /api/v1/events/catalogue) or one of the notification-only ones: task.due_soon, notification.test, message.custom.
+                     * @example task.assigned
+                     */
+                    eventType: string;
+                    /**
+                     * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                     * @enum {string}
+                     */
+                    language: "en" | "es" | "pt-BR";
+                    subject?: string | null;
+                    /** @description Values laid over the event's sample data (objects merge: `{ resource: { title: '…' } }` keeps the other sample fields). */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                    whatsappTemplate?: {
+                        /** @description Its language code (en, es, pt_BR…). */
+                        language: string;
+                        /** @description The approved template's name. */
+                        name: string;
+                        /** @description Body parameters in order; each may use template variables. */
+                        parameters: string[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Render a template with the sample data of its event (and the variables given) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        html: string | null;
+                        subject: string | null;
+                        /** @description The text body (SMS, push, chat, in-app; e-mail text part). */
+                        text: string;
+                        whatsappTemplate: {
+                            /** @description Its language code (en, es, pt_BR…). */
+                            language: string;
+                            /** @description The approved template's name. */
+                            name: string;
+                            /** @description Body parameters in order; each may use template variables. */
+                            parameters: string[];
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listNotificationTemplateVariables: {
+        parameters: {
+            query: {
+                /**
+                 * @description A catalogued event type (GET /api/v1/events/catalogue) or one of the notification-only ones: task.due_soon, notification.test, message.custom.
+                 * @example task.assigned
+                 */
+                eventType: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The variables a template of an event may use, with sample values */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        eventType: string;
+                        items: {
+                            description: string;
+                            /** @description The sample value previews use (English). */
+                            example: string;
+                            /**
+                             * @description What a template writes.
+                             * @example payload.assigneeId
+                             */
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    saveNotificationTemplateVersion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Liquid (`{{ recipient.name }}`, `{{ payload.assigneeId }}`… see GET /notifications/templates/variables). Variables are HTML-escaped in the e-mail HTML part. */
+                    body: string;
+                    /**
+                     * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                     * @enum {string}
+                     */
+                    channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                    /**
+                     * @description A catalogued event type (GET /api/v1/events/catalogue) or one of the notification-only ones: task.due_soon, notification.test, message.custom.
+                     * @example task.assigned
+                     */
+                    eventType: string;
+                    /**
+                     * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                     * @enum {string}
+                     */
+                    language: "en" | "es" | "pt-BR";
+                    /** @description What changed, for the history. */
+                    note?: string;
+                    /** @description Publish the new version at once (default: save it unpublished). */
+                    publish?: boolean;
+                    subject?: string | null;
+                    whatsappTemplate?: {
+                        /** @description Its language code (en, es, pt_BR…). */
+                        language: string;
+                        /** @description The approved template's name. */
+                        name: string;
+                        /** @description Body parameters in order; each may use template variables. */
+                        parameters: string[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Save a new version of a template (event × channel × language), published or not */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template: {
+                            /**
+                             * @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none).
+                             * @enum {string}
+                             */
+                            channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            eventType: string;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one.
+                             * @enum {string}
+                             */
+                            language: "en" | "es" | "pt-BR";
+                            latestVersion: number;
+                            publishedVersion: number | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        };
+                        version: {
+                            body: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            createdBy: string | null;
+                            note: string;
+                            /** @description Counts up from 1 per template; never changes. */
+                            number: number;
+                            /** @description This is the version sent. */
+                            published: boolean;
+                            subject: string | null;
+                            whatsappTemplate: {
+                                /** @description Its language code (en, es, pt_BR…). */
+                                language: string;
+                                /** @description The approved template's name. */
+                                name: string;
+                                /** @description Body parameters in order; each may use template variables. */
+                                parameters: string[];
+                            } | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     unsubscribePage: {
         parameters: {
             query: {
@@ -9674,15 +12033,8 @@ export interface operations {
                     "application/json": string;
                 };
             };
-            /** @description Bad Request: The page an unsubscribe link opens: a button that confirms (nothing changes on GET) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": string;
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.invalid-token"];
             403: components["responses"]["403.ip-blocked"];
             429: components["responses"]["429.rate-limited"];
         };
@@ -9707,15 +12059,8 @@ export interface operations {
                     "application/json": string;
                 };
             };
-            /** @description Bad Request: One-click unsubscribe (RFC 8058): takes effect at once, no sign-in */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": string;
-                };
-            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.invalid-token"];
             403: components["responses"]["403.ip-blocked"];
             409: components["responses"]["409.conflict"];
             429: components["responses"]["429.rate-limited"];
