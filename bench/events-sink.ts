@@ -1,15 +1,18 @@
 // The webhook sink of the events benchmark (bench/events.ts), in a process of its own so that its
 // receive times do not wait on the load generator's event loop: a bare node:http server that
 // answers every POST with 204 and records when it arrived and what it names. A body names a task
-// (a BUL webhook: `{type, timestamp, data: {id}}`) or a ceiling message (`{id, sentAt}`).
-// Times are wall-clock milliseconds with sub-millisecond precision (performance.timeOrigin +
-// performance.now()), comparable with the runner's. The parent (IPC) asks for the records with
+// (a BUL webhook: `{type, timestamp, data: {id}}`), a notification (the notification webhook
+// channel: `{type, timestamp, data: {notificationId}}`; bench/notifications.ts) or a ceiling
+// message (`{id, sentAt}`).
+// Times are wall-clock milliseconds with sub-millisecond precision (clock.ts), comparable with the
+// runner's. The parent (IPC) asks for the records with
 // `{ take: true }`; the sink answers `{ records }` and forgets them.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { now } from './clock.ts';
 
 export interface SinkRecord {
-  /** The task's id (webhook) or the ceiling message's id. */
+  /** The task's id (webhook), the notification's id, or the ceiling message's id. */
   key: string;
   receivedAt: number;
   /** The webhook's `timestamp` (the event's occurred_at) in ms, or the ceiling sender's sentAt. */
@@ -18,7 +21,6 @@ export interface SinkRecord {
   webhookId: string | null;
 }
 
-const now = () => performance.timeOrigin + performance.now();
 let records: SinkRecord[] = [];
 let unreadable = 0;
 
@@ -32,9 +34,9 @@ const server = http.createServer((req, res) => {
         id?: string;
         sentAt?: number;
         timestamp?: string;
-        data?: { id?: string };
+        data?: { id?: string; notificationId?: string };
       };
-      const key = body.data?.id ?? body.id;
+      const key = body.data?.id ?? body.data?.notificationId ?? body.id;
       if (!key) throw new Error('no id');
       const stampedAt = body.sentAt ?? (body.timestamp ? Date.parse(body.timestamp) : null);
       const webhookId = req.headers['webhook-id'];

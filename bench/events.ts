@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { now } from './clock.ts';
 import { type Load, load } from './load.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -63,8 +64,8 @@ const raisedLimits = {
   WS_MAX_CONNECTIONS_PER_USER: '100000',
 };
 
-/** Wall-clock ms with sub-ms precision, comparable across this machine's processes. */
-const now = () => performance.timeOrigin + performance.now();
+/** Wall-clock ms with sub-ms precision, comparable across this machine's processes (clock.ts). */
+export { now };
 
 export interface Percentiles {
   count: number;
@@ -87,13 +88,13 @@ export function percentiles(values: number[]): Percentiles {
   };
 }
 
-function medianOf(xs: number[]): number {
+export function medianOf(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length / 2;
   return s.length % 2 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -102,7 +103,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Resident memory (MiB) and CPU time (ms, user + system) of a process, from /proc. */
-function procStat(pid: number): { rssMiB: number; cpuMs: number } {
+export function procStat(pid: number): { rssMiB: number; cpuMs: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -118,7 +119,7 @@ function procStat(pid: number): { rssMiB: number; cpuMs: number } {
 }
 
 /** Load average and the other processes' CPU while a measurement ran (the machine is shared). */
-function loadNote(): string {
+export function loadNote(): string {
   return os
     .loadavg()
     .map((x) => x.toFixed(2))
@@ -128,7 +129,7 @@ function loadNote(): string {
 // ---------------------------------------------------------------------------------------------
 // BUL processes
 
-interface BulProcess {
+export interface BulProcess {
   name: string;
   child: ChildProcess;
   port: number | null;
@@ -140,10 +141,17 @@ interface BulProcess {
   exit: { code: number | null; signal: string | null } | null;
 }
 
-function startBulProcess(name: string, role: 'api' | 'worker', env: NodeJS.ProcessEnv, port: number | null) {
+export function startBulProcess(
+  name: string,
+  role: 'api' | 'worker',
+  env: NodeJS.ProcessEnv,
+  port: number | null,
+  /** Further Node flags (the notifications suite's `--cpu-prof` of the worker). */
+  nodeFlags: string[] = [],
+) {
   const args = [path.join(ROOT, 'bin/bul.js'), 'start', '--role', role];
   if (port) args.push('--port', String(port), '--host', '127.0.0.1');
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeFlags, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -176,7 +184,12 @@ function startBulProcess(name: string, role: 'api' | 'worker', env: NodeJS.Proce
   return p;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000, procs: BulProcess[] = []) {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 60_000,
+  procs: BulProcess[] = [],
+) {
   const end = Date.now() + ms;
   for (;;) {
     const dead = procs.find((p) => p.exit);
@@ -188,7 +201,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000,
   }
 }
 
-async function stopBul(p: BulProcess): Promise<void> {
+export async function stopBul(p: BulProcess): Promise<void> {
   if (p.exit) return;
   await new Promise<void>((resolve) => {
     p.child.once('exit', () => resolve());
@@ -202,7 +215,7 @@ async function stopBul(p: BulProcess): Promise<void> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function request(
+export function request(
   url: string,
   o: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; body: string; at: number }> {
@@ -233,7 +246,7 @@ function request(
   });
 }
 
-async function api<T = Record<string, unknown>>(
+export async function api<T = Record<string, unknown>>(
   base: string,
   method: string,
   url: string,
@@ -274,12 +287,12 @@ async function paced(rate: number, seconds: number, fire: (i: number) => void): 
 // ---------------------------------------------------------------------------------------------
 // Child processes driven over IPC
 
-function forkChild(script: string, args: string[] = []): ChildProcess {
+export function forkChild(script: string, args: string[] = []): ChildProcess {
   return fork(path.join(HERE, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** Sends one command and waits for the child's next message (one command at a time per child). */
-function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
+export function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`child exited (${code})`));
     child.once('exit', onExit);
@@ -291,7 +304,7 @@ function ask<T>(child: ChildProcess, msg: unknown): Promise<T> {
   });
 }
 
-function firstMessage<T>(child: ChildProcess): Promise<T> {
+export function firstMessage<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`child exited (${code})`)));
     child.once('message', (m) => resolve(m as T));

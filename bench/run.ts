@@ -12,6 +12,7 @@ import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { runEventsBench } from './events.ts';
 import { type Load, load } from './load.ts';
+import { runNotificationsBench } from './notifications.ts';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
 
@@ -21,8 +22,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-const ALL_SUITES = ['foundation', 'deployed', 'work', 'web', 'events'];
-/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events` (the default: all). */
+const ALL_SUITES = ['foundation', 'deployed', 'work', 'web', 'events', 'notifications'];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events,notifications` (the default: all). */
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
 /** Each suite's markdown section of this run, by suite. */
@@ -596,12 +597,33 @@ async function runEvents() {
   process.stdout.write(`${md}\n`);
 }
 
+/**
+ * The notifications suite (bench/notifications.ts): webhook deliveries per second and their latency
+ * at a paced rate, e-mail broadcasts through a local SMTP server, and the critical lane during a
+ * broadcast. With BENCH_NOTIFY_CPU_PROF the worker runs under `--cpu-prof`: those figures are a
+ * profile's, written to <date>-notifications-profiled.json and kept out of latest.md.
+ */
+async function runNotifications() {
+  const date = new Date().toISOString();
+  const { results, verdicts, md } = await runNotificationsBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  const profiled = Boolean(process.env.BENCH_NOTIFY_CPU_PROF);
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-notifications${profiled ? '-profiled' : ''}.json`),
+    `${JSON.stringify({ name: 'notifications', date, machine, secondsPerMeasurement: DURATION, ...results, verdicts }, null, 2)}\n`,
+  );
+  if (!profiled) sections.set('notifications', md);
+  process.stdout.write(`${md}\n`);
+}
+
 try {
   if (SUITES.has('foundation')) await runFoundation();
   if (SUITES.has('deployed')) await runDeployed();
   if (SUITES.has('work')) await runWork();
   if (SUITES.has('web')) await runWeb();
   if (SUITES.has('events')) await runEvents();
+  if (SUITES.has('notifications')) await runNotifications();
 } finally {
   // The suites that finished keep their tables even when a later one fails.
   writeLatest();
@@ -620,6 +642,7 @@ function writeLatest() {
     work: /^# Benchmark: work/,
     web: /^# Benchmark: web/,
     events: /^# Benchmark: events/,
+    notifications: /^# Benchmark: notifications/,
   };
   const kept = new Map<string, string>();
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';

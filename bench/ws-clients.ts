@@ -11,11 +11,9 @@
 //       { times: [wall-clock ms], missing, bytes (the frame's size) };
 //   { stats: true }  answers { open, closes: { code: count }, errors, messages } per group;
 //   { close: { group } }  closes the group's connections, answers { closed }.
-// Times are wall-clock milliseconds with sub-millisecond precision (performance.timeOrigin +
-// performance.now()), comparable across the processes of one machine.
+// Times are wall-clock milliseconds with sub-millisecond precision (clock.ts), comparable across the processes of one machine.
 import WebSocket from 'ws';
-
-const now = () => performance.timeOrigin + performance.now();
+import { now } from './clock.ts';
 
 interface Conn {
   ws: WebSocket;
