@@ -244,9 +244,10 @@ REVOKE UPDATE ON notification_template_versions, notification_attempts FROM bul_
 
 -- Runners claim due notifications across organizations, highest priority first, each row by one
 -- runner (SKIP LOCKED), leased for p_lease_seconds; rows whose lease ran out (the runner died) are
--- claimable again. Returns what was claimed; the runner then works in each row's tenant context.
+-- claimable again. Returns the claimed rows whole (what the runner sends needs no other read);
+-- the runner records each outcome in the row's tenant context.
 CREATE FUNCTION bul_notifications_claim(p_min_rank smallint, p_max_rank smallint, p_limit integer, p_lease_seconds integer)
-RETURNS TABLE (org_id uuid, id uuid, claim_token uuid)
+RETURNS SETOF notifications
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   WITH due AS (
     SELECT n.org_id, n.id FROM notifications n
@@ -264,7 +265,7 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     claim_token = gen_random_uuid()
   FROM (SELECT * FROM due UNION SELECT * FROM expired) c
   WHERE n.org_id = c.org_id AND n.id = c.id
-  RETURNING n.org_id, n.id, n.claim_token
+  RETURNING n.*
 $$;
 REVOKE ALL ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) TO bul_runtime;

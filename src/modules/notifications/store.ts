@@ -707,10 +707,10 @@ export async function getNotifications(sql: Sql, ids: readonly string[]): Promis
 export async function claim(
   sql: Sql,
   c: { minRank: number; maxRank: number; limit: number; leaseSeconds: number },
-): Promise<{ org_id: string; id: string; claim_token: string }[]> {
-  const { rows } = await sql.query<{ org_id: string; id: string; claim_token: string }>({
+): Promise<(NotificationRow & { claim_token: string })[]> {
+  const { rows } = await sql.query<NotificationRow & { claim_token: string }>({
     name: 'bul-notify-claim',
-    text: 'SELECT org_id, id, claim_token FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
+    text: 'SELECT * FROM bul_notifications_claim($1::smallint, $2::smallint, $3, $4)',
     values: [c.minRank, c.maxRank, c.limit, c.leaseSeconds],
   });
   return rows;
@@ -796,6 +796,60 @@ export async function settle(
     ],
   });
   return (rowCount ?? 0) > 0;
+}
+
+export interface Settlement {
+  id: string;
+  claimToken: string;
+  status: NotificationStatus;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  channelId: string | null;
+  providerMessageId: string | null;
+  lastError: string | null;
+  lastStatusCode: number | null;
+}
+
+/**
+ * The outcomes of many sends of one organization in one statement: each notification's new state
+ * (only where the runner's claim still holds) and the attempts of those settled. Returns the ids
+ * settled.
+ */
+export async function settleMany(
+  sql: Sql,
+  orgId: string,
+  settlements: readonly Settlement[],
+  attempts: readonly (AttemptInput & { notificationId: string })[],
+): Promise<string[]> {
+  const { rows } = await sql.query<{ id: string }>({
+    name: 'bul-notify-settle-many',
+    text: `WITH s AS (
+             SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, "claimToken" uuid, status text, attempts integer,
+               "nextAttemptAt" timestamptz, "channelId" uuid, "providerMessageId" text, "lastError" text,
+               "lastStatusCode" integer)
+           ), settled AS (
+             UPDATE notifications n SET status = s.status, attempts = s.attempts, next_attempt_at = s."nextAttemptAt",
+               lease_until = NULL, claim_token = NULL, updated_at = now(),
+               channel_id = coalesce(s."channelId", n.channel_id),
+               provider_message_id = coalesce(s."providerMessageId", n.provider_message_id),
+               last_error = s."lastError", last_status_code = s."lastStatusCode",
+               sent_at = CASE WHEN s.status IN ('sent', 'delivered') THEN coalesce(n.sent_at, now()) ELSE n.sent_at END,
+               delivered_at = CASE WHEN s.status = 'delivered' THEN coalesce(n.delivered_at, now()) ELSE n.delivered_at END,
+               failed_at = CASE WHEN s.status IN ('failed', 'dead') THEN now() ELSE n.failed_at END
+             FROM s WHERE n.org_id = $1 AND n.id = s.id AND n.status = 'sending' AND n.claim_token = s."claimToken"
+             RETURNING n.id
+           ), logged AS (
+             INSERT INTO notification_attempts (org_id, id, notification_id, attempt, channel_id, provider, started_at,
+               latency_ms, outcome, status_code, error_code, error, provider_message_id)
+             SELECT $1, (a->>'id')::uuid, (a->>'notificationId')::uuid, (a->>'attempt')::integer, (a->>'channelId')::uuid,
+               a->>'provider', (a->>'startedAt')::timestamptz, (a->>'latencyMs')::integer, a->>'outcome',
+               (a->>'statusCode')::integer, a->>'errorCode', a->>'error', a->>'providerMessageId'
+             FROM jsonb_array_elements($3::jsonb) a WHERE (a->>'notificationId')::uuid IN (SELECT id FROM settled)
+           )
+           SELECT id FROM settled`,
+    values: [orgId, JSON.stringify(settlements), JSON.stringify(attempts)],
+  });
+  return rows.map((r) => r.id);
 }
 
 export async function attemptsOf(sql: Sql, ids: readonly string[]): Promise<AttemptRow[]> {
