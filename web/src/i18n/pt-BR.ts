@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
@@ -11,6 +12,7 @@ export const ptBR: Catalogue = {
   business: businessMessages.ptBR,
   admin: adminMessages.ptBR,
   webhooks: webhookMessages.ptBR,
+  notificationSetup: notificationSetupMessages.ptBR,
   realtime: realtimeMessages.ptBR,
   board: boardMessages.ptBR,
   fields: fieldMessages.ptBR,
