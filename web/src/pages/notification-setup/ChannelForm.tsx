@@ -111,6 +111,7 @@ export function ChannelForm(props: { channel: NotificationChannel | null; onSave
     e.preventDefault();
     void submit.run();
   };
+  const setSecret = (field: string, v: string) => setSecrets((prev) => ({ ...prev, [field]: v }));
   const setValue = (field: string, v: string | number | boolean) =>
     setValues((prev) => ({ ...prev, [field]: v }));
 
@@ -199,14 +200,10 @@ export function ChannelForm(props: { channel: NotificationChannel | null; onSave
         autosize
         minRows={3}
         maxRows={10}
-        onChange={(e) => setSecrets((s) => ({ ...s, [f.name]: e.currentTarget.value }))}
+        onChange={(e) => setSecret(f.name, e.currentTarget.value)}
       />
     ) : (
-      <PasswordInput
-        key={f.name}
-        {...common}
-        onChange={(e) => setSecrets((s) => ({ ...s, [f.name]: e.currentTarget.value }))}
-      />
+      <PasswordInput key={f.name} {...common} onChange={(e) => setSecret(f.name, e.currentTarget.value)} />
     );
   };
 

@@ -276,7 +276,7 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
               {t('notificationSetup.templates.variablesHelp')}
             </Text>
             <ProblemAlert error={variables.error} />
-            <ScrollArea.Autosize mah={420} type="auto">
+            <ScrollArea.Autosize mah={420} type="auto" scrollbars="y">
               <Stack gap={6} data-testid="template-variables">
                 {(variables.data?.items ?? []).map((v) => (
                   <UnstyledButton
@@ -285,8 +285,8 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
                     onClick={() => insert(v.name)}
                     aria-label={t('notificationSetup.templates.insert', { name: v.name })}
                   >
-                    <Code>{`{{ ${v.name} }}`}</Code>
-                    <Text size="xs" c="dimmed">
+                    <Code style={{ wordBreak: 'break-all' }}>{`{{ ${v.name} }}`}</Code>
+                    <Text size="xs" c="dimmed" style={{ wordBreak: 'break-word' }}>
                       {v.description}
                       {v.example ? ` — ${v.example}` : ''}
                     </Text>
