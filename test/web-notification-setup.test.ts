@@ -261,7 +261,10 @@ describe.skipIf(!hasChromium)('notification setup screens in Chromium', () => {
         dir: 'web-notification-setup',
       });
       try {
-        await context.addInitScript((l) => localStorage.setItem('bul.language', l), lang);
+        // Top frame only: the e-mail preview is a sandboxed frame without storage.
+        await context.addInitScript((l) => {
+          if (window === window.top) localStorage.setItem('bul.language', l);
+        }, lang);
         await signInWithCookie(rig, context, admin.email);
         const pages = [
           { path: '/notifications/preferences', heading: m.prefs.title },
