@@ -262,9 +262,9 @@ describe.skipIf(!hasChromium)('notification setup screens in Chromium', () => {
       });
       try {
         // Top frame only: the e-mail preview is a sandboxed frame without storage.
-        await context.addInitScript((l) => {
-          if (window === window.top) localStorage.setItem('bul.language', l);
-        }, lang);
+        await context.addInitScript({
+          content: `if (window === window.top) localStorage.setItem('bul.language', ${JSON.stringify(lang)});`,
+        });
         await signInWithCookie(rig, context, admin.email);
         const pages = [
           { path: '/notifications/preferences', heading: m.prefs.title },
