@@ -67,6 +67,19 @@ const KNOWN_TENANT_TABLES = [
   'domain_event_heads',
   'domain_event_cursors',
   'domain_event_deliveries',
+  // notifications (issue 16)
+  'notification_channels',
+  'notification_templates',
+  'notification_template_versions',
+  'notification_rules',
+  'notification_preferences',
+  'notification_user_settings',
+  'notification_addresses',
+  'notification_contact_opt_outs',
+  'notifications',
+  'notification_attempts',
+  'notification_inbound',
+  'notification_scans',
 ];
 
 interface Org {
@@ -97,6 +110,12 @@ interface Org {
   webhookEndpointId: string;
   webhookDeliveryId: string;
   eventFailureId: string;
+  notificationChannelId: string;
+  notificationTemplateId: string;
+  notificationRuleId: string;
+  notificationAddressId: string;
+  notificationId: string;
+  notificationBatchId: string;
 }
 
 interface OpenApiDoc {
@@ -299,6 +318,66 @@ async function populatedOrg(label: string): Promise<Org> {
     )
   ).rows[0]!;
 
+  // Notifications: a channel and its test send (a notification with its attempt), a template
+  // version, the rules (built-ins, installed when first listed, and one of its own), a member's
+  // preferences, settings and phone, a send (its batch); what has no route, seeded as the owner.
+  const channel = await created(admin, '/api/v1/notifications/channels', {
+    kind: 'webhook',
+    name: `Hook ${label}`,
+    config: { url: 'http://127.0.0.1:1/notify' },
+    secrets: { secret: `whsec_${Buffer.from(`secret of ${label} 32 bytes long!`).toString('base64')}` },
+  });
+  const tested = await api(admin, 'POST', `/api/v1/notifications/channels/${channel.id}/test`, {});
+  if (tested.statusCode !== 200) throw new Error(`channel test failed: ${tested.statusCode} ${tested.body}`);
+  const template = await created(admin, '/api/v1/notifications/templates/versions', {
+    eventType: 'task.assigned',
+    channel: 'email',
+    language: 'en',
+    subject: `Assigned (${label})`,
+    body: 'Task {{ resource.title }}',
+    publish: true,
+  });
+  await api(admin, 'GET', '/api/v1/notifications/rules');
+  const rule = await created(admin, '/api/v1/notifications/rules', {
+    name: `Rule ${label}`,
+    eventType: 'task.created',
+    recipients: [{ kind: 'project_owner' }],
+    channels: ['in_app'],
+  });
+  const prefs = await api(member, 'PUT', '/api/v1/me/notifications/preferences', {
+    items: [{ eventType: 'task.assigned', channel: 'email', enabled: false }],
+  });
+  if (prefs.statusCode !== 200) throw new Error(`preferences failed: ${prefs.statusCode} ${prefs.body}`);
+  const settings = await api(member, 'PUT', '/api/v1/me/notifications/settings', {
+    timeZone: 'Europe/Lisbon',
+    quietHours: { start: '22:00', end: '07:00' },
+  });
+  if (settings.statusCode !== 200)
+    throw new Error(`settings failed: ${settings.statusCode} ${settings.body}`);
+  const address = await created(member, '/api/v1/me/notifications/addresses', {
+    channel: 'sms',
+    address: '+14155550123',
+  });
+  const sent = await api(admin, 'POST', '/api/v1/notifications/send', {
+    to: { userIds: [member.userId] },
+    channels: ['in_app'],
+    message: { body: `Hello from ${label}` },
+  });
+  if (sent.statusCode !== 202) throw new Error(`send failed: ${sent.statusCode} ${sent.body}`);
+  await t.owner(
+    "INSERT INTO notification_contact_opt_outs (org_id, contact_id, channel) VALUES ($1, $2, 'email')",
+    [admin.orgId, contact.id],
+  );
+  await t.owner(
+    `INSERT INTO notification_inbound (org_id, id, channel_id, provider_message_id, from_address, text, received_at)
+     VALUES ($1, gen_random_uuid(), $2, $3, '+14155550100', 'reply', now())`,
+    [admin.orgId, channel.id, `wamid.${label}`],
+  );
+  await t.owner(
+    "INSERT INTO notification_scans (org_id, kind, last_local_date) VALUES ($1, 'due_soon', '2026-01-01')",
+    [admin.orgId],
+  );
+
   return {
     admin,
     member,
@@ -326,6 +405,12 @@ async function populatedOrg(label: string): Promise<Org> {
     webhookEndpointId: webhookEndpoint.id,
     webhookDeliveryId: webhookDeliveryId!,
     eventFailureId: eventFailure.id,
+    notificationChannelId: channel.id,
+    notificationTemplateId: (template as unknown as { template: { id: string } }).template.id,
+    notificationRuleId: rule.id,
+    notificationAddressId: address.id,
+    notificationId: tested.json().notificationId,
+    notificationBatchId: sent.json().batchId,
   };
 }
 
@@ -431,6 +516,8 @@ interface Target {
   params?: () => Record<string, string>;
   /** A valid body for the methods that take one. */
   body?: Record<string, unknown>;
+  /** The row of `table` that must stay unchanged, when the {id} names no row of its own (a batch). */
+  row?: () => string;
 }
 
 /** Path of every `{id}` route → organization B's resource of that kind. */
@@ -558,6 +645,46 @@ const TARGETS: Record<string, Target> = {
   '/api/v1/webhooks/endpoints/{id}/deliveries': { table: 'webhook_endpoints', id: () => B.webhookEndpointId },
   '/api/v1/webhooks/deliveries/{id}': { table: 'webhook_deliveries', id: () => B.webhookDeliveryId },
   '/api/v1/webhooks/deliveries/{id}/resend': { table: 'webhook_deliveries', id: () => B.webhookDeliveryId },
+  '/api/v1/notifications/channels/{id}': {
+    table: 'notification_channels',
+    id: () => B.notificationChannelId,
+    body: { name: 'Renamed by A' },
+  },
+  '/api/v1/notifications/channels/{id}/test': {
+    table: 'notification_channels',
+    id: () => B.notificationChannelId,
+    body: {},
+  },
+  '/api/v1/notifications/templates/{id}': {
+    table: 'notification_templates',
+    id: () => B.notificationTemplateId,
+  },
+  '/api/v1/notifications/templates/{id}/publish': {
+    table: 'notification_templates',
+    id: () => B.notificationTemplateId,
+    body: { version: 1 },
+  },
+  '/api/v1/notifications/templates/{id}/unpublish': {
+    table: 'notification_templates',
+    id: () => B.notificationTemplateId,
+  },
+  '/api/v1/notifications/rules/{id}': {
+    table: 'notification_rules',
+    id: () => B.notificationRuleId,
+    body: { name: 'Renamed by A' },
+  },
+  '/api/v1/notifications/deliveries/{id}': { table: 'notifications', id: () => B.notificationId },
+  '/api/v1/notifications/deliveries/{id}/replay': { table: 'notifications', id: () => B.notificationId },
+  // A batch is not a row of its own: B's notification of it must stay unchanged.
+  '/api/v1/notifications/batches/{id}': {
+    table: 'notifications',
+    id: () => B.notificationBatchId,
+    row: () => B.notificationId,
+  },
+  '/api/v1/me/notifications/addresses/{id}': {
+    table: 'notification_addresses',
+    id: () => B.notificationAddressId,
+  },
 };
 
 /** Routes with `{id}` that are not organization resources. */
@@ -589,7 +716,7 @@ describe('route walk: A acting on B ids', () => {
     let walked = 0;
     for (const path of idPaths) {
       const target = TARGETS[path]!;
-      const id = target.id();
+      const id = target.row?.() ?? target.id();
       const url = urlOf(path, target);
       const rowOf = async () =>
         (

@@ -492,7 +492,11 @@ describe('an endpoint failing for days', () => {
     const handles = webhooksModule.events?.handles?.({ services: t.services } as never) ?? {};
     expect(Object.keys(handles)).toContain('task.created');
     expect(Object.keys(handles)).not.toContain('webhook.endpoint_disabled');
-    expect([...WEBHOOK_EVENT_TYPES, 'webhook.endpoint_disabled'].sort()).toEqual([...EVENT_TYPES].sort());
+    // The other event no endpoint takes: a member's inbox item (notification.created), personal.
+    expect(Object.keys(handles)).not.toContain('notification.created');
+    expect([...WEBHOOK_EVENT_TYPES, 'webhook.endpoint_disabled', 'notification.created'].sort()).toEqual(
+      [...EVENT_TYPES].sort(),
+    );
   });
 
   it('a success ends the failing streak', async () => {

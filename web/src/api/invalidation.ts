@@ -30,7 +30,8 @@ export type Resource =
   | 'analytics'
   | 'audit'
   | 'security'
-  | 'webhooks';
+  | 'webhooks'
+  | 'notifications';
 
 /** A domain event as `/ws` delivers it: `{ id, type: 'task.updated', payload: { id, projectId } }`. */
 export interface DomainEventMessage {
@@ -64,6 +65,8 @@ const STALE_BY_SUBJECT: Record<string, readonly Resource[]> = {
   security: ['members', 'security'],
   organization: ['organization'],
   webhook: ['webhooks'],
+  // Personal: only its recipient receives notification.created (their bell and inbox).
+  notification: ['notifications'],
 };
 
 /**

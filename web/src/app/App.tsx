@@ -20,6 +20,7 @@ const ClientsPage = lazy(() => import('../pages/work/ClientsPage.tsx'));
 const SecurityPage = lazy(() => import('../pages/settings/SecurityPage.tsx'));
 const AuditPage = lazy(() => import('../pages/audit/AuditPage.tsx'));
 const ExecutivePage = lazy(() => import('../pages/executive/ExecutivePage.tsx'));
+const InboxPage = lazy(() => import('../pages/notifications/InboxPage.tsx'));
 
 function Loading() {
   return (
@@ -115,6 +116,7 @@ export function App() {
             <Route path="settings/security" element={<SecurityPage />} />
             <Route path="executive" element={<ExecutivePage />} />
             <Route path="audit" element={<AuditPage />} />
+            <Route path="notifications" element={<InboxPage />} />
             {businessRoutes}
             {adminRoutes}
             {notificationSetupRoutes}

@@ -1,5 +1,5 @@
-// The frame of every signed-in page: header with the organization switcher, language and
-// sign-out; navigation that collapses behind a burger on narrow screens.
+// The frame of every signed-in page: header with the organization switcher, the notification
+// bell, language and sign-out; navigation that collapses behind a burger on narrow screens.
 import { AppShell, Badge, Burger, Group, NavLink, ScrollArea, Select, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect, useState } from 'react';
@@ -8,6 +8,7 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, call } from '../api/client.ts';
 import type { Ok } from '../api/types.ts';
 import { LanguageSelect } from '../components/LanguageSelect.tsx';
+import { NotificationBell } from '../components/NotificationBell.tsx';
 import { adminNav } from '../pages/admin/area.tsx';
 import { businessNav } from '../pages/business/area.tsx';
 import { notificationSetupNav } from '../pages/notification-setup/area.tsx';
@@ -24,6 +25,7 @@ const NAV = [
   { to: '/projects', key: 'nav.projects', permission: 'projects:read' },
   { to: '/clients', key: 'nav.clients', permission: 'clients:read' },
   { to: '/audit', key: 'nav.audit', permission: 'audit:read' },
+  { to: '/notifications', key: 'notifications.nav.inbox', permission: null },
   { to: '/settings/security', key: 'nav.security', permission: null },
 ] as const;
 
@@ -77,6 +79,7 @@ export function AppLayout() {
               allowDeselect={false}
               visibleFrom="xs"
             />
+            <NotificationBell />
             <LanguageSelect />
           </Group>
         </Group>

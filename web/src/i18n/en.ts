@@ -5,6 +5,7 @@ import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
+import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Widen } from './catalogue-type.ts';
@@ -14,6 +15,7 @@ export const en = {
   admin: adminMessages.en,
   webhooks: webhookMessages.en,
   notificationSetup: notificationSetupMessages.en,
+  notifications: notificationMessages.en,
   realtime: realtimeMessages.en,
   board: boardMessages.en,
   fields: fieldMessages.en,

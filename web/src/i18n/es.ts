@@ -4,6 +4,7 @@ import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
+import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
@@ -13,6 +14,7 @@ export const es: Catalogue = {
   admin: adminMessages.es,
   webhooks: webhookMessages.es,
   notificationSetup: notificationSetupMessages.es,
+  notifications: notificationMessages.es,
   realtime: realtimeMessages.es,
   board: boardMessages.es,
   fields: fieldMessages.es,

@@ -4,6 +4,7 @@ import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
+import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
@@ -13,6 +14,7 @@ export const ptBR: Catalogue = {
   admin: adminMessages.ptBR,
   webhooks: webhookMessages.ptBR,
   notificationSetup: notificationSetupMessages.ptBR,
+  notifications: notificationMessages.ptBR,
   realtime: realtimeMessages.ptBR,
   board: boardMessages.ptBR,
   fields: fieldMessages.ptBR,

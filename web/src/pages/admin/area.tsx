@@ -13,6 +13,8 @@ const PlanPage = lazy(() => import('./PlanPage.tsx'));
 const OrganizationPage = lazy(() => import('./OrganizationPage.tsx'));
 const WebhooksPage = lazy(() => import('./WebhooksPage.tsx'));
 const WebhookDeliveriesPage = lazy(() => import('./WebhookDeliveriesPage.tsx'));
+const NotificationDeliveriesPage = lazy(() => import('../notifications/DeliveriesPage.tsx'));
+const SendNotificationPage = lazy(() => import('../notifications/SendPage.tsx'));
 
 export const adminNav: NavSection | null = {
   label: (t) => t('admin.nav.section'),
@@ -23,6 +25,16 @@ export const adminNav: NavSection | null = {
     { to: '/admin/ip-rules', label: (t) => t('admin.nav.ipRules'), permission: 'ip_rules:read' },
     { to: '/admin/api-keys', label: (t) => t('admin.nav.apiKeys'), permission: 'api_keys:read' },
     { to: '/admin/webhooks', label: (t) => t('webhooks.nav'), permission: 'webhooks:manage' },
+    {
+      to: '/admin/notifications/send',
+      label: (t) => t('notifications.nav.send'),
+      permission: 'notifications:send',
+    },
+    {
+      to: '/admin/notifications/deliveries',
+      label: (t) => t('notifications.nav.deliveries'),
+      permission: 'notifications:manage',
+    },
     { to: '/admin/plan', label: (t) => t('admin.nav.plan'), permission: 'plan:read' },
     { to: '/admin/organization', label: (t) => t('admin.nav.organization'), permission: 'organization:read' },
   ],
@@ -37,6 +49,8 @@ export const adminRoutes: ReactNode = (
     <Route path="admin/api-keys" element={<ApiKeysPage />} />
     <Route path="admin/webhooks" element={<WebhooksPage />} />
     <Route path="admin/webhooks/:id" element={<WebhookDeliveriesPage />} />
+    <Route path="admin/notifications/send" element={<SendNotificationPage />} />
+    <Route path="admin/notifications/deliveries" element={<NotificationDeliveriesPage />} />
     <Route path="admin/plan" element={<PlanPage />} />
     <Route path="admin/organization" element={<OrganizationPage />} />
   </>
