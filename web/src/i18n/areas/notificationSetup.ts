@@ -5,7 +5,7 @@ import { areaMessages } from '../catalogue-type.ts';
 export const notificationSetupMessages = areaMessages({
   en: {
     nav: {
-      section: 'Notifications',
+      section: 'Notification settings',
       preferences: 'My notifications',
       channels: 'Channels',
       templates: 'Templates',
@@ -246,7 +246,7 @@ export const notificationSetupMessages = areaMessages({
   },
   es: {
     nav: {
-      section: 'Notificaciones',
+      section: 'Ajustes de notificaciones',
       preferences: 'Mis notificaciones',
       channels: 'Canales',
       templates: 'Plantillas',
@@ -489,7 +489,7 @@ export const notificationSetupMessages = areaMessages({
   },
   ptBR: {
     nav: {
-      section: 'Notificações',
+      section: 'Configurações de notificação',
       preferences: 'Minhas notificações',
       channels: 'Canais',
       templates: 'Modelos',

@@ -1,4 +1,4 @@
-// The notification setup area: its navigation section and its routes (mounted under the signed-in
+// The notification settings area: its navigation section and its routes (mounted under the signed-in
 // layout). Channels, templates, rules and analytics need notifications:manage (the API enforces it
 // as well); every member has their own notification preferences.
 import { lazy, type ReactNode } from 'react';
