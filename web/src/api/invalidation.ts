@@ -8,6 +8,7 @@ import type { QueryClient, QueryKey } from '@tanstack/query-core';
 export type Resource =
   | 'organization'
   | 'members'
+  | 'notification-setup'
   | 'invitations'
   | 'roles'
   | 'departments'

@@ -4,6 +4,7 @@ import { lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { adminRoutes } from '../pages/admin/area.tsx';
 import { businessRoutes } from '../pages/business/area.tsx';
+import { notificationSetupRoutes } from '../pages/notification-setup/area.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
 import { AppLayout } from './AppLayout.tsx';
 import { RealtimeProvider } from './RealtimeProvider.tsx';
@@ -118,6 +119,7 @@ export function App() {
             <Route path="notifications" element={<InboxPage />} />
             {businessRoutes}
             {adminRoutes}
+            {notificationSetupRoutes}
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Routes>

@@ -11,12 +11,13 @@ import { LanguageSelect } from '../components/LanguageSelect.tsx';
 import { NotificationBell } from '../components/NotificationBell.tsx';
 import { adminNav } from '../pages/admin/area.tsx';
 import { businessNav } from '../pages/business/area.tsx';
+import { notificationSetupNav } from '../pages/notification-setup/area.tsx';
 import { useMe, useSession } from '../session/SessionProvider.tsx';
 import { useRealtimeState } from './RealtimeProvider.tsx';
 
 type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
 
-const AREA_SECTIONS = [businessNav, adminNav].filter((s) => s !== null);
+const AREA_SECTIONS = [businessNav, adminNav, notificationSetupNav].filter((s) => s !== null);
 
 const NAV = [
   { to: '/', key: 'nav.dashboard', permission: 'analytics:read' },

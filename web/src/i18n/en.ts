@@ -4,6 +4,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
@@ -13,6 +14,7 @@ export const en = {
   business: businessMessages.en,
   admin: adminMessages.en,
   webhooks: webhookMessages.en,
+  notificationSetup: notificationSetupMessages.en,
   notifications: notificationMessages.en,
   realtime: realtimeMessages.en,
   board: boardMessages.en,

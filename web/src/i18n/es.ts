@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
@@ -12,6 +13,7 @@ export const es: Catalogue = {
   business: businessMessages.es,
   admin: adminMessages.es,
   webhooks: webhookMessages.es,
+  notificationSetup: notificationSetupMessages.es,
   notifications: notificationMessages.es,
   realtime: realtimeMessages.es,
   board: boardMessages.es,

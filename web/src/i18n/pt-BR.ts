@@ -3,6 +3,7 @@ import { adminMessages } from './areas/admin.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
+import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
@@ -12,6 +13,7 @@ export const ptBR: Catalogue = {
   business: businessMessages.ptBR,
   admin: adminMessages.ptBR,
   webhooks: webhookMessages.ptBR,
+  notificationSetup: notificationSetupMessages.ptBR,
   notifications: notificationMessages.ptBR,
   realtime: realtimeMessages.ptBR,
   board: boardMessages.ptBR,
