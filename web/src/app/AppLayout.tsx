@@ -35,6 +35,16 @@ export function AppLayout() {
   const { reload, signOut, can } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
+  // The link whose path is the longest prefix of the page's is the active one (/notifications is
+  // not active on /notifications/setup/channels, whose own link is).
+  const matches = (to: string) =>
+    to === '/'
+      ? location.pathname === '/'
+      : location.pathname === to || location.pathname.startsWith(`${to}/`);
+  const targets = [...NAV.map((i) => i.to), ...AREA_SECTIONS.flatMap((sec) => sec.items.map((i) => i.to))];
+  const isActive = (to: string) =>
+    matches(to) &&
+    !targets.some((other) => other.length > to.length && other.startsWith(to) && matches(other));
   const [opened, { toggle, close }] = useDisclosure();
   const [orgs, setOrgs] = useState<MyOrganizations>([]);
 
@@ -117,7 +127,7 @@ export function AppLayout() {
               to={item.to}
               onClick={close}
               label={t(item.key)}
-              active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
+              active={isActive(item.to)}
             />
           ))}
           {AREA_SECTIONS.map((section) => {
@@ -135,7 +145,7 @@ export function AppLayout() {
                     to={item.to}
                     onClick={close}
                     label={item.label(t)}
-                    active={location.pathname.startsWith(item.to)}
+                    active={isActive(item.to)}
                   />
                 ))}
               </div>
