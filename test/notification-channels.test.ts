@@ -64,7 +64,7 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     concurrency: 4,
     leaseSeconds: t.config.notifyLeaseSeconds,
-    deliver: (orgId, id, claimToken) => t.services.notifications.delivery.deliver(orgId, id, claimToken),
+    deliver: (n) => t.services.notifications.delivery.deliver(n),
   });
   await runner.start();
 });

@@ -55,7 +55,7 @@ export const notificationsModule = defineModule({
       log: deps.log.child({ component: 'notification-runner' }),
       concurrency: deps.config.notifyConcurrency,
       leaseSeconds: deps.config.notifyLeaseSeconds,
-      deliver: (orgId, id, claimToken) => services.notifications.delivery.deliver(orgId, id, claimToken),
+      deliver: (n) => services.notifications.delivery.deliver(n),
     });
     return [
       {

@@ -124,47 +124,72 @@ export async function sendThrough(
 /** Channels whose acceptance is the delivery (no later status reports). */
 const DELIVERED_ON_ACCEPT = new Set(['webhook', 'slack', 'teams', 'discord']);
 
+/**
+ * How long a worker reuses an organization's providers of a kind (their rows and opened
+ * credentials) before reading them again: a channel changed or disabled is in force everywhere
+ * within this long. Reading them per notification was a transaction per delivery.
+ */
+export const PROVIDERS_CACHE_MS = 5000;
+
+/** A claimed notification, as the claim answers it (the whole row and the claim's token). */
+export type ClaimedNotification = store.NotificationRow & { claim_token: string };
+
 export class NotificationDelivery {
   private readonly d: DeliveryDeps;
   private readonly unsubscribeUrlOf: (n: store.NotificationRow) => string | null;
+  private readonly providerCache = new Map<string, { at: number; providers: Promise<ReadyProvider[]> }>();
+  private readonly settler: BatchedSettler;
 
   constructor(deps: DeliveryDeps, unsubscribeUrlOf: (n: store.NotificationRow) => string | null) {
     this.d = deps;
     this.unsubscribeUrlOf = unsubscribeUrlOf;
+    this.settler = new BatchedSettler(deps.db);
+  }
+
+  /** The organization's providers of a channel kind in failover order (cached PROVIDERS_CACHE_MS). */
+  private providersFor(orgId: string, kind: ProviderKind): Promise<ReadyProvider[]> {
+    const key = `${orgId}:${kind}`;
+    const now = Date.now();
+    const cached = this.providerCache.get(key);
+    if (cached && now - cached.at < PROVIDERS_CACHE_MS) return cached.providers;
+    const providers = this.d.db
+      .transaction({ orgId, userId: null }, (tx) => store.enabledChannelsOf(tx, kind))
+      .then((rows) => {
+        const ready: ReadyProvider[] = [];
+        for (const row of rows) {
+          try {
+            ready.push(readyProvider(this.d, row));
+          } catch {
+            // Credentials sealed with another master key: this provider cannot be used.
+          }
+        }
+        if (kind === 'email' && rows.length === 0 && this.d.platformEmail) ready.push(this.d.platformEmail);
+        return ready;
+      });
+    providers.catch(() => this.providerCache.delete(key));
+    this.providerCache.set(key, { at: now, providers });
+    if (this.providerCache.size > 10_000) this.providerCache.delete(this.providerCache.keys().next().value!);
+    return providers;
   }
 
   /**
-   * Sends one claimed notification (status 'sending', `claimToken` from the claim) and records what
-   * happened, unless the claim ran out meanwhile and another runner took it over.
+   * Sends one claimed notification (the row as the claim answered it, with its claim token) and
+   * records what happened, unless the claim ran out meanwhile and another runner took it over.
    */
-  async deliver(orgId: string, id: string, claimToken: string): Promise<void> {
-    const scope = { orgId, userId: null };
-    const loaded = await this.d.db.transaction(scope, async (tx) => {
-      const n = await store.getNotification(tx, id);
-      if (!n || n.status !== 'sending' || n.claim_token !== claimToken) return null;
-      if (n.channel === 'in_app') return { n, rows: [] as store.ChannelRow[] };
-      return { n, rows: await store.enabledChannelsOf(tx, n.channel as ProviderKind) };
-    });
-    if (!loaded) return;
-    const { n, rows } = loaded;
-    const providers: ReadyProvider[] = [];
-    for (const row of rows) {
-      try {
-        providers.push(readyProvider(this.d, row));
-      } catch {
-        // Credentials sealed under another master key: this provider cannot be used.
-      }
-    }
-    if (n.channel === 'email' && rows.length === 0 && this.d.platformEmail)
-      providers.push(this.d.platformEmail);
-
+  async deliver(n: ClaimedNotification): Promise<void> {
+    if (n.channel === 'in_app') return; // never queued: stored as delivered
+    const providers = await this.providersFor(n.org_id, n.channel as ProviderKind);
     const outcome =
       providers.length === 0
         ? { attempts: [], final: null }
         : await sendThrough(providers, outboundOf(n, this.unsubscribeUrlOf(n)), this.d);
     const now = this.d.clock();
     const made = n.attempts + outcome.attempts.length;
-    const attempts = outcome.attempts.map((a, i) => ({ ...a, attempt: n.attempts + i + 1 }));
+    const attempts = outcome.attempts.map(({ result: _, ...a }, i) => ({
+      ...a,
+      attempt: n.attempts + i + 1,
+      notificationId: n.id,
+    }));
     const final = outcome.final;
     const sent = attempts.find((a) => a.outcome === 'sent');
     let status: store.NotificationStatus;
@@ -192,8 +217,11 @@ export class NotificationDelivery {
         : final && final.outcome !== 'sent'
           ? final.error.slice(0, 1000)
           : null;
-    const settled = await this.d.db.transaction(scope, async (tx) => {
-      const ok = await store.settle(tx, id, claimToken, {
+    const settled = await this.settler.settle(
+      n.org_id,
+      {
+        id: n.id,
+        claimToken: n.claim_token,
         status,
         attempts: providers.length === 0 ? n.attempts + 1 : made,
         nextAttemptAt,
@@ -201,10 +229,82 @@ export class NotificationDelivery {
         providerMessageId: sent?.providerMessageId ?? null,
         lastError,
         lastStatusCode: final?.statusCode ?? null,
-      });
-      if (ok) await store.insertAttempts(tx, orgId, id, attempts);
-      return ok;
+      },
+      attempts,
+    );
+    if (settled) this.d.onSettled?.({ orgId: n.org_id, id: n.id, status, channel: n.channel });
+  }
+}
+
+/**
+ * Writes the outcomes of sends in batches: those finished within FLUSH_MS (or MAX_BATCH of them)
+ * go to the database in one transaction per organization, one statement each (store.settleMany),
+ * instead of a transaction and a commit flush per delivery. The commit does not wait for its WAL
+ * flush (synchronous_commit off, for these transactions only): an outcome lost in a crash leaves
+ * the notification claimed, and it is sent again, with the same id, when the lease runs out.
+ */
+class BatchedSettler {
+  private static readonly FLUSH_MS = 3;
+  private static readonly MAX_BATCH = 200;
+  private readonly db: Db;
+  private pending = new Map<
+    string,
+    {
+      settlements: store.Settlement[];
+      attempts: (store.AttemptInput & { notificationId: string })[];
+      done: ((ok: boolean) => void)[];
+      fail: ((err: unknown) => void)[];
+    }
+  >();
+  private size = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  settle(
+    orgId: string,
+    settlement: store.Settlement,
+    attempts: (store.AttemptInput & { notificationId: string })[],
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let batch = this.pending.get(orgId);
+      if (!batch) {
+        batch = { settlements: [], attempts: [], done: [], fail: [] };
+        this.pending.set(orgId, batch);
+      }
+      batch.settlements.push(settlement);
+      batch.attempts.push(...attempts);
+      batch.done.push(resolve);
+      batch.fail.push(reject);
+      this.size++;
+      if (this.size >= BatchedSettler.MAX_BATCH) this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => this.flush(), BatchedSettler.FLUSH_MS);
     });
-    if (settled) this.d.onSettled?.({ orgId, id, status, channel: n.channel });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batches = this.pending;
+    this.pending = new Map();
+    this.size = 0;
+    for (const [orgId, batch] of batches) {
+      this.db
+        .transaction({ orgId, userId: null }, async (tx) => {
+          await tx.query('SET LOCAL synchronous_commit = off');
+          return store.settleMany(tx, orgId, batch.settlements, batch.attempts);
+        })
+        .then(
+          (ids) => {
+            const settled = new Set(ids);
+            batch.settlements.forEach((s, i) => batch.done[i]!(settled.has(s.id)));
+          },
+          (err) => {
+            for (const fail of batch.fail) fail(err);
+          },
+        );
+    }
   }
 }

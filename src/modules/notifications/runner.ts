@@ -13,6 +13,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { onCommit, type Sql } from '../../platform/db/transaction.ts';
+import type { ClaimedNotification } from './delivery.ts';
 import * as store from './store.ts';
 
 export const WAKE_CHANNEL = 'bul_notifications';
@@ -23,6 +24,8 @@ interface Lane {
   minRank: number;
   maxRank: number;
   slots: number;
+  /** Free slots that make the lane claim again. */
+  refillAt: number;
   inFlight: number;
   claiming: boolean;
 }
@@ -34,7 +37,8 @@ export interface RunnerOptions {
   concurrency: number;
   /** A claimed notification not settled within this long is claimable again (NOTIFY_LEASE_SECONDS). */
   leaseSeconds: number;
-  deliver(orgId: string, id: string, claimToken: string): Promise<void>;
+  /** Sends one claimed notification and records the outcome (NotificationDelivery.deliver). */
+  deliver(n: ClaimedNotification): Promise<void>;
 }
 
 export class DeliveryRunner {
@@ -49,9 +53,25 @@ export class DeliveryRunner {
     this.o = o;
     const reserved = Math.max(2, Math.floor(o.concurrency / 4));
     this.lanes = [
-      { name: 'critical', minRank: 0, maxRank: 0, slots: reserved, inFlight: 0, claiming: false },
-      { name: 'high', minRank: 0, maxRank: 1, slots: reserved, inFlight: 0, claiming: false },
-      { name: 'shared', minRank: 0, maxRank: 3, slots: o.concurrency, inFlight: 0, claiming: false },
+      {
+        name: 'critical',
+        minRank: 0,
+        maxRank: 0,
+        slots: reserved,
+        refillAt: 1,
+        inFlight: 0,
+        claiming: false,
+      },
+      { name: 'high', minRank: 0, maxRank: 1, slots: reserved, refillAt: 1, inFlight: 0, claiming: false },
+      {
+        name: 'shared',
+        minRank: 0,
+        maxRank: 3,
+        slots: o.concurrency,
+        refillAt: Math.max(1, Math.floor(o.concurrency / 4)),
+        inFlight: 0,
+        claiming: false,
+      },
     ];
   }
 
@@ -116,7 +136,7 @@ export class DeliveryRunner {
           limit: free,
           leaseSeconds: this.o.leaseSeconds,
         });
-        for (const c of claimed) this.run(lane, c.org_id, c.id, c.claim_token);
+        for (const c of claimed) this.run(lane, c);
         if (claimed.length < free) break;
       }
     } catch (err) {
@@ -127,15 +147,17 @@ export class DeliveryRunner {
     if (!full) await this.scheduleNext();
   }
 
-  private run(lane: Lane, orgId: string, id: string, claimToken: string): void {
+  private run(lane: Lane, n: ClaimedNotification): void {
     lane.inFlight++;
     const p = this.o
-      .deliver(orgId, id, claimToken)
-      .catch((err) => this.o.log.error({ err, notification: id }, 'notification delivery failed'))
+      .deliver(n)
+      .catch((err) => this.o.log.error({ err, notification: n.id }, 'notification delivery failed'))
       .finally(() => {
         lane.inFlight--;
         this.running.delete(p);
-        void this.fill(lane);
+        // Claim again once a quarter of the lane is free (or it is empty), not after every send:
+        // one claim statement then fetches a batch.
+        if (lane.slots - lane.inFlight >= lane.refillAt || lane.inFlight === 0) void this.fill(lane);
       });
     this.running.add(p);
   }

@@ -758,46 +758,6 @@ export async function insertAttempts(
   });
 }
 
-/** The outcome of a send: the notification's new state (only while this runner's claim holds). */
-export async function settle(
-  sql: Sql,
-  id: string,
-  claimToken: string,
-  s: {
-    status: NotificationStatus;
-    attempts: number;
-    nextAttemptAt: Date | null;
-    channelId: string | null;
-    providerMessageId: string | null;
-    lastError: string | null;
-    lastStatusCode: number | null;
-  },
-): Promise<boolean> {
-  const { rowCount } = await sql.query({
-    name: 'bul-notify-settle',
-    text: `UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, lease_until = NULL,
-             claim_token = NULL, updated_at = now(),
-             channel_id = coalesce($5, channel_id), provider_message_id = coalesce($6, provider_message_id),
-             last_error = $7, last_status_code = $8,
-             sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN coalesce(sent_at, now()) ELSE sent_at END,
-             delivered_at = CASE WHEN $2 = 'delivered' THEN coalesce(delivered_at, now()) ELSE delivered_at END,
-             failed_at = CASE WHEN $2 IN ('failed', 'dead') THEN now() ELSE failed_at END
-           WHERE id = $1 AND status = 'sending' AND claim_token = $9`,
-    values: [
-      id,
-      s.status,
-      s.attempts,
-      s.nextAttemptAt,
-      s.channelId,
-      s.providerMessageId,
-      s.lastError,
-      s.lastStatusCode,
-      claimToken,
-    ],
-  });
-  return (rowCount ?? 0) > 0;
-}
-
 export interface Settlement {
   id: string;
   claimToken: string;

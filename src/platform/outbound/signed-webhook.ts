@@ -75,7 +75,13 @@ function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
   const key = `${protocol}${allowPrivate}`;
   let agent = agents.get(key);
   if (!agent) {
-    const options = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 64, maxFreeSockets: 64, timeout: 60_000 };
+    const options = {
+      keepAlive: true,
+      keepAliveMsecs: 10_000,
+      maxSockets: 64,
+      maxFreeSockets: 64,
+      timeout: 60_000,
+    };
     agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
     agents.set(key, agent);
   }
