@@ -5,6 +5,8 @@ import { requires } from '../../platform/http/permissions.ts';
 import { IfMatchHeaders, ifMatchVersion } from '../../platform/http/preconditions.ts';
 import { callContext } from '../../platform/http/request-context.ts';
 import {
+  BuiltinTemplate,
+  BuiltinTemplateQuery,
   NotificationTemplate,
   NotificationTemplateWithVersions,
   PreviewTemplateBody,
@@ -72,6 +74,21 @@ export const notificationTemplateRoutes: FastifyPluginAsyncTypebox<{ templates: 
       config: MANAGE,
     },
     async (request) => templates.preview(request.body),
+  );
+
+  app.get(
+    '/notifications/templates/builtin',
+    {
+      schema: {
+        operationId: 'getBuiltinNotificationTemplate',
+        tags,
+        summary: "BUL's own text of a template (sent until a version is published; where editing starts)",
+        querystring: BuiltinTemplateQuery,
+        response: { 200: BuiltinTemplate },
+      },
+      config: MANAGE,
+    },
+    async (request) => templates.builtin(request.query),
   );
 
   app.get(

@@ -150,3 +150,19 @@ export const TemplateVariables = Type.Object({
     }),
   ),
 });
+
+export const BuiltinTemplateQuery = Type.Object(
+  { eventType: EventTypeField, channel: Channel, language: TemplateLanguage },
+  { additionalProperties: false },
+);
+
+export const BuiltinTemplate = Type.Object({
+  eventType: Type.String(),
+  channel: Type.String(),
+  language: Type.String({
+    description: 'The language of the text answered (English when the one asked has none).',
+  }),
+  subject: Nullable(Type.String()),
+  body: Type.String(),
+  whatsappTemplate: Nullable(WhatsappTemplate),
+});

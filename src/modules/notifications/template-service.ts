@@ -17,7 +17,7 @@ import { NOTIFICATIONS } from './messages.ts';
 import { problemParams } from './send-service.ts';
 import * as store from './store.ts';
 import type { NotificationTemplateDto, TemplateListItemDto, TemplateVersionDto } from './template-schemas.ts';
-import { BUILTIN_TEMPLATES } from './templates/builtin.ts';
+import { BUILTIN_TEMPLATES, builtinTemplate, genericTemplate } from './templates/builtin.ts';
 import {
   type TemplateContent,
   type TemplateEngine,
@@ -269,6 +269,22 @@ export class TemplateService {
   }
 
   /** What a template of `eventType` may use, with descriptions and sample values. */
+  /** BUL's own text of a template: what is sent until a version is published, where editing starts. */
+  builtin(q: { eventType: string; channel: DeliveryChannel; language: Locale }) {
+    checkEventType(q.eventType, 'query');
+    const t =
+      builtinTemplate(q.eventType, q.channel, q.language) ??
+      genericTemplate(q.eventType, q.channel, q.language);
+    return {
+      eventType: q.eventType,
+      channel: q.channel,
+      language: t.language,
+      subject: t.subject,
+      body: t.body,
+      whatsappTemplate: t.whatsappTemplate,
+    };
+  }
+
   variables(eventType: string): { eventType: string; items: VariableDoc[] } {
     checkEventType(eventType, 'query');
     return { eventType, items: variablesOf(eventType) };

@@ -1752,7 +1752,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove a notification channel (the providers after it move up)
+         * Remove a notification channel (the providers after it move up; honours If-Match)
          * @description **Requires:** `notifications:manage`
          */
         delete: operations["deleteNotificationChannel"];
@@ -1999,6 +1999,26 @@ export interface paths {
          * @description **Requires:** `notifications:manage`
          */
         post: operations["unpublishNotificationTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/templates/builtin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * BUL's own text of a template (sent until a version is published; where editing starts)
+         * @description **Requires:** `notifications:manage`
+         */
+        get: operations["getBuiltinNotificationTemplate"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -11756,6 +11776,58 @@ export interface operations {
             409: components["responses"]["409.conflict"];
             412: components["responses"]["412.precondition-failed"];
             422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBuiltinNotificationTemplate: {
+        parameters: {
+            query: {
+                /** @description `in_app`: the recipient's inbox in BUL (live over /ws). The others go through the organization's providers of that kind (e-mail also through the platform's SMTP_* relay when the organization has none). */
+                channel: "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp" | "in_app";
+                /**
+                 * @description A catalogued event type (GET /api/v1/events/catalogue) or one of the notification-only ones: task.due_soon, notification.test, message.custom.
+                 * @example task.assigned
+                 */
+                eventType: string;
+                /** @description The recipients' language; a recipient whose language has no published template gets the organization's default language, then the built-in one. */
+                language: "en" | "es" | "pt-BR";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: BUL's own text of a template (sent until a version is published; where editing starts) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        body: string;
+                        channel: string;
+                        eventType: string;
+                        /** @description The language of the text answered (English when the one asked has none). */
+                        language: string;
+                        subject: string | null;
+                        whatsappTemplate: {
+                            /** @description Its language code (en, es, pt_BR…). */
+                            language: string;
+                            /** @description The approved template's name. */
+                            name: string;
+                            /** @description Body parameters in order; each may use template variables. */
+                            parameters: string[];
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };

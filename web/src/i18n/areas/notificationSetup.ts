@@ -116,7 +116,7 @@ export const notificationSetupMessages = areaMessages({
       editorTitle: 'Edit template',
       unknown: 'There is no such channel or language.',
       builtinNote:
-        'BUL’s built-in template is sent for now. Write your own here: it is sent once you publish it.',
+        'BUL’s built-in template is sent for now; its text is below. Change it here: yours is sent once you publish it.',
       noBuiltinNote:
         'There is no built-in template for this channel: the generic message is sent until you publish one.',
       subject: 'Subject',
@@ -357,7 +357,7 @@ export const notificationSetupMessages = areaMessages({
       editorTitle: 'Editar plantilla',
       unknown: 'No existe ese canal o idioma.',
       builtinNote:
-        'Por ahora se envía la plantilla integrada de BUL. Escriba la suya aquí: se envía en cuanto la publique.',
+        'Por ahora se envía la plantilla integrada de BUL; su texto está abajo. Cámbielo aquí: la suya se envía en cuanto la publique.',
       noBuiltinNote:
         'No hay plantilla integrada para este canal: se envía el mensaje genérico hasta que publique una.',
       subject: 'Asunto',
@@ -600,7 +600,7 @@ export const notificationSetupMessages = areaMessages({
       editorTitle: 'Editar modelo',
       unknown: 'Esse canal ou idioma não existe.',
       builtinNote:
-        'Por enquanto é enviado o modelo integrado do BUL. Escreva o seu aqui: ele é enviado assim que você o publicar.',
+        'Por enquanto é enviado o modelo integrado do BUL; o texto dele está abaixo. Altere-o aqui: o seu é enviado assim que você o publicar.',
       noBuiltinNote:
         'Não há modelo integrado para este canal: a mensagem genérica é enviada até você publicar um.',
       subject: 'Assunto',

@@ -85,6 +85,17 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
       call(api.GET('/api/v1/notifications/templates/{id}', { params: { path: { id: templateId ?? '' } } })),
     { enabled: templateId !== null },
   );
+  // Without a version of its own, editing starts from BUL's built-in text (what is sent meanwhile).
+  const builtin = useApiQuery(
+    key('notification-setup', 'builtin', eventType, channel, language),
+    () =>
+      call(
+        api.GET('/api/v1/notifications/templates/builtin', {
+          params: { query: { eventType, channel, language } },
+        }),
+      ),
+    { enabled: list.data !== null && templateId === null },
+  );
   const variables = useApiQuery(key('notification-setup', 'variables', eventType), () =>
     call(api.GET('/api/v1/notifications/templates/variables', { params: { query: { eventType } } })),
   );
@@ -104,14 +115,14 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
   };
   // The latest version is where editing starts (once: a reload after saving keeps what is typed).
   useEffect(() => {
-    const latest = detail.data?.versions[0];
-    if (!loaded && latest) {
-      setSubject(latest.subject ?? '');
-      setBody(latest.body);
-      setWa(latest.whatsappTemplate ?? { name: '', language: '', parameters: [] });
+    const start = detail.data?.versions[0] ?? (templateId === null ? builtin.data : undefined);
+    if (!loaded && start) {
+      setSubject(start.subject ?? '');
+      setBody(start.body);
+      setWa(start.whatsappTemplate ?? { name: '', language: '', parameters: [] });
       setLoaded(true);
     }
-  }, [detail.data, loaded]);
+  }, [detail.data, builtin.data, templateId, loaded]);
 
   const content = {
     eventType,
