@@ -372,6 +372,44 @@ describe('preview and variables', () => {
     );
     expectFieldError(await api(admin, 'GET', '/notifications/templates/variables'), 'eventType');
   });
+
+  it("answers BUL's built-in text of a template, in the language asked, English where it has none", async () => {
+    const es = await api(
+      admin,
+      'GET',
+      '/notifications/templates/builtin?eventType=task.assigned&channel=email&language=es',
+    );
+    expect(es.statusCode, es.body).toBe(200);
+    expect(es.json()).toMatchObject({ eventType: 'task.assigned', channel: 'email', language: 'es' });
+    expect(es.json().body).toContain('{{');
+    expect(es.json().subject).toMatch(/tarea/i);
+    // It passes the check a save runs: an admin can publish it as it is.
+    const saved = await saveVersion({
+      eventType: 'task.assigned',
+      channel: 'email',
+      language: 'es',
+      subject: es.json().subject,
+      body: es.json().body,
+    });
+    expect(saved.version.number).toBe(1);
+    expectFieldError(
+      await api(
+        admin,
+        'GET',
+        '/notifications/templates/builtin?eventType=nope.nothing&channel=email&language=es',
+      ),
+      'eventType',
+    );
+    expectProblem(
+      await api(
+        manager,
+        'GET',
+        '/notifications/templates/builtin?eventType=task.assigned&channel=email&language=es',
+      ),
+      403,
+      'forbidden',
+    );
+  });
 });
 
 describe('permission', () => {
