@@ -79,11 +79,12 @@ describe('e-mail over SMTP', () => {
     from: { address: 'noreply@bul.example', name: 'BUL Avisos' },
     ...extra,
   });
-  const call = (port: number, extra: Partial<SmtpConfig> = {}, secrets = {}) => ({
+  // The local relay is on 127.0.0.1: allowed as the platform's own relay (SMTP_HOST) is.
+  const call = (port: number, extra: Partial<SmtpConfig> = {}, secrets = {}, allowPrivate = true) => ({
     config: config(port, extra),
     secrets,
     timeoutMs: 5000,
-    allowPrivate: false,
+    allowPrivate,
   });
 
   beforeAll(async () => {
@@ -207,6 +208,15 @@ describe('e-mail over SMTP', () => {
     const r = failure(await smtpEmail.send(outbound({ to: 'ana@example.org' }), call(await closedPort())));
     expect(r.outcome).toBe('retry');
     expect(r.errorCode).toBe('ECONNREFUSED');
+  });
+
+  it("an organization's relay on a loopback or private address is refused by the SSRF guard, nothing sent", async () => {
+    const before = peer.received.length;
+    const r = failure(
+      await smtpEmail.send(outbound({ to: 'ana@example.org' }), call(peer.port, {}, {}, false)),
+    );
+    expect(r).toMatchObject({ outcome: 'provider_failed', errorCode: 'blocked_address' });
+    expect(peer.received).toHaveLength(before);
   });
 
   it('a certificate that does not verify fails the provider unless allowInsecureTls is set', async () => {

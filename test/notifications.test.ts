@@ -294,6 +294,23 @@ describe('e-mail delivery', () => {
     const link = new URL(String(headerOf(mail, 'list-unsubscribe')).slice(1, -1));
     const path = `${link.pathname}${link.search}`;
 
+    // One of the same kind is waiting: held by the member's quiet hours (they cover now, in UTC).
+    const hour = (h: number) => `${String((new Date().getUTCHours() + 24 + h) % 24).padStart(2, '0')}:00`;
+    const quiet = await api(member, 'PUT', '/me/notifications/settings', {
+      timeZone: 'UTC',
+      quietHours: { start: hour(-1), end: hour(2) },
+    });
+    expect(quiet.statusCode, quiet.body).toBe(200);
+    const held = (
+      await api(admin, 'POST', '/notifications/send', {
+        to: { userIds: [member.userId] },
+        channels: ['email'],
+        message: { subject: 'Held by quiet hours', body: 'x' },
+      })
+    ).json().notifications[0];
+    expect(held.status).toBe('queued');
+    expect(held.heldUntil).not.toBeNull();
+
     const page = await t.request({ method: 'GET', url: path, headers: { 'accept-language': 'pt-BR' } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
@@ -324,6 +341,10 @@ describe('e-mail delivery', () => {
       [member.userId],
     );
     expect(rows).toEqual([{ event_type: 'message.custom', channel: 'email', enabled: false }]);
+    // What was waiting goes no more.
+    const heldNow = (await api(admin, 'GET', `/notifications/deliveries/${held.id}`)).json();
+    expect([heldNow.status, heldNow.skipReason]).toEqual(['skipped', 'opted_out']);
+    await api(member, 'PUT', '/me/notifications/settings', { timeZone: null, quietHours: null });
 
     // At once: the next e-mail of that kind is skipped as opted out; in-app still arrives.
     const next = await api(admin, 'POST', '/notifications/send', {
@@ -340,6 +361,30 @@ describe('e-mail delivery', () => {
         ]),
     );
     expect(byChannel).toEqual({ email: ['skipped', 'opted_out'], in_app: ['delivered', null] });
+  });
+});
+
+describe('addresses', () => {
+  it('a member may add at most 5 phone numbers per channel (each one is paid for on every notification)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await api(member, 'POST', '/me/notifications/addresses', {
+        channel: 'sms',
+        address: `+1415555010${i}`,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const sixth = await api(member, 'POST', '/me/notifications/addresses', {
+      channel: 'sms',
+      address: '+14155550109',
+    });
+    expectFieldError(sixth, 'address', 'maxItems');
+    // The same number again only updates its label.
+    const again = await api(member, 'POST', '/me/notifications/addresses', {
+      channel: 'sms',
+      address: '+14155550100',
+      label: 'Work',
+    });
+    expect(again.statusCode, again.body).toBe(201);
   });
 });
 

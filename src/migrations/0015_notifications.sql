@@ -152,8 +152,10 @@ CREATE TABLE notifications (
   template_version integer,
   status text NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'skipped', 'dead')),
   skip_reason text,
+  -- Provider calls made (every attempt row), and rounds (each tries the channel's providers in turn).
   attempts integer NOT NULL DEFAULT 0,
-  -- Attempts before the current round (a replay from the dead letter starts a new round).
+  rounds integer NOT NULL DEFAULT 0,
+  -- Rounds before the current series of retries (a replay from the dead letter starts a new one).
   round_start integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz,
   -- Quiet hours held it until then (informational; next_attempt_at is what runners read).
@@ -181,6 +183,8 @@ CREATE INDEX notifications_leased_idx ON notifications (lease_until) WHERE statu
 CREATE INDEX notifications_inbox_idx ON notifications (org_id, recipient_user_id, id DESC) WHERE channel = 'in_app';
 CREATE INDEX notifications_log_idx ON notifications (org_id, id DESC);
 CREATE INDEX notifications_provider_id_idx ON notifications (org_id, provider_message_id) WHERE provider_message_id IS NOT NULL;
+-- Analytics: an organization's notifications by day.
+CREATE INDEX notifications_created_idx ON notifications (org_id, created_at);
 
 CREATE TABLE notification_attempts (
   org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
@@ -214,6 +218,7 @@ CREATE TABLE notification_inbound (
   PRIMARY KEY (org_id, id),
   UNIQUE (org_id, channel_id, provider_message_id)
 );
+CREATE INDEX notification_inbound_notification_idx ON notification_inbound (org_id, notification_id);
 
 -- The daily scans per organization (due soon): the last local date each ran for.
 CREATE TABLE notification_scans (
@@ -263,22 +268,25 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   )
   UPDATE notifications n SET status = 'sending', lease_until = now() + make_interval(secs => p_lease_seconds),
     claim_token = gen_random_uuid()
-  FROM (SELECT * FROM due UNION SELECT * FROM expired) c
+  FROM (SELECT * FROM due UNION SELECT * FROM expired LIMIT p_limit) c
   WHERE n.org_id = c.org_id AND n.id = c.id
   RETURNING n.*
 $$;
 REVOKE ALL ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bul_notifications_claim(smallint, smallint, integer, integer) TO bul_runtime;
 
--- The soonest moment a runner has work (a due retry, the end of quiet hours, an expired lease).
-CREATE FUNCTION bul_notifications_next_due() RETURNS timestamptz
+-- The soonest moment a lane (its priorities) has work: a due retry, the end of quiet hours, an
+-- expired lease. A lane that takes only critical notifications must not wake for a low backlog.
+CREATE FUNCTION bul_notifications_next_due(p_min_rank smallint, p_max_rank smallint) RETURNS timestamptz
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT least(
-    (SELECT min(next_attempt_at) FROM notifications WHERE status = 'queued'),
-    (SELECT min(lease_until) FROM notifications WHERE status = 'sending'))
+    (SELECT min(next_attempt_at) FROM notifications
+      WHERE status = 'queued' AND priority_rank BETWEEN p_min_rank AND p_max_rank),
+    (SELECT min(lease_until) FROM notifications
+      WHERE status = 'sending' AND priority_rank BETWEEN p_min_rank AND p_max_rank))
 $$;
-REVOKE ALL ON FUNCTION bul_notifications_next_due() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION bul_notifications_next_due() TO bul_runtime;
+REVOKE ALL ON FUNCTION bul_notifications_next_due(smallint, smallint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bul_notifications_next_due(smallint, smallint) TO bul_runtime;
 
 -- The organizations (active) a scan job walks; the scan itself runs in each one's tenant context.
 CREATE FUNCTION bul_notification_scan_orgs() RETURNS TABLE (id uuid, timezone text)

@@ -95,7 +95,18 @@ export class CallbackService {
           channel: c.ch,
           enabled: false,
         });
-      } else if (c.c) await store.insertContactOptOut(tx, { orgId: c.o, contactId: c.c, channel: c.ch });
+      } else if (c.c) {
+        const { rowCount } = await tx.query('SELECT 1 FROM client_contacts WHERE id = $1', [c.c]);
+        if (!rowCount) return; // the contact (or its organization) is gone: nothing to turn off
+        await store.insertContactOptOut(tx, { orgId: c.o, contactId: c.c, channel: c.ch });
+      }
+      // At once: what is still waiting to go out (held by quiet hours, a retry) goes no more.
+      await store.skipQueuedFor(tx, {
+        userId: c.u ?? null,
+        contactId: c.c ?? null,
+        eventType: c.e,
+        channel: c.ch,
+      });
       await this.d.audit.record(tx, {
         orgId: c.o,
         actor: c.u
@@ -123,7 +134,12 @@ export class CallbackService {
     const scope = { orgId, userId: null };
     const row = await this.d.db.transaction(scope, (tx) => store.getChannel(tx, channelId));
     if (!row) return { kind: 'unauthorized' };
-    const ready = readyProvider(this.d, row);
+    let ready: ReturnType<typeof readyProvider>;
+    try {
+      ready = readyProvider(this.d, row);
+    } catch {
+      return { kind: 'unauthorized' }; // credentials sealed with another master key: cannot check
+    }
     if (!ready.provider.callback) return { kind: 'unauthorized' };
     const result = ready.provider.callback(request, { config: ready.config, secrets: ready.secrets });
     if (result.kind !== 'updates') return result;

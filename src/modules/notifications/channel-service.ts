@@ -167,6 +167,14 @@ export class ChannelService {
         const problem = await this.urlProblem(value);
         if (problem) errors.push(fieldError(field, problem.rule, problem.msg));
       }
+      // An organization's SMTP relay is a host BUL connects to like any URL: the same guard (the
+      // platform's own relay, SMTP_HOST, is the installation's and is not checked).
+      if (kind === 'email' && typeof config?.host === 'string') {
+        const problem = await this.urlProblem(
+          `http://${config.host.includes(':') ? `[${config.host}]` : config.host}/`,
+        );
+        if (problem) errors.push(fieldError('config.host', problem.rule, problem.msg));
+      }
     }
     throwIfAny(errors);
   }

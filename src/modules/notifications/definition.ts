@@ -45,7 +45,9 @@ export const notificationsModule = defineModule({
       // Every 10 minutes: each organization's scan runs at the first tick at or after 08:00 local.
       schedule: '*/10 * * * *',
       handler: async () => {
-        await runDueSoonScan(deps.pool);
+        const result = await runDueSoonScan(deps.pool);
+        for (const f of result.failed)
+          deps.log.error({ org: f.orgId, err: f.error }, 'the due-soon scan of an organization failed');
       },
     },
   ],

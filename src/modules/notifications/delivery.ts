@@ -28,6 +28,8 @@ export interface DeliveryDeps {
   platformEmail: ReadyProvider | null;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** Time for one round of providers before the rest wait for the next round (below the lease). */
+  sendBudgetMs: number;
   /** The public URL a channel's provider reports statuses to (Twilio's StatusCallback). */
   callbackUrl(channelId: string): string;
   clock: () => Date;
@@ -77,11 +79,15 @@ export function outboundOf(n: store.NotificationRow, unsubscribeUrl: string | nu
 export async function sendThrough(
   providers: readonly ReadyProvider[],
   message: OutboundMessage,
-  o: { timeoutMs: number; allowPrivate: boolean; clock: () => Date },
+  o: { timeoutMs: number; allowPrivate: boolean; clock: () => Date; budgetMs?: number },
 ): Promise<{ attempts: (store.AttemptInput & { result: SendResult })[]; final: SendResult | null }> {
   const attempts: (store.AttemptInput & { result: SendResult })[] = [];
   let final: SendResult | null = null;
+  const began = o.clock().getTime();
   for (const p of providers) {
+    // Past the budget (well inside the claim's lease), the rest wait for the next round: a send
+    // that outlived its lease would be sent again by another runner.
+    if (o.budgetMs !== undefined && attempts.length > 0 && o.clock().getTime() - began > o.budgetMs) break;
     const startedAt = o.clock();
     let result: SendResult;
     try {
@@ -89,7 +95,8 @@ export async function sendThrough(
         config: p.config,
         secrets: p.secrets,
         timeoutMs: o.timeoutMs,
-        allowPrivate: o.allowPrivate,
+        // The platform's own relay (SMTP_*) is the installation's choice, private or not.
+        allowPrivate: p.channelId === null ? true : o.allowPrivate,
       });
     } catch (err) {
       // An adapter should answer, not throw; if one does, it is this provider's failure.
@@ -182,8 +189,13 @@ export class NotificationDelivery {
     const outcome =
       providers.length === 0
         ? { attempts: [], final: null }
-        : await sendThrough(providers, outboundOf(n, this.unsubscribeUrlOf(n)), this.d);
+        : await sendThrough(providers, outboundOf(n, this.unsubscribeUrlOf(n)), {
+            ...this.d,
+            budgetMs: this.d.sendBudgetMs,
+          });
     const now = this.d.clock();
+    // Retries count rounds (each tries every provider in turn), not provider calls.
+    const rounds = n.rounds + 1;
     const made = n.attempts + outcome.attempts.length;
     const attempts = outcome.attempts.map(({ result: _, ...a }, i) => ({
       ...a,
@@ -223,6 +235,7 @@ export class NotificationDelivery {
         id: n.id,
         claimToken: n.claim_token,
         status,
+        rounds,
         attempts: providers.length === 0 ? n.attempts + 1 : made,
         nextAttemptAt,
         channelId: sent?.channelId ?? null,
@@ -291,20 +304,29 @@ class BatchedSettler {
     this.pending = new Map();
     this.size = 0;
     for (const [orgId, batch] of batches) {
-      this.db
-        .transaction({ orgId, userId: null }, async (tx) => {
+      const write = (settlements: store.Settlement[], attempts: typeof batch.attempts) =>
+        this.db.transaction({ orgId, userId: null }, async (tx) => {
           await tx.query('SET LOCAL synchronous_commit = off');
-          return store.settleMany(tx, orgId, batch.settlements, batch.attempts);
-        })
-        .then(
-          (ids) => {
-            const settled = new Set(ids);
-            batch.settlements.forEach((s, i) => batch.done[i]!(settled.has(s.id)));
-          },
-          (err) => {
-            for (const fail of batch.fail) fail(err);
-          },
-        );
+          return store.settleMany(tx, orgId, settlements, attempts);
+        });
+      write(batch.settlements, batch.attempts).then(
+        (ids) => {
+          const settled = new Set(ids);
+          for (const [i, s] of batch.settlements.entries()) batch.done[i]!(settled.has(s.id));
+        },
+        () => {
+          // One outcome the database refuses must not hold back the others of the batch: each
+          // alone; one that still fails waits for its lease (and is sent again then).
+          for (const [i, s] of batch.settlements.entries())
+            write(
+              [s],
+              batch.attempts.filter((a) => a.notificationId === s.id),
+            ).then(
+              (ids) => batch.done[i]!(ids.includes(s.id)),
+              (err) => batch.fail[i]!(err),
+            );
+        },
+      );
     }
   }
 }

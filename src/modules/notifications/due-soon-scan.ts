@@ -17,12 +17,15 @@ export interface DueSoonScanResult {
   organizations: number;
   scanned: number;
   events: number;
+  /** Organizations whose scan failed this time (they are scanned again at the next tick). */
+  failed: { orgId: string; error: string }[];
 }
 
 export async function runDueSoonScan(pool: pg.Pool, now: Date = new Date()): Promise<DueSoonScanResult> {
   const orgs = await store.scanOrgs(pool);
-  const result: DueSoonScanResult = { organizations: orgs.length, scanned: 0, events: 0 };
+  const result: DueSoonScanResult = { organizations: orgs.length, scanned: 0, events: 0, failed: [] };
   for (const org of orgs) {
+    // One organization's failure (retried at the next tick) must not cost the others their scan.
     await inTransaction(pool, { orgId: org.id, userId: null }, async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(hashtext('bul:due-soon:' || $1))", [org.id]);
       let check: ReturnType<typeof dueSoonScanDue>;
@@ -57,6 +60,8 @@ export async function runDueSoonScan(pool: pg.Pool, now: Date = new Date()): Pro
       await store.recordScan(tx, org.id, KIND, check.localDate);
       result.scanned++;
       result.events += rows.length;
+    }).catch((err: unknown) => {
+      result.failed.push({ orgId: org.id, error: err instanceof Error ? err.message : String(err) });
     });
   }
   return result;

@@ -5,7 +5,7 @@
 // event, the rule, the channel and the recipient), in-app ones are announced to their recipient
 // over /ws (the personal event notification.created), and the delivery runners are woken.
 import { newId } from '../../platform/db/ids.ts';
-import type { Sql } from '../../platform/db/transaction.ts';
+import { onCommit, type Sql } from '../../platform/db/transaction.ts';
 import type { DomainEvent } from '../../platform/events/catalogue.ts';
 import { emitEvents } from '../../platform/events/outbox.ts';
 import { eventContext, orgProfile, resolveRecipients } from './audience.ts';
@@ -63,7 +63,8 @@ export class EventNotifier {
   async ensureBuiltins(sql: Sql, orgId: string): Promise<void> {
     if (this.installed.has(orgId)) return;
     await ensureBuiltinRules(sql, orgId);
-    this.installed.add(orgId);
+    // Remembered once they are committed: a transaction that rolls back installs nothing.
+    onCommit(sql, () => this.installed.add(orgId));
   }
 
   /** Notifies whoever the organization's rules name for this event. Returns the rows stored. */

@@ -87,6 +87,11 @@ export const NOTIFICATIONS = defineMessages('notifications', {
     es: 'Una plantilla aprobada de WhatsApp solo corresponde a una plantilla del canal whatsapp',
     'pt-BR': 'Um modelo aprovado do WhatsApp só cabe em um modelo do canal whatsapp',
   },
+  tooManyAddresses: {
+    en: 'at most {max} addresses per channel; remove one first',
+    es: 'Como máximo {max} direcciones por canal; elimine una primero',
+    'pt-BR': 'No máximo {max} endereços por canal; remova um primeiro',
+  },
 });
 
 /** Channels (providers) and their test sends: channel-service.ts. */

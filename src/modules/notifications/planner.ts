@@ -102,6 +102,11 @@ export async function planNotifications(
     contacts.map((c) => c.contactId),
   );
   const published: Published[] = plan.content ? [] : await store.publishedTemplatesOf(sql, plan.eventType);
+  const addressesOf = new Map<string, string[]>();
+  for (const a of addresses) {
+    const key = `${a.user_id}|${a.channel}`;
+    addressesOf.set(key, [...(addressesOf.get(key) ?? []), a.address]);
+  }
   const prefOf = new Map(prefs.map((p) => [`${p.user_id}|${p.event_type}|${p.channel}`, p.enabled]));
   const settingsOf = new Map(settings.map((s) => [s.user_id, s]));
   const out: store.NewNotification[] = [];
@@ -231,7 +236,7 @@ export async function planNotifications(
           ? [null]
           : channel === 'email'
             ? [m.email]
-            : addresses.filter((a) => a.user_id === m.userId && a.channel === channel).map((a) => a.address);
+            : (addressesOf.get(`${m.userId}|${channel}`) ?? []);
       if (targets.length === 0) {
         out.push(skip(channel, key, who, 'no_address', language));
         continue;
@@ -251,7 +256,7 @@ export async function planNotifications(
         continue;
       }
       // The inbox is silent: quiet hours hold what would ring or buzz, not the in-app list.
-      const held = channel === 'in_app' ? null : holdUntil(plan.now, plan.priority, quiet);
+      const held = channel === 'in_app' ? null : safeHold(plan.now, plan.priority, quiet);
       for (const address of targets) {
         const targetKey = targets.length > 1 || channel === 'push' ? `${key}:${digest(address ?? '')}` : key;
         out.push(queued(base(channel, targetKey), who, address, language, rendered, plan.now, held));
@@ -336,6 +341,18 @@ function queued(
     nextAttemptAt: b.channel === 'in_app' ? null : (held ?? now),
     heldUntil: held,
   };
+}
+
+/**
+ * Quiet hours' hold, or none when the zone is one the runtime cannot read (PostgreSQL may accept
+ * a zone name ICU does not): the notification goes out rather than the whole plan failing.
+ */
+function safeHold(now: Date, priority: Priority, quiet: Parameters<typeof holdUntil>[2]): Date | null {
+  try {
+    return holdUntil(now, priority, quiet);
+  } catch {
+    return null;
+  }
 }
 
 /** A member's choice for an event type and channel: the most specific preference wins; default on. */

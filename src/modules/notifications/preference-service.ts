@@ -33,6 +33,9 @@ const settingsDto = (s: store.UserSettingsRow | undefined): MySettingsDto => ({
   quietHours: s?.quiet_start && s.quiet_end ? { start: s.quiet_start, end: s.quiet_end } : null,
 });
 
+/** Phone numbers or devices one member may add per channel. */
+export const MAX_ADDRESSES_PER_CHANNEL = 5;
+
 export class PreferenceService {
   private readonly db: Db;
 
@@ -130,16 +133,26 @@ export class PreferenceService {
     const address = body.channel === 'push' ? body.address : body.address.trim();
     if (body.channel !== 'push' && !E164.test(address))
       throw invalidField('address', 'e164', NOTIFICATIONS.badPhone());
-    const row = await this.db.transaction(s, (tx) =>
-      store.insertAddress(tx, {
+    const row = await this.db.transaction(s, async (tx) => {
+      // Each address multiplies what the organization pays for every notification to this member.
+      const mine = (await store.addressesOf(tx, [s.userId])).filter(
+        (a) => a.channel === body.channel && a.address !== address,
+      );
+      if (mine.length >= MAX_ADDRESSES_PER_CHANNEL)
+        throw invalidField(
+          'address',
+          'maxItems',
+          NOTIFICATIONS.tooManyAddresses({ max: MAX_ADDRESSES_PER_CHANNEL }),
+        );
+      return store.insertAddress(tx, {
         orgId: s.orgId,
         id: newId(),
         userId: s.userId,
         channel: body.channel,
         address,
         label: body.label ?? '',
-      }),
-    );
+      });
+    });
     return addressDto(row);
   }
 

@@ -45,7 +45,7 @@ export class DeliveryRunner {
   private readonly o: RunnerOptions;
   private readonly lanes: Lane[];
   private listener: pg.Client | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timers = new Map<Lane, NodeJS.Timeout>();
   private stopped = true;
   private readonly running = new Set<Promise<void>>();
 
@@ -84,8 +84,8 @@ export class DeliveryRunner {
   /** Stops claiming and waits for the sends in flight (their outcome is recorded). */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => {});
@@ -144,7 +144,7 @@ export class DeliveryRunner {
     } finally {
       lane.claiming = false;
     }
-    if (!full) await this.scheduleNext();
+    if (!full) await this.scheduleNext(lane);
   }
 
   private run(lane: Lane, n: ClaimedNotification): void {
@@ -162,23 +162,26 @@ export class DeliveryRunner {
     this.running.add(p);
   }
 
-  /** Sleeps until the soonest due notification (at most POLL_MS). */
-  private async scheduleNext(): Promise<void> {
+  /** Sleeps until the lane's soonest due notification (at most POLL_MS). */
+  private async scheduleNext(lane: Lane): Promise<void> {
     if (this.stopped) return;
     let delay = POLL_MS;
     try {
-      const at = await store.nextDue(this.o.pool);
-      if (at) delay = Math.min(POLL_MS, Math.max(0, at.getTime() - Date.now()));
+      const at = await store.nextDue(this.o.pool, lane);
+      // Due already but not claimed (held by another runner's claim): the poll comes back.
+      if (at) delay = Math.min(POLL_MS, Math.max(50, at.getTime() - Date.now()));
     } catch {
       // the poll retries
     }
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wake();
+    const timer = this.timers.get(lane);
+    if (timer) clearTimeout(timer);
+    const next = setTimeout(() => {
+      this.timers.delete(lane);
+      void this.fill(lane);
     }, delay);
-    this.timer.unref();
+    next.unref();
+    this.timers.set(lane, next);
   }
 
   /** How many sends are in flight per lane (metrics, tests). */

@@ -14,6 +14,7 @@ import {
   type Audience,
   audienceMembers,
   contactsOf,
+  existingGroups,
   membersByIds,
   orgProfile,
   type Recipient,
@@ -25,6 +26,7 @@ import { NOTIFICATIONS } from './messages.ts';
 import { type PlannerDeps, planNotifications } from './planner.ts';
 import * as store from './store.ts';
 import type { TemplateContent, TemplateEngine, TemplateProblem } from './templates/engine.ts';
+import { isTemplateEventType, NOTIFICATION_EVENTS } from './templates/variables.ts';
 
 /** What to say: a one-off message, or the templates of an event type with variables. */
 export interface SendContent {
@@ -85,8 +87,18 @@ export class SendService {
   } {
     if (body.message && body.template)
       throw invalidField('message', 'oneOf', NOTIFICATIONS.messageOrTemplate());
-    if (body.template)
+    if (body.template) {
+      if (!isTemplateEventType(body.template.eventType))
+        throw invalidField(
+          'template.eventType',
+          'eventType',
+          NOTIFICATIONS.unknownEventType({
+            type: body.template.eventType,
+            others: { list: Object.keys(NOTIFICATION_EVENTS) },
+          }),
+        );
       return { eventType: body.template.eventType, content: null, payload: body.template.variables ?? {} };
+    }
     if (!body.message) throw invalidField('message', 'required', NOTIFICATIONS.messageOrTemplateMissing());
     const content: TemplateContent = {
       subject: body.message.subject ?? null,
@@ -158,6 +170,21 @@ export class SendService {
   async broadcast(ctx: CallContext, body: BroadcastBody): Promise<BatchSummary> {
     const c = this.content(body);
     return this.d.audit.change(ctx, async (tx, record, scope) => {
+      const a = body.audience;
+      if (a.kind === 'role' || a.kind === 'department') {
+        const found = await existingGroups(tx, {
+          roleIds: a.kind === 'role' ? [a.roleId] : [],
+          departmentIds: a.kind === 'department' ? [a.departmentId] : [],
+        });
+        if (a.kind === 'role' && !found.roleIds.has(a.roleId))
+          throw invalidField('audience.roleId', 'exists', NOTIFICATIONS.unknownRole({ id: a.roleId }));
+        if (a.kind === 'department' && !found.departmentIds.has(a.departmentId))
+          throw invalidField(
+            'audience.departmentId',
+            'exists',
+            NOTIFICATIONS.unknownDepartment({ id: a.departmentId }),
+          );
+      }
       const members = await audienceMembers(tx, body.audience);
       const batchId = newId();
       const planned = await this.plan(tx, scope.orgId, batchId, 'broadcast', members, body, c);
@@ -315,6 +342,7 @@ function rowOf(orgId: string, n: store.NewNotification): store.NotificationRow {
     status: n.status,
     skip_reason: n.skipReason,
     attempts: 0,
+    rounds: 0,
     round_start: 0,
     next_attempt_at: n.nextAttemptAt,
     held_until: n.heldUntil,

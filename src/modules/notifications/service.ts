@@ -24,7 +24,12 @@ export interface NotificationDeps {
   audit: AuditService;
   config: Pick<
     Config,
-    'publicUrl' | 'smtp' | 'notifyProviderTimeoutMs' | 'webhookAllowPrivate' | 'notifyConcurrency'
+    | 'publicUrl'
+    | 'smtp'
+    | 'notifyProviderTimeoutMs'
+    | 'webhookAllowPrivate'
+    | 'notifyConcurrency'
+    | 'notifyLeaseSeconds'
   >;
   /** Injectable for tests: the adapters are real; a test may add a counting wrapper. */
   providers?: ProviderRegistry;
@@ -99,6 +104,8 @@ export class NotificationServices {
         platformEmail: platformEmail(d.config, this.providers),
         timeoutMs: d.config.notifyProviderTimeoutMs,
         allowPrivate: d.config.webhookAllowPrivate,
+        // Half the lease: a round of providers ends well before another runner may take it over.
+        sendBudgetMs: (d.config.notifyLeaseSeconds * 1000) / 2,
         callbackUrl: (channelId) => `${publicUrl}/api/v1/notifications/callbacks/${channelId}`,
         clock,
         random: d.random ?? Math.random,

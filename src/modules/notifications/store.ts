@@ -101,6 +101,7 @@ export interface NotificationRow {
   status: NotificationStatus;
   skip_reason: string | null;
   attempts: number;
+  rounds: number;
   round_start: number;
   next_attempt_at: Date | null;
   held_until: Date | null;
@@ -133,6 +134,13 @@ export interface AttemptRow {
 }
 
 export const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
+
+/**
+ * A JSON.stringify replacer for strings going into text and jsonb: PostgreSQL refuses NUL and a
+ * lone surrogate (half an emoji left by cutting a provider's answer or a comment short).
+ */
+export const storable = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' ? value.replaceAll('\u0000', '').toWellFormed() : value;
 
 // ---- channels ------------------------------------------------------------------------------------
 
@@ -601,6 +609,22 @@ export async function contactOptOuts(sql: Sql, contactIds: readonly string[]): P
   return new Set(rows.map((r) => `${r.contact_id}:${r.channel}`));
 }
 
+/** An unsubscribe takes effect at once: the recipient's queued notifications of it are skipped. */
+export async function skipQueuedFor(
+  sql: Sql,
+  o: { userId: string | null; contactId: string | null; eventType: string; channel: string },
+): Promise<number> {
+  const { rowCount } = await sql.query(
+    `UPDATE notifications SET status = 'skipped', skip_reason = 'opted_out', next_attempt_at = NULL,
+       updated_at = now()
+     WHERE status = 'queued' AND channel = $4
+       AND ($3 = '*' OR event_type = $3)
+       AND (recipient_user_id = $1 OR recipient_contact_id = $2)`,
+    [o.userId, o.contactId, o.eventType, o.channel],
+  );
+  return rowCount ?? 0;
+}
+
 export async function insertContactOptOut(
   sql: Sql,
   o: { orgId: string; contactId: string; channel: string },
@@ -673,8 +697,7 @@ export async function insertNotifications(
       orgId,
       JSON.stringify(
         list.map((n) => ({ ...n, priorityRank: PRIORITY_RANK[n.priority] })),
-        // NUL cannot be stored in text or jsonb.
-        (_k, v) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '') : v),
+        storable,
       ),
     ],
   });
@@ -716,11 +739,11 @@ export async function claim(
   return rows;
 }
 
-export async function nextDue(sql: Sql): Promise<Date | null> {
+export async function nextDue(sql: Sql, lane: { minRank: number; maxRank: number }): Promise<Date | null> {
   const { rows } = await sql.query<{ at: Date | null }>({
     name: 'bul-notify-next-due',
-    text: 'SELECT bul_notifications_next_due() AS at',
-    values: [],
+    text: 'SELECT bul_notifications_next_due($1::smallint, $2::smallint) AS at',
+    values: [lane.minRank, lane.maxRank],
   });
   return rows[0]?.at ?? null;
 }
@@ -762,6 +785,7 @@ export interface Settlement {
   id: string;
   claimToken: string;
   status: NotificationStatus;
+  rounds: number;
   attempts: number;
   nextAttemptAt: Date | null;
   channelId: string | null;
@@ -784,11 +808,12 @@ export async function settleMany(
   const { rows } = await sql.query<{ id: string }>({
     name: 'bul-notify-settle-many',
     text: `WITH s AS (
-             SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, "claimToken" uuid, status text, attempts integer,
+             SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, "claimToken" uuid, status text, rounds integer, attempts integer,
                "nextAttemptAt" timestamptz, "channelId" uuid, "providerMessageId" text, "lastError" text,
                "lastStatusCode" integer)
            ), settled AS (
-             UPDATE notifications n SET status = s.status, attempts = s.attempts, next_attempt_at = s."nextAttemptAt",
+             UPDATE notifications n SET status = s.status, attempts = s.attempts, rounds = s.rounds,
+               next_attempt_at = s."nextAttemptAt",
                lease_until = NULL, claim_token = NULL, updated_at = now(),
                channel_id = coalesce(s."channelId", n.channel_id),
                provider_message_id = coalesce(s."providerMessageId", n.provider_message_id),
@@ -807,7 +832,7 @@ export async function settleMany(
              FROM jsonb_array_elements($3::jsonb) a WHERE (a->>'notificationId')::uuid IN (SELECT id FROM settled)
            )
            SELECT id FROM settled`,
-    values: [orgId, JSON.stringify(settlements), JSON.stringify(attempts)],
+    values: [orgId, JSON.stringify(settlements, storable), JSON.stringify(attempts, storable)],
   });
   return rows.map((r) => r.id);
 }
@@ -869,7 +894,7 @@ export async function batchCounts(sql: Sql, batchId: string): Promise<Record<str
 /** Back in the queue now, for a new round of retries (a replay from the dead letter). */
 export async function requeue(sql: Sql, id: string): Promise<NotificationRow | null> {
   const { rows } = await sql.query<NotificationRow>(
-    `UPDATE notifications SET status = 'queued', round_start = attempts, next_attempt_at = now(), held_until = NULL, updated_at = now(),
+    `UPDATE notifications SET status = 'queued', round_start = rounds, next_attempt_at = now(), held_until = NULL, updated_at = now(),
        lease_until = NULL, failed_at = NULL WHERE id = $1 AND status IN ('dead', 'failed') RETURNING *`,
     [id],
   );

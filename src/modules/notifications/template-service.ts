@@ -7,7 +7,6 @@
 import { newId } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import { AppError, type FieldError, fieldError, invalidField, notFound } from '../../platform/errors.ts';
-import { isEventType } from '../../platform/events/catalogue.ts';
 import { assertVersion } from '../../platform/http/preconditions.ts';
 import { type CallContext, tenantScope } from '../../platform/http/request-context.ts';
 import type { Locale } from '../../platform/i18n/locale.ts';
@@ -25,6 +24,7 @@ import {
   type WhatsappTemplateRef,
 } from './templates/engine.ts';
 import {
+  isTemplateEventType,
   NOTIFICATION_EVENTS,
   sampleVariables,
   type VariableDoc,
@@ -50,10 +50,6 @@ export interface TemplateSource {
 }
 
 const NOTIFICATION_ONLY = Object.keys(NOTIFICATION_EVENTS);
-
-/** Catalogued domain events, and those only notifications know (task.due_soon, message.custom…). */
-export const isTemplateEventType = (type: string): boolean =>
-  isEventType(type) || Object.hasOwn(NOTIFICATION_EVENTS, type);
 
 function checkEventType(type: string, where: FieldError['in'] = 'body'): void {
   if (isTemplateEventType(type)) return;

@@ -68,8 +68,29 @@ function classify(err: unknown): OutboundCallError {
   return new OutboundCallError('network', message);
 }
 
+/** More of an answer than a provider ever sends is not read (a tenant's URL could stream gigabytes). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+async function readCapped(response: Response, max: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    const bytes = chunk as Uint8Array;
+    const room = max - size;
+    if (bytes.byteLength >= room) {
+      chunks.push(bytes.subarray(0, room));
+      await response.body.cancel().catch(() => {});
+      break;
+    }
+    chunks.push(bytes);
+    size += bytes.byteLength;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
- * Calls `url` and reads the whole answer (providers answer small JSON bodies) within the timeout.
+ * Calls `url` and reads the answer (at most MAX_BODY_BYTES) (providers answer small JSON bodies) within the timeout.
  * Throws OutboundCallError when there is no answer; any HTTP status is an answer.
  */
 export async function guardedFetch(
@@ -90,8 +111,7 @@ export async function guardedFetch(
       dispatcher: agentFor(o.allowPrivate),
       signal: AbortSignal.timeout(o.timeoutMs),
     });
-    const body = await response.text();
-    return { response, body };
+    return { response, body: await readCapped(response, MAX_BODY_BYTES) };
   } catch (err) {
     throw classify(err);
   }

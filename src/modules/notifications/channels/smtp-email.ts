@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type Static, Type } from 'typebox';
 import { Email } from '../../../platform/http/common-schemas.ts';
+import { BlockedAddressError, resolveChecked } from '../../../platform/outbound/address-guard.ts';
 import type { ChannelProvider, OutboundMessage, SendResult } from './provider.ts';
 
 export const SmtpConfig = Type.Object(
@@ -48,7 +49,7 @@ export const SmtpSecrets = Type.Object(
 );
 export type SmtpSecrets = Static<typeof SmtpSecrets>;
 
-const MAX_POOLS = 50;
+const MAX_POOLS = 200;
 const POOL_IDLE_MS = 30_000;
 const pools = new Map<string, Transporter>();
 
@@ -202,6 +203,24 @@ export const smtpEmail: ChannelProvider<SmtpConfig, SmtpSecrets> = {
       };
     const { config } = call;
     const messageId = messageIdFor(message.id, config.from.address);
+    // An organization's relay goes through the SSRF guard like any address a tenant sets (the
+    // platform's SMTP_HOST is called with allowPrivate). A name re-pointed after the check
+    // (DNS rebinding) is not caught here: nodemailer resolves it again.
+    if (!call.allowPrivate)
+      try {
+        await resolveChecked(config.host, false);
+      } catch (err) {
+        return {
+          outcome: 'provider_failed',
+          errorCode: err instanceof BlockedAddressError ? 'blocked_address' : 'dns',
+          error:
+            err instanceof BlockedAddressError
+              ? `the relay ${config.host} is not a public address`
+              : `the relay ${config.host} does not resolve`,
+          statusCode: null,
+          latencyMs: elapsed(),
+        };
+      }
     try {
       const info = await transportFor(
         config,

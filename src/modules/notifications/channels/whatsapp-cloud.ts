@@ -213,7 +213,10 @@ function textOf(m: WebhookMessage): string {
 }
 
 /** Reads `entry[].changes[].value.statuses[]` and `.messages[]`; whatever is not as documented is skipped. */
-function readWebhook(payload: unknown): { statuses: ProviderStatus[]; inbound: InboundMessage[] } {
+function readWebhook(
+  payload: unknown,
+  phoneNumberId: string,
+): { statuses: ProviderStatus[]; inbound: InboundMessage[] } {
   const statuses: ProviderStatus[] = [];
   const inbound: InboundMessage[] = [];
   const entries = (payload as { entry?: unknown } | null)?.entry;
@@ -222,7 +225,14 @@ function readWebhook(payload: unknown): { statuses: ProviderStatus[]; inbound: I
     const changes = (entry as { changes?: unknown } | null)?.changes;
     if (!Array.isArray(changes)) continue;
     for (const change of changes) {
-      const value = (change as { value?: { statuses?: unknown; messages?: unknown } } | null)?.value;
+      const value = (
+        change as {
+          value?: { statuses?: unknown; messages?: unknown; metadata?: { phone_number_id?: unknown } };
+        } | null
+      )?.value;
+      // A Meta app may serve several numbers: only this channel's number is this channel's news.
+      const number = value?.metadata?.phone_number_id;
+      if (number !== undefined && String(number) !== phoneNumberId) continue;
       if (Array.isArray(value?.statuses))
         for (const s of value.statuses as WebhookStatus[]) {
           const status = STATUSES[String(s?.status)];
@@ -264,7 +274,10 @@ function callback(request: CallbackRequest, call: Pick<WhatsAppCall, 'config' | 
   const given = header(request, 'x-hub-signature-256');
   if (!given || !safeEqual(given.toLowerCase(), hubSignature(call.secrets.appSecret, request.rawBody)))
     return { kind: 'unauthorized' };
-  return { kind: 'updates', ...readWebhook(parseJson(request.rawBody.toString('utf8'))) };
+  return {
+    kind: 'updates',
+    ...readWebhook(parseJson(request.rawBody.toString('utf8')), call.config.phoneNumberId),
+  };
 }
 
 export const whatsAppCloud: ChannelProvider<WhatsAppConfig, WhatsAppSecrets> = {

@@ -4,7 +4,7 @@
 // resource the pipeline loads. Documented for the template editor and filled with realistic sample
 // values per language for previews and the trial render at save (engine check()).
 import { type TSchema, Type } from 'typebox';
-import { EVENT_CATALOGUE } from '../../../platform/events/catalogue.ts';
+import { EVENT_CATALOGUE, isEventType } from '../../../platform/events/catalogue.ts';
 import type { Locale } from '../../../platform/i18n/locale.ts';
 
 export interface VariableDoc {
@@ -349,3 +349,7 @@ export function sampleVariables(eventType: string, language: Locale): Record<str
   if (resource) vars.resource = resource;
   return vars;
 }
+
+/** Catalogued domain events, and those only notifications know (notification.test, message.custom). */
+export const isTemplateEventType = (type: string): boolean =>
+  isEventType(type) || Object.hasOwn(NOTIFICATION_EVENTS, type);
