@@ -48,7 +48,13 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-function api(s: Session, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, headers = {}) {
+function api(
+  s: Session,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+  url: string,
+  payload?: unknown,
+  headers = {},
+) {
   return t.request({
     method,
     url: `/api/v1${url}`,
