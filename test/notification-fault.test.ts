@@ -11,6 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
 import {
   type BulProcess,
+  callApi as call,
   cleanupProcesses,
   freePort,
   makeDataDir,
@@ -29,20 +30,6 @@ afterAll(async () => {
   await sink?.close();
   for (const d of databases) await dropTestDatabase(d.adminUrl, d.dbName);
 }, 60_000);
-
-async function call(base: string, method: string, path: string, token: string | null, body?: unknown) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 it('kill -9 of the worker in the middle of 1,000 deliveries: after a restart every one is delivered once, none lost', async () => {
   const db = await createTestDatabase();

@@ -5,7 +5,14 @@
 // either process receives none of it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD, TEST_MASTER_KEY } from './support/constants.ts';
-import { cleanupProcesses, freePort, makeDataDir, spawnBul, waitForHealth } from './support/process.ts';
+import {
+  callApi as call,
+  cleanupProcesses,
+  freePort,
+  makeDataDir,
+  spawnBul,
+  waitForHealth,
+} from './support/process.ts';
 import {
   createTestDatabase,
   dropTestDatabase,
@@ -51,20 +58,6 @@ async function startCluster(extra: Record<string, string>) {
   await Promise.all(apis.map((p, i) => waitForHealth(p, bases[i]!, START_TIMEOUT)));
   await worker.waitForLog((l) => l.msg === 'worker composed', 'the worker', START_TIMEOUT);
   return { bases, worker };
-}
-
-async function call(base: string, method: string, path: string, token: string | null, body?: unknown) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 async function signUpOver(base: string, orgName: string) {

@@ -396,3 +396,24 @@ export async function cleanupProcesses(): Promise<void> {
     dataDirs.delete(dir);
   }
 }
+
+/** `/api/v1${path}` of a running BUL over HTTP, as a bearer-token client; throws on a non-2xx answer. */
+export async function callApi(
+  base: string,
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+) {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
