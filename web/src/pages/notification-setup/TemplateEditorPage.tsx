@@ -179,6 +179,7 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
     const start = el?.selectionStart ?? current.length;
     const end = el?.selectionEnd ?? current.length;
     const next = current.slice(0, start) + text + current.slice(end);
+    setLoaded(true);
     if (target === 'subject') setSubject(next);
     else if (target === 'body') setBody(next);
     else setWa((w) => ({ ...w, parameters: w.parameters.map((p, i) => (i === target ? next : p)) }));
@@ -221,7 +222,11 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
                     ref={subjectRef}
                     label={t('notificationSetup.templates.subject')}
                     value={subject}
-                    onChange={(e) => setSubject(e.currentTarget.value)}
+                    onChange={(e) => {
+                      // What the admin types is never replaced by text that loads later.
+                      setLoaded(true);
+                      setSubject(e.currentTarget.value);
+                    }}
                     onFocus={() => setTarget('subject')}
                     error={errorOf('subject')}
                     styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
@@ -234,7 +239,10 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
                     example: '{{ variable }}, {% if %}…{% endif %}',
                   })}
                   value={body}
-                  onChange={(e) => setBody(e.currentTarget.value)}
+                  onChange={(e) => {
+                    setLoaded(true);
+                    setBody(e.currentTarget.value);
+                  }}
                   onFocus={() => setTarget('body')}
                   error={errorOf('body')}
                   autosize
