@@ -198,14 +198,6 @@ export async function configuredKinds(sql: Sql): Promise<Set<ProviderKind>> {
   return new Set(rows.map((r) => r.kind));
 }
 
-export async function nextChannelPosition(sql: Sql, kind: ProviderKind): Promise<number> {
-  const { rows } = await sql.query<{ p: number }>(
-    'SELECT coalesce(max(position), 0) + 1 AS p FROM notification_channels WHERE kind = $1',
-    [kind],
-  );
-  return rows[0]!.p;
-}
-
 export async function updateChannel(
   sql: Sql,
   id: string,
@@ -223,14 +215,6 @@ export async function updateChannel(
     [id, c.name, c.position, JSON.stringify(c.config), c.secretsSealed, c.enabled],
   );
   return rows[0]!;
-}
-
-/** Moves the other providers of a kind down one place from `position` on (a new one goes first). */
-export async function shiftChannels(sql: Sql, kind: ProviderKind, from: number, exceptId: string) {
-  await sql.query(
-    'UPDATE notification_channels SET position = position + 1 WHERE kind = $1 AND position >= $2 AND id <> $3',
-    [kind, from, exceptId],
-  );
 }
 
 export async function deleteChannel(sql: Sql, id: string): Promise<void> {
@@ -481,13 +465,6 @@ export async function deleteRule(sql: Sql, id: string): Promise<void> {
   await sql.query('DELETE FROM notification_rules WHERE id = $1', [id]);
 }
 
-export async function hasBuiltinRules(sql: Sql): Promise<boolean> {
-  const { rowCount } = await sql.query(
-    'SELECT 1 FROM notification_rules WHERE builtin_key IS NOT NULL LIMIT 1',
-  );
-  return (rowCount ?? 0) > 0;
-}
-
 // ---- preferences, settings, addresses ------------------------------------------------------------
 
 export interface PreferenceRow {
@@ -715,15 +692,6 @@ export async function getNotification(
     values: [id],
   });
   return rows[0] ?? null;
-}
-
-export async function getNotifications(sql: Sql, ids: readonly string[]): Promise<NotificationRow[]> {
-  const { rows } = await sql.query<NotificationRow>({
-    name: 'bul-notify-get-many',
-    text: 'SELECT * FROM notifications WHERE id = ANY($1::uuid[])',
-    values: [ids],
-  });
-  return rows;
 }
 
 /** Claims due notifications across organizations (migration 0015's bul_notifications_claim). */
