@@ -15,8 +15,9 @@ const MAY_IMPORT = {
   identity: ['tenancy', 'access', 'audit'],
   work: ['tenancy', 'access', 'audit'],
   business: ['work', 'tenancy', 'access', 'audit'],
-  analytics: ['tenancy', 'access', 'audit'],
-  system: ['identity', 'tenancy', 'access', 'audit'],
+  analytics: ['tenancy', 'access', 'audit', 'monitoring', 'security', 'alerts', 'system', 'backups'],
+  backups: ['audit', 'monitoring'],
+  system: ['identity', 'tenancy', 'access', 'audit', 'notifications', 'monitoring'],
 };
 
 const directionRules = Object.entries(MAY_IMPORT).map(([module, allowed]) => ({

@@ -10,8 +10,12 @@ import { fileURLToPath } from 'node:url';
 import * as argon2 from '@node-rs/argon2';
 import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
+import { runAlertsBench } from './alerts.ts';
+import { runBackupsBench } from './backups.ts';
+import { runCacheBench } from './cache.ts';
 import { runEventsBench } from './events.ts';
 import { type Load, load } from './load.ts';
+import { runMonitoringBench } from './monitoring.ts';
 import { runNotificationsBench } from './notifications.ts';
 import { runWebBench } from './web.ts';
 import { runWorkBench } from './work.ts';
@@ -22,8 +26,19 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const LOGIN_ROUNDS = Number(process.env.BENCH_LOGIN_ROUNDS ?? 3);
 /** `/auth/me` and its ceiling at 32 connections: this many alternating rounds (see meRounds). */
 const ME_ROUNDS = Number(process.env.BENCH_ME_ROUNDS ?? 3);
-const ALL_SUITES = ['foundation', 'deployed', 'work', 'web', 'events', 'notifications'];
-/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events,notifications` (the default: all). */
+const ALL_SUITES = [
+  'foundation',
+  'deployed',
+  'work',
+  'web',
+  'events',
+  'notifications',
+  'alerts',
+  'monitoring',
+  'backups',
+  'cache',
+];
+/** Which suites to run: `BENCH_SUITES=foundation,deployed,work,web,events,notifications,alerts,monitoring,backups,cache` (the default: all). */
 const SUITES = new Set((process.env.BENCH_SUITES ?? ALL_SUITES.join(',')).split(',').map((x) => x.trim()));
 const OUT_DIR = path.join(HERE, 'results');
 /** Each suite's markdown section of this run, by suite. */
@@ -617,6 +632,62 @@ async function runNotifications() {
   process.stdout.write(`${md}\n`);
 }
 
+/** The alerts suite (bench/alerts.ts): one evaluation tick of 10,000 rules over 100 organizations. */
+async function runAlerts() {
+  const date = new Date().toISOString();
+  const { results, verdicts, md } = await runAlertsBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-alerts.json`),
+    `${JSON.stringify({ name: 'alerts', date, machine, ...results, verdicts }, null, 2)}\n`,
+  );
+  sections.set('alerts', md);
+  process.stdout.write(`${md}\n`);
+}
+
+/** The monitoring suite (bench/monitoring.ts): the CPU the metrics sampler costs an API process. */
+async function runMonitoring() {
+  const date = new Date().toISOString();
+  const { results, verdicts, md } = await runMonitoringBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-monitoring.json`),
+    `${JSON.stringify({ name: 'monitoring', date, machine, ...results, verdicts }, null, 2)}\n`,
+  );
+  sections.set('monitoring', md);
+  process.stdout.write(`${md}\n`);
+}
+
+/** The backups suite (bench/backups.ts): BUL's backup and restore against pg_dump -Fc and pg_restore. */
+async function runBackups() {
+  const date = new Date().toISOString();
+  const { results, verdicts, md } = await runBackupsBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-backups.json`),
+    `${JSON.stringify({ name: 'backups', date, machine, ...results, verdicts }, null, 2)}\n`,
+  );
+  sections.set('backups', md);
+  process.stdout.write(`${md}\n`);
+}
+
+/** The cache suite (bench/cache.ts): executive metrics with and without the cache, large demo data. */
+async function runCache() {
+  const date = new Date().toISOString();
+  const { results, verdicts, md } = await runCacheBench();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
+  writeFileSync(
+    path.join(OUT_DIR, `${date.slice(0, 10)}-cache.json`),
+    `${JSON.stringify({ name: 'cache', date, machine, secondsPerMeasurement: DURATION, ...results, verdicts }, null, 2)}\n`,
+  );
+  sections.set('cache', md);
+  process.stdout.write(`${md}\n`);
+}
+
 try {
   if (SUITES.has('foundation')) await runFoundation();
   if (SUITES.has('deployed')) await runDeployed();
@@ -624,6 +695,10 @@ try {
   if (SUITES.has('web')) await runWeb();
   if (SUITES.has('events')) await runEvents();
   if (SUITES.has('notifications')) await runNotifications();
+  if (SUITES.has('alerts')) await runAlerts();
+  if (SUITES.has('monitoring')) await runMonitoring();
+  if (SUITES.has('backups')) await runBackups();
+  if (SUITES.has('cache')) await runCache();
 } finally {
   // The suites that finished keep their tables even when a later one fails.
   writeLatest();
@@ -643,6 +718,9 @@ function writeLatest() {
     web: /^# Benchmark: web/,
     events: /^# Benchmark: events/,
     notifications: /^# Benchmark: notifications/,
+    alerts: /^# Benchmark: alerts/,
+    monitoring: /^# Benchmark: monitoring/,
+    backups: /^# Benchmark: backups/,
   };
   const kept = new Map<string, string>();
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';

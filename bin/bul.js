@@ -27,6 +27,28 @@ if (flags.length > 0) {
     process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => (signal ? process.kill(process.pid, signal) : process.exit(code ?? 1)));
 } else {
+  // Tracing (OTEL_EXPORTER_OTLP_ENDPOINT) starts before src/main.ts imports fastify and pg, which
+  // its instrumentations patch as they load; unset, nothing of OpenTelemetry is imported.
+  if (args[0] === 'start') {
+    // NAME_FILE as src/config.ts reads it; the OpenTelemetry exporter reads only NAME itself, so
+    // the value read is put there (and NAME_FILE dropped, or loadConfig would see both set).
+    // A file that cannot be read is left for loadConfig to report.
+    const { settingText } = await import('../src/config.ts');
+    for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+      if (process.env[name] || !process.env[`${name}_FILE`]) continue;
+      const text = settingText(process.env, name);
+      if (text === undefined) continue;
+      process.env[name] = text.trim();
+      delete process.env[`${name}_FILE`];
+    }
+  }
+  if (
+    args[0] === 'start' &&
+    (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+  ) {
+    const { startTracing } = await import('../src/platform/observability/telemetry.ts');
+    await startTracing(process.env);
+  }
   const { main } = await import('../src/main.ts');
   main(args).then(
     (code) => {

@@ -9,12 +9,15 @@ import type pg from 'pg';
 import { type Logger, pino } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
 import type { Config } from './config.ts';
+import { WORKER_SOURCE_PREFIX } from './modules/monitoring/sampler.ts';
+import { METRIC_NAMES, METRICS } from './modules/monitoring/service.ts';
 import { landingRoute } from './modules/system/landing.ts';
 import { readinessCheck } from './modules/system/readiness.ts';
 import { systemRoutes } from './modules/system/routes.ts';
 import { tenantGuard } from './modules/tenancy/request-guard.ts';
 import { compileIpRules, type TenancyService } from './modules/tenancy/service.ts';
 import { type RunningLoops, startBackground } from './platform/background.ts';
+import { registerCacheMetrics } from './platform/cache/metrics.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
 import { AppError, fieldError } from './platform/errors.ts';
 import { registerCompression } from './platform/http/compression.ts';
@@ -33,7 +36,15 @@ import {
   requestIdFrom,
   resolveLogFormat,
 } from './platform/observability/logger.ts';
-import { createMetrics, registerHttpMetrics } from './platform/observability/metrics.ts';
+import {
+  CLUSTER_GAUGES,
+  createMetrics,
+  registerClusterGauges,
+  registerHttpMetrics,
+  registerSampledGauges,
+  WORKER_SAMPLE_LOOKBACK_SECONDS,
+} from './platform/observability/metrics.ts';
+import { nameRequestSpan } from './platform/observability/telemetry.ts';
 import { subscribeToBus } from './platform/realtime/bus.ts';
 import { RealtimeHub } from './platform/realtime/hub.ts';
 import { registerRealtimeMetrics } from './platform/realtime/metrics.ts';
@@ -117,6 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<BulApp> {
   registerProblemHandlers(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    nameRequestSpan(request.method, request.routeOptions.url, request.id); // a no-op without tracing
     done();
   });
 
@@ -169,7 +181,27 @@ async function buildHttp(
   });
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
   const registry = createMetrics(pool);
-  registerHttpMetrics(app, registry);
+  registerCacheMetrics(registry, composition.deps.cache);
+  const { monitoring } = services;
+  registerHttpMetrics(app, registry, monitoring.requestStats);
+  registerSampledGauges(
+    registry,
+    METRIC_NAMES.filter((m) => /^(system|process)\./.test(m)).map((metric) => ({
+      metric,
+      help: METRICS[metric].help,
+      labels: METRICS[metric].labels ?? [],
+    })),
+    () => monitoring.lastSampled(),
+  );
+  registerClusterGauges(
+    registry,
+    CLUSTER_GAUGES.map((metric) => ({ metric, help: METRICS[metric].help, labels: [] })),
+    {
+      latest: () => monitoring.summary(null),
+      workerLastSampleEnd: () =>
+        monitoring.lastSampleEnd(WORKER_SOURCE_PREFIX, WORKER_SAMPLE_LOOKBACK_SECONDS),
+    },
+  );
 
   // /ws: events fanned out from the workers (over NOTIFY, or Redis) to this process's connections.
   const hub = new RealtimeHub({ pool, log: app.log as Logger, catchUpLimit: config.wsResumeLimit });
@@ -186,6 +218,7 @@ async function buildHttp(
   });
   app.addHook('onClose', () => bus.close());
   await registerWebSocketSupport(app, hub);
+  monitoring.watch('ws.connections', () => hub.connectionCount);
 
   const guard = tenantGuard(meter);
   registerRequestPipeline(app, {

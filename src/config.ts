@@ -226,6 +226,33 @@ export const SETTINGS = [
       'With the postgres store: how often (milliseconds) each process adds its per-IP and per-user counts to the shared ones. Another process may let a client through for up to this long (plus one round trip) after the limit is spent.',
   },
   {
+    env: 'CACHE_STORE',
+    kind: { type: 'enum', values: ['auto', 'memory', 'redis', 'off'] },
+    default: 'auto',
+    description:
+      "Where cached values (the dashboard, executive metrics and trends) live; auto: Redis if REDIS_URL, else each process's memory. off: no cache (every read computes). See docs/cache.md.",
+  },
+  {
+    env: 'CACHE_MAX_BYTES',
+    kind: { type: 'size', minBytes: 1024 * 1024, maxBytes: 64 * 1024 * MB },
+    default: '64mb',
+    description: "The memory store's size per process; the least recently used entries go first.",
+  },
+  {
+    env: 'CACHE_TTL_MS',
+    kind: { type: 'int', min: 100, max: 86_400_000 },
+    default: '60000',
+    description:
+      'How long (milliseconds) a cached value stays fresh unless its use says otherwise; mutations invalidate earlier.',
+  },
+  {
+    env: 'CACHE_STALE_MS',
+    kind: { type: 'int', min: 0, max: 86_400_000 },
+    default: '300000',
+    description:
+      'How long (milliseconds) past its freshness a value may still be served while one refresh runs, or while its source fails (circuit breaker).',
+  },
+  {
     env: 'RATE_LIMIT_IP_PER_MINUTE',
     kind: { type: 'int', min: 1, max: 100_000_000 },
     default: '1200',
@@ -293,6 +320,38 @@ export const SETTINGS = [
     description: 'If set, /metrics requires `Authorization: Bearer <token>`.',
   },
   {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    description:
+      'OpenTelemetry collector (OTLP/HTTP, e.g. http://collector:4318): `bul start` sends traces of requests, queries, jobs and outgoing calls there. Unset: no tracing code is loaded. Also read from OTEL_EXPORTER_OTLP_ENDPOINT_FILE. The other standard OTEL_* variables apply (docs/tracing.md).',
+  },
+  {
+    env: 'TRUST_INCOMING_TRACEPARENT',
+    kind: { type: 'bool' },
+    default: 'false',
+    description:
+      "Whether an incoming request's W3C `traceparent` header is honoured (its trace joined, its sampling decision followed). Off: every request starts a trace of its own, linked to the caller's, so a client cannot choose the trace id in logs and problems nor force sampling. Turn on only behind a proxy that sets or clears the header.",
+  },
+  {
+    env: 'OTEL_SERVICE_NAME',
+    kind: { type: 'string' },
+    default: 'bul',
+    description: 'The service name on the traces (`service.name`).',
+  },
+  {
+    env: 'SENTRY_DSN',
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    secret: true,
+    description:
+      'Sentry (or compatible) DSN: unexpected errors (5xx, jobs and event handlers failing for good, background loops) are reported there, with the trace id, never request bodies. Unset: nothing is sent.',
+  },
+  {
+    env: 'SENTRY_ENVIRONMENT',
+    kind: { type: 'string' },
+    default: 'production',
+    description: 'The `environment` of the error reports.',
+  },
+  {
     env: 'DEFAULT_PLAN',
     kind: { type: 'enum', values: ['free', 'team', 'business', 'enterprise'] },
     default: 'free',
@@ -303,6 +362,13 @@ export const SETTINGS = [
     kind: { type: 'int', min: 1, max: 200 },
     default: '5',
     description: 'Jobs one worker process runs at once.',
+  },
+  {
+    env: 'JOB_WORKER_HEARTBEAT_SECONDS',
+    kind: { type: 'int', min: 1, max: 50 },
+    default: '10',
+    description:
+      "How often (seconds) each worker process renews its job workers' heartbeat. The jobs of a worker whose process died (kill -9) are taken up by the live workers once it missed three beats, instead of after graphile-worker's 4 hours; at most 50 so that a dead worker's backup job is taken up before the backup run is swept as interrupted (3 minutes).",
   },
   {
     env: 'AUDIT_SEAL_INTERVAL_MS',
@@ -458,6 +524,198 @@ export const SETTINGS = [
     default: '15s',
     description: 'How long shutdown waits for requests and jobs to finish.',
   },
+  {
+    env: 'MONITOR_SAMPLE_SECONDS',
+    kind: { type: 'int', min: 5, max: 300 },
+    default: '15',
+    description:
+      'How often (seconds) each process samples its metrics into the history (docs/monitoring.md); a divisor of 60 keeps samples on minute boundaries.',
+  },
+  {
+    env: 'MONITOR_RETENTION_RAW',
+    kind: { type: 'duration', minSeconds: HOUR, maxSeconds: 30 * DAY },
+    default: '48h',
+    description: 'How long raw metric samples are kept (older ones live on as 1-minute and 1-hour roll-ups).',
+  },
+  {
+    env: 'MONITOR_RETENTION_MINUTE',
+    kind: { type: 'duration', minSeconds: DAY, maxSeconds: 365 * DAY },
+    default: '14d',
+    description: 'How long the 1-minute roll-ups of metric samples are kept.',
+  },
+  {
+    env: 'MONITOR_RETENTION_HOUR',
+    kind: { type: 'duration', minSeconds: 7 * DAY, maxSeconds: 10 * 365 * DAY },
+    default: '400d',
+    description:
+      'How long the 1-hour roll-ups of metric samples are kept (capacity planning fits over them).',
+  },
+  {
+    env: 'HEALTH_CHECK_SECONDS',
+    kind: { type: 'int', min: 5, max: 3600 },
+    default: '30',
+    description:
+      'How often (seconds) the health checks run (database, Redis, job queue, disk, notification channels); one worker process runs each round (docs/health.md).',
+  },
+  {
+    env: 'HEALTH_CHECK_TIMEOUT_MS',
+    kind: { type: 'int', min: 100, max: 60_000 },
+    default: '5000',
+    description: 'How long (milliseconds) one health check may take before it counts as down.',
+  },
+  {
+    env: 'HEALTH_RETENTION_DAYS',
+    kind: { type: 'int', min: 1, max: 3650 },
+    default: '30',
+    description: 'Days the result of each health check is kept (history and uptime).',
+  },
+  {
+    env: 'HEALTH_QUEUE_MAX_AGE_SECONDS',
+    kind: { type: 'int', min: 1, max: 86_400 },
+    default: '300',
+    description:
+      'A runnable job waiting longer than this makes the job-queue health check degraded (ten times as long: down).',
+  },
+  {
+    env: 'HEALTH_TLS_URLS',
+    kind: { type: 'list' },
+    default: '',
+    description:
+      'Comma-separated https:// URLs whose TLS certificate the health checks watch besides PUBLIC_URL (when it is https), e.g. the proxy in front of BUL when PUBLIC_URL is http (docs/health.md).',
+  },
+  {
+    env: 'HEALTH_TLS_CA',
+    kind: {
+      type: 'string',
+      pattern: /-----BEGIN CERTIFICATE-----/,
+      patternRule: 'PEM certificates (-----BEGIN CERTIFICATE-----)',
+    },
+    description:
+      "PEM CA certificates the TLS certificate check trusts besides Node's default store (a private CA); HEALTH_TLS_CA_FILE names a file holding them. NODE_EXTRA_CA_CERTS works too.",
+  },
+  {
+    env: 'HEALTH_TLS_DEGRADED_DAYS',
+    kind: { type: 'int', min: 1, max: 365 },
+    default: '14',
+    description: 'A TLS certificate expiring within this many days makes its health check degraded.',
+  },
+  {
+    env: 'HEALTH_TLS_DOWN_DAYS',
+    kind: { type: 'int', min: 0, max: 365 },
+    default: '3',
+    description:
+      'A TLS certificate expiring within this many days (or expired, untrusted, for another host) makes its health check down; less than HEALTH_TLS_DEGRADED_DAYS.',
+  },
+  {
+    env: 'GEOIP_DB_PATH',
+    kind: { type: 'string' },
+    default: '',
+    description:
+      'A local IP-to-location CSV (`start_ip,end_ip,country,latitude,longitude`, docs/security.md) for the country of a login and impossible-travel detection; nothing is downloaded. Empty: neither.',
+  },
+  {
+    env: 'ALERT_RETENTION_DAYS',
+    kind: { type: 'int', min: 1, max: 3650 },
+    default: '180',
+    description:
+      'Days a resolved alert (and its history) is kept after it resolved; a daily worker job deletes older ones (docs/alerts.md).',
+  },
+  {
+    env: 'BACKUP_DIR',
+    kind: { type: 'string' },
+    description:
+      'Where directory backups go (BACKUP_TARGET=directory). Default: BUL_DATA_DIR/backups (docs/backups.md).',
+  },
+  {
+    env: 'BACKUP_TARGET',
+    kind: { type: 'enum', values: ['directory', 's3'] },
+    default: 'directory',
+    description: 'Where backups are written: a directory (BACKUP_DIR) or an S3 bucket (BACKUP_S3_*).',
+  },
+  {
+    env: 'BACKUP_COPY_TARGET',
+    kind: { type: 'enum', values: ['none', 'directory', 's3'] },
+    default: 'none',
+    description:
+      'A second place each backup is copied to after it is written (directory: BACKUP_COPY_DIR; s3: the BACKUP_S3_* bucket, when the primary is a directory).',
+  },
+  {
+    env: 'BACKUP_COPY_DIR',
+    kind: { type: 'string' },
+    description: 'The directory of BACKUP_COPY_TARGET=directory.',
+  },
+  {
+    env: 'BACKUP_S3_BUCKET',
+    kind: { type: 'string' },
+    description: 'The S3 bucket of an s3 target.',
+  },
+  {
+    env: 'BACKUP_S3_ENDPOINT',
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    description: 'An S3-compatible endpoint (MinIO, Ceph, another cloud). Unset: AWS.',
+  },
+  {
+    env: 'BACKUP_S3_REGION',
+    kind: { type: 'string' },
+    default: 'us-east-1',
+    description: 'The S3 region.',
+  },
+  {
+    env: 'BACKUP_S3_PREFIX',
+    kind: { type: 'string' },
+    default: '',
+    description: 'A key prefix inside the bucket (e.g. `bul/`).',
+  },
+  {
+    env: 'BACKUP_S3_FORCE_PATH_STYLE',
+    kind: { type: 'bool' },
+    default: 'false',
+    description: 'Path-style addressing (bucket in the path), which most S3-compatible servers need.',
+  },
+  {
+    env: 'BACKUP_S3_ACCESS_KEY_ID',
+    kind: { type: 'string' },
+    secret: true,
+    description: 'S3 access key id. Unset: the AWS SDK default chain (environment, instance role).',
+  },
+  {
+    env: 'BACKUP_S3_SECRET_ACCESS_KEY',
+    kind: { type: 'string' },
+    secret: true,
+    description: 'S3 secret access key (or BACKUP_S3_SECRET_ACCESS_KEY_FILE).',
+  },
+  {
+    env: 'BACKUP_PASSPHRASE',
+    kind: { type: 'string' },
+    secret: true,
+    description:
+      'Passphrase backups are encrypted with (scrypt). Without it or BACKUP_KEY_FILE the master key encrypts them: keep a copy of the master key apart from the backups (docs/backups.md).',
+  },
+  {
+    env: 'BACKUP_KEY_FILE',
+    kind: { type: 'string' },
+    description:
+      'A file of at least 32 bytes of key material backups are encrypted with (instead of a passphrase).',
+  },
+  {
+    env: 'BACKUP_JOBS',
+    kind: { type: 'int', min: 1, max: 16 },
+    default: '2',
+    description: 'Tables read (and, in restores into an empty database, loaded) in parallel.',
+  },
+  {
+    env: 'BACKUP_COMPRESSION_LEVEL',
+    kind: { type: 'int', min: 1, max: 19 },
+    default: '3',
+    description: 'zstd level of backup parts (3: fast, about 2.6× on typical data).',
+  },
+  {
+    env: 'BACKUP_SCRATCH_DATABASE_URL',
+    kind: { type: 'url', protocols: ['postgres:', 'postgresql:'] },
+    secret: true,
+    description:
+      'A server (owner connection) where verifications and drills create and drop their scratch databases. Default: the database server BUL uses.',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingName = (typeof SETTINGS)[number]['env'];
@@ -495,6 +753,7 @@ export interface Config {
   passwordMinLength: number;
   rateLimitStore: 'memory' | 'postgres' | 'redis';
   rateLimitSyncIntervalMs: number;
+  cache: { store: 'auto' | 'memory' | 'redis' | 'off'; maxBytes: number; ttlMs: number; staleMs: number };
   rateLimit: {
     ipPerMinute: number;
     userPerMinute: number;
@@ -505,8 +764,13 @@ export interface Config {
   ipAllowlist: string[];
   ipDenylist: string[];
   metricsToken: string | null;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: read by the OpenTelemetry SDK itself; here to validate and show. */
+  otelEndpoint: string | null;
+  sentryDsn: string | null;
+  sentryEnvironment: string;
   defaultPlan: string;
   workerConcurrency: number;
+  jobWorkerHeartbeatSeconds: number;
   auditSealIntervalMs: number;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
@@ -533,6 +797,44 @@ export interface Config {
   eventPollIntervalMs: number;
   eventRetentionDays: number;
   shutdownTimeout: number;
+  /** Metrics history (MONITOR_*): sample interval and retention per level, in seconds. */
+  monitor: { sampleSeconds: number; rawRetention: number; minuteRetention: number; hourRetention: number };
+  health: {
+    everySeconds: number;
+    timeoutMs: number;
+    retentionDays: number;
+    queueMaxAgeSeconds: number;
+    /** HEALTH_TLS_*: extra https URLs, extra trusted CAs (PEM), days before expiry: degraded, down. */
+    tls: { urls: string[]; ca: string | null; degradedDays: number; downDays: number };
+  };
+  /** GEOIP_DB_PATH, or null. */
+  geoIpDbPath: string | null;
+  alertRetentionDays: number;
+  /** BACKUP_*: where backups go, how they are encrypted and compressed (docs/backups.md). */
+  backup: BackupConfig;
+}
+
+export interface S3Settings {
+  bucket: string;
+  endpoint: string | null;
+  region: string;
+  prefix: string;
+  forcePathStyle: boolean;
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+}
+
+export interface BackupConfig {
+  dir: string;
+  target: 'directory' | 's3';
+  copyTarget: 'none' | 'directory' | 's3';
+  copyDir: string | null;
+  s3: S3Settings | null;
+  passphrase: string | null;
+  keyFile: string | null;
+  jobs: number;
+  compressionLevel: number;
+  scratchDatabaseUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -620,6 +922,17 @@ function splitList(value: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * NAME's value, read from the file NAME_FILE names when that is set (as loadConfig reads it), for
+ * what must read a setting before the config loads (bin/bul.js: the tracing endpoint). Undefined
+ * when unset or when the file cannot be read or both are set: loadConfig then reports the problem.
+ */
+export function settingText(env: Raw, name: string): string | undefined {
+  const problems: string[] = [];
+  const text = readRaw(env, name, problems);
+  return problems.length > 0 ? undefined : text;
+}
+
 /** Reads NAME, or the file named by NAME_FILE (trailing newline trimmed). */
 function readRaw(env: Raw, name: string, problems: string[]): string | undefined {
   const direct = env[name];
@@ -669,6 +982,29 @@ export function loadConfig(
   const storeSetting = get<string>('RATE_LIMIT_STORE');
   if (storeSetting === 'redis' && !optional('REDIS_URL'))
     problems.push('RATE_LIMIT_STORE: redis needs REDIS_URL');
+  if (get<string>('CACHE_STORE') === 'redis' && !optional('REDIS_URL'))
+    problems.push('CACHE_STORE: redis needs REDIS_URL');
+  const tlsUrls = get<string[]>('HEALTH_TLS_URLS') ?? [];
+  const notHttps = tlsUrls.find((u) => !URL.canParse(u) || new URL(u).protocol !== 'https:');
+  if (notHttps !== undefined)
+    problems.push(`HEALTH_TLS_URLS: must be comma-separated https:// URLs (bad: ${notHttps})`);
+  const tlsDown = get<number>('HEALTH_TLS_DOWN_DAYS');
+  const tlsDegraded = get<number>('HEALTH_TLS_DEGRADED_DAYS');
+  if (tlsDown !== undefined && tlsDegraded !== undefined && tlsDown >= tlsDegraded)
+    problems.push('HEALTH_TLS_DOWN_DAYS: must be less than HEALTH_TLS_DEGRADED_DAYS');
+  const backupTarget = get<string>('BACKUP_TARGET');
+  const copyTarget = get<string>('BACKUP_COPY_TARGET');
+  if ((backupTarget === 's3' || copyTarget === 's3') && !optional('BACKUP_S3_BUCKET'))
+    problems.push('BACKUP_S3_BUCKET: an s3 backup target needs a bucket');
+  if (backupTarget === 's3' && copyTarget === 's3')
+    problems.push('BACKUP_COPY_TARGET: the copy must go elsewhere than the primary s3 target');
+  if (copyTarget === 'directory' && !optional('BACKUP_COPY_DIR'))
+    problems.push('BACKUP_COPY_DIR: BACKUP_COPY_TARGET=directory needs a directory');
+  if (optional('BACKUP_PASSPHRASE') && optional('BACKUP_KEY_FILE'))
+    problems.push('BACKUP_KEY_FILE: set either BACKUP_PASSPHRASE or BACKUP_KEY_FILE, not both');
+  const sentryDsn = optional('SENTRY_DSN');
+  if (sentryDsn && (!new URL(sentryDsn).username || !/\/[^/]+\/?$/.test(new URL(sentryDsn).pathname)))
+    problems.push('SENTRY_DSN: must name a key and a project (https://KEY@host/PROJECT)');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = get<number>('PORT');
@@ -692,6 +1028,12 @@ export function loadConfig(
     databaseAppPassword: optional('DATABASE_APP_PASSWORD'),
     databasePoolMax: get('DATABASE_POOL_MAX'),
     redisUrl: optional('REDIS_URL'),
+    cache: {
+      store: get('CACHE_STORE'),
+      maxBytes: get('CACHE_MAX_BYTES'),
+      ttlMs: get('CACHE_TTL_MS'),
+      staleMs: get('CACHE_STALE_MS'),
+    },
     logLevel: get('LOG_LEVEL'),
     logFormat: get('LOG_FORMAT'),
     masterKey: optional('BUL_MASTER_KEY'),
@@ -728,8 +1070,12 @@ export function loadConfig(
     ipAllowlist: get('IP_ALLOWLIST'),
     ipDenylist: get('IP_DENYLIST'),
     metricsToken: optional('METRICS_TOKEN'),
+    otelEndpoint: optional('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    sentryDsn: optional('SENTRY_DSN'),
+    sentryEnvironment: get('SENTRY_ENVIRONMENT'),
     defaultPlan: get('DEFAULT_PLAN'),
     workerConcurrency: get('WORKER_CONCURRENCY'),
+    jobWorkerHeartbeatSeconds: get('JOB_WORKER_HEARTBEAT_SECONDS'),
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
     webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
@@ -757,5 +1103,42 @@ export function loadConfig(
     eventPollIntervalMs: get('EVENT_POLL_INTERVAL_MS'),
     eventRetentionDays: get('EVENT_RETENTION_DAYS'),
     shutdownTimeout: get('SHUTDOWN_TIMEOUT'),
+    monitor: {
+      sampleSeconds: get('MONITOR_SAMPLE_SECONDS'),
+      rawRetention: get('MONITOR_RETENTION_RAW'),
+      minuteRetention: get('MONITOR_RETENTION_MINUTE'),
+      hourRetention: get('MONITOR_RETENTION_HOUR'),
+    },
+    health: {
+      everySeconds: get('HEALTH_CHECK_SECONDS'),
+      timeoutMs: get('HEALTH_CHECK_TIMEOUT_MS'),
+      retentionDays: get('HEALTH_RETENTION_DAYS'),
+      queueMaxAgeSeconds: get('HEALTH_QUEUE_MAX_AGE_SECONDS'),
+      tls: { urls: tlsUrls, ca: optional('HEALTH_TLS_CA'), degradedDays: tlsDegraded, downDays: tlsDown },
+    },
+    geoIpDbPath: optional('GEOIP_DB_PATH'),
+    alertRetentionDays: get('ALERT_RETENTION_DAYS'),
+    backup: {
+      dir: path.resolve(optional('BACKUP_DIR') ?? path.join(get<string>('BUL_DATA_DIR'), 'backups')),
+      target: backupTarget as BackupConfig['target'],
+      copyTarget: copyTarget as BackupConfig['copyTarget'],
+      copyDir: optional('BACKUP_COPY_DIR') ? path.resolve(get<string>('BACKUP_COPY_DIR')) : null,
+      s3: optional('BACKUP_S3_BUCKET')
+        ? {
+            bucket: get('BACKUP_S3_BUCKET'),
+            endpoint: optional('BACKUP_S3_ENDPOINT'),
+            region: get('BACKUP_S3_REGION'),
+            prefix: get<string | undefined>('BACKUP_S3_PREFIX') ?? '',
+            forcePathStyle: get('BACKUP_S3_FORCE_PATH_STYLE'),
+            accessKeyId: optional('BACKUP_S3_ACCESS_KEY_ID'),
+            secretAccessKey: optional('BACKUP_S3_SECRET_ACCESS_KEY'),
+          }
+        : null,
+      passphrase: optional('BACKUP_PASSPHRASE'),
+      keyFile: optional('BACKUP_KEY_FILE') ? path.resolve(get<string>('BACKUP_KEY_FILE')) : null,
+      jobs: get('BACKUP_JOBS'),
+      compressionLevel: get('BACKUP_COMPRESSION_LEVEL'),
+      scratchDatabaseUrl: optional('BACKUP_SCRATCH_DATABASE_URL'),
+    },
   };
 }

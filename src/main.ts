@@ -2,6 +2,7 @@
 
 import { adminCommand } from './cli/admin.ts';
 import { auditCommand } from './cli/audit.ts';
+import { backupCommand } from './cli/backup.ts';
 import { migrateCommand } from './cli/migrate.ts';
 import { seedDemoCommand } from './cli/seed-demo.ts';
 import { startCommand } from './cli/start.ts';
@@ -19,6 +20,8 @@ Commands:
   status [--url URL]     Ask a running instance whether it is ready (exit 0 if so)
   audit verify [--org ID]
                          Check the audit hash chains; exit 1 naming the first bad event
+  backup run [--type T] | list [--json] | verify ID | restore ID [--tables a,b | --org ID] [--dry-run] [--yes]
+                         Take, list, verify and restore backups (docs/backups.md)
   seed-demo [--size small|large] [--subdomain S] [--password P] [--reset]
                          Create the "Demo Company" organization full of sample data
 
@@ -30,6 +33,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   admin: adminCommand,
   status: statusCommand,
   audit: auditCommand,
+  backup: backupCommand,
   'seed-demo': seedDemoCommand,
 };
 

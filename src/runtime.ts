@@ -111,7 +111,14 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
     }
     // One set of services per process, from the module list, whatever its role; the loops of
     // its role(s) run until it stops.
-    const composition = await composeBul({ config, pool, masterKey, redis, log });
+    const composition = await composeBul({
+      config,
+      pool,
+      masterKey,
+      redis,
+      log,
+      ownerUrl: location.ownerUrl,
+    });
     const roles = rolesOf(config.role);
     const background = await startBackground(composition.loops, roles, log);
     stops.push(() => background.stop());
@@ -122,6 +129,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
         pool,
         jobs,
         concurrency: config.workerConcurrency,
+        heartbeatMs: config.jobWorkerHeartbeatSeconds * 1000,
         log: log.child({ component: 'worker' }),
       });
       stops.unshift(() => worker.stop());

@@ -6,12 +6,14 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { MODULES } from './modules/index.ts';
+import { buildCache } from './platform/cache/index.ts';
 import { type Composition, composeModules } from './platform/compose.ts';
 import type { MasterKey } from './platform/crypto/master-key.ts';
 import { SecretBox } from './platform/crypto/secret-box.ts';
 import { Db } from './platform/db/transaction.ts';
 import { createRateLimitStore } from './platform/http/rate-limit.ts';
 import type { AnyModule, BackgroundLoop, PlatformDeps } from './platform/module.ts';
+import { reportError } from './platform/observability/telemetry.ts';
 import { BusKey } from './platform/realtime/bus.ts';
 
 export type BulComposition = Composition<typeof MODULES> & {
@@ -27,6 +29,8 @@ export async function composeBul(opts: {
   masterKey: MasterKey;
   redis: Redis | null;
   log: Logger;
+  /** The owner connection (backups); DATABASE_URL when not given. */
+  ownerUrl?: string | null;
   /** The module list (tests add one to it); MODULES otherwise. */
   modules?: readonly AnyModule[];
 }): Promise<BulComposition> {
@@ -37,6 +41,17 @@ export async function composeBul(opts: {
     syncIntervalMs: config.rateLimitSyncIntervalMs,
     onError: (err) => log.error({ err }, 'rate-limit counters could not be synced'),
   });
+  // One cache per process, whatever its role: API processes read through it, and whoever changes
+  // what it holds (a request, a worker's event handler) invalidates it.
+  const cache = buildCache({
+    store: config.cache.store,
+    maxBytes: config.cache.maxBytes,
+    settings: { ttlMs: config.cache.ttlMs, staleMs: config.cache.staleMs },
+    pool,
+    redis,
+    masterKey: opts.masterKey,
+    log: log.child({ component: 'cache' }),
+  });
   const deps: PlatformDeps = {
     config,
     pool,
@@ -44,8 +59,14 @@ export async function composeBul(opts: {
     box: new SecretBox(opts.masterKey),
     redis,
     rateLimits,
+    cache: cache.cache,
     log,
-    onBackgroundError: (err) => log.error({ err }, 'background task failed'),
+    masterKey: opts.masterKey,
+    ownerUrl: opts.ownerUrl ?? config.databaseUrl,
+    onBackgroundError: (err) => {
+      log.error({ err }, 'background task failed');
+      reportError(err, { source: 'background' });
+    },
   };
   const composition = (await composeModules(opts.modules ?? MODULES, deps)) as Composition<typeof MODULES>;
   const loops: BackgroundLoop[] = [
@@ -55,6 +76,14 @@ export async function composeBul(opts: {
       roles: ['api'],
       start: () => rateLimits.start(),
       stop: () => rateLimits.stop(),
+    },
+    // Other processes' invalidations (memory store), from before anything is read: in API
+    // processes, the ones that read through the cache (a worker only ever publishes).
+    {
+      name: 'cache-invalidations',
+      roles: ['api'],
+      start: () => cache.start(),
+      stop: () => cache.stop(),
     },
     ...composition.backgroundLoops(),
   ];

@@ -480,15 +480,28 @@ describe.concurrent('with an external DATABASE_URL', () => {
       const composed = await worker.waitForLog((l) => l.msg === 'worker composed', 'the worker composed');
       expect(composed.modules).toEqual(MODULES.map((m) => m.name));
       expect(composed.jobs).toEqual([
+        'monitoring:rollup',
+        'monitoring:prune',
+        'security:purge',
+        'alerts:prune',
         'webhooks:deliver',
         'notifications:due-soon-scan',
         'system:cleanup_expired',
+        'backups:run',
+        'backups:restore',
+        'backups:verify',
+        'backups:drill',
       ]);
       expect(composed.background).toEqual([
         'audit-sealer',
         'event-retention',
         'signing-keys',
+        'monitoring:sampler',
+        'monitoring:cluster',
+        'alert-evaluation',
         'notification-delivery',
+        'health-checks',
+        'backup-schedule',
       ]);
       // A queued job runs in the worker process: the housekeeping drops an ended counter window.
       await query(

@@ -10,6 +10,7 @@ import {
   readmeWithTable,
   workStatusesDoc,
 } from '../scripts/generate-docs.ts';
+import { prometheusRules, RULES_FILE } from '../scripts/generate-prometheus-rules.ts';
 import { SETTINGS } from '../src/config.ts';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -32,6 +33,10 @@ describe('generated documents are current (npm run docs)', () => {
 
   it('docs/permissions.md matches the permission catalogue and built-in roles', () => {
     expect(read('docs/permissions.md')).toBe(permissionsDoc());
+  });
+
+  it(`${RULES_FILE} mirrors the built-in alert rules`, () => {
+    expect(read(RULES_FILE)).toBe(prometheusRules());
   });
 
   it('docs/events.md matches the event catalogue and the audit actions', () => {

@@ -54,10 +54,21 @@ async function eventsOf(orgId: string, type?: string): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * A new organization with no events yet: its founder's sign-in (security.login_succeeded) is
+ * removed, so the dispatch tests number its events from 1.
+ */
+async function orgWithoutEvents(orgName: string): Promise<Session> {
+  const founder = await signUp(t, { orgName });
+  await t.owner('DELETE FROM domain_events WHERE org_id = $1', [founder.orgId]);
+  await t.owner('DELETE FROM domain_event_heads WHERE org_id = $1', [founder.orgId]);
+  return founder;
+}
+
 beforeAll(async () => {
   t = await createTestApp();
   admin = await signUp(t, { orgName: 'Events A' });
-  other = await signUp(t, { orgName: 'Events B' });
+  other = await orgWithoutEvents('Events B');
   manager = await addMember(t, admin, 'manager');
   // What test handlers write: a plain table (no RLS) the owner reads back.
   await t.owner(`CREATE TABLE test_handled (org_id uuid, handler text, event_id uuid, type text, seq bigint,
@@ -388,7 +399,7 @@ describe('dispatch', () => {
   }, 60_000);
 
   it('a handler that hangs or breaks its own transaction is retried and parked; the others go on', async () => {
-    const org = (await signUp(t, { orgName: 'Events D' })).orgId;
+    const org = (await orgWithoutEvents('Events D')).orgId;
     await emitMany(org, 3, 3);
     const registry = new EventHandlerRegistry().register(
       recorder('fine'),
@@ -442,7 +453,7 @@ describe('dispatch', () => {
   }, 60_000);
 
   it('a worker killed with SIGKILL in the middle of 1,000 events finishes them after a restart, each effect once', async () => {
-    const org = (await signUp(t, { orgName: 'Events C' })).orgId;
+    const org = (await orgWithoutEvents('Events C')).orgId;
     await emitMany(org, 1000);
     const worker = () =>
       spawn(process.execPath, [path.join(ROOT, 'test/support/event-worker.ts')], {

@@ -80,6 +80,20 @@ const KNOWN_TENANT_TABLES = [
   'notification_attempts',
   'notification_inbound',
   'notification_scans',
+  // health checks (issue 17): an organization's notification channel checks
+  'health_checks',
+  'health_check_results',
+  'health_check_hours',
+  // threat detection (issue 17)
+  'security_threats',
+  'security_login_failures',
+  'security_login_origins',
+  'security_last_logins',
+  'security_api_key_networks',
+  'security_user_actions',
+  // metrics history (issue 17)
+  'monitoring_samples',
+  'monitoring_rollups',
 ];
 
 interface Org {
@@ -116,6 +130,9 @@ interface Org {
   notificationAddressId: string;
   notificationId: string;
   notificationBatchId: string;
+  securityThreatId: string;
+  alertRuleId: string;
+  alertId: string;
 }
 
 interface OpenApiDoc {
@@ -377,6 +394,64 @@ async function populatedOrg(label: string): Promise<Org> {
     "INSERT INTO notification_scans (org_id, kind, last_local_date) VALUES ($1, 'due_soon', '2026-01-01')",
     [admin.orgId],
   );
+  // What threat detection keeps per organization (as its detectors write it).
+  const securityThreatId = newId();
+  await t.owner(
+    `INSERT INTO security_threats (org_id, id, type, severity, user_id, ip, dedupe_key, evidence, detected_at, last_seen_at)
+     VALUES ($1, $2, 'failed_login_burst_ip', 'high', $3, '203.0.113.9', $4, '{"failures": 12}', now(), now())`,
+    [admin.orgId, securityThreatId, member.userId, `ip:203.0.113.9:${label}`],
+  );
+  await t.owner(
+    `INSERT INTO security_login_failures (org_id, id, at, email, user_id, ip, reason)
+     VALUES ($1, gen_random_uuid(), now(), $2, $3, '203.0.113.9', 'bad_password')`,
+    [admin.orgId, member.email, member.userId],
+  );
+  await t.owner(
+    `INSERT INTO security_login_origins (org_id, user_id, kind, value, first_seen_at, last_seen_at)
+     VALUES ($1, $2, 'network', '203.0.113.0/24', now(), now())`,
+    [admin.orgId, member.userId],
+  );
+  await t.owner(
+    "INSERT INTO security_last_logins (org_id, user_id, at, ip) VALUES ($1, $2, now(), '203.0.113.9')",
+    [admin.orgId, member.userId],
+  );
+  await t.owner(
+    `INSERT INTO security_api_key_networks (org_id, api_key_id, network, first_seen_at, last_seen_at)
+     VALUES ($1, $2, '203.0.113.0/24', now(), now())`,
+    [admin.orgId, apiKey.id],
+  );
+  await t.owner(
+    `INSERT INTO security_user_actions (org_id, id, user_id, kind, resource_type, at)
+     VALUES ($1, gen_random_uuid(), $2, 'delete', 'task', now())`,
+    [admin.orgId, member.userId],
+  );
+  // A health round's results for the organization's channel (as the health loop writes them).
+  await t.services.healthRunner.round(new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + (label === 'A' ? 0 : 30_000)));
+  // Alerts (issue 17): a rule, one of its alerts (firing) and its history.
+  const alertRule = await created(admin, '/api/v1/alerts/rules', {
+    name: `Quota ${label}`,
+    type: 'business',
+    severity: 'warning',
+    conditions: [{ metric: 'quota.users.percent', operator: 'gt', threshold: 80, forMinutes: 1 }],
+  });
+  const alertId = newId();
+  await t.owner(
+    `INSERT INTO alerts (org_id, id, rule_id, status, severity, type, title, started_at, fired_at, severity_rank)
+     VALUES ($1, $2, $3, 'firing', 'warning', 'business', 'Quota', now(), now(), 2)`,
+    [admin.orgId, alertId, alertRule.id],
+  );
+  await t.owner(
+    `INSERT INTO alert_transitions (org_id, alert_id, id, from_status, to_status, at)
+     VALUES ($1, $2, gen_random_uuid(), NULL, 'firing', now())`,
+    [admin.orgId, alertId],
+  );
+  // metrics history (issue 17): a counter sample and a roll-up of it
+  await t.services.monitoring.record([{ orgId: admin.orgId, metric: 'security.failed_logins', value: 1 }]);
+  await t.owner(
+    `INSERT INTO monitoring_rollups (org_id, metric, labels, bucket_seconds, at, count, sum, min, max)
+     VALUES ($1, 'security.failed_logins', '', 60, date_trunc('minute', now()), 1, 1, 1, 1)`,
+    [admin.orgId],
+  );
 
   return {
     admin,
@@ -387,6 +462,7 @@ async function populatedOrg(label: string): Promise<Org> {
     invitationId: invitation.id,
     apiKeyId: apiKey.id,
     ipRuleId: ipRule.id,
+    securityThreatId,
     clientId: client.id,
     contactId: contact.id,
     projectId: project.id,
@@ -411,6 +487,8 @@ async function populatedOrg(label: string): Promise<Org> {
     notificationAddressId: address.id,
     notificationId: tested.json().notificationId,
     notificationBatchId: sent.json().batchId,
+    alertRuleId: alertRule.id,
+    alertId,
   };
 }
 
@@ -478,6 +556,8 @@ async function snapshotOf(orgId: string): Promise<Record<string, string[]>> {
   await t.owner('SELECT bul_audit_seal($1)', [orgId]);
   const out: Record<string, string[]> = {};
   for (const table of tenantTables) {
+    // The metrics history counts each organization's own requests, on the sampler's clock.
+    if (table.startsWith('monitoring_')) continue;
     const { rows } = await t.owner<{ row: string }>(
       `SELECT to_jsonb(x)::text AS row FROM ${table} x WHERE org_id = $1 ORDER BY 1`,
       [orgId],
@@ -681,15 +761,27 @@ const TARGETS: Record<string, Target> = {
     id: () => B.notificationBatchId,
     row: () => B.notificationId,
   },
+  '/api/v1/security/threats/{id}': { table: 'security_threats', id: () => B.securityThreatId },
+  '/api/v1/security/threats/{id}/dismiss': { table: 'security_threats', id: () => B.securityThreatId },
   '/api/v1/me/notifications/addresses/{id}': {
     table: 'notification_addresses',
     id: () => B.notificationAddressId,
   },
+  '/api/v1/alerts/rules/{id}': {
+    table: 'alert_rules',
+    id: () => B.alertRuleId,
+    body: { name: 'Renamed by A' },
+  },
+  '/api/v1/alerts/{id}': { table: 'alerts', id: () => B.alertId },
 };
 
 /** Routes with `{id}` that are not organization resources. */
 const NOT_ORG_RESOURCES = (path: string) =>
-  path.startsWith('/api/v1/admin/') || path === '/api/v1/auth/sessions/{id}';
+  path.startsWith('/api/v1/admin/') ||
+  path === '/api/v1/auth/sessions/{id}' ||
+  // Platform resources: backup runs are the installation's (org admins read them all); a restore
+  // of another organization answers 404 (test/backups.test.ts).
+  path.startsWith('/api/v1/backup/');
 
 /** The URL of a target path with B's ids in every parameter. */
 function urlOf(path: string, target: Target): string {

@@ -120,9 +120,17 @@ describe('a module added to the list', () => {
       // Jobs: the worker runs every module's tasks, with the services the list built.
       const jobs = composition.jobs().map((j) => j.name);
       expect(jobs).toEqual([
+        'monitoring:rollup',
+        'monitoring:prune',
+        'security:purge',
+        'alerts:prune',
         'webhooks:deliver',
         'notifications:due-soon-scan',
         'system:cleanup_expired',
+        'backups:run',
+        'backups:restore',
+        'backups:verify',
+        'backups:drill',
         'probe:count_rules',
       ]);
       const worker = await startWorker({
@@ -147,23 +155,42 @@ describe('a module added to the list', () => {
         'audit-sealer',
         'event-retention',
         'signing-keys',
+        'monitoring:sampler',
+        'monitoring:cluster',
+        'alert-evaluation',
         'notification-delivery',
+        'health-checks',
+        'backup-schedule',
         'probe-loop',
       ]);
       expect(seen.loop).toEqual(['start']);
       await workerLoops.stop();
       expect(seen.loop).toEqual(['start', 'stop']);
       const apiLoops = await startBackground(composition.loops, ['api']);
-      expect(apiLoops.names).toEqual(['rate-limit-counters', 'audit-sealer', 'usage-meter', 'signing-keys']);
+      expect(apiLoops.names).toEqual([
+        'rate-limit-counters',
+        'cache-invalidations',
+        'audit-sealer',
+        'usage-meter',
+        'signing-keys',
+        'monitoring:sampler',
+        'monitoring:cluster',
+      ]);
       await apiLoops.stop();
       const both = await startBackground(composition.loops, ['api', 'worker']);
       expect(both.names).toEqual([
         'rate-limit-counters',
+        'cache-invalidations',
         'audit-sealer',
         'event-retention',
         'usage-meter',
         'signing-keys',
+        'monitoring:sampler',
+        'monitoring:cluster',
+        'alert-evaluation',
         'notification-delivery',
+        'health-checks',
+        'backup-schedule',
         'probe-loop',
       ]);
       await both.stop();
@@ -238,9 +265,17 @@ describe('the module list', () => {
         'meter',
         'notifications',
         'rateLimits',
+        'security',
+        'securitySignals',
         'tenancy',
         'webhooks',
         'work',
+        'monitoring',
+        'health',
+        'healthRunner',
+        'alerts',
+        'backups',
+        'cacheAdmin',
       ].sort(),
     );
   });
@@ -300,6 +335,7 @@ function composeDeps() {
     box: null as never,
     redis: null,
     rateLimits: null as never,
+    cache: null as never,
     log: silent,
     onBackgroundError: () => {},
   };

@@ -40,6 +40,10 @@ describe('built-in templates', () => {
       'webhook.endpoint_disabled',
       'notification.test',
       'message.custom',
+      'security.new_login_location',
+      'alert.fired',
+      'alert.resolved',
+      'backup.failed',
     ];
     expect([...BUILTIN_EVENT_TYPES].sort()).toEqual([...wanted].sort());
     for (const eventType of wanted)
@@ -52,7 +56,7 @@ describe('built-in templates', () => {
   });
 
   it('each passes check() and renders its sample data without leftovers, SMS within 160 characters', async () => {
-    expect(BUILTIN_TEMPLATES.length).toBe(11 * 9 * 3);
+    expect(BUILTIN_TEMPLATES.length).toBe(15 * 9 * 3);
     for (const t of BUILTIN_TEMPLATES) {
       const where = `${t.eventType} ${t.channel} ${t.language}`;
       expect(engine.check(t, t.eventType, t.language), where).toEqual([]);

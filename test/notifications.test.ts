@@ -5,7 +5,10 @@
 // is retried; the send and broadcast API. Bad inputs: a recipient who is not a member, a message
 // whose template does not parse, a tampered unsubscribe token, both or neither of message and
 // template, replaying a notification that is not dead.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId, PLATFORM_ORG_ID } from '../src/platform/db/ids.ts';
+import { inTransaction } from '../src/platform/db/transaction.ts';
 import type { BulComposition } from '../src/services.ts';
 import { composeWorker, startEvents, startLoop } from './support/event-worker-inline.ts';
 import { expectFieldError, expectProblem } from './support/problems.ts';
@@ -403,5 +406,71 @@ describe('the dead letter', () => {
     });
     const id = res.json().notifications[0].id;
     expectProblem(await api(admin, 'POST', `/notifications/deliveries/${id}/replay`), 409, 'conflict');
+  });
+});
+
+describe('platform alerts', () => {
+  it('a platform alert reaches each super admin’s home inbox on the dispatcher’s own transaction (no second pooled connection: no pool deadlock), once per event', async () => {
+    const other = await signUp(t, { orgName: 'Second Home' });
+    const roots = [admin.userId, other.userId];
+    await t.owner('UPDATE users SET is_super_admin = true WHERE id = ANY($1)', [roots]);
+    // Counts the pool connections taken from inside the handler (the dispatcher holds one already;
+    // with dispatch concurrency near the pool size, asking for another can wait for ever).
+    const inHandler = new AsyncLocalStorage<true>();
+    const connect = t.pool.connect.bind(t.pool);
+    let extra = 0;
+    t.pool.connect = ((...args: Parameters<typeof connect>) => {
+      if (inHandler.getStore()) extra++;
+      return connect(...args);
+    }) as typeof t.pool.connect;
+    try {
+      const event = {
+        id: newId(),
+        type: 'alert.fired' as const,
+        orgId: PLATFORM_ORG_ID,
+        actor: { type: 'system' as const, id: null },
+        payload: {
+          id: newId(),
+          ruleId: newId(),
+          ruleName: 'Platform pool check',
+          scope: 'platform',
+          status: 'firing',
+          severity: 'error',
+          type: 'system',
+          title: 'Platform pool check',
+          value: 99,
+          startedAt: new Date().toISOString(),
+          firedAt: new Date().toISOString(),
+          resolvedAt: null,
+          resolution: null,
+          comment: null,
+          notify: true,
+          channels: ['in_app'],
+          recipients: [],
+        },
+      };
+      const notifier = t.services.notifications.notifier;
+      const handle = () =>
+        inTransaction(t.pool, { orgId: PLATFORM_ORG_ID, userId: null }, (tx) =>
+          inHandler.run(true, async () => {
+            const stored = await notifier.handle(tx, event);
+            // The dispatcher's mark goes under the event's organization: the context is back.
+            const { rows } = await tx.query<{ org: string }>("SELECT current_setting('app.org_id') AS org");
+            return { stored, org: rows[0]!.org };
+          }),
+        );
+      const first = await handle();
+      expect(first).toEqual({ stored: 2, org: PLATFORM_ORG_ID });
+      expect(extra).toBe(0);
+      // Delivered again (a retry after a crash): nothing new.
+      expect((await handle()).stored).toBe(0);
+      for (const s of [admin, other]) {
+        const subjects = (await inbox(s)).items.map((i) => i.subject);
+        expect(subjects.filter((x) => x.includes('Platform pool check'))).toHaveLength(1);
+      }
+    } finally {
+      t.pool.connect = connect;
+      await t.owner('UPDATE users SET is_super_admin = false WHERE id = ANY($1)', [roots]);
+    }
   });
 });

@@ -118,7 +118,15 @@ describe.skipIf(!hasChromium)('webhook screens in Chromium', () => {
         await shot('02-delivered');
 
         await card.getByRole('button', { name: 'Resend the task.created event' }).click();
-        for (let i = 0; i < 60 && (await card.getByRole('row').count()) < 3; i++) {
+        // Until both the second attempt and the delivery's status are in: the attempt row can be
+        // read before the status moves back to Delivered (seen on a loaded CI machine).
+        const resent = async () =>
+          (await card.getByRole('row').count()) >= 3 &&
+          (await card
+            .getByText('Delivered')
+            .isVisible()
+            .catch(() => false));
+        for (let i = 0; i < 60 && !(await resent()); i++) {
           await page.getByRole('button', { name: 'Refresh' }).click();
           await page.waitForTimeout(250);
         }

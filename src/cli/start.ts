@@ -1,9 +1,11 @@
 // `bul start`: run BUL until SIGINT/SIGTERM, then shut down gracefully.
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
+import { VERSION } from '../app.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { webAppBuilt } from '../platform/http/web-app.ts';
 import { configuredLogger, resolveLogFormat } from '../platform/observability/logger.ts';
+import { reportError, startErrorReports, stopTelemetry } from '../platform/observability/telemetry.ts';
 import { startBul } from '../runtime.ts';
 
 /** The web app's sign-up and sign-in pages (routes of web/src/app/App.tsx). */
@@ -67,6 +69,13 @@ export async function startCommand(args: string[]): Promise<number> {
     ...(values.host ? { HOST: values.host } : {}),
   });
   const log = configuredLogger(config);
+  if (config.sentryDsn)
+    await startErrorReports({
+      dsn: config.sentryDsn,
+      environment: config.sentryEnvironment,
+      release: `bul@${VERSION}`,
+      warn: (message) => log.warn(message),
+    });
   const running = await startBul(config, log);
   if (running.url) {
     log.info({ url: running.url, role: config.role }, `BUL is ready at ${running.url}`);
@@ -83,9 +92,12 @@ export async function startCommand(args: string[]): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     closeWithGrace({ delay: config.shutdownTimeout * 1000 }, async ({ signal, err }) => {
-      if (err) log.error({ err }, 'shutting down after an error');
-      else log.info({ signal }, 'shutting down');
+      if (err) {
+        log.error({ err }, 'shutting down after an error');
+        reportError(err, { source: 'process' });
+      } else log.info({ signal }, 'shutting down');
       await running.stop();
+      await stopTelemetry(); // the last spans and reports
       log.info('stopped');
       resolve();
     });

@@ -3,12 +3,17 @@
 // adding a module is its folder plus one line here.
 import type { ServicesOf } from '../platform/module.ts';
 import { accessModule } from './access/definition.ts';
+import { alertsModule } from './alerts/definition.ts';
 import { analyticsModule } from './analytics/definition.ts';
 import { auditModule } from './audit/definition.ts';
+import { backupsModule } from './backups/definition.ts';
 import { businessModule } from './business/definition.ts';
+import { cacheModule } from './cache/definition.ts';
 import { eventsModule } from './events/definition.ts';
 import { identityModule } from './identity/definition.ts';
+import { monitoringModule } from './monitoring/definition.ts';
 import { notificationsModule } from './notifications/definition.ts';
+import { securityModule } from './security/definition.ts';
 import { systemModule } from './system/definition.ts';
 import { tenancyModule } from './tenancy/definition.ts';
 import { webhooksModule } from './webhooks/definition.ts';
@@ -22,10 +27,16 @@ export const MODULES = [
   identityModule,
   workModule,
   businessModule,
-  analyticsModule,
+  monitoringModule,
+  securityModule,
+  alertsModule,
   webhooksModule,
   notificationsModule,
   systemModule,
+  backupsModule,
+  cacheModule,
+  // Last: its executive metrics read monitoring, security, alerts and system's health checks.
+  analyticsModule,
 ] as const;
 
 /** Every service the modules build, by name (what a job or an event handler can use). */

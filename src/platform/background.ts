@@ -32,7 +32,7 @@ export async function startBackground(
   };
   try {
     for (const loop of loopsFor(loops, roles)) {
-      await loop.start();
+      await loop.start(roles);
       started.push(loop);
     }
   } catch (err) {

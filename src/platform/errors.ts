@@ -140,6 +140,12 @@ export const ERROR_CATALOGUE = {
     description:
       'Nothing was stored; `rowErrors[]` lists each bad row as { row, column, message } (row 1 is the header).',
   },
+  'backup-unusable': {
+    status: 422,
+    title: 'The backup cannot be used',
+    description:
+      'The backup cannot be read or restored here: wrong key, altered or missing part, broken chain, another installation, or another schema version; `backupError` names the reason (and `part`, `offset` where known).',
+  },
   'weak-password': {
     status: 422,
     title: 'The password is too weak',

@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { Cache } from './cache/cache.ts';
+import type { MasterKey } from './crypto/master-key.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/transaction.ts';
 import type { DomainEvent } from './events/catalogue.ts';
@@ -24,7 +26,13 @@ export interface PlatformDeps {
   box: SecretBox;
   redis: Redis | null;
   rateLimits: RateLimitStore;
+  /** The process's cache (platform/cache): memory, or Redis; invalidations reach every process. */
+  cache: Cache;
   log: Logger;
+  /** The master key (backups derive their default key and the installation id from it). */
+  masterKey?: MasterKey;
+  /** The owner connection (backups read every table through it); null when unknown. */
+  ownerUrl?: string | null;
   /** For loops and after-commit work that have nobody to report an error to. */
   onBackgroundError(err: unknown): void;
 }
@@ -37,7 +45,8 @@ export interface BackgroundLoop {
   name: string;
   /** The roles whose processes run it; a process of role `all` runs it once. */
   roles: readonly ProcessRole[];
-  start(): void | Promise<void>;
+  /** `roles`: the roles of the process starting it. */
+  start(roles?: readonly ProcessRole[]): void | Promise<void>;
   stop(): void | Promise<void>;
 }
 

@@ -22,7 +22,13 @@ export const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 860, phone: false },
   { name: 'phone', width: 375, height: 740, phone: true },
 ] as const;
-export type Viewport = (typeof VIEWPORTS)[number];
+/** A screen size (VIEWPORTS, or a device a test needs). */
+export interface Viewport {
+  name: string;
+  width: number;
+  height: number;
+  phone: boolean;
+}
 
 /** An HTTP error a test causes on purpose (status, and a part of the request path). */
 export interface ExpectedHttpError {

@@ -58,6 +58,7 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
       'business:read',
       'business:manage',
       'analytics:read',
+      'alerts:read',
       'notifications:send',
     ],
   },
@@ -84,6 +85,7 @@ export const BUILTIN_ROLES: Record<BuiltinRoleKey, BuiltinRole> = {
       ...WORK_READ,
       'business:read',
       'analytics:read',
+      'alerts:read',
     ],
   },
   user: {

@@ -21,6 +21,20 @@ import { ACCESS } from './messages.ts';
 import type { RoleDto } from './schemas.ts';
 import * as store from './store.ts';
 
+/**
+ * The keys of the built-in roles that hold a permission. Built-in roles follow the code (their
+ * stored list is empty for organizations created since), so a query for "members holding P" asks
+ * for these keys, and the stored list of custom roles only.
+ */
+export function builtinRolesHolding(permission: string): { holding: string[]; all: string[] } {
+  return {
+    holding: BUILTIN_ROLE_KEYS.filter((k) =>
+      (BUILTIN_ROLES[k].permissions as readonly string[]).includes(permission),
+    ),
+    all: [...BUILTIN_ROLE_KEYS],
+  };
+}
+
 export function roleToDto(r: store.RoleRow): RoleDto {
   return {
     id: r.id,
@@ -213,6 +227,11 @@ export class AccessService {
       after.members = before.members;
       const changes = diff(before, after, ['name', 'description', 'permissions']);
       if (changes) {
+        // What the role's members gained or lost: threat detection reads gains (escalation).
+        const was = new Set(before.permissions);
+        const is = new Set(after.permissions);
+        const added = after.permissions.filter((p) => !was.has(p));
+        const removed = before.permissions.filter((p) => !is.has(p));
         await this.audit.record(tx, {
           orgId,
           actor: actorOf(ctx),
@@ -220,6 +239,10 @@ export class AccessService {
           resourceType: 'role',
           resourceId: id,
           changes,
+          events:
+            added.length + removed.length > 0
+              ? [{ type: 'role.permissions_changed', payload: { id, added, removed } }]
+              : [],
           meta: ctx.meta,
         });
       }

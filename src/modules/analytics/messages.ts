@@ -17,4 +17,9 @@ export const ANALYTICS = defineMessages('analytics', {
     es: 'El ámbito global está reservado a los administradores de la plataforma (superadministradores)',
     'pt-BR': 'O escopo global é reservado aos administradores da plataforma (superadministradores)',
   },
+  organizationTrendOnly: {
+    en: '{metric} is counted per organization only: ask for it with scope=org',
+    es: '{metric} se cuenta solo por organización: pídalo con scope=org',
+    'pt-BR': '{metric} é contado apenas por organização: peça-o com scope=org',
+  },
 });

@@ -60,9 +60,9 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsSe
         operationId: 'getExecutiveMetrics',
         tags: ['analytics'],
         summary:
-          'Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion',
+          'Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion, system, security, alerts',
         description:
-          "scope=org (default): the organization, days and months in its time zone. scope=global: every organization, in UTC; needs `platform:admin` (super admins) besides `executive:read`. Each field's description gives its formula.",
+          "scope=org (default): the organization, days and months in its time zone. scope=global: every organization, in UTC; needs `platform:admin` (super admins) besides `executive:read`. Each field's description gives its formula. `system`, `security` and `alerts` come from the monitoring, health-check, security and alert modules: scope=org shows only the organization's own figures (its requests, failed logins, threats, alerts; the platform's figures are null), scope=global the platform's.",
         querystring: ExecutiveMetricsQuery,
         response: { 200: ExecutiveMetrics },
       },

@@ -47,7 +47,9 @@ export const DashboardQuery = Type.Object({ asOf: AsOf }, { additionalProperties
 export type DashboardQueryType = Static<typeof DashboardQuery>;
 
 export const Dashboard = Type.Object({
-  asOf: Timestamp(),
+  asOf: Timestamp(
+    "The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).",
+  ),
   timezone: Type.String({
     description: "The organization's time zone, in which days and weeks are counted.",
   }),
@@ -222,9 +224,185 @@ export const MoneyMetrics = Type.Object({
   ),
 });
 
+// ---- executive: system, security, alerts (issue 17, A2) ------------------------------------------
+// Read from the monitoring, system (health checks), security and alerts services. Figures from
+// monitoring's samples are pinned by asOf; the health checks, the security dashboard and the alerts
+// answer their current state (asOf does not move them). A figure BUL cannot compute yet is null
+// with the issue that brings it, never an estimate.
+
+const GlobalOnly = 'scope=global only (a platform figure): null for scope=org.';
+const ORG_OR_PLATFORM_HTTP =
+  "scope=org: the organization's own requests (monitoring's per-organization http.* series, the requests made in its name); scope=global: every request of the installation (the platform series).";
+const WINDOW_24H =
+  'Over the 24 hours before asOf: monitoring samples stored at times in [asOf − 24 h, asOf), read per minute (minute roll-ups, then raw samples).';
+const LATEST_GAUGE =
+  "The sampler's value in the latest sample interval (MONITOR_SAMPLE_SECONDS, 15 s by default) that has one among the five ending with asOf's; null when none (the sampler not running).";
+
+const NullOnly = (description: string) => Type.Null({ description });
+
+export const ExecutiveSystem = Type.Object(
+  {
+    healthScore: Pct(
+      `Health score 0–100 of the latest health-check round (docs/health.md: 100 × Σ weight × value ÷ Σ weight over every check, the notification channels of every organization counted together), as GET /system/health answers a super admin now; null before the first round. ${GlobalOnly}`,
+    ),
+    uptime: Type.Object(
+      {
+        last24hPct: Pct(
+          "The lowest uptime over the last 24 whole UTC hours (up to now) among the platform checks — database, Redis when configured, job queue, disk; not the notification channels —, each check's uptime being its results ok or degraded ÷ all its results × 100 (docs/health.md); null when no platform check has a result in the window or for scope=org.",
+        ),
+        last30dPct: Pct('The same over the last 30 days (720 whole UTC hours).'),
+      },
+      { description: `The installation's availability from the health checks. ${GlobalOnly}` },
+    ),
+    requests: Type.Integer({
+      minimum: 0,
+      description: `API requests answered (http.requests). ${WINDOW_24H} ${ORG_OR_PLATFORM_HTTP}`,
+    }),
+    errors: Type.Integer({
+      minimum: 0,
+      description: `Of those, answered with a 5xx status (http.errors), same window and scope.`,
+    }),
+    errorRatePct: Pct('errors ÷ requests × 100 over the window, 2 decimals; null without requests.'),
+    avgResponseTimeMs: OrNull(
+      Type.Number({
+        minimum: 0,
+        description:
+          'Mean response time over the window: Σ response times (http.response_time.total_ms) ÷ requests, 1 decimal; null without requests.',
+      }),
+    ),
+    cpuPercent: Pct(
+      `Host CPU busy, all cores, the busiest host (system.cpu.percent). ${LATEST_GAUGE} ${GlobalOnly}`,
+    ),
+    memoryPercent: Pct(
+      `Host memory in use (total − available), the fullest host (system.memory.percent). ${LATEST_GAUGE} ${GlobalOnly}`,
+    ),
+    dbConnections: OrNull(
+      Type.Integer({
+        minimum: 0,
+        description: `Connections to BUL's database (db.connections, pg_stat_activity). ${LATEST_GAUGE} ${GlobalOnly}`,
+      }),
+    ),
+    cacheHitRatePct: OrNull(
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        description: `100 × cache.hits / cache.reads over the 24 hours before asOf, every process (monitoring's cache series; docs/cache.md), 2 decimals; null when nothing was read through the cache. ${GlobalOnly}`,
+      }),
+    ),
+    backupHealth: OrNull(
+      Type.Object(
+        {
+          ageSeconds: OrNull(
+            Type.Integer({
+              minimum: 0,
+              description: 'Seconds since the last successful backup (null: none yet).',
+            }),
+          ),
+          lastSuccessAt: OrNull(Type.String({ format: 'date-time' })),
+          status: Type.Union(
+            [Type.Literal('ok'), Type.Literal('warning'), Type.Literal('critical'), Type.Literal('unknown')],
+            {
+              description:
+                'ok: a backup within 26 hours and nothing failed since; warning: the last run or verification failed; critical: none for 26 hours; unknown: none yet.',
+            },
+          ),
+          sizeBytes: Type.Integer({
+            minimum: 0,
+            description: 'Stored bytes of the backups retention keeps.',
+          }),
+          successRate30d: OrNull(
+            Type.Number({
+              minimum: 0,
+              maximum: 1,
+              description: 'Succeeded ÷ finished runs of the last 30 days.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: `The backups' health (backups module, docs/backups.md). ${GlobalOnly}`,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SeverityCounts = Type.Object(
+  {
+    low: Type.Integer({ minimum: 0 }),
+    medium: Type.Integer({ minimum: 0 }),
+    high: Type.Integer({ minimum: 0 }),
+    critical: Type.Integer({ minimum: 0 }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Threats detected in the last 24 h, per severity (same scope).',
+  },
+);
+
+export const ExecutiveSecurity = Type.Object(
+  {
+    failedLogins24h: Type.Integer({
+      minimum: 0,
+      description:
+        "Failed logins and MFA steps recorded in the 24 hours before now. scope=org: on the organization's accounts (the security dashboard's last24h.failedLogins); scope=global: every organization's and the platform's (unknown e-mails, users of no organization: docs/security.md) counted together.",
+    }),
+    lockouts24h: Type.Integer({
+      minimum: 0,
+      description:
+        'Of those, failures that locked the account or the address (same window and scope: scope=global counts every organization and the platform).',
+    }),
+    incidents24h: Type.Integer({
+      minimum: 0,
+      description:
+        "Security incidents: threats detected (raised) in the 24 hours before now, whatever their status. scope=org: the organization's; scope=global: every organization's and the platform's counted together.",
+    }),
+    incidents24hBySeverity: SeverityCounts,
+    openThreats: Type.Integer({
+      minimum: 0,
+      description:
+        "Threats not dismissed, any age. scope=org: the organization's; scope=global: every organization's and the platform's counted together.",
+    }),
+    mfaCoveragePct: Pct(
+      "Members with multi-factor authentication on ÷ active members × 100, 1 decimal (scope=org: the organization's members; scope=global: every active user); null without members.",
+    ),
+    complianceScore: NullOnly(
+      'Always null: BUL has no compliance module yet; the score comes with the issue that adds one.',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ExecutiveAlertFigures = Type.Object(
+  {
+    active: Type.Integer({
+      minimum: 0,
+      description:
+        "Alerts firing or acknowledged now (not pending, not resolved). scope=org: the organization's alerts; scope=global: every organization's and the platform's (platform-wide rules, under the nil organization) counted together.",
+    }),
+    activeCritical: Type.Integer({ minimum: 0, description: 'Of those, of severity critical.' }),
+    bySeverity: Type.Object(
+      {
+        info: Type.Integer({ minimum: 0 }),
+        warning: Type.Integer({ minimum: 0 }),
+        error: Type.Integer({ minimum: 0 }),
+        critical: Type.Integer({ minimum: 0 }),
+      },
+      {
+        additionalProperties: false,
+        description: 'Active alerts (firing or acknowledged) per severity, same scope.',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ExecutiveMetrics = Type.Object({
   scope: StringEnum(['org', 'global'] as const),
-  asOf: Timestamp(),
+  asOf: Timestamp(
+    "The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).",
+  ),
   timezone: Type.String({ description: 'Time zone of the days and months (UTC for the global scope).' }),
   day: DateOnly("asOf's day."),
   monthStart: DateOnly("First day of asOf's month."),
@@ -282,7 +460,13 @@ export const ExecutiveMetrics = Type.Object({
     lost: Type.Integer({ minimum: 0, description: 'Deals closed lost in the same window.' }),
     ratePct: Pct('Conversion rate: won ÷ (won + lost) × 100; null when no deal closed.'),
   }),
+  system: ExecutiveSystem,
+  security: ExecutiveSecurity,
+  alerts: ExecutiveAlertFigures,
 });
+export type ExecutiveSystemDto = Static<typeof ExecutiveSystem>;
+export type ExecutiveSecurityDto = Static<typeof ExecutiveSecurity>;
+export type ExecutiveAlertFiguresDto = Static<typeof ExecutiveAlertFigures>;
 export type ExecutiveMetricsDto = Static<typeof ExecutiveMetrics>;
 
 export const TREND_METRICS = [
@@ -295,9 +479,18 @@ export const TREND_METRICS = [
   'projects_created',
   'active_users',
   'satisfaction',
+  'requests',
+  'error_rate',
+  'response_time',
+  'failed_logins',
 ] as const;
 export type TrendMetric = (typeof TREND_METRICS)[number];
 export const MONEY_TREND_METRICS: readonly TrendMetric[] = ['revenue', 'mrr'];
+/** The trends read from monitoring's hourly roll-ups rather than from the business tables. */
+export const SYSTEM_TREND_METRICS = ['requests', 'error_rate', 'response_time', 'failed_logins'] as const;
+export type SystemTrendMetric = (typeof SYSTEM_TREND_METRICS)[number];
+export const isSystemTrendMetric = (m: TrendMetric): m is SystemTrendMetric =>
+  (SYSTEM_TREND_METRICS as readonly string[]).includes(m);
 
 export const TrendQuery = Type.Object(
   {
@@ -311,7 +504,12 @@ export const TrendQuery = Type.Object(
         '`tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day;',
         '`projects_created`: projects created that day;',
         '`active_users`: distinct users with a successful audit event that day;',
-        '`satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback.',
+        '`satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback;',
+        "from monitoring's samples by the hour (hourly roll-ups, 400 days kept; each hour counts for the day its start falls in, up to asOf's hour):",
+        "`requests`: API requests answered (http.requests; scope=org the organization's, scope=global the installation's);",
+        '`error_rate`: 5xx answers ÷ requests × 100 that day (http.errors ÷ http.requests, 2 decimals), null on days without requests;',
+        '`response_time`: mean response time in ms that day (Σ http.response_time.total_ms ÷ http.requests, 1 decimal), null on days without requests;',
+        "`failed_logins`: failed logins and MFA steps on the organization's accounts (security.failed_logins; scope=org only: an organization metric, refused for scope=global).",
       ].join(' '),
     }),
     days: Type.Optional(
@@ -332,18 +530,22 @@ export type TrendQueryType = Static<typeof TrendQuery>;
 export const Trend = Type.Object({
   metric: StringEnum(TREND_METRICS),
   scope: StringEnum(['org', 'global'] as const),
-  asOf: Timestamp(),
+  asOf: Timestamp(
+    "The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).",
+  ),
   timezone: Type.String(),
   from: DateOnly('First day of the series.'),
   to: DateOnly("Last day of the series (asOf's day)."),
-  unit: StringEnum(['count', 'minor', 'score'] as const, {
-    description: 'count: a number of things; minor: minor units of the series currency; score: 1–5.',
+  unit: StringEnum(['count', 'minor', 'score', 'percent', 'ms'] as const, {
+    description:
+      'count: a number of things; minor: minor units of the series currency; score: 1–5; percent: 0–100; ms: milliseconds.',
   }),
   series: Type.Array(
     Type.Object({
       currency: OrNull(Type.String({ description: 'For money metrics; null for the others.' })),
       points: Type.Array(Type.Object({ date: DateOnly(), value: OrNull(Type.Number()) }), {
-        description: 'One point per day, oldest first, 0 on days without data (satisfaction: null).',
+        description:
+          'One point per day, oldest first, 0 on days without data (satisfaction, error_rate, response_time: null).',
       }),
     }),
     {

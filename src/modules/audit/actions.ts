@@ -115,6 +115,23 @@ export const AUDIT_ACTIONS = {
   'feedback.update': 'Client feedback changed',
   'feedback.delete': 'Client feedback deleted',
   'events.failure_retry': 'An org admin asked to retry a failed event handler',
+  'security.threat_dismiss': 'A detected threat dismissed by an admin',
+  'alert_rule.create': 'An alert rule created',
+  'alert_rule.update': 'An alert rule changed (conditions, severity, channels, enabled...)',
+  'alert_rule.delete': 'An alert rule deleted with its alerts',
+  'alert.open': 'An alert opened as pending (its condition began to hold)',
+  'alert.fire': 'An alert fired (its condition held over its window)',
+  'alert.acknowledge': 'An alert acknowledged by a member (with a comment)',
+  'alert.resolve': 'An alert resolved (its condition cleared, or by hand)',
+  'alert.silence': "An alert's rule silenced until a time",
+  'backup.run': 'A backup requested by hand (super admin)',
+  'cache.invalidate': 'Cached values of one tag of an organization or of the platform dropped (super admin)',
+  'backup.verify': 'A backup verification requested',
+  'backup.configure': 'Backup schedules, retention or restore policy changed',
+  'backup.restore_dry_run': 'A restore dry run (nothing changed)',
+  'backup.restore_request': 'A restore requested (queued)',
+  'backup.restored': 'A restore applied (after a safety backup)',
+  'data.export': 'A list exported (CSV, XLSX or JSON)',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

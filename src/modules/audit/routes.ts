@@ -46,6 +46,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
       const { format = 'csv', ...filters } = request.query; // validation fills the default in
       const stamp = new Date().toISOString().slice(0, 10);
       await audit.exportEvents(callContext(request), filters, {
+        format,
         send: (source) =>
           sendExport(reply, { format, fileName: `audit-${stamp}`, columns: AUDIT_EXPORT_COLUMNS, ...source }),
       });

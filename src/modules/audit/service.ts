@@ -9,7 +9,7 @@ import type { Db, NamedStatement, Sql } from '../../platform/db/transaction.ts';
 import { AppError, fieldError } from '../../platform/errors.ts';
 import type { EventInput } from '../../platform/events/catalogue.ts';
 import { eventsParam, wakeAfterCommit } from '../../platform/events/outbox.ts';
-import type { ExportColumn, ExportSource } from '../../platform/export/send-export.ts';
+import type { ExportColumn, ExportFormat, ExportSource } from '../../platform/export/send-export.ts';
 import { decodeCursor, type PageOf, toPage } from '../../platform/http/pagination.ts';
 import { type CallContext, type RequestMeta, tenantScope } from '../../platform/http/request-context.ts';
 import type { AuditAction } from './actions.ts';
@@ -131,6 +131,7 @@ const isSeqCursor = (v: unknown): v is { seq: number } =>
 
 /** Where an export goes: the HTTP layer's writer for the chosen format. */
 export interface AuditExportSink {
+  format: ExportFormat;
   send(source: ExportSource): Promise<unknown>;
 }
 
@@ -273,6 +274,31 @@ export class AuditService {
   }
 
   /**
+   * Records that the caller starts an export of a list (`resource`: clients, tasks, audit, ...):
+   * one audit event and one `data.exported` event per export, in a short transaction of its own
+   * before the first row (the export's own transaction streams for as long as the download takes).
+   * Threat detection counts these (mass export). Returns the export's id.
+   */
+  async recordExport(
+    ctx: CallContext,
+    e: { resource: string; format: ExportFormat; filters: object },
+  ): Promise<string> {
+    const id = newId();
+    // Only the filters given (validation leaves absent ones out, but a caller may pass undefined).
+    const filters = Object.fromEntries(Object.entries(e.filters).filter(([, v]) => v !== undefined));
+    await this.change(ctx, (_tx, record) =>
+      record({
+        action: 'data.export',
+        resourceType: 'export',
+        resourceId: id,
+        metadata: { resource: e.resource, format: e.format, filters },
+        events: [{ type: 'data.exported', payload: { id, resource: e.resource, format: e.format, filters } }],
+      }),
+    );
+    return id;
+  }
+
+  /**
    * Links the organization's committed events into its chain before it is read (the background
    * sealer, AuditSealer, does it for every organization a few times a second anyway).
    */
@@ -307,6 +333,7 @@ export class AuditService {
     const orgId = ctx.principal.org?.id;
     if (!orgId) throw new AppError('forbidden', AUDIT.noOrganization());
     const { text, values } = store.exportEventsQuery(searchFilter(orgId, q));
+    await this.recordExport(ctx, { resource: 'audit', format: sink.format, filters: q });
     await this.seal(orgId);
     return this.db.transaction({ orgId, userId: ctx.principal.userId }, (tx) =>
       sink.send({ rows: exportRows(streamRows<store.AuditRow>(tx, text, values)) }),

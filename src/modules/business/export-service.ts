@@ -108,7 +108,12 @@ export class BusinessExportService {
     this.deps = deps;
   }
 
-  exportContracts(ctx: CallContext, q: contractStore.ContractFilters, sink: ExportSink): Promise<unknown> {
+  async exportContracts(
+    ctx: CallContext,
+    q: contractStore.ContractFilters,
+    sink: ExportSink,
+  ): Promise<unknown> {
+    await this.deps.audit.recordExport(ctx, { resource: 'contracts', format: sink.format, filters: q });
     return this.deps.db.transaction(tenantScope(ctx), async (tx) => {
       const { today } = await orgBook(tx, this.deps.tenancy);
       const { text, values } = contractStore.contractExportQuery(q, today);
@@ -131,7 +136,8 @@ export class BusinessExportService {
     });
   }
 
-  exportInvoices(ctx: CallContext, q: invoiceStore.InvoiceFilters, sink: ExportSink): Promise<unknown> {
+  async exportInvoices(ctx: CallContext, q: invoiceStore.InvoiceFilters, sink: ExportSink): Promise<unknown> {
+    await this.deps.audit.recordExport(ctx, { resource: 'invoices', format: sink.format, filters: q });
     return this.deps.db.transaction(tenantScope(ctx), async (tx) => {
       const { today } = await orgBook(tx, this.deps.tenancy);
       const { text, values } = invoiceStore.invoiceExportQuery(q, today);
@@ -157,7 +163,8 @@ export class BusinessExportService {
     });
   }
 
-  exportDeals(ctx: CallContext, q: dealStore.DealFilters, sink: ExportSink): Promise<unknown> {
+  async exportDeals(ctx: CallContext, q: dealStore.DealFilters, sink: ExportSink): Promise<unknown> {
+    await this.deps.audit.recordExport(ctx, { resource: 'deals', format: sink.format, filters: q });
     const { text, values } = dealStore.dealExportQuery(q);
     return this.deps.db.transaction(tenantScope(ctx), (tx) =>
       sink.send({
@@ -179,7 +186,12 @@ export class BusinessExportService {
     );
   }
 
-  exportFeedback(ctx: CallContext, q: feedbackStore.FeedbackFilters, sink: ExportSink): Promise<unknown> {
+  async exportFeedback(
+    ctx: CallContext,
+    q: feedbackStore.FeedbackFilters,
+    sink: ExportSink,
+  ): Promise<unknown> {
+    await this.deps.audit.recordExport(ctx, { resource: 'feedback', format: sink.format, filters: q });
     const { text, values } = feedbackStore.feedbackExportQuery(q);
     return this.deps.db.transaction(tenantScope(ctx), (tx) =>
       sink.send({

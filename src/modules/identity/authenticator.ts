@@ -13,6 +13,7 @@ import { effectivePermissions } from '../access/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import { API_KEY_PREFIX } from './api-key-service.ts';
 import { IDENTITY } from './messages.ts';
+import type { SecuritySignals } from './security-signals.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
 import * as store from './store.ts';
 
@@ -69,6 +70,9 @@ export class Authenticator {
   private readonly tenancy: TenancyService;
   private readonly lastTouch = new Map<string, number>();
   private readonly onError: (err: unknown) => void;
+  private readonly signals: SecuritySignals | null;
+  /** When each (API key, address) was last reported to threat detection. */
+  private readonly lastKeyAddress = new Map<string, number>();
 
   constructor(deps: {
     db: Db;
@@ -76,12 +80,14 @@ export class Authenticator {
     keys: SigningKeyRing;
     tenancy: TenancyService;
     onError: (err: unknown) => void;
+    signals?: SecuritySignals;
   }) {
     this.db = deps.db;
     this.config = deps.config;
     this.keys = deps.keys;
     this.tenancy = deps.tenancy;
     this.onError = deps.onError;
+    this.signals = deps.signals ?? null;
   }
 
   /** The organization the request names: X-Organization-ID, else the host's subdomain under BASE_DOMAIN. */
@@ -205,7 +211,18 @@ export class Authenticator {
       this.lastTouch.set(k.id, Date.now());
       store.touchApiKey(this.db.pool, k.id, ip).catch(this.onError);
     }
+    if (touch && this.signals && payload.user) this.reportKeyAddress(k, payload.user.id, ip);
     return this.principal('api_key', payload, k.orgId, k);
+  }
+
+  /** Threat detection hears of each address a key is used from, once a minute per process. */
+  private reportKeyAddress(k: { id: string; orgId: string }, userId: string, ip: string): void {
+    const key = `${k.id} ${ip}`;
+    const now = Date.now();
+    if (now - (this.lastKeyAddress.get(key) ?? 0) < TOUCH_EVERY_MS) return;
+    if (this.lastKeyAddress.size > 100_000) this.lastKeyAddress.clear();
+    this.lastKeyAddress.set(key, now);
+    this.signals?.apiKeyUsed({ orgId: k.orgId, apiKeyId: k.id, userId, ip, at: new Date(now) });
   }
 
   private touchSession(id: string, userId: string, lastSeen: number): void {

@@ -7,6 +7,7 @@ import { ApiKeyService } from './api-key-service.ts';
 import { Authenticator } from './authenticator.ts';
 import { LoginLockout } from './lockout.ts';
 import { identityRoutes, jwksRoute } from './routes.ts';
+import { SecuritySignals } from './security-signals.ts';
 import { IdentityService } from './service.ts';
 import { SigningKeyRing } from './signing-keys.ts';
 
@@ -23,11 +24,30 @@ export const identityModule = defineModule({
       maxTokenSeconds: 15 * 60,
     });
     const lockout = new LoginLockout(deps.rateLimits.exact, config.lockout);
+    // Threat detection (the security module) listens here once it is built.
+    const securitySignals = new SecuritySignals(deps.onBackgroundError);
     return {
       keys,
-      identity: new IdentityService({ db, config, audit, tenancy, keys, box, lockout }),
+      securitySignals,
+      identity: new IdentityService({
+        db,
+        config,
+        audit,
+        tenancy,
+        keys,
+        box,
+        lockout,
+        signals: securitySignals,
+      }),
       apiKeys: new ApiKeyService(db, audit),
-      authenticator: new Authenticator({ db, config, keys, tenancy, onError: deps.onBackgroundError }),
+      authenticator: new Authenticator({
+        db,
+        config,
+        keys,
+        tenancy,
+        onError: deps.onBackgroundError,
+        signals: securitySignals,
+      }),
     };
   },
   routes: async (api, { services, deps }) => {

@@ -5,6 +5,7 @@ import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { TenancyService } from '../tenancy/service.ts';
 import type { LoginLockout } from './lockout.ts';
+import type { SecuritySignals } from './security-signals.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
 
 export interface IdentityDeps {
@@ -15,4 +16,6 @@ export interface IdentityDeps {
   keys: SigningKeyRing;
   box: SecretBox;
   lockout: LoginLockout;
+  /** Failures and token reuse, for threat detection (security-signals.ts). */
+  signals: SecuritySignals;
 }

@@ -51,7 +51,12 @@ export class LoginService {
     hint: OrgHint,
     meta: RequestMeta,
   ): Promise<LoginOutcome> {
-    await this.deps.lockout.assertNotLocked(body.email, meta.ip);
+    await this.assertNotLocked(body.email, meta, async () => {
+      const user = await store.loginLookup(this.deps.db.pool, body.email);
+      if (!user) return null;
+      const orgs = this.deps.tenancy.organizations;
+      return { userId: user.id, orgId: await orgs.auditOrganizationFor(user.id, null, user.organizations) };
+    });
     const user = await store.loginLookup(this.deps.db.pool, body.email);
     const ok = await verifyPassword(user?.password_hash ?? null, body.password);
     if (!user || !ok) {
@@ -82,6 +87,16 @@ export class LoginService {
         },
         user?.id ?? null,
       );
+      await this.deps.signals.loginFailed({
+        orgId,
+        userId: user?.id ?? null,
+        email: body.email.slice(0, 254),
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        reason: user ? 'wrong_password' : 'unknown_email',
+        lockedForSeconds: lockedFor,
+        at: new Date(),
+      });
       throw new AppError('invalid-credentials', IDENTITY.wrongLogin());
     }
     if (user.status !== 'active') {
@@ -128,6 +143,40 @@ export class LoginService {
     return this.startSession(user, org, mode, ['pwd'], meta);
   }
 
+  /**
+   * Refuses (429) an attempt on a locked account or from a locked address, and reports it to threat
+   * detection first: with the default lockout, attempts that get through are too few for a burst
+   * (docs/security.md), so the refused ones must count. `account` finds whose account it is (one
+   * indexed lookup, no password check); it runs only on the refused path.
+   */
+  private async assertNotLocked(
+    email: string,
+    meta: RequestMeta,
+    account: () => Promise<{ userId: string; orgId: string | null } | null>,
+  ): Promise<void> {
+    try {
+      await this.deps.lockout.assertNotLocked(email, meta.ip);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'account-locked') {
+        const at = new Date();
+        await this.deps.signals.loginRefused(async () => {
+          const owner = await account();
+          return {
+            orgId: owner?.orgId ?? null,
+            userId: owner?.userId ?? null,
+            email: email.slice(0, 254),
+            ip: meta.ip,
+            userAgent: meta.userAgent,
+            reason: 'locked',
+            lockedForSeconds: 0,
+            at,
+          };
+        });
+      }
+      throw err;
+    }
+  }
+
   private async resolveOrgHint(hint: OrgHint): Promise<string | null> {
     const named = hint.organization ?? hint.headerOrgId ?? null;
     if (named) {
@@ -153,7 +202,7 @@ export class LoginService {
     if (!body.code && !body.recoveryCode) throw invalidField('code', 'required', IDENTITY.sendCode());
     const user = await this.deps.db.transaction({ orgId: null, userId }, (tx) => store.getUser(tx, userId));
     if (!user || user.status !== 'active') throw new AppError('invalid-token', IDENTITY.accountUnavailable());
-    await this.deps.lockout.assertNotLocked(user.email, meta.ip);
+    await this.assertNotLocked(user.email, meta, async () => ({ userId, orgId }));
 
     const fail = async (reason: string) => {
       const lockedFor = await this.deps.lockout.recordFailure(user.email, meta.ip);
@@ -171,6 +220,16 @@ export class LoginService {
         },
         user.id,
       );
+      await this.deps.signals.loginFailed({
+        orgId,
+        userId: user.id,
+        email: user.email,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        reason,
+        lockedForSeconds: lockedFor,
+        at: new Date(),
+      });
       return new AppError('invalid-mfa-code', IDENTITY.wrongCode());
     };
 
@@ -246,6 +305,7 @@ export class LoginService {
       user.email,
       refreshToken ? { id: newId(), tokenHash: digestToken(refreshToken) } : null,
       { id: newId(), metadata: { method: amr.join('+'), session: mode }, requestId: meta.requestId },
+      newId(),
     );
     const body: LoginResultType = {
       status: 'authenticated',
@@ -295,7 +355,12 @@ export class LoginService {
             metadata: { reason: 'a refresh token was used twice; the session was revoked' },
             meta,
           });
-          return { kind: 'reused' as const };
+          return {
+            kind: 'reused' as const,
+            orgId: session.org_id,
+            userId: owner.user_id,
+            sessionId: session.id,
+          };
         }
         if (user.status !== 'active') return { kind: 'ended' as const };
         await store.insertRefreshToken(tx, {
@@ -318,7 +383,17 @@ export class LoginService {
         return { kind: 'ok' as const, session, user };
       },
     );
-    if (result.kind === 'reused') throw new AppError('invalid-token', IDENTITY.refreshTokenReused());
+    if (result.kind === 'reused') {
+      await this.deps.signals.tokenReused({
+        orgId: result.orgId,
+        userId: result.userId,
+        sessionId: result.sessionId,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        at: new Date(),
+      });
+      throw new AppError('invalid-token', IDENTITY.refreshTokenReused());
+    }
     if (result.kind === 'ended') throw new AppError('invalid-token', IDENTITY.sessionEnded());
     const amr = result.session.mfa_verified ? ['pwd', 'otp'] : ['pwd'];
     return {

@@ -5,6 +5,13 @@ import { MfaService } from './mfa-service.ts';
 import { OnboardingService } from './onboarding-service.ts';
 
 export type { LoginOutcome, SessionMode } from './login-service.ts';
+export type {
+  ApiKeyUseSignal,
+  LoginFailureSignal,
+  SecurityListener,
+  SecuritySignals,
+  TokenReuseSignal,
+} from './security-signals.ts';
 
 export class IdentityService {
   readonly onboarding: OnboardingService;

@@ -105,10 +105,11 @@ export interface SessionRow {
 }
 
 /**
- * A successful login's writes in one statement, as its own transaction (migration 0005's
+ * A successful login's writes in one statement, as its own transaction (migration 0020's
  * bul_start_login_session, which sets the tenant context itself): the session, its first refresh
- * token (token sessions), the user's last-login time and the `auth.login` audit event, whose
- * actor is the user (labelled with `email`). Pass the pool, never a transaction.
+ * token (token sessions), the user's last-login time, the `auth.login` audit event, whose actor
+ * is the user (labelled with `email`), and the domain event `security.login_succeeded` (id
+ * `loginEventId`; logins into an organization only). Pass the pool, never a transaction.
  */
 export async function startLoginSession(
   pool: Sql,
@@ -128,10 +129,11 @@ export async function startLoginSession(
   email: string,
   refresh: { id: string; tokenHash: string } | null,
   event: { id: string; metadata: Record<string, unknown>; requestId: string | null },
+  loginEventId: string,
 ): Promise<void> {
   await pool.query({
     name: 'bul_start_login_session',
-    text: 'SELECT bul_start_login_session($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+    text: 'SELECT bul_start_login_session($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
     values: [
       s.id,
       s.user_id,
@@ -149,6 +151,7 @@ export async function startLoginSession(
       event.id,
       JSON.stringify(event.metadata),
       event.requestId,
+      loginEventId,
     ],
   });
 }

@@ -6,6 +6,7 @@
 // statement per question, keeps the event handler to a few round trips whatever the audience.
 import type { Sql } from '../../platform/db/transaction.ts';
 import type { DomainEvent } from '../../platform/events/catalogue.ts';
+import { builtinRolesHolding } from '../access/service.ts';
 import type { RecipientSpec } from './store.ts';
 
 /** A member who may receive a notification. */
@@ -142,6 +143,13 @@ export async function eventContext(sql: Sql, event: Pick<DomainEvent, 'type' | '
       if (rows[0]) ctx.resource = { id: ctx.subjectUserId, name: rows[0].name, email: rows[0].email };
     }
     ctx.path = subject === 'security' ? '/account/security' : '/admin/members';
+  } else if (subject === 'alert') {
+    ctx.resource = { id: p.id, name: p.title, title: p.title, severity: p.severity };
+    ctx.path = `/alerts/${String(p.id)}`;
+  } else if (subject === 'backup') {
+    const backupId = str(p.backupId) ?? str(p.id);
+    ctx.resource = { id: backupId, name: `${String(p.type ?? 'backup')} backup` };
+    ctx.path = `/backups/runs/${String(backupId)}`;
   } else if (subject === 'webhook') {
     ctx.resource = { id: p.id, name: p.url, url: p.url };
     ctx.path = '/admin/webhooks';
@@ -203,11 +211,15 @@ export async function audienceMembers(sql: Sql, a: Audience): Promise<MemberReci
         : a.kind === 'department'
           ? ` AND m.department_id IN (WITH RECURSIVE d AS (SELECT id FROM departments WHERE id = $1
                UNION ALL SELECT c.id FROM departments c JOIN d ON c.parent_id = d.id) SELECT id FROM d)`
-          : ' AND EXISTS (SELECT 1 FROM roles r WHERE r.id = m.role_id AND $1 = ANY(r.permissions))';
+          : ` AND EXISTS (SELECT 1 FROM roles r WHERE r.id = m.role_id AND CASE WHEN r.key = ANY($3::text[])
+               THEN r.key = ANY($2::text[]) ELSE $1 = ANY(r.permissions) END)`;
+  const builtin = a.kind === 'permission' ? builtinRolesHolding(a.permission) : null;
   const values =
     a.kind === 'organization'
       ? []
-      : [a.kind === 'role' ? a.roleId : a.kind === 'department' ? a.departmentId : a.permission];
+      : builtin && a.kind === 'permission'
+        ? [a.permission, builtin.holding, builtin.all]
+        : [a.kind === 'role' ? a.roleId : a.kind === 'department' ? a.departmentId : a.permission];
   const { rows } = await sql.query<MemberRow>(`SELECT ${MEMBER_COLUMNS}${where} ORDER BY m.user_id`, values);
   return toMembers(rows);
 }
@@ -236,6 +248,23 @@ export async function contactsOf(
     phone: r.phone,
     consent: r.messaging_consent,
   }));
+}
+
+const NAMED_KINDS = new Set(['role', 'department', 'permission', 'users']);
+
+/** The recipients an event names for itself (alert events), or none when it says not to notify. */
+export function eventRecipients(payload: Record<string, unknown>): RecipientSpec[] {
+  if (payload.notify === false || !Array.isArray(payload.recipients)) return [];
+  return (payload.recipients as RecipientSpec[]).filter(
+    (r) => typeof r === 'object' && r !== null && NAMED_KINDS.has(r.kind),
+  );
+}
+
+/** The channels an event names for itself (alert events); null: the rule's own. */
+export function eventChannels(payload: Record<string, unknown>): string[] | null {
+  return Array.isArray(payload.channels)
+    ? payload.channels.filter((c): c is string => typeof c === 'string')
+    : null;
 }
 
 /** The recipients a rule names for an event (deduplicated; members first). */
@@ -300,6 +329,15 @@ export async function resolveRecipients(
       case 'client_contacts':
         if (ctx.clientId) contacts.push(...(await contactsOf(sql, { clientId: ctx.clientId })));
         break;
+      case 'event_recipients': {
+        // An alert's rule names its recipients (role, department, permission, users) in the event;
+        // nobody while the rule is silenced (`notify: false`).
+        const named = eventRecipients(event.payload);
+        if (named.length > 0)
+          for (const r of await resolveRecipients(sql, named, event, ctx))
+            if (r.kind === 'user') members.push(r);
+        break;
+      }
     }
   }
   members.push(...(await membersByIds(sql, [...userIds])));

@@ -1,7 +1,7 @@
 // The rules every organization starts with (installed when the organization is first seen by the
 // notifications module, and on upgrade: a rule an organization has changed or disabled keeps its
 // changes, since rows are only inserted when their built-in key is missing).
-import type { Priority } from './channels/provider.ts';
+import { DELIVERY_CHANNELS, type DeliveryChannel, type Priority } from './channels/provider.ts';
 import type { RecipientSpec } from './store.ts';
 
 export interface BuiltinRule {
@@ -9,7 +9,7 @@ export interface BuiltinRule {
   name: string;
   eventType: string;
   recipients: RecipientSpec[];
-  channels: ('in_app' | 'email')[];
+  channels: DeliveryChannel[];
   priority: Priority;
   notifyActor: boolean;
 }
@@ -76,6 +76,46 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     recipients: [{ kind: 'permission', permission: 'webhooks:manage' }],
     channels: ['in_app', 'email'],
     priority: 'high',
+    notifyActor: true,
+  },
+  {
+    key: 'security_new_login_location',
+    name: 'A sign-in to my account from a new network, country or device',
+    eventType: 'security.new_login_location',
+    recipients: [{ kind: 'subject_user' }],
+    channels: ['in_app', 'email'],
+    priority: 'high',
+    notifyActor: true,
+  },
+  // Alerts (alerts module): whom and where the alert rule says (the event carries them), on any
+  // channel the rule names; the priority follows the alert's severity (event-notifier.ts).
+  {
+    key: 'alert_fired',
+    name: 'An alert fired (recipients and channels of the alert rule)',
+    eventType: 'alert.fired',
+    recipients: [{ kind: 'event_recipients' }],
+    channels: [...DELIVERY_CHANNELS],
+    priority: 'high',
+    notifyActor: true,
+  },
+  {
+    key: 'alert_resolved',
+    name: 'An alert resolved (recipients and channels of the alert rule)',
+    eventType: 'alert.resolved',
+    recipients: [{ kind: 'event_recipients' }],
+    channels: [...DELIVERY_CHANNELS],
+    priority: 'normal',
+    notifyActor: true,
+  },
+  // Backups (backups module): a backup that failed on its last attempt, to the super admins
+  // (a platform event: event-notifier.ts sends it to each in their home organization).
+  {
+    key: 'backup_failed',
+    name: 'A backup failed (super admins)',
+    eventType: 'backup.failed',
+    recipients: [{ kind: 'event_recipients' }],
+    channels: ['in_app', 'email'],
+    priority: 'critical',
     notifyActor: true,
   },
 ];

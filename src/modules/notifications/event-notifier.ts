@@ -4,13 +4,13 @@
 // dispatcher's transaction (so an event handled twice notifies once: the idempotency key is the
 // event, the rule, the channel and the recipient), in-app ones are announced to their recipient
 // over /ws (the personal event notification.created), and the delivery runners are woken.
-import { newId } from '../../platform/db/ids.ts';
+import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import { onCommit, type Sql } from '../../platform/db/transaction.ts';
 import type { DomainEvent } from '../../platform/events/catalogue.ts';
 import { emitEvents } from '../../platform/events/outbox.ts';
-import { eventContext, orgProfile, resolveRecipients } from './audience.ts';
+import { eventChannels, eventContext, orgProfile, resolveRecipients } from './audience.ts';
 import { BUILTIN_RULES } from './builtin-rules.ts';
-import type { ProviderKind } from './channels/provider.ts';
+import type { DeliveryChannel, Priority, ProviderKind } from './channels/provider.ts';
 import { type PlannerDeps, planNotifications } from './planner.ts';
 import { wakeRunnersAfterCommit } from './runner.ts';
 import * as store from './store.ts';
@@ -22,6 +22,17 @@ export interface NotifierDeps {
   publicUrl: string;
   clock: () => Date;
 }
+
+/** Platform events notifications deliver (to the super admins); the others concern no organization's members. */
+const PLATFORM_NOTIFIED = new Set(['alert.fired', 'alert.resolved', 'backup.failed']);
+
+/** An alert's severity sets the priority of its notifications (a critical alert skips quiet hours). */
+const ALERT_PRIORITY: Record<string, Priority> = {
+  critical: 'critical',
+  error: 'high',
+  warning: 'normal',
+  info: 'low',
+};
 
 /** Installs the built-in rules an organization lacks (new ones arrive with upgrades). */
 export async function ensureBuiltinRules(sql: Sql, orgId: string): Promise<void> {
@@ -72,6 +83,8 @@ export class EventNotifier {
     tx: Sql,
     event: Pick<DomainEvent, 'id' | 'type' | 'orgId' | 'payload' | 'actor'>,
   ): Promise<number> {
+    // The platform (nil organization) has no members, rules or channels of its own.
+    if (event.orgId === PLATFORM_ORG_ID) return this.handlePlatform(tx, event);
     await this.ensureBuiltins(tx, event.orgId);
     const rules = await store.enabledRulesFor(tx, event.type);
     if (rules.length === 0) return 0;
@@ -89,6 +102,13 @@ export class EventNotifier {
     };
     const planned: store.NewNotification[] = [];
     for (const rule of rules) {
+      // A rule that notifies whom the event names (alerts) also sends on the channels it names.
+      const named = rule.recipients.some((r) => r.kind === 'event_recipients');
+      const wanted = named ? eventChannels(event.payload) : null;
+      const channels = wanted ? rule.channels.filter((c) => wanted.includes(c)) : rule.channels;
+      const severity = named ? ALERT_PRIORITY[String(event.payload.severity)] : undefined;
+      const priority = severity ?? rule.priority;
+      if (channels.length === 0) continue;
       const recipients = (await resolveRecipients(tx, rule.recipients, event, ctx)).filter(
         (r) => rule.notify_actor || r.kind !== 'user' || r.userId !== event.actor.id,
       );
@@ -103,11 +123,11 @@ export class EventNotifier {
             eventId: event.id,
             eventType: event.type,
             ruleId: rule.id,
-            priority: rule.priority,
-            channels: rule.channels,
+            priority,
+            channels: channels as DeliveryChannel[],
             recipients,
             keyPrefix: `e:${event.id}:r:${rule.id}`,
-            variables: { ...variables, priority: rule.priority },
+            variables: { ...variables, priority },
             data: { event: { id: event.id, type: event.type }, payload: event.payload, link: variables.link },
             now,
           },
@@ -117,6 +137,42 @@ export class EventNotifier {
     }
     return storePlanned(tx, event.orgId, planned, { type: 'system', id: null });
   }
+
+  /**
+   * A platform-wide alert (alert.fired, alert.resolved under the nil organization) goes to the
+   * super admins: each is notified in their home organization (their oldest active membership),
+   * by that organization's built-in alert rules and channels, as if the event named them. All on
+   * the dispatcher's own transaction, switching `app.org_id` per home (transaction-local, as
+   * bul_start_login_session does): a second pooled transaction per home while this one holds its
+   * connection could wait forever for the pool. The rows commit with the dispatcher's "done" mark
+   * (idempotent by event id); their keys (event, rule, recipient, channel) guard a redelivery too.
+   */
+  private async handlePlatform(
+    tx: Sql,
+    event: Pick<DomainEvent, 'id' | 'type' | 'orgId' | 'payload' | 'actor'>,
+  ): Promise<number> {
+    if (!PLATFORM_NOTIFIED.has(event.type) || event.payload.notify === false) return 0;
+    const { rows } = await tx.query<{ org_id: string; user_ids: string[] }>(
+      'SELECT org_id, user_ids FROM bul_super_admin_homes()',
+    );
+    let stored = 0;
+    for (const home of rows) {
+      await actFor(tx, home.org_id);
+      stored += await this.handle(tx, {
+        ...event,
+        orgId: home.org_id,
+        payload: { ...event.payload, recipients: [{ kind: 'users', userIds: home.user_ids }] },
+      });
+    }
+    // Back to the platform: the dispatcher records its mark under the event's organization.
+    if (rows.length > 0) await actFor(tx, event.orgId);
+    return stored;
+  }
+}
+
+/** Switches the transaction's tenant (row-level security) to `orgId` until it ends. */
+async function actFor(tx: Sql, orgId: string): Promise<void> {
+  await tx.query("SELECT set_config('app.org_id', $1, true)", [orgId]);
 }
 
 /**

@@ -10,10 +10,10 @@ import { Channels, Priority } from './schemas.ts';
 export const RULE_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((t) => t !== 'notification.created');
 
 const ContextKind = StringEnum(
-  ['assignee', 'watchers', 'project_owner', 'subject_user', 'client_contacts'] as const,
+  ['assignee', 'watchers', 'project_owner', 'subject_user', 'client_contacts', 'event_recipients'] as const,
   {
     description:
-      "Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).",
+      "Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).",
   },
 );
 

@@ -5,6 +5,7 @@ import type { SecretBox } from '../../platform/crypto/secret-box.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
 import { CallbackService } from './callback-service.ts';
+import { ChannelHealth } from './channel-health.ts';
 import { ChannelService } from './channel-service.ts';
 import { smtpFromEnvironment } from './channels/smtp-email.ts';
 import { NotificationDelivery, type ReadyProvider } from './delivery.ts';
@@ -17,6 +18,8 @@ import { RuleService } from './rule-service.ts';
 import { SendService } from './send-service.ts';
 import { TemplateService } from './template-service.ts';
 import { TemplateEngine } from './templates/engine.ts';
+
+export type { ChannelHealth, ChannelProbe } from './channel-health.ts';
 
 export interface NotificationDeps {
   db: Db;
@@ -66,6 +69,8 @@ export class NotificationServices {
   readonly analytics: NotificationAnalyticsService;
   readonly templates: TemplateService;
   readonly channels: ChannelService;
+  /** Probes of the enabled channels, for the health checks (system module). */
+  readonly health: ChannelHealth;
 
   constructor(d: NotificationDeps) {
     const clock = d.clock ?? (() => new Date());
@@ -85,7 +90,12 @@ export class NotificationServices {
         this.callbacks.unsubscribeUrl(o),
     };
     const hasPlatformEmail = d.config.smtp !== null;
-    this.notifier = new EventNotifier({ planner, platformEmail: hasPlatformEmail, publicUrl, clock });
+    this.notifier = new EventNotifier({
+      planner,
+      platformEmail: hasPlatformEmail,
+      publicUrl,
+      clock,
+    });
     this.send = new SendService({
       db: d.db,
       audit: d.audit,
@@ -136,6 +146,12 @@ export class NotificationServices {
       timeoutMs: d.config.notifyProviderTimeoutMs,
       allowPrivate: d.config.webhookAllowPrivate,
       clock,
+    });
+    this.health = new ChannelHealth({
+      pool: d.db.pool,
+      box: d.box,
+      providers: this.providers,
+      allowPrivate: d.config.webhookAllowPrivate,
     });
   }
 }

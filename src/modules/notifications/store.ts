@@ -42,7 +42,15 @@ export interface TemplateVersionRow {
 }
 
 export type RecipientSpec =
-  | { kind: 'assignee' | 'watchers' | 'project_owner' | 'subject_user' | 'client_contacts' }
+  | {
+      kind:
+        | 'assignee'
+        | 'watchers'
+        | 'project_owner'
+        | 'subject_user'
+        | 'client_contacts'
+        | 'event_recipients';
+    }
   | { kind: 'role'; roleId: string }
   | { kind: 'department'; departmentId: string }
   | { kind: 'permission'; permission: string }

@@ -1,5 +1,6 @@
 // SQL of the webhooks module: endpoints, deliveries and their attempts (tenant tables, RLS).
 import type { Sql } from '../../platform/db/transaction.ts';
+import { traceContext } from '../../platform/observability/telemetry.ts';
 
 export interface EndpointRow {
   org_id: string;
@@ -168,10 +169,20 @@ export async function insertDeliveries(
          FROM unnest($2::uuid[], $3::uuid[]) AS x (id, endpoint_id)
        ON CONFLICT (org_id, endpoint_id, event_id) DO NOTHING
        RETURNING id)
-     SELECT ins.id, graphile_worker.add_job('${DELIVER_TASK}', json_build_object('orgId', $1::text, 'deliveryId', ins.id),
+     SELECT ins.id, graphile_worker.add_job('${DELIVER_TASK}',
+              json_strip_nulls(json_build_object('orgId', $1::text, 'deliveryId', ins.id, 'traceparent', $8::text)),
               run_at => $7, max_attempts => 5, job_key => 'webhook-delivery:' || ins.id) IS NOT NULL AS queued
        FROM ins`,
-    [e.orgId, newIds(endpoints.length), endpoints.map((r) => r.id), e.eventId, e.type, e.event, e.now],
+    [
+      e.orgId,
+      newIds(endpoints.length),
+      endpoints.map((r) => r.id),
+      e.eventId,
+      e.type,
+      e.event,
+      e.now,
+      traceContext().traceparent ?? null, // the delivery's span joins this trace (tracing on)
+    ],
   );
   return rows.map((r) => r.id);
 }
@@ -179,9 +190,10 @@ export async function insertDeliveries(
 /** Queues (or moves) the delivery's job to `runAt`. */
 export async function queueDelivery(sql: Sql, orgId: string, id: string, runAt: Date): Promise<void> {
   await sql.query(
-    `SELECT graphile_worker.add_job('${DELIVER_TASK}', json_build_object('orgId', $1::text, 'deliveryId', $2::text),
+    `SELECT graphile_worker.add_job('${DELIVER_TASK}',
+       json_strip_nulls(json_build_object('orgId', $1::text, 'deliveryId', $2::text, 'traceparent', $4::text)),
        run_at => $3, max_attempts => 5, job_key => 'webhook-delivery:' || $2)`,
-    [orgId, id, runAt],
+    [orgId, id, runAt, traceContext().traceparent ?? null],
   );
 }
 

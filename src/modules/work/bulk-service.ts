@@ -211,7 +211,8 @@ export class BulkService {
 
   // ---- export ----------------------------------------------------------------------------------
 
-  exportClients(ctx: CallContext, q: Filters<ClientListQueryType>, sink: ExportSink): Promise<unknown> {
+  async exportClients(ctx: CallContext, q: Filters<ClientListQueryType>, sink: ExportSink): Promise<unknown> {
+    await this.audit.recordExport(ctx, { resource: 'clients', format: sink.format, filters: q });
     const { text, values } = clientStore.clientExportQuery(q);
     return this.db.transaction(tenantScope(ctx), (tx) =>
       sink.send({
@@ -235,7 +236,12 @@ export class BulkService {
     );
   }
 
-  exportProjects(ctx: CallContext, q: Filters<ProjectListQueryType>, sink: ExportSink): Promise<unknown> {
+  async exportProjects(
+    ctx: CallContext,
+    q: Filters<ProjectListQueryType>,
+    sink: ExportSink,
+  ): Promise<unknown> {
+    await this.audit.recordExport(ctx, { resource: 'projects', format: sink.format, filters: q });
     const { text, values } = projectStore.projectExportQuery(q);
     return this.db.transaction(tenantScope(ctx), (tx) =>
       sink.send({
@@ -263,7 +269,8 @@ export class BulkService {
     );
   }
 
-  exportTasks(ctx: CallContext, q: Filters<TaskListQueryType>, sink: ExportSink): Promise<unknown> {
+  async exportTasks(ctx: CallContext, q: Filters<TaskListQueryType>, sink: ExportSink): Promise<unknown> {
+    await this.audit.recordExport(ctx, { resource: 'tasks', format: sink.format, filters: q });
     if (sink.format === 'csv') {
       // Tasks are the large export (a million rows is ordinary): PostgreSQL writes the CSV with
       // COPY and the bytes go straight to the response, so memory stays flat however many rows.

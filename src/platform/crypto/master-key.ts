@@ -9,7 +9,10 @@ export type KeyPurpose =
   | 'database-app-password'
   | 'embedded-superuser-password'
   | 'token-pepper'
-  | 'realtime-bus';
+  | 'realtime-bus'
+  | 'cache-bus'
+  | 'backup-key'
+  | 'backup-installation-id';
 
 export class MasterKey {
   readonly id: string;

@@ -39,6 +39,30 @@ const contract = crud('A contract', 'business:read', { clientId: Id });
 const invoice = crud('An invoice', 'business:read', { clientId: Id });
 const deal = crud('A deal', 'business:read', {});
 
+/** The payload of the alert events (alerts module): the alert, its rule, and whom to notify. */
+const alertPayload = Type.Object({
+  id: Id,
+  ruleId: Id,
+  ruleName: Type.String(),
+  scope: Type.Union([Type.Literal('organization'), Type.Literal('platform')]),
+  status: Type.String({ description: 'pending, firing, acknowledged or resolved' }),
+  severity: Type.String({ description: 'info, warning, error or critical' }),
+  type: Type.String({ description: 'performance, security, system, business or compliance' }),
+  title: Type.String(),
+  value: Type.Union([Type.Number(), Type.Null()], { description: 'the reading that breached (or cleared)' }),
+  startedAt: Type.String({ format: 'date-time' }),
+  firedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  resolvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  resolution: Type.Union([Type.String(), Type.Null()], { description: 'auto, manual or cleared' }),
+  comment: Type.Union([Type.String(), Type.Null()]),
+  notify: Type.Boolean({ description: 'false while the rule is silenced' }),
+  channels: Type.Array(Type.String(), { description: "the rule's notification channels" }),
+  recipients: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+    description:
+      "the rule's recipients (role, department, permission, users); empty on platform rules: super admins",
+  }),
+});
+
 export const EVENT_CATALOGUE = {
   'client.created': client.created,
   'client.updated': client.updated,
@@ -151,6 +175,130 @@ export const EVENT_CATALOGUE = {
     }),
     'notifications:manage',
     { personal: true },
+  ),
+  'security.login_succeeded': entry(
+    'A member signed in to the organization (password, or password and second factor); `id`: the user.',
+    Type.Object({
+      id: Id,
+      sessionId: Id,
+      ip: Type.String(),
+      userAgent: Type.Union([Type.String(), Type.Null()]),
+    }),
+    'security:read',
+    { self: true },
+  ),
+  'security.new_login_location': entry(
+    'A member signed in from a network (/24, /48), country or device not seen before for them (never on their first login); `id`: the user.',
+    Type.Object({
+      id: Id,
+      ip: Type.String(),
+      network: Type.String({ description: 'the IPv4 /24 or IPv6 /48 of the address' }),
+      country: Type.Union([Type.String(), Type.Null()], {
+        description: 'ISO 3166-1 alpha-2, when GEOIP_DB_PATH locates the address',
+      }),
+      device: Type.String({ description: 'browser family on OS family, e.g. "Firefox on Linux"' }),
+      newOrigins: Type.Array(Type.String(), {
+        description: 'what was new: `network`, `country` and/or `device`',
+      }),
+    }),
+    'security:read',
+    { self: true },
+  ),
+  'security.threat_detected': entry(
+    'Threat detection raised a new threat (docs/security.md lists the types); `id`: the threat.',
+    Type.Object({
+      id: Id,
+      type: Type.String(),
+      severity: Type.String({ description: '`low`, `medium`, `high` or `critical`' }),
+      userId: NullableId,
+      ip: Type.Union([Type.String(), Type.Null()]),
+      detectedAt: Type.String({ format: 'date-time' }),
+    }),
+    'security:read',
+  ),
+  'role.permissions_changed': entry(
+    'A custom role gained or lost permissions; `id`: the role.',
+    Type.Object({
+      id: Id,
+      added: Type.Array(Type.String()),
+      removed: Type.Array(Type.String()),
+    }),
+    'roles:read',
+  ),
+  'alert.fired': entry(
+    "An alert fired: its rule's conditions held over their window (`id`: the alert). `notify`, `channels` and `recipients` are the rule's (notifications deliver to them; false while the rule is silenced).",
+    alertPayload,
+    'alerts:read',
+  ),
+  'alert.acknowledged': entry(
+    'A member acknowledged an alert (`comment`: theirs).',
+    alertPayload,
+    'alerts:read',
+  ),
+  'alert.resolved': entry(
+    'An alert resolved: its condition cleared (`resolution` auto) or a member resolved it (manual).',
+    alertPayload,
+    'alerts:read',
+  ),
+  'backup.completed': entry(
+    'A backup succeeded (platform event; `id`: the backup run).',
+    Type.Object({
+      id: Id,
+      type: Type.String({ description: 'full, incremental, differential or critical' }),
+      trigger: Type.String({ description: 'manual, schedule, safety or cli' }),
+      durationMs: Type.Integer(),
+      rows: Type.Integer(),
+      storedBytes: Type.Integer(),
+    }),
+    'backups:manage',
+  ),
+  'backup.failed': entry(
+    'A backup failed on its last attempt (platform event; super admins are notified). `errorCode`: the engine’s reason (wrong_key, disk_full, target_unavailable, chain_broken, ...).',
+    Type.Object({
+      id: Id,
+      backupId: Id,
+      type: Type.String(),
+      errorCode: Type.String(),
+      message: Type.String(),
+      attempt: Type.Integer({ minimum: 1 }),
+    }),
+    'backups:manage',
+  ),
+  'backup.restored': entry(
+    'A restore was applied (`id`: the restore; `organizationId` set for an organization restore, which is also emitted to that organization).',
+    Type.Object({
+      id: Id,
+      backupId: Id,
+      scope: Type.String({ description: 'all, tables or organization' }),
+      organizationId: NullableId,
+      safetyBackupId: NullableId,
+      tables: Type.Integer({ description: 'tables that changed' }),
+    }),
+    'backups:restore',
+  ),
+  'backup.verified': entry(
+    'A backup was verified (every part read and a scratch restore compared with its checksums): `ok` false names the problem.',
+    Type.Object({
+      id: Id,
+      backupId: Id,
+      ok: Type.Boolean(),
+      message: Type.Union([Type.String(), Type.Null()]),
+    }),
+    'backups:manage',
+  ),
+  'data.exported': entry(
+    'A member (or API key) started an export of a list (CSV, XLSX or JSON: one event per export, not per row); `id`: the export.',
+    Type.Object({
+      id: Id,
+      resource: Type.String({
+        description: 'what was exported: `clients`, `tasks`, `invoices`, `audit`, ...',
+      }),
+      format: Type.String({ description: '`csv`, `xlsx` or `json`' }),
+      filters: Type.Record(Type.String(), Type.Unknown(), {
+        description: 'the list filters applied (defaults included)',
+      }),
+    }),
+    'audit:read',
   ),
 } as const;
 

@@ -19,6 +19,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { isUuid, newId as newDeliveryId } from '../db/ids.ts';
 import { inTransaction, type Sql } from '../db/transaction.ts';
+import { inSpan, reportError } from '../observability/telemetry.ts';
 import type { DomainEvent, EventType } from './catalogue.ts';
 import type { EventHandler, EventHandlerRegistry } from './registry.ts';
 
@@ -234,6 +235,7 @@ export class EventDispatcher {
             })
             .catch(async (err) => {
               this.o.log.error({ err, orgId, handler: h.name }, 'event handler transaction failed');
+              reportError(err, { source: 'event-handler', tags: { handler: h.name, orgId } });
               if (on.eventId) await this.recordBrokenRun(orgId, h, on.eventId, err).catch(() => {});
               return false;
             });
@@ -294,7 +296,13 @@ export class EventDispatcher {
     };
     try {
       await Promise.race([
-        work(),
+        // A span per handler run (tracing on). The events carry no trace context (the outbox
+        // row has no column for it), so each run starts a trace of its own; jobs it queues join it.
+        inSpan(
+          `event handler ${h.name}`,
+          { 'bul.handler': h.name, 'bul.org_id': orgId, 'bul.events': events.length },
+          work,
+        ),
         new Promise((_, reject) => {
           timer = setTimeout(() => {
             expired = true;
@@ -416,6 +424,11 @@ export class EventDispatcher {
             { err, orgId, handler: h.name, eventId: row.id, attempt, parked },
             parked ? 'event handler failed for good; parked' : 'event handler failed; will retry',
           );
+          if (parked)
+            reportError(err, {
+              source: 'event-handler',
+              tags: { handler: h.name, orgId, eventId: row.id, attempt },
+            });
           await tx.query(UPSERT_DELIVERY, [
             orgId,
             h.name,
@@ -491,6 +504,7 @@ export class EventDispatcher {
             { err, orgId, handler: h.name, eventId: r.id },
             'retried event handler failed again',
           );
+          reportError(err, { source: 'event-handler', tags: { handler: h.name, orgId, eventId: r.id } });
           await tx.query(UPSERT_DELIVERY, [
             orgId,
             h.name,

@@ -95,3 +95,20 @@ export async function emitEvents(
 export function changedFields(changes: Record<string, unknown> | null | undefined): string[] {
   return changes ? Object.keys(changes) : [];
 }
+
+/**
+ * The data version of an organization (or, `null`, of every organization: super admins only), read
+ * in `tx` (migration 0025): the audit and domain events it has committed and its settings' version
+ * (every organization: a counter of organization changes). It changes with every commit that
+ * writes an audit event — every mutation — the moment that commit is visible: a cached value keyed
+ * by it is recomputed by the first read after any change, in every process, without waiting for
+ * the sealer or the events' dispatch.
+ */
+export async function dataVersion(tx: Sql, orgId: string | null): Promise<string> {
+  const { rows } = await tx.query<{ v: string }>({
+    name: 'bul_data_version',
+    text: 'SELECT bul_data_version($1) AS v',
+    values: [orgId],
+  });
+  return rows[0]?.v ?? '0';
+}

@@ -25,6 +25,11 @@ const PROBLEM_SCHEMA = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     instance: { type: 'string', description: 'The request id' },
+    traceId: {
+      type: 'string',
+      description:
+        'The trace of the request (32 hex digits), when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT)',
+    },
     errors: {
       type: 'array',
       items: {
@@ -76,8 +81,22 @@ const TAGS = [
     description:
       'Notifications on every channel: channels and their providers, templates with versions, rules, preferences, sending and broadcasting, the delivery log, analytics, the inbox; provider callbacks and unsubscribe',
   },
+  {
+    name: 'alerts',
+    description:
+      'Alert rules over the monitoring metrics (per organization, or platform-wide for super admins), alerts with acknowledgement, resolution, silences and history, the 24 h preview, the executive alert summary',
+  },
+  {
+    name: 'backups',
+    description:
+      'Backups of the installation: runs with live progress, schedules, retention, verification, drills; restores of everything, some tables or one organization (org admins: their own, as the restore policy allows)',
+  },
   { name: 'platform', description: 'Installation-wide administration (super admins)' },
   { name: 'system', description: 'Health, readiness, metrics, the error catalogue and signing keys' },
+  {
+    name: 'monitoring',
+    description: 'The metrics history: series per step, the metric catalogue, capacity projections',
+  },
 ];
 
 /** Headers the prose describes, declared where they apply (documentation only: checked in code). */

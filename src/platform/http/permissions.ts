@@ -45,13 +45,26 @@ export const PERMISSIONS = {
   'executive:read': "See the organization's executive metrics and trends",
   'platform:admin':
     'Administer the whole installation: all organizations, global IP rules (super admins only)',
+  'monitoring:read':
+    "See the organization's metrics history (requests, errors, latency, security and quota counters) and capacity projections",
+  'system:health':
+    "See the health checks: the platform's status and the organization's notification channels (super admins: every detail and every organization)",
+  'security:read': 'See the threats BUL detected and the security dashboard; dismiss a threat',
+  'alerts:read':
+    "See the organization's alert rules and alerts, their history and the executive alert summary",
+  'alerts:manage':
+    'Create, change and delete alert rules; acknowledge, resolve and silence alerts (platform-wide ones: super admins)',
+  'backups:manage':
+    'Run, verify and restore backups of the whole installation; change schedules, retention and the restore policy (super admins only)',
+  'backups:restore':
+    "See the backups and restore the organization's own data from one, as the installation's restore policy allows",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
 export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 
 /** Permissions that only the platform's super admins hold; no organization role can carry them. */
-export const PLATFORM_PERMISSIONS: readonly Permission[] = ['platform:admin'];
+export const PLATFORM_PERMISSIONS: readonly Permission[] = ['platform:admin', 'backups:manage'];
 export const ORG_PERMISSIONS = ALL_PERMISSIONS.filter((p) => !PLATFORM_PERMISSIONS.includes(p));
 
 export const isPermission = (value: string): value is Permission => Object.hasOwn(PERMISSIONS, value);

@@ -7,6 +7,7 @@ import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError, fieldError 
 import { errorTitle } from '../i18n/error-titles.ts';
 import { DEFAULT_LOCALE, type Locale, negotiateLocale } from '../i18n/locale.ts';
 import { render } from '../i18n/message.ts';
+import { reportError, traceIdNow } from '../observability/telemetry.ts';
 import { HTTP } from './messages.ts';
 import { toFieldErrors } from './validation.ts';
 
@@ -16,7 +17,13 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 const sentence = (text: string, locale: Locale) =>
   locale === 'en' ? text : text.charAt(0).toLocaleUpperCase(locale) + text.slice(1);
 
-export function problemBody(error: AppError, requestId: string, locale: Locale = DEFAULT_LOCALE) {
+/** `traceId`: the request's trace when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT), to quote in a report. */
+export function problemBody(
+  error: AppError,
+  requestId: string,
+  locale: Locale = DEFAULT_LOCALE,
+  traceId?: string,
+) {
   const entry = ERROR_CATALOGUE[error.code];
   return {
     type: `urn:bul:error:${error.code}`,
@@ -28,6 +35,7 @@ export function problemBody(error: AppError, requestId: string, locale: Locale =
         ? errorTitle(error.code, locale) // thrown without a detail
         : error.message,
     instance: requestId,
+    ...(traceId ? { traceId } : {}),
     ...(error.errors
       ? {
           errors: error.errors.map(({ msg, ...e }) => (msg ? { ...e, message: render(msg, locale) } : e)),
@@ -59,7 +67,7 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
     .code(error.status)
     .type(PROBLEM_CONTENT_TYPE)
     .header('content-language', locale)
-    .send(problemBody(error, String(reply.request.id), locale));
+    .send(problemBody(error, String(reply.request.id), locale, traceIdNow()));
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -171,8 +179,13 @@ export function toAppError(err: unknown): { error: AppError; unexpected: boolean
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { error, unexpected } = toAppError(err);
-    if (unexpected) request.log.error({ err }, 'request failed');
-    else if (error.status >= 500) request.log.warn({ err }, 'request failed');
+    if (unexpected) {
+      request.log.error({ err }, 'request failed');
+      reportError(err, {
+        source: 'request',
+        tags: { requestId: request.id, method: request.method, route: request.routeOptions.url },
+      });
+    } else if (error.status >= 500) request.log.warn({ err }, 'request failed');
     return sendProblem(reply, error);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -35,6 +35,10 @@ const TRANSLATED: Record<ErrorCode, Record<Exclude<Locale, 'en'>, string>> = {
     es: 'Eso reescribiría el historial financiero',
     'pt-BR': 'Isso reescreveria o histórico financeiro',
   },
+  'backup-unusable': {
+    es: 'La copia de seguridad no se puede usar',
+    'pt-BR': 'O backup não pode ser usado',
+  },
   conflict: { es: 'Conflicto con el estado actual', 'pt-BR': 'Conflito com o estado atual' },
   'invalid-transition': {
     es: 'Ese cambio de estado no está permitido',

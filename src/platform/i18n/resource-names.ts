@@ -52,6 +52,10 @@ const NAMES = defineMessages('resource', {
   },
   notificationAddress: { en: 'address', es: 'la dirección', 'pt-BR': 'o endereço' },
   notificationBatch: { en: 'notification batch', es: 'el envío', 'pt-BR': 'o envio' },
+  alertRule: { en: 'alert rule', es: 'la regla de alerta', 'pt-BR': 'a regra de alerta' },
+  alert: { en: 'alert', es: 'la alerta', 'pt-BR': 'o alerta' },
+  backup: { en: 'backup', es: 'la copia de seguridad', 'pt-BR': 'o backup' },
+  backupRestore: { en: 'restore', es: 'la restauración', 'pt-BR': 'a restauração' },
 });
 
 export type ResourceName = keyof typeof NAMES;

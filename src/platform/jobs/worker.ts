@@ -1,6 +1,7 @@
 // Background jobs on graphile-worker: the queue lives in PostgreSQL, workers wake on
 // LISTEN/NOTIFY, retries back off exponentially, and cron schedules are kept in the database so
 // that whichever worker is up runs each tick exactly once. Modules contribute tasks and schedules.
+import { EventEmitter } from 'node:events';
 import {
   Logger,
   makeWorkerUtils,
@@ -8,11 +9,14 @@ import {
   run,
   runMigrations,
   type Task,
+  type WorkerEvents,
   type WorkerUtils,
 } from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger as Pino } from 'pino';
 import { RUNTIME_GROUP_ROLE } from '../db/database.ts';
+import { errorReportsActive, inSpan, reportError, tracingActive } from '../observability/telemetry.ts';
+import { WorkerLiveness } from './liveness.ts';
 
 export interface JobDefinition {
   name: string;
@@ -56,6 +60,36 @@ export async function migrateJobQueue(ownerUrl: string, owner: pg.ClientBase): P
     END $$`);
 }
 
+/**
+ * A task in a span of its own (`job <name>`), the child of the trace that queued it when its
+ * payload carries a `traceparent` (observability/telemetry.ts traceContext()); its failure on
+ * the last attempt goes to the error reports. Unchanged when neither tracing nor reports are on.
+ */
+export function observedTask(name: string, handler: Task): Task {
+  if (!tracingActive() && !errorReportsActive()) return handler;
+  return (payload, helpers) => {
+    const { job } = helpers;
+    const tp = (payload as { traceparent?: unknown } | null)?.traceparent;
+    return inSpan(
+      `job ${name}`,
+      { 'bul.job.name': name, 'bul.job.id': String(job.id), 'bul.job.attempt': job.attempts },
+      async () => {
+        try {
+          return await handler(payload, helpers);
+        } catch (err) {
+          if (job.attempts >= job.max_attempts)
+            reportError(err, {
+              source: 'job',
+              tags: { job: name, jobId: String(job.id), attempt: job.attempts },
+            });
+          throw err;
+        }
+      },
+      typeof tp === 'string' ? tp : undefined,
+    );
+  };
+}
+
 export interface JobRunner {
   stop(): Promise<void>;
 }
@@ -65,20 +99,56 @@ export async function startWorker(opts: {
   jobs: JobDefinition[];
   concurrency: number;
   log: Pino;
+  /**
+   * How often this process renews its workers' heartbeat; 3 beats missed = dead (liveness.ts).
+   * JOB_WORKER_HEARTBEAT_SECONDS's default (10 s) when not given.
+   */
+  heartbeatMs?: number;
 }): Promise<JobRunner> {
   const crontab = opts.jobs
     .filter((j) => j.schedule)
     .map((j) => `${j.schedule} ${j.name}`)
     .join('\n');
+  // The ids graphile-worker gives this process's workers (and their pool), for the heartbeat.
+  const ids = new Set<string>();
+  const events: WorkerEvents = new EventEmitter();
+  events.on('pool:create', ({ workerPool }) => ids.add(workerPool.id));
+  events.on('worker:create', ({ worker }) => ids.add(worker.workerId));
   const runner: Runner = await run({
+    events,
     pgPool: opts.pool,
     concurrency: opts.concurrency,
     noHandleSignals: true, // BUL's own shutdown drains jobs
-    taskList: Object.fromEntries(opts.jobs.map((j) => [j.name, j.handler])),
+    taskList: Object.fromEntries(opts.jobs.map((j) => [j.name, observedTask(j.name, j.handler)])),
     crontab,
     logger: pinoLogger(opts.log),
   });
-  return { stop: () => runner.stop() };
+  const utils = await makeWorkerUtils({ pgPool: opts.pool });
+  const liveness = new WorkerLiveness({
+    pool: opts.pool,
+    utils,
+    ids: () => [...ids],
+    everyMs: opts.heartbeatMs ?? 10_000,
+    deadAfterMs: 3 * (opts.heartbeatMs ?? 10_000),
+    log: opts.log,
+  });
+  try {
+    await liveness.start();
+  } catch (err) {
+    await runner.stop().catch(() => {});
+    await utils.release();
+    throw err;
+  }
+  return {
+    async stop() {
+      try {
+        await runner.stop();
+        await liveness.stop();
+      } finally {
+        await utils.release();
+      }
+    },
+  };
 }
 
 /** For API processes: queue jobs without running them. */

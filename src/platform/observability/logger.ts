@@ -3,6 +3,7 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
+import { traceIdNow, tracingActive } from './telemetry.ts';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -11,6 +12,8 @@ export function loggerOptions(level: string): LoggerOptions {
     level,
     base: { service: 'bul', pid: process.pid },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    // With tracing on, every line written inside a trace names it (`traceId`).
+    ...(tracingActive() ? { mixin: () => traceIdMixin() } : {}),
     redact: {
       paths: [
         'req.headers.authorization',
@@ -26,6 +29,11 @@ export function loggerOptions(level: string): LoggerOptions {
       censor: '[redacted]',
     },
   };
+}
+
+function traceIdMixin(): { traceId?: string } {
+  const traceId = traceIdNow();
+  return traceId ? { traceId } : {};
 }
 
 /** LOG_FORMAT resolved: `auto` is pretty when stdout is a terminal (a person reads it), else JSON. */

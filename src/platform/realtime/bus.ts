@@ -9,47 +9,26 @@
 // can be lost (a connection down at that moment): the hub sees the hole in `seq` with the next
 // event of that organization and reads what it missed from the outbox.
 //
-// Anyone who can connect to the database may NOTIFY, and anyone on the Redis server may PUBLISH:
-// messages carry an HMAC (a key derived from the master key), and a hub ignores any message
-// without a valid one. The Redis channel is named after the master key, so two installations
-// sharing a Redis server never mix their events.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Messages are signed (channel.ts): a hub ignores any message without a valid signature.
 import type { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MasterKey } from '../crypto/master-key.ts';
 import { isUuid } from '../db/ids.ts';
 import type { DomainEvent } from '../events/catalogue.ts';
 import type { EventHandler, EventHandlerContext } from '../events/registry.ts';
+import { ChannelKey, subscribeToChannel } from './channel.ts';
 
-const PG_CHANNEL = 'bul_realtime';
 /** NOTIFY payloads must stay under 8,000 bytes; a larger event travels as a reference. */
 const MAX_INLINE_BYTES = 7000;
 
 /** What travels on the bus: the event, or (too large to carry) where to read it. */
 export type BusMessage = { event: DomainEvent } | { ref: { orgId: string; seq: number } };
 
-/** The bus's signing key and, for Redis, the installation's channel. */
-export class BusKey {
-  readonly redisChannel: string;
-  private readonly key: Buffer;
+/** The bus's signing key and channel names (`bul_realtime`, `bul:realtime:<installation>`). */
+export class BusKey extends ChannelKey {
   constructor(masterKey: MasterKey) {
-    this.key = masterKey.derive('realtime-bus');
-    this.redisChannel = `bul:realtime:${masterKey.id}`;
-  }
-
-  sign(text: string): string {
-    return `${createHmac('sha256', this.key).update(text).digest('base64url')}.${text}`;
-  }
-
-  /** The text of a signed message, or null when the signature is missing or wrong. */
-  open(signed: string): string | null {
-    const dot = signed.indexOf('.');
-    if (dot !== 43) return null; // base64url of 32 bytes
-    const text = signed.slice(dot + 1);
-    const expected = createHmac('sha256', this.key).update(text).digest();
-    const given = Buffer.from(signed.slice(0, dot), 'base64url');
-    return given.length === expected.length && timingSafeEqual(given, expected) ? text : null;
+    super(masterKey, 'realtime');
   }
 }
 
@@ -101,7 +80,7 @@ export function realtimePublisher(redis: Redis | null, key: BusKey, log: Logger)
       // One statement for the batch; notifications go out in the array's order, at commit.
       await tx.query(
         'SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS x (m, n) ORDER BY n',
-        [PG_CHANNEL, messages],
+        [key.pgChannel, messages],
       );
       return;
     }
@@ -127,7 +106,7 @@ export interface BusSubscription {
  * Listens to the bus in an API process, calling `onMessage` with each message and `onReconnect`
  * after a lost connection came back (what was published meanwhile is gone: the hub catches up).
  */
-export async function subscribeToBus(o: {
+export function subscribeToBus(o: {
   pool: pg.Pool;
   redis: Redis | null;
   key: BusKey;
@@ -137,69 +116,13 @@ export async function subscribeToBus(o: {
   /** A message that is not ours (no valid signature, or not a message). */
   onRejected?: () => void;
 }): Promise<BusSubscription> {
-  const receive = (signed: string) => {
-    const text = o.key.open(signed);
-    const m = text === null ? null : decodeBusMessage(text);
-    if (m) o.onMessage(m);
-    else o.onRejected?.();
-  };
-  if (o.redis) {
-    // A subscribed Redis connection can do nothing else: a connection of its own.
-    const sub = o.redis.duplicate({ lazyConnect: true, enableOfflineQueue: true });
-    let connectedOnce = false;
-    sub.on('error', (err) => o.log.warn({ err }, 'realtime redis subscription problem'));
-    sub.on('ready', () => {
-      if (connectedOnce) o.onReconnect();
-      connectedOnce = true;
-    });
-    sub.on('message', (channel: string, text: string) => {
-      if (channel === o.key.redisChannel) receive(text);
-    });
-    await sub.connect();
-    await sub.subscribe(o.key.redisChannel);
-    return { close: async () => void (await sub.quit().catch(() => sub.disconnect())) };
-  }
-  let client: pg.Client | null = null;
-  let closed = false;
-  const listen = async (again: boolean): Promise<void> => {
-    if (closed) return;
-    // keepAlive: a connection cut without a FIN (a NAT's idle timeout, a failover) is noticed.
-    const c = new pg.Client({
-      ...o.pool.options,
-      application_name: 'bul-realtime-listen',
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    });
-    c.on('notification', (n) => {
-      if (n.channel === PG_CHANNEL && n.payload) receive(n.payload);
-    });
-    c.on('error', (err) => {
-      o.log.warn({ err }, 'realtime notification connection lost; reconnecting');
-      client = null;
-      c.end().catch(() => {});
-      setTimeout(() => void listen(true), 1000).unref();
-    });
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${PG_CHANNEL}`);
-      if (closed) {
-        await c.end().catch(() => {});
-        return;
-      }
-      client = c;
-      if (again) o.onReconnect();
-    } catch (err) {
-      c.end().catch(() => {});
-      if (!again) throw err;
-      o.log.warn({ err }, 'cannot listen for realtime events; retrying');
-      setTimeout(() => void listen(true), 5000).unref();
-    }
-  };
-  await listen(false);
-  return {
-    async close() {
-      closed = true;
-      await client?.end().catch(() => {});
+  return subscribeToChannel({
+    ...o,
+    log: o.log,
+    onMessage: (text) => {
+      const m = decodeBusMessage(text);
+      if (m) o.onMessage(m);
+      else o.onRejected?.();
     },
-  };
+  });
 }

@@ -31,7 +31,10 @@ export type Resource =
   | 'audit'
   | 'security'
   | 'webhooks'
-  | 'notifications';
+  | 'notifications'
+  | 'monitoring'
+  | 'alerts'
+  | 'backups';
 
 /** A domain event as `/ws` delivers it: `{ id, type: 'task.updated', payload: { id, projectId } }`. */
 export interface DomainEventMessage {
@@ -67,6 +70,11 @@ const STALE_BY_SUBJECT: Record<string, readonly Resource[]> = {
   webhook: ['webhooks'],
   // Personal: only its recipient receives notification.created (their bell and inbox).
   notification: ['notifications'],
+  // Alerts fire, are acknowledged and resolve: the alert list, the rules (cooldown, silence) and
+  // the executive page's counts.
+  alert: ['alerts', 'analytics'],
+  // A backup completed, failed, was verified or restored: its lists, health and the executive figures.
+  backup: ['backups', 'analytics'],
 };
 
 /**

@@ -125,6 +125,184 @@ export interface paths {
         patch: operations["updateAnyOrganization"];
         trace?: never;
     };
+    "/api/v1/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alert with the history of its transitions
+         * @description **Requires:** `alerts:read`
+         */
+        get: operations["getAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alert (who, when, comment)
+         * @description A pending or firing alert becomes acknowledged; it still resolves by itself when its condition clears. A resolved (or already acknowledged) alert: 409 `invalid-transition`.
+         *
+         *     **Requires:** `alerts:manage`
+         */
+        post: operations["acknowledgeAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts, newest first (filters: status, severity, rule)
+         * @description **Requires:** `alerts:read`
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an alert by hand (its rule’s cooldown starts)
+         * @description **Requires:** `alerts:manage`
+         */
+        post: operations["resolveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert rules (the organization’s, or the platform’s with scope=platform)
+         * @description **Requires:** `alerts:read`
+         */
+        get: operations["listAlertRules"];
+        put?: never;
+        /**
+         * Create an alert rule
+         * @description Conditions name a metric of the monitoring catalogue allowed for the scope, an operator, a threshold in the metric’s unit and a window (`forMinutes`, at least one sampling interval). Refused naming the field: an unknown metric, a metric of another scope, an impossible threshold (percent outside 0–100, negative ms, bytes or counts), a window shorter than the sampling interval, `contains` on a metric that is not a count, a cooldown of zero.
+         *
+         *     **Requires:** `alerts:manage`
+         */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alert rule
+         * @description **Requires:** `alerts:read`
+         */
+        get: operations["getAlertRule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an alert rule with its alerts (not a built-in one: disable it)
+         * @description **Requires:** `alerts:manage`
+         */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an alert rule (built-in ones too: they keep the changes through upgrades; honours If-Match)
+         * @description **Requires:** `alerts:manage`
+         */
+        patch: operations["updateAlertRule"];
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * When a rule would have fired and resolved over the last 24 hours
+         * @description Replays the conditions over the stored samples with the live evaluator’s logic and cooldown, at every `evaluateEverySeconds` (at least 60 s) of the last 24 hours. Needs `alerts:manage` (it costs a day of samples per condition).
+         *
+         *     **Requires:** `alerts:manage`
+         */
+        post: operations["previewAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/silence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Silence the alert’s rule until a time (alerts still open and close; nobody is notified)
+         * @description **Requires:** `alerts:manage`
+         */
+        post: operations["silenceAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/dashboard": {
         parameters: {
             query?: never;
@@ -579,6 +757,282 @@ export interface paths {
          *     **Requires:** `any signed-in user`
          */
         post: operations["switchOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schedules, retention, verification, critical tables, organization restore policy, drill, targets
+         * @description **Requires:** `backups:manage`
+         */
+        get: operations["getBackupConfigs"];
+        /**
+         * Change the backup settings (only the fields sent)
+         * @description Refused naming the field: an unknown backup type, a cron expression that does not parse, an unknown time zone, a critical table that is not backed up.
+         *
+         *     **Requires:** `backups:manage`
+         */
+        put: operations["updateBackupConfigs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Backup health (age, success rate, last verification and drill), size trend, schedules, targets
+         * @description **Requires:** `backups:manage`
+         */
+        get: operations["getBackupDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Backup runs, newest first (filters: type, status)
+         * @description **Requires:** `backups:restore`
+         */
+        get: operations["listBackups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore from a backup (a dry run answers at once; a restore is queued)
+         * @description A dry run answers 200 with what would be added, changed and removed per table, and changes nothing. Otherwise 202 with the restore’s id: a worker repeats the dry run, takes a full safety backup, applies the restore in one transaction and records `backup.restored`. Organization admins may only restore their own organization (scope organization), and only as the org_restore policy allows (disabled: 403; dry_run: dry runs only). A backup whose schema version differs from the database’s is refused (422 `backup-unusable`).
+         *
+         *     **Requires:** `backups:restore`
+         */
+        post: operations["recoverBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/restore-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What organization admins may restore (the org_restore setting)
+         * @description **Requires:** `backups:restore`
+         */
+        get: operations["getBackupRestorePolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/restores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Restores, verifications and drills, newest first (org admins: their organization’s)
+         * @description **Requires:** `backups:restore`
+         */
+        get: operations["listBackupRestores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/restores/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A restore, verification or drill with its report
+         * @description **Requires:** `backups:restore`
+         */
+        get: operations["getBackupRestore"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a backup now
+         * @description Queued as a job and run by a worker; follow it with GET /backup/runs/{id}. An incremental or differential without a successful full to build on fails with `chain_broken` (take a full first).
+         *
+         *     **Requires:** `backups:manage`
+         */
+        post: operations["runBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A backup run with its progress and, once succeeded, its tables
+         * @description **Requires:** `backups:restore`
+         */
+        get: operations["getBackupRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The running backup, how many are queued, the last of each type
+         * @description **Requires:** `backups:manage`
+         */
+        get: operations["getBackupStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backup/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a backup: every byte of every part, then a restore into a scratch database
+         * @description Queued as a job; the restore row (kind verify) carries the result, and the run its verify status.
+         *
+         *     **Requires:** `backups:manage`
+         */
+        post: operations["verifyBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cache/invalidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Drop the cached values of one tag of one organization (or of the platform), in every process
+         * @description Exactly one of `organizationId` and `platform: true`. A tag of one organization never reaches another organization's entries, whatever its name.
+         *
+         *     **Requires:** `platform:admin`
+         */
+        post: operations["invalidateCache"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cache/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The answering process's cache: hit rate, size, load latency, per family
+         * @description Counts since the process started. The hit rate over time, every process together: GET /monitoring/series?metric=cache.hit_rate.percent&scope=platform. docs/cache.md.
+         *
+         *     **Requires:** `platform:admin`
+         */
+        get: operations["getCacheMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1049,6 +1503,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executive/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active alerts first, most severe first, with counts per severity
+         * @description **Requires:** `alerts:read`
+         */
+        get: operations["getExecutiveAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executive/metrics": {
         parameters: {
             query?: never;
@@ -1057,8 +1531,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion
-         * @description scope=org (default): the organization, days and months in its time zone. scope=global: every organization, in UTC; needs `platform:admin` (super admins) besides `executive:read`. Each field's description gives its formula.
+         * Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion, system, security, alerts
+         * @description scope=org (default): the organization, days and months in its time zone. scope=global: every organization, in UTC; needs `platform:admin` (super admins) besides `executive:read`. Each field's description gives its formula. `system`, `security` and `alerts` come from the monitoring, health-check, security and alert modules: scope=org shows only the organization's own figures (its requests, failed logins, threats, alerts; the platform's figures are null), scope=global the platform's.
          *
          *     **Requires:** `executive:read`
          */
@@ -1615,6 +2089,70 @@ export interface paths {
          *     **Requires:** `members:update`
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/monitoring/capacity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Capacity planning: trend of users, storage and requests, and when each plan limit is reached
+         * @description A straight line fitted by least squares through the last `days` days (hourly values; requests: daily counts × 30.44, a month's worth), and the date it reaches the plan limit. `scope=platform` (super admins): the free space of the data volume (reaching 0) and all requests. docs/monitoring.md gives the formula.
+         *
+         *     **Requires:** `monitoring:read`
+         */
+        get: operations["getMonitoringCapacity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitoring/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The metrics kept in the history: scope, unit, meaning, how sources combine
+         * @description **Requires:** `monitoring:read`
+         */
+        get: operations["listMonitoringMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/monitoring/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One metric over time, one value per step
+         * @description The organization's series by default; `scope=platform` (super admins) the installation's. Values of several processes at one sample time are combined by the metric's `combine`; within a step, counts add up and other metrics average; derived rates are the ratio of the step's sums. Steps without samples are absent. docs/monitoring.md.
+         *
+         *     **Requires:** `monitoring:read`
+         */
+        get: operations["getMonitoringSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/notifications/analytics": {
@@ -2515,6 +3053,110 @@ export interface paths {
         patch: operations["updateRole"];
         trace?: never;
     };
+    "/api/v1/security/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Threats, failed logins, lockouts, MFA coverage and active sessions over 24 h and 7 days
+         * @description **Requires:** `security:read`
+         */
+        get: operations["getSecurityDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/security/threats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Threats BUL detected, newest first
+         * @description Failed-login bursts, credential stuffing, new login locations, impossible travel, refresh-token reuse, API keys used from new networks, permission escalations, mass deletes and exports (docs/security.md). `scope=platform` (super admins): threats of no organization.
+         *
+         *     **Requires:** `security:read`
+         */
+        get: operations["listSecurityThreats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/security/threats/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A threat with its evidence
+         * @description **Requires:** `security:read`
+         */
+        get: operations["getSecurityThreat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/security/threats/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dismiss a threat (seen; nothing to do)
+         * @description **Requires:** `security:read`
+         */
+        post: operations["dismissSecurityThreat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health checks: status, score, latency, last change, uptime and history
+         * @description The checks run every HEALTH_CHECK_SECONDS (database, Redis, job queue, disk, the TLS certificate of each https origin, each enabled notification channel); see docs/health.md for the thresholds and the score. A super admin sees every check with its detail and every organization’s channels; an organization sees the platform checks (without detail) and its own channels. `check` narrows the history to one check; `from`/`to`/`limit` bound it.
+         *
+         *     **Requires:** `system:health`
+         */
+        get: operations["getSystemHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -3025,6 +3667,8 @@ export interface components {
             instance?: string;
             status?: number;
             title?: string;
+            /** @description The trace of the request (32 hex digits), when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT) */
+            traceId?: string;
             /** @description urn:bul:error:<code>; see GET /api/v1/errors */
             type?: string;
         } & {
@@ -3268,6 +3912,15 @@ export interface components {
         };
         /** @description `unsupported-media-type`: Unsupported content type; `unsupported-file`: The file type is not accepted */
         "415.unsupported-media-type.unsupported-file": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `backup-unusable`: The backup cannot be used; `idempotency-key-reused`: Idempotency key reused with another request */
+        "422.backup-unusable.idempotency-key-reused": {
             headers: {
                 [name: string]: unknown;
             };
@@ -3736,6 +4389,1374 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    getAlert: {
+        parameters: {
+            query?: {
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: An alert with the history of its transitions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ackComment: string | null;
+                        acknowledgedAt: string | null;
+                        acknowledgedBy: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        };
+                        firedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        resolution: ("auto" | "manual" | "cleared") | null;
+                        resolvedAt: string | null;
+                        resolvedBy: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        ruleId: string;
+                        ruleName: string;
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "pending" | "firing" | "acknowledged" | "resolved";
+                        title: string;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        value: number | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        history: {
+                            actorId: string | null;
+                            actorName: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            comment: string | null;
+                            from: string | null;
+                            /** @enum {string} */
+                            to: "pending" | "firing" | "acknowledged" | "resolved" | "silenced";
+                            value: number | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    acknowledgeAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    alertId: string;
+                    comment?: string;
+                    /**
+                     * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                     * @enum {string}
+                     */
+                    scope?: "organization" | "platform";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Acknowledge an alert (who, when, comment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ackComment: string | null;
+                        acknowledgedAt: string | null;
+                        acknowledgedBy: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        };
+                        firedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        resolution: ("auto" | "manual" | "cleared") | null;
+                        resolvedAt: string | null;
+                        resolvedBy: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        ruleId: string;
+                        ruleName: string;
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "pending" | "firing" | "acknowledged" | "resolved";
+                        title: string;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        value: number | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        history: {
+                            actorId: string | null;
+                            actorName: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            comment: string | null;
+                            from: string | null;
+                            /** @enum {string} */
+                            to: "pending" | "firing" | "acknowledged" | "resolved" | "silenced";
+                            value: number | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                ruleId?: string;
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+                severity?: "critical" | "error" | "warning" | "info";
+                /** @description `active`: firing or acknowledged. */
+                status?: "pending" | "firing" | "acknowledged" | "resolved" | "active";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Alerts, newest first (filters: status, severity, rule) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            ackComment: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            firedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            resolution: ("auto" | "manual" | "cleared") | null;
+                            resolvedAt: string | null;
+                            resolvedBy: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            ruleId: string;
+                            ruleName: string;
+                            /**
+                             * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                             * @enum {string}
+                             */
+                            scope: "organization" | "platform";
+                            /** @enum {string} */
+                            severity: "critical" | "error" | "warning" | "info";
+                            silencedUntil: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            /** @enum {string} */
+                            status: "pending" | "firing" | "acknowledged" | "resolved";
+                            title: string;
+                            /** @enum {string} */
+                            type: "performance" | "security" | "system" | "business" | "compliance";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            value: number | null;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    resolveAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    alertId: string;
+                    comment?: string;
+                    /**
+                     * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                     * @enum {string}
+                     */
+                    scope?: "organization" | "platform";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Resolve an alert by hand (its rule’s cooldown starts) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ackComment: string | null;
+                        acknowledgedAt: string | null;
+                        acknowledgedBy: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        };
+                        firedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        resolution: ("auto" | "manual" | "cleared") | null;
+                        resolvedAt: string | null;
+                        resolvedBy: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        ruleId: string;
+                        ruleName: string;
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "pending" | "firing" | "acknowledged" | "resolved";
+                        title: string;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        value: number | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        history: {
+                            actorId: string | null;
+                            actorName: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            comment: string | null;
+                            from: string | null;
+                            /** @enum {string} */
+                            to: "pending" | "firing" | "acknowledged" | "resolved" | "silenced";
+                            value: number | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict.invalid-transition"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Alert rules (the organization’s, or the platform’s with scope=platform) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            builtinKey: string | null;
+                            channels: string[];
+                            conditions: {
+                                /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                                forMinutes: number;
+                                /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                /**
+                                 * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                                 * @example system.cpu.percent
+                                 */
+                                metric: string;
+                                /**
+                                 * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                                 * @enum {string}
+                                 */
+                                operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                                /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                                threshold: number;
+                            }[];
+                            cooldownMinutes: number;
+                            cooldownUntil: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            description: string;
+                            enabled: boolean;
+                            evaluateEverySeconds: number;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /**
+                             * @description Whether every condition (default) or any one must hold.
+                             * @enum {string}
+                             */
+                            match: "all" | "any";
+                            name: string;
+                            recipients: ({
+                                /** @enum {string} */
+                                kind: "role";
+                                /**
+                                 * Format: uuid
+                                 * @description Every active member with this role.
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                roleId: string;
+                            } | {
+                                /**
+                                 * Format: uuid
+                                 * @description Every active member of this department and below.
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                departmentId: string;
+                                /** @enum {string} */
+                                kind: "department";
+                            } | {
+                                /** @enum {string} */
+                                kind: "permission";
+                                /**
+                                 * @description Every active member holding it.
+                                 * @enum {string}
+                                 */
+                                permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                            } | {
+                                /** @enum {string} */
+                                kind: "users";
+                                userIds: string[];
+                            })[];
+                            /**
+                             * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                             * @enum {string}
+                             */
+                            scope: "organization" | "platform";
+                            /** @enum {string} */
+                            severity: "critical" | "error" | "warning" | "info";
+                            silencedUntil: string | null;
+                            /** @enum {string} */
+                            type: "performance" | "security" | "system" | "business" | "compliance";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where the alert is notified (default in_app and email). */
+                    channels?: ("in_app" | "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp")[];
+                    conditions: {
+                        /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                        forMinutes: number;
+                        /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                         * @example system.cpu.percent
+                         */
+                        metric: string;
+                        /**
+                         * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                         * @enum {string}
+                         */
+                        operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                        /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                        threshold: number;
+                    }[];
+                    /** @description Minutes after an alert of this rule resolves during which it does not fire again (default 15). */
+                    cooldownMinutes?: number;
+                    description?: string;
+                    enabled?: boolean;
+                    /** @description Seconds between evaluations: a multiple of 15, at least the sampling interval (default 60). */
+                    evaluateEverySeconds?: number;
+                    /**
+                     * @description Whether every condition (default) or any one must hold.
+                     * @enum {string}
+                     */
+                    match?: "all" | "any";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name: string;
+                    /** @description Who is notified (default: the members holding alerts:manage). Platform-wide rules notify the super admins. */
+                    recipients?: ({
+                        /** @enum {string} */
+                        kind: "role";
+                        /**
+                         * Format: uuid
+                         * @description Every active member with this role.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        roleId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description Every active member of this department and below.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        departmentId: string;
+                        /** @enum {string} */
+                        kind: "department";
+                    } | {
+                        /** @enum {string} */
+                        kind: "permission";
+                        /**
+                         * @description Every active member holding it.
+                         * @enum {string}
+                         */
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                    } | {
+                        /** @enum {string} */
+                        kind: "users";
+                        userIds: string[];
+                    })[];
+                    /**
+                     * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                     * @enum {string}
+                     */
+                    scope?: "organization" | "platform";
+                    /** @enum {string} */
+                    severity: "critical" | "error" | "warning" | "info";
+                    /** @enum {string} */
+                    type: "performance" | "security" | "system" | "business" | "compliance";
+                };
+            };
+        };
+        responses: {
+            /** @description Created: Create an alert rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        conditions: {
+                            /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                            forMinutes: number;
+                            /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                             * @example system.cpu.percent
+                             */
+                            metric: string;
+                            /**
+                             * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                             * @enum {string}
+                             */
+                            operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                            /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                            threshold: number;
+                        }[];
+                        cooldownMinutes: number;
+                        cooldownUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        enabled: boolean;
+                        evaluateEverySeconds: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description Whether every condition (default) or any one must hold.
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        name: string;
+                        recipients: ({
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and below.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: {
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: An alert rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        conditions: {
+                            /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                            forMinutes: number;
+                            /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                             * @example system.cpu.percent
+                             */
+                            metric: string;
+                            /**
+                             * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                             * @enum {string}
+                             */
+                            operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                            /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                            threshold: number;
+                        }[];
+                        cooldownMinutes: number;
+                        cooldownUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        enabled: boolean;
+                        evaluateEverySeconds: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description Whether every condition (default) or any one must hold.
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        name: string;
+                        recipients: ({
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and below.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: {
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateAlertRule: {
+        parameters: {
+            query?: {
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The version this change expects, as the ETag of the resource answers it (e.g. `"3"`). Answered with 412 `precondition-failed` (and the current version) when the resource has moved on; without it the change applies to whatever version is current. */
+                "if-match"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Where the alert is notified (default in_app and email). */
+                    channels?: ("in_app" | "email" | "sms" | "push" | "webhook" | "slack" | "teams" | "discord" | "whatsapp")[];
+                    conditions?: {
+                        /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                        forMinutes: number;
+                        /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                         * @example system.cpu.percent
+                         */
+                        metric: string;
+                        /**
+                         * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                         * @enum {string}
+                         */
+                        operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                        /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                        threshold: number;
+                    }[];
+                    /** @description Minutes after an alert of this rule resolves during which it does not fire again (default 15). */
+                    cooldownMinutes?: number;
+                    description?: string;
+                    enabled?: boolean;
+                    /** @description Seconds between evaluations: a multiple of 15, at least the sampling interval (default 60). */
+                    evaluateEverySeconds?: number;
+                    /**
+                     * @description Whether every condition (default) or any one must hold.
+                     * @enum {string}
+                     */
+                    match?: "all" | "any";
+                    /** @description Leading and trailing spaces are removed; what remains must not be empty. */
+                    name?: string;
+                    /** @description Who is notified (default: the members holding alerts:manage). Platform-wide rules notify the super admins. */
+                    recipients?: ({
+                        /** @enum {string} */
+                        kind: "role";
+                        /**
+                         * Format: uuid
+                         * @description Every active member with this role.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        roleId: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description Every active member of this department and below.
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        departmentId: string;
+                        /** @enum {string} */
+                        kind: "department";
+                    } | {
+                        /** @enum {string} */
+                        kind: "permission";
+                        /**
+                         * @description Every active member holding it.
+                         * @enum {string}
+                         */
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                    } | {
+                        /** @enum {string} */
+                        kind: "users";
+                        userIds: string[];
+                    })[];
+                    /** @enum {string} */
+                    severity?: "critical" | "error" | "warning" | "info";
+                    /** @enum {string} */
+                    type?: "performance" | "security" | "system" | "business" | "compliance";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change an alert rule (built-in ones too: they keep the changes through upgrades; honours If-Match) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtinKey: string | null;
+                        channels: string[];
+                        conditions: {
+                            /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                            forMinutes: number;
+                            /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            /**
+                             * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                             * @example system.cpu.percent
+                             */
+                            metric: string;
+                            /**
+                             * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                             * @enum {string}
+                             */
+                            operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                            /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                            threshold: number;
+                        }[];
+                        cooldownMinutes: number;
+                        cooldownUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        description: string;
+                        enabled: boolean;
+                        evaluateEverySeconds: number;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /**
+                         * @description Whether every condition (default) or any one must hold.
+                         * @enum {string}
+                         */
+                        match: "all" | "any";
+                        name: string;
+                        recipients: ({
+                            /** @enum {string} */
+                            kind: "role";
+                            /**
+                             * Format: uuid
+                             * @description Every active member with this role.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            roleId: string;
+                        } | {
+                            /**
+                             * Format: uuid
+                             * @description Every active member of this department and below.
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            departmentId: string;
+                            /** @enum {string} */
+                            kind: "department";
+                        } | {
+                            /** @enum {string} */
+                            kind: "permission";
+                            /**
+                             * @description Every active member holding it.
+                             * @enum {string}
+                             */
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
+                        } | {
+                            /** @enum {string} */
+                            kind: "users";
+                            userIds: string[];
+                        })[];
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            412: components["responses"]["412.precondition-failed"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    previewAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    conditions: {
+                        /** @description The window: the condition must hold over the last N minutes (at least one sampling interval). */
+                        forMinutes: number;
+                        /** @description Only the samples with these labels (e.g. `{ "severity": "high" }`). */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        /**
+                         * @description A metric of the monitoring catalogue (GET /api/v1/monitoring/metrics) allowed for the rule’s scope.
+                         * @example system.cpu.percent
+                         */
+                        metric: string;
+                        /**
+                         * @description gt, lt, eq, gte, lte compare each step (or, for count metrics, the window’s total) with the threshold; contains: some step of the window equals it (count metrics only).
+                         * @enum {string}
+                         */
+                        operator: "gt" | "lt" | "eq" | "gte" | "lte" | "contains";
+                        /** @description In the metric’s unit: percent 0–100; ms, bytes, counts and seconds not negative. */
+                        threshold: number;
+                    }[];
+                    /** @description Minutes after an alert of this rule resolves during which it does not fire again (default 15). */
+                    cooldownMinutes?: number;
+                    /** @description Seconds between evaluations: a multiple of 15, at least the sampling interval (default 60). */
+                    evaluateEverySeconds?: number;
+                    /**
+                     * @description Whether every condition (default) or any one must hold.
+                     * @enum {string}
+                     */
+                    match?: "all" | "any";
+                    /**
+                     * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                     * @enum {string}
+                     */
+                    scope?: "organization" | "platform";
+                };
+            };
+        };
+        responses: {
+            /** @description OK: When a rule would have fired and resolved over the last 24 hours */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        episodes: {
+                            firedAt: string | null;
+                            resolvedAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            value: number | null;
+                        }[];
+                        /** @description How many times the rule would have fired. */
+                        fired: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        from: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        to: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    silenceAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    alertId: string;
+                    comment?: string;
+                    /**
+                     * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                     * @enum {string}
+                     */
+                    scope?: "organization" | "platform";
+                    /**
+                     * Format: date-time
+                     * @description No notification of this rule’s alerts until then (at most 30 days ahead).
+                     * @example 2026-03-14T09:26:53.589Z
+                     */
+                    until: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Silence the alert’s rule until a time (alerts still open and close; nobody is notified) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ackComment: string | null;
+                        acknowledgedAt: string | null;
+                        acknowledgedBy: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        };
+                        firedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        resolution: ("auto" | "manual" | "cleared") | null;
+                        resolvedAt: string | null;
+                        resolvedBy: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        ruleId: string;
+                        ruleName: string;
+                        /**
+                         * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                         * @enum {string}
+                         */
+                        scope: "organization" | "platform";
+                        /** @enum {string} */
+                        severity: "critical" | "error" | "warning" | "info";
+                        silencedUntil: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "pending" | "firing" | "acknowledged" | "resolved";
+                        title: string;
+                        /** @enum {string} */
+                        type: "performance" | "security" | "system" | "business" | "compliance";
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        updatedAt: string;
+                        value: number | null;
+                        /** @description Increases on every change; send it as If-Match to update safely. */
+                        version: number;
+                    } & {
+                        history: {
+                            actorId: string | null;
+                            actorName: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            comment: string | null;
+                            from: string | null;
+                            /** @enum {string} */
+                            to: "pending" | "firing" | "acknowledged" | "resolved" | "silenced";
+                            value: number | null;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     getDashboard: {
         parameters: {
             query?: {
@@ -3777,6 +5798,7 @@ export interface operations {
                         }[];
                         /**
                          * Format: date-time
+                         * @description The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).
                          * @example 2026-03-14T09:26:53.589Z
                          */
                         asOf: string;
@@ -5088,6 +7110,1400 @@ export interface operations {
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type"];
             422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupConfigs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Schedules, retention, verification, critical tables, organization restore policy, drill, targets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        criticalTables: string[];
+                        drill: {
+                            cron: string;
+                            enabled: boolean;
+                            timeZone: string;
+                        } & {
+                            nextRunAt: string | null;
+                        };
+                        /**
+                         * @description What organization admins may do: disabled (nothing), dry_run (dry runs only), enabled (restore their organization).
+                         * @enum {string}
+                         */
+                        orgRestore: "disabled" | "dry_run" | "enabled";
+                        retention: {
+                            /** @description The newest backup of each of the last N days. */
+                            daily: number;
+                            /** @description The newest N backups are kept. */
+                            keepLast: number;
+                            /** @description The newest of each of the last N months. */
+                            monthly: number;
+                            /** @description The newest of each of the last N weeks. */
+                            weekly: number;
+                        };
+                        schedules: {
+                            /** @example 0 2 * * 0 */
+                            cron: string;
+                            enabled: boolean;
+                            nextRunAt: string | null;
+                            retries: number;
+                            /** @example Europe/Madrid */
+                            timeZone: string;
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                        }[];
+                        targets: {
+                            description: string;
+                            /** @enum {string} */
+                            kind: "directory" | "s3";
+                            /** @enum {string} */
+                            role: "primary" | "copy";
+                        }[];
+                        verifyAfterBackup: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    updateBackupConfigs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    criticalTables?: string[];
+                    drill?: {
+                        cron?: string;
+                        enabled?: boolean;
+                        timeZone?: string;
+                    };
+                    /** @enum {string} */
+                    orgRestore?: "disabled" | "dry_run" | "enabled";
+                    retention?: {
+                        /** @description The newest backup of each of the last N days. */
+                        daily?: number;
+                        /** @description The newest N backups are kept. */
+                        keepLast?: number;
+                        /** @description The newest of each of the last N months. */
+                        monthly?: number;
+                        /** @description The newest of each of the last N weeks. */
+                        weekly?: number;
+                    };
+                    schedules?: {
+                        /** @description Five fields: minute hour day month weekday. */
+                        cron?: string;
+                        enabled?: boolean;
+                        retries?: number;
+                        /** @description An IANA time zone. */
+                        timeZone?: string;
+                        /**
+                         * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                         * @enum {string}
+                         */
+                        type: "full" | "incremental" | "differential" | "critical";
+                    }[];
+                    verifyAfterBackup?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Change the backup settings (only the fields sent) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        criticalTables: string[];
+                        drill: {
+                            cron: string;
+                            enabled: boolean;
+                            timeZone: string;
+                        } & {
+                            nextRunAt: string | null;
+                        };
+                        /**
+                         * @description What organization admins may do: disabled (nothing), dry_run (dry runs only), enabled (restore their organization).
+                         * @enum {string}
+                         */
+                        orgRestore: "disabled" | "dry_run" | "enabled";
+                        retention: {
+                            /** @description The newest backup of each of the last N days. */
+                            daily: number;
+                            /** @description The newest N backups are kept. */
+                            keepLast: number;
+                            /** @description The newest of each of the last N months. */
+                            monthly: number;
+                            /** @description The newest of each of the last N weeks. */
+                            weekly: number;
+                        };
+                        schedules: {
+                            /** @example 0 2 * * 0 */
+                            cron: string;
+                            enabled: boolean;
+                            nextRunAt: string | null;
+                            retries: number;
+                            /** @example Europe/Madrid */
+                            timeZone: string;
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                        }[];
+                        targets: {
+                            description: string;
+                            /** @enum {string} */
+                            kind: "directory" | "s3";
+                            /** @enum {string} */
+                            role: "primary" | "copy";
+                        }[];
+                        verifyAfterBackup: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupDashboard: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Backup health (age, success rate, last verification and drill), size trend, schedules, targets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        health: {
+                            ageSeconds: number | null;
+                            lastDrill: {
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                at: string;
+                                rtoSeconds: number | null;
+                                status: string;
+                            } | null;
+                            lastSuccessAt: string | null;
+                            lastVerify: {
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                at: string;
+                                status: string;
+                            } | null;
+                            /**
+                             * @description ok: a successful backup within 26 hours and the last one did not fail; warning: the last run failed or a verification failed; critical: none for 26 hours; unknown: none yet.
+                             * @enum {string}
+                             */
+                            status: "ok" | "warning" | "critical" | "unknown";
+                            successRate30d: number | null;
+                        };
+                        schedules: {
+                            /** @example 0 2 * * 0 */
+                            cron: string;
+                            enabled: boolean;
+                            nextRunAt: string | null;
+                            retries: number;
+                            /** @example Europe/Madrid */
+                            timeZone: string;
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                        }[];
+                        sizeTrend: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            durationMs: number;
+                            storedBytes: number;
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                        }[];
+                        targets: {
+                            description: string;
+                            /** @enum {string} */
+                            kind: "directory" | "s3";
+                            /** @enum {string} */
+                            role: "primary" | "copy";
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listBackups: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                status?: "queued" | "running" | "succeeded" | "failed";
+                /** @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings). */
+                type?: "full" | "incremental" | "differential" | "critical";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Backup runs, newest first (filters: type, status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            attempt: number;
+                            copy: {
+                                status: string;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            durationMs: number | null;
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            parentId: string | null;
+                            /** @description Kept by retention whatever its age. */
+                            pinned: boolean;
+                            plainBytes: number | null;
+                            progress: {
+                                etaSeconds: number | null;
+                                percent: number;
+                                /** @enum {string} */
+                                phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                plainBytes: number;
+                                rows: number;
+                                storedBytes: number;
+                                tablesDone: number;
+                                tablesTotal: number;
+                            } | null;
+                            requestedBy: string | null;
+                            rows: number | null;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            storedBytes: number | null;
+                            /** @enum {string} */
+                            trigger: "manual" | "schedule" | "safety" | "cli";
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                            verify: {
+                                at: string | null;
+                                detail: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @enum {string} */
+                                status: "pending" | "passed" | "failed";
+                            } | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    recoverBackup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The backup to restore (an incremental or differential brings its chain).
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    backup_id: string;
+                    /** @description true: report what would change and change nothing. */
+                    dry_run: boolean;
+                    /**
+                     * Format: uuid
+                     * @description Scope organization: which one (org admins: their own).
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    organization_id?: string;
+                    /**
+                     * @description all (default; super admins): every table, or the `tables` given; organization: one organization’s rows.
+                     * @enum {string}
+                     */
+                    scope?: "all" | "organization";
+                    /** @description Only these tables (scope all). */
+                    tables?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Restore from a backup (a dry run answers at once; a restore is queued) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        backupId: string;
+                        /** @description The backups applied, the full first. */
+                        chain: string[];
+                        dryRun: boolean;
+                        durationMs: number;
+                        files: {
+                            bytes: number;
+                            written: number;
+                        };
+                        scope: {
+                            /** @enum {string} */
+                            kind: "all";
+                        } | {
+                            /** @enum {string} */
+                            kind: "tables";
+                            tables: string[];
+                        } | {
+                            /** @enum {string} */
+                            kind: "organization";
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            orgId: string;
+                        };
+                        tables: {
+                            added: number;
+                            changed: number;
+                            removed: number;
+                            table: string;
+                            unchanged: number;
+                        }[];
+                    } & {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        restoreId: string;
+                    };
+                };
+            };
+            /** @description Accepted: Restore from a backup (a dry run answers at once; a restore is queued) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The restore (GET /backup/restores/{id}).
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.backup-unusable.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupRestorePolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: What organization admins may restore (the org_restore setting) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        orgRestore: "disabled" | "dry_run" | "enabled";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listBackupRestores: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Restores, verifications and drills, newest first (org admins: their organization’s) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            backupId: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            dryRun: boolean;
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "restore" | "drill" | "verify";
+                            organizationId: string | null;
+                            report: {
+                                [key: string]: unknown;
+                            } | null;
+                            requestedBy: string | null;
+                            rtoSeconds: number | null;
+                            safetyBackupId: string | null;
+                            scope: ({
+                                /** @enum {string} */
+                                kind: "all";
+                            } | {
+                                /** @enum {string} */
+                                kind: "tables";
+                                tables: string[];
+                            } | {
+                                /** @enum {string} */
+                                kind: "organization";
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                orgId: string;
+                            }) | null;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed";
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupRestore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A restore, verification or drill with its report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        backupId: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        dryRun: boolean;
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        finishedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "restore" | "drill" | "verify";
+                        organizationId: string | null;
+                        report: {
+                            [key: string]: unknown;
+                        } | null;
+                        requestedBy: string | null;
+                        rtoSeconds: number | null;
+                        safetyBackupId: string | null;
+                        scope: ({
+                            /** @enum {string} */
+                            kind: "all";
+                        } | {
+                            /** @enum {string} */
+                            kind: "tables";
+                            tables: string[];
+                        } | {
+                            /** @enum {string} */
+                            kind: "organization";
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            orgId: string;
+                        }) | null;
+                        startedAt: string | null;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    runBackup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                     * @enum {string}
+                     */
+                    type: "full" | "incremental" | "differential" | "critical";
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: Queue a backup now */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attempt: number;
+                        copy: {
+                            status: string;
+                        } | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        durationMs: number | null;
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        finishedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        parentId: string | null;
+                        /** @description Kept by retention whatever its age. */
+                        pinned: boolean;
+                        plainBytes: number | null;
+                        progress: {
+                            etaSeconds: number | null;
+                            percent: number;
+                            /** @enum {string} */
+                            phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                            plainBytes: number;
+                            rows: number;
+                            storedBytes: number;
+                            tablesDone: number;
+                            tablesTotal: number;
+                        } | null;
+                        requestedBy: string | null;
+                        rows: number | null;
+                        startedAt: string | null;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed";
+                        storedBytes: number | null;
+                        /** @enum {string} */
+                        trigger: "manual" | "schedule" | "safety" | "cli";
+                        /**
+                         * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                         * @enum {string}
+                         */
+                        type: "full" | "incremental" | "differential" | "critical";
+                        verify: {
+                            at: string | null;
+                            detail: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "pending" | "passed" | "failed";
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A backup run with its progress and, once succeeded, its tables */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attempt: number;
+                        copy: {
+                            status: string;
+                        } | null;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        createdAt: string;
+                        durationMs: number | null;
+                        error: {
+                            code: string;
+                            message: string;
+                        } | null;
+                        finishedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        parentId: string | null;
+                        /** @description Kept by retention whatever its age. */
+                        pinned: boolean;
+                        plainBytes: number | null;
+                        progress: {
+                            etaSeconds: number | null;
+                            percent: number;
+                            /** @enum {string} */
+                            phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                            plainBytes: number;
+                            rows: number;
+                            storedBytes: number;
+                            tablesDone: number;
+                            tablesTotal: number;
+                        } | null;
+                        requestedBy: string | null;
+                        rows: number | null;
+                        startedAt: string | null;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed";
+                        storedBytes: number | null;
+                        /** @enum {string} */
+                        trigger: "manual" | "schedule" | "safety" | "cli";
+                        /**
+                         * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                         * @enum {string}
+                         */
+                        type: "full" | "incremental" | "differential" | "critical";
+                        verify: {
+                            at: string | null;
+                            detail: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "pending" | "passed" | "failed";
+                        } | null;
+                    } & {
+                        /** @description The tables of a succeeded backup (empty otherwise). */
+                        tables: {
+                            name: string;
+                            rows: number;
+                            storedBytes: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getBackupStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The running backup, how many are queued, the last of each type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lastByType: {
+                            critical: {
+                                attempt: number;
+                                copy: {
+                                    status: string;
+                                } | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                createdAt: string;
+                                durationMs: number | null;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                parentId: string | null;
+                                /** @description Kept by retention whatever its age. */
+                                pinned: boolean;
+                                plainBytes: number | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    percent: number;
+                                    /** @enum {string} */
+                                    phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                    plainBytes: number;
+                                    rows: number;
+                                    storedBytes: number;
+                                    tablesDone: number;
+                                    tablesTotal: number;
+                                } | null;
+                                requestedBy: string | null;
+                                rows: number | null;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                storedBytes: number | null;
+                                /** @enum {string} */
+                                trigger: "manual" | "schedule" | "safety" | "cli";
+                                /**
+                                 * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                                 * @enum {string}
+                                 */
+                                type: "full" | "incremental" | "differential" | "critical";
+                                verify: {
+                                    at: string | null;
+                                    detail: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "passed" | "failed";
+                                } | null;
+                            } | null;
+                            differential: {
+                                attempt: number;
+                                copy: {
+                                    status: string;
+                                } | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                createdAt: string;
+                                durationMs: number | null;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                parentId: string | null;
+                                /** @description Kept by retention whatever its age. */
+                                pinned: boolean;
+                                plainBytes: number | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    percent: number;
+                                    /** @enum {string} */
+                                    phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                    plainBytes: number;
+                                    rows: number;
+                                    storedBytes: number;
+                                    tablesDone: number;
+                                    tablesTotal: number;
+                                } | null;
+                                requestedBy: string | null;
+                                rows: number | null;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                storedBytes: number | null;
+                                /** @enum {string} */
+                                trigger: "manual" | "schedule" | "safety" | "cli";
+                                /**
+                                 * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                                 * @enum {string}
+                                 */
+                                type: "full" | "incremental" | "differential" | "critical";
+                                verify: {
+                                    at: string | null;
+                                    detail: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "passed" | "failed";
+                                } | null;
+                            } | null;
+                            full: {
+                                attempt: number;
+                                copy: {
+                                    status: string;
+                                } | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                createdAt: string;
+                                durationMs: number | null;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                parentId: string | null;
+                                /** @description Kept by retention whatever its age. */
+                                pinned: boolean;
+                                plainBytes: number | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    percent: number;
+                                    /** @enum {string} */
+                                    phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                    plainBytes: number;
+                                    rows: number;
+                                    storedBytes: number;
+                                    tablesDone: number;
+                                    tablesTotal: number;
+                                } | null;
+                                requestedBy: string | null;
+                                rows: number | null;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                storedBytes: number | null;
+                                /** @enum {string} */
+                                trigger: "manual" | "schedule" | "safety" | "cli";
+                                /**
+                                 * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                                 * @enum {string}
+                                 */
+                                type: "full" | "incremental" | "differential" | "critical";
+                                verify: {
+                                    at: string | null;
+                                    detail: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "passed" | "failed";
+                                } | null;
+                            } | null;
+                            incremental: {
+                                attempt: number;
+                                copy: {
+                                    status: string;
+                                } | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                createdAt: string;
+                                durationMs: number | null;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                finishedAt: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                                 */
+                                id: string;
+                                parentId: string | null;
+                                /** @description Kept by retention whatever its age. */
+                                pinned: boolean;
+                                plainBytes: number | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    percent: number;
+                                    /** @enum {string} */
+                                    phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                    plainBytes: number;
+                                    rows: number;
+                                    storedBytes: number;
+                                    tablesDone: number;
+                                    tablesTotal: number;
+                                } | null;
+                                requestedBy: string | null;
+                                rows: number | null;
+                                startedAt: string | null;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed";
+                                storedBytes: number | null;
+                                /** @enum {string} */
+                                trigger: "manual" | "schedule" | "safety" | "cli";
+                                /**
+                                 * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                                 * @enum {string}
+                                 */
+                                type: "full" | "incremental" | "differential" | "critical";
+                                verify: {
+                                    at: string | null;
+                                    detail: {
+                                        [key: string]: unknown;
+                                    } | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "passed" | "failed";
+                                } | null;
+                            } | null;
+                        };
+                        queued: number;
+                        running: {
+                            attempt: number;
+                            copy: {
+                                status: string;
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            durationMs: number | null;
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            finishedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            parentId: string | null;
+                            /** @description Kept by retention whatever its age. */
+                            pinned: boolean;
+                            plainBytes: number | null;
+                            progress: {
+                                etaSeconds: number | null;
+                                percent: number;
+                                /** @enum {string} */
+                                phase: "snapshot" | "tables" | "files" | "manifest" | "copy" | "verify" | "done";
+                                plainBytes: number;
+                                rows: number;
+                                storedBytes: number;
+                                tablesDone: number;
+                                tablesTotal: number;
+                            } | null;
+                            requestedBy: string | null;
+                            rows: number | null;
+                            startedAt: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            storedBytes: number | null;
+                            /** @enum {string} */
+                            trigger: "manual" | "schedule" | "safety" | "cli";
+                            /**
+                             * @description full: every table; incremental: what changed since the last successful backup of any kind; differential: what changed since the last full; critical: only the critical tables (settings).
+                             * @enum {string}
+                             */
+                            type: "full" | "incremental" | "differential" | "critical";
+                            verify: {
+                                at: string | null;
+                                detail: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @enum {string} */
+                                status: "pending" | "passed" | "failed";
+                            } | null;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    verifyBackup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    backup_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: Verify a backup: every byte of every part, then a restore into a scratch database */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        restoreId: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    invalidateCache: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The organization whose tag it is.
+                     * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                     */
+                    organizationId?: string;
+                    /** @description true: the platform scope (figures of every organization). */
+                    platform?: boolean;
+                    /** @description The tag: `analytics` (dashboards, executive metrics and trends) or `*` (every entry of the scope). */
+                    tag: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Drop the cached values of one tag of one organization (or of the platform), in every process */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        organizationId: string | null;
+                        /** @enum {string} */
+                        scope: "organization" | "platform";
+                        tag: string;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed.malformed-json"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            409: components["responses"]["409.conflict"];
+            413: components["responses"]["413.payload-too-large"];
+            415: components["responses"]["415.unsupported-media-type"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getCacheMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The answering process's cache: hit rate, size, load latency, per family */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Bytes of the entries (values over 1 KB compressed). */
+                        bytes: number;
+                        /** @description Entries held (this process for memory, the installation for Redis). */
+                        entries: number;
+                        families: {
+                            /**
+                             * @description The family's circuit breaker: open while its loads keep failing (stale values served).
+                             * @enum {string}
+                             */
+                            breaker: "closed" | "open" | "half-open";
+                            /** @description A family of cached values (e.g. analytics.dashboard). */
+                            family: string;
+                            hitRatePct: number | null;
+                            /** @description Reads answered with a fresh value. */
+                            hits: number;
+                            loadAvgMs: number | null;
+                            loadErrors: number;
+                            /** @description Longest load, ms. */
+                            loadMaxMs: number;
+                            /** @description Computations of values (what the cache saves). */
+                            loads: number;
+                            /** @description Reads that waited for a load. */
+                            misses: number;
+                            /** @description Reads through the cache (hits + stale + misses). */
+                            reads: number;
+                            /** @description Reads answered with a stale value (while one refresh ran, or while loads failed). */
+                            stale: number;
+                        }[];
+                        hitRatePct: number | null;
+                        /** @description Reads answered with a fresh value. */
+                        hits: number;
+                        loadAvgMs: number | null;
+                        loadErrors: number;
+                        /** @description Longest load, ms. */
+                        loadMaxMs: number;
+                        /** @description Computations of values (what the cache saves). */
+                        loads: number;
+                        maxBytes: number | null;
+                        /** @description Reads that waited for a load. */
+                        misses: number;
+                        /** @description The process answering (host:pid): the counts are its own. */
+                        process: string;
+                        /** @description Reads through the cache (hits + stale + misses). */
+                        reads: number;
+                        /** @description Reads answered with a stale value (while one refresh ran, or while loads failed). */
+                        stale: number;
+                        /**
+                         * @description memory: each process its own; redis: shared by every process; off: CACHE_STORE=off.
+                         * @enum {string}
+                         */
+                        store: "memory" | "redis" | "off";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
@@ -7264,6 +10680,100 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    getExecutiveAlerts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Active alerts first, most severe first, with counts per severity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Firing or acknowledged alerts. */
+                        active: number;
+                        activeCritical: number;
+                        /** @description Active alerts per severity. */
+                        bySeverity: {
+                            [key: string]: number;
+                        };
+                        /** @description Active first, most severe first, then the latest resolved. */
+                        items: {
+                            ackComment: string | null;
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            createdAt: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            firedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            resolution: ("auto" | "manual" | "cleared") | null;
+                            resolvedAt: string | null;
+                            resolvedBy: string | null;
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            ruleId: string;
+                            ruleName: string;
+                            /**
+                             * @description `platform`: the installation-wide rules and alerts (super admins only); `organization` (default): the caller’s organization.
+                             * @enum {string}
+                             */
+                            scope: "organization" | "platform";
+                            /** @enum {string} */
+                            severity: "critical" | "error" | "warning" | "info";
+                            silencedUntil: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            startedAt: string;
+                            /** @enum {string} */
+                            status: "pending" | "firing" | "acknowledged" | "resolved";
+                            title: string;
+                            /** @enum {string} */
+                            type: "performance" | "security" | "system" | "business" | "compliance";
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            updatedAt: string;
+                            value: number | null;
+                            /** @description Increases on every change; send it as If-Match to update safely. */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     getExecutiveMetrics: {
         parameters: {
             query?: {
@@ -7284,7 +10794,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK: Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion */
+            /** @description OK: Executive metrics: revenue, MRR, projects, active users, clients, churn, satisfaction, conversion, system, security, alerts */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7293,8 +10803,22 @@ export interface operations {
                     "application/json": {
                         /** @description Distinct users who acted (successful audit events with a user actor) in the 30 days before asOf. */
                         activeUsers: number;
+                        alerts: {
+                            /** @description Alerts firing or acknowledged now (not pending, not resolved). scope=org: the organization's alerts; scope=global: every organization's and the platform's (platform-wide rules, under the nil organization) counted together. */
+                            active: number;
+                            /** @description Of those, of severity critical. */
+                            activeCritical: number;
+                            /** @description Active alerts (firing or acknowledged) per severity, same scope. */
+                            bySeverity: {
+                                critical: number;
+                                error: number;
+                                info: number;
+                                warning: number;
+                            };
+                        };
                         /**
                          * Format: date-time
+                         * @description The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).
                          * @example 2026-03-14T09:26:53.589Z
                          */
                         asOf: string;
@@ -7378,6 +10902,66 @@ export interface operations {
                         };
                         /** @enum {string} */
                         scope: "org" | "global";
+                        security: {
+                            /** @description Always null: BUL has no compliance module yet; the score comes with the issue that adds one. */
+                            complianceScore: null;
+                            /** @description Failed logins and MFA steps recorded in the 24 hours before now. scope=org: on the organization's accounts (the security dashboard's last24h.failedLogins); scope=global: every organization's and the platform's (unknown e-mails, users of no organization: docs/security.md) counted together. */
+                            failedLogins24h: number;
+                            /** @description Security incidents: threats detected (raised) in the 24 hours before now, whatever their status. scope=org: the organization's; scope=global: every organization's and the platform's counted together. */
+                            incidents24h: number;
+                            /** @description Threats detected in the last 24 h, per severity (same scope). */
+                            incidents24hBySeverity: {
+                                critical: number;
+                                high: number;
+                                low: number;
+                                medium: number;
+                            };
+                            /** @description Of those, failures that locked the account or the address (same window and scope: scope=global counts every organization and the platform). */
+                            lockouts24h: number;
+                            /** @description Members with multi-factor authentication on ÷ active members × 100, 1 decimal (scope=org: the organization's members; scope=global: every active user); null without members. */
+                            mfaCoveragePct: number | null;
+                            /** @description Threats not dismissed, any age. scope=org: the organization's; scope=global: every organization's and the platform's counted together. */
+                            openThreats: number;
+                        };
+                        system: {
+                            /** @description Mean response time over the window: Σ response times (http.response_time.total_ms) ÷ requests, 1 decimal; null without requests. */
+                            avgResponseTimeMs: number | null;
+                            /** @description The backups' health (backups module, docs/backups.md). scope=global only (a platform figure): null for scope=org. */
+                            backupHealth: {
+                                /** @description Seconds since the last successful backup (null: none yet). */
+                                ageSeconds: number | null;
+                                lastSuccessAt: string | null;
+                                /** @description Stored bytes of the backups retention keeps. */
+                                sizeBytes: number;
+                                /** @description ok: a backup within 26 hours and nothing failed since; warning: the last run or verification failed; critical: none for 26 hours; unknown: none yet. */
+                                status: "ok" | "warning" | "critical" | "unknown";
+                                /** @description Succeeded ÷ finished runs of the last 30 days. */
+                                successRate30d: number | null;
+                            } | null;
+                            /** @description 100 × cache.hits / cache.reads over the 24 hours before asOf, every process (monitoring's cache series; docs/cache.md), 2 decimals; null when nothing was read through the cache. scope=global only (a platform figure): null for scope=org. */
+                            cacheHitRatePct: number | null;
+                            /** @description Host CPU busy, all cores, the busiest host (system.cpu.percent). The sampler's value in the latest sample interval (MONITOR_SAMPLE_SECONDS, 15 s by default) that has one among the five ending with asOf's; null when none (the sampler not running). scope=global only (a platform figure): null for scope=org. */
+                            cpuPercent: number | null;
+                            /** @description Connections to BUL's database (db.connections, pg_stat_activity). The sampler's value in the latest sample interval (MONITOR_SAMPLE_SECONDS, 15 s by default) that has one among the five ending with asOf's; null when none (the sampler not running). scope=global only (a platform figure): null for scope=org. */
+                            dbConnections: number | null;
+                            /** @description errors ÷ requests × 100 over the window, 2 decimals; null without requests. */
+                            errorRatePct: number | null;
+                            /** @description Of those, answered with a 5xx status (http.errors), same window and scope. */
+                            errors: number;
+                            /** @description Health score 0–100 of the latest health-check round (docs/health.md: 100 × Σ weight × value ÷ Σ weight over every check, the notification channels of every organization counted together), as GET /system/health answers a super admin now; null before the first round. scope=global only (a platform figure): null for scope=org. */
+                            healthScore: number | null;
+                            /** @description Host memory in use (total − available), the fullest host (system.memory.percent). The sampler's value in the latest sample interval (MONITOR_SAMPLE_SECONDS, 15 s by default) that has one among the five ending with asOf's; null when none (the sampler not running). scope=global only (a platform figure): null for scope=org. */
+                            memoryPercent: number | null;
+                            /** @description API requests answered (http.requests). Over the 24 hours before asOf: monitoring samples stored at times in [asOf − 24 h, asOf), read per minute (minute roll-ups, then raw samples). scope=org: the organization's own requests (monitoring's per-organization http.* series, the requests made in its name); scope=global: every request of the installation (the platform series). */
+                            requests: number;
+                            /** @description The installation's availability from the health checks. scope=global only (a platform figure): null for scope=org. */
+                            uptime: {
+                                /** @description The lowest uptime over the last 24 whole UTC hours (up to now) among the platform checks — database, Redis when configured, job queue, disk; not the notification channels —, each check's uptime being its results ok or degraded ÷ all its results × 100 (docs/health.md); null when no platform check has a result in the window or for scope=org. */
+                                last24hPct: number | null;
+                                /** @description The same over the last 30 days (720 whole UTC hours). */
+                                last30dPct: number | null;
+                            };
+                        };
                         /** @description Time zone of the days and months (UTC for the global scope). */
                         timezone: string;
                     };
@@ -7399,8 +10983,8 @@ export interface operations {
                 asOf?: string;
                 /** @description Length of the series, ending with asOf's day. */
                 days?: number;
-                /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed); `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback. */
-                metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
+                /** @description Value of each day (days in the time zone; the last day counts up to asOf): `revenue`: payments.amount_minor with paid_on that day, per currency; `mrr`: monthly recurring revenue that day, per currency: the sum of the monthlyValueMinor of the contracts active that day (each amount ÷ 1, 3 or 12 months, rounded half away from zero in integer arithmetic, then summed); `new_clients`: clients whose first move to active happened that day; `churned_clients`: clients moved from active to churned that day; `tasks_created`: tasks created that day; `tasks_completed`: tasks whose completed_at falls that day; `projects_created`: projects created that day; `active_users`: distinct users with a successful audit event that day; `satisfaction`: mean feedback score received that day (2 decimals), null on days without feedback; from monitoring's samples by the hour (hourly roll-ups, 400 days kept; each hour counts for the day its start falls in, up to asOf's hour): `requests`: API requests answered (http.requests; scope=org the organization's, scope=global the installation's); `error_rate`: 5xx answers ÷ requests × 100 that day (http.errors ÷ http.requests, 2 decimals), null on days without requests; `response_time`: mean response time in ms that day (Σ http.response_time.total_ms ÷ http.requests, 1 decimal), null on days without requests; `failed_logins`: failed logins and MFA steps on the organization's accounts (security.failed_logins; scope=org only: an organization metric, refused for scope=global). */
+                metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction" | "requests" | "error_rate" | "response_time" | "failed_logins";
                 /** @description org: the organization the request acts for, in its time zone. global: every organization of the installation, in UTC (super admins only: `platform:admin`). */
                 scope?: "org" | "global";
             };
@@ -7422,6 +11006,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * Format: date-time
+                         * @description The instant the figures were computed for: the query's asOf, or without one the time of the computation — cached figures are up to CACHE_TTL_MS old (docs/cache.md).
                          * @example 2026-03-14T09:26:53.589Z
                          */
                         asOf: string;
@@ -7432,14 +11017,14 @@ export interface operations {
                          */
                         from: string;
                         /** @enum {string} */
-                        metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction";
+                        metric: "revenue" | "mrr" | "new_clients" | "churned_clients" | "tasks_created" | "tasks_completed" | "projects_created" | "active_users" | "satisfaction" | "requests" | "error_rate" | "response_time" | "failed_logins";
                         /** @enum {string} */
                         scope: "org" | "global";
                         /** @description One series; money metrics one per currency (the book currency always, others when they carry data). */
                         series: {
                             /** @description For money metrics; null for the others. */
                             currency: string | null;
-                            /** @description One point per day, oldest first, 0 on days without data (satisfaction: null). */
+                            /** @description One point per day, oldest first, 0 on days without data (satisfaction, error_rate, response_time: null). */
                             points: {
                                 /**
                                  * Format: date
@@ -7457,10 +11042,10 @@ export interface operations {
                          */
                         to: string;
                         /**
-                         * @description count: a number of things; minor: minor units of the series currency; score: 1–5.
+                         * @description count: a number of things; minor: minor units of the series currency; score: 1–5; percent: 0–100; ms: milliseconds.
                          * @enum {string}
                          */
-                        unit: "count" | "minor" | "score";
+                        unit: "count" | "minor" | "score" | "percent" | "ms";
                     };
                 };
             };
@@ -9234,7 +12819,7 @@ export interface operations {
                              * @description `*`: any event type.
                              * @enum {string}
                              */
-                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported" | "message.custom";
                         }[];
                     };
                 };
@@ -9272,7 +12857,7 @@ export interface operations {
                          * @description `*`: any event type.
                          * @enum {string}
                          */
-                        eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                        eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported" | "message.custom";
                     }[];
                 };
             };
@@ -9302,7 +12887,7 @@ export interface operations {
                              * @description `*`: any event type.
                              * @enum {string}
                              */
-                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "message.custom";
+                            eventType: "*" | "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported" | "message.custom";
                         }[];
                     };
                 };
@@ -9769,6 +13354,189 @@ export interface operations {
             412: components["responses"]["412.precondition-failed"];
             413: components["responses"]["413.payload-too-large"];
             415: components["responses"]["415.unsupported-media-type"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getMonitoringCapacity: {
+        parameters: {
+            query?: {
+                /** @description Days of history the fit uses (default 30). */
+                days?: number;
+                /** @description org (default): the organization the request acts for. platform: the installation (host, processes, all requests); super admins only (`platform:admin`). */
+                scope?: "org" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Capacity planning: trend of users, storage and requests, and when each plan limit is reached */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        asOf: string;
+                        days: number;
+                        projections: {
+                            current: number | null;
+                            limit: number | null;
+                            /** @description The series fitted. */
+                            metric: string;
+                            projectedAt: string | null;
+                            /** @enum {string} */
+                            resource: "users" | "storage" | "requests" | "disk";
+                            /** @description Points in the fit. */
+                            samples: number;
+                            slopePerDay: number | null;
+                            /** @enum {string} */
+                            unit: "percent" | "ms" | "bytes" | "count" | "per_second" | "seconds";
+                        }[];
+                        /**
+                         * @description org (default): the organization the request acts for. platform: the installation (host, processes, all requests); super admins only (`platform:admin`).
+                         * @enum {string}
+                         */
+                        scope: "org" | "platform";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listMonitoringMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: The metrics kept in the history: scope, unit, meaning, how sources combine */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics: {
+                            /**
+                             * @description How the values of several processes at one sample time make one (sum, avg, max); within a step, sum metrics add up and the others average.
+                             * @enum {string}
+                             */
+                            combine: "sum" | "avg" | "max";
+                            /** @description Computed per step from two stored sums. */
+                            derived: boolean;
+                            help: string;
+                            labels: string[];
+                            name: string;
+                            /** @enum {string} */
+                            scope: "platform" | "org" | "both";
+                            /** @enum {string} */
+                            unit: "percent" | "ms" | "bytes" | "count" | "per_second" | "seconds";
+                        }[];
+                        /** @description MONITOR_SAMPLE_SECONDS. */
+                        sampleIntervalSeconds: number;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getMonitoringSeries: {
+        parameters: {
+            query: {
+                /**
+                 * @description Start, inclusive (default: an hour before `to`).
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                from?: string;
+                /** @description Which series of a labelled metric, as key=value pairs separated by commas (e.g. `group=tasks`); none: the unlabelled series (the total). */
+                labels?: string;
+                /** @description A metric of GET /monitoring/metrics. */
+                metric: "system.cpu.percent" | "system.cpu.core.percent" | "system.memory.percent" | "system.memory.used_bytes" | "system.swap.percent" | "system.disk.percent" | "system.disk.free_bytes" | "system.disk.read_bytes_per_s" | "system.disk.write_bytes_per_s" | "system.network.rx_bytes_per_s" | "system.network.tx_bytes_per_s" | "process.cpu.percent" | "process.memory.rss_bytes" | "process.event_loop_lag_ms" | "db.pool.in_use" | "db.pool.waiting" | "db.connections" | "jobs.queue.depth" | "jobs.queue.oldest_age_seconds" | "ws.connections" | "cache.reads" | "cache.hits" | "cache.hit_rate.percent" | "http.requests" | "http.errors" | "http.error_rate.percent" | "http.response_time.total_ms" | "http.response_time.avg_ms" | "http.response_time.p95_ms" | "http.response_time.p99_ms" | "health.score" | "health.failing_checks" | "security.failed_logins" | "security.lockouts" | "security.threats" | "usage.users" | "usage.storage_bytes" | "usage.api_requests_month" | "quota.users.percent" | "quota.storage.percent" | "quota.api_requests.percent" | "backup.age_seconds" | "backup.failures";
+                /** @description org (default): the organization the request acts for. platform: the installation (host, processes, all requests); super admins only (`platform:admin`). */
+                scope?: "org" | "platform";
+                /** @description Seconds per point (default: the sample interval, or longer so that there are at most 2000 points). At least the sample interval; whole minutes and hours are answered from the roll-ups. */
+                step?: number;
+                /**
+                 * @description End, exclusive (default: now).
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                to?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: One metric over time, one value per step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        from: string;
+                        labels: {
+                            [key: string]: string;
+                        };
+                        metric: string;
+                        /** @description One per step that has samples, oldest first; a step without samples is absent (not zero). */
+                        points: {
+                            /**
+                             * Format: date-time
+                             * @description Start of the step.
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            at: string;
+                            value: number;
+                        }[];
+                        /**
+                         * @description org (default): the organization the request acts for. platform: the installation (host, processes, all requests); super admins only (`platform:admin`).
+                         * @enum {string}
+                         */
+                        scope: "org" | "platform";
+                        stepSeconds: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        to: string;
+                        /** @enum {string} */
+                        unit: "percent" | "ms" | "bytes" | "count" | "per_second" | "seconds";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
@@ -10843,10 +14611,10 @@ export interface operations {
                             priority: string;
                             recipients: ({
                                 /**
-                                 * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                                 * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                                  * @enum {string}
                                  */
-                                kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                                kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                             } | {
                                 /** @enum {string} */
                                 kind: "role";
@@ -10872,7 +14640,7 @@ export interface operations {
                                  * @description Every active member holding it.
                                  * @enum {string}
                                  */
-                                permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                                permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                             } | {
                                 /** @enum {string} */
                                 kind: "users";
@@ -10919,7 +14687,7 @@ export interface operations {
                      * @description The domain event that fires the rule.
                      * @enum {string}
                      */
-                    eventType: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled";
+                    eventType: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported";
                     /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                     name: string;
                     /** @description Whether the member who caused the event is notified too (default false). */
@@ -10932,10 +14700,10 @@ export interface operations {
                     /** @description Whom the rule notifies (the union of these; each member once). */
                     recipients: ({
                         /**
-                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                          * @enum {string}
                          */
-                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                     } | {
                         /** @enum {string} */
                         kind: "role";
@@ -10961,7 +14729,7 @@ export interface operations {
                          * @description Every active member holding it.
                          * @enum {string}
                          */
-                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                     } | {
                         /** @enum {string} */
                         kind: "users";
@@ -10997,10 +14765,10 @@ export interface operations {
                         priority: string;
                         recipients: ({
                             /**
-                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                              * @enum {string}
                              */
-                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                         } | {
                             /** @enum {string} */
                             kind: "role";
@@ -11026,7 +14794,7 @@ export interface operations {
                              * @description Every active member holding it.
                              * @enum {string}
                              */
-                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                         } | {
                             /** @enum {string} */
                             kind: "users";
@@ -11093,10 +14861,10 @@ export interface operations {
                         priority: string;
                         recipients: ({
                             /**
-                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                              * @enum {string}
                              */
-                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                         } | {
                             /** @enum {string} */
                             kind: "role";
@@ -11122,7 +14890,7 @@ export interface operations {
                              * @description Every active member holding it.
                              * @enum {string}
                              */
-                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                         } | {
                             /** @enum {string} */
                             kind: "users";
@@ -11203,7 +14971,7 @@ export interface operations {
                      * @description The domain event that fires the rule.
                      * @enum {string}
                      */
-                    eventType?: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled";
+                    eventType?: "client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "webhook.endpoint_disabled" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported";
                     /** @description Leading and trailing spaces are removed; what remains must not be empty. */
                     name?: string;
                     /** @description Whether the member who caused the event is notified too (default false). */
@@ -11216,10 +14984,10 @@ export interface operations {
                     /** @description Whom the rule notifies (the union of these; each member once). */
                     recipients?: ({
                         /**
-                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                         * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                          * @enum {string}
                          */
-                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                        kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                     } | {
                         /** @enum {string} */
                         kind: "role";
@@ -11245,7 +15013,7 @@ export interface operations {
                          * @description Every active member holding it.
                          * @enum {string}
                          */
-                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                        permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                     } | {
                         /** @enum {string} */
                         kind: "users";
@@ -11281,10 +15049,10 @@ export interface operations {
                         priority: string;
                         recipients: ({
                             /**
-                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`).
+                             * @description Who the event is about: the task's `assignee` and `watchers`, the project's `project_owner`, the member a role or security event concerns (`subject_user`), the client's contacts with messaging consent (`client_contacts`), or whom the event itself names (`event_recipients`: an alert's rule's recipients, on the channels it names among the rule's).
                              * @enum {string}
                              */
-                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts";
+                            kind: "assignee" | "watchers" | "project_owner" | "subject_user" | "client_contacts" | "event_recipients";
                         } | {
                             /** @enum {string} */
                             kind: "role";
@@ -11310,7 +15078,7 @@ export interface operations {
                              * @description Every active member holding it.
                              * @enum {string}
                              */
-                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read";
+                            permission: "organization:read" | "organization:update" | "plan:read" | "plan:manage" | "members:read" | "members:invite" | "members:update" | "members:remove" | "roles:read" | "roles:manage" | "departments:read" | "departments:manage" | "api_keys:read" | "api_keys:manage" | "ip_rules:read" | "ip_rules:manage" | "webhooks:manage" | "notifications:manage" | "notifications:send" | "audit:read" | "events:manage" | "clients:read" | "clients:manage" | "projects:read" | "projects:manage" | "projects:reopen" | "tasks:read" | "tasks:work" | "tasks:manage" | "business:read" | "business:manage" | "analytics:read" | "executive:read" | "monitoring:read" | "system:health" | "security:read" | "alerts:read" | "alerts:manage" | "backups:restore";
                         } | {
                             /** @enum {string} */
                             kind: "users";
@@ -14067,6 +17835,473 @@ export interface operations {
             429: components["responses"]["429.rate-limited.request-quota-exceeded"];
         };
     };
+    getSecurityDashboard: {
+        parameters: {
+            query?: {
+                /** @description `organization` (default): the caller's organization. `platform`: threats of no organization (failed logins of unknown e-mails, from any address), super admins only. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Threats, failed logins, lockouts, MFA coverage and active sessions over 24 h and 7 days */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Sessions neither revoked nor expired (platform: every session). */
+                        activeSessions: number;
+                        /**
+                         * Format: date-time
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        generatedAt: string;
+                        last7d: {
+                            bySeverity: {
+                                /** @description Threats of severity critical. */
+                                critical: number;
+                                /** @description Threats of severity high. */
+                                high: number;
+                                /** @description Threats of severity low. */
+                                low: number;
+                                /** @description Threats of severity medium. */
+                                medium: number;
+                            };
+                            /** @description Threats per type and severity, most first. */
+                            byType: {
+                                count: number;
+                                /** @enum {string} */
+                                severity: "low" | "medium" | "high" | "critical";
+                                /** @enum {string} */
+                                type: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                            }[];
+                            /** @description Failed logins and MFA steps. */
+                            failedLogins: number;
+                            /** @description Failed logins that locked the account or the address. */
+                            lockouts: number;
+                            /** @description Threats detected in the period. */
+                            threats: number;
+                            /** @description The addresses with the most failed logins (10 at most). */
+                            topIps: {
+                                /** @description Distinct e-mails tried from it. */
+                                accounts: number;
+                                failedLogins: number;
+                                ip: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                lastAt: string;
+                            }[];
+                        };
+                        last24h: {
+                            bySeverity: {
+                                /** @description Threats of severity critical. */
+                                critical: number;
+                                /** @description Threats of severity high. */
+                                high: number;
+                                /** @description Threats of severity low. */
+                                low: number;
+                                /** @description Threats of severity medium. */
+                                medium: number;
+                            };
+                            /** @description Threats per type and severity, most first. */
+                            byType: {
+                                count: number;
+                                /** @enum {string} */
+                                severity: "low" | "medium" | "high" | "critical";
+                                /** @enum {string} */
+                                type: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                            }[];
+                            /** @description Failed logins and MFA steps. */
+                            failedLogins: number;
+                            /** @description Failed logins that locked the account or the address. */
+                            lockouts: number;
+                            /** @description Threats detected in the period. */
+                            threats: number;
+                            /** @description The addresses with the most failed logins (10 at most). */
+                            topIps: {
+                                /** @description Distinct e-mails tried from it. */
+                                accounts: number;
+                                failedLogins: number;
+                                ip: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-03-14T09:26:53.589Z
+                                 */
+                                lastAt: string;
+                            }[];
+                        };
+                        /** @description Active members (platform: active users). */
+                        members: number;
+                        /** @description Of those, with multi-factor authentication on. */
+                        membersWithMfa: number;
+                        mfaCoveragePercent: number | null;
+                        /** @description Threats not dismissed (any age). */
+                        openThreats: number;
+                        /** @enum {string} */
+                        scope: "organization" | "platform";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    listSecurityThreats: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Detected at or after (RFC 3339). */
+                from?: string;
+                /** @description Page size (1–200). */
+                limit?: number;
+                /** @description `organization` (default): the caller's organization. `platform`: threats of no organization (failed logins of unknown e-mails, from any address), super admins only. */
+                scope?: "organization" | "platform";
+                severity?: "low" | "medium" | "high" | "critical";
+                status?: "open" | "dismissed";
+                /** @description Detected before (RFC 3339). */
+                to?: string;
+                type?: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                /**
+                 * @description Only threats about this user.
+                 * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                 */
+                user?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Threats BUL detected, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: date-time
+                             * @description The first detection.
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            detectedAt: string;
+                            dismissedAt: string | null;
+                            dismissedBy: string | null;
+                            /** @description What the detector saw: counts, window, networks, roles (per type, docs/security.md). */
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: uuid
+                             * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            id: string;
+                            ip: string | null;
+                            /**
+                             * Format: date-time
+                             * @description The latest detection.
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            lastSeenAt: string;
+                            /** @description Detections folded into this threat (the same key within the dedupe window). */
+                            occurrences: number;
+                            /** @enum {string} */
+                            severity: "low" | "medium" | "high" | "critical";
+                            /** @enum {string} */
+                            status: "open" | "dismissed";
+                            /**
+                             * @description The detector that raised it (docs/security.md).
+                             * @enum {string}
+                             */
+                            type: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                            userId: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getSecurityThreat: {
+        parameters: {
+            query?: {
+                /** @description `organization` (default): the caller's organization. `platform`: threats of no organization (failed logins of unknown e-mails, from any address), super admins only. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: A threat with its evidence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description The first detection.
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        detectedAt: string;
+                        dismissedAt: string | null;
+                        dismissedBy: string | null;
+                        /** @description What the detector saw: counts, window, networks, roles (per type, docs/security.md). */
+                        evidence: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        ip: string | null;
+                        /**
+                         * Format: date-time
+                         * @description The latest detection.
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        lastSeenAt: string;
+                        /** @description Detections folded into this threat (the same key within the dedupe window). */
+                        occurrences: number;
+                        /** @enum {string} */
+                        severity: "low" | "medium" | "high" | "critical";
+                        /** @enum {string} */
+                        status: "open" | "dismissed";
+                        /**
+                         * @description The detector that raised it (docs/security.md).
+                         * @enum {string}
+                         */
+                        type: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                        userId: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    dismissSecurityThreat: {
+        parameters: {
+            query?: {
+                /** @description `organization` (default): the caller's organization. `platform`: threats of no organization (failed logins of unknown e-mails, from any address), super admins only. */
+                scope?: "organization" | "platform";
+            };
+            header?: {
+                /** @description Runs the request once: retries with the same key and body get the first answer again (`Idempotent-Replayed: true`) for 24 hours; the same key with another request is 422 `idempotency-key-reused`, and a retry while the first still runs is 409. */
+                "Idempotency-Key"?: string;
+                /** @description With the session cookie only: the `csrfToken` that the cookie login answered (also in the `bul_csrf` cookie). Writes without it are refused with 403 `csrf-failed`. */
+                "X-CSRF-Token"?: string;
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path: {
+                /** @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Dismiss a threat (seen; nothing to do) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description The first detection.
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        detectedAt: string;
+                        dismissedAt: string | null;
+                        dismissedBy: string | null;
+                        /** @description What the detector saw: counts, window, networks, roles (per type, docs/security.md). */
+                        evidence: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: uuid
+                         * @example 01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                         */
+                        id: string;
+                        ip: string | null;
+                        /**
+                         * Format: date-time
+                         * @description The latest detection.
+                         * @example 2026-03-14T09:26:53.589Z
+                         */
+                        lastSeenAt: string;
+                        /** @description Detections folded into this threat (the same key within the dedupe window). */
+                        occurrences: number;
+                        /** @enum {string} */
+                        severity: "low" | "medium" | "high" | "critical";
+                        /** @enum {string} */
+                        status: "open" | "dismissed";
+                        /**
+                         * @description The detector that raised it (docs/security.md).
+                         * @enum {string}
+                         */
+                        type: "failed_login_burst_account" | "failed_login_burst_ip" | "credential_stuffing_ip" | "credential_stuffing_account" | "new_login_location" | "impossible_travel" | "refresh_token_reuse" | "api_key_new_ip" | "permission_escalation" | "mass_delete" | "mass_export";
+                        userId: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.csrf-failed.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            404: components["responses"]["404.not-found"];
+            409: components["responses"]["409.conflict"];
+            422: components["responses"]["422.idempotency-key-reused"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
+    getSystemHealth: {
+        parameters: {
+            query?: {
+                /** @description The history of this check only: `database`, `redis`, `job_queue`, `disk`, `tls_certificate:<host[:port]>`, or `channel:<notification channel id>`. */
+                check?: string;
+                /**
+                 * @description History: results at or after.
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                from?: string;
+                /** @description History: newest results, at most. */
+                limit?: number;
+                /**
+                 * @description History: results before.
+                 * @example 2026-03-14T09:26:53.589Z
+                 */
+                to?: string;
+            };
+            header?: {
+                /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
+                "X-Organization-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Health checks: status, score, latency, last change, uptime and history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        checkedAt: string | null;
+                        checks: {
+                            /**
+                             * Format: date-time
+                             * @description When it last ran.
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            checkedAt: string;
+                            detail: string | null;
+                            /**
+                             * @description `database`, `redis`, `job_queue`, `disk`, `tls_certificate:<host[:port]>`, or `channel:<notification channel id>`.
+                             * @example database
+                             * @example channel:01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            key: string;
+                            /** @enum {string} */
+                            kind: "database" | "redis" | "job_queue" | "disk" | "notification_channel" | "tls_certificate";
+                            /**
+                             * Format: date-time
+                             * @description Since when its status is what it is.
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            lastChangeAt: string;
+                            /** @description How long the last check took. */
+                            latencyMs: number;
+                            /** @description PostgreSQL, Redis, `TLS certificate (<host[:port]>)`...; a channel: `<kind>: <channel name>`. */
+                            name: string;
+                            orgId: string | null;
+                            /** @description Not run for three intervals or more: the health loop is not running. */
+                            stale: boolean;
+                            /** @enum {string} */
+                            status: "ok" | "degraded" | "down";
+                            uptime: {
+                                last7d: number | null;
+                                last24h: number | null;
+                                last30d: number | null;
+                            };
+                        }[];
+                        /** @description Checks down. */
+                        failingChecks: number;
+                        /** @description Results newest first: of `check` when given, else of every check shown. */
+                        history: {
+                            /**
+                             * Format: date-time
+                             * @example 2026-03-14T09:26:53.589Z
+                             */
+                            checkedAt: string;
+                            detail: string | null;
+                            /**
+                             * @description `database`, `redis`, `job_queue`, `disk`, `tls_certificate:<host[:port]>`, or `channel:<notification channel id>`.
+                             * @example database
+                             * @example channel:01936f3e-8b1a-7c2d-9e4f-0a1b2c3d4e5f
+                             */
+                            key: string;
+                            latencyMs: number;
+                            orgId: string | null;
+                            /** @enum {string} */
+                            status: "ok" | "degraded" | "down";
+                        }[];
+                        /** @description HEALTH_CHECK_SECONDS. */
+                        intervalSeconds: number;
+                        score: number | null;
+                        /**
+                         * @description down: a critical check (database, disk) is down; degraded: any check is not ok (a TLS certificate down included); unknown: no check has run.
+                         * @enum {string}
+                         */
+                        status: "ok" | "degraded" | "down" | "unknown";
+                    };
+                };
+            };
+            400: components["responses"]["400.validation-failed"];
+            401: components["responses"]["401.unauthenticated.invalid-token"];
+            403: components["responses"]["403.forbidden.mfa-enrollment-required.ip-blocked.organization-suspended.account-disabled"];
+            429: components["responses"]["429.rate-limited.request-quota-exceeded"];
+        };
+    };
     listTasks: {
         parameters: {
             query?: {
@@ -15614,7 +19849,7 @@ export interface operations {
                 "application/json": {
                     description?: string;
                     /** @description The event types sent to this endpoint. */
-                    events: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
+                    events: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported")[];
                     /**
                      * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
                      * @example https://hooks.example.com/bul
@@ -15780,7 +20015,7 @@ export interface operations {
                     description?: string;
                     enabled?: boolean;
                     /** @description The event types sent to this endpoint. */
-                    events?: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed")[];
+                    events?: ("client.created" | "client.updated" | "client.deleted" | "project.created" | "project.updated" | "project.deleted" | "project.status_changed" | "milestone.created" | "milestone.updated" | "milestone.deleted" | "task.created" | "task.updated" | "task.deleted" | "task.status_changed" | "task.due_soon" | "task.assigned" | "comment.added" | "contract.created" | "contract.updated" | "contract.deleted" | "invoice.created" | "invoice.updated" | "invoice.deleted" | "deal.created" | "deal.updated" | "deal.deleted" | "member.invited" | "member.joined" | "member.removed" | "role.changed" | "security.login_failed" | "security.locked_out" | "security.mfa_changed" | "security.login_succeeded" | "security.new_login_location" | "security.threat_detected" | "role.permissions_changed" | "alert.fired" | "alert.acknowledged" | "alert.resolved" | "backup.completed" | "backup.failed" | "backup.restored" | "backup.verified" | "data.exported")[];
                     /**
                      * @description http or https. Its host must resolve to public addresses only (not loopback, link-local or private) unless the installation sets WEBHOOK_ALLOW_PRIVATE.
                      * @example https://hooks.example.com/bul

@@ -3,8 +3,10 @@ import { Center, Loader } from '@mantine/core';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { adminRoutes } from '../pages/admin/area.tsx';
+import { backupsRoutes } from '../pages/backups/area.tsx';
 import { businessRoutes } from '../pages/business/area.tsx';
 import { notificationSetupRoutes } from '../pages/notification-setup/area.tsx';
+import { operationsRoutes } from '../pages/operations/area.tsx';
 import { useSession } from '../session/SessionProvider.tsx';
 import { AppLayout } from './AppLayout.tsx';
 import { RealtimeProvider } from './RealtimeProvider.tsx';
@@ -120,6 +122,8 @@ export function App() {
             {businessRoutes}
             {adminRoutes}
             {notificationSetupRoutes}
+            {operationsRoutes}
+            {backupsRoutes}
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Routes>

@@ -10,14 +10,18 @@ import type { Ok } from '../api/types.ts';
 import { LanguageSelect } from '../components/LanguageSelect.tsx';
 import { NotificationBell } from '../components/NotificationBell.tsx';
 import { adminNav } from '../pages/admin/area.tsx';
+import { backupsNav } from '../pages/backups/area.tsx';
 import { businessNav } from '../pages/business/area.tsx';
 import { notificationSetupNav } from '../pages/notification-setup/area.tsx';
+import { operationsNav } from '../pages/operations/area.tsx';
 import { useMe, useSession } from '../session/SessionProvider.tsx';
 import { useRealtimeState } from './RealtimeProvider.tsx';
 
 type MyOrganizations = Ok<'/api/v1/organizations'>['items'];
 
-const AREA_SECTIONS = [businessNav, adminNav, notificationSetupNav].filter((s) => s !== null);
+const AREA_SECTIONS = [businessNav, adminNav, notificationSetupNav, operationsNav, backupsNav].filter(
+  (s) => s !== null,
+);
 
 const NAV = [
   { to: '/', key: 'nav.dashboard', permission: 'analytics:read' },

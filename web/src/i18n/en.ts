@@ -1,11 +1,13 @@
 // English messages: the reference catalogue. es.ts and pt-BR.ts must have exactly these keys
 // (the Catalogue type enforces it at compile time). Areas keep their messages in areas/*.ts.
 import { adminMessages } from './areas/admin.ts';
+import { backupMessages } from './areas/backups.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
+import { operationsMessages } from './areas/operations.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Widen } from './catalogue-type.ts';
@@ -19,6 +21,8 @@ export const en = {
   realtime: realtimeMessages.en,
   board: boardMessages.en,
   fields: fieldMessages.en,
+  operations: operationsMessages.en,
+  backups: backupMessages.en,
   app: { name: 'BUL', tagline: 'Projects, clients and business numbers for your organization' },
   nav: {
     dashboard: 'Dashboard',

@@ -1,10 +1,12 @@
 // Spanish messages (same keys as en.ts).
 import { adminMessages } from './areas/admin.ts';
+import { backupMessages } from './areas/backups.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
+import { operationsMessages } from './areas/operations.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
@@ -18,6 +20,8 @@ export const es: Catalogue = {
   realtime: realtimeMessages.es,
   board: boardMessages.es,
   fields: fieldMessages.es,
+  operations: operationsMessages.es,
+  backups: backupMessages.es,
   app: { name: 'BUL', tagline: 'Proyectos, clientes y cifras del negocio de su organización' },
   nav: {
     dashboard: 'Panel',

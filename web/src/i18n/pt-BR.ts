@@ -1,10 +1,12 @@
 // Brazilian Portuguese messages (same keys as en.ts).
 import { adminMessages } from './areas/admin.ts';
+import { backupMessages } from './areas/backups.ts';
 import { boardMessages } from './areas/board.ts';
 import { businessMessages } from './areas/business.ts';
 import { fieldMessages } from './areas/fields.ts';
 import { notificationSetupMessages } from './areas/notificationSetup.ts';
 import { notificationMessages } from './areas/notifications.ts';
+import { operationsMessages } from './areas/operations.ts';
 import { realtimeMessages } from './areas/realtime.ts';
 import { webhookMessages } from './areas/webhooks.ts';
 import type { Catalogue } from './en.ts';
@@ -18,6 +20,8 @@ export const ptBR: Catalogue = {
   realtime: realtimeMessages.ptBR,
   board: boardMessages.ptBR,
   fields: fieldMessages.ptBR,
+  operations: operationsMessages.ptBR,
+  backups: backupMessages.ptBR,
   app: { name: 'BUL', tagline: 'Projetos, clientes e números do negócio da sua organização' },
   nav: {
     dashboard: 'Painel',

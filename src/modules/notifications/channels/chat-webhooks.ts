@@ -7,6 +7,7 @@
 // display name). Error texts written to the delivery log never include it.
 import { type Static, Type } from 'typebox';
 import { guardedFetch, OutboundCallError } from '../../../platform/outbound/guarded-fetch.ts';
+import { probeHost } from './http-adapter.ts';
 import {
   type ChannelProvider,
   type OutboundMessage,
@@ -165,6 +166,8 @@ export const slackIncoming: ChannelProvider<NoChatConfig, ChatSecrets> = {
   configSchema: NoChatConfig,
   secretsSchema: ChatSecrets,
   needsAddress: false,
+  // The URL is the credential: only its host is probed (probeHost never calls the path).
+  probe: (call) => probeHost(call.secrets.url, call),
   send: (message, call) =>
     post(call.secrets.url, slackPayload(message), call, (a) => {
       if (ok(a)) return sent(a);
@@ -222,6 +225,8 @@ export const teamsIncoming: ChannelProvider<NoChatConfig, ChatSecrets> = {
   configSchema: NoChatConfig,
   secretsSchema: ChatSecrets,
   needsAddress: false,
+  // The URL is the credential: only its host is probed (probeHost never calls the path).
+  probe: (call) => probeHost(call.secrets.url, call),
   send: (message, call) =>
     post(call.secrets.url, teamsPayload(message), call, (a) =>
       ok(a) ? sent(a) : byStatus(a, null, a.body.trim()),
@@ -252,6 +257,8 @@ export const discordIncoming: ChannelProvider<DiscordConfig, ChatSecrets> = {
   configSchema: DiscordConfig,
   secretsSchema: ChatSecrets,
   needsAddress: false,
+  // The URL is the credential: only its host is probed (probeHost never calls the path).
+  probe: (call) => probeHost(call.secrets.url, call),
   send(message, call) {
     let url: URL;
     try {

@@ -12,6 +12,7 @@ import {
   noAnswer,
   outcomeOfStatus,
   parseJson,
+  probeHost,
   since,
 } from './http-adapter.ts';
 import type { ChannelProvider, OutboundMessage, Priority, ProviderCall, SendResult } from './provider.ts';
@@ -342,4 +343,5 @@ export const fcmPush: ChannelProvider<FcmConfig, FcmSecrets> = {
   secretsSchema: FcmSecrets,
   needsAddress: true,
   send,
+  probe: (call) => probeHost(call.config.baseUrl ?? DEFAULT_BASE_URL, call),
 };

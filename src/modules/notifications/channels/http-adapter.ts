@@ -3,8 +3,8 @@
 // codes first and falls back on these), and the constant-time check of callback signatures.
 import { timingSafeEqual } from 'node:crypto';
 import type { Response } from 'undici';
-import { OutboundCallError } from '../../../platform/outbound/guarded-fetch.ts';
-import { retryAfterMs, type SendResult } from './provider.ts';
+import { guardedFetch, OutboundCallError } from '../../../platform/outbound/guarded-fetch.ts';
+import { type ProbeResult, retryAfterMs, type SendResult } from './provider.ts';
 
 export type FailedOutcome = 'retry' | 'provider_failed' | 'rejected';
 export type FailedSend = Extract<SendResult, { outcome: FailedOutcome }>;
@@ -82,4 +82,36 @@ export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Whether the host of `url` answers HTTP: one HEAD of its root (`scheme://host:port/`, never the
+ * path, which may carry a token), through the SSRF guard, within the call's timeout. Any answer
+ * below 500 means reachable (a 404 or 405 to a HEAD of an API's root is normal); a 5xx, that the
+ * provider is in trouble; no answer, down.
+ */
+export async function probeHost(
+  url: string,
+  call: { timeoutMs: number; allowPrivate: boolean },
+): Promise<ProbeResult> {
+  const started = performance.now();
+  let root: URL;
+  try {
+    root = new URL('/', url);
+  } catch {
+    return { status: 'down', latencyMs: 0, detail: 'the configured URL is not a URL' };
+  }
+  try {
+    const { response } = await guardedFetch(root, { method: 'HEAD' }, call);
+    const latencyMs = since(started);
+    const detail = `HTTP ${response.status} from ${root.host}`;
+    return { status: response.status >= 500 ? 'degraded' : 'ok', latencyMs, detail };
+  } catch (err) {
+    if (!(err instanceof OutboundCallError)) throw err;
+    return {
+      status: 'down',
+      latencyMs: since(started),
+      detail: `no answer from ${root.host}: ${err.errorClass}`,
+    };
+  }
 }

@@ -132,6 +132,18 @@ export type CallbackResult =
   /** Signature or verify token wrong: answer 401, change nothing. */
   | { kind: 'unauthorized' };
 
+/**
+ * What a probe of a channel found (health checks, docs/health.md): `ok` the provider answered as
+ * configured (an HTTP status below 500, an SMTP relay's greeting and login); `degraded` it answered
+ * with an error of its own (5xx); `down` no answer, or settings it refuses (login, TLS, blocked).
+ */
+export interface ProbeResult {
+  status: 'ok' | 'degraded' | 'down';
+  latencyMs: number;
+  /** One short line for the health page: what was reached and how (never a credential). */
+  detail: string;
+}
+
 export interface ChannelProvider<Config = Record<string, unknown>, Secrets = Record<string, string>> {
   kind: ProviderKind;
   /** TypeBox schema of the non-secret settings (validated on save, documented in OpenAPI). */
@@ -141,6 +153,8 @@ export interface ChannelProvider<Config = Record<string, unknown>, Secrets = Rec
   /** Whether a message needs a recipient address (`to`), or goes to the configured URL. */
   needsAddress: boolean;
   send(message: OutboundMessage, call: ProviderCall<Config, Secrets>): Promise<SendResult>;
+  /** A cheap check that the provider can be reached as configured; sends no message. */
+  probe(call: ProviderCall<Config, Secrets>): Promise<ProbeResult>;
   /** Providers that report delivery later: checks the request's signature and reads it. */
   callback?(
     request: CallbackRequest,

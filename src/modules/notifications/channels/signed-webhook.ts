@@ -4,6 +4,7 @@
 // webhook-id is the notification id, the same on every attempt, so receivers can dedupe.
 import { type Static, Type } from 'typebox';
 import { type AttemptResult, send } from '../../../platform/outbound/signed-webhook.ts';
+import { probeHost } from './http-adapter.ts';
 import { type ChannelProvider, type OutboundMessage, retryAfterMs, type SendResult } from './provider.ts';
 
 export const SignedWebhookConfig = Type.Object(
@@ -86,6 +87,7 @@ export const signedWebhook: ChannelProvider<SignedWebhookConfig, SignedWebhookSe
   configSchema: SignedWebhookConfig,
   secretsSchema: SignedWebhookSecrets,
   needsAddress: false,
+  probe: (call) => probeHost(call.config.url, call),
   async send(message, call) {
     let result: AttemptResult;
     try {

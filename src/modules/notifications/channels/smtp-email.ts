@@ -14,7 +14,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { type Static, Type } from 'typebox';
 import { Email } from '../../../platform/http/common-schemas.ts';
 import { BlockedAddressError, resolveChecked } from '../../../platform/outbound/address-guard.ts';
-import type { ChannelProvider, OutboundMessage, SendResult } from './provider.ts';
+import type { ChannelProvider, OutboundMessage, ProbeResult, ProviderCall, SendResult } from './provider.ts';
 
 export const SmtpConfig = Type.Object(
   {
@@ -185,7 +185,59 @@ function headersFor(message: OutboundMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * Connects, greets, upgrades to TLS and logs in as a send would (nodemailer's verify()), on a
+ * connection of its own that is closed at once; no message is sent. A temporary refusal (4xx,
+ * e.g. 421 too busy) is degraded; any other failure, down.
+ */
+async function probe(call: ProviderCall<SmtpConfig, SmtpSecrets>): Promise<ProbeResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const { config, secrets } = call;
+  if (!call.allowPrivate)
+    try {
+      await resolveChecked(config.host, false);
+    } catch (err) {
+      const blocked = err instanceof BlockedAddressError;
+      return {
+        status: 'down',
+        latencyMs: elapsed(),
+        detail: blocked
+          ? `the relay ${config.host} is not a public address`
+          : `the relay ${config.host} does not resolve`,
+      };
+    }
+  const transport = nodemailer.createTransport({
+    host: config.host,
+    port: config.port,
+    secure: config.secure,
+    requireTLS: config.requireTLS ?? false,
+    auth: secrets.user ? { user: secrets.user, pass: secrets.password ?? '' } : undefined,
+    tls: { rejectUnauthorized: !config.allowInsecureTls },
+    connectionTimeout: call.timeoutMs,
+    greetingTimeout: call.timeoutMs,
+    socketTimeout: call.timeoutMs,
+    dnsTimeout: call.timeoutMs,
+  });
+  try {
+    await transport.verify();
+    return { status: 'ok', latencyMs: elapsed(), detail: `${config.host}:${config.port} accepts a login` };
+  } catch (err) {
+    const e = err as SmtpError;
+    const code = e.responseCode ?? null;
+    const why = code ? `${code} ${(e.response ?? '').slice(0, 120)}`.trim() : (e.code ?? e.message);
+    return {
+      status: code !== null && code >= 400 && code < 500 ? 'degraded' : 'down',
+      latencyMs: elapsed(),
+      detail: `${config.host}:${config.port}: ${why}`.slice(0, 300),
+    };
+  } finally {
+    transport.close();
+  }
+}
+
 export const smtpEmail: ChannelProvider<SmtpConfig, SmtpSecrets> = {
+  probe,
   kind: 'email',
   configSchema: SmtpConfig,
   secretsSchema: SmtpSecrets,

@@ -10,6 +10,7 @@ import {
   noAnswer,
   outcomeOfStatus,
   parseJson,
+  probeHost,
   safeEqual,
   since,
 } from './http-adapter.ts';
@@ -208,5 +209,6 @@ export const twilioSms: ChannelProvider<TwilioConfig, TwilioSecrets> = {
   secretsSchema: TwilioSecrets,
   needsAddress: true,
   send,
+  probe: (call) => probeHost(call.config.baseUrl ?? DEFAULT_BASE_URL, call),
   callback,
 };

@@ -11,6 +11,7 @@ import {
   noAnswer,
   outcomeOfStatus,
   parseJson,
+  probeHost,
   safeEqual,
   since,
 } from './http-adapter.ts';
@@ -286,5 +287,6 @@ export const whatsAppCloud: ChannelProvider<WhatsAppConfig, WhatsAppSecrets> = {
   secretsSchema: WhatsAppSecrets,
   needsAddress: true,
   send,
+  probe: (call) => probeHost(call.config.baseUrl ?? DEFAULT_BASE_URL, call),
   callback,
 };

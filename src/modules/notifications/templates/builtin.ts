@@ -390,6 +390,120 @@ Corrija o endpoint e reative-o nas configurações de webhooks: {{ link }}`,
     whatsapp: ['{{ payload.url }}', '{{ payload.failingSince | local_date }}', '{{ link }}'],
   },
 
+  'alert.fired': {
+    texts: {
+      en: {
+        subject: '[{{ payload.severity | upcase }}] Alert: {{ payload.title }}',
+        short:
+          'Alert {{ payload.severity }}: {{ payload.title }} (value {{ payload.value }}){% if payload.scope == "platform" %}, platform-wide{% endif %}.',
+        long: `Hi {{ recipient.name }},
+
+The alert "{{ payload.title }}" ({{ payload.severity }}, {{ payload.type }}) fired at {{ payload.firedAt | local_datetime }}{% if payload.scope == "platform" %} for the whole platform{% else %} in {{ org.name }}{% endif %}. The value that breached: {{ payload.value }}.
+
+Acknowledge it or see its history: {{ link }}`,
+      },
+      es: {
+        subject: '[{{ payload.severity | upcase }}] Alerta: {{ payload.title }}',
+        short:
+          'Alerta {{ payload.severity }}: {{ payload.title }} (valor {{ payload.value }}){% if payload.scope == "platform" %}, en toda la plataforma{% endif %}.',
+        long: `Hola, {{ recipient.name }}:
+
+La alerta "{{ payload.title }}" ({{ payload.severity }}, {{ payload.type }}) se disparó el {{ payload.firedAt | local_datetime }}{% if payload.scope == "platform" %} en toda la plataforma{% else %} en {{ org.name }}{% endif %}. El valor que superó el umbral: {{ payload.value }}.
+
+Reconócela o consulta su historial: {{ link }}`,
+      },
+      'pt-BR': {
+        subject: '[{{ payload.severity | upcase }}] Alerta: {{ payload.title }}',
+        short:
+          'Alerta {{ payload.severity }}: {{ payload.title }} (valor {{ payload.value }}){% if payload.scope == "platform" %}, em toda a plataforma{% endif %}.',
+        long: `Olá, {{ recipient.name }},
+
+O alerta "{{ payload.title }}" ({{ payload.severity }}, {{ payload.type }}) disparou em {{ payload.firedAt | local_datetime }}{% if payload.scope == "platform" %} em toda a plataforma{% else %} em {{ org.name }}{% endif %}. O valor que ultrapassou o limite: {{ payload.value }}.
+
+Reconheça-o ou veja o histórico: {{ link }}`,
+      },
+    },
+    whatsapp: ['{{ payload.severity }}', '{{ payload.title }}', '{{ payload.value }}', '{{ link }}'],
+  },
+
+  'backup.failed': {
+    texts: {
+      en: {
+        subject: 'Backup failed: {{ payload.type }} ({{ payload.errorCode }})',
+        short:
+          'The {{ payload.type }} backup failed after {{ payload.attempt }} attempt(s): {{ payload.errorCode }}.',
+        long: `Hi {{ recipient.name }},
+
+The {{ payload.type }} backup {{ payload.backupId }} failed on its last attempt ({{ payload.attempt }}) at ${WHEN}.
+
+Reason ({{ payload.errorCode }}): {{ payload.message }}
+
+Until a backup succeeds, the last good one gets older. See the run and try again: {{ link }}`,
+      },
+      es: {
+        subject: 'Copia de seguridad fallida: {{ payload.type }} ({{ payload.errorCode }})',
+        short:
+          'La copia {{ payload.type }} falló tras {{ payload.attempt }} intento(s): {{ payload.errorCode }}.',
+        long: `Hola, {{ recipient.name }}:
+
+La copia de seguridad {{ payload.type }} {{ payload.backupId }} falló en su último intento ({{ payload.attempt }}) el ${WHEN}.
+
+Motivo ({{ payload.errorCode }}): {{ payload.message }}
+
+Hasta que una copia se complete, la última correcta envejece. Consulte la ejecución y vuelva a intentarlo: {{ link }}`,
+      },
+      'pt-BR': {
+        subject: 'Backup falhou: {{ payload.type }} ({{ payload.errorCode }})',
+        short:
+          'O backup {{ payload.type }} falhou após {{ payload.attempt }} tentativa(s): {{ payload.errorCode }}.',
+        long: `Olá, {{ recipient.name }},
+
+O backup {{ payload.type }} {{ payload.backupId }} falhou na última tentativa ({{ payload.attempt }}) em ${WHEN}.
+
+Motivo ({{ payload.errorCode }}): {{ payload.message }}
+
+Até que um backup seja concluído, o último bom fica mais antigo. Veja a execução e tente de novo: {{ link }}`,
+      },
+    },
+    whatsapp: ['{{ payload.type }}', '{{ payload.errorCode }}', '{{ link }}'],
+  },
+
+  'alert.resolved': {
+    texts: {
+      en: {
+        subject: 'Resolved: {{ payload.title }}',
+        short:
+          'Resolved{% if payload.resolution == "manual" %} by hand{% endif %}: {{ payload.title }} ({{ payload.severity }}).',
+        long: `Hi {{ recipient.name }},
+
+The alert "{{ payload.title }}" ({{ payload.severity }}) was resolved at {{ payload.resolvedAt | local_datetime }}{% if payload.resolution == "manual" %} by hand{% else %}: its condition cleared{% endif %}.
+
+Its history: {{ link }}`,
+      },
+      es: {
+        subject: 'Resuelta: {{ payload.title }}',
+        short:
+          'Resuelta{% if payload.resolution == "manual" %} manualmente{% endif %}: {{ payload.title }} ({{ payload.severity }}).',
+        long: `Hola, {{ recipient.name }}:
+
+La alerta "{{ payload.title }}" ({{ payload.severity }}) se resolvió el {{ payload.resolvedAt | local_datetime }}{% if payload.resolution == "manual" %} manualmente{% else %}: su condición dejó de cumplirse{% endif %}.
+
+Su historial: {{ link }}`,
+      },
+      'pt-BR': {
+        subject: 'Resolvido: {{ payload.title }}',
+        short:
+          'Resolvido{% if payload.resolution == "manual" %} manualmente{% endif %}: {{ payload.title }} ({{ payload.severity }}).',
+        long: `Olá, {{ recipient.name }},
+
+O alerta "{{ payload.title }}" ({{ payload.severity }}) foi resolvido em {{ payload.resolvedAt | local_datetime }}{% if payload.resolution == "manual" %} manualmente{% else %}: a condição deixou de valer{% endif %}.
+
+O histórico: {{ link }}`,
+      },
+    },
+    whatsapp: ['{{ payload.title }}', '{{ payload.severity }}', '{{ link }}'],
+  },
+
   'notification.test': {
     texts: {
       en: {
@@ -430,6 +544,60 @@ Nenhuma ação é necessária.`,
       'pt-BR': { subject: '{{ payload.subject }}', short: '{{ payload.body }}', long: '{{ payload.body }}' },
     },
     whatsapp: ['{{ payload.subject }}', '{{ payload.body }}'],
+  },
+
+  'security.new_login_location': {
+    texts: {
+      en: {
+        subject: 'New sign-in to your account from {{ payload.device }}',
+        short: `Your account was signed in to from {{ payload.device }} at {{ payload.ip }}{% if payload.country %} ({{ payload.country }}){% endif %} on ${WHEN}.`,
+        long: `Hi {{ recipient.name }},
+
+Your account was signed in to on ${WHEN} from somewhere new:
+
+Device: {{ payload.device }}
+Address: {{ payload.ip }} (network {{ payload.network }}){% if payload.country %}
+Country: {{ payload.country }}{% endif %}
+
+If this was you, there is nothing to do. If not, change your password, sign out your other sessions and turn on multi-factor authentication.
+
+Security settings: {{ link }}`,
+        sms: 'New sign-in from {{ payload.device | truncate: 40 }} ({{ payload.ip }}). Not you? {{ link }}',
+      },
+      es: {
+        subject: 'Nuevo inicio de sesión en tu cuenta desde {{ payload.device }}',
+        short: `Se inició sesión en tu cuenta desde {{ payload.device }} en {{ payload.ip }}{% if payload.country %} ({{ payload.country }}){% endif %} el ${WHEN}.`,
+        long: `Hola, {{ recipient.name }}:
+
+El ${WHEN} se inició sesión en tu cuenta desde un lugar nuevo:
+
+Dispositivo: {{ payload.device }}
+Dirección: {{ payload.ip }} (red {{ payload.network }}){% if payload.country %}
+País: {{ payload.country }}{% endif %}
+
+Si fuiste tú, no hace falta hacer nada. Si no, cambia la contraseña, cierra tus otras sesiones y activa la autenticación multifactor.
+
+Configuración de seguridad: {{ link }}`,
+        sms: 'Nuevo inicio de sesión desde {{ payload.device | truncate: 40 }} ({{ payload.ip }}). ¿No fuiste tú? {{ link }}',
+      },
+      'pt-BR': {
+        subject: 'Novo acesso à sua conta a partir de {{ payload.device }}',
+        short: `Sua conta foi acessada a partir de {{ payload.device }} em {{ payload.ip }}{% if payload.country %} ({{ payload.country }}){% endif %} em ${WHEN}.`,
+        long: `Olá, {{ recipient.name }},
+
+Em ${WHEN}, sua conta foi acessada a partir de um lugar novo:
+
+Dispositivo: {{ payload.device }}
+Endereço: {{ payload.ip }} (rede {{ payload.network }}){% if payload.country %}
+País: {{ payload.country }}{% endif %}
+
+Se foi você, não é preciso fazer nada. Se não, altere a senha, encerre suas outras sessões e ative a autenticação multifator.
+
+Configurações de segurança: {{ link }}`,
+        sms: 'Novo acesso a partir de {{ payload.device | truncate: 40 }} ({{ payload.ip }}). Não foi você? {{ link }}',
+      },
+    },
+    whatsapp: ['{{ payload.device }}', '{{ payload.ip }}', WHEN, '{{ link }}'],
   },
 };
 

@@ -294,6 +294,16 @@ function samplePayloadValue(eventType: string, field: string, s: LanguageSamples
       return s.customSubject;
     case 'body':
       return s.customBody;
+    case 'ip':
+      return '203.0.113.7';
+    case 'network':
+      return '203.0.113.0/24';
+    case 'country':
+      return 'BR';
+    case 'device':
+      return 'Firefox on Linux';
+    case 'newOrigins':
+      return ['network', 'device'];
     default:
       return field;
   }

@@ -36,6 +36,18 @@ const ALL: Record<WebhookEventType, true> = {
   'security.login_failed': true,
   'security.locked_out': true,
   'security.mfa_changed': true,
+  'security.login_succeeded': true,
+  'security.new_login_location': true,
+  'security.threat_detected': true,
+  'role.permissions_changed': true,
+  'alert.fired': true,
+  'alert.acknowledged': true,
+  'alert.resolved': true,
+  'data.exported': true,
+  'backup.completed': true,
+  'backup.failed': true,
+  'backup.restored': true,
+  'backup.verified': true,
 };
 
 export const WEBHOOK_EVENT_TYPES = Object.keys(ALL) as WebhookEventType[];

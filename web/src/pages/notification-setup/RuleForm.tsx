@@ -3,7 +3,6 @@
 // who caused the event hears of it too, and whether it is on.
 import {
   ActionIcon,
-  Badge,
   Button,
   Card,
   Group,
@@ -18,8 +17,9 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { key, useApiQuery } from '../../api/queries.ts';
+import { MembersPicker } from '../../components/MembersPicker.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { memberOptions, RemoteSelect, useNames } from '../../components/RemoteSelect.tsx';
+import { RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { DELIVERY_CHANNELS, PRIORITIES, RULE_EVENT_TYPES } from './catalogue.ts';
 import { channelName, priorityName, recipientKindName } from './labels.ts';
@@ -32,6 +32,7 @@ const RECIPIENT_KINDS = [
   'project_owner',
   'subject_user',
   'client_contacts',
+  'event_recipients',
   'role',
   'department',
   'permission',
@@ -200,6 +201,8 @@ export function RuleForm(props: { rule: NotificationRule | null; onSaved: () => 
                 )}
                 {r.kind === 'users' && (
                   <MembersPicker
+                    addLabel={t('notificationSetup.rules.addMember')}
+                    removeLabel={(name) => t('notificationSetup.rules.removeMember', { name })}
                     value={r.userIds}
                     onChange={(userIds) => setRow(i, { userIds })}
                     error={submit.fieldError(`recipients.${i}.userIds`)}
@@ -256,43 +259,5 @@ export function RuleForm(props: { rule: NotificationRule | null; onSaved: () => 
         </Group>
       </Stack>
     </form>
-  );
-}
-
-/** Chosen members (by name), each removable, and a search to add another. */
-function MembersPicker(props: { value: string[]; onChange: (ids: string[]) => void; error?: string }) {
-  const { t } = useTranslation();
-  const name = useNames(memberOptions, props.value);
-  return (
-    <Stack gap={4}>
-      <Group gap={4}>
-        {props.value.map((id) => (
-          <Badge
-            key={id}
-            variant="light"
-            tt="none"
-            rightSection={
-              <ActionIcon
-                size="xs"
-                variant="transparent"
-                aria-label={t('notificationSetup.rules.removeMember', { name: name(id) ?? id })}
-                onClick={() => props.onChange(props.value.filter((x) => x !== id))}
-              >
-                ×
-              </ActionIcon>
-            }
-          >
-            {name(id) ?? '…'}
-          </Badge>
-        ))}
-      </Group>
-      <RemoteSelect
-        source={memberOptions}
-        label={t('notificationSetup.rules.addMember')}
-        value={null}
-        onChange={(v) => v && !props.value.includes(v) && props.onChange([...props.value, v])}
-        error={props.error}
-      />
-    </Stack>
   );
 }

@@ -24,7 +24,7 @@ import {
   UnstyledButton,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { type FormEvent, type RefObject, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type RefObject, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, call, ifMatch } from '../../api/client.ts';
@@ -124,6 +124,12 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
     }
   }, [detail.data, builtin.data, templateId, loaded]);
 
+  // Until the text editing starts from is in, the fields wait: text arriving while someone types
+  // would land in front of what they typed. A failed load leaves them free (to write from scratch).
+  const waiting =
+    !loaded &&
+    (templateId !== null ? detail.data === null && !detail.error : builtin.data === null && !builtin.error);
+
   const content = {
     eventType,
     channel,
@@ -132,7 +138,10 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
     body,
     whatsappTemplate: isWhatsapp && wa.name !== '' ? wa : null,
   };
-  const [debounced] = useDebouncedValue(content, PREVIEW_DELAY_MS);
+  // Debounced as text: `content` is a new object on every render, and a debounce keyed on it would
+  // restart with each render (a page re-rendering more often than the delay never previewed).
+  const [debouncedText] = useDebouncedValue(JSON.stringify(content), PREVIEW_DELAY_MS);
+  const debounced = useMemo(() => JSON.parse(debouncedText) as typeof content, [debouncedText]);
   const preview = useApiQuery(
     key('notification-setup', 'preview', debounced),
     () => call(api.POST('/api/v1/notifications/templates/preview', { body: debounced })),
@@ -228,6 +237,7 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
                       setSubject(e.currentTarget.value);
                     }}
                     onFocus={() => setTarget('subject')}
+                    disabled={waiting}
                     error={errorOf('subject')}
                     styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
                   />
@@ -244,6 +254,7 @@ function Editor(props: { eventType: string; channel: DeliveryChannel; language: 
                     setBody(e.currentTarget.value);
                   }}
                   onFocus={() => setTarget('body')}
+                  disabled={waiting}
                   error={errorOf('body')}
                   autosize
                   minRows={8}

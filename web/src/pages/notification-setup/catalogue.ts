@@ -60,6 +60,18 @@ const EVENTS: Record<RuleEventType, true> = {
   'security.locked_out': true,
   'security.mfa_changed': true,
   'webhook.endpoint_disabled': true,
+  'security.login_succeeded': true,
+  'security.new_login_location': true,
+  'security.threat_detected': true,
+  'role.permissions_changed': true,
+  'alert.fired': true,
+  'alert.acknowledged': true,
+  'alert.resolved': true,
+  'data.exported': true,
+  'backup.completed': true,
+  'backup.failed': true,
+  'backup.restored': true,
+  'backup.verified': true,
 };
 /** The event types a rule may name. */
 export const RULE_EVENT_TYPES = Object.keys(EVENTS) as RuleEventType[];
