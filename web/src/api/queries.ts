@@ -18,14 +18,16 @@ import {
 } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import type { Resource } from './invalidation.ts';
+import { retryTransient } from './retry.ts';
 
 export { invalidateForEvent, type Resource } from './invalidation.ts';
 
 export const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
-      // A refusal (403, 404, a problem) is shown at once; asking again would only delay it.
-      retry: false,
+      // A refusal (403, 404, a problem) is shown at once; asking again would only delay it. A
+      // dropped connection or a 502/503/504 is asked again twice (retry.ts).
+      retry: retryTransient,
       refetchOnWindowFocus: false,
       // Screens on show are kept current by the realtime connection (realtime.ts invalidates what
       // each event changed), so nothing polls. A screen still asks again when it opens (showing
@@ -45,13 +47,19 @@ export function key(resource: Resource, ...rest: unknown[]): QueryKey {
  * One value from the API under `queryKey`: the value (null until it arrives), the error, a way to
  * load it again, and `setData` for a local change (a created or changed row, an optimistic move).
  */
-export function useApiQuery<T>(queryKey: QueryKey, load: () => Promise<T>, opts: { enabled?: boolean } = {}) {
+export function useApiQuery<T>(
+  queryKey: QueryKey,
+  load: () => Promise<T>,
+  /** `refetchEveryMs`: for data that changes without any event (metrics, health checks). */
+  opts: { enabled?: boolean; refetchEveryMs?: number } = {},
+) {
   const client = useQueryClient();
   const q = useQuery({
     queryKey,
     queryFn: load,
     placeholderData: keepPreviousData,
     enabled: opts.enabled ?? true,
+    refetchInterval: opts.refetchEveryMs ?? false,
   });
   const hash = JSON.stringify(queryKey);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `hash` stands for the key
