@@ -3,7 +3,10 @@
 // stores can be measured in alternating rounds against each other:
 //   - memory:   RATE_LIMIT_STORE=memory (the reference: counters never leave the process);
 //   - postgres: RATE_LIMIT_STORE=postgres (no Redis: what `auto` picks with DATABASE_URL alone);
-//   - redis:    RATE_LIMIT_STORE=redis (when REDIS_URL is set).
+//   - redis:    RATE_LIMIT_STORE=redis (when REDIS_URL is set);
+//   - ceiling:  bare node:http servers (ceilings.ts), as many processes, doing the one round trip
+//               `/auth/me` (GET /me) and task create (POST /insert) cannot do without, through the
+//               same driver and role, their connections acting for the bench organization.
 // Each group is BENCH_PROCESSES node:cluster workers sharing one port (the primary hands each
 // connection to the next worker, as a load balancer in front of N containers would). Every rate
 // limit is raised out of the way, but every request is still counted in the group's store.
@@ -25,6 +28,7 @@ import { loadConfig } from '../src/config.ts';
 import { loadMasterKey } from '../src/platform/crypto/master-key.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
 import { prepareDatabase } from '../src/runtime.ts';
+import { ceilingServer, PK_READ_PARAMS, PK_READ_SQL, TASK_INSERT_SQL, taskInsertParams } from './ceilings.ts';
 
 const POOL_SIZE = 10; // per process: two processes have the foundation bench's 20 between them
 const PASSWORD = 'violet-harbor-lamp-42x';
@@ -42,6 +46,7 @@ const raisedLimits = {
 };
 
 if (cluster.isPrimary) await primary();
+else if (process.env.BENCH_SHAPE === 'ceiling') await ceilingWorker();
 else await worker();
 
 async function freePort(): Promise<number> {
@@ -101,19 +106,17 @@ async function primary() {
   const shapes = ['memory', 'postgres', ...(redisUrl ? ['redis'] : [])];
   const ports: Record<string, number> = {};
   const pids: Record<string, number[]> = {};
-  const listening: Promise<void>[] = [];
-  for (const shape of shapes) {
+  /** Starts `processes` workers of `shape` on one new port; resolves when all listen. */
+  const startGroup = async (shape: string, env: Record<string, string>) => {
     const port = await freePort();
     ports[shape] = port;
+    const listening: Promise<void>[] = [];
     for (let i = 0; i < processes; i++) {
       const w = cluster.fork({
+        ...env,
         BENCH_SHAPE: shape,
         BENCH_PORT: String(port),
-        BENCH_OWNER_URL: location.ownerUrl,
         BENCH_APP_URL: location.appUrl,
-        BUL_MASTER_KEY: masterKey,
-        BUL_DATA_DIR: dataDir,
-        REDIS_URL: shape === 'redis' ? redisUrl : '',
       });
       pids[shape] = [...(pids[shape] ?? []), w.process.pid!];
       listening.push(
@@ -123,10 +126,28 @@ async function primary() {
         }),
       );
     }
-  }
-  try {
     await Promise.all(listening);
-    await setUp(ports, pids, location.ownerUrl, processes, Boolean(serverUrl));
+  };
+  try {
+    await Promise.all(
+      shapes.map((shape) =>
+        startGroup(shape, {
+          BENCH_OWNER_URL: location.ownerUrl,
+          BUL_MASTER_KEY: masterKey,
+          BUL_DATA_DIR: dataDir,
+          REDIS_URL: shape === 'redis' ? redisUrl : '',
+        }),
+      ),
+    );
+    const bench = await setUp(ports, location.ownerUrl);
+    await startGroup('ceiling', {
+      BENCH_ORG_ID: bench.orgId,
+      BENCH_USER_ID: bench.userId,
+      BENCH_PROJECT_ID: bench.projectId,
+    });
+    process.stdout.write(
+      `${JSON.stringify({ ports, pids, ownerUrl: location.ownerUrl, processes, ...bench, postgres: serverUrl ? 'external' : 'embedded' })}\n`,
+    );
   } catch (err) {
     process.stderr.write(`bench deployed servers failed: ${(err as Error).message}\n`);
     await cleanUp();
@@ -134,14 +155,11 @@ async function primary() {
   }
 }
 
-async function setUp(
-  ports: Record<string, number>,
-  pids: Record<string, number[]>,
-  ownerUrl: string,
-  processes: number,
-  external: boolean,
-) {
-  // One user on the enterprise plan (no monthly quota in the way); its token works in every group.
+/**
+ * One user on the enterprise plan (no monthly quota in the way), whose token works in every group,
+ * and a project for the tasks the create measurement adds.
+ */
+async function setUp(ports: Record<string, number>, ownerUrl: string) {
   const base = `http://127.0.0.1:${ports.memory}/api/v1`;
   const email = 'bench@example.com';
   const reg = await fetch(`${base}/auth/register`, {
@@ -165,16 +183,48 @@ async function setUp(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: PASSWORD }),
   });
-  const accessToken = ((await login.json()) as { accessToken: string }).accessToken;
+  const signedIn = (await login.json()) as { accessToken: string; user: { id: string } };
+  const accessToken = signedIn.accessToken;
   for (const [shape, port] of Object.entries(ports)) {
     const me = await fetch(`http://127.0.0.1:${port}/api/v1/auth/me`, {
       headers: { authorization: `Bearer ${accessToken}` },
     });
     if (me.status !== 200) throw new Error(`${shape}: /auth/me answered ${me.status}: ${await me.text()}`);
   }
-  process.stdout.write(
-    `${JSON.stringify({ ports, pids, ownerUrl, processes, accessToken, postgres: external ? 'external' : 'embedded' })}\n`,
+  const project = await fetch(`${base}/projects`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Deployed benchmark' }),
+  });
+  if (project.status !== 201) throw new Error(`project: ${await project.text()}`);
+  const projectId = ((await project.json()) as { id: string }).id;
+  return { accessToken, orgId, userId: signedIn.user.id, projectId };
+}
+
+/** A ceiling process: the bare server of ceilings.ts, its connections acting for the organization. */
+async function ceilingWorker() {
+  const ids = {
+    orgId: process.env.BENCH_ORG_ID!,
+    userId: process.env.BENCH_USER_ID!,
+    projectId: process.env.BENCH_PROJECT_ID!,
+  };
+  const pool = new pg.Pool({
+    connectionString: process.env.BENCH_APP_URL!,
+    max: POOL_SIZE,
+    application_name: 'bul-bench-ceiling',
+    options: `-c jit=off -c app.org_id=${ids.orgId} -c app.user_id=${ids.userId}`,
+  });
+  const server = ceilingServer(pool, (url) =>
+    url === '/insert'
+      ? { sql: TASK_INSERT_SQL, params: taskInsertParams(ids) }
+      : { sql: PK_READ_SQL, params: PK_READ_PARAMS },
   );
+  server.listen(Number(process.env.BENCH_PORT), '127.0.0.1');
+  process.on('SIGTERM', async () => {
+    server.close();
+    await pool.end();
+    process.exit(0);
+  });
 }
 
 async function worker() {

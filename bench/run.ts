@@ -293,11 +293,12 @@ async function runFoundation() {
 }
 
 interface DeployedServers {
-  ports: Record<'memory' | 'postgres' | 'redis', number | undefined>;
+  ports: Record<'memory' | 'postgres' | 'redis' | 'ceiling', number | undefined>;
   pids: Record<string, number[]>;
   ownerUrl: string;
   processes: number;
   accessToken: string;
+  projectId: string;
   postgres: string;
 }
 
@@ -344,11 +345,25 @@ async function runDeployed() {
     ).rows.map((r) => r.pid);
   const cpuSpent = (before: Map<number, number>, after: Map<number, number>) =>
     [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
-  const measure = async (shape: string, connections: number): Promise<CpuLoad> => {
+  /** What is asked of a group: `/auth/me` (GET /me of the ceiling) or a task create (POST /insert). */
+  type Ask = 'me' | 'create';
+  const requestOf = (shape: string, ask: Ask) => {
+    const base = `http://127.0.0.1:${servers.ports[shape as 'memory']!}`;
+    if (shape === 'ceiling')
+      return ask === 'me' ? { url: `${base}/me` } : { url: `${base}/insert`, method: 'POST' as const };
+    if (ask === 'me') return { url: meUrl(servers.ports[shape as 'memory']!), headers: auth };
+    return {
+      url: `${base}/api/v1/tasks`,
+      method: 'POST' as const,
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ projectId: servers.projectId, title: 'Benchmark task' }),
+    };
+  };
+  const measure = async (shape: string, connections: number, ask: Ask = 'me'): Promise<CpuLoad> => {
     const workers = servers.pids[shape]!;
     const backendsBefore = cpuMsOf(await backendPids(shape));
     const workersBefore = cpuMsOf(workers);
-    const l = await load({ url: meUrl(servers.ports[shape as 'memory']!), connections, headers: auth });
+    const l = await load({ ...requestOf(shape, ask), connections });
     const workersAfter = cpuMsOf(workers);
     const backendsAfter = cpuMsOf(await backendPids(shape));
     const perRequest = (ms: number) => Math.round((ms * 1000) / Math.max(1, l.requests));
@@ -368,9 +383,11 @@ async function runDeployed() {
     const shapes = (['postgres', 'redis'] as const).filter((s) => servers.ports[s]);
     await warm(meUrl(servers.ports.memory!), auth);
     for (const shape of shapes) await warm(meUrl(servers.ports[shape]!), auth);
+    await warm(`http://127.0.0.1:${servers.ports.ceiling!}/me`);
     const stores: Record<string, unknown> = {};
     const rows: string[] = [];
     const roundRows: string[] = [];
+    const ceilingRows: string[] = [];
     const verdicts: Record<string, boolean> = {};
     const memory1 = await measure('memory', 1);
     for (const shape of shapes) {
@@ -405,6 +422,39 @@ async function runDeployed() {
             `| ${shape} | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${cpuTotal(r.bul)} | ${cpuTotal(r.ceiling)} |`,
         ),
       );
+      // Against the ceiling (bare servers doing the one round trip each request needs), as the
+      // foundation and work suites measure one process: /auth/me at 32 connections, create at 16.
+      for (const [ask, connections, target] of [
+        ['me', 32, 0.4],
+        ['create', 16, 0.35],
+      ] as const) {
+        const vs = await meRounds(
+          () => measure(shape, connections, ask),
+          () => measure('ceiling', connections, ask),
+        );
+        const ceilingFailures = vs.rounds.reduce((n, r) => n + r.ceiling.errors + r.ceiling.non2xx, 0);
+        if (ceilingFailures > 0) throw new Error(`the ${ask} ceiling failed ${ceilingFailures} requests`);
+        const met = vs.ratio >= target && vs.errors === 0 && vs.non2xx === 0;
+        verdicts[`${shape}${ask === 'me' ? 'Me' : 'Create'}VsCeiling`] = met;
+        (stores[shape] as Record<string, unknown>)[`${ask}VsCeiling`] = {
+          ...vs,
+          connections,
+          target: `>= ${target} of the ceiling, no errors`,
+        };
+        const what = ask === 'me' ? 'GET /api/v1/auth/me' : 'POST /api/v1/tasks';
+        const unit = ask === 'me' ? 'req/s' : 'tasks/s';
+        const ceilingWhat =
+          ask === 'me' ? 'node:http + one pg primary-key read' : 'node:http + the same INSERT through pg';
+        ceilingRows.push(
+          `| ${shape} store: ${what}, ${connections} connections | ${vs.bul.rps} ${unit} (p99 ${vs.bul.p99} ms, errors ${vs.errors}, non-2xx ${vs.non2xx}); CPU ${cpuText(vs.bul)} per request | ${vs.ceiling.rps} ${unit} (${ceilingWhat}); CPU ${cpuText(vs.ceiling)} per request | ${vs.ratio} | ≥ ${target.toFixed(2)} | ${met ? 'yes' : 'NO'} |`,
+        );
+        roundRows.push(
+          ...vs.rounds.map(
+            (r, i) =>
+              `| ${shape}, ${ask === 'me' ? '/auth/me' : 'create'} vs ceiling | ${i + 1} | ${r.bul.rps} | ${r.ceiling.rps} | ${r.ratio} | ${cpuTotal(r.bul)} | ${cpuTotal(r.ceiling)} |`,
+          ),
+        );
+      }
     }
     const date = new Date().toISOString();
     const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
@@ -422,9 +472,15 @@ async function runDeployed() {
       '|---|---|---|---|---|---|',
       ...rows,
       '',
-      `\`/auth/me\` at 32 connections in ${ME_ROUNDS} rounds per store, alternating with the memory store (the memory store first in odd rounds); the ratio is the median round's:`,
+      `Against the ceiling: ${servers.processes} bare \`node:http\` processes behind one port as well (bench/ceilings.ts), their connections acting for the organization, doing the one round trip each request needs. BUL's API processes run no worker (\`--role api\`): a create's events are written, not dispatched.`,
       '',
-      '| store | round | req/s | memory store req/s | ratio | CPU µs per request | memory store CPU µs per request |',
+      '| measurement | BUL | ceiling | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+      ...ceilingRows,
+      '',
+      `Each measurement at its connections in ${ME_ROUNDS} rounds, alternating with its reference (the reference first in odd rounds); the ratio is the median round's:`,
+      '',
+      '| store | round | BUL | reference | ratio | CPU µs per request | reference CPU µs per request |',
       '|---|---|---|---|---|---|---|',
       ...roundRows,
       '',

@@ -5,7 +5,6 @@
 //     database through the same driver and pool size.
 // It prints one JSON line with the ports and a ready-made user, then waits for SIGTERM.
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -14,6 +13,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
 import { prepareDatabase } from '../src/runtime.ts';
+import { ceilingServer, PK_READ_PARAMS, PK_READ_SQL } from './ceilings.ts';
 
 const POOL_SIZE = 20;
 const PASSWORD = 'violet-harbor-lamp-42x';
@@ -69,21 +69,9 @@ const login = await app.inject({
 });
 const accessToken = login.json().accessToken as string;
 
-// Ceiling: one round trip per request through the same driver and role, as light as a server can
-// be: a primary-key read of a small table.
+// Ceiling: one round trip per request through the same driver and role (ceilings.ts).
 const ceilingPool = createAppPool(location.appUrl, POOL_SIZE, () => {});
-const ceiling = http.createServer((_req, res) => {
-  ceilingPool
-    .query('SELECT id, name, max_users FROM plans WHERE id = $1', ['enterprise'])
-    .then((r) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ plan: r.rows[0] ?? null }));
-    })
-    .catch(() => {
-      res.writeHead(500);
-      res.end();
-    });
-});
+const ceiling = ceilingServer(ceilingPool, () => ({ sql: PK_READ_SQL, params: PK_READ_PARAMS }));
 await new Promise<void>((resolve) => ceiling.listen(0, '127.0.0.1', resolve));
 const ceilingPort = (ceiling.address() as { port: number }).port;
 

@@ -8,7 +8,6 @@
 //     size: `/list` runs the very SQL BUL's task list runs, `/insert` the INSERT BUL's create runs.
 // Mode `export` (argv[2]) first adds BENCH_EXPORT_ROWS tasks to one project for the export test.
 // Prints one JSON line, then waits for SIGTERM.
-import http from 'node:http';
 import pg from 'pg';
 import pino from 'pino';
 import { v7 } from 'uuid';
@@ -23,6 +22,7 @@ import type { Sql } from '../src/platform/db/transaction.ts';
 import { startWorker } from '../src/platform/jobs/worker.ts';
 import { prepareDatabase, startEventHandling } from '../src/runtime.ts';
 import { composeBul } from '../src/services.ts';
+import { ceilingServer, TASK_INSERT_SQL, taskInsertParams } from './ceilings.ts';
 
 const POOL_SIZE = 20;
 const mode = process.argv[2] === 'export' ? 'export' : 'api';
@@ -125,24 +125,11 @@ const LIST_SQL = `SELECT t.id, t.project_id, t.title, t.description, t.assignee_
   (t.created_at)::text AS sort_value, t.id AS list_id FROM tasks t
   WHERE t.status = $1 AND t.assignee_id = $2 AND t.search @@ websearch_to_tsquery('simple', $3)
   ORDER BY t.created_at DESC, t.id DESC LIMIT $4`;
-const INSERT_SQL = `INSERT INTO tasks AS t (org_id, id, project_id, title, description, assignee_id, priority, status,
-  tags, due_date, estimate_minutes, completed_at, created_by)
-  VALUES ($1, $2, $3, $4, '', NULL, 'medium', 'pending', '{}', NULL, NULL, NULL, $5) RETURNING t.*`;
-const ceiling = http.createServer((req, res) => {
-  const query =
-    req.url === '/insert'
-      ? ceilingPool.query(INSERT_SQL, [orgId, v7(), projectId, 'Ceiling task', userId])
-      : ceilingPool.query(LIST_SQL, ['active', assigneeId, process.env.BENCH_LIST_WORD ?? 'invoice', 51]);
-  query
-    .then((r) => {
-      res.writeHead(req.url === '/insert' ? 201 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ items: r.rows }));
-    })
-    .catch((err: Error) => {
-      res.writeHead(500);
-      res.end(err.message);
-    });
-});
+const ceiling = ceilingServer(ceilingPool, (url) =>
+  url === '/insert'
+    ? { sql: TASK_INSERT_SQL, params: taskInsertParams({ orgId, projectId, userId }) }
+    : { sql: LIST_SQL, params: ['active', assigneeId, process.env.BENCH_LIST_WORD ?? 'invoice', 51] },
+);
 await new Promise<void>((resolve) => ceiling.listen(0, '127.0.0.1', resolve));
 const ceilingPort = (ceiling.address() as { port: number }).port;
 
