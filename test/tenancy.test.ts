@@ -1,6 +1,7 @@
 // Tenancy: memberships across organizations, invitations, plans and quotas, the monthly request
 // quota, departments, members, the organization profile, suspension and IP rules (organization
 // and global). Issue requirements T1, T2, T4 and S6.
+import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD } from './support/constants.ts';
@@ -842,6 +843,37 @@ describe('platform administration', () => {
       headers: admin.headers,
     });
     expect(expectProblem(denied, 403, 'forbidden').permission).toBe('platform:admin');
+  });
+
+  it('GET /admin/organizations?q= finds by part of the name or subdomain, any case; a bad q is 400 naming it', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const byName = await signUp(t, { orgName: `Ölkännen ${tag} Hafen` });
+    const bySub = await signUp(t, { orgName: 'Plain', subdomain: `sub-${tag}-x` });
+    await signUp(t, { orgName: 'Unrelated' });
+    const ids = async (q: string) => {
+      const res = await t.request({
+        method: 'GET',
+        url: `/api/v1/admin/organizations?q=${encodeURIComponent(q)}`,
+        headers: root.headers,
+      });
+      expect(res.statusCode).toBe(200);
+      return (res.json().items as { id: string }[]).map((o) => o.id);
+    };
+    expect(await ids(tag.toUpperCase())).toEqual([byName.orgId, bySub.orgId]);
+    expect(await ids(`${tag} hAFEN`)).toEqual([byName.orgId]);
+    expect(await ids(`SUB-${tag}`)).toEqual([bySub.orgId]);
+    // LIKE's wildcards are searched for as written, not as wildcards.
+    expect(await ids(`${tag}%`)).toEqual([]);
+    expect(await ids(`_${tag}`)).toEqual([]);
+
+    for (const q of ['', 'x'.repeat(101)]) {
+      const bad = await t.request({
+        method: 'GET',
+        url: `/api/v1/admin/organizations?q=${q}`,
+        headers: root.headers,
+      });
+      expectFieldError(bad, 'q');
+    }
   });
 
   it("suspending an organization makes its members' requests 403 organization-suspended until reactivated", async () => {

@@ -20,12 +20,9 @@ import { en as common } from '../web/src/i18n/en.ts';
 import {
   type BrowserRig,
   chromiumAvailable,
-  type ExpectedHttpError,
-  openPage,
   POLL,
-  signInWithCookie,
+  pageRunner,
   startBrowserRig,
-  VIEWPORTS,
   type Viewport,
 } from './support/browser.ts';
 import { composeWorker } from './support/event-worker-inline.ts';
@@ -33,7 +30,6 @@ import { ROOT } from './support/process.ts';
 import { type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
-const desktop = VIEWPORTS[0];
 /** A common phone (iPhone 12 to 15). */
 const phone: Viewport = { name: 'phone-390', width: 390, height: 844, phone: true };
 const en = backupMessages.en;
@@ -41,6 +37,7 @@ const es = backupMessages.es;
 const BACKUP_MS = 120_000;
 
 let rig: BrowserRig;
+const onPage = pageRunner('web-backups', () => rig);
 let boss: Session;
 let admin: Session;
 let stopWorker: (() => Promise<void>) | null = null;
@@ -78,33 +75,6 @@ afterAll(async () => {
   await stopWorker?.();
   await rig?.close();
 });
-
-/** Runs `body` on a fresh page signed in as `who`, failing on any console error; a screenshot on failure. */
-async function onPage(
-  name: string,
-  who: Session,
-  body: (page: Page) => Promise<void>,
-  opts: { language?: string; viewport?: Viewport; expectedHttpErrors?: ExpectedHttpError[] } = {},
-) {
-  const { context, page, problems, shot } = await openPage(rig, opts.viewport ?? desktop, {
-    dir: 'web-backups',
-    ...(opts.language ? { locale: opts.language } : {}),
-    expectedHttpErrors: opts.expectedHttpErrors ?? [],
-  });
-  try {
-    if (opts.language)
-      await context.addInitScript((l) => localStorage.setItem('bul.language', l), opts.language);
-    await signInWithCookie(rig, context, who.email);
-    await body(page);
-    await shot(name);
-    expect(problems).toEqual([]);
-  } catch (err) {
-    await shot(`${name}-failure`).catch(() => {});
-    throw err;
-  } finally {
-    await context.close();
-  }
-}
 
 /** A screenshot of a moment inside a test (onPage takes the last one). */
 const snap = (page: Page, name: string) =>
@@ -236,7 +206,7 @@ describe.skipIf(!hasChromium)('backups screens in Chromium', () => {
           new RegExp(`(?<!\\p{L})${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\p{L})`, 'u').test(text);
         expect(english.filter(shown)).toEqual([]);
       },
-      { language: 'es' },
+      { locale: 'es', language: 'es' },
     );
     // The dry run is in the history, and changed nothing.
     const restores = await api('GET', '/backup/restores', boss);

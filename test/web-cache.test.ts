@@ -1,31 +1,22 @@
 // The cache page (issue 19, Q1) in a real Chromium against a real BUL: a super admin sees the
 // process's figures and each family's (after dashboards were read through the cache), the hit rate
-// over time from the sampler's series, and invalidates an organization's analytics tag (the next
-// dashboard read computes again); without an organization chosen the API's refusal shows beside
-// the field in the UI's language (Spanish); an organization admin sees no Cache link.
+// over time from the sampler's series, and invalidates an organization's analytics tag, found by
+// typing part of its name among more organizations than the picker lists (the next dashboard read
+// computes again); without an organization chosen the API's refusal shows beside the field in the
+// UI's language (Spanish); an organization admin sees no Cache link.
 import pino from 'pino';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sampler } from '../src/modules/monitoring/sampler.ts';
 import { operationsMessages } from '../web/src/i18n/areas/operations.ts';
-import {
-  type BrowserRig,
-  chromiumAvailable,
-  type ExpectedHttpError,
-  openPage,
-  POLL,
-  signInWithCookie,
-  startBrowserRig,
-  VIEWPORTS,
-} from './support/browser.ts';
+import { type BrowserRig, chromiumAvailable, POLL, pageRunner, startBrowserRig } from './support/browser.ts';
 import { type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
-const desktop = VIEWPORTS[0];
 const en = operationsMessages.en;
 const es = operationsMessages.es;
 
 let rig: BrowserRig;
+const onPage = pageRunner('web-cache', () => rig);
 let admin: Session;
 let boss: Session;
 
@@ -50,6 +41,13 @@ beforeAll(async () => {
   admin = await signUp(rig.app, { name: 'Ana Admin', orgName: 'Cachés' });
   boss = await signUp(rig.app, { name: 'Sam Super', orgName: 'Plataforma' });
   await rig.app.owner('UPDATE users SET is_super_admin = true WHERE id = $1', [boss.userId]);
+  // 60 older organizations: the picker's first 50 options are all fillers, Cachés is found by search.
+  await rig.app.owner(
+    `INSERT INTO organizations (id, name, subdomain, plan_id, created_at)
+     SELECT gen_random_uuid(), 'Filler ' || lpad(i::text, 2, '0'), 'filler-' || i,
+            (SELECT id FROM plans ORDER BY id LIMIT 1), now() - interval '1 day' + i * interval '1 second'
+     FROM generate_series(1, 60) i`,
+  );
   // Reads through the cache (a load, then hits), recorded by a sampler run for the hit-rate series.
   const sampler = new Sampler({
     monitoring: rig.app.services.monitoring,
@@ -73,31 +71,6 @@ afterAll(async () => {
   await rig?.close();
 });
 
-async function onPage(
-  name: string,
-  who: Session,
-  body: (page: Page) => Promise<void>,
-  opts: { language?: string; expectedHttpErrors?: ExpectedHttpError[] } = {},
-) {
-  const { context, page, problems, shot } = await openPage(rig, desktop, {
-    dir: 'web-cache',
-    ...(opts.expectedHttpErrors ? { expectedHttpErrors: opts.expectedHttpErrors } : {}),
-  });
-  try {
-    if (opts.language)
-      await context.addInitScript((l) => localStorage.setItem('bul.language', l), opts.language);
-    await signInWithCookie(rig, context, who.email);
-    await body(page);
-    await shot(name);
-    expect(problems).toEqual([]);
-  } catch (err) {
-    await shot(`${name}-failure`).catch(() => {});
-    throw err;
-  } finally {
-    await context.close();
-  }
-}
-
 describe.skipIf(!hasChromium)('the cache page in Chromium', () => {
   it('figures, families, the hit rate over time, and invalidating an organization’s tag', {
     timeout: 120_000,
@@ -118,8 +91,18 @@ describe.skipIf(!hasChromium)('the cache page in Chromium', () => {
 
       const loads = await dashboardLoads();
       const form = page.getByRole('form', { name: en.cache.invalidate.title });
-      await form.getByRole('combobox', { name: en.cache.invalidate.organization }).click();
+      const picker = form.getByRole('combobox', { name: en.cache.invalidate.organization });
+      await picker.click();
+      // Opened without a search: the first 50 of the installation, all older fillers.
+      await page.getByRole('option', { name: /^Filler 50 / }).waitFor();
+      expect(await page.getByRole('option', { name: /^Filler 51 / }).count()).toBe(0);
+      expect(await page.getByRole('option', { name: /^Cachés/ }).count()).toBe(0);
+      // What the admin types is searched on the server.
+      const searched = page.waitForRequest((r) => r.url().includes('/api/v1/admin/organizations?q=CACH'));
+      await picker.fill('CACH');
+      await searched;
       await page.getByRole('option', { name: /^Cachés/ }).click();
+      expect(await picker.inputValue()).toMatch(/^Cachés \(/);
       await form.getByRole('button', { name: en.cache.invalidate.submit }).click();
       await form.getByRole('status').filter({ hasText: 'Invalidated analytics' }).waitFor();
       await readDashboard(admin);

@@ -13,7 +13,6 @@
 // in Spanish; and a super admin's platform scope on the monitoring page, the alerts and the threats
 // (a platform alert and a platform threat, absent from the organization's). One app and one event
 // worker for the file.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_ORG_ID } from '../src/platform/db/ids.ts';
 import { operationsMessages } from '../web/src/i18n/areas/operations.ts';
@@ -21,11 +20,9 @@ import { en as common } from '../web/src/i18n/en.ts';
 import {
   type BrowserRig,
   chromiumAvailable,
-  openPage,
   POLL,
-  signInWithCookie,
+  pageRunner,
   startBrowserRig,
-  VIEWPORTS,
   type Viewport,
 } from './support/browser.ts';
 import { STRONG_PASSWORD } from './support/constants.ts';
@@ -33,7 +30,6 @@ import { composeWorker, startEvents } from './support/event-worker-inline.ts';
 import { addMember, type Session, signUp } from './support/test-app.ts';
 
 const hasChromium = chromiumAvailable();
-const desktop = VIEWPORTS[0];
 /** A common phone (iPhone 12 to 15). */
 const phone: Viewport = { name: 'phone-390', width: 390, height: 844, phone: true };
 const en = operationsMessages.en;
@@ -42,6 +38,7 @@ const es = operationsMessages.es;
 const STEP_MS = 15_000;
 
 let rig: BrowserRig;
+const onPage = pageRunner('web-operations', () => rig);
 let stopEvents: (() => Promise<void>) | null = null;
 let admin: Session;
 let member: Session;
@@ -108,32 +105,6 @@ afterAll(async () => {
   await stopEvents?.();
   await rig?.close();
 });
-
-/** Runs `body` on a fresh page signed in as `who`, failing on any console error; a screenshot on failure. */
-async function onPage(
-  name: string,
-  who: Session,
-  body: (page: Page) => Promise<void>,
-  opts: { locale?: string; language?: string; viewport?: Viewport } = {},
-) {
-  const { context, page, problems, shot } = await openPage(rig, opts.viewport ?? desktop, {
-    dir: 'web-operations',
-    ...(opts.locale ? { locale: opts.locale } : {}),
-  });
-  try {
-    if (opts.language)
-      await context.addInitScript((l) => localStorage.setItem('bul.language', l), opts.language);
-    await signInWithCookie(rig, context, who.email);
-    await body(page);
-    await shot(name);
-    expect(problems).toEqual([]);
-  } catch (err) {
-    await shot(`${name}-failure`).catch(() => {});
-    throw err;
-  } finally {
-    await context.close();
-  }
-}
 
 describe.skipIf(!hasChromium)('operations screens in Chromium', () => {
   it('monitoring: health checks with uptime and history, a chosen metric, capacity', {

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { STRONG_PASSWORD } from './constants.ts';
 import { ROOT } from './process.ts';
 import { createTestApp, requirement, type TestApp } from './test-app.ts';
@@ -219,5 +220,49 @@ export async function openPage(
     shot: async (name) => {
       await page.screenshot({ path: path.join(dir, `${vp.name}-${name}.png`), fullPage: true });
     },
+  };
+}
+
+export interface PageRunOptions {
+  viewport?: Viewport;
+  /** The browser's locale (default en-US). */
+  locale?: string;
+  /** The UI language, stored before the app loads (default: what the app picks). */
+  language?: string;
+  expectedHttpErrors?: ExpectedHttpError[];
+}
+
+/**
+ * The steps of a browser test file, each on its own page: open a watched page (first viewport by
+ * default), set the UI language, sign in by cookie, run the body, save the screenshot `name` (or
+ * `name-failure`), expect no console problems, close. `rig` is asked at each run: test files
+ * start it in beforeAll.
+ */
+export function pageRunner(dir: string, rig: () => BrowserRig) {
+  return async (
+    name: string,
+    who: { email: string },
+    body: (page: Page) => Promise<void>,
+    opts: PageRunOptions = {},
+  ): Promise<void> => {
+    const r = rig();
+    const { context, page, problems, shot } = await openPage(r, opts.viewport ?? VIEWPORTS[0], {
+      dir,
+      ...(opts.locale ? { locale: opts.locale } : {}),
+      ...(opts.expectedHttpErrors ? { expectedHttpErrors: opts.expectedHttpErrors } : {}),
+    });
+    try {
+      if (opts.language)
+        await context.addInitScript((l) => localStorage.setItem('bul.language', l), opts.language);
+      await signInWithCookie(r, context, who.email);
+      await body(page);
+      await shot(name);
+      expect(problems).toEqual([]);
+    } catch (err) {
+      await shot(`${name}-failure`).catch(() => {});
+      throw err;
+    } finally {
+      await context.close();
+    }
   };
 }

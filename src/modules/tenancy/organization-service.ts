@@ -407,9 +407,9 @@ export class OrganizationService {
     });
   }
 
-  async platformOrganizations(ctx: CallContext) {
+  async platformOrganizations(ctx: CallContext, q?: string) {
     const rows = await this.db.transaction({ orgId: null, userId: ctx.principal.userId }, (tx) =>
-      store.platformOrganizations(tx),
+      store.platformOrganizations(tx, q),
     );
     return rows.map((r) => ({
       id: r.id,

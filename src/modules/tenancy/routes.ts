@@ -23,6 +23,7 @@ import {
   Organization,
   Plan,
   PlatformOrganization,
+  PlatformOrganizationListQuery,
   UpdateDepartmentBody,
   UpdateMemberBody,
   UpdateOrganizationBody,
@@ -406,13 +407,14 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         operationId: 'listAllOrganizations',
         tags: ['platform'],
-        summary: 'Every organization of the installation',
+        summary: 'Every organization of the installation, or those matching `q`',
+        querystring: PlatformOrganizationListQuery,
         response: { 200: WholeList(PlatformOrganization) },
       },
       config: { access: requires('platform:admin') },
     },
     async (request) => ({
-      items: await tenancy.organizations.platformOrganizations(callContext(request)),
+      items: await tenancy.organizations.platformOrganizations(callContext(request), request.query.q),
       nextCursor: null,
     }),
   );

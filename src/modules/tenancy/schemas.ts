@@ -221,6 +221,19 @@ export const PlatformOrganization = Type.Object({
   createdAt: Timestamp(),
 });
 
+export const PlatformOrganizationListQuery = Type.Object(
+  {
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Part of the name or subdomain (case-insensitive): only the organizations that match.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const UpdatePlatformOrganizationBody = Type.Object(
   {
     status: Type.Optional(StringEnum(['active', 'suspended'] as const)),

@@ -103,9 +103,18 @@ export interface PlatformOrgRow {
   created_at: Date;
 }
 
-/** Every organization (the function itself refuses anyone but a super admin). */
-export async function platformOrganizations(sql: Sql): Promise<PlatformOrgRow[]> {
-  const { rows } = await sql.query<PlatformOrgRow>('SELECT * FROM bul_platform_organizations()');
+/**
+ * Every organization, or those whose name or subdomain contains `q` (the function itself refuses
+ * anyone but a super admin). The filter applies to the function's answer: no index helps it, which
+ * needs a search parameter inside bul_platform_organizations (a migration).
+ */
+export async function platformOrganizations(sql: Sql, q?: string): Promise<PlatformOrgRow[]> {
+  const { rows } = await sql.query<PlatformOrgRow>(
+    `SELECT * FROM bul_platform_organizations() o
+     WHERE $1::text IS NULL OR o.name ILIKE '%' || $1 || '%' OR o.subdomain ILIKE '%' || $1 || '%'
+     ORDER BY o.created_at, o.id`,
+    [q ? q.replace(/[\\%_]/g, (c) => `\\${c}`) : null],
+  );
   return rows;
 }
 

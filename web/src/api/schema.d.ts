@@ -93,7 +93,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every organization of the installation
+         * Every organization of the installation, or those matching `q`
          * @description **Requires:** `platform:admin`
          */
         get: operations["listAllOrganizations"];
@@ -4270,7 +4270,10 @@ export interface operations {
     };
     listAllOrganizations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Part of the name or subdomain (case-insensitive): only the organizations that match. */
+                q?: string;
+            };
             header?: {
                 /** @description The organization to act in, for a member of several (default: the one the session was opened for; an API key belongs to one). */
                 "X-Organization-ID"?: string;
@@ -4280,7 +4283,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK: Every organization of the installation */
+            /** @description OK: Every organization of the installation, or those matching `q` */
             200: {
                 headers: {
                     [name: string]: unknown;

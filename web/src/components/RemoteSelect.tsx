@@ -74,6 +74,29 @@ export const clientOptions: OptionSource = {
     each(ids, async (id) => (await call(api.GET('/api/v1/clients/{id}', { params: { path: { id } } }))).name),
 };
 
+/**
+ * Every organization of the installation (super admins), labelled "name (subdomain)". The list
+ * answers all matches of `q` at once; only the first PAGE are offered: typing narrows the rest.
+ */
+export const platformOrganizationOptions: OptionSource = {
+  resource: 'organization',
+  scope: 'platform',
+  page: async (q) => {
+    const r = await call(api.GET('/api/v1/admin/organizations', { params: { query: search(q) } }));
+    return {
+      items: r.items.slice(0, PAGE).map((o) => ({ value: o.id, label: `${o.name} (${o.subdomain})` })),
+      nextCursor: null,
+    };
+  },
+  // There is no organization by id for a super admin: the whole list, kept to these ids.
+  names: async (ids) => {
+    const r = await call(api.GET('/api/v1/admin/organizations'));
+    return r.items
+      .filter((o) => ids.includes(o.id))
+      .map((o) => [o.id, `${o.name} (${o.subdomain})`] as const);
+  },
+};
+
 /** The organization's projects, or one client's. */
 export function projectOptions(clientId: string | null = null): OptionSource {
   return {

@@ -21,6 +21,7 @@ import { api, call } from '../../api/client.ts';
 import { key, useApiQuery } from '../../api/queries.ts';
 import type { Ok } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { platformOrganizationOptions, RemoteSelect } from '../../components/RemoteSelect.tsx';
 import { useSubmit } from '../../components/useSubmit.ts';
 import { WideTable } from '../../components/WideTable.tsx';
 import { useFormat } from '../../format/useFormat.ts';
@@ -162,9 +163,6 @@ function InvalidateForm({ onDone }: { onDone: () => void }) {
   const [organizationId, setOrganizationId] = useState<string | null>(null);
   const [tag, setTag] = useState('analytics');
   const [done, setDone] = useState<string | null>(null);
-  const orgs = useApiQuery(key('monitoring', 'cache-organizations'), () =>
-    call(api.GET('/api/v1/admin/organizations')),
-  );
   const submit = useSubmit(async () => {
     setDone(null);
     const r = await call(
@@ -191,7 +189,7 @@ function InvalidateForm({ onDone }: { onDone: () => void }) {
           <Text size="sm" c="dimmed">
             {t('operations.cache.invalidate.hint')}
           </Text>
-          <ProblemAlert error={submit.formError ?? orgs.error} />
+          <ProblemAlert error={submit.formError} />
           <SegmentedControl
             aria-label={t('operations.cache.invalidate.scope')}
             value={scope}
@@ -203,17 +201,15 @@ function InvalidateForm({ onDone }: { onDone: () => void }) {
           />
           <Group align="flex-start" grow wrap="wrap" preventGrowOverflow={false}>
             {scope === 'organization' && (
-              <Select
+              <RemoteSelect
+                source={platformOrganizationOptions}
                 label={t('operations.cache.invalidate.organization')}
-                searchable
+                placeholder={t('operations.cache.invalidate.organizationSearch')}
                 clearable
                 miw={260}
                 value={organizationId}
-                onChange={setOrganizationId}
-                data={(orgs.data?.items ?? []).map((o) => ({
-                  value: o.id,
-                  label: `${o.name} (${o.subdomain})`,
-                }))}
+                onChange={(v) => setOrganizationId(v)}
+                nothingFoundMessage={t('operations.cache.invalidate.noOrganization')}
                 error={submit.fieldError('organizationId') ?? submit.fieldError('platform')}
               />
             )}
