@@ -82,6 +82,19 @@ export async function startEventHandling(o: {
   return startEventDispatch({ pool: o.pool, config: o.config, log: o.log, registry });
 }
 
+/**
+ * The client of REDIS_URL (not connected yet), or null without one. ioredis is loaded only when
+ * configured (it weighs about 20 MB in memory).
+ */
+export async function redisClient(config: Config): Promise<Redis | null> {
+  if (!config.redisUrl) return null;
+  return new (await import('ioredis')).Redis(config.redisUrl, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+  });
+}
+
 export interface RunningBul {
   url: string | null;
   /** The embedded PostgreSQL's cluster directory; null on an external database. */
@@ -94,14 +107,7 @@ export async function startBul(config: Config, log: Logger): Promise<RunningBul>
   const pool = createAppPool(location.appUrl, config.databasePoolMax, (err) =>
     log.error({ err }, 'idle database connection failed'),
   );
-  // ioredis is loaded only when configured (it weighs about 20 MB in memory).
-  const redis = config.redisUrl
-    ? new (await import('ioredis')).Redis(config.redisUrl, {
-        maxRetriesPerRequest: 2,
-        enableOfflineQueue: false,
-        lazyConnect: true,
-      })
-    : null;
+  const redis = await redisClient(config);
   // In the order they run at shutdown: HTTP, then jobs, then background loops.
   const stops: (() => Promise<unknown>)[] = [];
   try {

@@ -1,14 +1,23 @@
 // `bul backup` as a process (issue 18, C) against a test database: run, list --json, verify and
-// restore with their exit codes (0 ok, 1 failure naming it, 2 usage); a corrupted part makes
-// verify exit 1 naming the part.
+// restore with their exit codes (0 ok, 1 failure naming it, 2 usage); a restore clears the
+// servers' cache (NOTIFY, or their Redis); a corrupted part makes verify exit 1 naming the part.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MASTER_KEY } from './support/constants.ts';
 import { makeDataDir, runBul } from './support/process.ts';
-import { createTestApp, type Session, signUp, type TestApp } from './support/test-app.ts';
+import {
+  createSiblingApp,
+  createTestApp,
+  requirement,
+  type Session,
+  signUp,
+  type TestApp,
+} from './support/test-app.ts';
+import { until } from './support/until.ts';
 
 let t: TestApp;
+let onRedis: TestApp | undefined;
 let admin: Session;
 let env: Record<string, string>;
 
@@ -26,10 +35,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await onRedis?.close();
   await t?.close();
 });
 
-const bul = (args: string[]) => runBul(['backup', ...args], env, 120_000);
+const bul = (args: string[], more: Record<string, string> = {}) =>
+  runBul(['backup', ...args], { ...env, ...more }, 120_000);
 
 async function clientNames() {
   const { rows } = await t.owner<{ name: string }>(
@@ -101,6 +112,49 @@ describe('bul backup', () => {
     expect(apply.stdout).toMatch(/safety backup [0-9a-f-]{36}/);
     expect(await clientNames()).toEqual(['Kept']);
   }, 180_000);
+
+  it('clears the servers’ cache once the restore committed: over NOTIFY, and on their Redis when REDIS_URL is set', async () => {
+    const created = await t.request({
+      method: 'POST',
+      url: '/api/v1/clients',
+      headers: admin.headers,
+      payload: { name: 'Gives feedback' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const clientId = created.json().id as string;
+    const responses = async (app: TestApp) => {
+      const res = await app.request({
+        method: 'GET',
+        url: '/api/v1/executive/metrics',
+        headers: admin.headers,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().satisfaction.responses as number;
+    };
+    // Each round: a server caches the figure, `bul backup restore` (its own process) takes the
+    // feedback back to the backup (none); a restore of tables moves no data version, so only the
+    // command's invalidation can reach the server's entry.
+    const round = async (name: string, app: TestApp, more: Record<string, string>) => {
+      const fb = await t.request({
+        method: 'POST',
+        url: '/api/v1/feedback',
+        headers: admin.headers,
+        payload: { clientId, score: 5 },
+      });
+      expect(fb.statusCode, fb.body).toBe(201);
+      const cached = await responses(app);
+      expect(cached, name).toBeGreaterThan(0);
+      const apply = await bul(['restore', id, '--tables', 'feedback', '--yes'], more);
+      expect(apply.code, apply.stderr).toBe(0);
+      await until(`${name}: the restored figure`, async () => (await responses(app)) === 0, 15_000);
+    };
+    await round('memory store, NOTIFY', t, {});
+    const redisUrl = process.env.REDIS_URL;
+    if (!requirement(Boolean(redisUrl), 'REDIS_URL is not set (a CLI restore clearing the Redis store)'))
+      return;
+    onRedis = await createSiblingApp(t, { REDIS_URL: redisUrl as string, CACHE_STORE: 'redis' });
+    await round('Redis store', onRedis, { REDIS_URL: redisUrl as string });
+  }, 300_000);
 
   it('exits 1 naming the part when a part is corrupted', async () => {
     const parts = path.join(env.BACKUP_DIR as string, id, 'parts');

@@ -1,8 +1,8 @@
 // The backups API (issue 18, C) on a real database with a directory target: each route, bad
 // inputs named by field (unknown type, bad cron, bad time zone, unknown table, an org admin
 // restoring another organization, the restore policy), a dry run that changes nothing, an
-// applied organization restore with its safety backup, a verification, and the access matrix
-// (super admin / org admin / member).
+// applied organization restore with its safety backup, the cache cleared in every process by a
+// restore, a verification, and the access matrix (super admin / org admin / member).
 
 import pg from 'pg';
 import pino from 'pino';
@@ -352,6 +352,56 @@ describe('restores', () => {
     );
     expectProblem(await api(adminB, 'GET', `/backup/restores/${id}`), 404, 'not-found');
     expect((await api(adminB, 'GET', '/backup/restores')).json().items).toEqual([]);
+  }, 120_000);
+
+  it('clears the cache in every process once a restore committed: the next read computes the restored rows', async () => {
+    // A restore of chosen tables audits in the platform only: A's data version does not move, so
+    // only the restore's invalidation (from the worker's process to this one) can drop A's entry.
+    const client = await createClient(adminA, 'Feedback giver');
+    const fb = await api(adminA, 'POST', '/feedback', { clientId: client.id, score: 4 });
+    expect(fb.statusCode, fb.body).toBe(201);
+    const responses = async () => {
+      const res = await api(adminA, 'GET', '/executive/metrics');
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().satisfaction.responses as number;
+    };
+    const loads = async () => {
+      const res = await api(root, 'GET', '/cache/metrics');
+      expect(res.statusCode, res.body).toBe(200);
+      const f = (res.json().families as { family: string; loads: number }[]).find(
+        (x) => x.family === 'analytics.executive',
+      );
+      return f?.loads ?? 0;
+    };
+    const feedbackRows = async () => {
+      const { rows } = await t.owner<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE org_id = $1', [
+        adminA.orgId,
+      ]);
+      return Number(rows[0]?.n);
+    };
+    const cached = await responses();
+    expect(cached).toBe(await feedbackRows());
+    const loaded = await loads();
+    expect(await responses()).toBe(cached);
+    expect(await loads(), 'the second read was a hit').toBe(loaded);
+
+    const res = await api(root, 'POST', '/backup/recover', {
+      backup_id: fullId,
+      tables: ['feedback'],
+      dry_run: false,
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const done = await until('the restore to finish', async () => {
+      const r = (await api(root, 'GET', `/backup/restores/${res.json().id}`)).json();
+      return r.status === 'succeeded' || r.status === 'failed' ? r : null;
+    });
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const restored = await feedbackRows();
+    expect(restored).toBeLessThan(cached);
+    // The memory store hears the invalidation a moment later (NOTIFY); without it the cached figure
+    // would stay for CACHE_TTL_MS (60 s) and stale for CACHE_STALE_MS more.
+    await until('the restored figure', async () => (await responses()) === restored, 15_000);
+    expect(await loads(), 'computed afresh').toBeGreaterThan(loaded);
   }, 120_000);
 
   it('verifies a backup: every part and a scratch restore', async () => {

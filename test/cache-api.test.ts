@@ -1,12 +1,15 @@
 // The cache where BUL uses it (analytics) and its API: a change is seen by the very next read in
 // another process (two apps on one database, each its own memory cache), values are loaded once
-// per data version, org-scoped invalidation through POST /cache/invalidate leaves other
-// organizations' entries, bad input is a problem in the caller's language, only super admins get
-// in, and the sampler's cache series answers GET /monitoring/series. Real PostgreSQL.
+// per data version (a deleted organization moves the platform's), org-scoped invalidation through
+// POST /cache/invalidate leaves other organizations' entries, bad input is a problem in the
+// caller's language, only super admins get in, and the sampler's cache series answers
+// GET /monitoring/series. Real PostgreSQL.
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sampler } from '../src/modules/monitoring/sampler.ts';
+import { RESET_STATEMENTS } from '../src/modules/system/demo-data/sql.ts';
 import { PLATFORM_ORG_ID } from '../src/platform/db/ids.ts';
 import { expectFieldError, expectProblem } from './support/problems.ts';
 import {
@@ -135,6 +138,43 @@ describe('analytics through the cache', () => {
     expect(revenue(paid)).toBe(revenue(before) + 4000);
     await post('/feedback', { clientId: client.id, score: 5 });
     expect((await executive()).satisfaction.responses).toBe(paid.satisfaction.responses + 1);
+  });
+
+  it('deleting an organization moves the platform’s data version: a cached global value is recomputed, also once the event counts are back where they were', async () => {
+    type Global = { organizations: number; asOf: string };
+    const global = async () => {
+      const res = await get(t, admin, '/executive/metrics?scope=global');
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as Global;
+    };
+    // The API deletes no organization: `bul seed-demo --reset` does (its rows, its audit chain,
+    // then the row), and a whole restore to before it existed, which takes its domain events too.
+    const remove = async (orgId: string) => {
+      const owner = new pg.Client({ connectionString: t.ownerUrl });
+      await owner.connect();
+      try {
+        await owner.query('BEGIN');
+        for (const sql of RESET_STATEMENTS) await owner.query(sql, [orgId]);
+        await owner.query('DELETE FROM domain_events WHERE org_id = $1', [orgId]);
+        await owner.query('DELETE FROM domain_event_heads WHERE org_id = $1', [orgId]);
+        await owner.query('COMMIT');
+      } finally {
+        await owner.end();
+      }
+    };
+    const doomed = await signUp(t, { orgName: 'Deleted later' });
+    const cached = await global();
+    expect((await global()).asOf, 'the second read was cached').toBe(cached.asOf);
+    await remove(doomed.orgId);
+    const after = await global();
+    expect(after.organizations).toBe(cached.organizations - 1);
+    expect(after.asOf).not.toBe(cached.asOf);
+    // The same sign-up again brings every audit and domain event count back to what `cached` was
+    // computed for: only bul_data_changes (raised by each insert and delete of organizations) tells.
+    await signUp(t, { orgName: 'Created after' });
+    const again = await global();
+    expect(again.organizations).toBe(cached.organizations);
+    expect(again.asOf, 'computed afresh, not the entry cached before the deletion').not.toBe(cached.asOf);
   });
 
   it('caches an explicit asOf only on a whole hour within the last 90 days: any other instant is computed each time', async () => {

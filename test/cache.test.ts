@@ -18,6 +18,7 @@ import {
   type CacheStoreSetting,
   cacheKey,
   cacheTag,
+  EVERY_SCOPE,
   PLATFORM,
 } from '../src/platform/cache/index.ts';
 import { RedisStore } from '../src/platform/cache/redis-store.ts';
@@ -103,6 +104,11 @@ describe.each(stores)('the cache on the %s store', (_name, make) => {
     await cache.invalidate([cacheKey(a, 'test.projects').scopeTag]);
     expect((await read(a)).n).toBe(5);
     expect((await read(b)).n).toBe(2);
+    // EVERY_SCOPE (a whole restore): every organization's entries and the platform's.
+    await cache.invalidate([EVERY_SCOPE]);
+    expect((await read(a)).n).toBe(6);
+    expect((await read(b)).n).toBe(7);
+    expect((await platformRead()).n).toBe(8);
     // A tag of B cannot be attached to A's key, and a key needs a real scope.
     await expect(
       cache.getOrLoad(cacheKey(a, 'test.projects', 'x'), async () => 1, { tags: [cacheTag(b, 'projects')] }),
@@ -217,14 +223,16 @@ describe.each(stores)('the cache on the %s store', (_name, make) => {
     const cache = make();
     if (!cache) return;
     const key = cacheKey({ orgId: randomUUID() }, 'test.corrupt');
-    const [version] = await cache.store.prepareTags([key.scopeTag.id]);
+    // Valid by its tags (the key's scope and EVERY_SCOPE, which every key carries): only its payload is bad.
+    const tags = [key.scopeTag.id, EVERY_SCOPE.id];
+    const versions = await cache.store.prepareTags(tags);
     const now = Date.now();
     await cache.store.write(key.id, {
       payload: Buffer.from('{"half a value'),
       compressed: true,
       freshUntil: now + 600_000,
       staleUntil: now + 1_200_000,
-      versions: { [key.scopeTag.id]: version as string },
+      versions: Object.fromEntries(tags.map((t, i) => [t, versions[i] as string])),
     });
     let loads = 0;
     const loader = async () => ({ loads: ++loads });
@@ -520,5 +528,14 @@ describe.each(channels)('an invalidation reaches another process (%s)', (_name, 
     });
     expect(reloaded).toBe(3);
     expect(await child.get(b)).toBe(2);
+    // EVERY_SCOPE (what a whole restore invalidates): every organization's entries, there too.
+    await here.cache.invalidate([EVERY_SCOPE]);
+    expect(
+      await until('the child to reload B after EVERY_SCOPE', async () => {
+        const n = await child.get(b);
+        return n > 2 ? n : null;
+      }),
+    ).toBe(4);
+    expect(await child.get(a)).toBe(5);
   });
 });

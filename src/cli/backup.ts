@@ -16,7 +16,7 @@ import type { BackupProgress } from '../platform/backup/write-backup.ts';
 import { createAppPool } from '../platform/db/database.ts';
 import { isUuid, newId } from '../platform/db/ids.ts';
 import { configuredLogger } from '../platform/observability/logger.ts';
-import { prepareDatabase } from '../runtime.ts';
+import { prepareDatabase, redisClient } from '../runtime.ts';
 import { composeBul } from '../services.ts';
 
 const USAGE = `usage: bul backup <command>
@@ -43,18 +43,29 @@ async function withServices<T>(config: Config, fn: (b: BackupServices) => Promis
   const pool = createAppPool(location.appUrl, 4, (err) =>
     log.error({ err }, 'idle database connection failed'),
   );
+  // The servers' Redis when they have one: a restore's cache invalidation must reach the store
+  // (or the channel) they read. Unreachable, the command goes on (a machine being recovered) and
+  // the invalidation's failure is logged.
+  const redis = await redisClient(config);
+  if (redis) {
+    redis.on('error', (err) => log.warn({ err }, 'redis connection problem'));
+    await redis
+      .connect()
+      .catch((err: Error) => log.warn({ err }, 'cannot reach REDIS_URL; a restore cannot clear the cache'));
+  }
   try {
     const { services } = await composeBul({
       config: { ...config, rateLimitStore: 'memory' },
       pool,
       masterKey,
-      redis: null,
+      redis,
       log,
       ownerUrl: location.ownerUrl,
     });
     return await fn(services.backups);
   } finally {
     await pool.end();
+    if (redis) await redis.quit().catch(() => redis.disconnect());
     await location.close();
   }
 }

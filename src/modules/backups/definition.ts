@@ -25,6 +25,7 @@ export const backupsModule = defineModule({
         db: deps.db,
         audit,
         monitoring,
+        cache: deps.cache,
         config: deps.config,
         masterKey: deps.masterKey,
         ownerUrl: deps.ownerUrl ?? deps.config.databaseUrl ?? '',

@@ -13,6 +13,8 @@ import {
 import { pruneTombstones } from '../../platform/backup/tombstones.ts';
 import { loadManifest, verifyBackupFiles } from '../../platform/backup/verify.ts';
 import { type BackupProgress, writeBackup } from '../../platform/backup/write-backup.ts';
+import type { Cache } from '../../platform/cache/cache.ts';
+import { cacheTag, EVERY_SCOPE, PLATFORM } from '../../platform/cache/keys.ts';
 import { newId, PLATFORM_ORG_ID } from '../../platform/db/ids.ts';
 import type { Db, Sql } from '../../platform/db/transaction.ts';
 import type { EventInput } from '../../platform/events/catalogue.ts';
@@ -37,6 +39,8 @@ export interface RunDeps {
   db: Db;
   audit: AuditService;
   monitoring: MonitoringService;
+  /** The process's cache: a restore clears what it may have made wrong, in every process. */
+  cache: Cache;
   env: () => BackupEnvironment;
   clock: () => Date;
   onError: (err: unknown) => void;
@@ -513,6 +517,7 @@ export class BackupRunner {
           await this.runBackup(safetyId, { attempt: 1, final: true });
         },
       });
+      await this.clearCache(scope);
       const changed = report.tables.filter((t) => t.added + t.changed + t.removed > 0).length;
       const actor: AuditActor = r.requested_by
         ? { type: 'user', id: r.requested_by, label: null }
@@ -555,6 +560,23 @@ export class BackupRunner {
       });
       throw err;
     }
+  }
+
+  /**
+   * Once a restore's changes committed: drops the cached values computed before it, in every
+   * process (the same invalidation as POST /cache/invalidate). The data version alone cannot tell:
+   * a restore brings audit and event counts and organizations.version back to earlier values, so a
+   * version can match an entry cached before the restore for other data. One organization: its
+   * entries and the platform's (its figures are part of every platform-wide value); the whole
+   * installation or chosen tables: every entry. A failure is reported, not thrown: the restore
+   * stands (the entries still expire within CACHE_TTL_MS + CACHE_STALE_MS).
+   */
+  private async clearCache(scope: RestoreScope): Promise<void> {
+    const tags =
+      scope.kind === 'organization'
+        ? [cacheTag({ orgId: scope.orgId }, '*'), cacheTag(PLATFORM, '*')]
+        : [EVERY_SCOPE];
+    await this.d.cache.invalidate(tags).catch(this.d.onError);
   }
 
   /**

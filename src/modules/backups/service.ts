@@ -1,6 +1,7 @@
 // The backups module's entry point (the only file other modules import): runs, settings,
 // restores and the runner that workers and `bul backup` use, built together. See docs/backups.md.
 import type { Config } from '../../config.ts';
+import type { Cache } from '../../platform/cache/cache.ts';
 import type { MasterKey } from '../../platform/crypto/master-key.ts';
 import type { Db } from '../../platform/db/transaction.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -18,6 +19,8 @@ export interface BackupDeps {
   db: Db;
   audit: AuditService;
   monitoring: MonitoringService;
+  /** The process's cache (a restore clears it). */
+  cache: Cache;
   config: Config;
   masterKey: MasterKey;
   ownerUrl: string;
@@ -42,6 +45,7 @@ export class BackupServices {
       db: d.db,
       audit: d.audit,
       monitoring: d.monitoring,
+      cache: d.cache,
       env,
       clock,
       onError: d.onError ?? (() => {}),

@@ -17,7 +17,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { Breaker, type BreakerState } from './breaker.ts';
-import { type CacheKey, type CacheTag, sameScope } from './keys.ts';
+import { type CacheKey, type CacheTag, EVERY_SCOPE, sameScope } from './keys.ts';
 import { type CacheStore, decodeValue, encodeValue, type StoredEntry } from './store.ts';
 
 export interface CacheSettings {
@@ -198,7 +198,7 @@ export class Cache {
     for (const t of tags)
       if (!sameScope(t.scope, key.scope))
         throw new Error(`cache tag ${t.id} is not of the scope of key ${key.family}`);
-    return [key.scopeTag.id, ...tags.map((t) => t.id)];
+    return [key.scopeTag.id, EVERY_SCOPE.id, ...tags.map((t) => t.id)];
   }
 
   private async read(key: CacheKey, tags: string[]): Promise<Read> {

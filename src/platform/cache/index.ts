@@ -23,7 +23,15 @@ import { RedisStore } from './redis-store.ts';
 import { MemoryStore } from './store.ts';
 
 export { Cache, type CacheSettings, type FamilyStats, type LoadOptions } from './cache.ts';
-export { type CacheKey, type CacheScope, type CacheTag, cacheKey, cacheTag, PLATFORM } from './keys.ts';
+export {
+  type CacheKey,
+  type CacheScope,
+  type CacheTag,
+  cacheKey,
+  cacheTag,
+  EVERY_SCOPE,
+  PLATFORM,
+} from './keys.ts';
 
 /** BUL's version and the latest migration's number, e.g. `1.2.0.0025`: the Redis entries' namespace. */
 export function cacheNamespace(): string {

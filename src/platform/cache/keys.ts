@@ -40,13 +40,23 @@ export function cacheTag(scope: CacheScope, name: string): CacheTag {
   return Object.freeze({ scope, name, id: `${scopeText(scope)}:${name}` });
 }
 
+/**
+ * The tag every key carries, whatever its scope: invalidating it drops every entry of the
+ * installation at once (a restore of the whole installation or of chosen tables). No caller can
+ * name it through a scope: only code that imports it.
+ */
+export const EVERY_SCOPE: CacheTag = Object.freeze({ scope: PLATFORM, name: '*', id: 'all:*' });
+
 /** What a cached value is stored under: its family (metrics, circuit breaker), scope and parts. */
 export interface CacheKey {
   readonly scope: CacheScope;
   readonly family: string;
   /** `<family>|<scope>|<parts…>`, unique per value. */
   readonly id: string;
-  /** Every key carries its scope's `*` tag: invalidating it drops all of the scope's entries. */
+  /**
+   * Every key carries its scope's `*` tag (invalidating it drops all of the scope's entries) and
+   * EVERY_SCOPE.
+   */
   readonly scopeTag: CacheTag;
 }
 
@@ -75,6 +85,7 @@ export function tagIdScope(id: string): string {
 /** A tag id received from another process: well formed, or null. */
 export function parseTagId(id: unknown): string | null {
   if (typeof id !== 'string') return null;
+  if (id === EVERY_SCOPE.id) return id;
   const m = /^(?:p|o:([0-9a-f-]{36})):(\*|[a-z][a-z0-9_.-]{0,63})$/.exec(id);
   if (!m) return null;
   if (m[1] && !isUuid(m[1])) return null;
