@@ -18,7 +18,8 @@ const password = process.env.BENCH_DEMO_PASSWORD;
 if (!dataDir || !password) throw new Error('BUL_DATA_DIR and BENCH_DEMO_PASSWORD are required');
 
 const base = {
-  ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+  // The database cache.ts seeded (a fresh one on BENCH_DATABASE_URL's server), else the data dir's.
+  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   BUL_DATA_DIR: dataDir,
   ...Object.fromEntries(
     ['BUL_MASTER_KEY', 'DATABASE_APP_ROLE', 'DATABASE_APP_PASSWORD', 'REDIS_URL']

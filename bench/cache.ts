@@ -2,7 +2,8 @@
 // large demo data without the cache (CACHE_STORE=off) and with it (memory; Redis too when
 // REDIS_URL is set), in the same run, in alternating rounds, against the ceiling of a cached answer
 // (bench/cache-servers.ts: one round trip for the data version, then a stored body).
-//   1. `bul seed-demo --size large` into a fresh data dir (or BENCH_DATABASE_URL), unless
+//   1. `bul seed-demo --size large` into a fresh data dir (or a database made for the run on
+//      BENCH_DATABASE_URL's server, dropped at the end), unless
 //      BENCH_CACHE_DATA_DIR names a data dir already seeded (BUL_MASTER_KEY, DATABASE_APP_ROLE
 //      and BENCH_DATABASE_URL as it was seeded with);
 //   2. BENCH_CACHE_ROUNDS rounds (default 3): each target for BENCH_SECONDS at 8 connections.
@@ -15,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { DURATION, type Load, load } from './load.ts';
+import { scratchDatabase } from './scratch-database.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -84,11 +86,16 @@ export async function runCacheBench(): Promise<{
 }> {
   const given = process.env.BENCH_CACHE_DATA_DIR;
   const dataDir = given ?? mkdtempSync(path.join(os.tmpdir(), 'bul-bench-cache-'));
+  // Seeded data of its own: a fresh database on BENCH_DATABASE_URL's server, dropped at the end
+  // (with BENCH_CACHE_DATA_DIR, the database it was seeded into, kept).
+  const serverUrl = process.env.BENCH_DATABASE_URL;
+  const scratch = serverUrl && !given ? await scratchDatabase(serverUrl, 'bul_bench_cache') : null;
+  const databaseUrl = scratch?.url ?? serverUrl;
   const env = {
     ...process.env,
     BUL_DATA_DIR: dataDir,
     BENCH_DEMO_PASSWORD: process.env.BENCH_CACHE_PASSWORD ?? PASSWORD,
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     LOG_LEVEL: 'warn',
   };
   try {
@@ -180,5 +187,6 @@ export async function runCacheBench(): Promise<{
     return { results, verdicts, md };
   } finally {
     if (!given) rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop().catch((err: Error) => process.stderr.write(`bench cache: ${err.message}\n`));
   }
 }

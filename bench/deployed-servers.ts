@@ -29,6 +29,7 @@ import { loadMasterKey } from '../src/platform/crypto/master-key.ts';
 import { createAppPool } from '../src/platform/db/database.ts';
 import { prepareDatabase } from '../src/runtime.ts';
 import { ceilingServer, PK_READ_PARAMS, PK_READ_SQL, TASK_INSERT_SQL, taskInsertParams } from './ceilings.ts';
+import { scratchDatabase } from './scratch-database.ts';
 
 const POOL_SIZE = 10; // per process: two processes have the foundation bench's 20 between them
 const PASSWORD = 'violet-harbor-lamp-42x';
@@ -63,24 +64,9 @@ async function primary() {
   const serverUrl = process.env.BENCH_DATABASE_URL;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bul-bench-deployed-'));
   const masterKey = randomBytes(32).toString('base64');
-  let databaseUrl: string | undefined;
-  let dropDatabase = async () => {};
-  if (serverUrl) {
-    const name = `bul_bench_deployed_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDatabase = async () => {
-      const a = new pg.Client({ connectionString: serverUrl });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    };
-  }
+  const scratch = serverUrl ? await scratchDatabase(serverUrl, 'bul_bench_deployed') : null;
+  const databaseUrl = scratch?.url;
+  const dropDatabase = async () => scratch?.drop();
   const config = loadConfig({
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     BUL_DATA_DIR: dataDir,

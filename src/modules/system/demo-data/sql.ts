@@ -803,7 +803,7 @@ FROM demo_audit a CROSS JOIN demo_params p
 WHERE a.n > $1 AND a.n <= $2
 ORDER BY a.n`;
 
-/** The tables the demo fills (ANALYZE after loading; counted in the summary). */
+/** The tables the demo fills (VACUUM ANALYZE after loading; counted in the summary). */
 export const DEMO_TABLES = [
   'departments',
   'memberships',
