@@ -30,6 +30,7 @@ beforeAll(async () => {
   const sa = await signUp(t, { orgName: 'Operators' });
   await t.owner('UPDATE users SET is_super_admin = true WHERE id = $1', [sa.userId]);
   root = await login(t, sa.email);
+  await logRowVersions();
   const c = await composeWorker(t);
   worker = await startWorker({
     pool: t.pool,
@@ -63,6 +64,35 @@ async function clientRows(orgId: string) {
   return rows;
 }
 
+/**
+ * Every row version of backup_runs and every new backup_restores row, with the transaction that
+ * wrote it, logged by triggers into test_log.row_versions (a schema backups do not read): what a reader could have seen, whenever it
+ * read.
+ */
+async function logRowVersions() {
+  await t.owner(`
+    CREATE SCHEMA test_log;
+    CREATE TABLE test_log.row_versions (seq bigserial PRIMARY KEY, tbl text, id uuid, status text, verify_status text, tx bigint);
+    CREATE FUNCTION test_log.log_row_version() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+    BEGIN
+      INSERT INTO test_log.row_versions (tbl, id, status, verify_status, tx)
+      VALUES (TG_TABLE_NAME, NEW.id, NEW.status, to_jsonb(NEW) ->> 'verify_status', txid_current());
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER test_log AFTER INSERT OR UPDATE ON backup_runs
+      FOR EACH ROW EXECUTE FUNCTION test_log.log_row_version();
+    CREATE TRIGGER test_log AFTER INSERT ON backup_restores
+      FOR EACH ROW EXECUTE FUNCTION test_log.log_row_version();`);
+}
+
+async function runVersions(id: string) {
+  const { rows } = await t.owner(
+    "SELECT status, verify_status AS verify, tx FROM test_log.row_versions WHERE tbl = 'backup_runs' AND id = $1 ORDER BY seq",
+    [id],
+  );
+  return rows as { status: string; verify: string | null; tx: string }[];
+}
+
 let fullId: string;
 
 describe('running a backup', () => {
@@ -90,6 +120,37 @@ describe('running a backup', () => {
     const clients = run.tables.find((x: { name: string }) => x.name === 'clients');
     expect(clients.rows).toBeGreaterThanOrEqual(2);
     expect(run.tables.map((x: { name: string }) => x.name)).not.toContain('backup_runs');
+    // Verified after it was written (on by default), and pending from the moment it succeeded: a
+    // page that read it between the two would otherwise have stopped following it.
+    await until('the verification after the backup', async () => {
+      const r = (await api(root, 'GET', `/backup/runs/${fullId}`)).json();
+      return r.verify?.status === 'passed' || r.verify?.status === 'failed' ? r : null;
+    });
+    const succeeded = (await runVersions(fullId)).filter((v) => v.status === 'succeeded');
+    expect(succeeded.map((v) => v.verify)).toEqual(['pending', 'pending', 'passed']);
+  }, 90_000);
+
+  it('verifies a succeeded run whose job runs again after dying before the verification', async () => {
+    const before = (await runVersions(fullId)).length;
+    await t.owner("UPDATE backup_runs SET verify_status = 'pending', verified_at = NULL WHERE id = $1", [
+      fullId,
+    ]);
+    await t.owner("SELECT graphile_worker.add_job('backups:run', json_build_object('runId', $1::text))", [
+      fullId,
+    ]);
+    const run = await until('the verification', async () => {
+      const r = (await api(root, 'GET', `/backup/runs/${fullId}`)).json();
+      return r.verify?.status === 'pending' ? null : r;
+    });
+    expect(run.verify.status).toBe('passed');
+    expect(run.status).toBe('succeeded');
+    // The backup itself was not written again.
+    const again = (await runVersions(fullId)).slice(before);
+    expect(again.map((v) => `${v.status}/${v.verify}`)).toEqual([
+      'succeeded/pending',
+      'succeeded/pending',
+      'succeeded/passed',
+    ]);
   }, 90_000);
 
   it('answers status, dashboard and the list', async () => {
@@ -408,6 +469,14 @@ describe('restores', () => {
     const res = await api(root, 'POST', '/backup/verify', { backup_id: fullId });
     expect(res.statusCode, res.body).toBe(202);
     const { restoreId } = res.json();
+    // Pending in the very transaction that queued it, so the run's page follows it from the answer on.
+    const { rows: queued } = await t.owner(
+      "SELECT tx FROM test_log.row_versions WHERE tbl = 'backup_restores' AND id = $1",
+      [restoreId],
+    );
+    expect((await runVersions(fullId)).filter((v) => v.tx === queued[0]?.tx).map((v) => v.verify)).toEqual([
+      'pending',
+    ]);
     const done = await until(
       'the verification',
       async () => {

@@ -84,6 +84,8 @@ export class RestoreService {
         requestedBy: ctx.principal.userId,
       });
       await store.addJob(tx, VERIFY_JOB, { restoreId: id }, { jobKey: `verify:${id}` });
+      // Pending from the answer on, so a reader (the run's page) follows it until the job is done.
+      await store.setVerify(tx, backupId, 'pending', null);
       await this.d.audit.record(tx, {
         orgId: PLATFORM_ORG_ID,
         actor: actorOf(ctx),

@@ -121,7 +121,12 @@ export class BackupRunner {
     o: { attempt: number; final: boolean; onProgress?: (p: BackupProgress) => void },
   ): Promise<BackupManifest | null> {
     const run = await store.getRun(this.pool, runId);
-    if (!run || run.status === 'succeeded') return null;
+    if (!run) return null;
+    if (run.status === 'succeeded') {
+      // The job ran again after its process died between the backup and its verification.
+      if (run.verify_status === 'pending') await this.verify(runId, null).catch(this.d.onError);
+      return null;
+    }
     await store.startRun(this.pool, runId, o.attempt);
     const env = this.d.env();
     let lastWrite = 0;
@@ -162,6 +167,7 @@ export class BackupRunner {
         },
       });
       await pending;
+      const verifyAfter = settings.verify_after_backup && run.trigger !== 'safety';
       const finished = (tx: Sql) =>
         store.finishRun(tx, runId, {
           manifest,
@@ -172,6 +178,7 @@ export class BackupRunner {
           rows: manifest.totals.rows,
           plainBytes: manifest.totals.plainBytes,
           storedBytes: manifest.totals.storedBytes,
+          verifyPending: verifyAfter,
           progress: {
             phase: 'done',
             tablesDone: manifest.tables.length,
@@ -203,8 +210,7 @@ export class BackupRunner {
       if (env.copy) await this.copy(manifest).catch(this.d.onError);
       // Not after a safety backup: retention could expire the very chain being restored.
       if (run.trigger !== 'safety') await this.applyRetention().catch(this.d.onError);
-      if (settings.verify_after_backup && run.trigger !== 'safety')
-        await this.verify(runId, null).catch(this.d.onError);
+      if (verifyAfter) await this.verify(runId, null).catch(this.d.onError);
       return manifest;
     } catch (err) {
       await pending;

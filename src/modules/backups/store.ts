@@ -144,12 +144,14 @@ export async function finishRun(
     plainBytes: number;
     storedBytes: number;
     progress: unknown;
+    /** A verification follows: the run reads as verification pending from the moment it succeeds. */
+    verifyPending: boolean;
   },
 ): Promise<void> {
   await sql.query(
     `UPDATE backup_runs SET status = 'succeeded', finished_at = now(), manifest = $2, parent_id = $3,
        base_full_id = $4, target = $5, duration_ms = $6, rows = $7, plain_bytes = $8, stored_bytes = $9,
-       progress = $10 WHERE id = $1`,
+       progress = $10, verify_status = CASE WHEN $11 THEN 'pending' ELSE verify_status END WHERE id = $1`,
     [
       id,
       r.manifest,
@@ -161,6 +163,7 @@ export async function finishRun(
       r.plainBytes,
       r.storedBytes,
       r.progress,
+      r.verifyPending,
     ],
   );
 }
