@@ -35,6 +35,8 @@ const phone: Viewport = { name: 'phone-390', width: 390, height: 844, phone: tru
 const en = backupMessages.en;
 const es = backupMessages.es;
 const BACKUP_MS = 120_000;
+/** A dry run answers within its request, after reading the whole chain into temporary tables. */
+const DRY_RUN_MS = 60_000;
 
 let rig: BrowserRig;
 const onPage = pageRunner('web-backups', () => rig);
@@ -180,7 +182,7 @@ describe.skipIf(!hasChromium)('backups screens in Chromium', () => {
         await scope.getByRole('button', { name: es.restore.dryRun }).click();
 
         const report = page.getByTestId('step-report');
-        await report.getByRole('heading', { name: es.restore.report }).waitFor();
+        await report.getByRole('heading', { name: es.restore.report }).waitFor({ timeout: DRY_RUN_MS });
         const clients = report.locator('tr[data-table="clients"]');
         expect(await clients.getByTestId('removed').textContent()).toBe('1');
         expect(await clients.getByTestId('added').textContent()).toBe('0');
@@ -262,6 +264,7 @@ describe.skipIf(!hasChromium)('backups screens in Chromium', () => {
         expect(await scope.getByText(en.restore.scopeAll).count()).toBe(0);
         await scope.getByRole('button', { name: en.restore.dryRun }).click();
         const report = page.getByTestId('step-report');
+        await report.locator('tr[data-table="clients"]').waitFor({ timeout: DRY_RUN_MS });
         expect(await report.locator('tr[data-table="clients"]').getByTestId('removed').textContent()).toBe(
           '1',
         );
@@ -359,7 +362,7 @@ describe.skipIf(!hasChromium)('backups screens in Chromium', () => {
       await choose(page, en.restore.organization, 'Respaldo SA');
       await scope.getByRole('button', { name: en.restore.dryRun }).click();
       const report = page.getByTestId('step-report');
-      await report.locator('tr[data-table="clients"]').waitFor();
+      await report.locator('tr[data-table="clients"]').waitFor({ timeout: DRY_RUN_MS });
       await report.getByRole('button', { name: en.restore.continue }).click();
 
       const confirm = page.getByTestId('step-confirm');

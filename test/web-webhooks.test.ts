@@ -95,19 +95,21 @@ describe.skipIf(!hasChromium)('webhook screens in Chromium', () => {
         await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
         await page.getByRole('heading', { name: `Deliveries to ${sink.url}` }).waitFor();
         const card = page.getByTestId('webhook-delivery').first();
-        // The worker sends it; Refresh until the page shows it delivered.
-        for (
-          let i = 0;
-          i < 60 &&
-          !(await card
+        const delivered = () =>
+          card
             .getByText('Delivered')
             .isVisible()
-            .catch(() => false));
-          i++
-        ) {
-          await page.getByRole('button', { name: 'Refresh' }).click();
-          await page.waitForTimeout(250);
-        }
+            .catch(() => false);
+        /** Clicks Refresh until `done`, for at most a minute (the worker sends in the background). */
+        const refreshUntil = async (done: () => Promise<boolean>) => {
+          const deadline = Date.now() + 60_000;
+          while (!(await done()) && Date.now() < deadline) {
+            await page.getByRole('button', { name: 'Refresh' }).click();
+            await page.waitForTimeout(250);
+          }
+        };
+        // The worker sends it; Refresh until the page shows it delivered.
+        await refreshUntil(delivered);
         await card.getByText('Delivered').waitFor();
         await card.getByText('task.created').waitFor();
         await card.getByText(event.id).waitFor();
@@ -118,18 +120,8 @@ describe.skipIf(!hasChromium)('webhook screens in Chromium', () => {
         await shot('02-delivered');
 
         await card.getByRole('button', { name: 'Resend the task.created event' }).click();
-        // Until both the second attempt and the delivery's status are in: the attempt row can be
-        // read before the status moves back to Delivered (seen on a loaded CI machine).
-        const resent = async () =>
-          (await card.getByRole('row').count()) >= 3 &&
-          (await card
-            .getByText('Delivered')
-            .isVisible()
-            .catch(() => false));
-        for (let i = 0; i < 60 && !(await resent()); i++) {
-          await page.getByRole('button', { name: 'Refresh' }).click();
-          await page.waitForTimeout(250);
-        }
+        // Until both the second attempt and the delivery's status are in.
+        await refreshUntil(async () => (await card.getByRole('row').count()) >= 3 && (await delivered()));
         expect(await card.getByRole('row').count()).toBe(3); // header + two attempts
         await card.getByText('Delivered').waitFor();
         expect(mine()).toHaveLength(2);

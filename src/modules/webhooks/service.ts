@@ -274,7 +274,9 @@ export class WebhookService {
   ): Promise<PageOf<WebhookDeliveryDto>> {
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, isIdCursor);
-    return this.d.db.transaction(tenantScope(ctx), async (tx) => {
+    // One snapshot: an attempt and its delivery's new status are committed together, and a page
+    // must not show the attempt beside the old status.
+    return this.d.db.snapshot(tenantScope(ctx), async (tx) => {
       if (!(await store.getEndpoint(tx, endpointId))) throw notFound('webhookEndpoint');
       const rows = await store.listDeliveries(tx, {
         endpointId,
@@ -297,7 +299,7 @@ export class WebhookService {
   }
 
   async getDelivery(ctx: CallContext, id: string): Promise<WebhookDeliveryDto> {
-    return this.d.db.transaction(tenantScope(ctx), async (tx) => {
+    return this.d.db.snapshot(tenantScope(ctx), async (tx) => {
       const row = await store.getDelivery(tx, id);
       if (!row) throw notFound('webhookDelivery');
       return deliveryDto(row, await store.attemptsOf(tx, [id], 1024 * 1024));

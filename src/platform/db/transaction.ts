@@ -43,13 +43,14 @@ export async function inTransaction<T>(
   pool: pg.Pool,
   scope: TenantScope,
   work: (tx: pg.PoolClient) => Promise<T>,
+  o: { snapshot?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect();
   afterCommit.delete(client); // left by a transaction not run here
   let broken = false;
   try {
     await client.query(
-      `BEGIN; SELECT set_config('app.org_id', ${literal(scope.orgId)}, true), set_config('app.user_id', ${literal(scope.userId)}, true)`,
+      `${o.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN'}; SELECT set_config('app.org_id', ${literal(scope.orgId)}, true), set_config('app.user_id', ${literal(scope.userId)}, true)`,
     );
     const result = await work(client);
     await client.query('COMMIT');
@@ -81,5 +82,13 @@ export class Db {
   /** Runs `work` in one transaction acting for the given organization and user. */
   transaction<T>(scope: TenantScope, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, scope, work);
+  }
+  /**
+   * Runs `work` in one read-only transaction whose statements all see the same committed state
+   * (REPEATABLE READ): a read in several statements (rows, then their children) cannot show a
+   * change committed between two of them half applied.
+   */
+  snapshot<T>(scope: TenantScope, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, scope, work, { snapshot: true });
   }
 }

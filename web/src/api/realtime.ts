@@ -76,10 +76,6 @@ export class RealtimeConnection {
 
   private connect(): void {
     this.retryTimer = null;
-    // A reconnection with no event to resume after (none came before the drop) cannot replay
-    // what it missed: data cached before this moment is refetched once ready. (The first
-    // connection opens while the first screen loads.)
-    const openedAt = Date.now();
     const resumesFrom = this.lastEventId;
     const socket = new WebSocket(realtimeUrl(window.location, resumesFrom));
     this.socket = socket;
@@ -96,10 +92,16 @@ export class RealtimeConnection {
         this.attempt = 0;
         this.heartbeatMs = msg.heartbeatMs;
         this.heard();
-        if (!resumesFrom && this.everReady) {
-          void this.opts.queryClient.invalidateQueries({
-            predicate: (q) => q.state.dataUpdatedAt > 0 && q.state.dataUpdatedAt < openedAt,
-          });
+        // Without an event to resume after (the first connection, or none came before a drop),
+        // nothing committed before the server counted this socket is replayed: data read before
+        // now is read again. On the first connection that is what the first screen loaded while
+        // the socket was opening (a task created meanwhile would otherwise never show).
+        if (!resumesFrom) {
+          const readyAt = Date.now();
+          void this.opts.queryClient.invalidateQueries(
+            { predicate: (q) => q.state.dataUpdatedAt > 0 && q.state.dataUpdatedAt < readyAt },
+            { cancelRefetch: false },
+          );
         }
         this.everReady = true;
         this.opts.onState('connected');

@@ -1,6 +1,7 @@
 // The backups, newest first, filtered by type and status: when, type, how it started, status,
-// stored size, duration, verification. Each opens its detail. While one is queued or running the
-// list asks again every two seconds (backups change without events reaching this page).
+// stored size, duration, verification. Each opens its detail. While one is queued or running, or
+// its verification is pending, the list asks again every two seconds (backups change without
+// events reaching this page).
 import { Anchor, Select, Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -44,7 +45,8 @@ export default function BackupRunsPage() {
       }),
     ),
   );
-  const active = runs.items.some((r) => isActive(r.status));
+  // Until each run and its verification are done.
+  const active = runs.items.some((r) => isActive(r.status) || r.verify?.status === 'pending');
   const { reload } = runs;
   useEffect(() => {
     if (!active) return;
