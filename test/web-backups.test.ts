@@ -22,6 +22,7 @@ import {
   chromiumAvailable,
   POLL,
   pageRunner,
+  SCREENSHOT,
   startBrowserRig,
   type Viewport,
 } from './support/browser.ts';
@@ -80,7 +81,11 @@ afterAll(async () => {
 
 /** A screenshot of a moment inside a test (onPage takes the last one). */
 const snap = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(ROOT, 'test-results', 'web-backups', `${name}.png`), fullPage: true });
+  page.screenshot({
+    path: path.join(ROOT, 'test-results', 'web-backups', `${name}.png`),
+    fullPage: true,
+    ...SCREENSHOT,
+  });
 
 /** Picks `option` (a part of its label) in the select named `label`. */
 async function choose(page: Page, label: string, option: string | RegExp) {

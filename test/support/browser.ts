@@ -13,6 +13,11 @@ import { ensureWebBuilt } from './web-build.ts';
 export const CHROMIUM = '/usr/bin/chromium';
 /** Polls in browser tests wait as long as locators do. */
 export const POLL = { timeout: 15_000 };
+/**
+ * How long a full-page screenshot may take: a record of the page, not a check of it, so a machine
+ * busy with other test files (seen at 15 s in a full run) must not fail the test that takes it.
+ */
+export const SCREENSHOT = { timeout: 60_000 };
 
 /** Whether browser tests can run (skips with a reason, or fails under BUL_REQUIRE_ALL=1). */
 export function chromiumAvailable(): boolean {
@@ -218,7 +223,11 @@ export async function openPage(
     page,
     problems,
     shot: async (name) => {
-      await page.screenshot({ path: path.join(dir, `${vp.name}-${name}.png`), fullPage: true });
+      await page.screenshot({
+        path: path.join(dir, `${vp.name}-${name}.png`),
+        fullPage: true,
+        ...SCREENSHOT,
+      });
     },
   };
 }

@@ -350,20 +350,31 @@ export class Cache {
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, pause));
       pause = Math.min(pause * 2, 50);
-      const r = await this.read(key, tags);
-      if (r.valid && r.entry && Date.now() < r.entry.freshUntil) {
-        try {
-          return { value: decodeValue(r.entry), token: null };
-        } catch {
-          // undecodable: wait for the lock to go, then load and overwrite it
-        }
-      }
+      const fresh = await this.freshValue(key, tags);
+      if (fresh) return { value: fresh.value, token: null };
       if (!(await this.store.locked(key.id))) {
         const token = await this.store.lock(key.id, this.settings.lockMs);
-        if (token) return { token };
+        if (!token) continue;
+        // The holder may have written its value and let go between the read above and the lock:
+        // read once more before loading a second time.
+        const written = await this.freshValue(key, tags);
+        if (!written) return { token };
+        await this.store.unlock(key.id, token).catch(() => {});
+        return { value: written.value, token: null };
       }
     }
     return { token: null };
+  }
+
+  /** The key's entry when it is valid, fresh and decodable (an undecodable one is loaded over). */
+  private async freshValue(key: CacheKey, tags: string[]): Promise<{ value: unknown } | null> {
+    const r = await this.read(key, tags);
+    if (!r.valid || !r.entry || Date.now() >= r.entry.freshUntil) return null;
+    try {
+      return { value: decodeValue(r.entry) };
+    } catch {
+      return null;
+    }
   }
 
   private async timed<T>(family: string, loader: () => Promise<T>): Promise<T> {
