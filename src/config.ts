@@ -385,6 +385,13 @@ export const SETTINGS = [
       'Let webhook endpoints point at loopback, link-local, private and other non-public addresses (checked at registration and at each delivery). Off, an endpoint must resolve to public addresses only (SSRF guard); turn on for tests or a closed network.',
   },
   {
+    env: 'WEBHOOK_CONCURRENCY',
+    kind: { type: 'int', min: 1, max: 500 },
+    default: '32',
+    description:
+      "Webhook deliveries one worker process sends at once, in a pool of their own beside WORKER_CONCURRENCY's, so that receivers answering slowly never hold up the other jobs.",
+  },
+  {
     env: 'WEBHOOK_TIMEOUT_MS',
     kind: { type: 'int', min: 100, max: 60_000 },
     default: '10000',
@@ -774,6 +781,7 @@ export interface Config {
   auditSealIntervalMs: number;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
+  webhookConcurrency: number;
   /** The platform's default e-mail relay (SMTP_*), or null when SMTP_HOST is unset. */
   smtp: {
     host: string;
@@ -1079,6 +1087,7 @@ export function loadConfig(
     auditSealIntervalMs: get('AUDIT_SEAL_INTERVAL_MS'),
     webhookAllowPrivate: get('WEBHOOK_ALLOW_PRIVATE'),
     webhookTimeoutMs: get('WEBHOOK_TIMEOUT_MS'),
+    webhookConcurrency: get('WEBHOOK_CONCURRENCY'),
     smtp: optional('SMTP_HOST')
       ? {
           host: get('SMTP_HOST'),

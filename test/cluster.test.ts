@@ -253,6 +253,8 @@ async function clusterProof(variant: 'postgres' | 'redis', extra: Record<string,
         JOB_WORKER_HEARTBEAT_SECONDS: String(JOB_HEARTBEAT_SECONDS),
         // A held delivery must not time out while the test holds it.
         WEBHOOK_TIMEOUT_MS: String(HOLD_MS + 10_000),
+        // A worker sends at most 4 of the WEBHOOK_DELIVERIES at once, so that both hold some.
+        WEBHOOK_CONCURRENCY: '4',
         HEALTH_CHECK_SECONDS: '5',
         MONITOR_SAMPLE_SECONDS: '5',
         ...extra,

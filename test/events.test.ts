@@ -12,7 +12,7 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditService } from '../src/modules/audit/service.ts';
 import { newId } from '../src/platform/db/ids.ts';
-import { Db, inTransaction } from '../src/platform/db/transaction.ts';
+import { Db, inTransaction, onCommit } from '../src/platform/db/transaction.ts';
 import { EVENT_CATALOGUE, type EventInput, isEventType } from '../src/platform/events/catalogue.ts';
 import { EventDispatcher } from '../src/platform/events/dispatcher.ts';
 import { emitEvents } from '../src/platform/events/outbox.ts';
@@ -337,6 +337,68 @@ describe('dispatch', () => {
       await d.stop();
     }
   }, 30_000);
+
+  it("runs what a handler asks for after commit only once its run has committed: an event it emits wakes the dispatcher, a failed run's asks are dropped", async () => {
+    // The dispatcher hands each run a handle of its own (ctx.tx); onCommit on it once went
+    // nowhere, so an event emitted by a handler waited for the next poll, and the notifier
+    // installed the built-in rules again for every event.
+    const asked: string[] = [];
+    let refuseOnce = '';
+    const relay: EventHandler = {
+      name: 'relay',
+      events: ['deal.created'],
+      async handle(event, ctx) {
+        onCommit(ctx.tx, () => asked.push(`${String(event.payload.id)}:${ctx.attempt}`));
+        if (event.payload.id === refuseOnce && ctx.attempt === 1)
+          throw new Error('relay refuses its first attempt');
+        await emitEvents(ctx.tx, ctx.orgId, { type: 'system', id: null }, [
+          { type: 'deal.updated', payload: { id: String(event.payload.id), fields: ['stage'] } },
+        ]);
+      },
+    };
+    const options = { pool: t.pool, log: quiet, maxAttempts: 3, retryBaseMs: 1 };
+    const manual = new EventDispatcher({
+      ...options,
+      registry: new EventHandlerRegistry().register(relay),
+      pollMs: 600_000,
+    });
+    await drain(manual, admin.orgId); // the organization's earlier events
+    asked.length = 0;
+    const refused = await created(await api(admin, 'POST', '/deals', { title: 'Refused once' }));
+    refuseOnce = String(refused.id);
+    await manual.dispatchOrg(admin.orgId); // attempt 1 fails (fast path, then event by event)
+    expect(asked).toEqual([]);
+    await sleep(10); // the retry's backoff (1 ms × jitter)
+    await drain(manual, admin.orgId);
+    expect(asked).toEqual([`${refused.id}:2`]);
+
+    // Started, with a poll ten minutes away: the relay's deal.updated is dispatched because its
+    // commit wakes the dispatcher.
+    const started = new EventDispatcher({
+      ...options,
+      registry: new EventHandlerRegistry().register(relay).register(recorder('after-relay')),
+      pollMs: 600_000,
+    });
+    await drain(started, admin.orgId);
+    await started.start();
+    try {
+      const before = (await handled('after-relay', admin.orgId)).length;
+      const deal = await created(await api(admin, 'POST', '/deals', { title: 'Relayed' }));
+      const deadline = Date.now() + 20_000;
+      let types: string[] = [];
+      while (Date.now() < deadline) {
+        const ids = (await handled('after-relay', admin.orgId)).slice(before).map((e) => e.id);
+        const events = (await eventsOf(admin.orgId)).filter((e) => ids.includes(e.id));
+        types = events.filter((e) => e.payload.id === deal.id).map((e) => e.type);
+        if (types.length === 2) break;
+        await sleep(20);
+      }
+      expect(types.sort()).toEqual(['deal.created', 'deal.updated']);
+      expect(asked).toContain(`${deal.id}:1`);
+    } finally {
+      await started.stop();
+    }
+  }, 60_000);
 
   it('retries a throwing handler, parks the event after its attempts, never blocks the others; admins see and retry it', async () => {
     let broken = true;

@@ -202,6 +202,75 @@ describe('fan-out and signed delivery through the job queue', () => {
   });
 });
 
+describe("fan-out of a batch of events (the dispatcher's fast path)", () => {
+  it('makes the deliveries one event at a time would, each with one job, and nothing when the batch is seen again', async () => {
+    const s = await signUp(t, { orgName: 'Webhook batch' });
+    const both = await sink();
+    const createdOnly = await sink();
+    const e1 = await endpoint(s, both, ['task.created', 'task.updated']);
+    const e2 = await endpoint(s, createdOnly, ['task.created']);
+    const event = (type: string): DomainEvent => ({
+      id: newId(),
+      type,
+      orgId: s.orgId,
+      occurredAt: new Date().toISOString(),
+      actor: { type: 'user', id: s.userId },
+      payload: { id: newId(), title: 'O\'Brien "quoted" \\ ✓' },
+    });
+    const events = [
+      event('task.created'),
+      event('project.created'),
+      event('task.updated'),
+      event('task.created'),
+    ];
+    // Through the module's batch handler, as moduleEventHandlers hands it to the dispatcher.
+    const batch = webhooksModule.events?.handlesBatch?.({ services: t.services } as never);
+    expect(batch).toBeDefined();
+    const db = new Db(t.pool);
+    await db.transaction({ orgId: s.orgId, userId: null }, (tx) =>
+      // (The dispatcher's events carry their seq too; the webhooks module does not read it.)
+      batch!(events as never, { tx, orgId: s.orgId, attempt: 1, log: pino({ level: 'silent' }) }),
+    );
+    const { rows } = await t.owner<{ id: string; endpoint_id: string; event_id: string; event: DomainEvent }>(
+      'SELECT id, endpoint_id, event_id, event FROM webhook_deliveries WHERE org_id = $1 ORDER BY id',
+      [s.orgId],
+    );
+    const made = rows.map((r) => `${r.event_id}>${r.endpoint_id}`).sort();
+    expect(made).toEqual(
+      [
+        `${events[0]!.id}>${e1.id}`,
+        `${events[0]!.id}>${e2.id}`,
+        `${events[2]!.id}>${e1.id}`,
+        `${events[3]!.id}>${e1.id}`,
+        `${events[3]!.id}>${e2.id}`,
+      ].sort(),
+    );
+    // Each delivery stores its own event, as sent (quotes and backslashes intact).
+    for (const r of rows) expect(r.event).toEqual(events.find((e) => e.id === r.event_id));
+    const jobs = async () =>
+      (
+        await t.owner<{ key: string; payload: { orgId: string; deliveryId: string } }>(
+          `SELECT key, payload FROM graphile_worker._private_jobs WHERE key = ANY ($1) ORDER BY key`,
+          [rows.map((r) => `webhook-delivery:${r.id}`)],
+        )
+      ).rows;
+    const queued = await jobs();
+    expect(queued.map((j) => j.payload.deliveryId).sort()).toEqual(rows.map((r) => r.id).sort());
+    for (const j of queued) expect(j.payload.orgId).toBe(s.orgId);
+    // Seen again (at least once delivery): no delivery and no job more.
+    const again = await db.transaction({ orgId: s.orgId, userId: null }, (tx) =>
+      t.services.webhooks.enqueueForEvents(tx, events),
+    );
+    expect(again).toEqual([]);
+    expect(await jobs()).toEqual(queued);
+    const { rows: count } = await t.owner<{ n: number }>(
+      'SELECT count(*)::int AS n FROM webhook_deliveries WHERE org_id = $1',
+      [s.orgId],
+    );
+    expect(count[0]!.n).toBe(5);
+  });
+});
+
 describe('retries, timeouts, redirects and large answers', () => {
   it('follows the retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) with bounded jitter', () => {
     const now = new Date('2026-01-01T00:00:00Z');

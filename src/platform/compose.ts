@@ -5,6 +5,7 @@ import type { JobDefinition } from './jobs/worker.ts';
 import type {
   AnyModule,
   BackgroundLoop,
+  BatchEventHandler,
   EventHandler,
   ModuleContext,
   PlatformDeps,
@@ -17,6 +18,8 @@ const EVENT_TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 export interface RegisteredHandler {
   module: string;
   handle: EventHandler;
+  /** The module's handler of a batch of its events, when it has one (the same for all its types). */
+  batch?: BatchEventHandler;
 }
 
 export interface Composition<L extends readonly AnyModule[]> {
@@ -100,9 +103,10 @@ export async function composeModules<const L extends readonly AnyModule[]>(
     eventHandlers() {
       const byType = new Map<string, RegisteredHandler[]>();
       for (const m of modules) {
+        const batch = m.events?.handlesBatch?.(ctx);
         for (const [type, handle] of Object.entries(m.events?.handles?.(ctx) ?? {})) {
           const list = byType.get(type) ?? [];
-          list.push({ module: m.name, handle });
+          list.push({ module: m.name, handle, ...(batch ? { batch } : {}) });
           byType.set(type, list);
         }
       }

@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/service.ts';
 import { webhookJobs } from './jobs.ts';
 import { webhookRoutes } from './routes.ts';
 import { WEBHOOK_EVENT_TYPES } from './schemas.ts';
-import { type EnabledEndpoint, WebhookService } from './service.ts';
+import { WebhookService } from './service.ts';
 
 export const webhooksModule = defineModule({
   name: 'webhooks',
@@ -17,26 +17,26 @@ export const webhooksModule = defineModule({
   routes: async (api, { services }) => {
     await api.register(webhookRoutes, { webhooks: services.webhooks });
   },
-  jobs: ({ services }) => webhookJobs(services.webhooks),
+  jobs: ({ services, deps }) =>
+    webhookJobs(services.webhooks, { concurrency: deps.config.webhookConcurrency }),
   events: {
     // An endpoint disabled for failing for days: its admins hear of it (WebhookService.disableFailing).
     emits: ['webhook.endpoint_disabled'],
     // Every event type an endpoint can subscribe to becomes deliveries, in the event's transaction;
     // not webhook.endpoint_disabled (schemas.ts says why), so the engine never handles its own.
-    // The endpoints are read once per handler run: `ctx.tx` is a handle of its own for each run,
-    // which the dispatcher's fast path gives a whole batch of events.
     handles: ({ services }) => {
-      const endpointsOfRun = new WeakMap<object, Promise<EnabledEndpoint[]>>();
       const handle = async (event: DomainEvent, ctx: EventHandlerContext) => {
-        let endpoints = endpointsOfRun.get(ctx.tx);
-        if (!endpoints) {
-          endpoints = services.webhooks.enabledEndpoints(ctx.tx, event.orgId);
-          endpointsOfRun.set(ctx.tx, endpoints);
-        }
-        await services.webhooks.enqueueFor(ctx.tx, event, await endpoints);
+        await services.webhooks.enqueueFor(ctx.tx, event);
       };
       return Object.fromEntries(WEBHOOK_EVENT_TYPES.map((type) => [type, handle]));
     },
+    // A batch of events (the dispatcher's fast path): the endpoints read once, and every delivery
+    // and its job written in one statement, instead of a round trip per event.
+    handlesBatch:
+      ({ services }) =>
+      async (events, ctx) => {
+        await services.webhooks.enqueueForEvents(ctx.tx, events);
+      },
   },
   permissions: ['webhooks:manage'],
 });

@@ -3,7 +3,11 @@ import type { JobDefinition } from '../../platform/jobs/worker.ts';
 import type { WebhookService } from './service.ts';
 import { DELIVER_TASK } from './store.ts';
 
-export function webhookJobs(webhooks: WebhookService): JobDefinition[] {
+/**
+ * `concurrency`: deliveries sent at once in a pool of their own (WEBHOOK_CONCURRENCY); without
+ * it, they run in the worker's shared pool.
+ */
+export function webhookJobs(webhooks: WebhookService, o: { concurrency?: number } = {}): JobDefinition[] {
   return [
     {
       name: DELIVER_TASK,
@@ -11,6 +15,7 @@ export function webhookJobs(webhooks: WebhookService): JobDefinition[] {
         const { orgId, deliveryId } = payload as { orgId: string; deliveryId: string };
         await webhooks.deliver(orgId, deliveryId);
       },
+      ...(o.concurrency ? { ownPool: { concurrency: o.concurrency } } : {}),
     },
   ];
 }

@@ -339,22 +339,35 @@ export class WebhookService {
   }
 
   /**
-   * The events dispatcher's handler: one delivery (and its job) per enabled endpoint of the event's
-   * organization subscribed to its type, in the dispatcher's transaction `tx` (tenant context of
-   * the event's organization). Idempotent by (endpoint, event id). Returns the deliveries made.
-   */
-  /**
-   * Queues one delivery of the event per enabled endpoint subscribed to its type. `endpoints`:
-   * the organization's enabled endpoints when the caller already read them (enabledEndpoints),
-   * as the events handler does once per batch of events.
+   * The events dispatcher's handler: one delivery (and its job) per enabled endpoint of the
+   * event's organization subscribed to its type, in the dispatcher's transaction `tx` (tenant
+   * context of the event's organization). Idempotent by (endpoint, event id). Returns the
+   * deliveries made. `endpoints`: the organization's enabled endpoints when the caller has read
+   * them (enabledEndpoints).
    */
   async enqueueFor(tx: Sql, event: DomainEvent, endpoints?: readonly EnabledEndpoint[]): Promise<string[]> {
-    const all = endpoints ?? (await store.enabledEndpoints(tx, event.orgId));
-    return store.insertDeliveries(
-      tx,
-      { orgId: event.orgId, eventId: event.id, type: event.type, event, now: this.clock() },
-      all.filter((e) => e.event_types.includes(event.type)),
-      (n) => Array.from({ length: n }, newId),
+    return this.enqueueForEvents(tx, [event], endpoints);
+  }
+
+  /**
+   * The same for several events of one organization at once (the dispatcher's batch): the
+   * endpoints read once, every delivery and job written in one statement.
+   */
+  async enqueueForEvents(
+    tx: Sql,
+    events: readonly DomainEvent[],
+    endpoints?: readonly EnabledEndpoint[],
+  ): Promise<string[]> {
+    if (events.length === 0) return [];
+    const orgId = events[0]!.orgId;
+    const all = endpoints ?? (await store.enabledEndpoints(tx, orgId));
+    const deliveries = events.flatMap((event) =>
+      all
+        .filter((e) => e.event_types.includes(event.type))
+        .map((e) => ({ endpointId: e.id, eventId: event.id, type: event.type, event })),
+    );
+    return store.insertDeliveries(tx, { orgId, now: this.clock() }, deliveries, (n) =>
+      Array.from({ length: n }, newId),
     );
   }
 

@@ -137,11 +137,6 @@ export async function disableFailingEndpoint(sql: Sql, id: string): Promise<bool
   return rowCount === 1;
 }
 
-/**
- * Fan-out of one event: a delivery per enabled endpoint of the organization subscribed to its
- * type, and its first job, in the caller's transaction. An event seen again adds nothing (unique
- * (endpoint, event)). Returns the ids of the deliveries made.
- */
 /** The organization's enabled endpoints and the event types each subscribes to. */
 export async function enabledEndpoints(
   sql: Sql,
@@ -154,33 +149,51 @@ export async function enabledEndpoints(
   return rows;
 }
 
-/** One delivery of the event per endpoint, each with its job; returns the deliveries' ids. */
+/** One delivery to make: an event to one endpoint. */
+export interface NewDelivery {
+  endpointId: string;
+  eventId: string;
+  type: string;
+  event: unknown;
+}
+
+/**
+ * Fan-out, in the caller's transaction: each delivery and its first job, in one statement however
+ * many events and endpoints (the dispatcher hands a batch of events at once). A delivery already
+ * made adds nothing (unique (endpoint, event)), so an event seen again queues no job. Returns the
+ * ids of the deliveries made.
+ */
 export async function insertDeliveries(
   sql: Sql,
-  e: { orgId: string; eventId: string; type: string; event: unknown; now: Date },
-  endpoints: readonly { id: string }[],
+  o: { orgId: string; now: Date },
+  deliveries: readonly NewDelivery[],
   newIds: (n: number) => string[],
 ): Promise<string[]> {
-  if (endpoints.length === 0) return [];
+  if (deliveries.length === 0) return [];
   const { rows } = await sql.query<{ id: string }>(
     `WITH ins AS (
        INSERT INTO webhook_deliveries (org_id, id, endpoint_id, event_id, event_type, event, next_attempt_at)
-       SELECT $1, x.id, x.endpoint_id, $4, $5, $6, $7
-         FROM unnest($2::uuid[], $3::uuid[]) AS x (id, endpoint_id)
+       SELECT $1, x.id, x.endpoint_id, x.event_id, x.event_type, x.event::jsonb, $7
+         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
+              WITH ORDINALITY AS x (id, endpoint_id, event_id, event_type, event, n)
+        ORDER BY x.n
        ON CONFLICT (org_id, endpoint_id, event_id) DO NOTHING
-       RETURNING id)
-     SELECT ins.id, graphile_worker.add_job('${DELIVER_TASK}',
-              json_strip_nulls(json_build_object('orgId', $1::text, 'deliveryId', ins.id, 'traceparent', $8::text)),
-              run_at => $7, max_attempts => 5, job_key => 'webhook-delivery:' || ins.id) IS NOT NULL AS queued
-       FROM ins`,
+       RETURNING id),
+     jobs AS (
+       SELECT count(*) AS queued FROM graphile_worker.add_jobs(ARRAY(
+         SELECT ROW('${DELIVER_TASK}',
+                    json_strip_nulls(json_build_object('orgId', $1::text, 'deliveryId', ins.id, 'traceparent', $8::text)),
+                    NULL, $7, 5, 'webhook-delivery:' || ins.id, NULL, NULL)::graphile_worker.job_spec
+           FROM ins)))
+     SELECT ins.id, (SELECT queued FROM jobs) AS queued FROM ins`,
     [
-      e.orgId,
-      newIds(endpoints.length),
-      endpoints.map((r) => r.id),
-      e.eventId,
-      e.type,
-      e.event,
-      e.now,
+      o.orgId,
+      newIds(deliveries.length),
+      deliveries.map((d) => d.endpointId),
+      deliveries.map((d) => d.eventId),
+      deliveries.map((d) => d.type),
+      deliveries.map((d) => JSON.stringify(d.event)),
+      o.now,
       traceContext().traceparent ?? null, // the delivery's span joins this trace (tracing on)
     ],
   );

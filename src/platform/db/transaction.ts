@@ -39,6 +39,18 @@ export function onCommit(tx: Sql, fn: (pool: pg.Pool) => void): void {
   else afterCommit.set(tx, [fn]);
 }
 
+/**
+ * Hands the callbacks registered on `from` (a handle standing in for the transaction, as the event
+ * dispatcher gives each handler run) to the commit of `to`. Call it once `from`'s work has
+ * succeeded: callbacks of work that failed (rolled back to a savepoint) are never handed on.
+ */
+export function moveCommitCallbacks(from: Sql, to: Sql): void {
+  const list = afterCommit.get(from);
+  if (!list) return;
+  afterCommit.delete(from);
+  for (const fn of list) onCommit(to, fn);
+}
+
 export async function inTransaction<T>(
   pool: pg.Pool,
   scope: TenantScope,

@@ -18,7 +18,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { isUuid, newId as newDeliveryId } from '../db/ids.ts';
-import { inTransaction, type Sql } from '../db/transaction.ts';
+import { inTransaction, moveCommitCallbacks, type Sql } from '../db/transaction.ts';
 import { inSpan, reportError } from '../observability/telemetry.ts';
 import type { DomainEvent, EventType } from './catalogue.ts';
 import type { EventHandler, EventHandlerRegistry } from './registry.ts';
@@ -310,6 +310,9 @@ export class EventDispatcher {
           }, this.o.handlerTimeoutMs);
         }),
       ]);
+      // What the run asked to do after commit (onCommit on its handle: wake-ups, caches) goes
+      // with the transaction. A run that failed hands nothing on.
+      moveCommitCallbacks(guarded, tx);
     } finally {
       clearTimeout(timer);
     }

@@ -63,16 +63,31 @@ export class EventHandlerRegistry {
  */
 export function moduleEventHandlers(byType: Map<string, RegisteredHandler[]>): EventHandler[] {
   const byModule = new Map<string, Map<string, RegisteredHandler['handle']>>();
+  const batches = new Map<string, NonNullable<RegisteredHandler['batch']>>();
   for (const [type, handlers] of byType) {
-    for (const { module, handle } of handlers) {
+    for (const { module, handle, batch } of handlers) {
       const types = byModule.get(module) ?? new Map<string, RegisteredHandler['handle']>();
       types.set(type, handle);
       byModule.set(module, types);
+      if (batch) batches.set(module, batch);
     }
   }
-  return [...byModule].map(([module, types]) => ({
-    name: module,
-    events: [...types.keys()] as EventType[],
-    handle: async (event, ctx) => types.get(event.type)?.(event, ctx),
-  }));
+  return [...byModule].map(([module, types]): EventHandler => {
+    const batch = batches.get(module);
+    return {
+      name: module,
+      events: [...types.keys()] as EventType[],
+      handle: async (event, ctx) => types.get(event.type)?.(event, ctx),
+      // The dispatcher reads only the types above; the filter keeps a batch to them regardless.
+      ...(batch
+        ? {
+            handleBatch: (events, ctx) =>
+              batch(
+                events.filter((e) => types.has(e.type)),
+                ctx,
+              ),
+          }
+        : {}),
+    };
+  });
 }

@@ -23,6 +23,12 @@ export interface JobDefinition {
   handler: Task;
   /** Crontab schedule ("minute hour dom month dow"), or none for jobs queued on demand. */
   schedule?: string;
+  /**
+   * Runs in a pool of its own, this many at once, instead of the worker's shared pool
+   * (WORKER_CONCURRENCY): for jobs that mostly wait on other servers (a webhook's HTTP call, up
+   * to its timeout), so that slow receivers neither hold up the other jobs nor wait behind them.
+   */
+  ownPool?: { concurrency: number };
 }
 
 function pinoLogger(log: Pino): Logger {
@@ -105,24 +111,40 @@ export async function startWorker(opts: {
    */
   heartbeatMs?: number;
 }): Promise<JobRunner> {
-  const crontab = opts.jobs
-    .filter((j) => j.schedule)
-    .map((j) => `${j.schedule} ${j.name}`)
-    .join('\n');
-  // The ids graphile-worker gives this process's workers (and their pool), for the heartbeat.
+  // The ids graphile-worker gives this process's workers (and their pools), for the heartbeat.
   const ids = new Set<string>();
   const events: WorkerEvents = new EventEmitter();
   events.on('pool:create', ({ workerPool }) => ids.add(workerPool.id));
   events.on('worker:create', ({ worker }) => ids.add(worker.workerId));
-  const runner: Runner = await run({
-    events,
-    pgPool: opts.pool,
-    concurrency: opts.concurrency,
-    noHandleSignals: true, // BUL's own shutdown drains jobs
-    taskList: Object.fromEntries(opts.jobs.map((j) => [j.name, observedTask(j.name, j.handler)])),
-    crontab,
-    logger: pinoLogger(opts.log),
-  });
+  // One graphile-worker runner per pool: the shared one, and one per job with a pool of its own.
+  // A runner fetches only the jobs of the tasks it was given.
+  const shared = opts.jobs.filter((j) => !j.ownPool);
+  const pools = [
+    ...(shared.length > 0 || opts.jobs.length === 0 ? [{ jobs: shared, concurrency: opts.concurrency }] : []),
+    ...opts.jobs.filter((j) => j.ownPool).map((j) => ({ jobs: [j], concurrency: j.ownPool!.concurrency })),
+  ];
+  const runners: Runner[] = [];
+  const stopRunners = () => Promise.all(runners.map((r) => r.stop().catch(() => {})));
+  try {
+    for (const p of pools)
+      runners.push(
+        await run({
+          events,
+          pgPool: opts.pool,
+          concurrency: p.concurrency,
+          noHandleSignals: true, // BUL's own shutdown drains jobs
+          taskList: Object.fromEntries(p.jobs.map((j) => [j.name, observedTask(j.name, j.handler)])),
+          crontab: p.jobs
+            .filter((j) => j.schedule)
+            .map((j) => `${j.schedule} ${j.name}`)
+            .join('\n'),
+          logger: pinoLogger(opts.log),
+        }),
+      );
+  } catch (err) {
+    await stopRunners();
+    throw err;
+  }
   const utils = await makeWorkerUtils({ pgPool: opts.pool });
   const liveness = new WorkerLiveness({
     pool: opts.pool,
@@ -135,14 +157,14 @@ export async function startWorker(opts: {
   try {
     await liveness.start();
   } catch (err) {
-    await runner.stop().catch(() => {});
+    await stopRunners();
     await utils.release();
     throw err;
   }
   return {
     async stop() {
       try {
-        await runner.stop();
+        await Promise.all(runners.map((r) => r.stop()));
         await liveness.stop();
       } finally {
         await utils.release();
