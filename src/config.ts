@@ -387,7 +387,7 @@ export const SETTINGS = [
   {
     env: 'WEBHOOK_CONCURRENCY',
     kind: { type: 'int', min: 1, max: 500 },
-    default: '32',
+    default: '16',
     description:
       "Webhook deliveries one worker process sends at once, in a pool of their own beside WORKER_CONCURRENCY's, so that receivers answering slowly never hold up the other jobs.",
   },
