@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PROCESS_NAME } from '../src/platform/jobs/tick-loop.ts';
 import { startWorker } from '../src/platform/jobs/worker.ts';
 import { createTestApp, type TestApp } from './support/test-app.ts';
+import { until } from './support/until.ts';
 
 let t: TestApp;
 let utils: WorkerUtils;
@@ -26,14 +27,6 @@ function gate(): { open: () => void; opened: Promise<void> } {
     open = resolve;
   });
   return { open, opened };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 it('runs a job with a pool of its own beside a busy shared pool, as many at once as its pool allows, and never the shared jobs', async () => {
@@ -74,10 +67,10 @@ it('runs a job with a pool of its own beside a busy shared pool, as many at once
   try {
     // The shared pool (one at a time) is held by a job that waits.
     await utils.addJob('test:busy', {});
-    await until('the shared pool busy', () => seen.busy === 1);
+    await until('the shared pool busy', async () => seen.busy === 1);
     // Five own-pool jobs: three run at once although the shared pool is full.
     for (let i = 0; i < 5; i++) await utils.addJob('test:own', { i });
-    await until('three own-pool jobs running', () => seen.ownRunning === 3);
+    await until('three own-pool jobs running', async () => seen.ownRunning === 3);
     const waiting = await t.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'test:own' AND locked_at IS NULL`,
     );
@@ -85,11 +78,11 @@ it('runs a job with a pool of its own beside a busy shared pool, as many at once
     // A shared job queued now waits for the shared pool: the own pool does not take it.
     await utils.addJob('test:shared-after', {});
     ownGate.open();
-    await until('every own-pool job done', () => seen.ownDone === 5);
+    await until('every own-pool job done', async () => seen.ownDone === 5);
     expect(seen.ownMost).toBe(3);
     expect(seen.sharedAfter).toBe(0);
     sharedGate.open();
-    await until('the shared job after the busy one', () => seen.sharedAfter === 1);
+    await until('the shared job after the busy one', async () => seen.sharedAfter === 1);
     // Both pools' workers beat (liveness.ts): their jobs are freed if this process dies.
     const { rows } = await t.pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM bul_job_workers WHERE process = $1',
