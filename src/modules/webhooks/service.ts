@@ -28,8 +28,6 @@ import * as store from './store.ts';
  */
 export type DomainEvent = Omit<CommittedEvent, 'type' | 'seq'> & { type: string };
 
-export type EnabledEndpoint = { id: string; event_types: string[] };
-
 export interface WebhookDeps {
   db: Db;
   box: SecretBox;
@@ -342,38 +340,28 @@ export class WebhookService {
    * The events dispatcher's handler: one delivery (and its job) per enabled endpoint of the
    * event's organization subscribed to its type, in the dispatcher's transaction `tx` (tenant
    * context of the event's organization). Idempotent by (endpoint, event id). Returns the
-   * deliveries made. `endpoints`: the organization's enabled endpoints when the caller has read
-   * them (enabledEndpoints).
+   * deliveries made.
    */
-  async enqueueFor(tx: Sql, event: DomainEvent, endpoints?: readonly EnabledEndpoint[]): Promise<string[]> {
-    return this.enqueueForEvents(tx, [event], endpoints);
+  async enqueueFor(tx: Sql, event: DomainEvent): Promise<string[]> {
+    return this.enqueueForEvents(tx, [event]);
   }
 
   /**
    * The same for several events of one organization at once (the dispatcher's batch): the
    * endpoints read once, every delivery and job written in one statement.
    */
-  async enqueueForEvents(
-    tx: Sql,
-    events: readonly DomainEvent[],
-    endpoints?: readonly EnabledEndpoint[],
-  ): Promise<string[]> {
+  async enqueueForEvents(tx: Sql, events: readonly DomainEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
     const orgId = events[0]!.orgId;
-    const all = endpoints ?? (await store.enabledEndpoints(tx, orgId));
+    const endpoints = await store.enabledEndpoints(tx, orgId);
     const deliveries = events.flatMap((event) =>
-      all
+      endpoints
         .filter((e) => e.event_types.includes(event.type))
         .map((e) => ({ endpointId: e.id, eventId: event.id, type: event.type, event })),
     );
     return store.insertDeliveries(tx, { orgId, now: this.clock() }, deliveries, (n) =>
       Array.from({ length: n }, newId),
     );
-  }
-
-  /** The organization's enabled endpoints with the event types each subscribes to. */
-  enabledEndpoints(tx: Sql, orgId: string): Promise<EnabledEndpoint[]> {
-    return store.enabledEndpoints(tx, orgId);
   }
 
   /**
